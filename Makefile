@@ -1,0 +1,106 @@
+# synscope: make [all|demo|test|bench|install|clean|help]   V=1 shows commands
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= /usr/sbin/bpftool
+PREFIX ?= /usr/local
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+OUT := build
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -I$(OUT) -I.
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+# clang -target bpf must still see the system headers (asm/types.h ...)
+CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-Ibpf/vmlinux/$(ARCH) -Ibpf -MMD -MP
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Userspace logic that does not touch libbpf: tracker, sinks, parsers.
+CORE_SRCS := $(filter-out userspace/main.c userspace/bpf_source.c,$(wildcard userspace/*.c))
+CORE_OBJS := $(patsubst userspace/%.c,$(OUT)/%.o,$(CORE_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/integration/*.c)
+HELPER_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+
+.PHONY: all deps demo test unit integration bench install clean help
+all: $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
+
+help:
+	@echo "make            build synscope and the test programs into $(OUT)/"
+	@echo "make demo       install what is missing, build, run the classroom demo (root)"
+	@echo "make test       install what is missing, build, run every test"
+	@echo "make bench      loopback connection storm, untraced vs traced"
+	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/sbin"
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+$(OUT) $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/synscope.bpf.o: bpf/synscope.bpf.c bpf/synscope_event.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_SYS_INCLUDES) -c $< -o $(OUT)/synscope.tmp.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $(OUT)/synscope.tmp.bpf.o
+
+$(OUT)/synscope.skel.h: $(OUT)/synscope.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name synscope_bpf > $@
+
+$(OUT)/bpf_source.o: $(OUT)/synscope.skel.h
+
+$(OUT)/%.o: userspace/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libsynscope.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/synscope: $(OUT)/main.o $(OUT)/bpf_source.o $(OUT)/libsynscope.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -o $@
+
+$(OUT)/tests/%: tests/integration/%.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/demo.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/run-tests.sh
+
+unit: all
+	$(Q)./scripts/run-tests.sh unit
+
+integration: all
+	$(Q)./scripts/run-tests.sh integration
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/bench.sh
+
+install: $(OUT)/synscope
+	install -D -m 0755 $(OUT)/synscope $(DESTDIR)$(PREFIX)/sbin/synscope
+
+clean:
+	rm -rf $(OUT)
+
+-include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)

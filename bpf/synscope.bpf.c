@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * synscope kernel side: TCP socket calls, state changes and segments from
+ * tracepoints (tp_btf only: no kprobes, no fentry, no tracefs needed), into
+ * one BPF ring buffer of fixed-size struct syn_event records.
+ *
+ * Everything is filtered before a record is reserved, so traffic the user did
+ * not ask for costs a few loads and compares.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "synscope_event.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define SOCK_STREAM 1
+#define TCP_STATE_TIME_WAIT 6
+#define TCP_STATE_NEW_SYN_RECV 12
+
+/* x86_64 syscall numbers of the calls we follow. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_CLOSE 3
+#define NR_CONNECT 42
+#define NR_ACCEPT 43
+#define NR_SHUTDOWN 48
+#define NR_LISTEN 50
+#define NR_ACCEPT4 288
+#else
+#error "synscope's syscall table is x86_64 only for now"
+#endif
+
+/* Read-only configuration, set by the loader before load. */
+const volatile __u32 filter_pid = 0;      /* trace this process and its descendants */
+const volatile __u8 filter_family = 0;    /* AF_INET / AF_INET6, 0 = both */
+const volatile __u8 filter_nports = 0;
+const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
+const volatile __u64 id_key1 = 0;         /* per-run secret for sock_id() */
+const volatile __u64 id_key2 = 0;
+const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is queued */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* Events that found the ring buffer full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* A socket call in flight: what sys_enter saw, for sys_exit. Keyed by tid. */
+struct call_stash {
+	struct sock *sk;
+	__s32 fd;
+	__u8 call;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct call_stash);
+} calls SEC(".maps");
+
+/* With a pid filter: local ports of the traced processes' sockets, so the
+ * segments and softirq state changes of their connections pass too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u16);
+	__type(value, __u8);
+} watch_ports SEC(".maps");
+
+/* With any filter: sockets that passed it once. Their later events pass too,
+ * even after the kernel cleared their ports on the way out (the last state
+ * changes, the destroy and the final close() carry local port 0), and a
+ * traced connect()'s socket passes before its port is chosen. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked SEC(".maps");
+
+/* The addresses and ports of one end, in that end's own view. */
+struct tuple {
+	__u8 family;
+	__u16 sport, dport;
+	__u8 saddr[16], daddr[16];
+};
+
+static __always_inline __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* A pointer's value as a plain number: the verifier refuses arithmetic on
+ * BTF pointers, so copy it out through the stack. */
+static __always_inline __u64 ptr_value(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* Names a kernel socket without revealing its address: a bijection (so no
+ * two live sockets collide) keyed by two secrets chosen at each start. */
+static __always_inline __u64 sock_id(const void *sk)
+{
+	if (!sk)
+		return 0;
+	return mix64(mix64(ptr_value(sk) ^ id_key1) ^ id_key2);
+}
+
+static __always_inline bool port_wanted(__u16 sport, __u16 dport)
+{
+	if (!filter_nports)
+		return true;
+	for (int i = 0; i < SYN_MAX_PORTS; i++) {
+		if (i >= filter_nports)
+			break;
+		if (filter_ports[i] == sport || filter_ports[i] == dport)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool family_wanted(__u8 family)
+{
+	return !filter_family || filter_family == family;
+}
+
+/* The current task or one of its ancestors is the traced process. */
+static __always_inline bool task_wanted(void)
+{
+	struct task_struct *t;
+
+	if (!filter_pid)
+		return true;
+	t = bpf_get_current_task_btf();
+	for (int i = 0; i < 8; i++) {
+		if (!t)
+			return false;
+		if ((__u32)BPF_CORE_READ(t, tgid) == filter_pid)
+			return true;
+		t = BPF_CORE_READ(t, real_parent);
+	}
+	return false;
+}
+
+/* With a pid filter, a packet or softirq event passes when one of its ports
+ * belongs to a traced process's socket. */
+static __always_inline bool ports_watched(__u16 sport, __u16 dport)
+{
+	if (!filter_pid)
+		return true;
+	return bpf_map_lookup_elem(&watch_ports, &sport) ||
+	       bpf_map_lookup_elem(&watch_ports, &dport);
+}
+
+static __always_inline bool sk_wanted(const struct tuple *t)
+{
+	return family_wanted(t->family) && port_wanted(t->sport, t->dport) &&
+	       ports_watched(t->sport, t->dport);
+}
+
+static __always_inline void watch_port(__u16 port)
+{
+	__u8 one = 1;
+
+	if (filter_pid && port)
+		bpf_map_update_elem(&watch_ports, &port, &one, BPF_ANY);
+}
+
+static __always_inline bool filtering(void)
+{
+	return filter_nports || filter_pid;
+}
+
+static __always_inline bool sock_tracked(const void *sk)
+{
+	__u64 key = ptr_value(sk);
+
+	return sk && bpf_map_lookup_elem(&tracked, &key);
+}
+
+static __always_inline void sock_track(const void *sk)
+{
+	__u64 key = ptr_value(sk);
+	__u8 one = 1;
+
+	if (filtering() && sk)
+		bpf_map_update_elem(&tracked, &key, &one, BPF_ANY);
+}
+
+static __always_inline void sock_untrack(const void *sk)
+{
+	__u64 key = ptr_value(sk);
+
+	if (filtering() && sk)
+		bpf_map_delete_elem(&tracked, &key);
+}
+
+static __always_inline bool is_v4_mapped(const __u8 *a)
+{
+	for (int i = 0; i < 10; i++)
+		if (a[i])
+			return false;
+	return a[10] == 0xff && a[11] == 0xff;
+}
+
+/* IPv4-mapped IPv6 sockets send IPv4 packets: name them as IPv4 so their
+ * states and syscalls join their segments. */
+static __always_inline void tuple_unmap_v4(struct tuple *t)
+{
+	if (t->family != AF_INET6 || !is_v4_mapped(t->saddr) || !is_v4_mapped(t->daddr))
+		return;
+	t->family = AF_INET;
+	__builtin_memcpy(t->saddr, t->saddr + 12, 4);
+	__builtin_memset(t->saddr + 4, 0, 12);
+	__builtin_memcpy(t->daddr, t->daddr + 12, 4);
+	__builtin_memset(t->daddr + 4, 0, 12);
+}
+
+/* Works for full, request and timewait sockets: all start with sock_common. */
+static __always_inline void tuple_from_sk(const struct sock_common *sk, struct tuple *t)
+{
+	__builtin_memset(t, 0, sizeof(*t));
+	t->family = BPF_CORE_READ(sk, skc_family);
+	t->sport = BPF_CORE_READ(sk, skc_num);
+	t->dport = bpf_ntohs(BPF_CORE_READ(sk, skc_dport));
+	if (t->family == AF_INET) {
+		__u32 s = BPF_CORE_READ(sk, skc_rcv_saddr), d = BPF_CORE_READ(sk, skc_daddr);
+
+		__builtin_memcpy(t->saddr, &s, 4);
+		__builtin_memcpy(t->daddr, &d, 4);
+	} else if (t->family == AF_INET6) {
+		BPF_CORE_READ_INTO(t->saddr, sk, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
+		tuple_unmap_v4(t);
+	}
+}
+
+static __always_inline __u32 sk_netns(const struct sock_common *sk)
+{
+	return BPF_CORE_READ(sk, skc_net.net, ns.inum);
+}
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* Reserve a record and fill the common header; NULL (and counted) when full. */
+static __always_inline struct syn_event *event_reserve(__u8 kind, const struct tuple *t,
+						       __u64 sid, __u32 netns)
+{
+	struct syn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 pid_tgid;
+
+	if (!e) {
+		count_lost();
+		return NULL;
+	}
+	pid_tgid = bpf_get_current_pid_tgid();
+	e->ts_ns = bpf_ktime_get_ns();
+	e->sock_id = sid;
+	e->netns = netns;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->kind = kind;
+	e->family = t->family;
+	e->sport = t->sport;
+	e->dport = t->dport;
+	e->pad[0] = e->pad[1] = 0;
+	__builtin_memcpy(e->saddr, t->saddr, 16);
+	__builtin_memcpy(e->daddr, t->daddr, 16);
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* the union is 32 bytes: clear it so no stale ring memory leaks out */
+	__builtin_memset(&e->seg, 0, sizeof(e->seg));
+	return e;
+}
+
+/* Submit, waking the reader only once enough has queued: a wakeup per event
+ * would cost more than the event. The reader also polls on a short timer. */
+static __always_inline void event_submit(struct syn_event *e)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+}
+
+/* ---- socket calls ------------------------------------------------------ */
+
+static __always_inline struct file *file_from_fd(int fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* The TCP socket behind a file, or NULL for any other kind of file. */
+static __always_inline struct sock *tcp_sock_of_file(struct file *f)
+{
+	struct socket *sock;
+	struct sock *sk;
+	__u16 family;
+
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
+	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	return sk;
+}
+
+/* Kernels before 6.13 counted file references in f_count. */
+struct file___old {
+	atomic_long_t f_count;
+};
+
+/* Does this descriptor hold the file's last reference (close sends FIN)? */
+static __always_inline bool file_last_ref(struct file *f)
+{
+	if (bpf_core_field_exists(f->f_ref)) {
+		/* file_ref_t stores count - 1: 0 means one reference */
+		return BPF_CORE_READ(f, f_ref.refcnt.counter) == 0;
+	}
+	return BPF_CORE_READ((struct file___old *)f, f_count.counter) == 1;
+}
+
+static __always_inline __u8 call_of_nr(long nr)
+{
+	switch (nr) {
+	case NR_LISTEN: return SYN_CALL_LISTEN;
+	case NR_CONNECT: return SYN_CALL_CONNECT;
+	case NR_ACCEPT: return SYN_CALL_ACCEPT;
+	case NR_ACCEPT4: return SYN_CALL_ACCEPT4;
+	case NR_SHUTDOWN: return SYN_CALL_SHUTDOWN;
+	case NR_CLOSE: return SYN_CALL_CLOSE;
+	}
+	return 0;
+}
+
+/* connect() names its peer in a user sockaddr: the port filter needs it
+ * before the socket holds it. */
+static __always_inline __u16 connect_dest_port(const void *uaddr)
+{
+	struct {
+		__u16 family;
+		__u16 port;
+	} head = {};
+
+	if (bpf_probe_read_user(&head, sizeof(head), uaddr))
+		return 0;
+	if (head.family != AF_INET && head.family != AF_INET6)
+		return 0;
+	return bpf_ntohs(head.port);
+}
+
+static __always_inline int emit_call(__u8 call, __u8 phase, struct sock *sk, __s32 fd,
+				     __s32 arg, __s64 ret, __s32 new_fd, bool last_ref)
+{
+	struct tuple t;
+	struct syn_event *e;
+
+	tuple_from_sk(&sk->__sk_common, &t);
+	e = event_reserve(SYN_EV_SYSCALL, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	if (!e)
+		return 0;
+	e->sys.call = call;
+	e->sys.phase = phase;
+	e->sys.last_ref = last_ref;
+	e->sys.fd = fd;
+	e->sys.arg = arg;
+	e->sys.new_fd = new_fd;
+	e->sys.ret = ret;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u8 call = call_of_nr(nr);
+	struct call_stash st = {};
+	struct file *f;
+	struct sock *sk;
+	struct tuple t;
+	__u32 tid;
+	__s32 fd, arg = 0;
+	bool wanted;
+
+	if (!call || !task_wanted())
+		return 0;
+	fd = (__s32)BPF_CORE_READ(regs, di);
+	f = file_from_fd(fd);
+	sk = tcp_sock_of_file(f);
+	if (!sk)
+		return 0;
+	tuple_from_sk(&sk->__sk_common, &t);
+	if (!family_wanted(t.family))
+		return 0;
+	wanted = port_wanted(t.sport, t.dport);
+	if (call == SYN_CALL_CONNECT && !wanted)
+		wanted = port_wanted(0, connect_dest_port((void *)BPF_CORE_READ(regs, si)));
+	if (!wanted && !sock_tracked(sk))
+		return 0;
+	if (call == SYN_CALL_CONNECT)
+		sock_track(sk);
+	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4)
+		watch_port(t.sport);
+
+	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT4)
+		arg = (__s32)BPF_CORE_READ(regs, si);
+	if (call == SYN_CALL_ACCEPT4)
+		arg = (__s32)BPF_CORE_READ(regs, r10);
+
+	st.sk = sk;
+	st.fd = fd;
+	st.call = call;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
+	return emit_call(call, SYN_PHASE_ENTRY, sk, fd, arg, 0, -1,
+			 call == SYN_CALL_CLOSE && file_last_ref(f));
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = BPF_CORE_READ(regs, orig_ax);
+	struct call_stash *st;
+	struct sock *sk;
+	__u32 tid;
+	__s32 new_fd = -1;
+
+	if (!call_of_nr(nr))
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&calls, &tid);
+	if (!st)
+		return 0;
+	sk = st->sk;
+	if ((st->call == SYN_CALL_ACCEPT || st->call == SYN_CALL_ACCEPT4) && ret >= 0) {
+		/* report the accepted connection's socket, not the listener */
+		struct sock *child = tcp_sock_of_file(file_from_fd((int)ret));
+
+		if (child)
+			sk = child;
+		new_fd = (__s32)ret;
+	}
+	if (st->call == SYN_CALL_CONNECT && filter_pid)
+		watch_port(BPF_CORE_READ(sk, __sk_common.skc_num));
+	emit_call(st->call, SYN_PHASE_RETURN, sk, st->fd, 0, ret, new_fd, false);
+	bpf_map_delete_elem(&calls, &tid);
+	return 0;
+}
+
+/* ---- state changes ----------------------------------------------------- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	struct syn_event *e;
+	struct tuple t;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	tuple_from_sk(&sk->__sk_common, &t);
+	if (!family_wanted(t.family))
+		return 0;
+	if (filtering()) {
+		if (sk_wanted(&t))
+			sock_track(sk);
+		else if (!sock_tracked(sk))
+			return 0;
+	}
+	e = event_reserve(SYN_EV_STATE, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	if (!e)
+		return 0;
+	e->state.oldstate = oldstate;
+	e->state.newstate = newstate;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(on_destroy_sock, struct sock *sk)
+{
+	struct syn_event *e;
+	struct tuple t;
+
+	tuple_from_sk(&sk->__sk_common, &t);
+	if (!family_wanted(t.family))
+		return 0;
+	if (filtering()) {
+		if (!sk_wanted(&t) && !sock_tracked(sk))
+			return 0;
+		sock_untrack(sk);
+	}
+	e = event_reserve(SYN_EV_DESTROY, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	if (e)
+		event_submit(e);
+	return 0;
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+struct tcp_fixed {
+	__be16 source, dest;
+	__be32 seq, ack_seq;
+	__u8 doff_res;  /* data offset in the high nibble */
+	__u8 flags;
+	__be16 window;
+	__sum16 check;
+	__be16 urg_ptr;
+};
+
+/* Parse IP + TCP headers at ip (kernel memory). tx: the packet's source is
+ * the local end; rx: its destination is. Returns the TCP header offset from
+ * ip, or 0 when this is not a TCP segment we can read. */
+static __always_inline int parse_ip_tcp(const void *ip, __u16 proto, bool rx,
+					struct tuple *t, struct tcp_fixed *th)
+{
+	int thoff;
+
+	__builtin_memset(t, 0, sizeof(*t));
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr iph;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), ip) || iph.protocol != IPPROTO_TCP)
+			return 0;
+		if (iph.frag_off & bpf_htons(0x1fff)) /* non-first fragment: no TCP header */
+			return 0;
+		t->family = AF_INET;
+		/* t->saddr is the local end: on rx that is the packet's destination */
+		__builtin_memcpy(rx ? t->daddr : t->saddr, &iph.saddr, 4);
+		__builtin_memcpy(rx ? t->saddr : t->daddr, &iph.daddr, 4);
+		thoff = iph.ihl * 4;
+		if (thoff < 20)
+			return 0;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), ip) || ip6.nexthdr != IPPROTO_TCP)
+			return 0;
+		t->family = AF_INET6;
+		__builtin_memcpy(rx ? t->daddr : t->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(rx ? t->saddr : t->daddr, &ip6.daddr, 16);
+		thoff = sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(th, sizeof(*th), ip + thoff))
+		return 0;
+	t->sport = bpf_ntohs(rx ? th->dest : th->source);
+	t->dport = bpf_ntohs(rx ? th->source : th->dest);
+	return thoff;
+}
+
+/* The handshake options (MSS, window scale, SACK permitted, timestamps). */
+static __always_inline void parse_tcp_options(const void *opt_start, int optlen,
+					      struct syn_segment *seg)
+{
+	__u8 o[64] = {}; /* indexes are masked with 63: all of it must be initialised */
+	int i = 0;
+
+	if (optlen <= 0)
+		return;
+	if (optlen > 40)
+		optlen = 40;
+	if (bpf_probe_read_kernel(o, 40, opt_start))
+		return;
+	for (int n = 0; n < 20; n++) {
+		__u8 kind, len;
+
+		if (i >= optlen || i > 38)
+			break;
+		kind = o[i & 63];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		len = o[(i + 1) & 63];
+		if (len < 2 || i + len > optlen)
+			break;
+		if (kind == 2 && len == 4 && i + 3 < 40) {
+			seg->opts |= SYN_OPT_MSS;
+			seg->mss = (o[(i + 2) & 63] << 8) | o[(i + 3) & 63];
+		} else if (kind == 3 && len == 3 && i + 2 < 40) {
+			seg->opts |= SYN_OPT_WSCALE;
+			seg->wscale = o[(i + 2) & 63];
+		} else if (kind == 4 && len == 2) {
+			seg->opts |= SYN_OPT_SACK_PERM;
+		} else if (kind == 8 && len == 10 && i + 9 < 40) {
+			seg->opts |= SYN_OPT_TS;
+			seg->tsval = ((__u32)o[(i + 2) & 63] << 24) | ((__u32)o[(i + 3) & 63] << 16) |
+				     ((__u32)o[(i + 4) & 63] << 8) | o[(i + 5) & 63];
+			seg->tsecr = ((__u32)o[(i + 6) & 63] << 24) | ((__u32)o[(i + 7) & 63] << 16) |
+				     ((__u32)o[(i + 8) & 63] << 8) | o[(i + 9) & 63];
+		}
+		i += len;
+	}
+}
+
+static __always_inline int on_skb(struct sk_buff *skb, bool rx)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 proto = BPF_CORE_READ(skb, protocol);
+	struct tcp_fixed th;
+	struct syn_event *e;
+	struct tuple t;
+	const void *ip;
+	__u64 sid = 0;
+	__u32 hdrs, skb_len;
+	int thoff, doff;
+
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return 0;
+	/* rx: eth_type_trans left data at the IP header; tx: data is at the
+	 * link header and network_header marks IP */
+	ip = rx ? (const void *)data : (const void *)(head + BPF_CORE_READ(skb, network_header));
+	thoff = parse_ip_tcp(ip, proto, rx, &t, &th);
+	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
+		return 0;
+	if (filter_pid && !ports_watched(t.sport, t.dport)) {
+		if (rx || !sock_tracked(BPF_CORE_READ(skb, sk)))
+			return 0;
+		watch_port(t.sport); /* the traced connect()'s SYN: now we know its port */
+	}
+	if (!rx) {
+		struct sock *sk = BPF_CORE_READ(skb, sk);
+
+		/* only the connection's own full socket shares an identity with its
+		 * syscalls and states: not a request or timewait socket, nor the
+		 * per-netns control socket that sends resets (it has no port) */
+		if (sk) {
+			__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+
+			if (st != TCP_STATE_NEW_SYN_RECV && st != TCP_STATE_TIME_WAIT &&
+			    BPF_CORE_READ(sk, __sk_common.skc_num) == t.sport)
+				sid = sock_id(sk);
+		}
+	}
+	e = event_reserve(SYN_EV_SEGMENT, &t, sid,
+			  BPF_CORE_READ(skb, dev, nd_net.net, ns.inum));
+	if (!e)
+		return 0;
+	doff = (th.doff_res >> 4) * 4;
+	e->seg.dir = rx ? SYN_DIR_RX : SYN_DIR_TX;
+	e->seg.flags = th.flags;
+	e->seg.seq = bpf_ntohl(th.seq);
+	e->seg.ack = bpf_ntohl(th.ack_seq);
+	e->seg.win = bpf_ntohs(th.window);
+	e->seg.ifindex = BPF_CORE_READ(skb, dev, ifindex);
+	skb_len = BPF_CORE_READ(skb, len);
+	hdrs = (__u32)((const unsigned char *)ip - data) + thoff + doff;
+	e->seg.len = skb_len > hdrs ? skb_len - hdrs : 0;
+	if ((th.flags & SYN_TCP_SYN) && doff > 20)
+		parse_tcp_options(ip + thoff + 20, doff - 20, &e->seg);
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(on_net_dev_queue, struct sk_buff *skb)
+{
+	return on_skb(skb, false);
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(on_netif_receive_skb, struct sk_buff *skb)
+{
+	return on_skb(skb, true);
+}
+
+/* ---- retransmissions and resets ---------------------------------------- */
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+	const struct tcp_skb_cb *cb = (const void *)skb->cb;
+	struct syn_event *e;
+	struct tuple t;
+
+	tuple_from_sk(&sk->__sk_common, &t);
+	if (!sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	if (!e)
+		return 0;
+	e->rtx.kind = SYN_RETRANS_SKB;
+	e->rtx.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->rtx.seq = BPF_CORE_READ(cb, seq);
+	e->rtx.end_seq = BPF_CORE_READ(cb, end_seq);
+	e->rtx.flags = BPF_CORE_READ(cb, tcp_flags);
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_synack")
+int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_sock *req)
+{
+	struct syn_event *e;
+	struct tuple t;
+
+	tuple_from_sk(&req->__req_common, &t);
+	if (!sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, 0, sk_netns(&sk->__sk_common));
+	if (!e)
+		return 0;
+	e->rtx.kind = SYN_RETRANS_SYNACK;
+	e->rtx.state = TCP_STATE_NEW_SYN_RECV;
+	e->rtx.seq = BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn);
+	e->rtx.flags = SYN_TCP_SYN | SYN_TCP_ACK;
+	event_submit(e);
+	return 0;
+}
+
+/* A reset: from the socket when there is one, else from the segment that
+ * caused it (a SYN to a closed port has no socket at all). */
+static __always_inline int emit_reset(const struct sock *sk, const struct sk_buff *skb,
+				      __u8 kind, __u32 reason)
+{
+	struct syn_event *e;
+	struct tuple t;
+	__u32 netns;
+	__u8 state = 0;
+
+	if (sk) {
+		tuple_from_sk(&sk->__sk_common, &t);
+		netns = sk_netns(&sk->__sk_common);
+		state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	} else if (skb) {
+		struct tcp_fixed th;
+		const void *ip = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+
+		if (!parse_ip_tcp(ip, BPF_CORE_READ(skb, protocol), true, &t, &th))
+			return 0;
+		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	} else {
+		return 0;
+	}
+	if (!sk_wanted(&t) && !sock_tracked(sk))
+		return 0;
+	e = event_reserve(SYN_EV_RESET, &t, sock_id(sk), netns);
+	if (!e)
+		return 0;
+	e->rst.kind = kind;
+	e->rst.state = state;
+	e->rst.reason = reason;
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	/* a request or timewait socket is named by its tuple, not its pointer */
+	if (sk && (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_STATE_NEW_SYN_RECV ||
+		   BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_STATE_TIME_WAIT) && skb)
+		return emit_reset(NULL, skb, SYN_RESET_SENT, reason);
+	return emit_reset(sk, skb, SYN_RESET_SENT, reason);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(on_receive_reset, struct sock *sk)
+{
+	return emit_reset(sk, NULL, SYN_RESET_RECEIVED, 0);
+}

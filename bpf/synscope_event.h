@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel/userspace event ABI of synscope: the only header shared by
+ * bpf/synscope.bpf.c and userspace/. Every record in the ring buffer is one
+ * struct syn_event of fixed size. Recordings (issue 4) store these records
+ * too, so any change here bumps SYN_EV_ABI_VERSION.
+ *
+ * No field ever holds a kernel address: sockets are named by sock_id, a keyed
+ * bijective hash of the kernel pointer computed in the kernel with a per-run
+ * secret key (see sock_id() in synscope.bpf.c).
+ */
+#ifndef SYNSCOPE_EVENT_H
+#define SYNSCOPE_EVENT_H
+
+#ifdef __bpf__
+/* vmlinux.h provides __u8 .. __u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define SYN_EV_ABI_VERSION 1
+#define SYN_COMM_LEN 16
+#define SYN_MAX_PORTS 8
+
+enum syn_ev_kind {
+	SYN_EV_SYSCALL = 1,    /* a socket call: entry or return */
+	SYN_EV_STATE = 2,      /* sock:inet_sock_set_state */
+	SYN_EV_SEGMENT = 3,    /* a TCP segment sent (net_dev_queue) or received */
+	SYN_EV_RETRANSMIT = 4, /* tcp:tcp_retransmit_skb / tcp_retransmit_synack */
+	SYN_EV_RESET = 5,      /* tcp:tcp_send_reset / tcp_receive_reset */
+	SYN_EV_DESTROY = 6,    /* tcp:tcp_destroy_sock: the kernel socket is gone */
+	SYN_EV_LOST = 7,       /* made by userspace from the kernel's lost counter */
+};
+
+/* Socket calls, numbered by synscope (not by the arch's syscall table). */
+enum syn_call {
+	SYN_CALL_LISTEN = 1,
+	SYN_CALL_CONNECT = 2,
+	SYN_CALL_ACCEPT = 3,
+	SYN_CALL_ACCEPT4 = 4,
+	SYN_CALL_SHUTDOWN = 5,
+	SYN_CALL_CLOSE = 6,
+};
+
+enum syn_phase {
+	SYN_PHASE_ENTRY = 0,
+	SYN_PHASE_RETURN = 1,
+};
+
+/* TCP header flag bits, as on the wire (byte 13 of the TCP header). */
+enum syn_tcp_flag {
+	SYN_TCP_FIN = 0x01,
+	SYN_TCP_SYN = 0x02,
+	SYN_TCP_RST = 0x04,
+	SYN_TCP_PSH = 0x08,
+	SYN_TCP_ACK = 0x10,
+	SYN_TCP_URG = 0x20,
+	SYN_TCP_ECE = 0x40,
+	SYN_TCP_CWR = 0x80,
+};
+
+enum syn_dir {
+	SYN_DIR_TX = 0,
+	SYN_DIR_RX = 1,
+};
+
+/* Which handshake options a segment carried (seg.opts bits). */
+enum syn_opt {
+	SYN_OPT_MSS = 0x01,
+	SYN_OPT_WSCALE = 0x02,
+	SYN_OPT_SACK_PERM = 0x04,
+	SYN_OPT_TS = 0x08,
+};
+
+enum syn_retrans_kind {
+	SYN_RETRANS_SKB = 0,    /* tcp_retransmit_skb: data, SYN, FIN ... */
+	SYN_RETRANS_SYNACK = 1, /* tcp_retransmit_synack: from the request socket */
+};
+
+enum syn_reset_kind {
+	SYN_RESET_SENT = 0,
+	SYN_RESET_RECEIVED = 1,
+};
+
+struct syn_syscall {
+	__u8 call;      /* enum syn_call */
+	__u8 phase;     /* enum syn_phase */
+	__u8 last_ref;  /* close: this fd held the last reference to the file */
+	__u8 pad;
+	__s32 fd;       /* the fd the call acted on; accept return: the listener's */
+	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags */
+	__s32 new_fd;   /* accept return: the new fd (= ret when ret >= 0) */
+	__s64 ret;      /* return value, on SYN_PHASE_RETURN */
+};
+
+struct syn_state {
+	__u8 oldstate;  /* kernel TCP_* numbering: 1 = ESTABLISHED ... 12 = NEW_SYN_RECV */
+	__u8 newstate;
+	__u8 pad[2];
+};
+
+struct syn_segment {
+	__u8 dir;       /* enum syn_dir */
+	__u8 flags;     /* enum syn_tcp_flag bits */
+	__u8 opts;      /* enum syn_opt bits present */
+	__u8 wscale;
+	__u16 win;      /* raw window field (not scaled) */
+	__u16 mss;
+	__u32 seq;
+	__u32 ack;
+	__u32 len;      /* payload bytes (a GSO super-segment counts all of them) */
+	__u32 tsval;
+	__u32 tsecr;
+	__u32 ifindex;
+};
+
+struct syn_retransmit {
+	__u8 kind;      /* enum syn_retrans_kind */
+	__u8 state;     /* the socket's state at the time */
+	__u8 flags;     /* TCP flags of the retransmitted segment, when known */
+	__u8 pad;
+	__u32 seq;
+	__u32 end_seq;
+};
+
+struct syn_reset {
+	__u8 kind;      /* enum syn_reset_kind */
+	__u8 state;     /* the socket's state, 0 when no socket (e.g. refused) */
+	__u8 pad[2];
+	__u32 reason;   /* enum sk_rst_reason of the running kernel, sent only */
+};
+
+struct syn_lost {
+	__u64 count;    /* events the kernel could not reserve since the last report */
+};
+
+struct syn_event {
+	__u64 ts_ns;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 sock_id;  /* keyed hash naming the kernel socket; 0 = none known */
+	__u32 netns;    /* network namespace inode number */
+	__u32 pid;      /* tgid of the current task (meaningless in softirq) */
+	__u32 tid;
+	__u8 kind;      /* enum syn_ev_kind */
+	__u8 family;    /* AF_INET (2) or AF_INET6 (10); 0 = not known yet */
+	__u16 sport;    /* local port, host order: the local socket's view */
+	__u16 dport;    /* remote port, host order */
+	__u8 pad[2];
+	__u8 saddr[16]; /* local address: IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* remote address */
+	char comm[SYN_COMM_LEN];
+	union {
+		struct syn_syscall sys;
+		struct syn_state state;
+		struct syn_segment seg;
+		struct syn_retransmit rtx;
+		struct syn_reset rst;
+		struct syn_lost lost;
+	};
+};
+
+/* Fixed size: kernel and userspace must agree, and recordings depend on it. */
+_Static_assert(sizeof(struct syn_event) == 120, "struct syn_event ABI size changed");
+
+#endif /* SYNSCOPE_EVENT_H */

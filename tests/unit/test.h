@@ -1,0 +1,68 @@
+/* A tiny assertion kit: each check prints what failed and where, and counts.
+ * A test file defines test functions and lists them in main() with RUN(). */
+#ifndef SYNSCOPE_TEST_H
+#define SYNSCOPE_TEST_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int test_checks_failed;
+static int tests_passed, tests_failed;
+
+#define CHECK(cond) ({							\
+	bool ok_ = (cond);						\
+	if (!ok_) {							\
+		fprintf(stderr, "  FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		test_checks_failed++;					\
+	}								\
+	ok_; })
+
+#define CHECK_EQ_INT(a, b) ({						\
+	long long a_ = (long long)(a), b_ = (long long)(b);		\
+	bool ok_ = a_ == b_;						\
+	if (!ok_) {							\
+		fprintf(stderr, "  FAIL %s:%d: %s == %s (%lld != %lld)\n", \
+			__FILE__, __LINE__, #a, #b, a_, b_);		\
+		test_checks_failed++;					\
+	}								\
+	ok_; })
+
+#define CHECK_EQ_STR(a, b) ({						\
+	const char *a_ = (a), *b_ = (b);				\
+	bool ok_ = a_ && b_ && strcmp(a_, b_) == 0;			\
+	if (!ok_) {							\
+		fprintf(stderr, "  FAIL %s:%d: %s == %s\n--- got:\n%s\n--- want:\n%s\n", \
+			__FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
+		test_checks_failed++;					\
+	}								\
+	ok_; })
+
+/* Substring check: the message shows the haystack on failure. */
+#define CHECK_CONTAINS(hay, needle) ({					\
+	const char *h_ = (hay), *n_ = (needle);				\
+	bool ok_ = h_ && n_ && strstr(h_, n_) != NULL;			\
+	if (!ok_) {							\
+		fprintf(stderr, "  FAIL %s:%d: \"%s\" not found in:\n%s\n", \
+			__FILE__, __LINE__, n_ ? n_ : "(null)", h_ ? h_ : "(null)"); \
+		test_checks_failed++;					\
+	}								\
+	ok_; })
+
+#define RUN(fn) do {							\
+	int before_ = test_checks_failed;				\
+	fn();								\
+	if (test_checks_failed == before_) {				\
+		tests_passed++;						\
+		printf("ok   %s\n", #fn);				\
+	} else {							\
+		tests_failed++;						\
+		printf("FAIL %s\n", #fn);				\
+	}								\
+} while (0)
+
+/* The last line the test runner reads: "N passed, N failed". */
+#define TEST_SUMMARY() ({						\
+	printf("%d passed, %d failed\n", tests_passed, tests_failed);	\
+	tests_failed ? 1 : 0; })
+
+#endif

@@ -1,0 +1,138 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "bpf_source.h"
+#include "synscope.skel.h"
+
+#define DEFAULT_RING_BYTES (16u << 20)
+
+struct bpf_source {
+	struct synscope_bpf *skel;
+	struct ring_buffer *rb;
+	syn_event_fn fn;
+	void *ctx;
+	int ncpus;
+	__u64 *lost_percpu;
+};
+
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	struct bpf_source *s = ctx;
+
+	if (size < sizeof(struct syn_event))
+		return 0;
+	s->fn(s->ctx, data);
+	return 0;
+}
+
+/* libbpf's own chatter goes to stderr only with SYNSCOPE_DEBUG set. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !getenv("SYNSCOPE_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
+{
+	__u64 keys[2] = { 0, 0 };
+
+	/* a fresh secret per run: sock ids cannot be turned back into addresses */
+	if (getrandom(keys, sizeof(keys), 0) != sizeof(keys))
+		keys[0] = (__u64)getpid() * 0x9e3779b97f4a7c15ULL ^ (__u64)time(NULL);
+	skel->rodata->id_key1 = keys[0];
+	skel->rodata->id_key2 = keys[1];
+	skel->rodata->filter_pid = o->pid;
+	skel->rodata->filter_family = o->family;
+	skel->rodata->filter_nports = (__u8)o->nports;
+	for (int i = 0; i < o->nports && i < SYN_MAX_PORTS; i++)
+		skel->rodata->filter_ports[i] = o->ports[i];
+	/* wake the reader at 1/8 full; it also polls every few ms */
+	skel->rodata->wakeup_bytes = (__u32)((o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES) / 8);
+}
+
+struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
+{
+	struct bpf_source *s = calloc(1, sizeof(*s));
+	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	libbpf_set_print(libbpf_print);
+	s->ncpus = libbpf_num_possible_cpus();
+	s->lost_percpu = calloc(s->ncpus > 0 ? s->ncpus : 1, sizeof(__u64));
+	s->skel = synscope_bpf__open();
+	if (!s->lost_percpu || !s->skel) {
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	configure(s->skel, o);
+	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
+	rc = synscope_bpf__load(s->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
+			 rc == -EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
+		goto fail;
+	}
+	rc = synscope_bpf__attach(s->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot attach to the tracepoints: %s "
+			 "(needs tp_btf: a kernel with BTF, 5.5 or newer)", strerror(-rc));
+		goto fail;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ring_record, s, NULL);
+	if (!s->rb) {
+		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return s;
+fail:
+	bpf_source_close(s);
+	return NULL;
+}
+
+int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx)
+{
+	int n, m;
+
+	s->fn = fn;
+	s->ctx = ctx;
+	n = ring_buffer__poll(s->rb, timeout_ms);
+	if (n < 0)
+		return n;
+	/* the kernel side wakes us only in batches: take what is queued anyway */
+	m = ring_buffer__consume(s->rb);
+	return m < 0 ? m : n + m;
+}
+
+__u64 bpf_source_lost(struct bpf_source *s)
+{
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (bpf_map__lookup_elem(s->skel->maps.lost, &zero, sizeof(zero), s->lost_percpu,
+				 sizeof(__u64) * s->ncpus, 0))
+		return 0;
+	for (int i = 0; i < s->ncpus; i++)
+		sum += s->lost_percpu[i];
+	return sum;
+}
+
+void bpf_source_close(struct bpf_source *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	synscope_bpf__destroy(s->skel);
+	free(s->lost_percpu);
+	free(s);
+}

@@ -1,0 +1,30 @@
+/* The live event source: loads the BPF programs and reads their ring buffer.
+ * The only part of synscope that talks to libbpf or the kernel. */
+#ifndef SYNSCOPE_BPF_SOURCE_H
+#define SYNSCOPE_BPF_SOURCE_H
+
+#include <stddef.h>
+#include "../bpf/synscope_event.h"
+
+struct bpf_source_opts {
+	__u32 pid;                 /* trace this process and its descendants; 0 = all */
+	__u8 family;               /* AF_INET / AF_INET6; 0 = both */
+	__u16 ports[SYN_MAX_PORTS];
+	int nports;
+	size_t ring_bytes;         /* ring buffer size, a power of two; 0 = default */
+};
+
+typedef void (*syn_event_fn)(void *ctx, const struct syn_event *e);
+
+struct bpf_source;
+
+/* Probe, load and attach. On failure returns NULL and a one-line reason in err. */
+struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen);
+/* Deliver what is queued, waiting up to timeout_ms for more. Returns the
+ * number of events, or a negative errno (-EINTR when a signal came). */
+int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx);
+/* Events the kernel could not queue since the start. */
+__u64 bpf_source_lost(struct bpf_source *s);
+void bpf_source_close(struct bpf_source *s);
+
+#endif

@@ -1,0 +1,94 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "names.h"
+
+static const char *const tcp_states[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT",   [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",  [6] = "TIME_WAIT",
+	[7] = "CLOSE",       [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
+	[10] = "LISTEN",     [11] = "CLOSING",   [12] = "NEW_SYN_RECV",
+};
+
+const char *tcp_state_name(unsigned int state)
+{
+	if (state < sizeof(tcp_states) / sizeof(tcp_states[0]) && tcp_states[state])
+		return tcp_states[state];
+	return "?";
+}
+
+static const char *const calls[] = {
+	[SYN_CALL_LISTEN] = "listen",     [SYN_CALL_CONNECT] = "connect",
+	[SYN_CALL_ACCEPT] = "accept",     [SYN_CALL_ACCEPT4] = "accept4",
+	[SYN_CALL_SHUTDOWN] = "shutdown", [SYN_CALL_CLOSE] = "close",
+};
+
+const char *syn_call_name(unsigned int call)
+{
+	if (call < sizeof(calls) / sizeof(calls[0]) && calls[call])
+		return calls[call];
+	return "?";
+}
+
+static const char *const kinds[] = {
+	[SYN_EV_SYSCALL] = "syscall",       [SYN_EV_STATE] = "state",
+	[SYN_EV_SEGMENT] = "segment",       [SYN_EV_RETRANSMIT] = "retransmit",
+	[SYN_EV_RESET] = "reset",           [SYN_EV_DESTROY] = "destroy",
+	[SYN_EV_LOST] = "lost",
+};
+
+const char *syn_kind_name(unsigned int kind)
+{
+	if (kind < sizeof(kinds) / sizeof(kinds[0]) && kinds[kind])
+		return kinds[kind];
+	return "?";
+}
+
+static const char *const flag_names[8] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+const char *tcp_flag_name(unsigned int bit_index)
+{
+	return bit_index < 8 ? flag_names[bit_index] : "?";
+}
+
+char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int i = 0; i < 8; i++) {
+		if (!(flags & (1u << i)))
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? sep : "", flag_names[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len)
+{
+	int af = family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (!inet_ntop(af, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
+		   char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	addr_str(family, addr, a, sizeof(a));
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}

@@ -1,0 +1,190 @@
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "options.h"
+
+static const char usage_text[] =
+"usage: synscope [options] [-- command [args...]]\n"
+"Trace TCP connections: socket calls, state changes and every segment,\n"
+"drawn as one ladder per connection. Needs root.\n"
+"\n"
+"  (no command)          trace the whole system until Ctrl-C or -d\n"
+"  -- command args       run the command, trace it and its children until it exits\n"
+"\n"
+"  -P, --port N          only connections with port N at either end (repeatable, up to 8)\n"
+"  -p, --pid N           only process N and its children\n"
+"  -4, --ipv4            only IPv4\n"
+"  -6, --ipv6            only IPv6\n"
+"  -f, --format F        ladder (default): a diagram per connection when it ends\n"
+"                        stream: a line per event as it happens\n"
+"                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
+"  -o, --output FILE     write to FILE (plain text, no colour)\n"
+"  -d, --duration SECS   stop after SECS seconds\n"
+"      --relative-seq    sequence numbers relative to each end's first SYN\n"
+"      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
+"  -b, --buffer-kb N     ring buffer size in KiB (power of two, default 16384)\n"
+"  -h, --help            this help\n";
+
+void options_usage(FILE *f)
+{
+	fputs(usage_text, f);
+}
+
+enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR };
+
+static const struct option long_opts[] = {
+	{ "port", required_argument, NULL, 'P' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "buffer-kb", required_argument, NULL, 'b' },
+	{ "relative-seq", no_argument, NULL, OPT_RELATIVE_SEQ },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A whole decimal number in [lo, hi], nothing else in the string. */
+static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static const char *opt_name(int c, char *buf, size_t len)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++) {
+		if (lo->val == c) {
+			if (c < 256)
+				snprintf(buf, len, "-%c/--%s", c, lo->name);
+			else
+				snprintf(buf, len, "--%s", lo->name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "-%c", c);
+	return buf;
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	unsigned long v;
+	char name[32];
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	opterr = 0;
+	/* '+': stop at the first non-option, the command to run */
+	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:d:b:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			if (!parse_ulong(optarg, 1, 65535, &v)) {
+				snprintf(err, errlen, "port out of range: '%s' (1-65535)", optarg);
+				return -1;
+			}
+			if (o->nports == SYN_MAX_PORTS) {
+				snprintf(err, errlen, "too many ports: at most %d -P options", SYN_MAX_PORTS);
+				return -1;
+			}
+			o->ports[o->nports++] = (__u16)v;
+			break;
+		case 'p':
+			if (!parse_ulong(optarg, 1, INT_MAX, &v)) {
+				snprintf(err, errlen, "invalid pid: '%s'", optarg);
+				return -1;
+			}
+			o->pid = (__u32)v;
+			break;
+		case '4':
+		case '6':
+			if (o->family && o->family != (c == '4' ? AF_INET : AF_INET6)) {
+				snprintf(err, errlen, "-4 and -6 exclude each other (give neither for both)");
+				return -1;
+			}
+			o->family = c == '4' ? AF_INET : AF_INET6;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "ladder")) {
+				o->format = FORMAT_LADDER;
+			} else if (!strcmp(optarg, "stream")) {
+				o->format = FORMAT_STREAM;
+			} else if (!strcmp(optarg, "jsonl")) {
+				o->format = FORMAT_JSONL;
+			} else {
+				snprintf(err, errlen, "unknown format: '%s' (ladder, stream or jsonl)", optarg);
+				return -1;
+			}
+			break;
+		case 'o':
+			if (!*optarg) {
+				snprintf(err, errlen, "empty output file name");
+				return -1;
+			}
+			o->out_path = optarg;
+			break;
+		case 'd': {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(d > 0) || d > 1e7) {
+				snprintf(err, errlen, "invalid duration: '%s' (seconds, > 0)", optarg);
+				return -1;
+			}
+			o->duration_s = d;
+			break;
+		}
+		case 'b':
+			if (!parse_ulong(optarg, 4, 1u << 22, &v) || (v & (v - 1))) {
+				snprintf(err, errlen, "invalid buffer size: '%s' KiB (a power of two, 4-4194304)",
+					 optarg);
+				return -1;
+			}
+			o->buffer_kb = (unsigned int)v;
+			break;
+		case OPT_RELATIVE_SEQ:
+			o->relative_seq = true;
+			break;
+		case OPT_NO_COLOR:
+			o->no_color = true;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value",
+				 optopt ? opt_name(optopt, name, sizeof(name)) : argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				snprintf(err, errlen, "unknown option: -%c", optopt);
+			else
+				snprintf(err, errlen, "unknown option: %s", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc)
+		o->cmd = &argv[optind];
+	if (o->cmd && o->pid) {
+		snprintf(err, errlen, "-p and a command exclude each other: the command is the process traced");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* Command-line options: parsed and checked here, without touching the kernel,
+ * so every error message is unit-tested. */
+#ifndef SYNSCOPE_OPTIONS_H
+#define SYNSCOPE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "../bpf/synscope_event.h"
+
+enum out_format {
+	FORMAT_LADDER = 0,
+	FORMAT_STREAM,
+	FORMAT_JSONL,
+};
+
+struct options {
+	__u16 ports[SYN_MAX_PORTS];
+	int nports;
+	__u32 pid;
+	__u8 family;          /* AF_INET, AF_INET6, 0 = both */
+	enum out_format format;
+	const char *out_path; /* NULL: standard output */
+	bool relative_seq;
+	bool no_color;
+	double duration_s;    /* 0: until Ctrl-C or the command exits */
+	unsigned int buffer_kb; /* ring buffer size; 0 = default */
+	bool help;
+	char **cmd;           /* the command to run and trace, NULL-terminated; or NULL */
+};
+
+/* Parse argv. On error returns -1 with one line (no trailing newline) in err. */
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
+void options_usage(FILE *f);
+
+#endif

@@ -1,0 +1,39 @@
+/* A sink consumes the tracker's output: live events and finished connections. */
+#ifndef SYNSCOPE_SINK_H
+#define SYNSCOPE_SINK_H
+
+#include <stdio.h>
+#include "conn.h"
+
+struct run_summary {
+	__u64 events;        /* events decoded */
+	__u64 lost;          /* events the kernel could not reserve */
+	__u64 conns;         /* connections rendered */
+	__u64 incomplete;    /* of those, still open when tracing ended */
+};
+
+struct syn_sink {
+	/* Every event as it is decoded. conn is NULL for events outside any
+	 * connection (listen(), a listener's states, lost counts); end is the lane. */
+	void (*event)(struct syn_sink *s, const struct syn_event *e,
+		      const struct conn *conn, int end);
+	/* A connection is finished (or tracing ended): rows sorted, states filled. */
+	void (*conn_done)(struct syn_sink *s, const struct conn *conn);
+	/* Tracing ended: print a summary, flush. */
+	void (*finish)(struct syn_sink *s, const struct run_summary *sum);
+	void (*destroy)(struct syn_sink *s);
+};
+
+/* Output options shared by the text sinks. */
+struct sink_opts {
+	FILE *out;
+	bool color;          /* ANSI colour: only on a terminal, never with NO_COLOR */
+	bool relative_seq;   /* print seq/ack relative to each end's initial sequence number */
+	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start: ts_ns + this = epoch ns */
+};
+
+struct syn_sink *ladder_sink_new(const struct sink_opts *o);
+struct syn_sink *stream_sink_new(const struct sink_opts *o);
+struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
+
+#endif

@@ -1,0 +1,984 @@
+/*
+ * Connection tracker.
+ *
+ * Identity: a connection is the unordered pair of its two endpoints. Events
+ * that carry the full 4-tuple find it by tuple; events that do not (connect()
+ * before the port is chosen, a socket already unhashed on its way out) find
+ * it by sock_id, the socket's identity that the kernel side put on its
+ * syscalls, states and transmitted segments. Events of a socket seen before
+ * its tuple wait in a pending list until an event binds the socket.
+ *
+ * Attribution: an end belongs to the process that connect()ed or accept()ed
+ * it; before accept() returns, the server end is credited to the listening
+ * process. Packets and softirq state changes carry whatever task the CPU
+ * happened to run, so their pid is never used.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "hmap.h"
+#include "tracker.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
+#define TCP_TIME_WAIT 6
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+#define TCP_CLOSING 11
+
+#define PENDING_MAX 64      /* events kept for one socket before it has a tuple */
+#define PAIR_WINDOW 256     /* rows searched for the other end of a segment */
+
+/* How sure we are who owns an end. */
+enum attribution {
+	ATTR_NONE = 0,
+	ATTR_LISTENER = 1, /* the process listening on the server's port */
+	ATTR_SYSCALL = 2,  /* the process that connected or accepted it */
+};
+
+struct tconn {
+	struct conn c;          /* what the sinks see: first member */
+	__u64 key;              /* key in by_tuple, 0 when not indexed */
+	enum attribution attr[2];
+	bool syn_seen[2];       /* end i sent a SYN */
+	__u32 isn[2];           /* ... with this initial sequence number */
+	int in_call;            /* socket calls entered and not yet returned */
+	struct tconn *prev, *next; /* the list of open connections */
+};
+
+struct pending {
+	struct syn_event *evs;
+	size_t n, cap;
+};
+
+struct listener {
+	__u32 pid;
+	char comm[SYN_COMM_LEN];
+};
+
+struct tracker {
+	struct syn_sink **sinks;
+	int nsinks;
+	struct hmap by_tuple;   /* tuple key -> tconn */
+	struct hmap by_sock;    /* sock_id -> tconn */
+	struct hmap pending;    /* sock_id -> pending: events before the tuple */
+	struct hmap accepts;    /* tid -> syn_event: accept() entered, not returned */
+	struct hmap listeners;  /* netns:port -> listener */
+	struct tconn *open;     /* open connections, newest first */
+	__u64 next_id;
+	struct run_summary sum;
+};
+
+/* ---- endpoints and keys ------------------------------------------------ */
+
+static bool tuple_full(const struct syn_event *e)
+{
+	return e->family && e->sport && e->dport;
+}
+
+static __u64 fnv1a(__u64 h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static int endpoint_cmp(const __u8 a[16], __u16 ap, const __u8 b[16], __u16 bp)
+{
+	int r = memcmp(a, b, 16);
+
+	return r ? r : (int)ap - (int)bp;
+}
+
+/* The same key from either end's view of the connection. */
+static __u64 tuple_key(const struct syn_event *e)
+{
+	const __u8 *lo = e->saddr, *hi = e->daddr;
+	__u16 lop = e->sport, hip = e->dport;
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	if (endpoint_cmp(lo, lop, hi, hip) > 0) {
+		lo = e->daddr, hi = e->saddr;
+		lop = e->dport, hip = e->sport;
+	}
+	h = fnv1a(h, &e->family, 1);
+	h = fnv1a(h, lo, 16);
+	h = fnv1a(h, &lop, 2);
+	h = fnv1a(h, hi, 16);
+	h = fnv1a(h, &hip, 2);
+	return h ? h : 1;
+}
+
+static bool end_is_local_of(const struct conn_end *end, const struct syn_event *e)
+{
+	return end->family == e->family && end->port == e->sport &&
+	       memcmp(end->addr, e->saddr, 16) == 0;
+}
+
+static bool conn_has_tuple(const struct tconn *tc, const struct syn_event *e)
+{
+	const struct conn_end *a = &tc->c.end[0], *b = &tc->c.end[1];
+
+	if (a->family != e->family)
+		return false;
+	return (end_is_local_of(a, e) && b->port == e->dport && !memcmp(b->addr, e->daddr, 16)) ||
+	       (end_is_local_of(b, e) && a->port == e->dport && !memcmp(a->addr, e->daddr, 16));
+}
+
+/* The lane an event happened on. */
+static int end_of(const struct tconn *tc, const struct syn_event *e)
+{
+	if (e->sock_id) {
+		for (int i = 0; i < 2; i++)
+			if (tc->c.end[i].sock_id == e->sock_id)
+				return i;
+	}
+	if (e->sport && end_is_local_of(&tc->c.end[1], e) && !end_is_local_of(&tc->c.end[0], e))
+		return 1;
+	return 0;
+}
+
+static __u64 listener_key(__u32 netns, __u16 port)
+{
+	return ((__u64)netns << 16 | port) + 1;
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = calloc(1, sizeof(*tc));
+
+	if (!tc)
+		return NULL;
+	tc->c.id = ++t->next_id;
+	for (int i = 0; i < 2; i++) {
+		struct conn_end *end = &tc->c.end[i];
+
+		end->family = e->family;
+		memcpy(end->addr, i ? e->daddr : e->saddr, 16);
+		end->port = i ? e->dport : e->sport;
+	}
+	tc->c.end[0].netns = e->netns;
+	tc->key = tuple_key(e);
+	if (hmap_get(&t->by_tuple, tc->key) || hmap_put(&t->by_tuple, tc->key, tc))
+		tc->key = 0; /* a key collision: found through its sockets only */
+	tc->next = t->open;
+	if (t->open)
+		t->open->prev = tc;
+	t->open = tc;
+	return tc;
+}
+
+static void conn_unlink(struct tracker *t, struct tconn *tc)
+{
+	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
+		hmap_del(&t->by_tuple, tc->key);
+	for (int i = 0; i < 2; i++) {
+		__u64 sid = tc->c.end[i].sock_id;
+
+		if (sid && hmap_get(&t->by_sock, sid) == tc)
+			hmap_del(&t->by_sock, sid);
+	}
+	if (tc->prev)
+		tc->prev->next = tc->next;
+	else
+		t->open = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+}
+
+static void conn_add_row(struct tconn *tc, const struct syn_event *e, int end, __u8 marks)
+{
+	struct conn *c = &tc->c;
+	struct conn_row *r;
+
+	if (c->nrows == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 32;
+		struct conn_row *rows = realloc(c->rows, cap * sizeof(*rows));
+
+		if (!rows)
+			return; /* keep what we have: the ladder shows it */
+		c->rows = rows;
+		c->cap = cap;
+	}
+	r = &c->rows[c->nrows++];
+	memset(r, 0, sizeof(*r));
+	r->ev = *e;
+	r->end = (__u8)end;
+	r->marks = marks;
+	r->pair = -1;
+}
+
+static void set_role(struct tconn *tc, int end, enum conn_role role)
+{
+	struct conn_end *e = &tc->c.end[end], *o = &tc->c.end[!end];
+
+	if (e->role == ROLE_UNKNOWN)
+		e->role = role;
+	if (o->role == ROLE_UNKNOWN)
+		o->role = role == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
+}
+
+static void attribute(struct tconn *tc, int end, __u32 pid, const char *comm,
+		      enum attribution how)
+{
+	struct conn_end *e = &tc->c.end[end];
+
+	if (tc->attr[end] >= how)
+		return;
+	tc->attr[end] = how;
+	e->pid = pid;
+	memcpy(e->comm, comm, SYN_COMM_LEN);
+}
+
+/* Before accept(), the server end belongs to whoever listens on its port. */
+static void attribute_listener(struct tracker *t, struct tconn *tc, int end)
+{
+	struct conn_end *e = &tc->c.end[end];
+	struct listener *l;
+
+	if (tc->attr[end] != ATTR_NONE || e->role == ROLE_CLIENT)
+		return;
+	l = hmap_get(&t->listeners, listener_key(e->netns, e->port));
+	if (l)
+		attribute(tc, end, l->pid, l->comm, ATTR_LISTENER);
+}
+
+/* Roles and owners from one event on an end. */
+static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
+{
+	struct conn_end *ce = &tc->c.end[end];
+
+	ce->traced = true;
+	if (!ce->netns)
+		ce->netns = e->netns;
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		if (e->sys.phase == SYN_PHASE_ENTRY)
+			tc->in_call++;
+		else if (tc->in_call > 0)
+			tc->in_call--;
+		if (e->sys.call == SYN_CALL_CONNECT)
+			set_role(tc, end, ROLE_CLIENT);
+		if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4)
+			set_role(tc, end, ROLE_SERVER);
+		if (e->sys.call != SYN_CALL_LISTEN)
+			attribute(tc, end, e->pid, e->comm, ATTR_SYSCALL);
+		break;
+	case SYN_EV_STATE:
+		if (e->state.newstate == TCP_SYN_SENT)
+			set_role(tc, end, ROLE_CLIENT);
+		if (e->state.oldstate == TCP_LISTEN)
+			set_role(tc, end, ROLE_SERVER);
+		break;
+	case SYN_EV_SEGMENT:
+		if ((e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN) {
+			int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
+
+			set_role(tc, sender, ROLE_CLIENT);
+			tc->syn_seen[sender] = true;
+			tc->isn[sender] = e->seg.seq;
+		} else if (e->seg.flags & SYN_TCP_SYN) {
+			int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
+
+			tc->syn_seen[sender] = true;
+			tc->isn[sender] = e->seg.seq;
+		}
+		break;
+	}
+	attribute_listener(t, tc, end);
+	attribute_listener(t, tc, !end);
+}
+
+static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid);
+
+static void conn_add_event(struct tracker *t, struct tconn *tc, int end,
+			   const struct syn_event *e)
+{
+	if (e->sock_id && !tc->c.end[end].sock_id && e->kind != SYN_EV_RESET)
+		bind_sock(t, tc, end, e->sock_id);
+	conn_add_row(tc, e, end, 0);
+	learn(t, tc, end, e);
+	if (e->kind == SYN_EV_DESTROY)
+		tc->c.end[end].destroyed = true;
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->event)
+			t->sinks[i]->event(t->sinks[i], e, &tc->c, end);
+}
+
+/* The socket now has its connection: move the events it had before. */
+static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	tc->c.end[end].sock_id = sid;
+	hmap_put(&t->by_sock, sid, tc);
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		conn_add_event(t, tc, end, &p->evs[i]);
+	free(p->evs);
+	free(p);
+}
+
+/* ---- finishing: order, pairs, retransmissions, inferred states ---------- */
+
+static void sort_rows(struct conn *c)
+{
+	/* rows arrive almost in time order: insertion sort is linear then, and stable */
+	for (size_t i = 1; i < c->nrows; i++) {
+		struct conn_row r = c->rows[i];
+		size_t j = i;
+
+		while (j > 0 && c->rows[j - 1].ev.ts_ns > r.ev.ts_ns) {
+			c->rows[j] = c->rows[j - 1];
+			j--;
+		}
+		c->rows[j] = r;
+	}
+}
+
+/* Put the client in end[0]: the ladder's left lane. */
+static void order_ends(struct tconn *tc)
+{
+	struct conn *c = &tc->c;
+	bool swap;
+
+	if (c->end[0].role == ROLE_UNKNOWN && c->end[1].role == ROLE_UNKNOWN) {
+		/* nothing told us: the lower port is more likely the service */
+		swap = c->end[0].port < c->end[1].port;
+	} else {
+		swap = c->end[0].role == ROLE_SERVER || c->end[1].role == ROLE_CLIENT;
+	}
+	if (!swap)
+		return;
+	struct conn_end e = c->end[0];
+	enum attribution a = tc->attr[0];
+	bool s = tc->syn_seen[0];
+	__u32 isn = tc->isn[0];
+
+	c->end[0] = c->end[1];
+	c->end[1] = e;
+	tc->attr[0] = tc->attr[1];
+	tc->attr[1] = a;
+	tc->syn_seen[0] = tc->syn_seen[1];
+	tc->syn_seen[1] = s;
+	tc->isn[0] = tc->isn[1];
+	tc->isn[1] = isn;
+	for (size_t i = 0; i < c->nrows; i++)
+		c->rows[i].end = !c->rows[i].end;
+}
+
+static bool same_segment(const struct syn_segment *a, const struct syn_segment *b)
+{
+	return a->seq == b->seq && a->ack == b->ack && a->flags == b->flags && a->len == b->len;
+}
+
+static bool is_seg(const struct conn_row *r, int dir)
+{
+	return r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == dir;
+}
+
+/* Join each received segment to its transmission at the other end. */
+static void pair_segments(struct conn *c)
+{
+	for (size_t i = 0; i < c->nrows; i++) {
+		struct conn_row *rx = &c->rows[i];
+		size_t lo = i > PAIR_WINDOW ? i - PAIR_WINDOW : 0;
+		size_t hi = i + PAIR_WINDOW < c->nrows ? i + PAIR_WINDOW : c->nrows;
+		long best = -1;
+
+		if (!is_seg(rx, SYN_DIR_RX))
+			continue;
+		/* the nearest earlier transmission first, a later one if the two
+		 * ends' events came out of order */
+		for (size_t j = i; j-- > lo;) {
+			struct conn_row *tx = &c->rows[j];
+
+			if (is_seg(tx, SYN_DIR_TX) && tx->end != rx->end && tx->pair < 0 &&
+			    same_segment(&tx->ev.seg, &rx->ev.seg)) {
+				best = (long)j;
+				break;
+			}
+		}
+		for (size_t j = i + 1; best < 0 && j < hi; j++) {
+			struct conn_row *tx = &c->rows[j];
+
+			if (is_seg(tx, SYN_DIR_TX) && tx->end != rx->end && tx->pair < 0 &&
+			    same_segment(&tx->ev.seg, &rx->ev.seg))
+				best = (long)j;
+		}
+		if (best >= 0) {
+			rx->pair = (__s32)best;
+			c->rows[best].pair = (__s32)i;
+		}
+	}
+}
+
+static __u32 seq_space(const struct syn_segment *s)
+{
+	return s->len + !!(s->flags & SYN_TCP_SYN) + !!(s->flags & SYN_TCP_FIN);
+}
+
+/* A segment that resends sequence space its sender already sent is a
+ * retransmission, whatever triggered it (timer, fast retransmit, probe). */
+static void mark_retransmissions(struct conn *c)
+{
+	for (int sender = 0; sender < 2; sender++) {
+		bool have_tx = false, started = false;
+		__u32 next = 0;
+
+		for (size_t i = 0; i < c->nrows; i++)
+			if (c->rows[i].end == sender && is_seg(&c->rows[i], SYN_DIR_TX))
+				have_tx = true;
+		for (size_t i = 0; i < c->nrows; i++) {
+			struct conn_row *r = &c->rows[i];
+			/* the sender's own transmissions, or what its peer received
+			 * when the sender is not on this host */
+			bool from_sender = have_tx ? (r->end == sender && is_seg(r, SYN_DIR_TX))
+						   : (r->end != sender && is_seg(r, SYN_DIR_RX));
+			__u32 space;
+
+			if (!from_sender || (r->ev.seg.flags & SYN_TCP_RST))
+				continue;
+			space = seq_space(&r->ev.seg);
+			if (!space)
+				continue;
+			if (started && (__s32)(r->ev.seg.seq - next) < 0) {
+				r->marks |= ROW_RETRANSMIT;
+				if (r->pair >= 0)
+					c->rows[r->pair].marks |= ROW_RETRANSMIT;
+			}
+			if (!started || (__s32)(r->ev.seg.seq + space - next) > 0)
+				next = r->ev.seg.seq + space;
+			started = true;
+		}
+	}
+}
+
+static struct conn_row inferred_row(const struct conn_row *at, int end, __u8 from, __u8 to,
+				    __u64 ts)
+{
+	struct conn_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.ev = at->ev;
+	r.ev.kind = SYN_EV_STATE;
+	r.ev.ts_ns = ts;
+	memset(&r.ev.state, 0, sizeof(r.ev.seg));
+	r.ev.state.oldstate = from;
+	r.ev.state.newstate = to;
+	r.end = (__u8)end;
+	r.marks = ROW_INFERRED;
+	r.pair = -1;
+	return r;
+}
+
+static bool is_syn_only(const struct conn_row *r)
+{
+	return r->ev.kind == SYN_EV_SEGMENT &&
+	       (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN;
+}
+
+/* Did this end answer a SYN with SYN-ACK, i.e. was something listening? */
+static bool answers_syn(const struct conn *c, int end)
+{
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+
+		if (r->end == end && is_seg(r, SYN_DIR_TX) &&
+		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK))
+			return true;
+	}
+	return false;
+}
+
+/* Where does each lane start? CLOSE for a client we saw begin; LISTEN for a
+ * server that received the first SYN and answered it (CLOSE when it answered
+ * with a reset: nothing listened); unknown otherwise. */
+static void initial_states(const struct conn *c, __u8 cur[2])
+{
+	bool listening[2] = { answers_syn(c, 0), answers_syn(c, 1) };
+
+	cur[0] = cur[1] = 0;
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+
+		if (r->ev.kind == SYN_EV_STATE && !cur[r->end])
+			cur[r->end] = r->ev.state.oldstate;
+		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT && !cur[r->end])
+			cur[r->end] = TCP_CLOSE;
+		if (is_syn_only(r) && !cur[r->end]) {
+			if (r->ev.seg.dir == SYN_DIR_TX)
+				cur[r->end] = TCP_CLOSE;
+			else
+				cur[r->end] = listening[r->end] ? TCP_LISTEN : TCP_CLOSE;
+		}
+		if (cur[0] && cur[1])
+			break;
+	}
+}
+
+static bool push_row(struct conn_row **out, size_t *n, size_t *cap, const struct conn_row *r)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 32;
+		struct conn_row *p = realloc(*out, ncap * sizeof(*p));
+
+		if (!p)
+			return false;
+		*out = p;
+		*cap = ncap;
+	}
+	(*out)[(*n)++] = *r;
+	return true;
+}
+
+/*
+ * Linux does not report two textbook states where the RFC draws them:
+ * SYN-RECEIVED lives in a request socket until the final ACK (the kernel
+ * reports LISTEN -> SYN_RECV only then, for the new child socket), and
+ * TIME-WAIT lives in a timewait socket (the kernel reports FIN_WAIT2 -> CLOSE
+ * for the full socket). Add them at the textbook moment, marked inferred.
+ * Then record both lanes' states after every row.
+ */
+static void infer_states(struct conn *c)
+{
+	struct conn_row *out = NULL;
+	size_t n = 0, cap = 0;
+	__u8 cur[2];
+	bool reset[2] = { false, false }, in_tw[2] = { false, false };
+	__u64 tw_since[2] = { 0, 0 };
+	struct conn_row last_tw[2];
+
+	initial_states(c, cur);
+	for (size_t i = 0; i < c->nrows; i++) {
+		struct conn_row r = c->rows[i];
+		int e = r.end;
+
+		if (r.ev.kind == SYN_EV_RESET ||
+		    (r.ev.kind == SYN_EV_SEGMENT && (r.ev.seg.flags & SYN_TCP_RST)))
+			reset[e] = true;
+		if (r.ev.kind == SYN_EV_STATE && r.ev.state.newstate == TCP_CLOSE && !reset[e] &&
+		    (r.ev.state.oldstate == TCP_FIN_WAIT2 || r.ev.state.oldstate == TCP_CLOSING)) {
+			struct conn_row tw = inferred_row(&r, e, r.ev.state.oldstate, TCP_TIME_WAIT,
+							  r.ev.ts_ns);
+
+			cur[e] = TCP_TIME_WAIT;
+			tw.state_after[0] = cur[0];
+			tw.state_after[1] = cur[1];
+			push_row(&out, &n, &cap, &tw);
+			in_tw[e] = true;
+			tw_since[e] = r.ev.ts_ns;
+			last_tw[e] = tw;
+			/* the kernel's own row: the full socket closes, the timewait
+			 * socket carries on, so the lane stays in TIME_WAIT */
+			r.state_after[0] = cur[0];
+			r.state_after[1] = cur[1];
+			push_row(&out, &n, &cap, &r);
+			continue;
+		}
+		if (r.ev.kind == SYN_EV_STATE && !(in_tw[e] && r.ev.state.newstate == TCP_CLOSE))
+			cur[e] = r.ev.state.newstate;
+		r.state_after[0] = cur[0];
+		r.state_after[1] = cur[1];
+		push_row(&out, &n, &cap, &r);
+
+		/* the SYN arrived at a listener: textbook SYN-RECEIVED from here */
+		if (is_seg(&r, SYN_DIR_RX) && is_syn_only(&r) && cur[e] == TCP_LISTEN &&
+		    c->end[e].role == ROLE_SERVER) {
+			struct conn_row sr = inferred_row(&r, e, TCP_LISTEN, TCP_SYN_RECV, r.ev.ts_ns);
+
+			cur[e] = TCP_SYN_RECV;
+			sr.state_after[0] = cur[0];
+			sr.state_after[1] = cur[1];
+			push_row(&out, &n, &cap, &sr);
+		}
+	}
+	/* TIME-WAIT ends 2MSL later: Linux's TCP_TIMEWAIT_LEN */
+	for (int e = 0; e < 2; e++) {
+		if (!in_tw[e] || cur[e] != TCP_TIME_WAIT)
+			continue;
+		struct conn_row end = inferred_row(&last_tw[e], e, TCP_TIME_WAIT, TCP_CLOSE,
+						   tw_since[e] + TIME_WAIT_NS);
+
+		cur[e] = TCP_CLOSE;
+		end.state_after[0] = cur[0];
+		end.state_after[1] = cur[1];
+		push_row(&out, &n, &cap, &end);
+	}
+	if (!out)
+		return;
+	/* pairs were indexes into the old rows: redo them on the new ones */
+	for (size_t i = 0; i < n; i++)
+		out[i].pair = -1;
+	free(c->rows);
+	c->rows = out;
+	c->nrows = n;
+	c->cap = cap;
+	sort_rows(c);
+	pair_segments(c);
+	for (int e = 0; e < 2; e++)
+		c->end[e].state = cur[e];
+}
+
+static void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
+{
+	struct conn *c = &tc->c;
+
+	conn_unlink(t, tc);
+	c->complete = complete;
+	sort_rows(c);
+	order_ends(tc);
+	attribute_listener(t, tc, 0);
+	attribute_listener(t, tc, 1);
+	pair_segments(c);
+	mark_retransmissions(c);
+	infer_states(c);
+	t->sum.conns++;
+	if (!complete)
+		t->sum.incomplete++;
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->conn_done)
+			t->sinks[i]->conn_done(t->sinks[i], c);
+	free(c->rows);
+	free(tc);
+}
+
+/* Finished: every socket this host had for it is gone. */
+static bool conn_done(const struct tconn *tc)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++) {
+		if (!tc->c.end[i].sock_id)
+			continue;
+		any = true;
+		if (!tc->c.end[i].destroyed)
+			return false;
+	}
+	return any;
+}
+
+/* ---- event routing ----------------------------------------------------- */
+
+static void emit_unattached(struct tracker *t, const struct syn_event *e)
+{
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->event)
+			t->sinks[i]->event(t->sinks[i], e, NULL, 0);
+}
+
+static void pending_add(struct tracker *t, const struct syn_event *e)
+{
+	struct pending *p = hmap_get(&t->pending, e->sock_id);
+
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p || hmap_put(&t->pending, e->sock_id, p)) {
+			free(p);
+			return;
+		}
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		struct syn_event *evs;
+
+		if (cap > PENDING_MAX)
+			return; /* a socket that never connects: keep the first ones */
+		evs = realloc(p->evs, cap * sizeof(*evs));
+		if (!evs)
+			return;
+		p->evs = evs;
+		p->cap = cap;
+	}
+	p->evs[p->n++] = *e;
+}
+
+static void pending_drop(struct tracker *t, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	if (p) {
+		free(p->evs);
+		free(p);
+	}
+}
+
+static void listener_set(struct tracker *t, const struct syn_event *e)
+{
+	__u64 key = listener_key(e->netns, e->sport);
+	struct listener *l = hmap_get(&t->listeners, key);
+
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l || hmap_put(&t->listeners, key, l)) {
+			free(l);
+			return;
+		}
+	}
+	l->pid = e->pid;
+	memcpy(l->comm, e->comm, SYN_COMM_LEN);
+}
+
+static void listener_drop(struct tracker *t, const struct syn_event *e)
+{
+	free(hmap_del(&t->listeners, listener_key(e->netns, e->sport)));
+}
+
+/* Is this a new connection reusing the tuple of one we still hold? */
+static bool starts_new_conn(const struct tconn *tc, const struct syn_event *e)
+{
+	int end = end_of(tc, e);
+	const struct conn_end *ce = &tc->c.end[end];
+
+	if (e->kind == SYN_EV_SEGMENT &&
+	    (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN) {
+		int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
+
+		return tc->syn_seen[sender] && tc->isn[sender] != e->seg.seq;
+	}
+	/* a different live socket on an end whose socket is gone */
+	return e->sock_id && ce->sock_id && ce->sock_id != e->sock_id && ce->destroyed;
+}
+
+static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = hmap_get(&t->by_tuple, tuple_key(e));
+
+	if (tc && !conn_has_tuple(tc, e))
+		tc = NULL;
+	if (tc && starts_new_conn(tc, e)) {
+		conn_finish(t, tc, conn_done(tc));
+		tc = NULL;
+	}
+	if (!tc && e->sock_id)
+		tc = hmap_get(&t->by_sock, e->sock_id);
+	if (tc && !conn_has_tuple(tc, e))
+		tc = NULL;
+	return tc ? tc : conn_new(t, e);
+}
+
+/* Socket calls that carry no connection: listen(), and calls on a socket
+ * that is bound but not connected (a listener's close()). */
+static bool call_is_unattached(const struct syn_event *e)
+{
+	if (e->sys.call == SYN_CALL_LISTEN)
+		return true;
+	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
+	    e->sys.call == SYN_CALL_ACCEPT4)
+		return false;
+	return !e->dport;
+}
+
+static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
+{
+	bool is_accept = e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4;
+	struct syn_event *entry = NULL;
+	struct tconn *tc;
+
+	if (e->sys.call == SYN_CALL_LISTEN && e->sys.phase == SYN_PHASE_RETURN && e->sys.ret == 0)
+		listener_set(t, e);
+	if (is_accept && e->sys.phase == SYN_PHASE_ENTRY) {
+		/* held until it returns: only then do we know the connection */
+		struct syn_event *copy = malloc(sizeof(*copy));
+
+		if (copy) {
+			*copy = *e;
+			free(hmap_del(&t->accepts, e->tid + 1ull));
+			if (hmap_put(&t->accepts, e->tid + 1ull, copy))
+				free(copy);
+		}
+		listener_set(t, e);
+		return NULL;
+	}
+	if (is_accept) {
+		entry = hmap_del(&t->accepts, e->tid + 1ull);
+		if (e->sys.ret < 0 || !tuple_full(e)) {
+			free(entry); /* EAGAIN and friends: no connection came */
+			return NULL;
+		}
+	}
+	tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+	if (!tc && tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	if (!tc) {
+		if (call_is_unattached(e)) {
+			emit_unattached(t, e);
+			if (e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY)
+				pending_drop(t, e->sock_id);
+		} else {
+			pending_add(t, e);
+		}
+		free(entry);
+		return NULL;
+	}
+	int end = end_of(tc, e);
+
+	if (entry) {
+		conn_add_event(t, tc, end, entry);
+		free(entry);
+	}
+	conn_add_event(t, tc, end, e);
+	return tc;
+}
+
+static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+
+	if (!tc && !e->dport &&
+	    (e->state.newstate == TCP_LISTEN || e->state.oldstate == TCP_LISTEN)) {
+		if (e->state.oldstate == TCP_LISTEN)
+			listener_drop(t, e);
+		emit_unattached(t, e);
+		return NULL;
+	}
+	if (!tc && tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	if (!tc) {
+		pending_add(t, e);
+		return NULL;
+	}
+	conn_add_event(t, tc, end_of(tc, e), e);
+	return tc;
+}
+
+static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc;
+
+	if (tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	else
+		tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+	if (tc)
+		conn_add_event(t, tc, end_of(tc, e), e);
+	return tc;
+}
+
+static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+
+	if (!tc) {
+		pending_drop(t, e->sock_id); /* never had a connection */
+		return NULL;
+	}
+	conn_add_event(t, tc, end_of(tc, e), e);
+	hmap_del(&t->by_sock, e->sock_id); /* the kernel may reuse the id now */
+	return tc;
+}
+
+static void on_lost(struct tracker *t, const struct syn_event *e)
+{
+	t->sum.lost += e->lost.count;
+	for (struct tconn *tc = t->open; tc; tc = tc->next)
+		tc->c.maybe_lost = true;
+	emit_unattached(t, e);
+}
+
+void tracker_on_event(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = NULL;
+
+	t->sum.events++;
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		tc = on_syscall(t, e);
+		break;
+	case SYN_EV_STATE:
+		tc = on_state(t, e);
+		break;
+	case SYN_EV_SEGMENT:
+	case SYN_EV_RETRANSMIT:
+	case SYN_EV_RESET:
+		tc = on_packet_event(t, e);
+		break;
+	case SYN_EV_DESTROY:
+		tc = on_destroy(t, e);
+		break;
+	case SYN_EV_LOST:
+		on_lost(t, e);
+		break;
+	}
+	/* a connection leaves as soon as its last socket is gone and the last
+	 * close() returned (the socket can go before the call returns) */
+	if (tc && conn_done(tc) && !tc->in_call)
+		conn_finish(t, tc, true);
+}
+
+struct tracker *tracker_new(struct syn_sink **sinks, int nsinks)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sinks = sinks;
+	t->nsinks = nsinks;
+	return t;
+}
+
+const struct run_summary *tracker_summary(const struct tracker *t)
+{
+	return &t->sum;
+}
+
+void tracker_finish(struct tracker *t)
+{
+	/* oldest first, so the output reads in the order connections began */
+	struct tconn *last = t->open;
+
+	while (last && last->next)
+		last = last->next;
+	while (last) {
+		struct tconn *prev = last->prev;
+
+		conn_finish(t, last, conn_done(last));
+		last = prev;
+	}
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->finish)
+			t->sinks[i]->finish(t->sinks[i], &t->sum);
+}
+
+static void free_all(struct hmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->vals[i])
+			continue;
+		free(m->vals[i]);
+	}
+	hmap_free(m);
+}
+
+void tracker_free(struct tracker *t)
+{
+	if (!t)
+		return;
+	while (t->open) {
+		struct tconn *tc = t->open;
+
+		conn_unlink(t, tc);
+		free(tc->c.rows);
+		free(tc);
+	}
+	for (size_t i = 0; i < t->pending.cap; i++) {
+		struct pending *p = t->pending.vals[i];
+
+		if (p)
+			free(p->evs);
+	}
+	free_all(&t->pending);
+	free_all(&t->accepts);
+	free_all(&t->listeners);
+	hmap_free(&t->by_tuple);
+	hmap_free(&t->by_sock);
+	free(t);
+}
