@@ -46,6 +46,7 @@ struct tconn {
 	bool syn_seen[2];       /* end i sent a SYN */
 	__u32 isn[2];           /* ... with this initial sequence number */
 	int in_call;            /* socket calls entered and not yet returned */
+	bool sockless_rst[2];   /* end i answered with a reset and has no socket */
 	struct tconn *prev, *next; /* the list of open connections */
 };
 
@@ -278,6 +279,8 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 			set_role(tc, end, ROLE_SERVER);
 		break;
 	case SYN_EV_SEGMENT:
+		if (e->seg.dir == SYN_DIR_TX && (e->seg.flags & SYN_TCP_RST) && !ce->sock_id)
+			tc->sockless_rst[end] = true;
 		if ((e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN) {
 			int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
 
@@ -651,17 +654,23 @@ static void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 	free(tc);
 }
 
-/* Finished: every socket this host had for it is gone. */
+/* Finished: every end on this host is settled, its socket gone, or, for an
+ * end that never had one (a SYN to a closed port), its reset sent. An end
+ * whose socket we have not met yet keeps the connection open. */
 static bool conn_done(const struct tconn *tc)
 {
 	bool any = false;
 
 	for (int i = 0; i < 2; i++) {
-		if (!tc->c.end[i].sock_id)
-			continue;
-		any = true;
-		if (!tc->c.end[i].destroyed)
+		const struct conn_end *e = &tc->c.end[i];
+
+		if (e->sock_id) {
+			any = true;
+			if (!e->destroyed)
+				return false;
+		} else if (e->traced && !tc->sockless_rst[i]) {
 			return false;
+		}
 	}
 	return any;
 }
@@ -871,8 +880,9 @@ static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 		pending_drop(t, e->sock_id); /* never had a connection */
 		return NULL;
 	}
+	/* the id stays mapped until the connection finishes: the close() that
+	 * freed the socket returns after this event */
 	conn_add_event(t, tc, end_of(tc, e), e);
-	hmap_del(&t->by_sock, e->sock_id); /* the kernel may reuse the id now */
 	return tc;
 }
 

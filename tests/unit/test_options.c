@@ -1,0 +1,119 @@
+/* Command-line parsing: every bad input gets one specific line. */
+#include <stdbool.h>
+#include <sys/socket.h>
+#include "test.h"
+#include "options.h"
+
+static int parse(struct options *o, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	argv[argc++] = "synscope";
+	for (; *args; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return options_parse(argc, argv, o, err, 256);
+}
+
+#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_defaults(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK_EQ_INT(o.format, FORMAT_LADDER);
+	CHECK_EQ_INT(o.nports, 0);
+	CHECK(o.cmd == NULL);
+}
+
+static void test_everything_good(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "80", "--port", "443", "-6", "--format", "jsonl",
+					   "-o", "x.jsonl", "--relative-seq", "--no-color", "-d", "2.5",
+					   "-b", "1024")), 0);
+	CHECK_EQ_INT(o.nports, 2);
+	CHECK_EQ_INT(o.ports[0], 80);
+	CHECK_EQ_INT(o.ports[1], 443);
+	CHECK_EQ_INT(o.family, AF_INET6);
+	CHECK_EQ_INT(o.format, FORMAT_JSONL);
+	CHECK_EQ_STR(o.out_path, "x.jsonl");
+	CHECK(o.relative_seq && o.no_color);
+	CHECK(o.duration_s == 2.5);
+	CHECK_EQ_INT(o.buffer_kb, 1024);
+}
+
+static void test_command_after_dashes_keeps_its_options(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "9000", "--", "curl", "-P", "x")), 0);
+	if (CHECK(o.cmd != NULL)) {
+		CHECK_EQ_STR(o.cmd[0], "curl");
+		CHECK_EQ_STR(o.cmd[1], "-P");
+		CHECK_EQ_STR(o.cmd[2], "x");
+		CHECK(o.cmd[3] == NULL);
+	}
+	CHECK_EQ_INT(o.nports, 1);
+}
+
+static void test_errors(void)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "-P", "0" }, "port out of range: '0' (1-65535)" },
+		{ { "-P", "65536" }, "port out of range: '65536' (1-65535)" },
+		{ { "-P", "80x" }, "port out of range: '80x' (1-65535)" },
+		{ { "-P", "-1" }, "port out of range: '-1' (1-65535)" },
+		{ { "-p", "abc" }, "invalid pid: 'abc'" },
+		{ { "-p", "0" }, "invalid pid: '0'" },
+		{ { "--bogus" }, "unknown option: --bogus" },
+		{ { "-z" }, "unknown option: -z" },
+		{ { "-4", "-6" }, "-4 and -6 exclude each other (give neither for both)" },
+		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream or jsonl)" },
+		{ { "-d", "0" }, "invalid duration: '0' (seconds, > 0)" },
+		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, > 0)" },
+		{ { "-b", "1000" }, "invalid buffer size: '1000' KiB (a power of two, 4-4194304)" },
+		{ { "-o", "" }, "empty output file name" },
+		{ { "-P" }, "option -P/--port needs a value" },
+		{ { "-p", "5", "--", "ls" }, "-p and a command exclude each other: the command is the process traced" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct options o;
+		char err[256];
+
+		CHECK_EQ_INT(parse(&o, err, cases[i].args), -1);
+		CHECK_EQ_STR(err, cases[i].msg);
+		CHECK(!strchr(err, '\n'));
+	}
+}
+
+static void test_too_many_ports(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "1", "-P", "2", "-P", "3", "-P", "4", "-P", "5",
+					   "-P", "6", "-P", "7", "-P", "8", "-P", "9")), -1);
+	CHECK_EQ_STR(err, "too many ports: at most 8 -P options");
+}
+
+int main(void)
+{
+	RUN(test_defaults);
+	RUN(test_everything_good);
+	RUN(test_command_after_dashes_keeps_its_options);
+	RUN(test_errors);
+	RUN(test_too_many_ports);
+	return TEST_SUMMARY();
+}

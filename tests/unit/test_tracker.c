@@ -1,0 +1,598 @@
+/* The tracker, fed synthetic event streams shaped like real loopback traces
+ * (the order below is the order a 6.18 kernel produced for a Python
+ * client/server pair; sequence numbers shortened). */
+#include <stdbool.h>
+#include <stdio.h>
+#include "test.h"
+#include "events.h"
+#include "names.h"
+#include "tracker.h"
+
+#define ESTABLISHED 1
+#define SYN_SENT 2
+#define SYN_RECV 3
+#define FIN_WAIT1 4
+#define FIN_WAIT2 5
+#define TIME_WAIT 6
+#define CLOSE 7
+#define CLOSE_WAIT 8
+#define LAST_ACK 9
+#define LISTEN 10
+
+#define S_ SYN_TCP_SYN
+#define A_ SYN_TCP_ACK
+#define F_ SYN_TCP_FIN
+#define P_ SYN_TCP_PSH
+#define R_ SYN_TCP_RST
+#define TX SYN_DIR_TX
+#define RX SYN_DIR_RX
+#define ENTRY SYN_PHASE_ENTRY
+#define RET SYN_PHASE_RETURN
+
+static const struct ep CLI = { "127.0.0.1", 58330 }, SRV = { "127.0.0.1", 9126 };
+static const struct ep ANY = { "0.0.0.0", 0 }, CLI_UNBOUND = { "127.0.0.1", 0 };
+static const struct ep SRV_GONE = { "127.0.0.1", 0 };
+enum { SID_CLI = 0xC1, SID_CHILD = 0x51, SID_LISTENER = 0x11 };
+enum { PID_CLI = 100, PID_SRV = 200 };
+
+/* One client-closes-first connection with both ends on this host. The server
+ * waits before its close(), so its ACK and FIN are separate segments. */
+static size_t client_close_trace(struct syn_event *ev, bool with_syscalls)
+{
+	size_t n = 0;
+	__u64 t = 1000000;
+#define AT(dt) (t += (dt))
+#define CALL(...) do { if (with_syscalls) ev[n++] = ev_call(__VA_ARGS__); } while (0)
+	CALL(AT(10), SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_LISTEN, ENTRY, 3, 0);
+	ev[n++] = ev_state(AT(3), SID_LISTENER, SRV, ANY, CLOSE, LISTEN);
+	CALL(AT(3), SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_LISTEN, RET, 3, 0);
+	CALL(AT(600), SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_ACCEPT4, ENTRY, 3, 0);
+	CALL(AT(800), SID_CLI, ANY, ANY, PID_CLI, "demo-client", SYN_CALL_CONNECT, ENTRY, 4, 0);
+	ev[n++] = ev_state(AT(10), SID_CLI, CLI_UNBOUND, SRV, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(AT(20), SID_CLI, CLI, SRV, TX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(AT(8), 0, SRV, CLI, RX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(AT(13), 0, SRV, CLI, TX, S_ | A_, 5000, 1001, 0);
+	ev[n++] = ev_seg(AT(3), 0, CLI, SRV, RX, S_ | A_, 5000, 1001, 0);
+	ev[n++] = ev_state(AT(11), SID_CLI, CLI, SRV, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(AT(5), SID_CLI, CLI, SRV, TX, A_, 1001, 5001, 0);
+	ev[n++] = ev_seg(AT(1), 0, SRV, CLI, RX, A_, 1001, 5001, 0);
+	ev[n++] = ev_state(AT(4), SID_CHILD, SRV, CLI, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(AT(6), SID_CHILD, SRV, CLI, SYN_RECV, ESTABLISHED);
+	CALL(AT(6), SID_CLI, CLI, SRV, PID_CLI, "demo-client", SYN_CALL_CONNECT, RET, 4, 0);
+	CALL(AT(7), SID_CHILD, SRV, CLI, PID_SRV, "demo-server", SYN_CALL_ACCEPT4, RET, 3, 4);
+	ev[n++] = ev_seg(AT(190), SID_CLI, CLI, SRV, TX, P_ | A_, 1001, 5001, 6);
+	ev[n++] = ev_seg(AT(2), 0, SRV, CLI, RX, P_ | A_, 1001, 5001, 6);
+	ev[n++] = ev_seg(AT(30), SID_CHILD, SRV, CLI, TX, A_, 5001, 1007, 0);
+	ev[n++] = ev_seg(AT(1), 0, CLI, SRV, RX, A_, 5001, 1007, 0);
+	ev[n++] = ev_seg(AT(40), SID_CHILD, SRV, CLI, TX, P_ | A_, 5001, 1007, 6);
+	ev[n++] = ev_seg(AT(3), 0, CLI, SRV, RX, P_ | A_, 5001, 1007, 6);
+	ev[n++] = ev_seg(AT(20), SID_CLI, CLI, SRV, TX, A_, 1007, 5007, 0);
+	ev[n++] = ev_seg(AT(1), 0, SRV, CLI, RX, A_, 1007, 5007, 0);
+	CALL(AT(44), SID_CLI, CLI, SRV, PID_CLI, "demo-client", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n++] = ev_state(AT(3), SID_CLI, CLI, SRV, ESTABLISHED, FIN_WAIT1);
+	ev[n++] = ev_seg(AT(3), SID_CLI, CLI, SRV, TX, F_ | A_, 1007, 5007, 0);
+	ev[n++] = ev_seg(AT(3), 0, SRV, CLI, RX, F_ | A_, 1007, 5007, 0);
+	ev[n++] = ev_state(AT(3), SID_CHILD, SRV, CLI, ESTABLISHED, CLOSE_WAIT);
+	CALL(AT(24), SID_CLI, CLI, SRV, PID_CLI, "demo-client", SYN_CALL_CLOSE, RET, 4, 0);
+	/* the delayed ACK of the client's FIN, 40 ms later, in softirq */
+	ev[n++] = ev_seg(AT(42000000), SID_CHILD, SRV, CLI, TX, A_, 5007, 1008, 0);
+	ev[n++] = ev_seg(AT(22), 0, CLI, SRV, RX, A_, 5007, 1008, 0);
+	ev[n++] = ev_state(AT(18), SID_CLI, CLI, SRV, FIN_WAIT1, FIN_WAIT2);
+	/* the kernel has already released the port: the local port reads 0 */
+	ev[n++] = ev_state(AT(7), SID_CLI, CLI_UNBOUND, SRV, FIN_WAIT2, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, AT(5), SID_CLI, CLI_UNBOUND, SRV);
+	CALL(AT(158000000), SID_CHILD, SRV, CLI, PID_SRV, "demo-server", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n++] = ev_state(AT(10), SID_CHILD, SRV, CLI, CLOSE_WAIT, LAST_ACK);
+	ev[n++] = ev_seg(AT(15), SID_CHILD, SRV, CLI, TX, F_ | A_, 5007, 1008, 0);
+	ev[n++] = ev_seg(AT(11), 0, CLI, SRV, RX, F_ | A_, 5007, 1008, 0);
+	/* sent by the client's timewait socket: no socket identity */
+	ev[n++] = ev_seg(AT(20), 0, CLI, SRV, TX, A_, 1008, 5008, 0);
+	ev[n++] = ev_seg(AT(2), 0, SRV, CLI, RX, A_, 1008, 5008, 0);
+	ev[n++] = ev_state(AT(40), SID_CHILD, SRV_GONE, CLI, LAST_ACK, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, AT(4), SID_CHILD, SRV_GONE, CLI);
+	CALL(AT(20), SID_CHILD, SRV_GONE, CLI, PID_SRV, "demo-server", SYN_CALL_CLOSE, RET, 4, 0);
+	CALL(AT(50), SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n++] = ev_state(AT(2), SID_LISTENER, SRV, ANY, LISTEN, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, AT(2), SID_LISTENER, SRV, ANY);
+	CALL(AT(6), SID_LISTENER, SRV_GONE, ANY, PID_SRV, "demo-server", SYN_CALL_CLOSE, RET, 3, 0);
+#undef AT
+#undef CALL
+	return n;
+}
+
+static void feed(struct tracker *t, const struct syn_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		tracker_on_event(t, &ev[i]);
+}
+
+/* "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ..." of one lane; inferred ones end in '*'. */
+static const char *lane_states(const struct conn *c, int end, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+
+		if (r->end != end || r->ev.kind != SYN_EV_STATE)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s>%s%s", used ? " " : "",
+					 tcp_state_name(r->ev.state.oldstate),
+					 tcp_state_name(r->ev.state.newstate),
+					 r->marks & ROW_INFERRED ? "*" : "");
+	}
+	return buf;
+}
+
+/* Flags of the segments one lane sent: "S SA A PA ..." */
+static const char *lane_tx_flags(const struct conn *c, int end, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+		char f[64];
+
+		if (r->end != end || r->ev.kind != SYN_EV_SEGMENT || r->ev.seg.dir != SYN_DIR_TX)
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
+					 tcp_flags_str(r->ev.seg.flags, ",", f, sizeof(f)));
+	}
+	return buf;
+}
+
+/* "connect/0 connect=0 ..." of one lane's calls, entry then return value. */
+static const char *lane_calls(const struct conn *c, int end, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+
+		if (r->end != end || r->ev.kind != SYN_EV_SYSCALL)
+			continue;
+		if (r->ev.sys.phase == SYN_PHASE_ENTRY)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s()", used ? " " : "",
+						 syn_call_name(r->ev.sys.call));
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%s%s=%lld", used ? " " : "",
+						 syn_call_name(r->ev.sys.call), (long long)r->ev.sys.ret);
+	}
+	return buf;
+}
+
+static const char CLIENT_STATES[] =
+	"CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 "
+	"FIN_WAIT2>TIME_WAIT* FIN_WAIT2>CLOSE TIME_WAIT>CLOSE*";
+static const char SERVER_STATES[] =
+	"LISTEN>SYN_RECV* LISTEN>SYN_RECV SYN_RECV>ESTABLISHED ESTABLISHED>CLOSE_WAIT "
+	"CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSE";
+
+static void test_both_ends_local_one_connection(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, true);
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	char buf[512];
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	/* finished when the last socket went and its close() returned */
+	CHECK_EQ_INT(k.nconns, 1);
+	if (k.nconns == 1) {
+		const struct conn *c = &k.conns[0];
+
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->id, 1);
+		CHECK_EQ_INT(c->end[0].role, ROLE_CLIENT);
+		CHECK_EQ_INT(c->end[0].port, 58330);
+		CHECK_EQ_INT(c->end[0].pid, PID_CLI);
+		CHECK_EQ_STR(c->end[0].comm, "demo-client");
+		CHECK_EQ_INT(c->end[1].role, ROLE_SERVER);
+		CHECK_EQ_INT(c->end[1].port, 9126);
+		/* the accepting process, never the softirq's task */
+		CHECK_EQ_INT(c->end[1].pid, PID_SRV);
+		CHECK_EQ_STR(c->end[1].comm, "demo-server");
+		CHECK(c->end[0].traced && c->end[1].traced);
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), CLIENT_STATES);
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), SERVER_STATES);
+		CHECK_EQ_STR(lane_tx_flags(c, 0, buf, sizeof(buf)), "SYN ACK PSH,ACK ACK FIN,ACK ACK");
+		CHECK_EQ_STR(lane_tx_flags(c, 1, buf, sizeof(buf)), "SYN,ACK ACK PSH,ACK ACK FIN,ACK");
+		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)), "connect() connect=0 close() close=0");
+		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)), "accept4() accept4=4 close() close=0");
+		/* the server blocked in accept() before the client's SYN: row 0 */
+		CHECK_EQ_INT(c->rows[0].ev.kind, SYN_EV_SYSCALL);
+		CHECK_EQ_INT(c->rows[0].end, 1);
+		/* every segment was seen at both ends: every one is paired */
+		for (size_t i = 0; i < c->nrows; i++) {
+			const struct conn_row *r = &c->rows[i];
+
+			if (r->ev.kind != SYN_EV_SEGMENT)
+				continue;
+			if (!CHECK(r->pair >= 0))
+				break;
+			CHECK_EQ_INT(c->rows[r->pair].pair, (long long)i);
+			CHECK(c->rows[r->pair].end != r->end);
+			CHECK_EQ_INT(c->rows[r->pair].ev.seg.seq, r->ev.seg.seq);
+			CHECK(!(r->marks & ROW_RETRANSMIT));
+		}
+		/* rows in time order; the last is TIME-WAIT's end 2MSL later */
+		for (size_t i = 1; i < c->nrows; i++)
+			CHECK(c->rows[i - 1].ev.ts_ns <= c->rows[i].ev.ts_ns);
+		CHECK(c->rows[c->nrows - 1].marks & ROW_INFERRED);
+		CHECK_EQ_INT(c->end[0].state, CLOSE);
+		CHECK_EQ_INT(c->end[1].state, CLOSE);
+	}
+	/* listen() entry and return, the listener's two states, and its close()
+	 * entry and return are outside any connection */
+	CHECK_EQ_INT(k.unattached, 6);
+	tracker_finish(t);
+	CHECK(k.finished);
+	CHECK_EQ_INT(tracker_summary(t)->conns, 1);
+	CHECK_EQ_INT(tracker_summary(t)->incomplete, 0);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* The lane states after each row: what the ladder prints beside the arrows. */
+static void test_state_after_each_row(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, true);
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	if (CHECK_EQ_INT(k.nconns, 1)) {
+		const struct conn *c = &k.conns[0];
+		bool saw_fin_ack_tx = false;
+
+		/* before the SYN the client is CLOSE and the server LISTEN */
+		CHECK_EQ_INT(c->rows[0].state_after[0], CLOSE);
+		CHECK_EQ_INT(c->rows[0].state_after[1], LISTEN);
+		for (size_t i = 0; i < c->nrows; i++) {
+			const struct conn_row *r = &c->rows[i];
+
+			/* the server's FIN goes out in LAST_ACK while the client sits in FIN_WAIT2 */
+			if (r->ev.kind == SYN_EV_SEGMENT && r->end == 1 && r->ev.seg.dir == SYN_DIR_TX &&
+			    (r->ev.seg.flags & SYN_TCP_FIN)) {
+				saw_fin_ack_tx = true;
+				CHECK_EQ_INT(r->state_after[1], LAST_ACK);
+				CHECK_EQ_INT(r->state_after[0], TIME_WAIT);
+			}
+			/* the kernel's FIN_WAIT2 -> CLOSE leaves the lane in TIME_WAIT */
+			if (r->ev.kind == SYN_EV_STATE && !(r->marks & ROW_INFERRED) && r->end == 0 &&
+			    r->ev.state.newstate == CLOSE)
+				CHECK_EQ_INT(r->state_after[0], TIME_WAIT);
+		}
+		CHECK(saw_fin_ack_tx);
+	}
+	tracker_finish(t);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+static bool is_server_side(const struct syn_event *e)
+{
+	return e->sock_id == SID_CHILD || e->sock_id == SID_LISTENER ||
+	       (e->sport == SRV.port && e->sock_id != SID_CLI);
+}
+
+/* The two ends' events come from two CPUs: the server's arrive a few events
+ * late. Each end's own order holds (one CPU's ring order); the result must
+ * not change. */
+static void test_out_of_order_ends(void)
+{
+	struct syn_event ev[80], late[80];
+	size_t n = client_close_trace(ev, true), m = 0;
+	struct keep_sink a, b;
+	struct syn_sink *sa[1] = { &a.s }, *sb[1] = { &b.s };
+	struct tracker *ta, *tb;
+	double key[80];
+
+	/* delay every server-side event by 2.5 positions, keep each side's order */
+	for (size_t i = 0; i < n; i++)
+		key[i] = (double)i + (is_server_side(&ev[i]) ? 2.5 : 0);
+	for (size_t done = 0; done < n; done++) {
+		size_t best = n;
+
+		for (size_t i = 0; i < n; i++)
+			if (key[i] >= 0 && (best == n || key[i] < key[best]))
+				best = i;
+		late[m++] = ev[best];
+		key[best] = -1;
+	}
+	CHECK(memcmp(late, ev, n * sizeof(ev[0])) != 0);
+
+	keep_init(&a);
+	keep_init(&b);
+	ta = tracker_new(sa, 1);
+	tb = tracker_new(sb, 1);
+	feed(ta, ev, n);
+	feed(tb, late, m);
+	tracker_finish(ta);
+	tracker_finish(tb);
+	CHECK_EQ_INT(a.nconns, 1);
+	if (CHECK_EQ_INT(b.nconns, 1) && a.nconns == 1) {
+		const struct conn *x = &a.conns[0], *y = &b.conns[0];
+
+		CHECK(y->complete);
+		if (CHECK_EQ_INT(x->nrows, y->nrows)) {
+			for (size_t i = 0; i < x->nrows; i++) {
+				CHECK_EQ_INT(x->rows[i].ev.ts_ns, y->rows[i].ev.ts_ns);
+				CHECK_EQ_INT(x->rows[i].end, y->rows[i].end);
+				CHECK_EQ_INT(x->rows[i].pair, y->rows[i].pair);
+				CHECK_EQ_INT(x->rows[i].marks, y->rows[i].marks);
+				CHECK_EQ_INT(x->rows[i].state_after[0], y->rows[i].state_after[0]);
+				CHECK_EQ_INT(x->rows[i].state_after[1], y->rows[i].state_after[1]);
+			}
+		}
+		CHECK_EQ_INT(y->end[1].pid, PID_SRV);
+	}
+	tracker_free(ta);
+	tracker_free(tb);
+	keep_free(&a);
+	keep_free(&b);
+}
+
+/* Tracing began after the sockets existed: no syscall at all. The
+ * connection still forms from states and segments; roles come from the
+ * SYN; processes are unknown rather than guessed from softirq context. */
+static void test_connection_without_syscalls(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, false);
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	char buf[512];
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	CHECK_EQ_INT(k.nconns, 1);
+	if (k.nconns == 1) {
+		const struct conn *c = &k.conns[0];
+
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->end[0].role, ROLE_CLIENT);
+		CHECK_EQ_INT(c->end[0].port, 58330);
+		CHECK_EQ_INT(c->end[0].pid, 0);
+		CHECK_EQ_INT(c->end[1].pid, 0);
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), CLIENT_STATES);
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), SERVER_STATES);
+		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)), "");
+	}
+	tracker_finish(t);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* connect() to a port nothing listens on: the kernel answers the SYN with a
+ * reset from no socket at all; connect() fails with ECONNREFUSED. */
+static void test_refused(void)
+{
+	struct ep cli = { "127.0.0.1", 48762 }, srv = { "127.0.0.1", 9999 };
+	struct ep cli0 = { "127.0.0.1", 0 }, srv0 = { "127.0.0.1", 0 };
+	struct syn_event ev[16];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(100, 7, ANY, ANY, 300, "client", SYN_CALL_CONNECT, ENTRY, 3, 0);
+	ev[n++] = ev_state(105, 7, cli0, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(110, 7, cli, srv, TX, S_, 777, 0, 0);
+	ev[n++] = ev_seg(112, 0, srv, cli, RX, S_, 777, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_RESET, 115, 0, srv, cli);
+	ev[n++] = ev_seg(117, 0, srv, cli, TX, R_ | A_, 0, 778, 0);
+	ev[n++] = ev_seg(118, 0, cli, srv, RX, R_ | A_, 0, 778, 0);
+	ev[n - 3].rst.kind = SYN_RESET_SENT;
+	ev[n++] = ev_kind(SYN_EV_RESET, 120, 7, cli, srv);
+	ev[n - 1].rst.kind = SYN_RESET_RECEIVED;
+	ev[n++] = ev_state(121, 7, cli0, srv, SYN_SENT, CLOSE);
+	ev[n++] = ev_call(125, 7, ANY, srv0, 300, "client", SYN_CALL_CONNECT, RET, 3, -111);
+	ev[n++] = ev_call(200, 7, ANY, srv0, 300, "client", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 201, 7, ANY, srv0);
+	ev[n++] = ev_call(205, 7, ANY, srv0, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	CHECK_EQ_INT(k.nconns, 1);
+	if (k.nconns == 1) {
+		const struct conn *c = &k.conns[0];
+
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->end[0].port, 48762);
+		CHECK_EQ_INT(c->end[0].pid, 300);
+		CHECK_EQ_INT(c->end[1].pid, 0); /* nothing listened */
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), "CLOSE>SYN_SENT SYN_SENT>CLOSE");
+		/* no listener: no inferred SYN_RECV, and no TIME_WAIT after a reset */
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "");
+		CHECK_EQ_STR(lane_tx_flags(c, 1, buf, sizeof(buf)), "RST,ACK");
+		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)),
+			     "connect() connect=-111 close() close=0");
+		CHECK_EQ_INT(c->rows[c->nrows - 1].state_after[1], CLOSE);
+	}
+	tracker_finish(t);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* Before accept() returns, the server end is credited to the listener. */
+static void test_listener_attribution_before_accept(void)
+{
+	struct syn_event ev[8];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+
+	ev[n++] = ev_call(10, SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_LISTEN, ENTRY, 3, 0);
+	ev[n++] = ev_call(11, SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_LISTEN, RET, 3, 0);
+	ev[n++] = ev_seg(20, SID_CLI, CLI, SRV, TX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(21, 0, SRV, CLI, RX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(22, 0, SRV, CLI, TX, S_ | A_, 5000, 1001, 0);
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	CHECK_EQ_INT(k.nconns, 0);
+	tracker_finish(t); /* still open: rendered, marked incomplete */
+	if (CHECK_EQ_INT(k.nconns, 1)) {
+		CHECK(!k.conns[0].complete);
+		CHECK_EQ_INT(k.conns[0].end[1].pid, PID_SRV);
+		CHECK_EQ_STR(k.conns[0].end[1].comm, "demo-server");
+		CHECK_EQ_INT(k.conns[0].end[0].pid, 0);
+	}
+	CHECK_EQ_INT(tracker_summary(t)->incomplete, 1);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* A second connection on the same 4-tuple (a new SYN with a new ISN) is a
+ * new connection, not more rows of the old one. */
+static void test_tuple_reuse_starts_new_connection(void)
+{
+	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
+	struct syn_event ev[8];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+
+	/* only the client's packets: the server is another host */
+	ev[n++] = ev_seg(10, 0, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(20, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(30, 0, cli, srv, TX, R_, 101, 0, 0);
+	ev[n++] = ev_seg(40, 0, cli, srv, TX, S_, 5555, 0, 0);
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	CHECK_EQ_INT(k.nconns, 1);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 2)) {
+		CHECK_EQ_INT(k.conns[0].nrows, 3);
+		CHECK_EQ_INT(k.conns[0].id, 1);
+		CHECK_EQ_INT(k.conns[1].nrows, 1);
+		CHECK_EQ_INT(k.conns[1].id, 2);
+		/* the remote server is a lane of packets, not a traced end */
+		CHECK(k.conns[0].end[0].traced);
+		CHECK(!k.conns[0].end[1].traced);
+		CHECK_EQ_INT(k.conns[0].end[1].port, 80);
+		CHECK_EQ_INT(k.conns[0].rows[0].pair, -1);
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* Sequence space sent twice is a retransmission: the SYN after the RTO. */
+static void test_retransmitted_syn_is_marked(void)
+{
+	struct ep cli = { "10.0.0.1", 40001 }, srv = { "10.0.0.2", 80 };
+	struct syn_event ev[8];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+
+	ev[n++] = ev_seg(10, 0, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_RETRANSMIT, 1000000010, 0, cli, srv);
+	ev[n++] = ev_seg(1000000011, 0, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000500, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(1000000600, 0, cli, srv, TX, A_, 101, 901, 0);
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 1)) {
+		const struct conn *c = &k.conns[0];
+
+		CHECK_EQ_INT(c->nrows, 5);
+		CHECK(!(c->rows[0].marks & ROW_RETRANSMIT));
+		CHECK(c->rows[2].marks & ROW_RETRANSMIT);
+		CHECK(!(c->rows[4].marks & ROW_RETRANSMIT)); /* a pure ACK takes no space */
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* Lost events: every open connection may now be missing rows. */
+static void test_lost_events_mark_open_connections(void)
+{
+	struct ep cli = { "10.0.0.1", 40002 }, srv = { "10.0.0.2", 80 };
+	struct syn_event ev[4], lost;
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+
+	ev[0] = ev_seg(10, 0, cli, srv, TX, S_, 100, 0, 0);
+	memset(&lost, 0, sizeof(lost));
+	lost.kind = SYN_EV_LOST;
+	lost.ts_ns = 20;
+	lost.lost.count = 42;
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	tracker_on_event(t, &ev[0]);
+	tracker_on_event(t, &lost);
+	CHECK_EQ_INT(k.unattached, 1);
+	CHECK_EQ_INT(tracker_summary(t)->lost, 42);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 1))
+		CHECK(k.conns[0].maybe_lost);
+	tracker_free(t);
+	keep_free(&k);
+}
+
+/* IPv6 on ::1 joins the same way. */
+static void test_ipv6_loopback(void)
+{
+	struct ep cli = { "::1", 51000 }, srv = { "::1", 8080 };
+	struct syn_event ev[8];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+
+	ev[n++] = ev_seg(10, 0xA, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(11, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(12, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(13, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 1)) {
+		CHECK_EQ_INT(k.conns[0].end[0].family, 10);
+		CHECK_EQ_INT(k.conns[0].end[0].port, 51000);
+		CHECK_EQ_INT(k.conns[0].rows[0].pair, 1);
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
+int main(void)
+{
+	RUN(test_both_ends_local_one_connection);
+	RUN(test_state_after_each_row);
+	RUN(test_out_of_order_ends);
+	RUN(test_connection_without_syscalls);
+	RUN(test_refused);
+	RUN(test_listener_attribution_before_accept);
+	RUN(test_tuple_reuse_starts_new_connection);
+	RUN(test_retransmitted_syn_is_marked);
+	RUN(test_lost_events_mark_open_connections);
+	RUN(test_ipv6_loopback);
+	return TEST_SUMMARY();
+}
