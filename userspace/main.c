@@ -19,6 +19,7 @@
 #include "bpf_source.h"
 #include "options.h"
 #include "sink.h"
+#include "textout.h"
 #include "tracker.h"
 
 #define POLL_MS 50          /* the longest an event waits before it is shown */
@@ -270,10 +271,10 @@ cleanup:
 
 		tracker_finish(t);
 		sum = tracker_summary(t);
+		/* the text sinks end with this line; say it on stderr too when
+		 * their output is not what the user is looking at */
 		if (o.out_path || o.format == FORMAT_JSONL || !isatty(fileno(stdout)))
-			fprintf(stderr, "synscope: %llu connections (%llu incomplete), %llu events, %llu lost\n",
-				(unsigned long long)sum->conns, (unsigned long long)sum->incomplete,
-				(unsigned long long)sum->events, (unsigned long long)sum->lost);
+			txt_summary(stderr, sum);
 	}
 	tracker_free(t);
 	if (sink)

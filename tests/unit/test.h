@@ -3,6 +3,7 @@
 #ifndef SYNSCOPE_TEST_H
 #define SYNSCOPE_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 

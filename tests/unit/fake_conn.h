@@ -1,0 +1,309 @@
+/* Hand-built connections for the sink tests: what the tracker would hand a
+ * sink, without depending on the tracker. Rows are appended in time order;
+ * each copies the lanes' current states, state rows change them. */
+#ifndef SYNSCOPE_FAKE_CONN_H
+#define SYNSCOPE_FAKE_CONN_H
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "conn.h"
+#include "sink.h"
+
+/* Each test uses some of these helpers. */
+#define FAKE_FN static __attribute__((unused))
+
+#define FAKE_MAX_ROWS 64
+#define FAKE_T0_NS 1000000000000ull /* monotonic time of the first row: 1000 s */
+
+struct fake {
+	struct conn c;
+	struct conn_row rows[FAKE_MAX_ROWS];
+	__u8 st[2]; /* the lanes' current states */
+};
+
+/* comm as the kernel gives it: up to 16 bytes, NUL-padded (not always ended). */
+FAKE_FN void fake_set_comm(char dst[SYN_COMM_LEN], const char *src)
+{
+	size_t n = strlen(src);
+
+	memset(dst, 0, SYN_COMM_LEN);
+	memcpy(dst, src, n < SYN_COMM_LEN ? n : SYN_COMM_LEN);
+}
+
+FAKE_FN void fake_end(struct conn_end *e, enum conn_role role, int family, const char *addr,
+		     __u16 port, __u32 pid, const char *comm)
+{
+	memset(e, 0, sizeof(*e));
+	e->role = role;
+	e->family = (__u8)family;
+	inet_pton(family, addr, e->addr);
+	e->port = port;
+	e->traced = true;
+	e->pid = pid;
+	fake_set_comm(e->comm, comm);
+}
+
+/* A connection between client and server, both lanes traced and owned. */
+FAKE_FN void fake_init(struct fake *f, __u64 id, int family,
+		      const char *caddr, __u16 cport, __u32 cpid, const char *ccomm,
+		      const char *saddr, __u16 sport, __u32 spid, const char *scomm)
+{
+	memset(f, 0, sizeof(*f));
+	f->c.id = id;
+	f->c.rows = f->rows;
+	f->c.cap = FAKE_MAX_ROWS;
+	f->c.complete = true;
+	fake_end(&f->c.end[0], ROLE_CLIENT, family, caddr, cport, cpid, ccomm);
+	fake_end(&f->c.end[1], ROLE_SERVER, family, saddr, sport, spid, scomm);
+}
+
+/* A new row on lane end at t_us microseconds after FAKE_T0_NS: addresses in
+ * that end's own view, pid/comm of its owner. */
+FAKE_FN struct conn_row *fake_row(struct fake *f, __u64 t_us, int end, int kind)
+{
+	if (f->c.nrows >= FAKE_MAX_ROWS) {
+		fprintf(stderr, "fake_conn: too many rows\n");
+		exit(2);
+	}
+	struct conn_row *r = &f->rows[f->c.nrows++];
+	const struct conn_end *me = &f->c.end[end], *peer = &f->c.end[1 - end];
+
+	memset(r, 0, sizeof(*r));
+	r->ev.ts_ns = FAKE_T0_NS + t_us * 1000;
+	r->ev.sock_id = 0x5eed0000u + (unsigned)end; /* must never be printed */
+	r->ev.kind = (__u8)kind;
+	r->ev.family = me->family;
+	memcpy(r->ev.saddr, me->addr, 16);
+	memcpy(r->ev.daddr, peer->addr, 16);
+	r->ev.sport = me->port;
+	r->ev.dport = peer->port;
+	r->ev.pid = r->ev.tid = me->pid;
+	memcpy(r->ev.comm, me->comm, SYN_COMM_LEN);
+	r->end = (__u8)end;
+	r->state_after[0] = f->st[0];
+	r->state_after[1] = f->st[1];
+	r->pair = -1;
+	return r;
+}
+
+FAKE_FN int fake_index(struct fake *f, const struct conn_row *r)
+{
+	return (int)(r - f->rows);
+}
+
+FAKE_FN struct conn_row *fake_seg(struct fake *f, __u64 t_us, int end, int dir, unsigned flags,
+				 __u32 seq, __u32 ack, __u32 len, __u16 win)
+{
+	struct conn_row *r = fake_row(f, t_us, end, SYN_EV_SEGMENT);
+
+	r->ev.seg.dir = (__u8)dir;
+	r->ev.seg.flags = (__u8)flags;
+	r->ev.seg.seq = seq;
+	r->ev.seg.ack = ack;
+	r->ev.seg.len = len;
+	r->ev.seg.win = win;
+	return r;
+}
+
+/* The usual Linux SYN options. */
+FAKE_FN void fake_syn_opts(struct conn_row *r, __u16 mss, __u8 ws, __u32 tsval, __u32 tsecr)
+{
+	r->ev.seg.opts = SYN_OPT_MSS | SYN_OPT_WSCALE | SYN_OPT_SACK_PERM | SYN_OPT_TS;
+	r->ev.seg.mss = mss;
+	r->ev.seg.wscale = ws;
+	r->ev.seg.tsval = tsval;
+	r->ev.seg.tsecr = tsecr;
+}
+
+/* The same segment seen at both ends: tx on one lane, rx on the other. */
+FAKE_FN void fake_pair(struct fake *f, struct conn_row *tx, struct conn_row *rx)
+{
+	rx->pair = fake_index(f, tx);
+	tx->pair = fake_index(f, rx);
+}
+
+/* tx on lane end at t_us, rx at the other lane at rx_us, paired. Returns tx. */
+FAKE_FN struct conn_row *fake_seg_both(struct fake *f, __u64 t_us, __u64 rx_us, int end,
+				      unsigned flags, __u32 seq, __u32 ack, __u32 len, __u16 win)
+{
+	struct conn_row *tx = fake_seg(f, t_us, end, SYN_DIR_TX, flags, seq, ack, len, win);
+	struct conn_row *rx = fake_seg(f, rx_us, 1 - end, SYN_DIR_RX, flags, seq, ack, len, win);
+
+	fake_pair(f, tx, rx);
+	return tx;
+}
+
+FAKE_FN struct conn_row *fake_state(struct fake *f, __u64 t_us, int end, __u8 oldst, __u8 newst,
+				   bool inferred)
+{
+	f->st[end] = newst;
+	struct conn_row *r = fake_row(f, t_us, end, SYN_EV_STATE);
+
+	r->ev.state.oldstate = oldst;
+	r->ev.state.newstate = newst;
+	if (inferred)
+		r->marks |= ROW_INFERRED;
+	return r;
+}
+
+FAKE_FN struct conn_row *fake_sys(struct fake *f, __u64 t_us, int end, int call, int phase,
+				 int fd, int arg, long long ret)
+{
+	struct conn_row *r = fake_row(f, t_us, end, SYN_EV_SYSCALL);
+
+	r->ev.sys.call = (__u8)call;
+	r->ev.sys.phase = (__u8)phase;
+	r->ev.sys.fd = fd;
+	r->ev.sys.arg = arg;
+	r->ev.sys.ret = ret;
+	if ((call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4) && phase == SYN_PHASE_RETURN)
+		r->ev.sys.new_fd = (int)ret;
+	return r;
+}
+
+/* The call was made by another process than the lane's owner. */
+FAKE_FN void fake_caller(struct conn_row *r, __u32 pid, const char *comm)
+{
+	r->ev.pid = r->ev.tid = pid;
+	fake_set_comm(r->ev.comm, comm);
+}
+
+/* TCP states by kernel number, to keep the scenarios readable. */
+enum {
+	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
+	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
+	ST_NEW_SYN_RECV,
+};
+
+#define C 0 /* client lane */
+#define S 1 /* server lane */
+#define F_SYN SYN_TCP_SYN
+#define F_ACK SYN_TCP_ACK
+#define F_FIN SYN_TCP_FIN
+#define F_RST SYN_TCP_RST
+#define F_PSH SYN_TCP_PSH
+
+/* A whole loopback connection: handshake, 5 bytes of data, 4-way teardown.
+ * The client's last handshake ACK and its FIN each have another row between
+ * their tx and rx (in flight); the server closes from another process. */
+FAKE_FN void fake_loopback(struct fake *f)
+{
+	struct conn_row *r, *tx, *rx;
+
+	fake_init(f, 1, AF_INET, "127.0.0.1", 41234, 1234, "demo-client",
+		  "127.0.0.1", 8080, 1233, "demo-server");
+	f->st[C] = ST_CLOSE;
+	f->st[S] = ST_LISTEN;
+
+	fake_sys(f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);             /* 0 */
+	fake_state(f, 5, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
+	tx = fake_seg_both(f, 9, 12, C, F_SYN, 1000, 0, 0, 65495);                  /* 2, 3 */
+	fake_syn_opts(tx, 65495, 7, 100, 0);
+	fake_syn_opts(tx + 1, 65495, 7, 100, 0);
+	fake_state(f, 14, S, ST_LISTEN, ST_SYN_RECV, true);                         /* 4 */
+	tx = fake_seg_both(f, 20, 23, S, F_SYN | F_ACK, 5000, 1001, 0, 65483);      /* 5, 6 */
+	fake_syn_opts(tx, 65495, 7, 200, 100);
+	fake_syn_opts(tx + 1, 65495, 7, 200, 100);
+	fake_state(f, 25, C, ST_SYN_SENT, ST_ESTABLISHED, false);                   /* 7 */
+	tx = fake_seg(f, 30, C, SYN_DIR_TX, F_ACK, 1001, 5001, 0, 512);             /* 8 */
+	fake_sys(f, 31, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, 0);           /* 9 */
+	rx = fake_seg(f, 34, S, SYN_DIR_RX, F_ACK, 1001, 5001, 0, 512);             /* 10 */
+	fake_pair(f, tx, rx);
+	fake_state(f, 35, S, ST_SYN_RECV, ST_ESTABLISHED, false);                   /* 11 */
+	fake_sys(f, 40, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);            /* 12 */
+	fake_seg_both(f, 1000, 1004, C, F_PSH | F_ACK, 1001, 5001, 5, 512);         /* 13, 14 */
+	fake_seg_both(f, 1100, 1103, S, F_ACK, 5001, 1006, 0, 512);                 /* 15, 16 */
+	fake_sys(f, 2000, C, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 3, 1, 0);         /* 17 */
+	fake_state(f, 2003, C, ST_ESTABLISHED, ST_FIN_WAIT1, false);                /* 18 */
+	tx = fake_seg(f, 2005, C, SYN_DIR_TX, F_FIN | F_ACK, 1006, 5001, 0, 512);   /* 19 */
+	fake_sys(f, 2007, C, SYN_CALL_SHUTDOWN, SYN_PHASE_RETURN, 3, 1, 0);        /* 20 */
+	rx = fake_seg(f, 2010, S, SYN_DIR_RX, F_FIN | F_ACK, 1006, 5001, 0, 512);   /* 21 */
+	fake_pair(f, tx, rx);
+	fake_state(f, 2011, S, ST_ESTABLISHED, ST_CLOSE_WAIT, false);               /* 22 */
+	fake_seg_both(f, 2012, 2015, S, F_ACK, 5001, 1007, 0, 512);                 /* 23, 24 */
+	fake_state(f, 2016, C, ST_FIN_WAIT1, ST_FIN_WAIT2, false);                  /* 25 */
+	r = fake_sys(f, 1502000, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0);      /* 26 */
+	fake_caller(r, 1240, "worker");
+	fake_state(f, 1502002, S, ST_CLOSE_WAIT, ST_LAST_ACK, false);               /* 27 */
+	fake_seg_both(f, 1502004, 1502007, S, F_FIN | F_ACK, 5001, 1007, 0, 512);   /* 28, 29 */
+	fake_state(f, 1502008, C, ST_FIN_WAIT2, ST_TIME_WAIT, false);               /* 30 */
+	fake_seg_both(f, 1502010, 1502013, C, F_ACK, 1007, 5002, 0, 512);           /* 31, 32 */
+	fake_state(f, 1502014, S, ST_LAST_ACK, ST_CLOSE, false);                    /* 33 */
+	r = fake_sys(f, 1502015, S, SYN_CALL_CLOSE, SYN_PHASE_RETURN, 4, 0, 0);     /* 34 */
+	fake_caller(r, 1240, "worker");
+	fake_row(f, 1502020, S, SYN_EV_DESTROY);                                    /* 35 */
+	f->c.end[S].destroyed = true;
+}
+
+/* Wall clock offset so that FAKE_T0_NS is 2026-11-23 11:21:37.123456 UTC
+ * (epoch 1795432897 s: 20780 days to 2026-11-23, plus 11:21:37). */
+#define FAKE_WALL_T0_NS 1795432897123456000ll
+#define FAKE_WALL_OFFSET_NS (FAKE_WALL_T0_NS - (long long)FAKE_T0_NS)
+
+/* A sink's whole output, captured with open_memstream(). */
+struct capture {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+FAKE_FN void capture_start(struct capture *cap, struct sink_opts *o)
+{
+	cap->buf = NULL;
+	cap->len = 0;
+	cap->f = open_memstream(&cap->buf, &cap->len);
+	if (!cap->f) {
+		perror("open_memstream");
+		exit(2);
+	}
+	o->out = cap->f;
+}
+
+/* Close the stream: cap->buf holds the text (free() it). */
+FAKE_FN char *capture_end(struct capture *cap)
+{
+	fclose(cap->f);
+	cap->f = NULL;
+	return cap->buf;
+}
+
+/* The line n (0-based) of text into buf, without its newline; "" past the end. */
+FAKE_FN const char *line_of(const char *text, int n, char *buf, size_t len)
+{
+	const char *p = text;
+
+	for (; n > 0 && p; n--) {
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	buf[0] = '\0';
+	if (!p || !*p)
+		return buf;
+	size_t k = strcspn(p, "\n");
+	if (k >= len)
+		k = len - 1;
+	memcpy(buf, p, k);
+	buf[k] = '\0';
+	return buf;
+}
+
+FAKE_FN int count_lines(const char *text)
+{
+	int n = 0;
+
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+FAKE_FN bool has_escape(const char *text)
+{
+	return strchr(text, '\033') != NULL;
+}
+
+#endif

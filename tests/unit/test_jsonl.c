@@ -1,0 +1,418 @@
+/* JSON Lines sink: every line a valid JSON object with the documented fields
+ * in order; connection rows only from conn_done, other events live. */
+#include <stdbool.h>
+#include "fake_conn.h"
+#include "test.h"
+
+/* ---- a strict, minimal JSON validator (RFC 8259) ---- */
+
+static bool json_value(const char **p, int depth);
+
+static void json_ws(const char **p)
+{
+	while (**p == ' ' || **p == '\t' || **p == '\n' || **p == '\r')
+		(*p)++;
+}
+
+static bool json_string(const char **p)
+{
+	const unsigned char *s = (const unsigned char *)*p;
+
+	if (*s++ != '"')
+		return false;
+	while (*s != '"') {
+		if (*s < 0x20) /* raw control bytes (and the end of the text) */
+			return false;
+		if (*s == '\\') {
+			s++;
+			if (*s == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+						return false;
+				s += 5;
+			} else if (*s && strchr("\"\\/bfnrt", *s)) {
+				s++;
+			} else {
+				return false;
+			}
+		} else if (*s >= 0x80) { /* UTF-8: lead byte then continuation bytes */
+			int n = *s >= 0xf0 ? 3 : *s >= 0xe0 ? 2 : *s >= 0xc2 ? 1 : -1;
+			if (n < 0 || *s > 0xf4)
+				return false;
+			for (int i = 1; i <= n; i++)
+				if ((s[i] & 0xc0) != 0x80)
+					return false;
+			s += n + 1;
+		} else {
+			s++;
+		}
+	}
+	*p = (const char *)s + 1;
+	return true;
+}
+
+static bool json_number(const char **p)
+{
+	const char *s = *p;
+
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return false;
+	if (*s == '.' || *s == 'e' || *s == 'E') /* the schema has integers only */
+		return false;
+	*p = s;
+	return true;
+}
+
+static bool json_container(const char **p, int depth, char open, char close, bool keyed)
+{
+	if (**p != open || depth > 8)
+		return false;
+	(*p)++;
+	json_ws(p);
+	if (**p == close) {
+		(*p)++;
+		return true;
+	}
+	for (;;) {
+		json_ws(p);
+		if (keyed) {
+			if (!json_string(p))
+				return false;
+			json_ws(p);
+			if (*(*p)++ != ':')
+				return false;
+		}
+		if (!json_value(p, depth + 1))
+			return false;
+		json_ws(p);
+		if (**p == close) {
+			(*p)++;
+			return true;
+		}
+		if (*(*p)++ != ',')
+			return false;
+	}
+}
+
+static bool json_value(const char **p, int depth)
+{
+	json_ws(p);
+	switch (**p) {
+	case '{':
+		return json_container(p, depth, '{', '}', true);
+	case '[':
+		return json_container(p, depth, '[', ']', false);
+	case '"':
+		return json_string(p);
+	case 't':
+		return strncmp(*p, "true", 4) == 0 && (*p += 4);
+	case 'f':
+		return strncmp(*p, "false", 5) == 0 && (*p += 5);
+	case 'n':
+		return strncmp(*p, "null", 4) == 0 && (*p += 4);
+	default:
+		return json_number(p);
+	}
+}
+
+/* One line is exactly one JSON object. */
+static bool json_line_valid(const char *line)
+{
+	const char *p = line;
+
+	return *p == '{' && json_value(&p, 0) && *p == '\0';
+}
+
+static void test_validator_itself(void)
+{
+	CHECK(json_line_valid("{\"a\":[1,-2,\"x\\u00e9\"],\"b\":{\"c\":null,\"d\":true}}"));
+	CHECK(!json_line_valid("{\"a\":1,}"));
+	CHECK(!json_line_valid("{\"a\":\"\x01\"}"));
+	CHECK(!json_line_valid("{\"a\":\"\\x\"}"));
+	CHECK(!json_line_valid("{\"a\":\"\xff\"}"));
+	CHECK(!json_line_valid("{\"a\":01}"));
+	CHECK(!json_line_valid("{\"a\":1} x"));
+}
+
+/* ---- the sink ---- */
+
+static char *run_conn(struct fake *f, bool relative)
+{
+	struct sink_opts o = { .relative_seq = relative, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct run_summary sum = { .events = 36, .conns = 1 };
+	struct capture cap;
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+	for (size_t i = 0; i < f->c.nrows; i++) /* live: connection events wait */
+		s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
+	s->conn_done(s, &f->c);
+	s->finish(s, &sum); /* writes nothing: the output stays pure JSONL */
+	s->destroy(s);
+	return capture_end(&cap);
+}
+
+static bool all_lines_valid(const char *out)
+{
+	char line[1024];
+	bool ok = true;
+
+	for (int i = 0; i < count_lines(out); i++) {
+		line_of(out, i, line, sizeof(line));
+		if (!json_line_valid(line)) {
+			fprintf(stderr, "  invalid JSON line %d: %s\n", i, line);
+			ok = false;
+		}
+		if (strncmp(line, "{\"v\":1,\"t_ns\":", 14) != 0) {
+			fprintf(stderr, "  line %d does not start with v, t_ns: %s\n", i, line);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+#define LO "\"saddr\":\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\",\"dport\":8080"
+#define LO_S "\"saddr\":\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\",\"dport\":41234"
+#define CLIENT "\"conn\":1,\"end\":\"client\",\"pid\":1234,\"comm\":\"demo-client\","
+#define SERVER "\"conn\":1,\"end\":\"server\",\"pid\":1233,\"comm\":\"demo-server\","
+
+static void test_loopback_lines(void)
+{
+	struct fake f;
+	char line[1024];
+
+	fake_loopback(&f);
+	char *out = run_conn(&f, false);
+
+	/* 36 rows, the destroy row is not written */
+	CHECK_EQ_INT(count_lines(out), 35);
+	CHECK(all_lines_valid(out));
+	/* t_ns = 2026-11-23 11:21:37.123456 UTC + the row's offset */
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123456000,\"kind\":\"syscall\"," CLIENT LO
+		     ",\"name\":\"connect\",\"phase\":\"entry\",\"fd\":3}");
+	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123461000,\"kind\":\"state\"," CLIENT LO
+		     ",\"from\":\"CLOSE\",\"to\":\"SYN_SENT\"}");
+	CHECK_EQ_STR(line_of(out, 2, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123465000,\"kind\":\"segment\"," CLIENT LO
+		     ",\"dir\":\"tx\",\"flags\":[\"SYN\"],\"seq\":1000,\"ack\":0,\"len\":0,\"win\":65495"
+		     ",\"mss\":65495,\"wscale\":7,\"sack_perm\":true,\"tsval\":100,\"tsecr\":0}");
+	CHECK_EQ_STR(line_of(out, 3, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123468000,\"kind\":\"segment\"," SERVER LO_S
+		     ",\"dir\":\"rx\",\"flags\":[\"SYN\"],\"seq\":1000,\"ack\":0,\"len\":0,\"win\":65495"
+		     ",\"mss\":65495,\"wscale\":7,\"sack_perm\":true,\"tsval\":100,\"tsecr\":0}");
+	CHECK_EQ_STR(line_of(out, 4, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123470000,\"kind\":\"state\"," SERVER LO_S
+		     ",\"from\":\"LISTEN\",\"to\":\"SYN_RECV\",\"inferred\":true}");
+	CHECK_EQ_STR(line_of(out, 5, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123476000,\"kind\":\"segment\"," SERVER LO_S
+		     ",\"dir\":\"tx\",\"flags\":[\"SYN\",\"ACK\"],\"seq\":5000,\"ack\":1001,\"len\":0,\"win\":65483"
+		     ",\"mss\":65495,\"wscale\":7,\"sack_perm\":true,\"tsval\":200,\"tsecr\":100}");
+	CHECK_EQ_STR(line_of(out, 9, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123487000,\"kind\":\"syscall\"," CLIENT LO
+		     ",\"name\":\"connect\",\"phase\":\"return\",\"fd\":3,\"ret\":0}");
+	CHECK_EQ_STR(line_of(out, 12, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123496000,\"kind\":\"syscall\"," SERVER LO_S
+		     ",\"name\":\"accept\",\"phase\":\"return\",\"fd\":3,\"ret\":4,\"new_fd\":4}");
+	CHECK_EQ_STR(line_of(out, 13, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897124456000,\"kind\":\"segment\"," CLIENT LO
+		     ",\"dir\":\"tx\",\"flags\":[\"PSH\",\"ACK\"],\"seq\":1001,\"ack\":5001,\"len\":5,\"win\":512}");
+	CHECK_EQ_STR(line_of(out, 17, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897125456000,\"kind\":\"syscall\"," CLIENT LO
+		     ",\"name\":\"shutdown\",\"phase\":\"entry\",\"fd\":3,\"how\":\"SHUT_WR\"}");
+	CHECK_EQ_STR(line_of(out, 19, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897125461000,\"kind\":\"segment\"," CLIENT LO
+		     ",\"dir\":\"tx\",\"flags\":[\"FIN\",\"ACK\"],\"seq\":1006,\"ack\":5001,\"len\":0,\"win\":512}");
+	/* a syscall names its caller, not the lane's owner */
+	CHECK_EQ_STR(line_of(out, 26, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432898625456000,\"kind\":\"syscall\",\"conn\":1,\"end\":\"server\","
+		     "\"pid\":1240,\"comm\":\"worker\"," LO_S
+		     ",\"name\":\"close\",\"phase\":\"entry\",\"fd\":4}");
+	CHECK_EQ_STR(line_of(out, 34, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432898625471000,\"kind\":\"syscall\",\"conn\":1,\"end\":\"server\","
+		     "\"pid\":1240,\"comm\":\"worker\"," LO_S
+		     ",\"name\":\"close\",\"phase\":\"return\",\"fd\":4,\"ret\":0}");
+	CHECK(!strstr(out, "destroy"));
+	CHECK(!strstr(out, "1592590336")); /* sock_id */
+
+	/* --relative-seq never changes JSONL */
+	char *rel = run_conn(&f, true);
+	CHECK_EQ_STR(rel, out);
+	free(rel);
+	free(out);
+}
+
+/* Refused by a remote host: error name, the reset, the RST segment whose pid
+ * is the lane owner's (the event's own pid means nothing in softirq). */
+static void test_refused_reset_retransmit(void)
+{
+	struct fake f;
+	struct conn_row *r;
+	char line[1024];
+
+	fake_init(&f, 2, AF_INET6, "::1", 50000, 77, "curl", "::1", 81, 0, "");
+	f.c.end[S].traced = false;
+	r = fake_seg(&f, 0, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	r->marks |= ROW_RETRANSMIT;
+	r = fake_row(&f, 1, C, SYN_EV_RETRANSMIT);
+	r->ev.rtx.kind = SYN_RETRANS_SKB;
+	r->ev.rtx.state = ST_SYN_SENT;
+	r->ev.rtx.seq = 1000;
+	r = fake_seg(&f, 2, C, SYN_DIR_RX, F_RST | F_ACK, 0, 1001, 0, 0);
+	fake_caller(r, 0, "swapper/3");
+	r = fake_row(&f, 3, C, SYN_EV_RESET);
+	r->ev.rst.kind = SYN_RESET_RECEIVED;
+	r->ev.rst.state = ST_SYN_SENT;
+	r = fake_row(&f, 4, C, SYN_EV_RESET);
+	r->ev.rst.kind = SYN_RESET_SENT;
+	r->ev.rst.reason = 3;
+	fake_sys(&f, 5, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -111);
+	r = fake_row(&f, 6, C, SYN_EV_RETRANSMIT);
+	r->ev.rtx.kind = SYN_RETRANS_SYNACK;
+	r->ev.rtx.state = ST_SYN_RECV;
+	r->ev.rtx.seq = 7;
+
+	char *out = run_conn(&f, false);
+#define V6 "\"conn\":2,\"end\":\"client\",\"pid\":77,\"comm\":\"curl\"," \
+	"\"saddr\":\"::1\",\"sport\":50000,\"daddr\":\"::1\",\"dport\":81"
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123456000,\"kind\":\"segment\"," V6
+		     ",\"dir\":\"tx\",\"flags\":[\"SYN\"],\"seq\":1000,\"ack\":0,\"len\":0,\"win\":64240"
+		     ",\"retransmit\":true}");
+	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123457000,\"kind\":\"retransmit\"," V6
+		     ",\"seq\":1000,\"rtx\":\"skb\",\"state\":\"SYN_SENT\"}");
+	CHECK_EQ_STR(line_of(out, 2, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123458000,\"kind\":\"segment\"," V6
+		     ",\"dir\":\"rx\",\"flags\":[\"RST\",\"ACK\"],\"seq\":0,\"ack\":1001,\"len\":0,\"win\":0}");
+	CHECK_EQ_STR(line_of(out, 3, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123459000,\"kind\":\"reset\"," V6
+		     ",\"rst\":\"received\",\"state\":\"SYN_SENT\",\"reason\":0}");
+	CHECK_EQ_STR(line_of(out, 4, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123460000,\"kind\":\"reset\"," V6
+		     ",\"rst\":\"sent\",\"state\":null,\"reason\":3}");
+	CHECK_EQ_STR(line_of(out, 5, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123461000,\"kind\":\"syscall\"," V6
+		     ",\"name\":\"connect\",\"phase\":\"return\",\"fd\":5,\"ret\":-111,\"error\":\"ECONNREFUSED\"}");
+	CHECK_EQ_STR(line_of(out, 6, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123462000,\"kind\":\"retransmit\"," V6
+		     ",\"seq\":7,\"rtx\":\"synack\",\"state\":\"SYN_RECV\"}");
+#undef V6
+	free(out);
+}
+
+/* Events outside any connection are written live, with conn 0 and no end. */
+static void test_no_conn_events_live(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e = { 0 };
+	struct fake f;
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	e.ts_ns = FAKE_T0_NS;
+	e.kind = SYN_EV_SYSCALL;
+	e.family = AF_INET;
+	e.sport = 8080;
+	e.pid = 1233;
+	fake_set_comm(e.comm, "demo-server");
+	e.sys.call = SYN_CALL_LISTEN;
+	e.sys.fd = 3;
+	e.sys.arg = 128;
+	s->event(s, &e, NULL, 0);
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = FAKE_T0_NS + 1000;
+	e.kind = SYN_EV_STATE; /* a listener's state */
+	e.family = AF_INET6;
+	e.saddr[15] = 1;
+	e.sport = 8080;
+	e.pid = 1233;
+	fake_set_comm(e.comm, "demo-server");
+	e.state.oldstate = ST_CLOSE;
+	e.state.newstate = ST_LISTEN;
+	s->event(s, &e, NULL, 0);
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = FAKE_T0_NS + 2000;
+	e.kind = SYN_EV_LOST;
+	e.lost.count = 5;
+	s->event(s, &e, NULL, 0);
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = FAKE_T0_NS + 3000;
+	e.kind = SYN_EV_DESTROY; /* never written */
+	s->event(s, &e, NULL, 0);
+
+	fake_loopback(&f); /* a connection's event: waits for conn_done */
+	s->event(s, &f.rows[0].ev, &f.c, 0);
+	fflush(cap.f);
+	CHECK_EQ_INT(count_lines(cap.buf), 3);
+	s->destroy(s);
+
+	char *out = capture_end(&cap), line[1024];
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123456000,\"kind\":\"syscall\",\"conn\":0,\"pid\":1233,"
+		     "\"comm\":\"demo-server\",\"saddr\":\"0.0.0.0\",\"sport\":8080,\"daddr\":\"0.0.0.0\","
+		     "\"dport\":0,\"name\":\"listen\",\"phase\":\"entry\",\"fd\":3,\"backlog\":128}");
+	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123457000,\"kind\":\"state\",\"conn\":0,\"pid\":1233,"
+		     "\"comm\":\"demo-server\",\"saddr\":\"::1\",\"sport\":8080,\"daddr\":\"::\","
+		     "\"dport\":0,\"from\":\"CLOSE\",\"to\":\"LISTEN\"}");
+	CHECK_EQ_STR(line_of(out, 2, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897123458000,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
+		     "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,\"count\":5}");
+	free(out);
+}
+
+/* A comm is any 16 bytes: quotes, backslashes, control bytes, bytes that are
+ * not UTF-8, and a name that fills all 16 without a NUL. */
+static void test_hostile_comm(void)
+{
+	struct sink_opts o = { 0 };
+	struct capture cap;
+	struct syn_event e = { 0 };
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+	e.kind = SYN_EV_SYSCALL;
+	e.pid = 9;
+	memcpy(e.comm, "a\"b\\c\x01\x1b\xff\xc3\xa9\x7f", 11);
+	s->event(s, &e, NULL, 0);
+	memcpy(e.comm, "0123456789abcdef", 16); /* no NUL */
+	s->event(s, &e, NULL, 0);
+	memcpy(e.comm, "ab\xe2\x82", 5); /* a character cut in half */
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"pid\":9,\"comm\":\"a\\\"b\\\\c\\u0001\\u001b\\u00ff\xc3\xa9\\u007f\",");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)), ",\"comm\":\"0123456789abcdef\",");
+	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)), ",\"comm\":\"ab\\u00e2\\u0082\",");
+	free(out);
+}
+
+int main(void)
+{
+	RUN(test_validator_itself);
+	RUN(test_loopback_lines);
+	RUN(test_refused_reset_retransmit);
+	RUN(test_no_conn_events_live);
+	RUN(test_hostile_comm);
+	return TEST_SUMMARY();
+}

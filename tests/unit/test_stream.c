@@ -1,0 +1,147 @@
+/* Stream sink: one line per event, as it arrives; nothing when a connection ends. */
+#include <stdbool.h>
+#include "fake_conn.h"
+#include "test.h"
+
+#define LISTEN_BEFORE_US 1000 /* the listen() call comes 1 ms before the connection */
+
+/* listen() on 0.0.0.0:8080: outside any connection. */
+static void fake_listen_event(struct syn_event *e, const char *comm)
+{
+	memset(e, 0, sizeof(*e));
+	e->ts_ns = FAKE_T0_NS - LISTEN_BEFORE_US * 1000;
+	e->kind = SYN_EV_SYSCALL;
+	e->family = AF_INET;
+	e->sport = 8080;
+	e->pid = e->tid = 1233;
+	fake_set_comm(e->comm, comm);
+	e->sys.call = SYN_CALL_LISTEN;
+	e->sys.phase = SYN_PHASE_ENTRY;
+	e->sys.fd = 3;
+	e->sys.arg = 128;
+}
+
+/* Everything a live run of the loopback connection would deliver, in
+ * arrival order: listen(), the connection's events, a lost count, then the
+ * connection ends and the run finishes. */
+static char *run_stream(bool color, bool relative, const char *listen_comm)
+{
+	struct sink_opts o = { .color = color, .relative_seq = relative,
+			       .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct run_summary sum = { .events = 38, .lost = 5, .conns = 1, .incomplete = 0 };
+	struct capture cap;
+	struct syn_event listen, lost = { 0 };
+	struct fake f;
+
+	fake_loopback(&f);
+	fake_listen_event(&listen, listen_comm);
+	lost.ts_ns = FAKE_T0_NS + 1502030 * 1000ull;
+	lost.kind = SYN_EV_LOST;
+	lost.lost.count = 5;
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = stream_sink_new(&o);
+	s->event(s, &listen, NULL, 0);
+	for (size_t i = 0; i < f.c.nrows; i++)
+		s->event(s, &f.rows[i].ev, &f.c, f.rows[i].end);
+	s->event(s, &lost, NULL, 0);
+	s->conn_done(s, &f.c);
+	s->finish(s, &sum);
+	s->destroy(s);
+	return capture_end(&cap);
+}
+
+static void test_one_line_per_event(void)
+{
+	char *out = run_stream(false, false, "demo-server"), line[200];
+
+	/* 36 connection rows + listen + lost, then the summary */
+	CHECK_EQ_INT(count_lines(out), 36 + 2 + 1);
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "0.000000 - - demo-server/1233 0.0.0.0:8080 > 0.0.0.0:0 listen(fd=3, backlog=128)");
+	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
+		     "0.001000 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 connect(fd=3)");
+	CHECK_EQ_STR(line_of(out, 2, line, sizeof(line)),
+		     "0.001005 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 CLOSE -> SYN_SENT");
+	CHECK_EQ_STR(line_of(out, 3, line, sizeof(line)),
+		     "0.001009 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 "
+		     "SYN seq=1000 win=65495 mss=65495 ws=7 sackOK ts=100/0");
+	/* received: the arrow points in */
+	CHECK_EQ_STR(line_of(out, 4, line, sizeof(line)),
+		     "0.001012 conn 1 server demo-server/1233 127.0.0.1:8080 < 127.0.0.1:41234 "
+		     "SYN seq=1000 win=65495 mss=65495 ws=7 sackOK ts=100/0");
+	CHECK_EQ_STR(line_of(out, 6, line, sizeof(line)),
+		     "0.001020 conn 1 server demo-server/1233 127.0.0.1:8080 > 127.0.0.1:41234 "
+		     "SYN,ACK seq=5000 ack=1001 win=65483 mss=65495 ws=7 sackOK ts=200/100");
+	CHECK_EQ_STR(line_of(out, 10, line, sizeof(line)),
+		     "0.001031 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 connect = 0");
+	CHECK_EQ_STR(line_of(out, 14, line, sizeof(line)),
+		     "0.002000 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 "
+		     "PSH,ACK seq=1001 ack=5001 len=5");
+	CHECK_EQ_STR(line_of(out, 18, line, sizeof(line)),
+		     "0.003000 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 "
+		     "shutdown(fd=3, SHUT_WR)");
+	/* a call by another process than the lane's owner names it */
+	CHECK_EQ_STR(line_of(out, 27, line, sizeof(line)),
+		     "1.503000 conn 1 server demo-server/1233 127.0.0.1:8080 > 127.0.0.1:41234 "
+		     "close(fd=4) [worker/1240]");
+	CHECK_EQ_STR(line_of(out, 36, line, sizeof(line)),
+		     "1.503020 conn 1 server demo-server/1233 127.0.0.1:8080 > 127.0.0.1:41234 socket freed");
+	CHECK_EQ_STR(line_of(out, 37, line, sizeof(line)), "1.503030 - - ? - LOST 5 events");
+	CHECK_EQ_STR(line_of(out, 38, line, sizeof(line)),
+		     "synscope: 1 connection (0 incomplete), 38 events, 5 lost");
+	CHECK(!has_escape(out));
+	CHECK(!strstr(out, "1592590336")); /* sock_id */
+	free(out);
+}
+
+/* Under 100 columns where the numbers allow: with relative seq numbers, every
+ * line but the SYNs' (which carry their options) fits. */
+static void test_lines_fit(void)
+{
+	char *out = run_stream(false, true, "demo-server"), line[300];
+
+	for (int i = 0; i < count_lines(out); i++) {
+		line_of(out, i, line, sizeof(line));
+		if (strstr(line, " SYN"))
+			continue;
+		if (!CHECK(strlen(line) < 100))
+			fprintf(stderr, "  line %d: %s\n", i, line);
+	}
+	free(out);
+}
+
+static void test_relative_seq(void)
+{
+	char *out = run_stream(false, true, "demo-server");
+
+	CHECK_CONTAINS(out, "> 127.0.0.1:8080 SYN seq=0 win=65495 mss=65495");
+	CHECK_CONTAINS(out, "> 127.0.0.1:41234 SYN,ACK seq=0 ack=1 win=65483");
+	CHECK_CONTAINS(out, "< 127.0.0.1:8080 SYN,ACK seq=0 ack=1 win=65483");
+	CHECK_CONTAINS(out, "> 127.0.0.1:8080 PSH,ACK seq=1 ack=1 len=5\n");
+	CHECK_CONTAINS(out, "< 127.0.0.1:41234 FIN,ACK seq=6 ack=1\n");
+	free(out);
+}
+
+static void test_colour_and_hostile_comm(void)
+{
+	char *out = run_stream(true, false, "a\"b\\c\x01\x1b[31m");
+
+	CHECK_CONTAINS(out, "\033[32mSYN seq=1000 win=65495");
+	/* the comm's bytes never reach the terminal as control codes */
+	CHECK_CONTAINS(out, "0.000000 - - a\"b\\c??[31m/1233 0.0.0.0:8080");
+	free(out);
+
+	out = run_stream(false, false, "a\"b\\c\x01\x1b[31m");
+	CHECK(!has_escape(out));
+	free(out);
+}
+
+int main(void)
+{
+	RUN(test_one_line_per_event);
+	RUN(test_lines_fit);
+	RUN(test_relative_seq);
+	RUN(test_colour_and_hostile_comm);
+	return TEST_SUMMARY();
+}

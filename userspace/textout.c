@@ -1,0 +1,448 @@
+/* Text pieces shared by the text sinks: see textout.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include "names.h"
+#include "textout.h"
+
+/* ---- colour and column-aware output ---- */
+
+static const char *const sgr[] = {
+	[TXT_PLAIN] = "",
+	[TXT_SYN] = "\033[32m",
+	[TXT_FIN] = "\033[33m",
+	[TXT_RST] = "\033[1;31m",
+	[TXT_RETRANS] = "\033[35m",
+	[TXT_BOLD] = "\033[1m",
+	[TXT_DIM] = "\033[2m",
+};
+
+enum txt_color txt_segment_color(unsigned int flags, bool retransmit)
+{
+	if (retransmit)
+		return TXT_RETRANS;
+	if (flags & SYN_TCP_RST)
+		return TXT_RST;
+	if (flags & SYN_TCP_SYN)
+		return TXT_SYN;
+	if (flags & SYN_TCP_FIN)
+		return TXT_FIN;
+	return TXT_PLAIN;
+}
+
+void txt_line_start(struct txt_line *l, FILE *f, bool color)
+{
+	l->f = f;
+	l->color = color;
+	l->col = 0;
+	l->pending = 0;
+}
+
+void txt_line_pad_to(struct txt_line *l, int col)
+{
+	if (l->col + l->pending < col)
+		l->pending = col - l->col;
+}
+
+void txt_line_gap_to(struct txt_line *l, int col)
+{
+	txt_line_pad_to(l, col);
+	if (l->col > 0 && l->pending == 0)
+		l->pending = 1;
+}
+
+void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return;
+	fprintf(l->f, "%*s", l->pending, "");
+	l->col += l->pending;
+	l->pending = 0;
+	if (l->color && c != TXT_PLAIN)
+		fprintf(l->f, "%s%s\033[0m", sgr[c], s);
+	else
+		fputs(s, l->f);
+	l->col += (int)n;
+}
+
+void txt_line_put_right(struct txt_line *l, enum txt_color c, const char *s, int end_col)
+{
+	txt_line_gap_to(l, end_col - (int)strlen(s));
+	txt_line_put(l, c, s);
+}
+
+int txt_line_end(struct txt_line *l)
+{
+	int width = l->col;
+
+	fputc('\n', l->f);
+	l->col = 0;
+	l->pending = 0;
+	return width;
+}
+
+bool txt_wrap_next(const char **p, char brk, int room, char *out, size_t len)
+{
+	const char *s = *p;
+	size_t used = 0;
+
+	while (*s == brk)
+		s++;
+	if (!*s || len < 2)
+		return false;
+	if (room < 1)
+		room = 1;
+	if ((size_t)room >= len)
+		room = (int)len - 1;
+	while (*s) {
+		const char *end = strchr(s, brk);
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		size_t need = n + (used ? 1 : 0);
+
+		if (used + need > (size_t)room) {
+			if (used)
+				break;
+			n = (size_t)room; /* one piece wider than a line: cut it */
+			need = n;
+		}
+		if (used)
+			out[used++] = ' ';
+		memcpy(out + used, s, n);
+		used += n;
+		s += n;
+		while (*s == brk)
+			s++;
+	}
+	out[used] = '\0';
+	*p = s;
+	return true;
+}
+
+void txt_wrap(FILE *f, const char *text, char brk, int first_indent, int indent, int width)
+{
+	char chunk[512];
+	int ind = first_indent;
+
+	while (txt_wrap_next(&text, brk, width - ind, chunk, sizeof(chunk))) {
+		fprintf(f, "%*s%s\n", ind, "", chunk);
+		ind = indent;
+	}
+}
+
+char *txt_add_word(char *buf, size_t len, const char *word)
+{
+	size_t used = strnlen(buf, len);
+
+	if (word[0] && used + 1 < len) {
+		if (used)
+			buf[used++] = ' ';
+		txt_copy(buf + used, len - used, word);
+	}
+	return buf;
+}
+
+char *txt_copy(char *dst, size_t len, const char *src)
+{
+	size_t n = strnlen(src, len ? len - 1 : 0);
+
+	if (len) {
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return dst;
+}
+
+/* ---- times ---- */
+
+#define NS_PER_US 1000ull
+#define NS_PER_S 1000000000ull
+
+char *txt_seconds(__u64 ns, int width, char *buf, size_t len)
+{
+	unsigned long long sec = ns / NS_PER_S, us = (ns % NS_PER_S) / NS_PER_US;
+	unsigned long long div = 1;
+
+	for (int dec = 6; dec > 0; dec--, div *= 10) {
+		int n = snprintf(buf, len, "%llu.%0*llu", sec, dec, us / div);
+		if (width <= 0 || n <= width)
+			return buf;
+	}
+	snprintf(buf, len, "%llu", sec);
+	return buf;
+}
+
+char *txt_delta(__u64 ns, char *buf, size_t len)
+{
+	char secs[24];
+
+	if (ns < NS_PER_US)
+		snprintf(buf, len, "+0");
+	else if (ns < NS_PER_S)
+		snprintf(buf, len, "+%lluus", (unsigned long long)(ns / NS_PER_US));
+	else
+		snprintf(buf, len, "+%ss", txt_seconds(ns, 8, secs, sizeof(secs)));
+	return buf;
+}
+
+char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len)
+{
+	/* floor division, so a time before 1970 still prints sanely */
+	__s64 sec = epoch_ns / (__s64)NS_PER_S, rem = epoch_ns % (__s64)NS_PER_S;
+	if (rem < 0) {
+		rem += NS_PER_S;
+		sec--;
+	}
+	time_t t = (time_t)sec;
+	struct tm tm;
+	char day[32];
+
+	if (!gmtime_r(&t, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm)) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	snprintf(buf, len, "%s.%06llu UTC", day, (unsigned long long)rem / NS_PER_US);
+	return buf;
+}
+
+/* ---- names and event text ---- */
+
+static const struct {
+	int err;
+	const char *name;
+} errno_names[] = {
+	{ ECONNREFUSED, "ECONNREFUSED" }, { ECONNRESET, "ECONNRESET" },
+	{ ETIMEDOUT, "ETIMEDOUT" },       { EINPROGRESS, "EINPROGRESS" },
+	{ EAGAIN, "EAGAIN" },             { EINTR, "EINTR" },
+	{ EBADF, "EBADF" },               { ENOTCONN, "ENOTCONN" },
+	{ EINVAL, "EINVAL" },             { EADDRINUSE, "EADDRINUSE" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
+	{ EPIPE, "EPIPE" },
+};
+
+const char *txt_errno_name(long err)
+{
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+		if (errno_names[i].err == err)
+			return errno_names[i].name;
+	return NULL;
+}
+
+const char *txt_shutdown_how(int how)
+{
+	static const char *const hows[] = { "SHUT_RD", "SHUT_WR", "SHUT_RDWR" };
+
+	return how >= 0 && how < 3 ? hows[how] : NULL;
+}
+
+char *txt_comm(const char comm[SYN_COMM_LEN], char *buf, size_t len)
+{
+	size_t n = strnlen(comm, SYN_COMM_LEN), i;
+
+	if (!len)
+		return buf;
+	for (i = 0; i < n && i + 1 < len; i++) {
+		unsigned char ch = (unsigned char)comm[i];
+		buf[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
+{
+	char name[SYN_COMM_LEN + 1];
+
+	if (!pid)
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%s/%u", txt_comm(comm, name, sizeof(name)), pid);
+	return buf;
+}
+
+const char *txt_lane_name(int end)
+{
+	return end ? "server" : "client";
+}
+
+char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
+{
+	const struct syn_syscall *s = &e->sys;
+	const char *name = syn_call_name(s->call);
+
+	if (s->phase == SYN_PHASE_ENTRY) {
+		const char *how = txt_shutdown_how(s->arg);
+
+		if (s->call == SYN_CALL_SHUTDOWN && how)
+			snprintf(buf, len, "%s(fd=%d, %s)", name, s->fd, how);
+		else if (s->call == SYN_CALL_SHUTDOWN)
+			snprintf(buf, len, "%s(fd=%d, how=%d)", name, s->fd, s->arg);
+		else if (s->call == SYN_CALL_LISTEN)
+			snprintf(buf, len, "%s(fd=%d, backlog=%d)", name, s->fd, s->arg);
+		else
+			snprintf(buf, len, "%s(fd=%d)", name, s->fd);
+	} else if (s->ret >= 0) {
+		snprintf(buf, len, "%s = %lld", name, (long long)s->ret);
+	} else {
+		/* The kernel returns -errno; a program sees -1 and errno. */
+		const char *err = txt_errno_name((long)-s->ret);
+
+		if (err)
+			snprintf(buf, len, "%s = -1 %s", name, err);
+		else
+			snprintf(buf, len, "%s = -1 errno %lld", name, -(long long)s->ret);
+	}
+	return buf;
+}
+
+char *txt_add_caller(char *buf, size_t len, const struct syn_event *e, __u32 owner_pid)
+{
+	char proc[48], tag[52];
+
+	if (e->pid != owner_pid) {
+		snprintf(tag, sizeof(tag), "[%s]", txt_proc(e->pid, e->comm, proc, sizeof(proc)));
+		txt_add_word(buf, len, tag);
+	}
+	return buf;
+}
+
+/* ---- sequence numbers ---- */
+
+int seg_sender(const struct syn_event *e, int end)
+{
+	return e->seg.dir == SYN_DIR_TX ? end : 1 - end;
+}
+
+void seq_base_note(struct seq_base *b, const struct syn_event *e, int end)
+{
+	if (e->kind != SYN_EV_SEGMENT || !(e->seg.flags & SYN_TCP_SYN) || end < 0 || end > 1)
+		return;
+	int who = seg_sender(e, end);
+	if (!b->known[who]) {
+		b->known[who] = true;
+		b->isn[who] = e->seg.seq;
+	}
+}
+
+void seq_base_scan(struct seq_base *b, const struct conn *c, size_t max_rows)
+{
+	size_t n = c->nrows < max_rows ? c->nrows : max_rows;
+
+	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; i < n && !(b->known[0] && b->known[1]); i++)
+		seq_base_note(b, &c->rows[i].ev, c->rows[i].end);
+}
+
+__u32 seq_rel(const struct seq_base *b, int who, __u32 v)
+{
+	if (!b || who < 0 || who > 1 || !b->known[who])
+		return v;
+	return v - b->isn[who]; /* wraps mod 2^32, as sequence numbers do */
+}
+
+char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *b,
+		     char *buf, size_t len)
+{
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		return txt_syscall(e, buf, len);
+	case SYN_EV_STATE:
+		snprintf(buf, len, "%s -> %s", tcp_state_name(e->state.oldstate),
+			 tcp_state_name(e->state.newstate));
+		break;
+	case SYN_EV_RETRANSMIT:
+		/* the timer fires on the sending end: its own ISN */
+		snprintf(buf, len, "retransmit timer: seq=%u", seq_rel(b, end, e->rtx.seq));
+		break;
+	case SYN_EV_RESET:
+		if (e->rst.kind == SYN_RESET_SENT && e->rst.reason)
+			snprintf(buf, len, "RST sent reason=%u", e->rst.reason);
+		else
+			snprintf(buf, len, "RST %s", e->rst.kind == SYN_RESET_SENT ? "sent" : "received");
+		break;
+	case SYN_EV_DESTROY:
+		snprintf(buf, len, "socket freed");
+		break;
+	case SYN_EV_LOST:
+		snprintf(buf, len, "LOST %llu events", (unsigned long long)e->lost.count);
+		break;
+	default:
+		snprintf(buf, len, "%s", syn_kind_name(e->kind));
+	}
+	return buf;
+}
+
+/* ---- segment labels ---- */
+
+/* Add a space-separated word to the string in buf. */
+__attribute__((format(printf, 3, 4)))
+static void append_word(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used && used + 1 < len) {
+		buf[used++] = ' ';
+		buf[used] = '\0';
+	}
+	if (used + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
+		    const struct seq_base *b)
+{
+	const struct syn_segment *s = &e->seg;
+	int from = seg_sender(e, end);
+	char flags[40];
+
+	memset(t, 0, sizeof(*t));
+	tcp_flags_str(s->flags, ",", flags, sizeof(flags));
+	snprintf(t->tok[SEG_FLAGS], sizeof(t->tok[0]), "%s", flags[0] ? flags : "none");
+	snprintf(t->tok[SEG_SEQ], sizeof(t->tok[0]), "seq=%u", seq_rel(b, from, s->seq));
+	if (s->flags & SYN_TCP_ACK) /* ack acknowledges the other end's bytes */
+		snprintf(t->tok[SEG_ACK], sizeof(t->tok[0]), "ack=%u", seq_rel(b, 1 - from, s->ack));
+	if (s->len)
+		snprintf(t->tok[SEG_LEN], sizeof(t->tok[0]), "len=%u", s->len);
+	if (s->flags & SYN_TCP_SYN) /* the window a connection starts with */
+		snprintf(t->tok[SEG_WIN], sizeof(t->tok[0]), "win=%u", s->win);
+
+	if (s->opts & SYN_OPT_MSS)
+		append_word(t->opts, sizeof(t->opts), "mss=%u", s->mss);
+	if (s->opts & SYN_OPT_WSCALE)
+		append_word(t->opts, sizeof(t->opts), "ws=%u", s->wscale);
+	if (s->opts & SYN_OPT_SACK_PERM)
+		append_word(t->opts, sizeof(t->opts), "sackOK");
+	if (s->opts & SYN_OPT_TS)
+		append_word(t->opts, sizeof(t->opts), "ts=%u/%u", s->tsval, s->tsecr);
+}
+
+char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; i < SEG_NTOK; i++) {
+		if (!(mask & (1u << i)) || !t->tok[i][0])
+			continue;
+		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", t->tok[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+void txt_summary(FILE *f, const struct run_summary *sum)
+{
+	fprintf(f, "synscope: %llu connection%s (%llu incomplete), %llu events, %llu lost\n",
+		(unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
+		(unsigned long long)sum->incomplete,
+		(unsigned long long)sum->events, (unsigned long long)sum->lost);
+}
