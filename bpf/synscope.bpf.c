@@ -253,8 +253,9 @@ static __always_inline void tuple_from_sk(const struct sock_common *sk, struct t
 		__builtin_memcpy(t->saddr, &s, 4);
 		__builtin_memcpy(t->daddr, &d, 4);
 	} else if (t->family == AF_INET6) {
-		BPF_CORE_READ_INTO(t->saddr, sk, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
+		/* &array: the macro copies sizeof(*dst), which must be all 16 bytes */
+		BPF_CORE_READ_INTO(&t->saddr, sk, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
 		tuple_unmap_v4(t);
 	}
 }
