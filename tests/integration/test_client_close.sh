@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# test_client_close: one IPv4 connection on loopback where the client closes
+# first (tcpdemo pair --scenario client-close), traced by synscope (JSONL,
+# -P 20100) and captured by tcpdump on lo. Asserts, via check_trace.py:
+#  - exactly one connection, no lost events;
+#  - tx segments: handshake client SYN / server SYN,ACK / client ACK; then 6
+#    payload bytes each way (ACK pattern free); then the four-way teardown
+#    client FIN,ACK / server ACK / server FIN,ACK / client ACK;
+#  - kernel states: client CLOSE>SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE,
+#    server LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE;
+#    inferred rows: FIN_WAIT2>TIME_WAIT on the client lane (none on the server's),
+#    LISTEN>SYN_RECV on the server lane where the SYN arrived;
+#  - connect returned 0, accept >= 0, every close 0;
+#  - client lane comm demo-client, server lane comm demo-server (pid != 0);
+#  - synscope's tx segments equal tcpdump's (flags, absolute seq/ack, length);
+#  - synscope and tcpdemo exited 0, tcpdump dropped nothing.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+PORT=20100
+
+need_root
+run_traced_scenario "$PORT" client-close --family 4
+check_trace --scenario client-close --jsonl "$WORKDIR/trace.jsonl" --pcap "$WORKDIR/capture.pcap"
+finish
