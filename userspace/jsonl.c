@@ -147,16 +147,12 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 {
 	FILE *f = o->out;
 	bool in_conn = conn && (end == 0 || end == 1);
-	__u32 pid = e->pid;
-	const char *comm = e->comm;
+	const char *comm;
+	__u32 pid;
 
 	if (e->kind == SYN_EV_DESTROY)
 		return; /* not part of the schema: the state change to CLOSE says it */
-	/* a syscall names its caller; anything else the lane's owner, when known */
-	if (in_conn && e->kind != SYN_EV_SYSCALL && conn->end[end].pid) {
-		pid = conn->end[end].pid;
-		comm = conn->end[end].comm;
-	}
+	txt_event_owner(e, in_conn ? conn : NULL, end, &pid, &comm);
 
 	fprintf(f, "{\"v\":%d,\"t_ns\":%lld,\"kind\":\"%s\",\"conn\":%llu", JSONL_VERSION,
 		(long long)((__s64)e->ts_ns + o->wall_offset_ns), syn_kind_name(e->kind),

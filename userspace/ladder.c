@@ -272,6 +272,8 @@ static void ladder_print_header(struct ladder_ctx *x)
 		endpoint_str(e->family, e->addr, e->port, ep[i], sizeof(ep[i]));
 		if (!e->traced)
 			snprintf(proc[i], sizeof(proc[i]), "(remote)");
+		else if (!e->pid && !e->sock_id)
+			snprintf(proc[i], sizeof(proc[i]), "(no socket)"); /* e.g. nothing listened */
 		else
 			txt_proc(e->pid, e->comm, proc[i], sizeof(proc[i]));
 	}

@@ -54,10 +54,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 		const struct conn_end *owner = &conn->end[end];
 
 		snprintf(id, sizeof(id), "conn %llu", (unsigned long long)conn->id);
-		if (owner->pid)
-			txt_proc(owner->pid, owner->comm, proc, sizeof(proc));
-		else
-			txt_proc(e->pid, e->comm, proc, sizeof(proc));
+		/* the lane's owner: a call by another process adds [comm/pid] below */
+		txt_proc(owner->pid, owner->comm, proc, sizeof(proc));
 		if (ss->opts.relative_seq) {
 			seq_base_scan(&base, conn, STREAM_ISN_SCAN_ROWS);
 			seq_base_note(&base, e, end);

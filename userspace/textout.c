@@ -251,6 +251,18 @@ char *txt_comm(const char comm[SYN_COMM_LEN], char *buf, size_t len)
 	return buf;
 }
 
+void txt_event_owner(const struct syn_event *e, const struct conn *conn, int end,
+		     __u32 *pid, const char **comm)
+{
+	if (!conn || e->kind == SYN_EV_SYSCALL || (end != 0 && end != 1)) {
+		*pid = e->pid;
+		*comm = e->comm;
+	} else {
+		*pid = conn->end[end].pid;
+		*comm = conn->end[end].comm;
+	}
+}
+
 char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
 {
 	char name[SYN_COMM_LEN + 1];

@@ -84,6 +84,12 @@ const char *txt_shutdown_how(int how);
 char *txt_comm(const char comm[SYN_COMM_LEN], char *buf, size_t len);
 /* "comm/pid", or "?" when pid is 0 (not known). */
 char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len);
+/* The process an event is shown as: a syscall names its caller; a packet or
+ * a state change on a lane names the lane's owner, or nobody (pid 0), never
+ * the task that happened to run the softirq. Outside a connection (listen(),
+ * a listener's states: always in the caller's context) the event's own. */
+void txt_event_owner(const struct syn_event *e, const struct conn *conn, int end,
+		     __u32 *pid, const char **comm);
 /* "client" or "server". */
 const char *txt_lane_name(int end);
 

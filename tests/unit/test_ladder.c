@@ -237,6 +237,7 @@ static void test_incomplete_lost_header(void)
 	struct fake f;
 
 	fake_init(&f, 4, AF_INET, "127.0.0.1", 40001, 10, "cli", "127.0.0.1", 9000, 0, "");
+	f.c.end[S].sock_id = 0x5e; /* a server socket whose process is unknown */
 	f.c.complete = false;
 	f.c.maybe_lost = true;
 	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);
