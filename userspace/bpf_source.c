@@ -83,6 +83,12 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 			 rc == -EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
 		goto fail;
 	}
+	for (int i = 0; i < o->nwatch; i++) {
+		__u8 one = 1;
+
+		bpf_map__update_elem(s->skel->maps.watch_ports, &o->watch_ports[i],
+				     sizeof(o->watch_ports[i]), &one, sizeof(one), BPF_ANY);
+	}
 	rc = synscope_bpf__attach(s->skel);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach to the tracepoints: %s "

@@ -12,6 +12,8 @@ struct bpf_source_opts {
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
 	size_t ring_bytes;         /* ring buffer size, a power of two; 0 = default */
+	const __u16 *watch_ports;  /* with pid: its sockets' local ports, made before tracing */
+	int nwatch;
 };
 
 typedef void (*syn_event_fn)(void *ctx, const struct syn_event *e);

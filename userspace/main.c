@@ -18,12 +18,14 @@
 #include <unistd.h>
 #include "bpf_source.h"
 #include "options.h"
+#include "proc_ports.h"
 #include "sink.h"
 #include "textout.h"
 #include "tracker.h"
 
 #define POLL_MS 50          /* the longest an event waits before it is shown */
 #define DRAIN_MS 200        /* after the command exits: its sockets' last events */
+#define MAX_WATCH 4096      /* ports of a -p process's existing sockets */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 	struct tracker *t = NULL;
 	struct options o;
 	struct sigaction sa;
+	static __u16 watch[MAX_WATCH];
 	FILE *out = stdout;
 	char err[256];
 	pid_t child = 0;
@@ -207,6 +210,14 @@ int main(int argc, char **argv)
 	so.nports = o.nports;
 	memcpy(so.ports, o.ports, sizeof(so.ports));
 	so.ring_bytes = (size_t)o.buffer_kb * 1024;
+	if (o.pid) {
+		/* a server already blocked in accept(): its port must pass from
+		 * the first packet on, not only after its next socket call */
+		int n = proc_tcp_ports("/proc", (pid_t)o.pid, watch, MAX_WATCH);
+
+		so.watch_ports = watch;
+		so.nwatch = n > 0 ? n : 0;
+	}
 	src = bpf_source_open(&so, err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "synscope: %s\n", err);
