@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "bpf_source.h"
+#include "scrub.h"
 #include "synscope.skel.h"
 
 #define DEFAULT_RING_BYTES (16u << 20)
@@ -31,12 +32,17 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* libbpf's own chatter goes to stderr only with SYNSCOPE_DEBUG set. */
+/* libbpf's own chatter (load failures, the verifier log) goes to stderr only
+ * with SYNSCOPE_DEBUG set, and never with an address in it. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char line[4096];
+
 	if (level == LIBBPF_DEBUG || !getenv("SYNSCOPE_DEBUG"))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	scrub_kernel_addresses(line);
+	return fputs(line, stderr);
 }
 
 static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)

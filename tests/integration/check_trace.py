@@ -162,6 +162,23 @@ def load_jsonl(path):
     return rows, errors
 
 
+KERNEL_ADDR_MIN = 0xffff800000000000  # x86_64 kernel half of the address space
+KERNEL_ADDR_TEXT = re.compile(r"(?:0x)?ffff[0-9a-f]{12}(?![0-9a-f])", re.I)
+
+
+def check_no_kernel_addresses(path):
+    """No number or text in the output may be a kernel address."""
+    problems = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if KERNEL_ADDR_TEXT.search(line):
+                problems.append(f"line {n}: kernel-address-like text")
+            for num in re.findall(r"(?<![0-9.])[0-9]{19,20}(?![0-9.])", line):
+                if int(num) >= KERNEL_ADDR_MIN:
+                    problems.append(f"line {n}: kernel-address-like number {num}")
+    return problems[:5]
+
+
 def group_conns(rows):
     """conn id -> rows in time order (file order when there is no timestamp)."""
     conns = OrderedDict()
@@ -421,6 +438,7 @@ def main():
     rep.check("inferred", inf)
     rep.check("syscalls", check_syscalls(a.scenario, conns))
     rep.check("comm", check_comm(a.scenario, conns))
+    rep.check("no-kernel-addresses", check_no_kernel_addresses(a.jsonl))
     if a.pcap:
         rep.check("pcap", check_pcap(conns, a.pcap))
     return 1 if rep.failed else 0
