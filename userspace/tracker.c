@@ -502,6 +502,27 @@ static bool answers_syn(const struct conn *c, int end)
 	return false;
 }
 
+/* Is the SYN received in row i the one its end answers with a SYN-ACK? Not
+ * when another SYN arrives first: this one was dropped (by a firewall after
+ * the device saw it, or a full queue) and the sender will retransmit. */
+static bool syn_is_answered(const struct conn *c, size_t i)
+{
+	int end = c->rows[i].end;
+
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != end || r->ev.kind != SYN_EV_SEGMENT)
+			continue;
+		if (r->ev.seg.dir == SYN_DIR_RX && is_syn_only(r))
+			return false;
+		if (r->ev.seg.dir == SYN_DIR_TX &&
+		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK))
+			return true;
+	}
+	return false;
+}
+
 /* Where does each lane start? CLOSE for a client we saw begin; LISTEN for a
  * server that received the first SYN and answered it (CLOSE when it answered
  * with a reset: nothing listened); unknown otherwise. */
@@ -595,7 +616,7 @@ static void infer_states(struct conn *c)
 
 		/* the SYN arrived at a listener: textbook SYN-RECEIVED from here */
 		if (is_seg(&r, SYN_DIR_RX) && is_syn_only(&r) && cur[e] == TCP_LISTEN &&
-		    c->end[e].role == ROLE_SERVER) {
+		    c->end[e].role == ROLE_SERVER && syn_is_answered(c, i)) {
 			struct conn_row sr = inferred_row(&r, e, TCP_LISTEN, TCP_SYN_RECV, r.ev.ts_ns);
 
 			cur[e] = TCP_SYN_RECV;

@@ -528,6 +528,47 @@ static void test_retransmitted_syn_is_marked(void)
 	keep_free(&k);
 }
 
+/* A firewall in the server's namespace drops the first SYN after the
+ * device saw it (netif_receive_skb runs before netfilter): the server
+ * "receives" the SYN twice and answers the second. SYN-RECEIVED begins at
+ * the answered one only. */
+static void test_dropped_syn_is_not_syn_received(void)
+{
+	struct ep cli = { "10.214.0.1", 60632 }, srv = { "10.214.0.2", 7788 };
+	struct syn_event ev[8];
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_seg(10, 0xC, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(12, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000010, 0xC, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000012, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000020, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(1000000022, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	feed(t, ev, n);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 1)) {
+		const struct conn *c = &k.conns[0];
+		int at = -1;
+
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "LISTEN>SYN_RECV*");
+		for (size_t i = 0; i < c->nrows; i++)
+			if (c->rows[i].ev.kind == SYN_EV_STATE)
+				at = (int)i;
+		/* right after the second SYN's arrival (row 3), before the SYN-ACK */
+		CHECK_EQ_INT(at, 4);
+		CHECK_EQ_INT(c->rows[1].state_after[1], LISTEN);
+		CHECK(c->rows[2].marks & ROW_RETRANSMIT);
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
 /* Lost events: every open connection may now be missing rows. */
 static void test_lost_events_mark_open_connections(void)
 {
@@ -592,6 +633,7 @@ int main(void)
 	RUN(test_listener_attribution_before_accept);
 	RUN(test_tuple_reuse_starts_new_connection);
 	RUN(test_retransmitted_syn_is_marked);
+	RUN(test_dropped_syn_is_not_syn_received);
 	RUN(test_lost_events_mark_open_connections);
 	RUN(test_ipv6_loopback);
 	return TEST_SUMMARY();
