@@ -153,9 +153,23 @@ start_synscope() {
 	pass synscope-start
 }
 
-# _synscope_reaped STATUS: checks the exit status of a finished synscope.
-_synscope_reaped() {
-	local rc=$1
+# _synscope_exit SECONDS WHAT: waits up to SECONDS for synscope to exit, then
+# checks that it exited 0; if it is still running, fails with "WHAT" and
+# kills it.
+_synscope_exit() {
+	local seconds=$1 what=$2 i rc
+	for ((i = 0; i < seconds * 10; i++)); do
+		kill -0 "$SYNSCOPE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SYNSCOPE_PID" 2>/dev/null; then
+		fail synscope-exit "$what"
+		kill_wait "$SYNSCOPE_PID"
+		SYNSCOPE_PID=
+		return 1
+	fi
+	wait "$SYNSCOPE_PID"
+	rc=$?
 	SYNSCOPE_PID=
 	if [ "$rc" -eq 0 ]; then
 		pass synscope-exit
@@ -168,41 +182,15 @@ _synscope_reaped() {
 # wait_synscope: waits (up to $TIMEOUT s) for synscope to exit by itself (its
 # command finished), then checks that it exited 0.
 wait_synscope() {
-	local i rc
 	[ -n "$SYNSCOPE_PID" ] || return 1
-	for ((i = 0; i < TIMEOUT * 10; i++)); do
-		kill -0 "$SYNSCOPE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$SYNSCOPE_PID" 2>/dev/null; then
-		fail synscope-exit "still running after ${TIMEOUT}s"
-		kill_wait "$SYNSCOPE_PID"
-		SYNSCOPE_PID=
-		return 1
-	fi
-	wait "$SYNSCOPE_PID"
-	rc=$?
-	_synscope_reaped "$rc"
+	_synscope_exit "$TIMEOUT" "still running after ${TIMEOUT}s"
 }
 
 # stop_synscope: SIGINT (like Ctrl-C), waits up to 10 s, checks exit status 0.
 stop_synscope() {
-	local i rc
 	[ -n "$SYNSCOPE_PID" ] || return 1
 	kill -INT "$SYNSCOPE_PID" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$SYNSCOPE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$SYNSCOPE_PID" 2>/dev/null; then
-		fail synscope-exit "did not exit within 10 s of SIGINT"
-		kill_wait "$SYNSCOPE_PID"
-		SYNSCOPE_PID=
-		return 1
-	fi
-	wait "$SYNSCOPE_PID"
-	rc=$?
-	_synscope_reaped "$rc"
+	_synscope_exit 10 "did not exit within 10 s of SIGINT"
 }
 
 # start_tcpdump IFACE FILTER FILE: captures to FILE (pcap) in the background

@@ -106,62 +106,89 @@ static void feed(struct tracker *t, const struct syn_event *ev, size_t n)
 		tracker_on_event(t, &ev[i]);
 }
 
-/* "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ..." of one lane; inferred ones end in '*'. */
+/* A tracker fed a stream into a sink that keeps what it was given. */
+struct run {
+	struct keep_sink k;
+	struct syn_sink *sinks[1];
+	struct tracker *t;
+};
+
+static void run_start(struct run *r, const struct syn_event *ev, size_t n)
+{
+	keep_init(&r->k);
+	r->sinks[0] = &r->k.s;
+	r->t = tracker_new(r->sinks, 1);
+	feed(r->t, ev, n);
+}
+
+static void run_end(struct run *r)
+{
+	tracker_free(r->t);
+	keep_free(&r->k);
+}
+
+/* One lane's rows, each that fn renders, joined by spaces. */
+static const char *lane_join(const struct conn *c, int end,
+			     bool (*fn)(const struct conn_row *r, char *out, size_t len),
+			     char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nrows; i++) {
+		char one[64];
+
+		if (c->rows[i].end != end || !fn(&c->rows[i], one, sizeof(one)))
+			continue;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "", one);
+	}
+	return buf;
+}
+
+/* "CLOSE>SYN_SENT"; inferred ones end in '*' */
+static bool state_text(const struct conn_row *r, char *out, size_t len)
+{
+	if (r->ev.kind != SYN_EV_STATE)
+		return false;
+	snprintf(out, len, "%s>%s%s", tcp_state_name(r->ev.state.oldstate),
+		 tcp_state_name(r->ev.state.newstate), r->marks & ROW_INFERRED ? "*" : "");
+	return true;
+}
+
+/* the flags of a segment the lane sent: "SYN,ACK" */
+static bool tx_flags_text(const struct conn_row *r, char *out, size_t len)
+{
+	if (r->ev.kind != SYN_EV_SEGMENT || r->ev.seg.dir != SYN_DIR_TX)
+		return false;
+	tcp_flags_str(r->ev.seg.flags, ",", out, len);
+	return true;
+}
+
+/* "connect()" on entry, "connect=0" on return */
+static bool call_text(const struct conn_row *r, char *out, size_t len)
+{
+	if (r->ev.kind != SYN_EV_SYSCALL)
+		return false;
+	if (r->ev.sys.phase == SYN_PHASE_ENTRY)
+		snprintf(out, len, "%s()", syn_call_name(r->ev.sys.call));
+	else
+		snprintf(out, len, "%s=%lld", syn_call_name(r->ev.sys.call), (long long)r->ev.sys.ret);
+	return true;
+}
+
 static const char *lane_states(const struct conn *c, int end, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nrows; i++) {
-		const struct conn_row *r = &c->rows[i];
-
-		if (r->end != end || r->ev.kind != SYN_EV_STATE)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s>%s%s", used ? " " : "",
-					 tcp_state_name(r->ev.state.oldstate),
-					 tcp_state_name(r->ev.state.newstate),
-					 r->marks & ROW_INFERRED ? "*" : "");
-	}
-	return buf;
+	return lane_join(c, end, state_text, buf, len);
 }
 
-/* Flags of the segments one lane sent: "S SA A PA ..." */
 static const char *lane_tx_flags(const struct conn *c, int end, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nrows; i++) {
-		const struct conn_row *r = &c->rows[i];
-		char f[64];
-
-		if (r->end != end || r->ev.kind != SYN_EV_SEGMENT || r->ev.seg.dir != SYN_DIR_TX)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? " " : "",
-					 tcp_flags_str(r->ev.seg.flags, ",", f, sizeof(f)));
-	}
-	return buf;
+	return lane_join(c, end, tx_flags_text, buf, len);
 }
 
-/* "connect/0 connect=0 ..." of one lane's calls, entry then return value. */
 static const char *lane_calls(const struct conn *c, int end, char *buf, size_t len)
 {
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nrows; i++) {
-		const struct conn_row *r = &c->rows[i];
-
-		if (r->end != end || r->ev.kind != SYN_EV_SYSCALL)
-			continue;
-		if (r->ev.sys.phase == SYN_PHASE_ENTRY)
-			used += (size_t)snprintf(buf + used, len - used, "%s%s()", used ? " " : "",
-						 syn_call_name(r->ev.sys.call));
-		else
-			used += (size_t)snprintf(buf + used, len - used, "%s%s=%lld", used ? " " : "",
-						 syn_call_name(r->ev.sys.call), (long long)r->ev.sys.ret);
-	}
-	return buf;
+	return lane_join(c, end, call_text, buf, len);
 }
 
 static const char CLIENT_STATES[] =
@@ -175,18 +202,14 @@ static void test_both_ends_local_one_connection(void)
 {
 	struct syn_event ev[80];
 	size_t n = client_close_trace(ev, true);
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	char buf[512];
 
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
+	run_start(&r, ev, n);
 	/* finished when the last socket went and its close() returned */
-	CHECK_EQ_INT(k.nconns, 1);
-	if (k.nconns == 1) {
-		const struct conn *c = &k.conns[0];
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
 
 		CHECK(c->complete);
 		CHECK_EQ_INT(c->id, 1);
@@ -231,13 +254,12 @@ static void test_both_ends_local_one_connection(void)
 	}
 	/* listen() entry and return, the listener's two states, and its close()
 	 * entry and return are outside any connection */
-	CHECK_EQ_INT(k.unattached, 6);
-	tracker_finish(t);
-	CHECK(k.finished);
-	CHECK_EQ_INT(tracker_summary(t)->conns, 1);
-	CHECK_EQ_INT(tracker_summary(t)->incomplete, 0);
-	tracker_free(t);
-	keep_free(&k);
+	CHECK_EQ_INT(r.k.unattached, 6);
+	tracker_finish(r.t);
+	CHECK(r.k.finished);
+	CHECK_EQ_INT(tracker_summary(r.t)->conns, 1);
+	CHECK_EQ_INT(tracker_summary(r.t)->incomplete, 0);
+	run_end(&r);
 }
 
 /* The lane states after each row: what the ladder prints beside the arrows. */
@@ -245,15 +267,11 @@ static void test_state_after_each_row(void)
 {
 	struct syn_event ev[80];
 	size_t n = client_close_trace(ev, true);
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	if (CHECK_EQ_INT(k.nconns, 1)) {
-		const struct conn *c = &k.conns[0];
+	run_start(&r, ev, n);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
 		bool saw_fin_ack_tx = false;
 
 		/* before the SYN the client is CLOSE and the server LISTEN */
@@ -276,9 +294,8 @@ static void test_state_after_each_row(void)
 		}
 		CHECK(saw_fin_ack_tx);
 	}
-	tracker_finish(t);
-	tracker_free(t);
-	keep_free(&k);
+	tracker_finish(r.t);
+	run_end(&r);
 }
 
 static bool is_server_side(const struct syn_event *e)
@@ -351,17 +368,13 @@ static void test_connection_without_syscalls(void)
 {
 	struct syn_event ev[80];
 	size_t n = client_close_trace(ev, false);
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	char buf[512];
 
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	CHECK_EQ_INT(k.nconns, 1);
-	if (k.nconns == 1) {
-		const struct conn *c = &k.conns[0];
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
 
 		CHECK(c->complete);
 		CHECK_EQ_INT(c->end[0].role, ROLE_CLIENT);
@@ -372,9 +385,8 @@ static void test_connection_without_syscalls(void)
 		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), SERVER_STATES);
 		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)), "");
 	}
-	tracker_finish(t);
-	tracker_free(t);
-	keep_free(&k);
+	tracker_finish(r.t);
+	run_end(&r);
 }
 
 /* connect() to a port nothing listens on: the kernel answers the SYN with a
@@ -384,9 +396,7 @@ static void test_refused(void)
 	struct ep cli = { "127.0.0.1", 48762 }, srv = { "127.0.0.1", 9999 };
 	struct ep cli0 = { "127.0.0.1", 0 }, srv0 = { "127.0.0.1", 0 };
 	struct syn_event ev[16];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 	char buf[256];
 
@@ -406,12 +416,10 @@ static void test_refused(void)
 	ev[n++] = ev_kind(SYN_EV_DESTROY, 201, 7, ANY, srv0);
 	ev[n++] = ev_call(205, 7, ANY, srv0, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
 
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	CHECK_EQ_INT(k.nconns, 1);
-	if (k.nconns == 1) {
-		const struct conn *c = &k.conns[0];
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
 
 		CHECK(c->complete);
 		CHECK_EQ_INT(c->end[0].port, 48762);
@@ -425,18 +433,15 @@ static void test_refused(void)
 			     "connect() connect=-111 close() close=0");
 		CHECK_EQ_INT(c->rows[c->nrows - 1].state_after[1], CLOSE);
 	}
-	tracker_finish(t);
-	tracker_free(t);
-	keep_free(&k);
+	tracker_finish(r.t);
+	run_end(&r);
 }
 
 /* Before accept() returns, the server end is credited to the listener. */
 static void test_listener_attribution_before_accept(void)
 {
 	struct syn_event ev[8];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 
 	ev[n++] = ev_call(10, SID_LISTENER, SRV, ANY, PID_SRV, "demo-server", SYN_CALL_LISTEN, ENTRY, 3, 0);
@@ -445,20 +450,17 @@ static void test_listener_attribution_before_accept(void)
 	ev[n++] = ev_seg(21, 0, SRV, CLI, RX, S_, 1000, 0, 0);
 	ev[n++] = ev_seg(22, 0, SRV, CLI, TX, S_ | A_, 5000, 1001, 0);
 
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	CHECK_EQ_INT(k.nconns, 0);
-	tracker_finish(t); /* still open: rendered, marked incomplete */
-	if (CHECK_EQ_INT(k.nconns, 1)) {
-		CHECK(!k.conns[0].complete);
-		CHECK_EQ_INT(k.conns[0].end[1].pid, PID_SRV);
-		CHECK_EQ_STR(k.conns[0].end[1].comm, "demo-server");
-		CHECK_EQ_INT(k.conns[0].end[0].pid, 0);
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 0);
+	tracker_finish(r.t); /* still open: rendered, marked incomplete */
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		CHECK(!r.k.conns[0].complete);
+		CHECK_EQ_INT(r.k.conns[0].end[1].pid, PID_SRV);
+		CHECK_EQ_STR(r.k.conns[0].end[1].comm, "demo-server");
+		CHECK_EQ_INT(r.k.conns[0].end[0].pid, 0);
 	}
-	CHECK_EQ_INT(tracker_summary(t)->incomplete, 1);
-	tracker_free(t);
-	keep_free(&k);
+	CHECK_EQ_INT(tracker_summary(r.t)->incomplete, 1);
+	run_end(&r);
 }
 
 /* A second connection on the same 4-tuple (a new SYN with a new ISN) is a
@@ -467,9 +469,7 @@ static void test_tuple_reuse_starts_new_connection(void)
 {
 	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
 	struct syn_event ev[8];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 
 	/* only the client's packets: the server is another host */
@@ -477,24 +477,21 @@ static void test_tuple_reuse_starts_new_connection(void)
 	ev[n++] = ev_seg(20, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
 	ev[n++] = ev_seg(30, 0, cli, srv, TX, R_, 101, 0, 0);
 	ev[n++] = ev_seg(40, 0, cli, srv, TX, S_, 5555, 0, 0);
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	CHECK_EQ_INT(k.nconns, 1);
-	tracker_finish(t);
-	if (CHECK_EQ_INT(k.nconns, 2)) {
-		CHECK_EQ_INT(k.conns[0].nrows, 3);
-		CHECK_EQ_INT(k.conns[0].id, 1);
-		CHECK_EQ_INT(k.conns[1].nrows, 1);
-		CHECK_EQ_INT(k.conns[1].id, 2);
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 2)) {
+		CHECK_EQ_INT(r.k.conns[0].nrows, 3);
+		CHECK_EQ_INT(r.k.conns[0].id, 1);
+		CHECK_EQ_INT(r.k.conns[1].nrows, 1);
+		CHECK_EQ_INT(r.k.conns[1].id, 2);
 		/* the remote server is a lane of packets, not a traced end */
-		CHECK(k.conns[0].end[0].traced);
-		CHECK(!k.conns[0].end[1].traced);
-		CHECK_EQ_INT(k.conns[0].end[1].port, 80);
-		CHECK_EQ_INT(k.conns[0].rows[0].pair, -1);
+		CHECK(r.k.conns[0].end[0].traced);
+		CHECK(!r.k.conns[0].end[1].traced);
+		CHECK_EQ_INT(r.k.conns[0].end[1].port, 80);
+		CHECK_EQ_INT(r.k.conns[0].rows[0].pair, -1);
 	}
-	tracker_free(t);
-	keep_free(&k);
+	run_end(&r);
 }
 
 /* Sequence space sent twice is a retransmission: the SYN after the RTO. */
@@ -502,9 +499,7 @@ static void test_retransmitted_syn_is_marked(void)
 {
 	struct ep cli = { "10.0.0.1", 40001 }, srv = { "10.0.0.2", 80 };
 	struct syn_event ev[8];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 
 	ev[n++] = ev_seg(10, 0, cli, srv, TX, S_, 100, 0, 0);
@@ -512,20 +507,17 @@ static void test_retransmitted_syn_is_marked(void)
 	ev[n++] = ev_seg(1000000011, 0, cli, srv, TX, S_, 100, 0, 0);
 	ev[n++] = ev_seg(1000000500, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
 	ev[n++] = ev_seg(1000000600, 0, cli, srv, TX, A_, 101, 901, 0);
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	tracker_finish(t);
-	if (CHECK_EQ_INT(k.nconns, 1)) {
-		const struct conn *c = &k.conns[0];
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
 
 		CHECK_EQ_INT(c->nrows, 5);
 		CHECK(!(c->rows[0].marks & ROW_RETRANSMIT));
 		CHECK(c->rows[2].marks & ROW_RETRANSMIT);
 		CHECK(!(c->rows[4].marks & ROW_RETRANSMIT)); /* a pure ACK takes no space */
 	}
-	tracker_free(t);
-	keep_free(&k);
+	run_end(&r);
 }
 
 /* A firewall in the server's namespace drops the first SYN after the
@@ -536,9 +528,7 @@ static void test_dropped_syn_is_not_syn_received(void)
 {
 	struct ep cli = { "10.214.0.1", 60632 }, srv = { "10.214.0.2", 7788 };
 	struct syn_event ev[8];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 	char buf[256];
 
@@ -548,12 +538,10 @@ static void test_dropped_syn_is_not_syn_received(void)
 	ev[n++] = ev_seg(1000000012, 0, srv, cli, RX, S_, 100, 0, 0);
 	ev[n++] = ev_seg(1000000020, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
 	ev[n++] = ev_seg(1000000022, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	tracker_finish(t);
-	if (CHECK_EQ_INT(k.nconns, 1)) {
-		const struct conn *c = &k.conns[0];
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
 		int at = -1;
 
 		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "LISTEN>SYN_RECV*");
@@ -565,8 +553,7 @@ static void test_dropped_syn_is_not_syn_received(void)
 		CHECK_EQ_INT(c->rows[1].state_after[1], LISTEN);
 		CHECK(c->rows[2].marks & ROW_RETRANSMIT);
 	}
-	tracker_free(t);
-	keep_free(&k);
+	run_end(&r);
 }
 
 /* Lost events: every open connection may now be missing rows. */
@@ -601,26 +588,21 @@ static void test_ipv6_loopback(void)
 {
 	struct ep cli = { "::1", 51000 }, srv = { "::1", 8080 };
 	struct syn_event ev[8];
-	struct keep_sink k;
-	struct syn_sink *sinks[1] = { &k.s };
-	struct tracker *t;
+	struct run r;
 	size_t n = 0;
 
 	ev[n++] = ev_seg(10, 0xA, cli, srv, TX, S_, 100, 0, 0);
 	ev[n++] = ev_seg(11, 0, srv, cli, RX, S_, 100, 0, 0);
 	ev[n++] = ev_seg(12, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
 	ev[n++] = ev_seg(13, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
-	keep_init(&k);
-	t = tracker_new(sinks, 1);
-	feed(t, ev, n);
-	tracker_finish(t);
-	if (CHECK_EQ_INT(k.nconns, 1)) {
-		CHECK_EQ_INT(k.conns[0].end[0].family, 10);
-		CHECK_EQ_INT(k.conns[0].end[0].port, 51000);
-		CHECK_EQ_INT(k.conns[0].rows[0].pair, 1);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		CHECK_EQ_INT(r.k.conns[0].end[0].family, 10);
+		CHECK_EQ_INT(r.k.conns[0].end[0].port, 51000);
+		CHECK_EQ_INT(r.k.conns[0].rows[0].pair, 1);
 	}
-	tracker_free(t);
-	keep_free(&k);
+	run_end(&r);
 }
 
 int main(void)
