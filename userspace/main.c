@@ -271,10 +271,15 @@ cleanup:
 	if (release_fd >= 0)
 		close(release_fd); /* a held child that never ran exits now */
 	if (child > 0 && !child_done) {
-		if (stop_signal)
-			kill(child, SIGTERM);
-		if (waitpid(child, &child_status, 0) == child)
-			child_done = true;
+		/* stopped by a signal or an error while the command still runs:
+		 * ask it to end, but never hang on one that ignores us */
+		kill(child, SIGTERM);
+		for (int i = 0; i < 20 && !child_done; i++) {
+			if (waitpid(child, &child_status, WNOHANG) == child)
+				child_done = true;
+			else
+				usleep(50000);
+		}
 	}
 	bpf_source_close(src);
 	if (t) {

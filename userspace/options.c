@@ -22,7 +22,7 @@ static const char usage_text[] =
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
 "  -o, --output FILE     write to FILE (plain text, no colour)\n"
-"  -d, --duration SECS   stop after SECS seconds\n"
+"  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
 "  -b, --buffer-kb N     ring buffer size in KiB (power of two, default 16384)\n"
