@@ -118,13 +118,17 @@ static void json_put_segment(FILE *f, const struct syn_segment *s, __u8 marks)
 		fprintf(f, ",\"retransmit\":true");
 }
 
-static void json_put_syscall(FILE *f, const struct syn_syscall *s)
+static void json_put_syscall(FILE *f, const struct syn_event *e)
 {
+	const struct syn_syscall *s = &e->sys;
 	const char *how = txt_shutdown_how(s->arg);
 
-	fprintf(f, ",\"name\":\"%s\",\"phase\":\"%s\",\"fd\":%d", syn_call_name(s->call),
-		s->phase == SYN_PHASE_RETURN ? "return" : "entry", s->fd);
+	fprintf(f, ",\"tid\":%u,\"name\":\"%s\",\"phase\":\"%s\",\"fd\":%d", e->tid,
+		syn_call_name(s->call), s->phase == SYN_PHASE_RETURN ? "return" : "entry", s->fd);
 	if (s->phase == SYN_PHASE_ENTRY) {
+		/* only the close of the last descriptor of a socket sends a FIN */
+		if (s->call == SYN_CALL_CLOSE)
+			fprintf(f, ",\"last_ref\":%s", s->last_ref ? "true" : "false");
 		/* the arguments are known on entry */
 		if (s->call == SYN_CALL_SHUTDOWN && how)
 			fprintf(f, ",\"how\":\"%s\"", how);
@@ -168,7 +172,7 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
-		json_put_syscall(f, &e->sys);
+		json_put_syscall(f, e);
 		break;
 	case SYN_EV_STATE:
 		fprintf(f, ",\"from\":\"%s\",\"to\":\"%s\"", tcp_state_name(e->state.oldstate),

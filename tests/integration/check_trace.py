@@ -298,6 +298,12 @@ def check_syscalls(scenario, conns):
                 continue
             if not closes or any(v != 0 for v in closes):
                 sc.append(f"conn {cid}: {end} close returned {closes}, want 0")
+        # tcpdemo never duplicates a descriptor: each close() drops the last
+        # reference, the one that sends the FIN
+        for r in crow:
+            if (r.get("kind") == "syscall" and r.get("name") == "close"
+                    and r.get("phase") == "entry" and r.get("last_ref") is not True):
+                sc.append(f"conn {cid}: {r.get('end')} close entry last_ref={r.get('last_ref')}, want true")
     return sc
 
 

@@ -197,7 +197,7 @@ static void test_loopback_lines(void)
 	/* t_ns = 2026-11-23 11:21:37.123456 UTC + the row's offset */
 	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123456000,\"kind\":\"syscall\"," CLIENT LO
-		     ",\"name\":\"connect\",\"phase\":\"entry\",\"fd\":3}");
+		     ",\"tid\":1234,\"name\":\"connect\",\"phase\":\"entry\",\"fd\":3}");
 	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123461000,\"kind\":\"state\"," CLIENT LO
 		     ",\"from\":\"CLOSE\",\"to\":\"SYN_SENT\"}");
@@ -218,16 +218,16 @@ static void test_loopback_lines(void)
 		     ",\"mss\":65495,\"wscale\":7,\"sack_perm\":true,\"tsval\":200,\"tsecr\":100}");
 	CHECK_EQ_STR(line_of(out, 9, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123487000,\"kind\":\"syscall\"," CLIENT LO
-		     ",\"name\":\"connect\",\"phase\":\"return\",\"fd\":3,\"ret\":0}");
+		     ",\"tid\":1234,\"name\":\"connect\",\"phase\":\"return\",\"fd\":3,\"ret\":0}");
 	CHECK_EQ_STR(line_of(out, 12, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123496000,\"kind\":\"syscall\"," SERVER LO_S
-		     ",\"name\":\"accept\",\"phase\":\"return\",\"fd\":3,\"ret\":4,\"new_fd\":4}");
+		     ",\"tid\":1233,\"name\":\"accept\",\"phase\":\"return\",\"fd\":3,\"ret\":4,\"new_fd\":4}");
 	CHECK_EQ_STR(line_of(out, 13, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897124456000,\"kind\":\"segment\"," CLIENT LO
 		     ",\"dir\":\"tx\",\"flags\":[\"PSH\",\"ACK\"],\"seq\":1001,\"ack\":5001,\"len\":5,\"win\":512}");
 	CHECK_EQ_STR(line_of(out, 17, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897125456000,\"kind\":\"syscall\"," CLIENT LO
-		     ",\"name\":\"shutdown\",\"phase\":\"entry\",\"fd\":3,\"how\":\"SHUT_WR\"}");
+		     ",\"tid\":1234,\"name\":\"shutdown\",\"phase\":\"entry\",\"fd\":3,\"how\":\"SHUT_WR\"}");
 	CHECK_EQ_STR(line_of(out, 19, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897125461000,\"kind\":\"segment\"," CLIENT LO
 		     ",\"dir\":\"tx\",\"flags\":[\"FIN\",\"ACK\"],\"seq\":1006,\"ack\":5001,\"len\":0,\"win\":512}");
@@ -235,11 +235,11 @@ static void test_loopback_lines(void)
 	CHECK_EQ_STR(line_of(out, 26, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432898625456000,\"kind\":\"syscall\",\"conn\":1,\"end\":\"server\","
 		     "\"pid\":1240,\"comm\":\"worker\"," LO_S
-		     ",\"name\":\"close\",\"phase\":\"entry\",\"fd\":4}");
+		     ",\"tid\":1240,\"name\":\"close\",\"phase\":\"entry\",\"fd\":4,\"last_ref\":false}");
 	CHECK_EQ_STR(line_of(out, 34, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432898625471000,\"kind\":\"syscall\",\"conn\":1,\"end\":\"server\","
 		     "\"pid\":1240,\"comm\":\"worker\"," LO_S
-		     ",\"name\":\"close\",\"phase\":\"return\",\"fd\":4,\"ret\":0}");
+		     ",\"tid\":1240,\"name\":\"close\",\"phase\":\"return\",\"fd\":4,\"ret\":0}");
 	CHECK(!strstr(out, "destroy"));
 	CHECK(!strstr(out, "1592590336")); /* sock_id */
 
@@ -302,7 +302,7 @@ static void test_refused_reset_retransmit(void)
 		     ",\"rst\":\"sent\",\"state\":null,\"reason\":3}");
 	CHECK_EQ_STR(line_of(out, 5, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123461000,\"kind\":\"syscall\"," V6
-		     ",\"name\":\"connect\",\"phase\":\"return\",\"fd\":5,\"ret\":-111,\"error\":\"ECONNREFUSED\"}");
+		     ",\"tid\":77,\"name\":\"connect\",\"phase\":\"return\",\"fd\":5,\"ret\":-111,\"error\":\"ECONNREFUSED\"}");
 	CHECK_EQ_STR(line_of(out, 6, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123462000,\"kind\":\"retransmit\"," V6
 		     ",\"seq\":7,\"rtx\":\"synack\",\"state\":\"SYN_RECV\"}");
@@ -326,6 +326,7 @@ static void test_no_conn_events_live(void)
 	e.family = AF_INET;
 	e.sport = 8080;
 	e.pid = 1233;
+	e.tid = 1236; /* a server thread: tid is its own */
 	fake_set_comm(e.comm, "demo-server");
 	e.sys.call = SYN_CALL_LISTEN;
 	e.sys.fd = 3;
@@ -366,7 +367,7 @@ static void test_no_conn_events_live(void)
 	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123456000,\"kind\":\"syscall\",\"conn\":0,\"pid\":1233,"
 		     "\"comm\":\"demo-server\",\"saddr\":\"0.0.0.0\",\"sport\":8080,\"daddr\":\"0.0.0.0\","
-		     "\"dport\":0,\"name\":\"listen\",\"phase\":\"entry\",\"fd\":3,\"backlog\":128}");
+		     "\"dport\":0,\"tid\":1236,\"name\":\"listen\",\"phase\":\"entry\",\"fd\":3,\"backlog\":128}");
 	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123457000,\"kind\":\"state\",\"conn\":0,\"pid\":1233,"
 		     "\"comm\":\"demo-server\",\"saddr\":\"::1\",\"sport\":8080,\"daddr\":\"::\","
