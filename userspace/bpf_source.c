@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "names.h"
 #include "bpf_source.h"
 #include "scrub.h"
 #include "synscope.skel.h"
@@ -43,6 +45,37 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	scrub_kernel_addresses(line);
 	return fputs(line, stderr);
+}
+
+/* The running kernel's reset reasons, by value: enum sk_rst_reason. Without
+ * it (older kernels) reasons stay numbers. */
+static void load_rst_reason_names(void)
+{
+	const char *names[256] = { 0 };
+	const char *prefix = "SK_RST_REASON_";
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_enum *en;
+	__s32 id;
+
+	if (!btf)
+		return;
+	id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (t) {
+		en = btf_enum(t);
+		for (int i = 0; i < btf_vlen(t); i++, en++) {
+			const char *name = btf__name_by_offset(btf, en->name_off);
+
+			if (!name || en->val < 0 || en->val >= 256)
+				continue;
+			if (!strncmp(name, prefix, strlen(prefix)))
+				name += strlen(prefix);
+			names[en->val] = name;
+		}
+		rst_reason_names_set(names, 256);
+	}
+	btf__free(btf);
 }
 
 static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
@@ -82,6 +115,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		goto fail;
 	}
 	configure(s->skel, o);
+	load_rst_reason_names();
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	rc = synscope_bpf__load(s->skel);
 	if (rc) {

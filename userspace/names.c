@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "names.h"
@@ -69,6 +70,23 @@ char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
 		used += (size_t)n;
 	}
 	return buf;
+}
+
+#define RST_REASONS_MAX 256
+
+static char *rst_reasons[RST_REASONS_MAX];
+
+void rst_reason_names_set(const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < RST_REASONS_MAX; i++) {
+		free(rst_reasons[i]);
+		rst_reasons[i] = i < n && names[i] ? strdup(names[i]) : NULL;
+	}
+}
+
+const char *rst_reason_name(unsigned int reason)
+{
+	return reason < RST_REASONS_MAX ? rst_reasons[reason] : NULL;
 }
 
 char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len)

@@ -24,4 +24,11 @@ char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len);
 char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
 		   char *buf, size_t len);
 
+/* Why the kernel sent a reset: `enum sk_rst_reason` of the running kernel,
+ * whose values differ between kernels. The source that knows the kernel sets
+ * the names once (a copy is kept; NULL entries are unknown; n = 0 clears). */
+void rst_reason_names_set(const char *const *names, size_t n);
+/* "NO_SOCKET", or NULL when the name is not known. */
+const char *rst_reason_name(unsigned int reason);
+
 #endif

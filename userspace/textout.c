@@ -369,7 +369,9 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 		snprintf(buf, len, "retransmit timer: seq=%u", seq_rel(b, end, e->rtx.seq));
 		break;
 	case SYN_EV_RESET:
-		if (e->rst.kind == SYN_RESET_SENT && e->rst.reason)
+		if (e->rst.kind == SYN_RESET_SENT && e->rst.reason && rst_reason_name(e->rst.reason))
+			snprintf(buf, len, "RST sent: %s", rst_reason_name(e->rst.reason));
+		else if (e->rst.kind == SYN_RESET_SENT && e->rst.reason)
 			snprintf(buf, len, "RST sent reason=%u", e->rst.reason);
 		else
 			snprintf(buf, len, "RST %s", e->rst.kind == SYN_RESET_SENT ? "sent" : "received");

@@ -298,6 +298,12 @@ def check_syscalls(scenario, conns):
                 continue
             if not closes or any(v != 0 for v in closes):
                 sc.append(f"conn {cid}: {end} close returned {closes}, want 0")
+        # a SYN to a closed port: the kernel says why it reset (6.10+ names it)
+        if scenario == "refused":
+            why = [r.get("reason_name") for r in crow
+                   if r.get("kind") == "reset" and r.get("rst") == "sent"]
+            if why != ["NO_SOCKET"]:
+                sc.append(f"conn {cid}: reset sent with reason {why}, want ['NO_SOCKET']")
         # tcpdemo never duplicates a descriptor: each close() drops the last
         # reference, the one that sends the FIN
         for r in crow:

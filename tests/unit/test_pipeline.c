@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include "test.h"
 #include "events.h"
+#include "names.h"
 #include "tracker.h"
 
 #define TX SYN_DIR_TX
@@ -24,6 +25,7 @@ static size_t refused_loopback(struct syn_event *ev)
 	ev[n++] = ev_seg(112, 0, srv, cli, RX, SYN_TCP_SYN, 777, 0, 0);
 	ev[n++] = ev_kind(SYN_EV_RESET, 115, 0, srv, cli);
 	ev[n - 1].rst.kind = SYN_RESET_SENT;
+	ev[n - 1].rst.reason = 1;
 	ev[n++] = ev_seg(117, 0, srv, cli, TX, SYN_TCP_RST | SYN_TCP_ACK, 0, 778, 0);
 	ev[n++] = ev_seg(118, 0, cli, srv, RX, SYN_TCP_RST | SYN_TCP_ACK, 0, 778, 0);
 	ev[n++] = ev_state(121, 7, cli0, srv, 2, 7);
@@ -105,10 +107,25 @@ static void test_ladder_says_no_socket(void)
 {
 	char *out = run(ladder_sink_new);
 
+	/* no names known: the reason stays a number */
+	CHECK_CONTAINS(out, "RST sent reason=1");
+	free(out);
+
+	/* the running kernel's names, as the live source sets them */
+	rst_reason_names_set((const char *const[]){ "NOT_SPECIFIED", "NO_SOCKET" }, 2);
+	out = run(ladder_sink_new);
+	CHECK_CONTAINS(out, "RST sent: NO_SOCKET");
+
 	CHECK_CONTAINS(out, "connection 1: 127.0.0.1:48762 client/300 -> 127.0.0.1:9999 (no socket)\n");
 	CHECK_CONTAINS(out, "connect = -1 ECONNREFUSED");
 	CHECK_CONTAINS(out, "synscope: 1 connection (0 incomplete), 12 events, 0 lost\n");
 	free(out);
+
+	out = run(jsonl_sink_new);
+	CHECK_CONTAINS(out, "\"rst\":\"sent\",\"state\":null,\"reason\":1,\"reason_name\":\"NO_SOCKET\"}");
+	free(out);
+	rst_reason_names_set(NULL, 0);
+	CHECK(rst_reason_name(1) == NULL);
 }
 
 int main(void)
