@@ -75,6 +75,20 @@ struct tracker {
 
 /* ---- endpoints and keys ------------------------------------------------ */
 
+/* The first segment of a handshake: SYN without ACK. */
+static bool ev_is_syn(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_SEGMENT &&
+	       (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN;
+}
+
+/* Its answer: SYN with ACK. */
+static bool ev_is_synack(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_SEGMENT &&
+	       (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK);
+}
+
 static bool tuple_full(const struct syn_event *e)
 {
 	return e->family && e->sport && e->dport;
@@ -281,15 +295,11 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 	case SYN_EV_SEGMENT:
 		if (e->seg.dir == SYN_DIR_TX && (e->seg.flags & SYN_TCP_RST) && !ce->sock_id)
 			tc->sockless_rst[end] = true;
-		if ((e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN) {
+		if (e->seg.flags & SYN_TCP_SYN) {
 			int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
 
-			set_role(tc, sender, ROLE_CLIENT);
-			tc->syn_seen[sender] = true;
-			tc->isn[sender] = e->seg.seq;
-		} else if (e->seg.flags & SYN_TCP_SYN) {
-			int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
-
+			if (ev_is_syn(e))
+				set_role(tc, sender, ROLE_CLIENT);
 			tc->syn_seen[sender] = true;
 			tc->isn[sender] = e->seg.seq;
 		}
@@ -483,20 +493,13 @@ static struct conn_row inferred_row(const struct conn_row *at, int end, __u8 fro
 	return r;
 }
 
-static bool is_syn_only(const struct conn_row *r)
-{
-	return r->ev.kind == SYN_EV_SEGMENT &&
-	       (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN;
-}
-
 /* Did this end answer a SYN with SYN-ACK, i.e. was something listening? */
 static bool answers_syn(const struct conn *c, int end)
 {
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct conn_row *r = &c->rows[i];
 
-		if (r->end == end && is_seg(r, SYN_DIR_TX) &&
-		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK))
+		if (r->end == end && is_seg(r, SYN_DIR_TX) && ev_is_synack(&r->ev))
 			return true;
 	}
 	return false;
@@ -514,10 +517,9 @@ static bool syn_is_answered(const struct conn *c, size_t i)
 
 		if (r->end != end || r->ev.kind != SYN_EV_SEGMENT)
 			continue;
-		if (r->ev.seg.dir == SYN_DIR_RX && is_syn_only(r))
+		if (r->ev.seg.dir == SYN_DIR_RX && ev_is_syn(&r->ev))
 			return false;
-		if (r->ev.seg.dir == SYN_DIR_TX &&
-		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK))
+		if (r->ev.seg.dir == SYN_DIR_TX && ev_is_synack(&r->ev))
 			return true;
 	}
 	return false;
@@ -538,7 +540,7 @@ static void initial_states(const struct conn *c, __u8 cur[2])
 			cur[r->end] = r->ev.state.oldstate;
 		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT && !cur[r->end])
 			cur[r->end] = TCP_CLOSE;
-		if (is_syn_only(r) && !cur[r->end]) {
+		if (ev_is_syn(&r->ev) && !cur[r->end]) {
 			if (r->ev.seg.dir == SYN_DIR_TX)
 				cur[r->end] = TCP_CLOSE;
 			else
@@ -615,7 +617,7 @@ static void infer_states(struct conn *c)
 		push_row(&out, &n, &cap, &r);
 
 		/* the SYN arrived at a listener: textbook SYN-RECEIVED from here */
-		if (is_seg(&r, SYN_DIR_RX) && is_syn_only(&r) && cur[e] == TCP_LISTEN &&
+		if (is_seg(&r, SYN_DIR_RX) && ev_is_syn(&r.ev) && cur[e] == TCP_LISTEN &&
 		    c->end[e].role == ROLE_SERVER && syn_is_answered(c, i)) {
 			struct conn_row sr = inferred_row(&r, e, TCP_LISTEN, TCP_SYN_RECV, r.ev.ts_ns);
 
@@ -768,8 +770,7 @@ static bool starts_new_conn(const struct tconn *tc, const struct syn_event *e)
 	int end = end_of(tc, e);
 	const struct conn_end *ce = &tc->c.end[end];
 
-	if (e->kind == SYN_EV_SEGMENT &&
-	    (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN) {
+	if (ev_is_syn(e)) {
 		int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
 
 		return tc->syn_seen[sender] && tc->isn[sender] != e->seg.seq;
