@@ -23,15 +23,25 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_TYPE_MASK 0xf
 #define TCP_STATE_TIME_WAIT 6
 #define TCP_STATE_NEW_SYN_RECV 12
 
 /* x86_64 syscall numbers of the calls we follow. */
 #if defined(__TARGET_ARCH_x86)
+#define NR_READ 0
+#define NR_WRITE 1
 #define NR_CLOSE 3
+#define NR_SOCKET 41
 #define NR_CONNECT 42
 #define NR_ACCEPT 43
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
 #define NR_SHUTDOWN 48
+#define NR_BIND 49
 #define NR_LISTEN 50
 #define NR_ACCEPT4 288
 #else
@@ -97,6 +107,7 @@ struct {
 /* The addresses and ports of one end, in that end's own view. */
 struct tuple {
 	__u8 family;
+	__u8 proto;     /* IPPROTO_TCP or IPPROTO_UDP */
 	__u16 sport, dport;
 	__u8 saddr[16], daddr[16];
 };
@@ -244,6 +255,7 @@ static __always_inline void tuple_unmap_v4(struct tuple *t)
 static __always_inline void tuple_from_sk(const struct sock_common *sk, struct tuple *t)
 {
 	__builtin_memset(t, 0, sizeof(*t));
+	t->proto = IPPROTO_TCP; /* request and timewait sockets are TCP's */
 	t->family = BPF_CORE_READ(sk, skc_family);
 	t->sport = BPF_CORE_READ(sk, skc_num);
 	t->dport = bpf_ntohs(BPF_CORE_READ(sk, skc_dport));
@@ -258,6 +270,13 @@ static __always_inline void tuple_from_sk(const struct sock_common *sk, struct t
 		BPF_CORE_READ_INTO(&t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
 		tuple_unmap_v4(t);
 	}
+}
+
+/* A full socket, TCP or UDP. */
+static __always_inline void tuple_from_full_sk(const struct sock *sk, struct tuple *t)
+{
+	tuple_from_sk(&sk->__sk_common, t);
+	t->proto = BPF_CORE_READ(sk, sk_protocol);
 }
 
 static __always_inline __u32 sk_netns(const struct sock_common *sk)
@@ -295,7 +314,8 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	e->family = t->family;
 	e->sport = t->sport;
 	e->dport = t->dport;
-	e->pad[0] = e->pad[1] = 0;
+	e->proto = t->proto;
+	e->pad = 0;
 	__builtin_memcpy(e->saddr, t->saddr, 16);
 	__builtin_memcpy(e->daddr, t->daddr, 16);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -330,19 +350,23 @@ static __always_inline struct file *file_from_fd(int fd)
 	return f;
 }
 
-/* The TCP socket behind a file, or NULL for any other kind of file. */
-static __always_inline struct sock *tcp_sock_of_file(struct file *f)
+/* The TCP (or, with udp, UDP) socket behind a file; NULL for any other file. */
+static __always_inline struct sock *inet_sock_of_file(struct file *f, bool udp)
 {
 	struct socket *sock;
 	struct sock *sk;
-	__u16 family;
+	__u16 family, proto, type;
 
 	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
 	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP ||
-	    BPF_CORE_READ(sk, sk_type) != SOCK_STREAM)
+	if (!sk)
+		return NULL;
+	proto = BPF_CORE_READ(sk, sk_protocol);
+	type = BPF_CORE_READ(sk, sk_type);
+	if (!(proto == IPPROTO_TCP && type == SOCK_STREAM) &&
+	    !(udp && proto == IPPROTO_UDP && type == SOCK_DGRAM))
 		return NULL;
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
@@ -374,13 +398,28 @@ static __always_inline __u8 call_of_nr(long nr)
 	case NR_ACCEPT4: return SYN_CALL_ACCEPT4;
 	case NR_SHUTDOWN: return SYN_CALL_SHUTDOWN;
 	case NR_CLOSE: return SYN_CALL_CLOSE;
+	case NR_SOCKET: return SYN_CALL_SOCKET;
+	case NR_BIND: return SYN_CALL_BIND;
+	case NR_READ: return SYN_CALL_READ;
+	case NR_WRITE: return SYN_CALL_WRITE;
+	case NR_RECVFROM: return SYN_CALL_RECVFROM;
+	case NR_SENDTO: return SYN_CALL_SENDTO;
+	case NR_RECVMSG: return SYN_CALL_RECVMSG;
+	case NR_SENDMSG: return SYN_CALL_SENDMSG;
 	}
 	return 0;
 }
 
-/* connect() names its peer in a user sockaddr: the port filter needs it
- * before the socket holds it. */
-static __always_inline __u16 connect_dest_port(const void *uaddr)
+/* Calls that also mean something on a UDP socket (the classroom's contrast). */
+static __always_inline bool call_for_udp(__u8 call)
+{
+	return call != SYN_CALL_LISTEN && call != SYN_CALL_ACCEPT && call != SYN_CALL_ACCEPT4 &&
+	       call != SYN_CALL_SHUTDOWN;
+}
+
+/* connect() and bind() name a port in a user sockaddr: the port filter
+ * needs it before the socket holds it. */
+static __always_inline __u16 sockaddr_port(const void *uaddr)
 {
 	struct {
 		__u16 family;
@@ -400,7 +439,7 @@ static __always_inline int emit_call(__u8 call, __u8 phase, struct sock *sk, __s
 	struct tuple t;
 	struct syn_event *e;
 
-	tuple_from_sk(&sk->__sk_common, &t);
+	tuple_from_full_sk(sk, &t);
 	e = event_reserve(SYN_EV_SYSCALL, &t, sock_id(sk), sk_netns(&sk->__sk_common));
 	if (!e)
 		return 0;
@@ -429,33 +468,53 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 
 	if (!call || !task_wanted())
 		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	if (call == SYN_CALL_SOCKET) {
+		/* no socket yet: sys_exit finds it behind the new fd */
+		int domain = (int)BPF_CORE_READ(regs, di), type = (int)BPF_CORE_READ(regs, si);
+
+		if ((domain != AF_INET && domain != AF_INET6) ||
+		    ((type & SOCK_TYPE_MASK) != SOCK_STREAM && (type & SOCK_TYPE_MASK) != SOCK_DGRAM))
+			return 0;
+		st.call = call;
+		st.fd = type;
+		bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
+		return 0;
+	}
 	fd = (__s32)BPF_CORE_READ(regs, di);
 	f = file_from_fd(fd);
-	sk = tcp_sock_of_file(f);
+	sk = inet_sock_of_file(f, true);
 	if (!sk)
 		return 0;
-	tuple_from_sk(&sk->__sk_common, &t);
+	tuple_from_full_sk(sk, &t);
+	if (t.proto == IPPROTO_UDP && !call_for_udp(call))
+		return 0;
 	if (!family_wanted(t.family))
 		return 0;
 	wanted = port_wanted(t.sport, t.dport);
-	if (call == SYN_CALL_CONNECT && !wanted)
-		wanted = port_wanted(0, connect_dest_port((void *)BPF_CORE_READ(regs, si)));
+	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && !wanted)
+		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, si)));
 	if (!wanted && !sock_tracked(sk))
 		return 0;
-	if (call == SYN_CALL_CONNECT)
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND)
 		sock_track(sk);
-	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4)
+	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
+	    (t.proto == IPPROTO_UDP && t.sport))
 		watch_port(t.sport);
 
-	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT4)
+	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN)
 		arg = (__s32)BPF_CORE_READ(regs, si);
 	if (call == SYN_CALL_ACCEPT4)
 		arg = (__s32)BPF_CORE_READ(regs, r10);
+	if (call == SYN_CALL_BIND)
+		arg = sockaddr_port((void *)BPF_CORE_READ(regs, si));
+	if (call >= SYN_CALL_READ && call <= SYN_CALL_SENDMSG &&
+	    call != SYN_CALL_RECVMSG && call != SYN_CALL_SENDMSG)
+		arg = (__s32)BPF_CORE_READ(regs, dx); /* the bytes asked for */
 
 	st.sk = sk;
 	st.fd = fd;
 	st.call = call;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
 	return emit_call(call, SYN_PHASE_ENTRY, sk, fd, arg, 0, -1,
 			 call == SYN_CALL_CLOSE && file_last_ref(f));
@@ -468,7 +527,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct call_stash *st;
 	struct sock *sk;
 	__u32 tid;
-	__s32 new_fd = -1;
+	__s32 fd, new_fd = -1, arg = 0;
 
 	if (!call_of_nr(nr))
 		return 0;
@@ -477,17 +536,29 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (!st)
 		return 0;
 	sk = st->sk;
+	fd = st->fd;
+	if (st->call == SYN_CALL_SOCKET) {
+		/* the new socket has no port yet: only without a port filter */
+		sk = ret >= 0 && !filter_nports ? inet_sock_of_file(file_from_fd((int)ret), true)
+						: NULL;
+		arg = fd; /* the type asked for */
+		fd = (__s32)ret;
+		if (!sk) {
+			bpf_map_delete_elem(&calls, &tid);
+			return 0;
+		}
+	}
 	if ((st->call == SYN_CALL_ACCEPT || st->call == SYN_CALL_ACCEPT4) && ret >= 0) {
 		/* report the accepted connection's socket, not the listener */
-		struct sock *child = tcp_sock_of_file(file_from_fd((int)ret));
+		struct sock *child = inet_sock_of_file(file_from_fd((int)ret), false);
 
 		if (child)
 			sk = child;
 		new_fd = (__s32)ret;
 	}
-	if (st->call == SYN_CALL_CONNECT && filter_pid)
+	if ((st->call == SYN_CALL_CONNECT || st->call == SYN_CALL_BIND) && filter_pid)
 		watch_port(BPF_CORE_READ(sk, __sk_common.skc_num));
-	emit_call(st->call, SYN_PHASE_RETURN, sk, st->fd, 0, ret, new_fd, false);
+	emit_call(st->call, SYN_PHASE_RETURN, sk, fd, arg, ret, new_fd, false);
 	bpf_map_delete_elem(&calls, &tid);
 	return 0;
 }
@@ -552,11 +623,23 @@ struct tcp_fixed {
 	__be16 urg_ptr;
 };
 
-/* Parse IP + TCP headers at ip (kernel memory). tx: the packet's source is
- * the local end; rx: its destination is. Returns the TCP header offset from
- * ip, or 0 when this is not a TCP segment we can read. */
-static __always_inline int parse_ip_tcp(const void *ip, __u16 proto, bool rx,
-					struct tuple *t, struct tcp_fixed *th)
+struct udp_fixed {
+	__be16 source, dest;
+	__be16 len;
+	__sum16 check;
+};
+
+static __always_inline bool l4_wanted(__u8 l4, bool udp)
+{
+	return l4 == IPPROTO_TCP || (udp && l4 == IPPROTO_UDP);
+}
+
+/* Parse IP + TCP (or, with udp, UDP) headers at ip (kernel memory). tx: the
+ * packet's source is the local end; rx: its destination is. th gets the TCP
+ * header; for UDP only its ports are filled, and t->proto says which. Returns
+ * the L4 header offset from ip, or 0 when this is nothing we can read. */
+static __always_inline int parse_ip_l4(const void *ip, __u16 proto, bool rx, bool udp,
+				       struct tuple *t, struct tcp_fixed *th)
 {
 	int thoff;
 
@@ -564,11 +647,12 @@ static __always_inline int parse_ip_tcp(const void *ip, __u16 proto, bool rx,
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr iph;
 
-		if (bpf_probe_read_kernel(&iph, sizeof(iph), ip) || iph.protocol != IPPROTO_TCP)
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), ip) || !l4_wanted(iph.protocol, udp))
 			return 0;
 		if (iph.frag_off & bpf_htons(0x1fff)) /* non-first fragment: no TCP header */
 			return 0;
 		t->family = AF_INET;
+		t->proto = iph.protocol;
 		/* t->saddr is the local end: on rx that is the packet's destination */
 		__builtin_memcpy(rx ? t->daddr : t->saddr, &iph.saddr, 4);
 		__builtin_memcpy(rx ? t->saddr : t->daddr, &iph.daddr, 4);
@@ -578,17 +662,28 @@ static __always_inline int parse_ip_tcp(const void *ip, __u16 proto, bool rx,
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), ip) || ip6.nexthdr != IPPROTO_TCP)
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), ip) || !l4_wanted(ip6.nexthdr, udp))
 			return 0;
 		t->family = AF_INET6;
+		t->proto = ip6.nexthdr;
 		__builtin_memcpy(rx ? t->daddr : t->saddr, &ip6.saddr, 16);
 		__builtin_memcpy(rx ? t->saddr : t->daddr, &ip6.daddr, 16);
 		thoff = sizeof(ip6);
 	} else {
 		return 0;
 	}
-	if (bpf_probe_read_kernel(th, sizeof(*th), ip + thoff))
+	if (t->proto == IPPROTO_UDP) {
+		struct udp_fixed uh;
+
+		if (bpf_probe_read_kernel(&uh, sizeof(uh), ip + thoff))
+			return 0;
+		__builtin_memset(th, 0, sizeof(*th));
+		th->source = uh.source;
+		th->dest = uh.dest;
+		th->doff_res = 2 << 4; /* 8 header bytes, in the TCP field's units */
+	} else if (bpf_probe_read_kernel(th, sizeof(*th), ip + thoff)) {
 		return 0;
+	}
 	t->sport = bpf_ntohs(rx ? th->dest : th->source);
 	t->dport = bpf_ntohs(rx ? th->source : th->dest);
 	return thoff;
@@ -659,7 +754,7 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 	/* rx: eth_type_trans left data at the IP header; tx: data is at the
 	 * link header and network_header marks IP */
 	ip = rx ? (const void *)data : (const void *)(head + BPF_CORE_READ(skb, network_header));
-	thoff = parse_ip_tcp(ip, proto, rx, &t, &th);
+	thoff = parse_ip_l4(ip, proto, rx, true, &t, &th);
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
 	if (filter_pid && !ports_watched(t.sport, t.dport)) {
@@ -695,7 +790,7 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 	skb_len = BPF_CORE_READ(skb, len);
 	hdrs = (__u32)((const unsigned char *)ip - data) + thoff + doff;
 	e->seg.len = skb_len > hdrs ? skb_len - hdrs : 0;
-	if ((th.flags & SYN_TCP_SYN) && doff > 20)
+	if (t.proto == IPPROTO_TCP && (th.flags & SYN_TCP_SYN) && doff > 20)
 		parse_tcp_options(ip + thoff + 20, doff - 20, &e->seg);
 	event_submit(e);
 	return 0;
@@ -711,6 +806,63 @@ SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(on_netif_receive_skb, struct sk_buff *skb)
 {
 	return on_skb(skb, true);
+}
+
+/* ---- drops --------------------------------------------------------------- */
+
+/* A segment the kernel freed as a drop, not a consume: a full accept queue,
+ * a firewall, no socket... The reason says which (enum skb_drop_reason). */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	struct tcp_fixed th;
+	struct syn_event *e;
+	struct sock *sk;
+	struct tuple t;
+	const void *ip;
+	bool rx = true;
+	int thoff;
+
+	/* consumed is no drop; NOT_SPECIFIED is mostly a segment already handled
+	 * (a timewait socket's FIN, say) freed through the drop path */
+	if (reason <= bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
+	    nh == (__u16)~0U)
+		return 0;
+	ip = BPF_CORE_READ(skb, head) + nh;
+	/* most drops are of arriving segments; one of ours still carries our
+	 * socket, with the packet's source port as its own */
+	sk = BPF_CORE_READ(skb, sk);
+	if (sk) {
+		__u16 src = 0;
+
+		thoff = parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), false, true, &t, &th);
+		src = thoff ? t.sport : 0;
+		rx = !(src && BPF_CORE_READ(sk, __sk_common.skc_num) == src);
+	}
+	thoff = parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), rx, true, &t, &th);
+	if (!thoff || !sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_DROP, &t, 0, BPF_CORE_READ(skb, dev, nd_net.net, ns.inum));
+	if (!e)
+		return 0;
+	e->drop.dir = rx ? SYN_DIR_RX : SYN_DIR_TX;
+	e->drop.flags = th.flags;
+	e->drop.seq = bpf_ntohl(th.seq);
+	e->drop.ack = bpf_ntohl(th.ack_seq);
+	e->drop.reason = reason;
+	{
+		/* skb->len counts from data, which may already be past the IP
+		 * header (pulled) or before it */
+		__s64 data_off = (__s64)(ptr_value(BPF_CORE_READ(skb, data)) -
+					 ptr_value(BPF_CORE_READ(skb, head)));
+		__s64 hdrs = (__s64)nh - data_off + thoff + (th.doff_res >> 4) * 4;
+		__s64 len = (__s64)BPF_CORE_READ(skb, len) - hdrs;
+
+		e->drop.len = len > 0 ? (__u32)len : 0;
+	}
+	event_submit(e);
+	return 0;
 }
 
 /* ---- retransmissions and resets ---------------------------------------- */
@@ -775,7 +927,7 @@ static __always_inline int emit_reset(const struct sock *sk, const struct sk_buf
 		struct tcp_fixed th;
 		const void *ip = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
 
-		if (!parse_ip_tcp(ip, BPF_CORE_READ(skb, protocol), true, &t, &th))
+		if (!parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), true, false, &t, &th))
 			return 0;
 		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	} else {

@@ -18,7 +18,7 @@
 #include <linux/types.h>
 #endif
 
-#define SYN_EV_ABI_VERSION 1
+#define SYN_EV_ABI_VERSION 2
 #define SYN_COMM_LEN 16
 #define SYN_MAX_PORTS 8
 
@@ -30,6 +30,7 @@ enum syn_ev_kind {
 	SYN_EV_RESET = 5,      /* tcp:tcp_send_reset / tcp_receive_reset */
 	SYN_EV_DESTROY = 6,    /* tcp:tcp_destroy_sock: the kernel socket is gone */
 	SYN_EV_LOST = 7,       /* made by userspace from the kernel's lost counter */
+	SYN_EV_DROP = 8,       /* skb:kfree_skb: the kernel dropped a segment, with its reason */
 };
 
 /* Socket calls, numbered by synscope (not by the arch's syscall table). */
@@ -40,6 +41,15 @@ enum syn_call {
 	SYN_CALL_ACCEPT4 = 4,
 	SYN_CALL_SHUTDOWN = 5,
 	SYN_CALL_CLOSE = 6,
+	SYN_CALL_SOCKET = 7,   /* reported on return only: the socket exists from then */
+	SYN_CALL_BIND = 8,
+	SYN_CALL_READ = 9,
+	SYN_CALL_WRITE = 10,
+	SYN_CALL_RECVFROM = 11,
+	SYN_CALL_SENDTO = 12,
+	SYN_CALL_RECVMSG = 13,
+	SYN_CALL_SENDMSG = 14,
+	SYN_CALL_MAX = 15,
 };
 
 enum syn_phase {
@@ -130,6 +140,17 @@ struct syn_reset {
 	__u32 reason;   /* enum sk_rst_reason of the running kernel, sent only */
 };
 
+/* A segment the kernel freed as dropped (not consumed). */
+struct syn_drop {
+	__u8 dir;       /* enum syn_dir: where it was when dropped */
+	__u8 flags;     /* TCP flags; 0 for UDP */
+	__u8 pad[2];
+	__u32 seq;
+	__u32 ack;
+	__u32 len;      /* payload bytes */
+	__u32 reason;   /* enum skb_drop_reason of the running kernel */
+};
+
 struct syn_lost {
 	__u64 count;    /* events the kernel could not reserve since the last report */
 };
@@ -144,7 +165,8 @@ struct syn_event {
 	__u8 family;    /* AF_INET (2) or AF_INET6 (10); 0 = not known yet */
 	__u16 sport;    /* local port, host order: the local socket's view */
 	__u16 dport;    /* remote port, host order */
-	__u8 pad[2];
+	__u8 proto;     /* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
+	__u8 pad;
 	__u8 saddr[16]; /* local address: IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* remote address */
 	char comm[SYN_COMM_LEN];
@@ -154,6 +176,7 @@ struct syn_event {
 		struct syn_segment seg;
 		struct syn_retransmit rtx;
 		struct syn_reset rst;
+		struct syn_drop drop;
 		struct syn_lost lost;
 	};
 };

@@ -47,34 +47,42 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return fputs(line, stderr);
 }
 
-/* The running kernel's reset reasons, by value: enum sk_rst_reason. Without
- * it (older kernels) reasons stay numbers. */
-static void load_rst_reason_names(void)
+/* Names of a kernel enum's values (prefix cut) for a names.c table. */
+static void load_enum_names(const struct btf *btf, const char *enum_name, const char *prefix,
+			    void (*set)(const char *const *names, size_t n))
 {
 	const char *names[256] = { 0 };
-	const char *prefix = "SK_RST_REASON_";
-	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_type *t;
 	const struct btf_enum *en;
 	__s32 id;
 
+	id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (!t)
+		return;
+	en = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, en++) {
+		const char *name = btf__name_by_offset(btf, en->name_off);
+
+		if (!name || en->val < 0 || en->val >= 256)
+			continue;
+		if (!strncmp(name, prefix, strlen(prefix)))
+			name += strlen(prefix);
+		names[en->val] = name;
+	}
+	set(names, 256);
+}
+
+/* The running kernel's reset and drop reasons, by value: their numbering
+ * differs between kernels. Without BTF they stay numbers. */
+static void load_reason_names(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+
 	if (!btf)
 		return;
-	id = btf__find_by_name_kind(btf, "sk_rst_reason", BTF_KIND_ENUM);
-	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
-	if (t) {
-		en = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t); i++, en++) {
-			const char *name = btf__name_by_offset(btf, en->name_off);
-
-			if (!name || en->val < 0 || en->val >= 256)
-				continue;
-			if (!strncmp(name, prefix, strlen(prefix)))
-				name += strlen(prefix);
-			names[en->val] = name;
-		}
-		rst_reason_names_set(names, 256);
-	}
+	load_enum_names(btf, "sk_rst_reason", "SK_RST_REASON_", rst_reason_names_set);
+	load_enum_names(btf, "skb_drop_reason", "SKB_DROP_REASON_", drop_reason_names_set);
 	btf__free(btf);
 }
 
@@ -115,7 +123,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		goto fail;
 	}
 	configure(s->skel, o);
-	load_rst_reason_names();
+	load_reason_names();
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	rc = synscope_bpf__load(s->skel);
 	if (rc) {

@@ -43,6 +43,7 @@ struct conn_row {
 
 struct conn {
 	__u64 id;            /* 1, 2, 3 ... in order of first sight; same for both ends */
+	__u8 proto;          /* IPPROTO_TCP, or IPPROTO_UDP: a flow of datagrams */
 	struct conn_end end[2]; /* end[0] is the client lane, end[1] the server lane */
 	struct conn_row *rows;  /* in time order once the connection is finished */
 	size_t nrows, cap;

@@ -3,6 +3,7 @@
  * shows how to read one. Every line fits LADDER_WIDTH columns. */
 #include <stdlib.h>
 #include <string.h>
+#include "explain.h"
 #include "names.h"
 #include "sink.h"
 #include "textout.h"
@@ -26,6 +27,8 @@
 #define CONT_W (MID_W - CONT_INDENT - 1)
 #define ARROW_MIN_FILL 2                    /* body characters between label and head */
 #define INFLIGHT ". . ."
+#define EXPLAIN_INDENT 6                    /* explanations: under the time column */
+#define EXPLAIN_MARK "# "
 
 struct ladder_sink {
 	struct syn_sink base;
@@ -57,6 +60,7 @@ struct ladder_ctx {
 	__u64 t0, prev_ts;
 	__u8 prev_state[2];
 	bool inferred[2];                    /* the lane's state came from an inferred row */
+	struct explain_note *notes;          /* --explain: what each row means, or NULL */
 };
 
 /* The tx and rx rows of one segment are next to each other: one printed row. */
@@ -253,6 +257,19 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 	ladder_put_lane(x, &l, 1, v->last->state_after[1]);
 	txt_line_end(&l);
 	ladder_print_cont(f, v->cont);
+	if (x->notes) {
+		/* a merged row explains the segment once: the first note that says something */
+		for (const struct conn_row *r = v->first; r <= v->last; r++) {
+			size_t i = (size_t)(r - x->c->rows);
+			char text[512];
+
+			if (x->notes[i].key == EX_NONE)
+				continue;
+			explain_text(x->c, i, &x->notes[i], x->o->explain, text, sizeof(text));
+			txt_wrap_utf8(f, text, EXPLAIN_INDENT, EXPLAIN_MARK, LADDER_WIDTH);
+			break;
+		}
+	}
 
 	x->prev_ts = ts;
 	x->prev_state[0] = v->last->state_after[0];
@@ -315,6 +332,11 @@ static void ladder_render_conn(const struct sink_opts *o, const struct conn *c)
 	struct ladder_ctx x = { .c = c, .o = o };
 
 	seq_base_scan(&x.base, c, c->nrows);
+	if (o->explain && c->nrows) {
+		x.notes = calloc(c->nrows, sizeof(*x.notes));
+		if (x.notes)
+			explain_conn(c, x.notes);
+	}
 	if (c->nrows)
 		x.t0 = x.prev_ts = c->rows[0].ev.ts_ns;
 	ladder_print_header(&x);
@@ -343,6 +365,7 @@ static void ladder_render_conn(const struct sink_opts *o, const struct conn *c)
 		ladder_print_view(&x, &v);
 	}
 	fputc('\n', o->out);
+	free(x.notes);
 }
 
 static void ladder_event(struct syn_sink *s, const struct syn_event *e,

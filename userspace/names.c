@@ -23,6 +23,10 @@ static const char *const calls[] = {
 	[SYN_CALL_LISTEN] = "listen",     [SYN_CALL_CONNECT] = "connect",
 	[SYN_CALL_ACCEPT] = "accept",     [SYN_CALL_ACCEPT4] = "accept4",
 	[SYN_CALL_SHUTDOWN] = "shutdown", [SYN_CALL_CLOSE] = "close",
+	[SYN_CALL_SOCKET] = "socket",     [SYN_CALL_BIND] = "bind",
+	[SYN_CALL_READ] = "read",         [SYN_CALL_WRITE] = "write",
+	[SYN_CALL_RECVFROM] = "recvfrom", [SYN_CALL_SENDTO] = "sendto",
+	[SYN_CALL_RECVMSG] = "recvmsg",   [SYN_CALL_SENDMSG] = "sendmsg",
 };
 
 const char *syn_call_name(unsigned int call)
@@ -36,7 +40,7 @@ static const char *const kinds[] = {
 	[SYN_EV_SYSCALL] = "syscall",       [SYN_EV_STATE] = "state",
 	[SYN_EV_SEGMENT] = "segment",       [SYN_EV_RETRANSMIT] = "retransmit",
 	[SYN_EV_RESET] = "reset",           [SYN_EV_DESTROY] = "destroy",
-	[SYN_EV_LOST] = "lost",
+	[SYN_EV_LOST] = "lost",             [SYN_EV_DROP] = "drop",
 };
 
 const char *syn_kind_name(unsigned int kind)
@@ -72,21 +76,37 @@ char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
 	return buf;
 }
 
-#define RST_REASONS_MAX 256
+#define REASONS_MAX 256
 
-static char *rst_reasons[RST_REASONS_MAX];
+/* Names of a kernel enum's values, as the running kernel numbers them. */
+static char *rst_reasons[REASONS_MAX], *drop_reasons[REASONS_MAX];
+
+static void reason_names_set(char **table, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < REASONS_MAX; i++) {
+		free(table[i]);
+		table[i] = i < n && names[i] ? strdup(names[i]) : NULL;
+	}
+}
 
 void rst_reason_names_set(const char *const *names, size_t n)
 {
-	for (size_t i = 0; i < RST_REASONS_MAX; i++) {
-		free(rst_reasons[i]);
-		rst_reasons[i] = i < n && names[i] ? strdup(names[i]) : NULL;
-	}
+	reason_names_set(rst_reasons, names, n);
 }
 
 const char *rst_reason_name(unsigned int reason)
 {
-	return reason < RST_REASONS_MAX ? rst_reasons[reason] : NULL;
+	return reason < REASONS_MAX ? rst_reasons[reason] : NULL;
+}
+
+void drop_reason_names_set(const char *const *names, size_t n)
+{
+	reason_names_set(drop_reasons, names, n);
+}
+
+const char *drop_reason_name(unsigned int reason)
+{
+	return reason < REASONS_MAX ? drop_reasons[reason] : NULL;
 }
 
 char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len)

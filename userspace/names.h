@@ -30,5 +30,9 @@ char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
 void rst_reason_names_set(const char *const *names, size_t n);
 /* "NO_SOCKET", or NULL when the name is not known. */
 const char *rst_reason_name(unsigned int reason);
+/* Why the kernel dropped a segment: `enum skb_drop_reason`, the same way
+ * ("TCP_LISTEN_OVERFLOW", without the SKB_DROP_REASON_ prefix). */
+void drop_reason_names_set(const char *const *names, size_t n);
+const char *drop_reason_name(unsigned int reason);
 
 #endif

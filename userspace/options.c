@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "explain.h"
 #include "options.h"
 
 static const char usage_text[] =
@@ -25,6 +26,8 @@ static const char usage_text[] =
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
+"      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
+"      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
 "  -b, --buffer-kb N     ring buffer size in KiB (power of two, default 16384)\n"
 "  -h, --help            this help\n";
 
@@ -33,7 +36,7 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR };
+enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -46,6 +49,8 @@ static const struct option long_opts[] = {
 	{ "buffer-kb", required_argument, NULL, 'b' },
 	{ "relative-seq", no_argument, NULL, OPT_RELATIVE_SEQ },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "explain", no_argument, NULL, OPT_EXPLAIN },
+	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +90,8 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 {
 	unsigned long v;
 	char name[32];
+	bool want_explain = false;
+	__u8 lang = EXPLAIN_EN;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -165,6 +172,20 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		case OPT_NO_COLOR:
 			o->no_color = true;
 			break;
+		case OPT_EXPLAIN:
+			want_explain = true;
+			break;
+		case OPT_LANG:
+			if (!strcmp(optarg, "en")) {
+				lang = EXPLAIN_EN;
+			} else if (!strcmp(optarg, "zh")) {
+				lang = EXPLAIN_ZH;
+			} else {
+				snprintf(err, errlen, "unknown language: '%s' (en or zh)", optarg);
+				return -1;
+			}
+			o->lang_set = true;
+			break;
 		case 'h':
 			o->help = true;
 			return 0;
@@ -182,6 +203,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];
+	if (o->lang_set && !want_explain) {
+		snprintf(err, errlen, "--lang chooses the language of --explain: give --explain too");
+		return -1;
+	}
+	o->explain = want_explain ? lang : EXPLAIN_OFF;
 	if (o->cmd && o->pid) {
 		snprintf(err, errlen, "-p and a command exclude each other: the command is the process traced");
 		return -1;

@@ -23,6 +23,8 @@ struct options {
 	const char *out_path; /* NULL: standard output */
 	bool relative_seq;
 	bool no_color;
+	__u8 explain;         /* enum explain_lang: 0 = off */
+	bool lang_set;        /* --lang given (it needs --explain) */
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
 	unsigned int buffer_kb; /* ring buffer size; 0 = default */
 	bool help;

@@ -30,6 +30,7 @@ struct sink_opts {
 	bool color;          /* ANSI colour: only on a terminal, never with NO_COLOR */
 	bool relative_seq;   /* print seq/ack relative to each end's initial sequence number */
 	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start: ts_ns + this = epoch ns */
+	__u8 explain;        /* enum explain_lang: annotate rows with what they mean */
 };
 
 struct syn_sink *ladder_sink_new(const struct sink_opts *o);

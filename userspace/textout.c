@@ -1,5 +1,6 @@
 /* Text pieces shared by the text sinks: see textout.h. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -293,6 +294,8 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 			snprintf(buf, len, "%s(fd=%d, how=%d)", name, s->fd, s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			snprintf(buf, len, "%s(fd=%d, backlog=%d)", name, s->fd, s->arg);
+		else if (s->call == SYN_CALL_BIND && s->arg)
+			snprintf(buf, len, "%s(fd=%d, port=%d)", name, s->fd, s->arg);
 		else
 			snprintf(buf, len, "%s(fd=%d)", name, s->fd);
 	} else if (s->ret >= 0) {
@@ -382,6 +385,21 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 	case SYN_EV_LOST:
 		snprintf(buf, len, "LOST %llu events", (unsigned long long)e->lost.count);
 		break;
+	case SYN_EV_DROP: {
+		char flags[40];
+		const char *why = drop_reason_name(e->drop.reason);
+
+		if (e->proto == IPPROTO_UDP)
+			snprintf(flags, sizeof(flags), "datagram");
+		else
+			tcp_flags_str(e->drop.flags, ",", flags, sizeof(flags));
+		if (why)
+			snprintf(buf, len, "DROPPED %s: %s", flags[0] ? flags : "segment", why);
+		else
+			snprintf(buf, len, "DROPPED %s: reason=%u", flags[0] ? flags : "segment",
+				 e->drop.reason);
+		break;
+	}
 	default:
 		snprintf(buf, len, "%s", syn_kind_name(e->kind));
 	}
@@ -416,6 +434,11 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 	char flags[40];
 
 	memset(t, 0, sizeof(*t));
+	if (e->proto == IPPROTO_UDP) { /* a datagram: no flags, no sequence numbers */
+		snprintf(t->tok[SEG_FLAGS], sizeof(t->tok[0]), "UDP");
+		snprintf(t->tok[SEG_LEN], sizeof(t->tok[0]), "len=%u", s->len);
+		return;
+	}
 	tcp_flags_str(s->flags, ",", flags, sizeof(flags));
 	snprintf(t->tok[SEG_FLAGS], sizeof(t->tok[0]), "%s", flags[0] ? flags : "none");
 	snprintf(t->tok[SEG_SEQ], sizeof(t->tok[0]), "seq=%u", seq_rel(b, from, s->seq));
@@ -459,4 +482,98 @@ void txt_summary(FILE *f, const struct run_summary *sum)
 		(unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
 		(unsigned long long)sum->incomplete,
 		(unsigned long long)sum->events, (unsigned long long)sum->lost);
+}
+
+/* ---- UTF-8 text (explanations in Chinese) ---- */
+
+/* The code point at s and its byte length; invalid bytes count as one '?'. */
+static unsigned int utf8_next(const char *s, int *nbytes)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (u[0] < 0x80) {
+		*nbytes = 1;
+		return u[0];
+	}
+	if ((u[0] & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80) {
+		*nbytes = 2;
+		return (u[0] & 0x1fu) << 6 | (u[1] & 0x3fu);
+	}
+	if ((u[0] & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80) {
+		*nbytes = 3;
+		return (u[0] & 0x0fu) << 12 | (u[1] & 0x3fu) << 6 | (u[2] & 0x3fu);
+	}
+	if ((u[0] & 0xf8) == 0xf0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80 &&
+	    (u[3] & 0xc0) == 0x80) {
+		*nbytes = 4;
+		return (u[0] & 0x07u) << 18 | (u[1] & 0x3fu) << 12 | (u[2] & 0x3fu) << 6 |
+		       (u[3] & 0x3fu);
+	}
+	*nbytes = 1;
+	return '?';
+}
+
+/* East Asian wide characters take two terminal columns. */
+static int cp_width(unsigned int cp)
+{
+	if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+	    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+	    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+	    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd))
+		return 2;
+	return 1;
+}
+
+int txt_width(const char *s)
+{
+	int w = 0, nb;
+
+	while (*s) {
+		w += cp_width(utf8_next(s, &nb));
+		s += nb;
+	}
+	return w;
+}
+
+void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width)
+{
+	int room = width - indent - txt_width(mark);
+	bool first = true;
+
+	if (room < 10)
+		room = 10;
+	while (*text == ' ')
+		text++;
+	while (*text) {
+		const char *p = text, *brk = NULL;
+		int w = 0, nb;
+
+		/* take characters while they fit; remember the last place to break:
+		 * a space, or either side of a wide character */
+		while (*p) {
+			unsigned int cp = utf8_next(p, &nb);
+			int cw = cp_width(cp);
+
+			if (w + cw > room)
+				break;
+			if (cp == ' ')
+				brk = p;
+			else if (cw == 2 && p != text)
+				brk = p;
+			w += cw;
+			p += nb;
+			if (cw == 2 && *p && *p != ' ')
+				brk = p;
+		}
+		if (!*p || !brk || brk == text)
+			brk = p; /* all of it fits, or one piece wider than the room: cut */
+		fprintf(f, "%*s%s%.*s\n", indent, "", first ? mark : "", (int)(brk - text), text);
+		if (first) {
+			indent += txt_width(mark);
+			first = false;
+		}
+		text = brk;
+		while (*text == ' ')
+			text++;
+	}
 }

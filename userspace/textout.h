@@ -144,6 +144,13 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 /* The tokens whose bit is in mask, joined by spaces. */
 char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len);
 
+/* Display columns of UTF-8 text: East Asian wide characters count two. */
+int txt_width(const char *s);
+/* Print UTF-8 text wrapped to width columns: the first line indented by
+ * indent and starting with mark, the others aligned under the text after
+ * mark. Breaks at spaces, and between wide (CJK) characters. */
+void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width);
+
 /* "synscope: N connections (M incomplete), E events, L lost\n" */
 void txt_summary(FILE *f, const struct run_summary *sum);
 

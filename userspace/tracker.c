@@ -13,6 +13,7 @@
  * process. Packets and softirq state changes carry whatever task the CPU
  * happened to run, so their pid is never used.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -89,6 +90,12 @@ static bool ev_is_synack(const struct syn_event *e)
 	       (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == (SYN_TCP_SYN | SYN_TCP_ACK);
 }
 
+/* Events made without a protocol (older recordings, tests) are TCP's. */
+static __u8 ev_proto(const struct syn_event *e)
+{
+	return e->proto ? e->proto : IPPROTO_TCP;
+}
+
 static bool tuple_full(const struct syn_event *e)
 {
 	return e->family && e->sport && e->dport;
@@ -116,12 +123,14 @@ static __u64 tuple_key(const struct syn_event *e)
 	const __u8 *lo = e->saddr, *hi = e->daddr;
 	__u16 lop = e->sport, hip = e->dport;
 	__u64 h = 0xcbf29ce484222325ULL;
+	__u8 proto = ev_proto(e);
 
 	if (endpoint_cmp(lo, lop, hi, hip) > 0) {
 		lo = e->daddr, hi = e->saddr;
 		lop = e->dport, hip = e->sport;
 	}
 	h = fnv1a(h, &e->family, 1);
+	h = fnv1a(h, &proto, 1);
 	h = fnv1a(h, lo, 16);
 	h = fnv1a(h, &lop, 2);
 	h = fnv1a(h, hi, 16);
@@ -139,7 +148,7 @@ static bool conn_has_tuple(const struct tconn *tc, const struct syn_event *e)
 {
 	const struct conn_end *a = &tc->c.end[0], *b = &tc->c.end[1];
 
-	if (a->family != e->family)
+	if (a->family != e->family || tc->c.proto != ev_proto(e))
 		return false;
 	return (end_is_local_of(a, e) && b->port == e->dport && !memcmp(b->addr, e->daddr, 16)) ||
 	       (end_is_local_of(b, e) && a->port == e->dport && !memcmp(a->addr, e->daddr, 16));
@@ -172,6 +181,7 @@ static struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 	if (!tc)
 		return NULL;
 	tc->c.id = ++t->next_id;
+	tc->c.proto = ev_proto(e);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *end = &tc->c.end[i];
 
@@ -293,6 +303,11 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 			set_role(tc, end, ROLE_SERVER);
 		break;
 	case SYN_EV_SEGMENT:
+		if (tc->c.proto == IPPROTO_UDP) {
+			/* no handshake: whoever sent the first datagram is the client */
+			set_role(tc, e->seg.dir == SYN_DIR_TX ? end : !end, ROLE_CLIENT);
+			break;
+		}
 		if (e->seg.dir == SYN_DIR_TX && (e->seg.flags & SYN_TCP_RST) && !ce->sock_id)
 			tc->sockless_rst[end] = true;
 		if (e->seg.flags & SYN_TCP_SYN) {
@@ -319,6 +334,10 @@ static void conn_add_event(struct tracker *t, struct tconn *tc, int end,
 	conn_add_row(tc, e, end, 0);
 	learn(t, tc, end, e);
 	if (e->kind == SYN_EV_DESTROY)
+		tc->c.end[end].destroyed = true;
+	/* a UDP socket has no destroy tracepoint: its last close() ends it */
+	if (tc->c.proto == IPPROTO_UDP && e->kind == SYN_EV_SYSCALL &&
+	    e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY && e->sys.last_ref)
 		tc->c.end[end].destroyed = true;
 	for (int i = 0; i < t->nsinks; i++)
 		if (t->sinks[i]->event)
@@ -796,16 +815,28 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 	return tc ? tc : conn_new(t, e);
 }
 
-/* Socket calls that carry no connection: listen(), and calls on a socket
- * that is bound but not connected (a listener's close()). */
+/* Socket calls that carry no connection: listen(), and the end of a socket
+ * that never had a peer (a listener's close()). Others on a socket without
+ * a peer yet (socket(), bind(), a UDP server's recvfrom()) wait for one. */
 static bool call_is_unattached(const struct syn_event *e)
 {
 	if (e->sys.call == SYN_CALL_LISTEN)
 		return true;
-	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
-	    e->sys.call == SYN_CALL_ACCEPT4)
-		return false;
-	return !e->dport;
+	return (e->sys.call == SYN_CALL_CLOSE || e->sys.call == SYN_CALL_SHUTDOWN) && !e->dport;
+}
+
+/* A socket turned out to have no connection of its own (it listens, or it
+ * closed unconnected): what it had waiting is shown on its own. */
+static void pending_release(struct tracker *t, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		emit_unattached(t, &p->evs[i]);
+	free(p->evs);
+	free(p);
 }
 
 static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
@@ -841,9 +872,8 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 		tc = conn_for_tuple(t, e);
 	if (!tc) {
 		if (call_is_unattached(e)) {
+			pending_release(t, e->sock_id);
 			emit_unattached(t, e);
-			if (e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY)
-				pending_drop(t, e->sock_id);
 		} else {
 			pending_add(t, e);
 		}
@@ -931,6 +961,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 	case SYN_EV_SEGMENT:
 	case SYN_EV_RETRANSMIT:
 	case SYN_EV_RESET:
+	case SYN_EV_DROP:
 		tc = on_packet_event(t, e);
 		break;
 	case SYN_EV_DESTROY:

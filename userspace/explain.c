@@ -1,0 +1,391 @@
+/* Explain mode: which row of a finished connection plays which part of the
+ * textbook story. Segments are judged by what they carry and acknowledge
+ * (a FIN that does not acknowledge the other side's FIN was sent before that
+ * FIN arrived: a simultaneous close), calls by their results, states by the
+ * lane they move. The words are in explain_text.c. */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "explain.h"
+#include "names.h"
+#include "textout.h"
+
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
+#define TCP_TIME_WAIT 6
+#define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+#define TCP_LAST_ACK 9
+#define TCP_LISTEN 10
+#define TCP_CLOSING 11
+
+/* What the scan has learnt so far, per lane (0 client, 1 server). */
+struct story {
+	bool syn_sent[2];       /* a bare SYN left this lane */
+	bool synack_sent[2];
+	bool opened;            /* handshake 3/3 seen */
+	bool simul_open;        /* both lanes sent a bare SYN */
+	bool fin_sent[2];
+	__u32 fin_end[2];       /* sequence number just past the lane's FIN */
+	int first_fin;          /* lane of the first FIN, -1 none */
+	bool fin_acked[2];      /* the lane's FIN was acknowledged */
+	bool simul_close;
+	bool closed_call[2];    /* close() or shutdown(SHUT_WR/RDWR) entered on the lane */
+	bool handshake_done_at_server; /* the 3rd segment reached the server */
+	bool accept_waiting;    /* the server's accept() entered and not returned */
+	bool synack_seen[2];    /* the lane received a SYN-ACK */
+};
+
+static bool is_primary_segment(const struct conn *c, size_t i)
+{
+	const struct conn_row *r = &c->rows[i];
+
+	if (r->ev.kind != SYN_EV_SEGMENT)
+		return false;
+	/* a segment seen at both ends is explained once, where it was sent */
+	return r->ev.seg.dir == SYN_DIR_TX || r->pair < 0;
+}
+
+static bool acks(const struct syn_segment *s, __u32 upto)
+{
+	return (s->flags & SYN_TCP_ACK) && (__s32)(s->ack - upto) >= 0;
+}
+
+/* Did the lane, before row i, enter a call that closes its sending side? */
+static bool lane_closed_by_call(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != lane || r->ev.kind != SYN_EV_SYSCALL ||
+		    r->ev.sys.phase != SYN_PHASE_ENTRY)
+			continue;
+		if (r->ev.sys.call == SYN_CALL_CLOSE ||
+		    (r->ev.sys.call == SYN_CALL_SHUTDOWN && r->ev.sys.arg != SHUT_RD))
+			return true;
+	}
+	return false;
+}
+
+/* Simultaneous open: both lanes sent a bare SYN. Simultaneous close: the
+ * later of the two first FINs does not acknowledge the earlier one, so it
+ * was sent before that FIN arrived. Both are judged on the whole trace, so
+ * the first segment of the story is already told right. */
+static void find_simultaneous(const struct conn *c, struct story *s)
+{
+	bool syn[2] = { false, false };
+	long fin[2] = { -1, -1 };
+
+	for (size_t j = 0; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+		int from;
+
+		if (!is_primary_segment(c, j))
+			continue;
+		from = seg_sender(&r->ev, r->end);
+		if ((r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) == SYN_TCP_SYN)
+			syn[from] = true;
+		if ((r->ev.seg.flags & SYN_TCP_FIN) && fin[from] < 0)
+			fin[from] = (long)j;
+	}
+	s->simul_open = syn[0] && syn[1];
+	if (fin[0] >= 0 && fin[1] >= 0) {
+		const struct conn_row *a = &c->rows[fin[0] < fin[1] ? fin[0] : fin[1]];
+		const struct conn_row *b = &c->rows[fin[0] < fin[1] ? fin[1] : fin[0]];
+
+		s->simul_close = !acks(&b->ev.seg, a->ev.seg.seq + a->ev.seg.len + 1);
+	}
+}
+
+static void explain_segment(const struct conn *c, size_t i, struct story *s,
+			    struct explain_note *n)
+{
+	const struct conn_row *r = &c->rows[i];
+	const struct syn_segment *g = &r->ev.seg;
+	int from = seg_sender(&r->ev, r->end), to = !from;
+	bool syn = g->flags & SYN_TCP_SYN, ack = g->flags & SYN_TCP_ACK;
+
+	n->who = (__u8)from;
+	if (c->proto == IPPROTO_UDP) {
+		n->key = EX_UDP;
+		return;
+	}
+	if (g->flags & SYN_TCP_RST) {
+		/* an answer to a SYN from a lane that never had a socket: refused */
+		n->key = s->syn_sent[to] && !s->synack_sent[from] && !c->end[from].sock_id
+			 ? EX_RST_REFUSED : EX_RST;
+		return;
+	}
+	if (syn && !ack) {
+		if (s->syn_sent[from])
+			n->key = EX_SYN_RETRANS;
+		else
+			n->key = s->simul_open ? EX_SYN_SIMUL : EX_SYN;
+		s->syn_sent[from] = true;
+		return;
+	}
+	if (syn) {
+		n->key = s->simul_open ? EX_SYNACK_SIMUL :
+			 s->synack_sent[from] ? EX_RETRANS : EX_SYNACK;
+		s->synack_sent[from] = true;
+		return;
+	}
+	if (g->flags & SYN_TCP_FIN) {
+		bool exited = !lane_closed_by_call(c, i, from) && c->end[from].traced &&
+			      c->end[from].pid;
+
+		if (s->fin_sent[from]) {
+			n->key = EX_RETRANS;
+			return;
+		}
+		s->fin_sent[from] = true;
+		s->fin_end[from] = g->seq + g->len + 1;
+		if (s->simul_close) {
+			n->key = EX_FIN_SIMUL;
+			if (s->first_fin < 0)
+				s->first_fin = from;
+		} else if (s->first_fin < 0) {
+			s->first_fin = from;
+			n->key = exited ? EX_FIN1_EXIT : EX_FIN1;
+		} else if (!s->fin_acked[to]) {
+			s->fin_acked[to] = true;
+			n->key = EX_FIN_MERGED;
+		} else {
+			n->key = exited ? EX_FIN2_EXIT : EX_FIN2;
+		}
+		if (s->fin_sent[to] && acks(g, s->fin_end[to]))
+			s->fin_acked[to] = true;
+		return;
+	}
+	if (r->marks & ROW_RETRANSMIT) {
+		n->key = EX_RETRANS;
+		return;
+	}
+	if (!s->opened && s->synack_sent[to] && !s->simul_open) {
+		s->opened = true;
+		n->key = EX_ACK3;
+		return;
+	}
+	if (s->fin_sent[to] && !s->fin_acked[to] && acks(g, s->fin_end[to])) {
+		s->fin_acked[to] = true;
+		if (s->simul_close)
+			n->key = EX_ACK_SIMUL;
+		else
+			n->key = s->first_fin == to ? EX_ACK2 : EX_ACK4;
+		return;
+	}
+	if (g->len) {
+		n->key = s->fin_sent[to] && !s->fin_sent[from] ? EX_DATA_HALF_CLOSED : EX_DATA;
+		return;
+	}
+	if (ack && s->opened)
+		n->key = EX_DATA_ACK;
+}
+
+static bool is_read_call(unsigned int call)
+{
+	return call == SYN_CALL_READ || call == SYN_CALL_RECVFROM || call == SYN_CALL_RECVMSG;
+}
+
+static bool is_write_call(unsigned int call)
+{
+	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
+}
+
+/* The lane's state just before row i. */
+static __u8 state_before(const struct conn *c, size_t i, int lane)
+{
+	return i ? c->rows[i - 1].state_after[lane] : 0;
+}
+
+static void explain_syscall(const struct conn *c, size_t i, struct story *s,
+			    struct explain_note *n)
+{
+	const struct syn_event *e = &c->rows[i].ev;
+	int lane = c->rows[i].end;
+	bool entry = e->sys.phase == SYN_PHASE_ENTRY, udp = c->proto == IPPROTO_UDP;
+	__u8 st = state_before(c, i, lane);
+
+	n->who = (__u8)lane;
+	switch (e->sys.call) {
+	case SYN_CALL_SOCKET:
+		n->key = EX_SOCKET;
+		break;
+	case SYN_CALL_BIND:
+		n->key = entry ? EX_BIND : EX_NONE;
+		break;
+	case SYN_CALL_CONNECT:
+		if (entry)
+			n->key = udp ? EX_NONE : EX_CONNECT_CALL;
+		else if (e->sys.ret == 0)
+			n->key = udp ? EX_NONE : EX_CONNECT_OK;
+		else if (e->sys.ret == -111)
+			n->key = EX_CONNECT_REFUSED;
+		else if (e->sys.ret != -115) /* EINPROGRESS: non-blocking, not a failure */
+			n->key = EX_CONNECT_FAIL;
+		break;
+	case SYN_CALL_ACCEPT:
+	case SYN_CALL_ACCEPT4:
+		if (entry) {
+			n->key = EX_ACCEPT_CALL;
+			s->accept_waiting = !s->handshake_done_at_server;
+		} else if (e->sys.ret >= 0) {
+			n->key = s->accept_waiting ? EX_ACCEPT_OK : EX_ACCEPT_QUEUED;
+		}
+		break;
+	case SYN_CALL_CLOSE:
+		if (!entry)
+			break;
+		if (!e->sys.last_ref)
+			n->key = EX_CLOSE_NOT_LAST;
+		else if (st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_RECV)
+			n->key = EX_CLOSE_FIN;
+		else
+			n->key = EX_CLOSE_FREE;
+		break;
+	case SYN_CALL_SHUTDOWN:
+		if (entry)
+			n->key = e->sys.arg == SHUT_WR ? EX_SHUT_WR :
+				 e->sys.arg == SHUT_RD ? EX_SHUT_RD : EX_SHUT_RDWR;
+		break;
+	default:
+		if (entry)
+			break;
+		if (is_read_call(e->sys.call))
+			n->key = e->sys.ret > 0 ? (udp ? EX_RECVFROM_UDP : EX_READ_DATA) :
+				 e->sys.ret == 0 && !udp ? EX_READ_EOF :
+				 e->sys.ret < 0 && e->sys.ret != -11 ? EX_READ_FAIL : EX_NONE;
+		else if (is_write_call(e->sys.call))
+			n->key = e->sys.ret >= 0 ? (udp ? EX_SENDTO_UDP : EX_WRITE) :
+				 e->sys.ret != -11 ? EX_WRITE_FAIL : EX_NONE;
+	}
+}
+
+static void explain_state(const struct conn *c, size_t i, struct story *s,
+			  struct explain_note *n)
+{
+	const struct conn_row *r = &c->rows[i];
+	int lane = r->end;
+	__u8 to = r->ev.state.newstate, from = r->ev.state.oldstate;
+	bool inferred = r->marks & ROW_INFERRED;
+
+	n->who = (__u8)lane;
+	if (r->state_after[lane] != to) {
+		/* the kernel's full socket leaves while the lane stays in TIME-WAIT */
+		if (to == TCP_CLOSE && r->state_after[lane] == TCP_TIME_WAIT)
+			n->key = EX_ST_TW_KERNEL;
+		return;
+	}
+	switch (to) {
+	case TCP_SYN_SENT:
+		n->key = EX_ST_SYN_SENT;
+		break;
+	case TCP_SYN_RECV:
+		if (inferred)
+			n->key = EX_ST_SYN_RECV_INFERRED;
+		else if (from == TCP_SYN_SENT)
+			n->key = EX_ST_SYN_RECV_SIMUL;
+		else if (from == TCP_LISTEN)
+			n->key = EX_ST_SYN_RECV_KERNEL;
+		break;
+	case TCP_ESTABLISHED:
+		n->key = EX_ST_ESTABLISHED;
+		if (lane == 1)
+			s->handshake_done_at_server = true;
+		break;
+	case TCP_FIN_WAIT1:
+		n->key = EX_ST_FIN_WAIT1;
+		break;
+	case TCP_FIN_WAIT2:
+		n->key = EX_ST_FIN_WAIT2;
+		break;
+	case TCP_CLOSE_WAIT:
+		n->key = EX_ST_CLOSE_WAIT;
+		break;
+	case TCP_LAST_ACK:
+		n->key = EX_ST_LAST_ACK;
+		break;
+	case TCP_CLOSING:
+		n->key = EX_ST_CLOSING;
+		break;
+	case TCP_TIME_WAIT:
+		n->key = EX_ST_TIME_WAIT;
+		break;
+	case TCP_CLOSE:
+		n->key = inferred && from == TCP_TIME_WAIT ? EX_ST_TW_END :
+			 from == TCP_SYN_SENT || from == TCP_LISTEN ? EX_NONE : EX_ST_CLOSED;
+		break;
+	}
+}
+
+static void explain_reset(const struct conn_row *r, struct explain_note *n)
+{
+	const char *why = rst_reason_name(r->ev.rst.reason);
+
+	n->who = r->end;
+	if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
+		n->key = EX_RST_RECEIVED;
+	} else if (why && !strcmp(why, "NO_SOCKET")) {
+		n->key = EX_RST_SENT_NO_SOCKET;
+	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
+		n->key = EX_RST_SENT_UNREAD;
+	} else if (why && (!strcmp(why, "TCP_ABORT_ON_LINGER") || !strcmp(why, "TCP_STATE"))) {
+		/* close() with a zero linger time disconnects: RST from any live state */
+		n->key = EX_RST_SENT_LINGER;
+	} else {
+		n->key = EX_RST_SENT_OTHER;
+	}
+}
+
+static void explain_drop(const struct conn_row *r, struct explain_note *n)
+{
+	const char *why = drop_reason_name(r->ev.drop.reason);
+
+	n->who = r->end;
+	if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
+		n->key = EX_DROP_BACKLOG;
+	else if (why && (!strcmp(why, "NETFILTER_DROP") || !strncmp(why, "NETFILTER", 9)))
+		n->key = EX_DROP_FIREWALL;
+	else
+		n->key = EX_DROP_OTHER;
+}
+
+void explain_conn(const struct conn *c, struct explain_note *notes)
+{
+	struct story s;
+
+	memset(&s, 0, sizeof(s));
+	s.first_fin = -1;
+	find_simultaneous(c, &s);
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+		struct explain_note *n = &notes[i];
+
+		n->key = EX_NONE;
+		n->who = r->end;
+		switch (r->ev.kind) {
+		case SYN_EV_SEGMENT:
+			if (is_primary_segment(c, i))
+				explain_segment(c, i, &s, n);
+			break;
+		case SYN_EV_SYSCALL:
+			explain_syscall(c, i, &s, n);
+			break;
+		case SYN_EV_STATE:
+			explain_state(c, i, &s, n);
+			break;
+		case SYN_EV_RESET:
+			explain_reset(r, n);
+			break;
+		case SYN_EV_DROP:
+			explain_drop(r, n);
+			break;
+		case SYN_EV_DESTROY:
+			n->key = EX_DESTROY;
+			break;
+		}
+	}
+}

@@ -1,0 +1,307 @@
+/* The words of explain mode, in English and Simplified Chinese. A template
+ * names what it needs: {who} the lane the row is about, {other} the other
+ * lane, {n} a number (bytes), {why} a kernel reason or errno name. */
+#include <stdio.h>
+#include <string.h>
+#include "explain.h"
+#include "names.h"
+#include "textout.h"
+
+struct ex_words {
+	const char *name; /* stable name, for JSONL and tests */
+	const char *en;
+	const char *zh;
+};
+
+static const struct ex_words words[EX_NKEYS] = {
+	[EX_SOCKET] = { "socket",
+		"socket(): a new socket, CLOSED, with no address yet",
+		"socket()：新建一个套接字，状态 CLOSED，还没有地址" },
+	[EX_BIND] = { "bind",
+		"bind(): the socket gets its local address and port",
+		"bind()：为套接字绑定本地地址和端口" },
+	[EX_CONNECT_CALL] = { "connect-call",
+		"connect(): the {who} starts the three-way handshake and waits",
+		"connect()：{who}发起三次握手并等待" },
+	[EX_CONNECT_OK] = { "connect-returns",
+		"connect() returns: the {who} saw the SYN-ACK (2nd segment)",
+		"connect() 返回：{who}收到了 SYN-ACK（第 2 个报文段）" },
+	[EX_CONNECT_REFUSED] = { "connect-refused",
+		"connect() fails with ECONNREFUSED: the SYN was answered with RST",
+		"connect() 失败（ECONNREFUSED）：对 SYN 的回答是 RST" },
+	[EX_CONNECT_FAIL] = { "connect-fails",
+		"connect() fails: {why}",
+		"connect() 失败：{why}" },
+	[EX_ACCEPT_CALL] = { "accept-call",
+		"accept(): the {who} waits for a connection whose handshake is complete",
+		"accept()：{who}等待一个已完成握手的连接" },
+	[EX_ACCEPT_OK] = { "accept-returns",
+		"accept() returns: the 3rd segment arrived, the connection is ready",
+		"accept() 返回：第 3 个报文段已到达，连接就绪" },
+	[EX_ACCEPT_QUEUED] = { "accept-from-queue",
+		"accept() returns at once: the handshake finished earlier and the connection waited in the accept queue; no new segment",
+		"accept() 立即返回：握手早已完成，连接一直在 accept 队列中等待；没有新的报文段" },
+	[EX_SYN] = { "handshake-1",
+		"handshake 1/3: SYN, the {who} asks to open and picks its initial sequence number",
+		"握手 1/3：SYN，{who}请求建立连接，并选定自己的初始序号" },
+	[EX_SYN_RETRANS] = { "syn-retransmitted",
+		"SYN again: no SYN-ACK came back within the initial RTO, so the {who} retransmits it",
+		"再次发送 SYN：在初始重传超时（RTO）内没有收到 SYN-ACK，{who}重传 SYN" },
+	[EX_SYN_SIMUL] = { "simultaneous-open-syn",
+		"simultaneous open: the {who} sends SYN while the {other}'s SYN is on its way",
+		"同时打开：{who}发送 SYN 时，{other}的 SYN 也在路上" },
+	[EX_SYNACK] = { "handshake-2",
+		"handshake 2/3: SYN-ACK, the {who} agrees, acknowledges the SYN and picks its own initial sequence number",
+		"握手 2/3：SYN-ACK，{who}同意建立连接，确认对方的 SYN，并选定自己的初始序号" },
+	[EX_SYNACK_SIMUL] = { "simultaneous-open-synack",
+		"simultaneous open: the {who} answers the {other}'s SYN with SYN-ACK",
+		"同时打开：{who}用 SYN-ACK 回答{other}的 SYN" },
+	[EX_ACK3] = { "handshake-3",
+		"handshake 3/3: ACK of the {other}'s SYN, the connection is open",
+		"握手 3/3：确认{other}的 SYN，连接建立" },
+	[EX_DATA] = { "data",
+		"data: {n} bytes from the {who}",
+		"数据：{who}发送 {n} 字节" },
+	[EX_DATA_HALF_CLOSED] = { "data-after-fin",
+		"half-close: the {who} still sends {n} bytes after the {other}'s FIN",
+		"半关闭：在{other}发出 FIN 之后，{who}仍在发送 {n} 字节数据" },
+	[EX_DATA_ACK] = { "ack",
+		"ACK: the {who} acknowledges the bytes it received",
+		"ACK：{who}确认收到的数据" },
+	[EX_RETRANS] = { "retransmission",
+		"retransmission: no ACK came in time, the {who} sends the same bytes again",
+		"重传：没有及时收到 ACK，{who}再次发送同样的数据" },
+	[EX_FIN1] = { "teardown-1",
+		"teardown 1/4: FIN, the {who} has no more data to send",
+		"挥手 1/4：FIN，{who}没有数据要发送了" },
+	[EX_FIN1_EXIT] = { "teardown-1-exit",
+		"teardown 1/4: FIN without a close() call: the {who}'s process exited and the kernel closed its sockets",
+		"挥手 1/4：没有调用 close() 却发出了 FIN：{who}进程已退出，内核关闭了它的套接字" },
+	[EX_ACK2] = { "teardown-2",
+		"teardown 2/4: ACK of the {other}'s FIN; from that FIN on, the {who}'s read() returns 0",
+		"挥手 2/4：确认{other}的 FIN；从那个 FIN 起，{who}的 read() 返回 0" },
+	[EX_FIN_MERGED] = { "teardown-2-3",
+		"teardown 2+3/4: the {who}'s FIN also acknowledges the {other}'s FIN: its delayed ACK rode on the FIN (three-segment teardown)",
+		"挥手 2+3/4：{who}的 FIN 同时确认了{other}的 FIN：被延迟的 ACK 搭载在 FIN 上（三次挥手）" },
+	[EX_FIN2] = { "teardown-3",
+		"teardown 3/4: FIN, the {who} closes too",
+		"挥手 3/4：FIN，{who}也关闭了" },
+	[EX_FIN2_EXIT] = { "teardown-3-exit",
+		"teardown 3/4: FIN without a close() call: the {who}'s process exited and the kernel closed its sockets",
+		"挥手 3/4：没有调用 close() 却发出了 FIN：{who}进程已退出，内核关闭了它的套接字" },
+	[EX_ACK4] = { "teardown-4",
+		"teardown 4/4: ACK of the {other}'s FIN, the connection is closed",
+		"挥手 4/4：确认{other}的 FIN，连接关闭" },
+	[EX_FIN_SIMUL] = { "simultaneous-close-fin",
+		"simultaneous close: the {who} sends FIN before it has seen the {other}'s FIN",
+		"同时关闭：{who}在收到{other}的 FIN 之前就发出了自己的 FIN" },
+	[EX_ACK_SIMUL] = { "simultaneous-close-ack",
+		"simultaneous close: the {who} acknowledges the {other}'s FIN",
+		"同时关闭：{who}确认{other}的 FIN" },
+	[EX_RST] = { "rst",
+		"RST: the {who} aborts the connection at once: no FIN exchange, no TIME-WAIT",
+		"RST：{who}立即中止连接：没有 FIN 交换，也没有 TIME-WAIT" },
+	[EX_RST_REFUSED] = { "rst-refused",
+		"RST: nothing listens on this port, so the {who}'s kernel refuses the connection",
+		"RST：该端口没有进程在监听，{who}的内核拒绝连接" },
+	[EX_UDP] = { "udp-datagram",
+		"UDP datagram of {n} bytes from the {who}: no handshake before it, no ACK after it, no teardown",
+		"UDP 数据报（{n} 字节），由{who}发送：之前没有握手，之后没有确认，也没有挥手" },
+	[EX_ST_SYN_SENT] = { "state-syn-sent",
+		"SYN-SENT: the {who} waits for the SYN-ACK",
+		"SYN-SENT：{who}等待 SYN-ACK" },
+	[EX_ST_SYN_RECV_INFERRED] = { "state-syn-received",
+		"SYN-RECEIVED (inferred): Linux keeps this half-open connection in a request socket and reports no state for it",
+		"SYN-RECEIVED（推断）：Linux 把这个半连接放在请求套接字（request sock）里，不报告它的状态" },
+	[EX_ST_SYN_RECV_KERNEL] = { "state-full-socket",
+		"the final ACK arrived: only now does the kernel create the full socket (it reports LISTEN -> SYN_RECV here)",
+		"最后的 ACK 到达：内核现在才创建完整的套接字（所以在这里报告 LISTEN -> SYN_RECV）" },
+	[EX_ST_SYN_RECV_SIMUL] = { "state-syn-received-simultaneous",
+		"SYN-RECEIVED: a SYN arrived while the {who}'s own SYN was unanswered (simultaneous open)",
+		"SYN-RECEIVED：{who}自己的 SYN 尚未得到回答时，收到了对方的 SYN（同时打开）" },
+	[EX_ST_ESTABLISHED] = { "state-established",
+		"ESTABLISHED: the {who} can send and receive data",
+		"ESTABLISHED：{who}可以收发数据了" },
+	[EX_ST_FIN_WAIT1] = { "state-fin-wait-1",
+		"FIN-WAIT-1: the {who}'s FIN is out, waiting for its ACK",
+		"FIN-WAIT-1：{who}的 FIN 已发出，等待对它的确认" },
+	[EX_ST_FIN_WAIT2] = { "state-fin-wait-2",
+		"FIN-WAIT-2: the {who}'s FIN was acknowledged; waiting for the {other}'s FIN",
+		"FIN-WAIT-2：{who}的 FIN 已被确认；等待{other}的 FIN" },
+	[EX_ST_CLOSE_WAIT] = { "state-close-wait",
+		"CLOSE-WAIT: the {other} has closed; the {who} may still send until it closes too",
+		"CLOSE-WAIT：{other}已经关闭；{who}在自己关闭之前仍然可以发送数据" },
+	[EX_ST_LAST_ACK] = { "state-last-ack",
+		"LAST-ACK: the {who}'s FIN is out, waiting for the last ACK",
+		"LAST-ACK：{who}的 FIN 已发出，等待最后一个 ACK" },
+	[EX_ST_CLOSING] = { "state-closing",
+		"CLOSING: the {other}'s FIN arrived before the ACK of the {who}'s own FIN",
+		"CLOSING：{other}的 FIN 先于对{who}自己 FIN 的确认到达" },
+	[EX_ST_TIME_WAIT] = { "state-time-wait",
+		"TIME-WAIT: waits 2MSL so a lost last ACK can be repeated (inferred: a timewait socket holds it, 60 s on Linux)",
+		"TIME-WAIT：等待 2MSL，以便在最后的 ACK 丢失时可以重发（推断：由 timewait 套接字保持，Linux 上为 60 秒）" },
+	[EX_ST_TW_KERNEL] = { "state-timewait-socket",
+		"the kernel frees the full socket; a small timewait socket keeps TIME-WAIT",
+		"内核释放完整的套接字；由一个小的 timewait 套接字保持 TIME-WAIT" },
+	[EX_ST_TW_END] = { "state-time-wait-end",
+		"2MSL are over: TIME-WAIT ends and the connection is gone",
+		"2MSL 结束：TIME-WAIT 结束，连接彻底消失" },
+	[EX_ST_CLOSED] = { "state-closed",
+		"CLOSED: the connection is over for the {who}",
+		"CLOSED：对{who}来说连接结束了" },
+	[EX_READ_DATA] = { "read-data",
+		"{call}() returns {n} bytes from the receive buffer",
+		"{call}() 从接收缓冲区返回 {n} 字节" },
+	[EX_READ_EOF] = { "read-eof",
+		"{call}() returns 0: end-of-file, the {other}'s FIN arrived and no more data will come",
+		"{call}() 返回 0：文件结束（EOF），{other}的 FIN 已到达，不会再有数据" },
+	[EX_READ_FAIL] = { "read-fails",
+		"{call}() fails: {why}",
+		"{call}() 失败：{why}" },
+	[EX_WRITE] = { "write",
+		"{call}(): {n} bytes copied into the send buffer; the kernel sends them",
+		"{call}()：{n} 字节被复制到发送缓冲区，由内核发送" },
+	[EX_WRITE_FAIL] = { "write-fails",
+		"{call}() fails: {why}",
+		"{call}() 失败：{why}" },
+	[EX_CLOSE_FIN] = { "close-sends-fin",
+		"close(): the last descriptor of this socket is closed, so the kernel sends FIN",
+		"close()：这个套接字的最后一个描述符被关闭，内核发送 FIN" },
+	[EX_CLOSE_NOT_LAST] = { "close-not-last",
+		"close(): another descriptor (from dup() or fork()) still refers to the socket, so nothing is sent",
+		"close()：还有另一个描述符（来自 dup() 或 fork()）指向这个套接字，所以什么也不发送" },
+	[EX_CLOSE_FREE] = { "close",
+		"close(): releases the descriptor",
+		"close()：释放描述符" },
+	[EX_SHUT_WR] = { "shutdown-wr",
+		"shutdown(SHUT_WR): half-close, send FIN but keep reading",
+		"shutdown(SHUT_WR)：半关闭，发送 FIN，但仍然可以读" },
+	[EX_SHUT_RD] = { "shutdown-rd",
+		"shutdown(SHUT_RD): stop reading; nothing is sent",
+		"shutdown(SHUT_RD)：不再读取；不发送任何报文段" },
+	[EX_SHUT_RDWR] = { "shutdown-rdwr",
+		"shutdown(SHUT_RDWR): send FIN and stop reading",
+		"shutdown(SHUT_RDWR)：发送 FIN，并且不再读取" },
+	[EX_SENDTO_UDP] = { "udp-send",
+		"{call}(): one datagram of {n} bytes, sent as it is: no connection needed",
+		"{call}()：发送一个 {n} 字节的数据报：不需要连接" },
+	[EX_RECVFROM_UDP] = { "udp-receive",
+		"{call}(): one whole datagram of {n} bytes",
+		"{call}()：收到一个完整的 {n} 字节数据报" },
+	[EX_DESTROY] = { "socket-freed",
+		"the kernel frees the {who}'s socket",
+		"内核释放{who}的套接字" },
+	[EX_DROP_BACKLOG] = { "drop-backlog-full",
+		"dropped: the listen backlog (accept queue) is full; the {other} will retransmit",
+		"被丢弃：监听队列（accept 队列）已满；{other}稍后会重传" },
+	[EX_DROP_FIREWALL] = { "drop-firewall",
+		"dropped by the firewall (netfilter) on the {who}'s host",
+		"被{who}所在主机的防火墙（netfilter）丢弃" },
+	[EX_DROP_OTHER] = { "drop",
+		"dropped by the {who}'s kernel: {why}",
+		"被{who}的内核丢弃：{why}" },
+	[EX_RST_SENT_NO_SOCKET] = { "rst-no-socket",
+		"the {who}'s kernel has no socket for this port: it answers with RST (connection refused)",
+		"{who}的内核在这个端口上没有套接字：用 RST 回答（连接被拒绝）" },
+	[EX_RST_SENT_UNREAD] = { "rst-unread-data",
+		"close() with unread data in the receive queue: the {who} aborts with RST instead of FIN",
+		"接收队列中还有未读数据时调用 close()：{who}用 RST 而不是 FIN 中止连接" },
+	[EX_RST_SENT_LINGER] = { "rst-linger",
+		"close() with SO_LINGER and a zero timeout: the {who} aborts with RST instead of FIN",
+		"设置了 SO_LINGER 且超时为 0 时调用 close()：{who}用 RST 而不是 FIN 中止连接" },
+	[EX_RST_SENT_OTHER] = { "rst-sent",
+		"the {who} sends RST: {why}",
+		"{who}发送 RST：{why}" },
+	[EX_RST_RECEIVED] = { "rst-received",
+		"RST received: the {other} aborted; the {who}'s next call fails with ECONNRESET",
+		"收到 RST：{other}中止了连接；{who}接下来的调用会以 ECONNRESET 失败" },
+};
+
+const char *explain_key_name(unsigned int key)
+{
+	return key < EX_NKEYS && words[key].name ? words[key].name : "";
+}
+
+const char *explain_lane(int lane, enum explain_lang lang)
+{
+	if (lang == EXPLAIN_ZH)
+		return lane ? "服务器" : "客户端";
+	return lane ? "server" : "client";
+}
+
+/* The number and reason a row's text may need. */
+static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why, size_t wlen)
+{
+	const struct syn_event *e = &r->ev;
+	const char *name = NULL;
+
+	n[0] = why[0] = '\0';
+	switch (e->kind) {
+	case SYN_EV_SEGMENT:
+		snprintf(n, nlen, "%u", e->seg.len);
+		break;
+	case SYN_EV_SYSCALL:
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
+		else if (e->sys.phase == SYN_PHASE_RETURN)
+			name = txt_errno_name((long)-e->sys.ret);
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret < 0 && !name)
+			snprintf(why, wlen, "errno %lld", -(long long)e->sys.ret);
+		break;
+	case SYN_EV_DROP:
+		name = drop_reason_name(e->drop.reason);
+		if (!name)
+			snprintf(why, wlen, "reason %u", e->drop.reason);
+		break;
+	case SYN_EV_RESET:
+		name = rst_reason_name(e->rst.reason);
+		if (!name)
+			snprintf(why, wlen, "reason %u", e->rst.reason);
+		break;
+	}
+	if (name)
+		snprintf(why, wlen, "%s", name);
+}
+
+char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
+		   enum explain_lang lang, char *buf, size_t len)
+{
+	const char *tpl, *p;
+	char num[24], why[64];
+	size_t used = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	if (n->key == EX_NONE || n->key >= EX_NKEYS || lang == EXPLAIN_OFF)
+		return buf;
+	tpl = lang == EXPLAIN_ZH ? words[n->key].zh : words[n->key].en;
+	row_facts(&c->rows[i], num, sizeof(num), why, sizeof(why));
+	for (p = tpl; *p && used + 1 < len;) {
+		const char *sub = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(p, "{who}", 5))
+			sub = explain_lane(n->who, lang), skip = 5;
+		else if (!strncmp(p, "{other}", 7))
+			sub = explain_lane(!n->who, lang), skip = 7;
+		else if (!strncmp(p, "{n}", 3))
+			sub = num, skip = 3;
+		else if (!strncmp(p, "{why}", 5))
+			sub = why, skip = 5;
+		else if (!strncmp(p, "{call}", 6))
+			sub = syn_call_name(c->rows[i].ev.sys.call), skip = 6;
+		if (sub) {
+			int w = snprintf(buf + used, len - used, "%s", sub);
+
+			used += w > 0 ? (size_t)w : 0;
+			if (used >= len)
+				used = len - 1;
+			p += skip;
+		} else {
+			buf[used++] = *p++;
+		}
+	}
+	buf[used] = '\0';
+	return buf;
+}
