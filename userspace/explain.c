@@ -35,7 +35,8 @@ struct story {
 	bool simul_close;
 	bool closed_call[2];    /* close() or shutdown(SHUT_WR/RDWR) entered on the lane */
 	bool handshake_done_at_server; /* the 3rd segment reached the server */
-	bool accept_waiting;    /* the server's accept() entered and not returned */
+	bool accept_entered;    /* the server's accept() entry was seen */
+	bool accept_waiting;    /* ... before the handshake had finished */
 	bool synack_seen[2];    /* the lane received a SYN-ACK */
 };
 
@@ -195,10 +196,10 @@ static bool is_write_call(unsigned int call)
 	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
 }
 
-/* The lane's state just before row i. */
+/* The lane's state just before row i (a call changes no state). */
 static __u8 state_before(const struct conn *c, size_t i, int lane)
 {
-	return i ? c->rows[i - 1].state_after[lane] : 0;
+	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
 }
 
 static void explain_syscall(const struct conn *c, size_t i, struct story *s,
@@ -231,9 +232,12 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	case SYN_CALL_ACCEPT4:
 		if (entry) {
 			n->key = EX_ACCEPT_CALL;
+			s->accept_entered = true;
 			s->accept_waiting = !s->handshake_done_at_server;
 		} else if (e->sys.ret >= 0) {
-			n->key = s->accept_waiting ? EX_ACCEPT_OK : EX_ACCEPT_QUEUED;
+			/* queued: accept() was called only after the handshake was over */
+			n->key = s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED
+									 : EX_ACCEPT_OK;
 		}
 		break;
 	case SYN_CALL_CLOSE:

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 #include "test.h"
+#include "explain.h"
 #include "options.h"
 
 static int parse(struct options *o, char *err, const char *const *args)
@@ -108,6 +109,25 @@ static void test_too_many_ports(void)
 	CHECK_EQ_STR(err, "too many ports: at most 8 -P options");
 }
 
+static void test_explain_and_lang(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("--explain")), 0);
+	CHECK_EQ_INT(o.explain, EXPLAIN_EN);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--lang", "zh", "--explain")), 0);
+	CHECK_EQ_INT(o.explain, EXPLAIN_ZH);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--explain", "--lang=en")), 0);
+	CHECK_EQ_INT(o.explain, EXPLAIN_EN);
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK_EQ_INT(o.explain, EXPLAIN_OFF);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--explain", "--lang", "fr")), -1);
+	CHECK_EQ_STR(err, "unknown language: 'fr' (en or zh)");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--lang", "zh")), -1);
+	CHECK_EQ_STR(err, "--lang chooses the language of --explain: give --explain too");
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -115,5 +135,6 @@ int main(void)
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
 	RUN(test_too_many_ports);
+	RUN(test_explain_and_lang);
 	return TEST_SUMMARY();
 }

@@ -1,3 +1,4 @@
+#include <netinet/in.h>
 /* The tracker, fed synthetic event streams shaped like real loopback traces
  * (the order below is the order a 6.18 kernel produced for a Python
  * client/server pair; sequence numbers shortened). */
@@ -605,6 +606,122 @@ static void test_ipv6_loopback(void)
 	run_end(&r);
 }
 
+/* socket() and bind() come before the socket has a peer: they wait, and
+ * join the connection (a client) or are shown on their own (a listener). */
+static void test_socket_and_bind_join_later(void)
+{
+	struct ep cli = { "127.0.0.1", 40100 }, srv = { "127.0.0.1", 9200 };
+	struct ep none = { "0.0.0.0", 0 }, bound = { "127.0.0.1", 9200 };
+	struct syn_event ev[16];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	/* the listener: socket, bind, listen */
+	ev[n++] = ev_call(10, 50, none, none, 200, "server", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(11, 50, none, none, 200, "server", SYN_CALL_BIND, ENTRY, 3, 0);
+	ev[n++] = ev_call(12, 50, bound, none, 200, "server", SYN_CALL_BIND, RET, 3, 0);
+	ev[n++] = ev_call(13, 50, bound, none, 200, "server", SYN_CALL_LISTEN, ENTRY, 3, 0);
+	/* the client: socket, connect, its SYN names the tuple */
+	ev[n++] = ev_call(20, 60, none, none, 300, "client", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(21, 60, none, none, 300, "client", SYN_CALL_CONNECT, ENTRY, 3, 0);
+	ev[n++] = ev_seg(22, 60, cli, srv, TX, S_, 500, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 30, 60, cli, srv);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.unattached, 4); /* the listener's socket, bind x2, listen */
+	CHECK_EQ_INT(r.k.unattached_ev[0].sys.call, SYN_CALL_SOCKET);
+	CHECK_EQ_INT(r.k.unattached_ev[3].sys.call, SYN_CALL_LISTEN);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1)
+		CHECK_EQ_STR(lane_calls(&r.k.conns[0], 0, buf, sizeof(buf)),
+			     "socket=3 connect()");
+	run_end(&r);
+}
+
+/* UDP: no handshake, no states; the first sender is the client; the flow
+ * ends when both sockets' last close() returned. A TCP connection on the
+ * same ports is another connection. */
+static void test_udp_flow(void)
+{
+	struct ep cli = { "127.0.0.1", 40200 }, srv = { "127.0.0.1", 9300 };
+	struct ep any_srv = { "127.0.0.1", 9300 }, none = { "0.0.0.0", 0 };
+	struct syn_event ev[24];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(10, 70, any_srv, none, 200, "server", SYN_CALL_RECVFROM, ENTRY, 3, 0);
+	ev[n++] = ev_call(20, 80, none, none, 300, "client", SYN_CALL_SENDTO, ENTRY, 3, 0);
+	ev[n++] = ev_seg(21, 80, cli, srv, TX, 0, 0, 0, 5);
+	ev[n++] = ev_seg(22, 0, srv, cli, RX, 0, 0, 0, 5);
+	ev[n++] = ev_call(23, 80, cli, none, 300, "client", SYN_CALL_SENDTO, RET, 3, 5);
+	ev[n++] = ev_call(24, 70, any_srv, none, 200, "server", SYN_CALL_RECVFROM, RET, 3, 5);
+	ev[n++] = ev_call(25, 70, any_srv, none, 200, "server", SYN_CALL_SENDTO, ENTRY, 3, 0);
+	ev[n++] = ev_seg(26, 70, srv, cli, TX, 0, 0, 0, 5);
+	ev[n++] = ev_seg(27, 0, cli, srv, RX, 0, 0, 0, 5);
+	ev[n++] = ev_call(28, 70, any_srv, none, 200, "server", SYN_CALL_SENDTO, RET, 3, 5);
+	/* a TCP SYN on the same ports: not part of the UDP flow */
+	ev[n++] = ev_seg(29, 0, cli, srv, TX, S_, 1, 0, 0);
+	ev[n++] = ev_call(30, 80, cli, none, 300, "client", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(31, 80, cli, none, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(32, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(33, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, RET, 3, 0);
+	for (size_t i = 0; i < n; i++)
+		if (!(ev[i].kind == SYN_EV_SEGMENT && (ev[i].seg.flags & S_)))
+			ev[i].proto = IPPROTO_UDP;
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1); /* the UDP flow ended by itself */
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK_EQ_INT(c->proto, IPPROTO_UDP);
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->end[0].port, 40200);
+		CHECK_EQ_INT(c->end[0].pid, 300);
+		CHECK_EQ_INT(c->end[1].pid, 200);
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), "");
+		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)),
+			     "recvfrom() recvfrom=5 sendto() sendto=5 close() close=0");
+	}
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2); /* and the TCP SYN's, incomplete */
+	if (r.k.nconns == 2)
+		CHECK_EQ_INT(r.k.conns[1].proto, IPPROTO_TCP);
+	run_end(&r);
+}
+
+/* A drop is placed on the lane whose host dropped the segment. */
+static void test_drop_joins_connection(void)
+{
+	struct ep cli = { "127.0.0.1", 40300 }, srv = { "127.0.0.1", 9400 };
+	struct syn_event ev[8];
+	struct run r;
+	size_t n = 0;
+	char buf[64];
+
+	ev[n++] = ev_seg(10, 90, cli, srv, TX, S_, 1, 0, 0);
+	ev[n++] = ev_seg(11, 0, srv, cli, RX, S_, 1, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_DROP, 12, 0, srv, cli);
+	ev[n - 1].drop.flags = S_;
+	ev[n - 1].drop.reason = 40;
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK_EQ_INT(c->nrows, 3);
+		CHECK_EQ_INT(c->rows[2].ev.kind, SYN_EV_DROP);
+		CHECK_EQ_INT(c->rows[2].end, 1);
+		/* a dropped SYN: no SYN-RECEIVED is inferred */
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "");
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -618,5 +735,8 @@ int main(void)
 	RUN(test_dropped_syn_is_not_syn_received);
 	RUN(test_lost_events_mark_open_connections);
 	RUN(test_ipv6_loopback);
+	RUN(test_socket_and_bind_join_later);
+	RUN(test_udp_flow);
+	RUN(test_drop_joins_connection);
 	return TEST_SUMMARY();
 }
