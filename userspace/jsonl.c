@@ -2,9 +2,11 @@
  * A connection's rows are written when it is done (time order, final process
  * attribution); events outside any connection are written as they come.
  * Nothing but JSON lines ever goes to the output. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "explain.h"
 #include "names.h"
 #include "sink.h"
 #include "textout.h"
@@ -94,18 +96,25 @@ static void json_put_state(FILE *f, const char *key, unsigned int state)
 		fprintf(f, ",\"%s\":null", key);
 }
 
-static void json_put_segment(FILE *f, const struct syn_segment *s, __u8 marks)
+/* "dir":"tx","flags":["SYN","ACK"] */
+static void json_put_dir_flags(FILE *f, __u8 dir, __u8 flags)
 {
 	const char *sep = "";
 
-	fprintf(f, ",\"dir\":\"%s\",\"flags\":[", s->dir == SYN_DIR_RX ? "rx" : "tx");
+	fprintf(f, ",\"dir\":\"%s\",\"flags\":[", dir == SYN_DIR_RX ? "rx" : "tx");
 	for (unsigned int i = 0; i < 8; i++) {
-		if (s->flags & (1u << i)) {
+		if (flags & (1u << i)) {
 			fprintf(f, "%s\"%s\"", sep, tcp_flag_name(i));
 			sep = ",";
 		}
 	}
-	fprintf(f, "],\"seq\":%u,\"ack\":%u,\"len\":%u,\"win\":%u", s->seq, s->ack, s->len, s->win);
+	fputc(']', f);
+}
+
+static void json_put_segment(FILE *f, const struct syn_segment *s, __u8 marks)
+{
+	json_put_dir_flags(f, s->dir, s->flags);
+	fprintf(f, ",\"seq\":%u,\"ack\":%u,\"len\":%u,\"win\":%u", s->seq, s->ack, s->len, s->win);
 	if (s->opts & SYN_OPT_MSS)
 		fprintf(f, ",\"mss\":%u", s->mss);
 	if (s->opts & SYN_OPT_WSCALE)
@@ -136,6 +145,8 @@ static void json_put_syscall(FILE *f, const struct syn_event *e)
 			fprintf(f, ",\"how\":%d", s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			fprintf(f, ",\"backlog\":%d", s->arg);
+		else if (s->call == SYN_CALL_BIND && s->arg)
+			fprintf(f, ",\"port\":%d", s->arg);
 		return;
 	}
 	fprintf(f, ",\"ret\":%lld", (long long)s->ret);
@@ -147,7 +158,8 @@ static void json_put_syscall(FILE *f, const struct syn_event *e)
 
 /* One event as one line. conn NULL: outside any connection. */
 static void jsonl_write_event(const struct sink_opts *o, const struct syn_event *e,
-			      const struct conn *conn, int end, __u8 marks)
+			      const struct conn *conn, int end, __u8 marks,
+			      const char *explain_key, const char *explain_text)
 {
 	FILE *f = o->out;
 	bool in_conn = conn && (end == 0 || end == 1);
@@ -169,6 +181,8 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 	fprintf(f, ",\"sport\":%u", e->sport);
 	json_put_addr(f, "daddr", e->family, e->daddr);
 	fprintf(f, ",\"dport\":%u", e->dport);
+	if (e->proto == IPPROTO_UDP)
+		fprintf(f, ",\"proto\":\"udp\"");
 
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
@@ -198,6 +212,17 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 	case SYN_EV_LOST:
 		fprintf(f, ",\"count\":%llu", (unsigned long long)e->lost.count);
 		break;
+	case SYN_EV_DROP:
+		json_put_dir_flags(f, e->drop.dir, e->drop.flags);
+		fprintf(f, ",\"seq\":%u,\"ack\":%u,\"len\":%u,\"reason\":%u", e->drop.seq,
+			e->drop.ack, e->drop.len, e->drop.reason);
+		if (drop_reason_name(e->drop.reason))
+			fprintf(f, ",\"reason_name\":\"%s\"", drop_reason_name(e->drop.reason));
+		break;
+	}
+	if (explain_key && *explain_key) {
+		fprintf(f, ",\"explain\":\"%s\",\"explain_text\":", explain_key);
+		json_put_str(f, explain_text, strlen(explain_text));
 	}
 	fputs("}\n", f);
 }
@@ -210,18 +235,29 @@ static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
 	(void)end;
 	/* Connection events wait for conn_done: time order, final attribution. */
 	if (!conn)
-		jsonl_write_event(&js->opts, e, NULL, 0, 0);
+		jsonl_write_event(&js->opts, e, NULL, 0, 0, NULL, NULL);
 }
 
 static void jsonl_conn_done(struct syn_sink *s, const struct conn *conn)
 {
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
+	struct explain_note *notes = NULL;
 
+	if (js->opts.explain && conn->nrows) {
+		notes = calloc(conn->nrows, sizeof(*notes));
+		if (notes)
+			explain_conn(conn, notes);
+	}
 	for (size_t i = 0; i < conn->nrows; i++) {
 		const struct conn_row *r = &conn->rows[i];
+		char text[512] = "";
 
-		jsonl_write_event(&js->opts, &r->ev, conn, r->end, r->marks);
+		if (notes)
+			explain_text(conn, i, &notes[i], js->opts.explain, text, sizeof(text));
+		jsonl_write_event(&js->opts, &r->ev, conn, r->end, r->marks,
+				  notes ? explain_key_name(notes[i].key) : NULL, text);
 	}
+	free(notes);
 }
 
 static void jsonl_finish(struct syn_sink *s, const struct run_summary *sum)
