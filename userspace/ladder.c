@@ -3,6 +3,8 @@
  * shows how to read one. Every line fits LADDER_WIDTH columns. */
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <time.h>
 #include "explain.h"
 #include "names.h"
 #include "sink.h"
@@ -271,6 +273,13 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 		}
 	}
 
+	if (x->o->pace_ms) {
+		/* slow motion for a class: one row at a time */
+		struct timespec pause = { x->o->pace_ms / 1000, (x->o->pace_ms % 1000) * 1000000L };
+
+		fflush(f);
+		nanosleep(&pause, NULL);
+	}
 	x->prev_ts = ts;
 	x->prev_state[0] = v->last->state_after[0];
 	x->prev_state[1] = v->last->state_after[1];
@@ -295,8 +304,9 @@ static void ladder_print_header(struct ladder_ctx *x)
 			txt_proc(e->pid, e->comm, proc[i], sizeof(proc[i]));
 	}
 	/* '\t' marks where the header may break when it is too wide */
-	snprintf(text, sizeof(text), "connection %llu:\t%s %s\t-> %s %s",
-		 (unsigned long long)c->id, ep[0], proc[0], ep[1], proc[1]);
+	snprintf(text, sizeof(text), "connection %llu%s:\t%s %s\t-> %s %s",
+		 (unsigned long long)c->id, c->proto == IPPROTO_UDP ? " (UDP)" : "",
+		 ep[0], proc[0], ep[1], proc[1]);
 	txt_wrap(f, text, '\t', 0, 4, LADDER_WIDTH);
 
 	if (c->nrows)

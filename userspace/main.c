@@ -191,6 +191,7 @@ int main(int argc, char **argv)
 		    !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	sko.relative_seq = o.relative_seq;
 	sko.explain = o.explain;
+	sko.pace_ms = o.pace_ms;
 	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 	sink = sink_for(&o, &sko);
 	t = sink ? tracker_new(&sink, 1) : NULL;

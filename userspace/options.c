@@ -28,6 +28,7 @@ static const char usage_text[] =
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
 "      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
+"      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
 "  -b, --buffer-kb N     ring buffer size in KiB (power of two, default 16384)\n"
 "  -h, --help            this help\n";
 
@@ -36,7 +37,7 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG };
+enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "lang", required_argument, NULL, OPT_LANG },
+	{ "pace", required_argument, NULL, OPT_PACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -172,6 +174,20 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		case OPT_NO_COLOR:
 			o->no_color = true;
 			break;
+		case OPT_PACE: {
+			char *end;
+			double d;
+
+			errno = 0;
+			d = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(d >= 0) || d > 60) {
+				snprintf(err, errlen, "invalid pace: '%s' (seconds between rows, 0-60)",
+					 optarg);
+				return -1;
+			}
+			o->pace_ms = (unsigned int)(d * 1000 + 0.5);
+			break;
+		}
 		case OPT_EXPLAIN:
 			want_explain = true;
 			break;

@@ -25,6 +25,7 @@ struct options {
 	bool no_color;
 	__u8 explain;         /* enum explain_lang: 0 = off */
 	bool lang_set;        /* --lang given (it needs --explain) */
+	unsigned int pace_ms; /* --pace: pause between ladder rows */
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
 	unsigned int buffer_kb; /* ring buffer size; 0 = default */
 	bool help;

@@ -31,6 +31,7 @@ struct sink_opts {
 	bool relative_seq;   /* print seq/ack relative to each end's initial sequence number */
 	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start: ts_ns + this = epoch ns */
 	__u8 explain;        /* enum explain_lang: annotate rows with what they mean */
+	unsigned int pace_ms; /* slow motion: pause after each printed row */
 };
 
 struct syn_sink *ladder_sink_new(const struct sink_opts *o);

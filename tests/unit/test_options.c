@@ -126,6 +126,10 @@ static void test_explain_and_lang(void)
 	CHECK_EQ_STR(err, "unknown language: 'fr' (en or zh)");
 	CHECK_EQ_INT(parse(&o, err, ARGS("--lang", "zh")), -1);
 	CHECK_EQ_STR(err, "--lang chooses the language of --explain: give --explain too");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--pace", "0.5")), 0);
+	CHECK_EQ_INT(o.pace_ms, 500);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--pace", "-1")), -1);
+	CHECK_EQ_STR(err, "invalid pace: '-1' (seconds between rows, 0-60)");
 }
 
 int main(void)
