@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Checks a synscope JSON Lines trace (made with --explain) of one classroom
+scenario against its story: a hand-written file of what the textbook and
+this kernel say must happen, row by row, with the explanation each row must
+carry.
+
+Usage: check_story.py --name TEST --story FILE.story --jsonl TRACE.jsonl
+
+Story lines (blank lines and '#' comments ignored); LANE is client|server:
+  conns N                     the trace holds exactly N connections (default 1)
+  conn N                      the lines after this are about connection N
+  tx LANE FLAGS [retransmit] [-> KEY]
+                              a segment the lane sent: exactly these flags
+                              ("SYN", "SYN,ACK", "PSH,ACK", "FIN,ACK", "RST,ACK",
+                              "UDP" for a datagram)
+  state LANE FROM>TO[*] [-> KEY]
+                              a state change on the lane ('*': inferred)
+  call LANE NAME() [-> KEY]   a call's entry
+  call LANE NAME=RET [-> KEY] a call's return (RET a number, or >=0)
+  drop LANE FLAGS REASON [-> KEY]
+  reset LANE sent|received [REASON] [-> KEY]
+
+Per connection, the tx segments and the state changes (kernel and inferred,
+both lanes in time order) must be exactly the story's, in order: nothing
+missing, nothing extra. Calls, drops and resets are matched in order too,
+but the trace may hold more of them than the story names (a story need not
+list every read() entry). Each story line with "-> KEY" also requires the
+matched row's "explain" field to be KEY. Prints "ok TEST/CHECK" or
+"FAIL TEST/CHECK: reason" lines; exits 1 if anything failed.
+"""
+import argparse
+import json
+import sys
+from collections import OrderedDict
+
+FLAG_ORDER = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
+
+
+def flags_text(row):
+    if row.get("proto") == "udp":
+        return "UDP"
+    return ",".join(f for f in FLAG_ORDER if f in row.get("flags", []))
+
+
+def row_item(row):
+    """(category, text) of a trace row, or None when stories never name it."""
+    kind, lane = row["kind"], row.get("end", "?")
+    if kind == "segment":
+        if row["dir"] != "tx":
+            return None
+        text = "tx %s %s" % (lane, flags_text(row))
+        if row.get("retransmit"):
+            text += " retransmit"
+        return ("seg", text)
+    if kind == "state":
+        return ("state", "state %s %s>%s%s" % (lane, row["from"], row["to"],
+                                              "*" if row.get("inferred") else ""))
+    if kind == "syscall":
+        if row["phase"] == "entry":
+            return ("call", "call %s %s()" % (lane, row["name"]))
+        return ("call", "call %s %s=%d" % (lane, row["name"], row["ret"]))
+    if kind == "drop":
+        return ("drop", "drop %s %s %s" % (lane, flags_text(row),
+                                          row.get("reason_name", row["reason"])))
+    if kind == "reset":
+        text = "reset %s %s" % (lane, row["rst"])
+        if row["rst"] == "sent":
+            text += " %s" % row.get("reason_name", row["reason"])
+        return ("reset", text)
+    return None
+
+
+def story_category(text):
+    word = text.split()[0]
+    return {"tx": "seg", "state": "state", "call": "call", "drop": "drop",
+            "reset": "reset"}[word]
+
+
+def matches(want, got):
+    """Story text against a row's text; 'call L name=>=0' accepts any ret >= 0,
+    'reset L sent' accepts any reason."""
+    if want == got:
+        return True
+    if want.startswith("call ") and want.endswith("=>=0"):
+        head = want[:-len(">=0")]
+        if got.startswith(head):
+            try:
+                return int(got[len(head):]) >= 0
+            except ValueError:
+                return False
+    if want.startswith("reset ") and len(want.split()) == 3:
+        return " ".join(got.split()[:3]) == want
+    return False
+
+
+def parse_story(path):
+    """{conn number: [(category, text, key or None, line number)]}, conns"""
+    stories, conns, current = OrderedDict(), 1, 1
+    with open(path) as f:
+        for num, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            words = line.split()
+            if words[0] == "conns":
+                conns = int(words[1])
+                continue
+            if words[0] == "conn":
+                current = int(words[1])
+                continue
+            key = None
+            if "->" in words:
+                i = words.index("->")
+                key = words[i + 1]
+                words = words[:i]
+            text = " ".join(words)
+            stories.setdefault(current, []).append((story_category(text), text, key, num))
+    return stories, conns
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--story", required=True)
+    ap.add_argument("--jsonl", required=True)
+    args = ap.parse_args()
+    failed = 0
+
+    def report(check, ok, why=""):
+        nonlocal failed
+        if ok:
+            print("ok %s/%s" % (args.name, check))
+        else:
+            failed += 1
+            print("FAIL %s/%s: %s" % (args.name, check, why))
+
+    rows = OrderedDict()
+    with open(args.jsonl) as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("conn"):
+                rows.setdefault(row["conn"], []).append(row)
+    stories, want_conns = parse_story(args.story)
+    report("conns", len(rows) == want_conns,
+           "want %d connections, got %d" % (want_conns, len(rows)))
+
+    for n, story in stories.items():
+        got = rows.get(list(rows)[n - 1]) if n <= len(rows) else None
+        tag = "conn%d" % n
+        if got is None:
+            report(tag, False, "no connection %d in the trace" % n)
+            continue
+        items = [(row_item(r), r) for r in got]
+        items = [(it[0], it[1], r) for it, r in items if it]
+        for cat, exact in (("seg", True), ("state", True), ("call", False),
+                           ("drop", False), ("reset", False)):
+            want = [s for s in story if s[0] == cat]
+            have = [i for i in items if i[0] == cat]
+            if not want and not exact:
+                continue
+            pos, ok, why = 0, True, ""
+            for _, text, key, num in want:
+                while pos < len(have) and not matches(text, have[pos][1]):
+                    if exact:
+                        break
+                    pos += 1
+                if pos >= len(have) or not matches(text, have[pos][1]):
+                    ok = False
+                    why = "story line %d '%s': trace has %s" % (
+                        num, text, "'%s'" % have[pos][1] if pos < len(have) else "nothing more")
+                    break
+                row = have[pos][2]
+                if key and row.get("explain") != key:
+                    ok = False
+                    why = "story line %d '%s': explain is '%s', want '%s'" % (
+                        num, text, row.get("explain", ""), key)
+                    break
+                pos += 1
+            if ok and exact and pos != len(have):
+                ok = False
+                why = "trace has more: '%s'" % have[pos][1]
+            if not ok and cat in ("seg", "state"):
+                why += "; trace %ss: %s" % (cat, " | ".join(h[1] for h in have))
+            report("%s/%s" % (tag, cat), ok, why)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
