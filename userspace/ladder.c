@@ -296,12 +296,7 @@ static void ladder_print_header(struct ladder_ctx *x)
 		const struct conn_end *e = &c->end[i];
 
 		endpoint_str(e->family, e->addr, e->port, ep[i], sizeof(ep[i]));
-		if (!e->traced)
-			snprintf(proc[i], sizeof(proc[i]), "(remote)");
-		else if (!e->pid && !e->sock_id)
-			snprintf(proc[i], sizeof(proc[i]), "(no socket)"); /* e.g. nothing listened */
-		else
-			txt_proc(e->pid, e->comm, proc[i], sizeof(proc[i]));
+		txt_end_proc(e, proc[i], sizeof(proc[i]));
 	}
 	/* '\t' marks where the header may break when it is too wide */
 	snprintf(text, sizeof(text), "connection %llu%s:\t%s %s\t-> %s %s",

@@ -102,6 +102,8 @@ static struct syn_sink *sink_for(const struct options *o, const struct sink_opts
 		return stream_sink_new(so);
 	case FORMAT_JSONL:
 		return jsonl_sink_new(so);
+	case FORMAT_HTML:
+		return html_sink_new(so);
 	default:
 		return ladder_sink_new(so);
 	}
@@ -291,7 +293,8 @@ cleanup:
 		sum = tracker_summary(t);
 		/* the text sinks end with this line; say it on stderr too when
 		 * their output is not what the user is looking at */
-		if (o.out_path || o.format == FORMAT_JSONL || !isatty(fileno(stdout)))
+		if (o.out_path || o.format == FORMAT_JSONL || o.format == FORMAT_HTML ||
+		    !isatty(fileno(stdout)))
 			txt_summary(stderr, sum);
 	}
 	tracker_free(t);

@@ -22,6 +22,7 @@ static const char usage_text[] =
 "  -f, --format F        ladder (default): a diagram per connection when it ends\n"
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
+"                        html: one web page drawing every connection (docs/html.md)\n"
 "  -o, --output FILE     write to FILE (plain text, no colour)\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
@@ -135,8 +136,10 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				o->format = FORMAT_STREAM;
 			} else if (!strcmp(optarg, "jsonl")) {
 				o->format = FORMAT_JSONL;
+			} else if (!strcmp(optarg, "html")) {
+				o->format = FORMAT_HTML;
 			} else {
-				snprintf(err, errlen, "unknown format: '%s' (ladder, stream or jsonl)", optarg);
+				snprintf(err, errlen, "unknown format: '%s' (ladder, stream, jsonl or html)", optarg);
 				return -1;
 			}
 			break;

@@ -12,6 +12,7 @@ enum out_format {
 	FORMAT_LADDER = 0,
 	FORMAT_STREAM,
 	FORMAT_JSONL,
+	FORMAT_HTML,
 };
 
 struct options {

@@ -37,5 +37,7 @@ struct sink_opts {
 struct syn_sink *ladder_sink_new(const struct sink_opts *o);
 struct syn_sink *stream_sink_new(const struct sink_opts *o);
 struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
+/* One self-contained HTML page, an SVG ladder per connection (docs/html.md). */
+struct syn_sink *html_sink_new(const struct sink_opts *o);
 
 #endif

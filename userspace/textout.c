@@ -275,6 +275,17 @@ char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
 	return buf;
 }
 
+char *txt_end_proc(const struct conn_end *e, char *buf, size_t len)
+{
+	if (!e->traced)
+		snprintf(buf, len, "(remote)");
+	else if (!e->pid && !e->sock_id)
+		snprintf(buf, len, "(no socket)");
+	else
+		txt_proc(e->pid, e->comm, buf, len);
+	return buf;
+}
+
 const char *txt_lane_name(int end)
 {
 	return end ? "server" : "client";

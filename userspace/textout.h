@@ -90,6 +90,10 @@ char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len);
  * a listener's states: always in the caller's context) the event's own. */
 void txt_event_owner(const struct syn_event *e, const struct conn *conn, int end,
 		     __u32 *pid, const char **comm);
+/* Who a lane belongs to, as a connection's header names it: "comm/pid",
+ * "?" (not known), "(no socket)" (on this host but never had a socket, e.g.
+ * a SYN to a closed port) or "(remote)" (only its packets were seen). */
+char *txt_end_proc(const struct conn_end *e, char *buf, size_t len);
 /* "client" or "server". */
 const char *txt_lane_name(int end);
 

@@ -50,6 +50,27 @@ static void test_everything_good(void)
 	CHECK_EQ_INT(o.buffer_kb, 1024);
 }
 
+static void test_every_format_by_name(void)
+{
+	static const struct {
+		const char *name;
+		enum out_format want;
+	} formats[] = {
+		{ "ladder", FORMAT_LADDER }, { "stream", FORMAT_STREAM },
+		{ "jsonl", FORMAT_JSONL },   { "html", FORMAT_HTML },
+	};
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct options o;
+		char err[256];
+
+		CHECK_EQ_INT(parse(&o, err, ARGS("-f", formats[i].name)), 0);
+		CHECK_EQ_INT(o.format, formats[i].want);
+		CHECK_EQ_INT(parse(&o, err, ARGS("--format", formats[i].name, "-o", "x")), 0);
+		CHECK_EQ_INT(o.format, formats[i].want);
+	}
+}
+
 static void test_command_after_dashes_keeps_its_options(void)
 {
 	struct options o;
@@ -80,7 +101,8 @@ static void test_errors(void)
 		{ { "--bogus" }, "unknown option: --bogus" },
 		{ { "-z" }, "unknown option: -z" },
 		{ { "-4", "-6" }, "-4 and -6 exclude each other (give neither for both)" },
-		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream or jsonl)" },
+		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl or html)" },
+		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl or html)" },
 		{ { "-d", "0" }, "invalid duration: '0' (seconds, > 0)" },
 		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, > 0)" },
 		{ { "-b", "1000" }, "invalid buffer size: '1000' KiB (a power of two, 4-4194304)" },
@@ -136,6 +158,7 @@ int main(void)
 {
 	RUN(test_defaults);
 	RUN(test_everything_good);
+	RUN(test_every_format_by_name);
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
 	RUN(test_too_many_ports);

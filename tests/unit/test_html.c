@@ -1,0 +1,574 @@
+/* HTML sink: hand-built connections rendered into a page, checked for
+ * structure (a small well-formedness checker, itself tested to fail on bad
+ * input), escaping, one drawing per connection, one arrow per segment,
+ * inferred states, banners, and the absence of kernel addresses. */
+#include <ctype.h>
+#include <stdbool.h>
+#include "fake_conn.h"
+#include "test.h"
+
+/* ---- a tiny well-formedness checker for what the sink writes ---- */
+
+#define MAX_DEPTH 64
+
+static bool is_void_element(const char *name)
+{
+	return !strcmp(name, "meta") || !strcmp(name, "br") || !strcmp(name, "hr") ||
+	       !strcmp(name, "img") || !strcmp(name, "link") || !strcmp(name, "input");
+}
+
+/* An entity the sink writes: &amp; &lt; &gt; &quot; &#39; &rarr;.
+ * Returns its length, 0 if not one. */
+static size_t entity_len(const char *p)
+{
+	static const char *const ents[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&rarr;" };
+
+	for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+		if (!strncmp(p, ents[i], strlen(ents[i])))
+			return strlen(ents[i]);
+	return 0;
+}
+
+static size_t read_name(const char *p, char *name, size_t len)
+{
+	size_t n = 0;
+
+	while ((isalnum((unsigned char)p[n]) || p[n] == '-' || p[n] == ':') && n + 1 < len) {
+		name[n] = (char)tolower((unsigned char)p[n]);
+		n++;
+	}
+	name[n] = '\0';
+	return n;
+}
+
+static bool checker_quiet; /* while testing the checker on bad input */
+
+/* The problem at p, printed with a little context; returns false. */
+static bool bad(const char *doc, const char *p, const char *what)
+{
+	if (!checker_quiet)
+		fprintf(stderr, "  not well-formed at byte %td: %s: \"%.40s\"\n", p - doc, what, p);
+	return false;
+}
+
+/* Inside a tag, after its name: attributes name="value" until > or />.
+ * Sets *self_closed; returns the position after the tag or NULL. */
+static const char *check_attrs(const char *doc, const char *p, bool *self_closed)
+{
+	char name[32];
+
+	*self_closed = false;
+	for (;;) {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		if (*p == '>')
+			return p + 1;
+		if (p[0] == '/' && p[1] == '>') {
+			*self_closed = true;
+			return p + 2;
+		}
+		if (!read_name(p, name, sizeof(name)))
+			return bad(doc, p, "attribute name expected"), NULL;
+		p += strlen(name);
+		if (*p != '=')
+			continue; /* boolean attribute: hidden */
+		if (*++p != '"')
+			return bad(doc, p, "attribute value not in double quotes"), NULL;
+		for (p++; *p != '"'; p++) {
+			if (!*p || *p == '<' || *p == '>')
+				return bad(doc, p, "raw < > or end of text in an attribute value"), NULL;
+			if (*p == '&' && !entity_len(p))
+				return bad(doc, p, "& that starts no entity in an attribute"), NULL;
+		}
+		p++;
+	}
+}
+
+/* Every element closed, in order; text holds no raw < >, every & an entity;
+ * script and style bodies are skipped; printable ASCII and newlines only. */
+static bool well_formed(const char *doc)
+{
+	char stack[MAX_DEPTH][16], name[16];
+	int depth = 0;
+	const char *p = doc;
+
+	while (*p) {
+		if (!strncmp(p, "<!DOCTYPE html>", 15)) {
+			p += 15;
+		} else if (p[0] == '<' && p[1] == '/') {
+			p += 2 + read_name(p + 2, name, sizeof(name));
+			if (!depth || strcmp(stack[depth - 1], name))
+				return bad(doc, p, depth ? "closes an element that is not the innermost open one"
+							 : "closes an element never opened");
+			if (*p++ != '>')
+				return bad(doc, p - 1, "> expected after an end tag name");
+			depth--;
+		} else if (p[0] == '<' && isalpha((unsigned char)p[1])) {
+			bool self_closed;
+
+			p += 1 + read_name(p + 1, name, sizeof(name));
+			p = check_attrs(doc, p, &self_closed);
+			if (!p)
+				return false;
+			if (!strcmp(name, "script") || !strcmp(name, "style")) {
+				char end[24];
+
+				snprintf(end, sizeof(end), "</%s>", name);
+				p = strstr(p, end);
+				if (!p)
+					return bad(doc, doc, "script or style never closed");
+				p += strlen(end);
+			} else if (!self_closed && !is_void_element(name)) {
+				if (depth == MAX_DEPTH)
+					return bad(doc, p, "nested too deep");
+				snprintf(stack[depth++], sizeof(stack[0]), "%s", name);
+			}
+		} else if (*p == '<' || *p == '>') {
+			return bad(doc, p, "raw < or > in text");
+		} else if (*p == '&') {
+			size_t n = entity_len(p);
+
+			if (!n)
+				return bad(doc, p, "& that starts no entity");
+			p += n;
+		} else if (*p != '\n' && (*p < 0x20 || *p > 0x7e)) {
+			return bad(doc, p, "byte outside printable ASCII");
+		} else {
+			p++;
+		}
+	}
+	if (depth)
+		return bad(doc, p, "elements left open at the end");
+	return true;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* ---- rendering ---- */
+
+/* conns rendered into one page, finished with sum. */
+static char *render_page(struct fake **conns, int n, const struct run_summary *sum, bool relative)
+{
+	struct sink_opts o = { .relative_seq = relative, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = html_sink_new(&o);
+	for (int k = 0; k < n; k++) {
+		struct fake *f = conns[k];
+
+		for (size_t i = 0; i < f->c.nrows; i++) /* the page draws nothing live */
+			s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
+		s->conn_done(s, &f->c);
+	}
+	s->finish(s, sum);
+	s->destroy(s);
+	return capture_end(&cap);
+}
+
+static char *render_one(struct fake *f)
+{
+	struct run_summary sum = { .events = f->c.nrows, .conns = 1 };
+
+	return render_page(&f, 1, &sum, false);
+}
+
+/* The client refused by a remote host: the server lane is only its packets,
+ * no segment is seen at both ends. */
+static void fake_refused(struct fake *f)
+{
+	struct conn_row *r;
+
+	fake_init(f, 2, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f->c.end[S].traced = false;
+	f->st[C] = ST_CLOSE;
+	fake_sys(f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);
+	fake_state(f, 3, C, ST_CLOSE, ST_SYN_SENT, false);
+	r = fake_seg(f, 6, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_syn_opts(r, 1460, 7, 55, 0);
+	fake_seg(f, 250, C, SYN_DIR_RX, F_RST | F_ACK, 0, 1001, 0, 0);
+	r = fake_row(f, 251, C, SYN_EV_RESET);
+	r->ev.rst.kind = SYN_RESET_RECEIVED;
+	r->ev.rst.state = ST_SYN_SENT;
+	fake_state(f, 252, C, ST_SYN_SENT, ST_CLOSE, false);
+	fake_sys(f, 260, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -111);
+	fake_row(f, 270, C, SYN_EV_DESTROY);
+}
+
+/* A SYN lost once and retransmitted, still open when tracing stopped, while
+ * the kernel lost events. */
+static void fake_retransmitted(struct fake *f)
+{
+	struct conn_row *r;
+
+	fake_init(f, 3, AF_INET, "127.0.0.1", 40000, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f->c.complete = false;
+	f->c.maybe_lost = true;
+	f->st[C] = ST_CLOSE;
+	f->st[S] = ST_LISTEN;
+	fake_state(f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg(f, 2, C, SYN_DIR_TX, F_SYN, 77, 0, 0, 65495);          /* dropped */
+	r = fake_row(f, 1000000, C, SYN_EV_RETRANSMIT);
+	r->ev.rtx.seq = 77;
+	r = fake_seg_both(f, 1000002, 1000005, C, F_SYN, 77, 0, 0, 65495);
+	r->marks |= ROW_RETRANSMIT;
+	fake_state(f, 1000006, S, ST_LISTEN, ST_SYN_RECV, true);
+	fake_seg_both(f, 1000010, 1000012, S, F_SYN | F_ACK, 900, 78, 0, 65483);
+}
+
+/* ---- the checker can fail ---- */
+
+static void test_checker_rejects_bad_pages(void)
+{
+	CHECK(well_formed("<!DOCTYPE html>\n<p class=\"a\">x &amp; y<br></p><svg><line x1=\"1\"/></svg>"));
+	checker_quiet = true;
+	CHECK(!well_formed("<a><b></a></b>"));
+	CHECK(!well_formed("<p>x < y</p>"));
+	CHECK(!well_formed("<p>x > y</p>"));
+	CHECK(!well_formed("<p>AT&T</p>"));
+	CHECK(!well_formed("<p title=\"a\"b\">x</p>"));
+	CHECK(!well_formed("<p title=\"<b>\">x</p>"));
+	CHECK(!well_formed("<section><p>open</p>"));
+	CHECK(!well_formed("</p>"));
+	checker_quiet = false;
+}
+
+/* ---- the page ---- */
+
+static void test_page_is_well_formed(void)
+{
+	struct fake a, b, c;
+	struct fake *all[] = { &a, &b, &c };
+	struct run_summary sum = { .events = 60, .lost = 3, .conns = 3, .incomplete = 1 };
+
+	fake_loopback(&a);
+	fake_refused(&b);
+	fake_retransmitted(&c);
+	for (int relative = 0; relative < 2; relative++) {
+		char *out = render_page(all, 3, &sum, relative);
+
+		CHECK(!strncmp(out, "<!DOCTYPE html>\n<html lang=\"en\">\n", 32));
+		CHECK(strlen(out) > 8 && !strcmp(out + strlen(out) - 8, "</html>\n"));
+		CHECK(well_formed(out));
+		CHECK_EQ_INT(count_of(out, "<html"), 1);
+		CHECK_EQ_INT(count_of(out, "</body>"), 1);
+		free(out);
+	}
+}
+
+/* Nothing the browser would fetch: the page must work without a network. */
+static void test_self_contained(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	CHECK(!strstr(out, "://"));
+	CHECK(!strstr(out, "src="));
+	CHECK(!strstr(out, "href="));
+	CHECK(!strstr(out, "@import"));
+	CHECK(!strstr(out, "url("));
+	free(out);
+}
+
+static void test_one_svg_per_connection(void)
+{
+	struct fake a, b, c;
+	struct fake *all[] = { &a, &b, &c };
+	struct run_summary sum = { .events = 60, .conns = 3 };
+
+	fake_loopback(&a);
+	fake_refused(&b);
+	fake_retransmitted(&c);
+	char *out = render_page(all, 3, &sum, false);
+	CHECK_EQ_INT(count_of(out, "<svg"), 3);
+	CHECK_EQ_INT(count_of(out, "</svg>"), 3);
+	CHECK_EQ_INT(count_of(out, "<section class=\"conn\""), 3);
+	/* in the order they finished, each its own drawing */
+	const char *s1 = strstr(out, "data-conn=\"1\""), *s2 = strstr(out, "data-conn=\"2\""),
+		   *s3 = strstr(out, "data-conn=\"3\"");
+	CHECK(s1 && s2 && s3 && s1 < s2 && s2 < s3);
+	CHECK(s1 && s2 && strstr(s1, "<svg") < s2);
+	free(out);
+}
+
+/* fake_loopback has 9 segments, each seen at both ends: 9 arrows, slanted. */
+static void test_arrow_per_segment(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg "), 9);
+	CHECK_EQ_INT(count_of(out, "<polygon"), 9);
+	CHECK_CONTAINS(out, "data-segments=\"9\"");
+	CHECK_EQ_INT(count_of(out, " oneend"), 0);
+	/* 2 SYNs, 2 FINs, the rest data or ACK */
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg syn\">"), 2);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg fin\">"), 2);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg data\">"), 5);
+
+	/* the first SYN: it left on one row and arrived on the next, lower */
+	const char *g = strstr(out, "<g class=\"seg syn\">");
+	int y1 = -1;
+	double x1, x2, y2 = -1;
+	if (CHECK(g && strstr(g, "<line "))) {
+		CHECK_EQ_INT(sscanf(strstr(g, "<line "), "<line x1=\"%lf\" y1=\"%d\" x2=\"%lf\" y2=\"%lf\"",
+				    &x1, &y1, &x2, &y2), 4);
+		CHECK(x1 < x2);   /* client (left) to server (right) */
+		CHECK(y2 > y1 + 10);
+	}
+	CHECK_CONTAINS(out, "client -&gt; server: SYN seq=1000 win=65495\n"
+			    "options: mss=65495 ws=7 sackOK ts=100/0");
+	free(out);
+}
+
+/* Seen at one end only: flat arrows, one per segment, marked as such. */
+static void test_one_end_arrows_are_flat(void)
+{
+	struct fake f;
+	int y1;
+	double x1, x2, y2;
+
+	fake_refused(&f);
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg "), 2);
+	CHECK_EQ_INT(count_of(out, " oneend\">"), 2);
+	CHECK_CONTAINS(out, "<g class=\"seg rst oneend\">");
+	const char *g = strstr(out, "<g class=\"seg rst oneend\">");
+	if (CHECK(g && strstr(g, "<line "))) {
+		CHECK_EQ_INT(sscanf(strstr(g, "<line "), "<line x1=\"%lf\" y1=\"%d\" x2=\"%lf\" y2=\"%lf\"",
+				    &x1, &y1, &x2, &y2), 4);
+		CHECK(x1 > x2);   /* from the server lane to the client's */
+		CHECK(y2 == y1);
+	}
+	CHECK_CONTAINS(out, "(remote)");
+	CHECK_CONTAINS(out, "<line class=\"lane remote\"");
+	CHECK_CONTAINS(out, "connect = -1 ECONNREFUSED");
+	CHECK_CONTAINS(out, "<g class=\"note rst\">");
+	free(out);
+}
+
+static void test_retransmission_marked(void)
+{
+	struct fake f;
+
+	fake_retransmitted(&f);
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg "), 3);
+	CHECK_EQ_INT(count_of(out, "<g class=\"seg rtx\">"), 1);
+	CHECK_CONTAINS(out, "RETRANS SYN seq=77");
+	CHECK_CONTAINS(out, "<g class=\"note rtx\">");
+	CHECK_CONTAINS(out, "retransmit timer: seq=77");
+	free(out);
+}
+
+/* fake_loopback: one inferred state (the server's SYN_RECV), 9 reported. */
+static void test_inferred_states_marked(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<text class=\"state inferred\""), 1);
+	CHECK_EQ_INT(count_of(out, "<text class=\"state\""), 9);
+	CHECK_EQ_INT(count_of(out, "<circle class=\"tick inferred\""), 1);
+	const char *s = strstr(out, "<text class=\"state inferred\"");
+	if (CHECK(s)) {
+		CHECK(strstr(s, "server: LISTEN -&gt; SYN_RECV") == strstr(s, "<title>") + 7);
+		CHECK(strstr(s, "inferred by synscope") < strstr(s, "</text>"));
+		CHECK(strstr(s, "</title>SYN_RECV</text>") < strstr(s, "<text class=\"state\""));
+	}
+	free(out);
+}
+
+/* Linux reports FIN_WAIT2 -> CLOSE for the full socket while the connection
+ * stays in TIME_WAIT (a timewait socket): written aside, not as the lane's state. */
+static void test_timewait_socket_aside(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 5, AF_INET, "127.0.0.1", 40002, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f.st[C] = ST_FIN_WAIT2;
+	f.st[S] = ST_LAST_ACK;
+	fake_seg_both(&f, 0, 2, S, F_FIN | F_ACK, 5, 9, 0, 100);
+	fake_state(&f, 3, C, ST_FIN_WAIT2, ST_TIME_WAIT, true);
+	r = fake_state(&f, 3, C, ST_FIN_WAIT2, ST_CLOSE, false);
+	r->state_after[C] = f.st[C] = ST_TIME_WAIT;
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<text class=\"state inferred\""), 1);
+	CHECK_EQ_INT(count_of(out, "<text class=\"state aside\""), 1);
+	const char *s = strstr(out, "<text class=\"state aside\"");
+	if (CHECK(s)) {
+		CHECK(strstr(s, "</title>socket: CLOSE</text>") != NULL);
+		CHECK(strstr(s, "the connection stays in TIME_WAIT: Linux hands TIME_WAIT") != NULL);
+	}
+	free(out);
+}
+
+/* Socket calls: a box from entry to return on the caller's lane. */
+static void test_syscall_boxes(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	/* connect, accept (return only), shutdown, close */
+	CHECK_EQ_INT(count_of(out, "<g class=\"call\">"), 4);
+	CHECK_EQ_INT(count_of(out, "<g class=\"call open\">"), 0);
+	CHECK_CONTAINS(out, "demo-client/1234 called connect(fd=3) at 0.000000 s\n"
+			    "returned connect = 0 at 0.000031 s");
+	CHECK_CONTAINS(out, "accept = 4");
+	CHECK_CONTAINS(out, "(its entry was not seen)");
+	CHECK_CONTAINS(out, "close(fd=4) [worker/1240]");
+	CHECK_CONTAINS(out, "close = 0 [worker/1240]");
+	free(out);
+
+	/* a call with no return: the box runs on to the end, marked open */
+	fake_loopback(&f);
+	f.c.nrows = 30; /* cut before the close's return */
+	out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<g class=\"call open\">"), 1);
+	CHECK_CONTAINS(out, "close(fd=4) ... [worker/1240]");
+	free(out);
+}
+
+/* Process names can hold anything a program puts there. */
+static void test_hostile_comm_escaped(void)
+{
+	static const char hostile[] = "<b>&\"x'</b>";
+	static const char escaped[] = "&lt;b&gt;&amp;&quot;x&#39;&lt;/b&gt;";
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 7, AF_INET, "127.0.0.1", 40000, 10, hostile, "127.0.0.1", 9000, 11, "x\"><script>");
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);
+	r = fake_sys(&f, 1, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0);
+	fake_caller(r, 99, "a&b<c>\"d'");
+	fake_seg_both(&f, 2, 3, C, F_SYN, 1, 0, 0, 100);
+	char *out = render_one(&f);
+	CHECK(well_formed(out));
+	CHECK(!strstr(out, hostile));
+	CHECK(!strstr(out, "x\"><script>"));
+	CHECK_EQ_INT(count_of(out, "<script>"), 1); /* the page's own */
+	CHECK(!strstr(out, "a&b"));
+	CHECK_CONTAINS(out, escaped);
+	CHECK_CONTAINS(out, "x&quot;&gt;&lt;script&gt;/11");
+	CHECK_CONTAINS(out, "[a&amp;b&lt;c&gt;&quot;d&#39;/99]");
+	free(out);
+
+	/* bytes that are not printable ASCII never reach the page */
+	fake_init(&f, 8, AF_INET, "127.0.0.1", 40000, 10, "\x1b[2J\xc3\xa9", "127.0.0.1", 9000, 11, "s");
+	fake_seg_both(&f, 2, 3, C, F_SYN, 1, 0, 0, 100);
+	out = render_one(&f);
+	CHECK(well_formed(out));
+	CHECK_CONTAINS(out, "?[2J?" "?/10");
+	free(out);
+}
+
+static void test_banners(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	CHECK(!strstr(out, "INCOMPLETE"));
+	CHECK(!strstr(out, "events may be missing"));
+	CHECK_CONTAINS(out, "<h2>Connection 1: 127.0.0.1:41234 demo-client/1234 &rarr; "
+			    "127.0.0.1:8080 demo-server/1233</h2>");
+	CHECK_CONTAINS(out, "started 2026-11-23 11:21:37.123456 UTC, 36 events, 9 segments, complete");
+	free(out);
+
+	fake_retransmitted(&f);
+	out = render_one(&f);
+	CHECK_CONTAINS(out, "<p class=\"banner incomplete\">INCOMPLETE");
+	CHECK_CONTAINS(out, "<p class=\"banner lost\">events may be missing");
+	CHECK_CONTAINS(out, ", incomplete</p>");
+	free(out);
+}
+
+/* Time jumps get a visible break: the loopback's close comes 1.5 s later. */
+static void test_time_gap(void)
+{
+	struct fake f;
+
+	fake_loopback(&f);
+	char *out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "<g class=\"gap\">"), 1);
+	CHECK_CONTAINS(out, ">1.499984 s later</text>");
+	CHECK_CONTAINS(out, "<text class=\"time\" x=\"8\"");
+	CHECK_CONTAINS(out, ">1.502020</text>");
+	free(out);
+}
+
+/* Socket ids are kernel addresses: never on the page, in any form. */
+static void test_no_kernel_addresses(void)
+{
+	struct fake a, b;
+	struct fake *all[] = { &a, &b };
+	struct run_summary sum = { .events = 60, .conns = 2 };
+
+	fake_loopback(&a);
+	fake_retransmitted(&b);
+	for (int i = 0; i < 2; i++) {
+		a.c.end[i].sock_id = 0xffff888012345678ull;
+		b.c.end[i].sock_id = 0xffff888087654321ull;
+	}
+	char *out = render_page(all, 2, &sum, false);
+	CHECK(!strstr(out, "5eed"));
+	CHECK(!strstr(out, "5EED"));
+	CHECK(!strstr(out, "1592590336")); /* 0x5eed0000 in decimal */
+	CHECK(!strstr(out, "1592590337"));
+	CHECK(!strstr(out, "ffff888"));
+	CHECK(!strstr(out, "0x"));
+	free(out);
+}
+
+static void test_summary_footer(void)
+{
+	struct run_summary sum = { .events = 120, .lost = 4, .conns = 3, .incomplete = 1 };
+	char *out = render_page(NULL, 0, &sum, false);
+
+	CHECK(well_formed(out));
+	CHECK_CONTAINS(out, "<footer class=\"summary\">3 connections (1 incomplete), 120 events, 4 lost");
+	CHECK_CONTAINS(out, "<p class=\"banner lost\">the kernel lost events");
+	free(out);
+
+	/* nothing traced: still a whole page that says so */
+	sum = (struct run_summary){ .events = 0 };
+	out = render_page(NULL, 0, &sum, false);
+	CHECK(well_formed(out));
+	CHECK_EQ_INT(count_of(out, "<svg"), 0);
+	CHECK_CONTAINS(out, "No connection was traced.");
+	CHECK_CONTAINS(out, "0 connections (0 incomplete), 0 events, 0 lost</footer>");
+	free(out);
+}
+
+int main(void)
+{
+	RUN(test_checker_rejects_bad_pages);
+	RUN(test_page_is_well_formed);
+	RUN(test_self_contained);
+	RUN(test_one_svg_per_connection);
+	RUN(test_arrow_per_segment);
+	RUN(test_one_end_arrows_are_flat);
+	RUN(test_retransmission_marked);
+	RUN(test_inferred_states_marked);
+	RUN(test_timewait_socket_aside);
+	RUN(test_syscall_boxes);
+	RUN(test_hostile_comm_escaped);
+	RUN(test_banners);
+	RUN(test_time_gap);
+	RUN(test_no_kernel_addresses);
+	RUN(test_summary_footer);
+	return TEST_SUMMARY();
+}
