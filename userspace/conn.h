@@ -49,6 +49,8 @@ struct conn {
 	size_t nrows, cap;
 	bool complete;       /* every traced end was seen to close */
 	bool maybe_lost;     /* the kernel lost events while this connection was open */
+	bool evicted;        /* shown before it ended: idle without a socket, or too many open */
+	__u64 elided;        /* data rows not kept: a long connection keeps its first rows */
 };
 
 #endif

@@ -309,9 +309,17 @@ static void ladder_print_header(struct ladder_ctx *x)
 	else
 		snprintf(when, sizeof(when), "?");
 	snprintf(text, sizeof(text), "started %s, %zu row%s, %s%s", when, rows, rows == 1 ? "" : "s",
-		 c->complete ? "complete" : "INCOMPLETE: still open when tracing stopped",
+		 c->complete ? "complete" :
+		 c->evicted ? "INCOMPLETE: shown early (idle without a socket, or too many open)" :
+			      "INCOMPLETE: still open when tracing stopped",
 		 c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete" : "");
 	txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
+	if (c->elided) {
+		snprintf(text, sizeof(text), "%llu data rows not kept:\ta long connection keeps its "
+			 "first rows, then only handshake, teardown and states",
+			 (unsigned long long)c->elided);
+		txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
+	}
 
 	struct txt_line l;
 	txt_line_start(&l, f, false);

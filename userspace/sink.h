@@ -9,7 +9,8 @@ struct run_summary {
 	__u64 events;        /* events decoded */
 	__u64 lost;          /* events the kernel could not reserve */
 	__u64 conns;         /* connections rendered */
-	__u64 incomplete;    /* of those, still open when tracing ended */
+	__u64 incomplete;    /* of those, still open when tracing ended (or evicted) */
+	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
 };
 
 struct syn_sink {

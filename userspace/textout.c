@@ -489,10 +489,13 @@ char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size
 
 void txt_summary(FILE *f, const struct run_summary *sum)
 {
-	fprintf(f, "synscope: %llu connection%s (%llu incomplete), %llu events, %llu lost\n",
+	fprintf(f, "synscope: %llu connection%s (%llu incomplete), %llu events, %llu lost",
 		(unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
 		(unsigned long long)sum->incomplete,
 		(unsigned long long)sum->events, (unsigned long long)sum->lost);
+	if (sum->evicted)
+		fprintf(f, ", %llu evicted", (unsigned long long)sum->evicted);
+	fputc('\n', f);
 }
 
 /* ---- UTF-8 text (explanations in Chinese) ---- */

@@ -48,7 +48,8 @@ struct tconn {
 	__u32 isn[2];           /* ... with this initial sequence number */
 	int in_call;            /* socket calls entered and not yet returned */
 	bool sockless_rst[2];   /* end i answered with a reset and has no socket */
-	struct tconn *prev, *next; /* the list of open connections */
+	__u64 last_ts;          /* its latest event: the open list is kept by this */
+	struct tconn *prev, *next; /* the list of open connections, most recent first */
 };
 
 struct pending {
@@ -69,7 +70,9 @@ struct tracker {
 	struct hmap pending;    /* sock_id -> pending: events before the tuple */
 	struct hmap accepts;    /* tid -> syn_event: accept() entered, not returned */
 	struct hmap listeners;  /* netns:port -> listener */
-	struct tconn *open;     /* open connections, newest first */
+	struct tconn *open;     /* open connections, most recently active first */
+	struct tconn *oldest;   /* ... and its other end */
+	size_t nopen, npending;
 	__u64 next_id;
 	struct run_summary sum;
 };
@@ -193,11 +196,35 @@ static struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 	tc->key = tuple_key(e);
 	if (hmap_get(&t->by_tuple, tc->key) || hmap_put(&t->by_tuple, tc->key, tc))
 		tc->key = 0; /* a key collision: found through its sockets only */
+	tc->last_ts = e->ts_ns;
 	tc->next = t->open;
 	if (t->open)
 		t->open->prev = tc;
+	else
+		t->oldest = tc;
 	t->open = tc;
+	t->nopen++;
 	return tc;
+}
+
+/* An event for tc: it becomes the most recently active. */
+static void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts)
+{
+	if (ts > tc->last_ts)
+		tc->last_ts = ts;
+	if (t->open == tc)
+		return;
+	/* unlink ... */
+	tc->prev->next = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+	else
+		t->oldest = tc->prev;
+	/* ... and put first */
+	tc->prev = NULL;
+	tc->next = t->open;
+	t->open->prev = tc;
+	t->open = tc;
 }
 
 static void conn_unlink(struct tracker *t, struct tconn *tc)
@@ -216,6 +243,20 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 		t->open = tc->next;
 	if (tc->next)
 		tc->next->prev = tc->prev;
+	else
+		t->oldest = tc->prev;
+	t->nopen--;
+}
+
+/* Rows a long connection can lose without losing its story: data and the
+ * calls that move it. Handshake, teardown, resets, states stay. */
+static bool row_is_bulk(const struct syn_event *e)
+{
+	if (e->kind == SYN_EV_SEGMENT)
+		return !(e->seg.flags & (SYN_TCP_SYN | SYN_TCP_FIN | SYN_TCP_RST));
+	if (e->kind == SYN_EV_SYSCALL)
+		return e->sys.call >= SYN_CALL_READ && e->sys.call <= SYN_CALL_SENDMSG;
+	return e->kind == SYN_EV_RETRANSMIT;
 }
 
 static void conn_add_row(struct tconn *tc, const struct syn_event *e, int end, __u8 marks)
@@ -223,6 +264,10 @@ static void conn_add_row(struct tconn *tc, const struct syn_event *e, int end, _
 	struct conn *c = &tc->c;
 	struct conn_row *r;
 
+	if (c->nrows >= TRACKER_ROW_CAP && row_is_bulk(e)) {
+		c->elided++;
+		return;
+	}
 	if (c->nrows == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 32;
 		struct conn_row *rows = realloc(c->rows, cap * sizeof(*rows));
@@ -331,6 +376,7 @@ static void conn_add_event(struct tracker *t, struct tconn *tc, int end,
 {
 	if (e->sock_id && !tc->c.end[end].sock_id && e->kind != SYN_EV_RESET)
 		bind_sock(t, tc, end, e->sock_id);
+	conn_touch(t, tc, e->ts_ns);
 	conn_add_row(tc, e, end, 0);
 	learn(t, tc, end, e);
 	if (e->kind == SYN_EV_DESTROY)
@@ -353,6 +399,7 @@ static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid)
 	hmap_put(&t->by_sock, sid, tc);
 	if (!p)
 		return;
+	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
 		conn_add_event(t, tc, end, &p->evs[i]);
 	free(p->evs);
@@ -717,6 +764,46 @@ static bool conn_done(const struct tconn *tc)
 	return any;
 }
 
+/* ---- bounded memory ---------------------------------------------------- */
+
+static bool has_live_socket(const struct tconn *tc)
+{
+	for (int i = 0; i < 2; i++)
+		if (tc->c.end[i].sock_id && !tc->c.end[i].destroyed)
+			return true;
+	return false;
+}
+
+static void conn_evict(struct tracker *t, struct tconn *tc)
+{
+	tc->c.evicted = true;
+	t->sum.evicted++;
+	conn_finish(t, tc, false);
+}
+
+/* Show early what would otherwise be held forever: connections without a
+ * live socket that went quiet (half-open, a SYN flood, a peer that never
+ * answered), and, past the cap, the least recently active. A few steps per
+ * event keep the cost per event bounded. Times are the events' own, so a
+ * replay evicts exactly as the live run did. */
+static void evict(struct tracker *t, __u64 now)
+{
+	for (int step = 0; step < 4 && t->oldest; step++) {
+		struct tconn *tc = t->oldest;
+
+		if (t->nopen > TRACKER_MAX_OPEN) {
+			conn_evict(t, tc);
+		} else if (tc->last_ts + TRACKER_IDLE_NS < now) {
+			if (has_live_socket(tc))
+				conn_touch(t, tc, now); /* long-lived: look again an idle time later */
+			else
+				conn_evict(t, tc);
+		} else {
+			break;
+		}
+	}
+}
+
 /* ---- event routing ----------------------------------------------------- */
 
 static void emit_unattached(struct tracker *t, const struct syn_event *e)
@@ -731,11 +818,14 @@ static void pending_add(struct tracker *t, const struct syn_event *e)
 	struct pending *p = hmap_get(&t->pending, e->sock_id);
 
 	if (!p) {
+		if (t->npending >= TRACKER_MAX_PENDING)
+			return; /* sockets that never connect: do not hold them all */
 		p = calloc(1, sizeof(*p));
 		if (!p || hmap_put(&t->pending, e->sock_id, p)) {
 			free(p);
 			return;
 		}
+		t->npending++;
 	}
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 4;
@@ -759,6 +849,7 @@ static void pending_drop(struct tracker *t, __u64 sid)
 	if (p) {
 		free(p->evs);
 		free(p);
+		t->npending--;
 	}
 }
 
@@ -833,6 +924,7 @@ static void pending_release(struct tracker *t, __u64 sid)
 
 	if (!p)
 		return;
+	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
 		emit_unattached(t, &p->evs[i]);
 	free(p->evs);
@@ -975,6 +1067,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 	 * close() returned (the socket can go before the call returns) */
 	if (tc && conn_done(tc) && !tc->in_call)
 		conn_finish(t, tc, true);
+	evict(t, e->ts_ns);
 }
 
 struct tracker *tracker_new(struct syn_sink **sinks, int nsinks)

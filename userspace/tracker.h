@@ -10,6 +10,14 @@
 /* Linux keeps a timewait socket for TCP_TIMEWAIT_LEN: its 2MSL. */
 #define TIME_WAIT_NS (60ull * 1000000000ull)
 
+/* Memory stays bounded whatever the traffic: */
+#define TRACKER_IDLE_NS (120ull * 1000000000ull) /* a connection without a live socket
+						     * (half-open, SYN flood, remote-only)
+						     * is shown after this long idle */
+#define TRACKER_MAX_OPEN 65536   /* beyond this, the least recently active is shown early */
+#define TRACKER_ROW_CAP 2048     /* past this, a connection keeps only its control rows */
+#define TRACKER_MAX_PENDING 65536 /* sockets seen before their connection */
+
 struct tracker;
 
 struct tracker *tracker_new(struct syn_sink **sinks, int nsinks);

@@ -722,6 +722,112 @@ static void test_drop_joins_connection(void)
 	run_end(&r);
 }
 
+/* A SYN that nobody answers (a flood, a dead peer) holds no socket here:
+ * after the idle time it is shown, marked, and its memory freed. */
+static void test_idle_half_open_is_evicted(void)
+{
+	struct ep cli = { "10.0.0.9", 40400 }, srv = { "10.0.0.1", 9500 };
+	struct ep other_c = { "10.0.0.8", 40401 };
+	struct syn_event ev[4];
+	struct run r;
+	size_t n = 0;
+
+	ev[n++] = ev_seg(1000, 0, srv, cli, RX, S_, 1, 0, 0);
+	ev[n++] = ev_seg(1000 + TRACKER_IDLE_NS / 2, 0, srv, other_c, RX, S_, 7, 0, 0);
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 0); /* not idle long enough */
+	ev[0] = ev_seg(1000 + TRACKER_IDLE_NS + 10, 0, srv, other_c, RX, A_, 8, 0, 0);
+	feed(r.t, ev, 1);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		CHECK(r.k.conns[0].evicted);
+		CHECK(!r.k.conns[0].complete);
+		CHECK_EQ_INT(r.k.conns[0].end[0].port, 40400);
+	}
+	CHECK_EQ_INT(tracker_summary(r.t)->evicted, 1);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2);
+	run_end(&r);
+}
+
+/* A long-lived connection with a socket is never evicted for being idle. */
+static void test_idle_socket_is_kept(void)
+{
+	struct ep cli = { "127.0.0.1", 40500 }, srv = { "127.0.0.1", 9600 };
+	struct syn_event ev[4];
+	struct run r;
+	size_t n = 0;
+
+	ev[n++] = ev_seg(1000, 0xAB, cli, srv, TX, S_, 1, 0, 0);
+	run_start(&r, ev, n);
+	ev[0] = ev_seg(1000 + 3 * TRACKER_IDLE_NS, 0, srv, (struct ep){ "127.0.0.1", 1 }, RX, S_,
+		       1, 0, 0);
+	feed(r.t, ev, 1);
+	CHECK_EQ_INT(r.k.nconns, 0);
+	CHECK_EQ_INT(tracker_summary(r.t)->evicted, 0);
+	tracker_finish(r.t);
+	run_end(&r);
+}
+
+/* Too many open at once: the least recently active are shown first. */
+static void test_open_cap_evicts_oldest(void)
+{
+	struct ep srv = { "10.0.0.1", 9700 };
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+
+	keep_init(&k);
+	k.s.conn_done = NULL; /* count only: 65 thousand connections */
+	t = tracker_new(sinks, 1);
+	for (unsigned i = 0; i < TRACKER_MAX_OPEN + 10; i++) {
+		char addr[32];
+		struct syn_event e;
+
+		snprintf(addr, sizeof(addr), "10.%u.%u.%u", 1 + i / 65536, (i / 256) % 256, i % 256);
+		e = ev_seg(1000 + i, 0x1000 + i, (struct ep){ addr, 40000 }, srv, TX, S_, i, 0, 0);
+		tracker_on_event(t, &e);
+	}
+	CHECK_EQ_INT(tracker_summary(t)->evicted, 10);
+	CHECK_EQ_INT(tracker_summary(t)->conns, 10);
+	tracker_free(t);
+}
+
+/* A connection moving lots of data keeps its first rows, then only its
+ * control rows: the teardown is still there, the count of the rest too. */
+static void test_row_cap_keeps_the_story(void)
+{
+	struct ep cli = { "127.0.0.1", 40600 }, srv = { "127.0.0.1", 9800 };
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+	struct syn_event e;
+	unsigned int data = TRACKER_ROW_CAP + 500;
+	__u64 ts = 1000;
+
+	keep_init(&k);
+	t = tracker_new(sinks, 1);
+	e = ev_seg(ts++, 0xC1, cli, srv, TX, S_, 1, 0, 0);
+	tracker_on_event(t, &e);
+	for (unsigned i = 0; i < data; i++) {
+		e = ev_seg(ts++, 0xC1, cli, srv, TX, P_ | A_, 2 + i, 1, 1);
+		tracker_on_event(t, &e);
+	}
+	e = ev_seg(ts++, 0xC1, cli, srv, TX, F_ | A_, 2 + data, 1, 0);
+	tracker_on_event(t, &e);
+	tracker_finish(t);
+	CHECK_EQ_INT(k.nconns, 1);
+	if (k.nconns == 1) {
+		const struct conn *c = &k.conns[0];
+
+		CHECK(c->nrows <= TRACKER_ROW_CAP + 8);
+		CHECK_EQ_INT(c->elided, data + 1 - TRACKER_ROW_CAP);
+		CHECK(c->rows[c->nrows - 1].ev.seg.flags & F_); /* the FIN is kept */
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -738,5 +844,9 @@ int main(void)
 	RUN(test_socket_and_bind_join_later);
 	RUN(test_udp_flow);
 	RUN(test_drop_joins_connection);
+	RUN(test_idle_half_open_is_evicted);
+	RUN(test_idle_socket_is_kept);
+	RUN(test_open_cap_evicts_oldest);
+	RUN(test_row_cap_keeps_the_story);
 	return TEST_SUMMARY();
 }
