@@ -825,9 +825,13 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	int thoff;
 
 	/* consumed is no drop; NOT_SPECIFIED is mostly a segment already handled
-	 * (a timewait socket's FIN, say) freed through the drop path */
+	 * (a timewait socket's FIN, say) freed through the drop path, and
+	 * QUEUE_PURGE a destroyed socket's queues emptied: neither is news */
 	if (reason <= bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_NOT_SPECIFIED) ||
 	    nh == (__u16)~0U)
+		return 0;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
 		return 0;
 	ip = BPF_CORE_READ(skb, head) + nh;
 	/* most drops are of arriving segments; one of ours still carries our

@@ -196,6 +196,19 @@ static bool is_write_call(unsigned int call)
 	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
 }
 
+/* The flags of the first FIN or RST the lane sends after row i, 0 if none. */
+static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end == lane && r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX &&
+		    (r->ev.seg.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
+			return r->ev.seg.flags;
+	}
+	return 0;
+}
+
 /* The lane's state just before row i (a call changes no state). */
 static __u8 state_before(const struct conn *c, size_t i, int lane)
 {
@@ -245,6 +258,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			break;
 		if (!e->sys.last_ref)
 			n->key = EX_CLOSE_NOT_LAST;
+		else if (next_tx_flags(c, i, lane) & SYN_TCP_RST)
+			n->key = EX_CLOSE_RST;
 		else if (st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_RECV)
 			n->key = EX_CLOSE_FIN;
 		else

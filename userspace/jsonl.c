@@ -206,7 +206,7 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		fprintf(f, ",\"rst\":\"%s\"", e->rst.kind == SYN_RESET_RECEIVED ? "received" : "sent");
 		json_put_state(f, "state", e->rst.state);
 		fprintf(f, ",\"reason\":%u", e->rst.reason);
-		if (rst_reason_name(e->rst.reason))
+		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason))
 			fprintf(f, ",\"reason_name\":\"%s\"", rst_reason_name(e->rst.reason));
 		break;
 	case SYN_EV_LOST:
