@@ -365,7 +365,9 @@ static void explain_drop(const struct conn_row *r, struct explain_note *n)
 
 	n->who = r->end;
 	if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
-		n->key = EX_DROP_BACKLOG;
+		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
+	else if (why && !strcmp(why, "TCP_INVALID_SYN"))
+		n->key = EX_DROP_INVALID_SYN;
 	else if (why && (!strcmp(why, "NETFILTER_DROP") || !strncmp(why, "NETFILTER", 9)))
 		n->key = EX_DROP_FIREWALL;
 	else
