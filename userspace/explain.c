@@ -28,6 +28,7 @@ struct story {
 	bool synack_sent[2];
 	bool opened;            /* handshake 3/3 seen */
 	bool simul_open;        /* both lanes sent a bare SYN */
+	bool simul_acked[2];    /* ... and the lane acknowledged the other's SYN-ACK */
 	bool fin_sent[2];
 	__u32 fin_end[2];       /* sequence number just past the lane's FIN */
 	int first_fin;          /* lane of the first FIN, -1 none */
@@ -40,12 +41,21 @@ struct story {
 	bool synack_seen[2];    /* the lane received a SYN-ACK */
 };
 
+/* A socket connected to its own address: both ends are one socket. */
+static bool self_connected(const struct conn *c)
+{
+	return c->end[0].port == c->end[1].port &&
+	       !memcmp(c->end[0].addr, c->end[1].addr, sizeof(c->end[0].addr));
+}
+
 static bool is_primary_segment(const struct conn *c, size_t i)
 {
 	const struct conn_row *r = &c->rows[i];
 
 	if (r->ev.kind != SYN_EV_SEGMENT)
 		return false;
+	if (self_connected(c)) /* what it receives, it sent itself */
+		return r->ev.seg.dir == SYN_DIR_TX;
 	/* a segment seen at both ends is explained once, where it was sent */
 	return r->ev.seg.dir == SYN_DIR_TX || r->pair < 0;
 }
@@ -114,6 +124,10 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_UDP;
 		return;
 	}
+	if (self_connected(c) && (g->flags & (SYN_TCP_SYN | SYN_TCP_FIN))) {
+		n->key = (g->flags & SYN_TCP_FIN) ? EX_SELF_FIN : ack ? EX_SELF_SYNACK : EX_SELF_SYN;
+		return;
+	}
 	if (g->flags & SYN_TCP_RST) {
 		/* an answer to a SYN from a lane that never had a socket: refused */
 		n->key = s->syn_sent[to] && !s->synack_sent[from] && !c->end[from].sock_id
@@ -165,7 +179,13 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_RETRANS;
 		return;
 	}
-	if (!s->opened && s->synack_sent[to] && !s->simul_open) {
+	if (s->simul_open && s->synack_sent[to] && !s->simul_acked[from]) {
+		s->simul_acked[from] = true;
+		s->opened = true;
+		n->key = EX_ACK_SIMUL_OPEN;
+		return;
+	}
+	if (!s->opened && s->synack_sent[to]) {
 		s->opened = true;
 		n->key = EX_ACK3;
 		return;
@@ -364,7 +384,9 @@ static void explain_drop(const struct conn_row *r, struct explain_note *n)
 	const char *why = drop_reason_name(r->ev.drop.reason);
 
 	n->who = r->end;
-	if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
+	if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
+		n->key = EX_DROP_OLD;
+	else if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
 		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
 	else if (why && !strcmp(why, "TCP_INVALID_SYN"))
 		n->key = EX_DROP_INVALID_SYN;

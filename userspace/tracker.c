@@ -510,7 +510,7 @@ static __u32 seq_space(const struct syn_segment *s)
 static void mark_retransmissions(struct conn *c)
 {
 	for (int sender = 0; sender < 2; sender++) {
-		bool have_tx = false, started = false;
+		bool have_tx = false, started = false, synack_sent = false;
 		__u32 next = 0;
 
 		for (size_t i = 0; i < c->nrows; i++)
@@ -529,6 +529,13 @@ static void mark_retransmissions(struct conn *c)
 			space = seq_space(&r->ev.seg);
 			if (!space)
 				continue;
+			/* a simultaneous open's SYN-ACK repeats its own SYN on purpose */
+			if (started && ev_is_synack(&r->ev) && !synack_sent && r->ev.seg.seq + 1 == next) {
+				synack_sent = true;
+				continue;
+			}
+			if (ev_is_synack(&r->ev))
+				synack_sent = true;
 			if (started && (__s32)(r->ev.seg.seq - next) < 0) {
 				r->marks |= ROW_RETRANSMIT;
 				if (r->pair >= 0)

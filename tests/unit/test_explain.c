@@ -125,9 +125,13 @@ static void test_simultaneous_open(void)
 	fake_state(&f, 3, C, ST_SYN_SENT, ST_SYN_RECV, false);                     /* 2 */
 	fake_seg(&f, 4, C, SYN_DIR_TX, F_SYN | F_ACK, 100, 301, 0, 512);          /* 3 */
 	fake_seg(&f, 5, S, SYN_DIR_TX, F_SYN | F_ACK, 300, 101, 0, 512);          /* 4 */
+	fake_seg(&f, 6, S, SYN_DIR_TX, F_ACK, 301, 101, 0, 512);                  /* 5 */
+	fake_seg(&f, 7, C, SYN_DIR_TX, F_ACK, 101, 301, 0, 512);                  /* 6 */
+	fake_seg(&f, 8, C, SYN_DIR_TX, F_PSH | F_ACK, 101, 301, 5, 512);          /* 7 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "simultaneous-open-syn simultaneous-open-syn state-syn-received-simultaneous "
-		     "simultaneous-open-synack simultaneous-open-synack");
+		     "simultaneous-open-synack simultaneous-open-synack simultaneous-open-ack "
+		     "simultaneous-open-ack data");
 }
 
 static void test_refused(void)
@@ -271,6 +275,25 @@ static void test_wrap_utf8(void)
 	CHECK_EQ_INT(txt_width("a：b"), 4);
 }
 
+/* One socket connected to itself: it sends to itself, and only what it
+ * sends is explained. */
+static void test_self_connect(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "127.0.0.1", 21450, 10, "demo-client",
+		  "127.0.0.1", 21450, 10, "demo-client");
+	f.st[C] = ST_CLOSE;
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 0 */
+	fake_seg(&f, 2, C, SYN_DIR_RX, F_SYN, 100, 0, 0, 512);                     /* 1 */
+	fake_seg(&f, 3, C, SYN_DIR_TX, F_SYN | F_ACK, 100, 101, 0, 512);          /* 2 */
+	fake_seg(&f, 4, C, SYN_DIR_RX, F_SYN | F_ACK, 100, 101, 0, 512);          /* 3 */
+	fake_seg(&f, 5, C, SYN_DIR_TX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 4 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "self-connect-syn - self-connect-synack - self-connect-fin");
+}
+
 int main(void)
 {
 	RUN(test_loopback_story);
@@ -284,5 +307,6 @@ int main(void)
 	RUN(test_udp_and_drops);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
+	RUN(test_self_connect);
 	return TEST_SUMMARY();
 }

@@ -828,6 +828,35 @@ static void test_row_cap_keeps_the_story(void)
 	keep_free(&k);
 }
 
+/* Crossing SYNs: each SYN-ACK repeats its sender's SYN (same ISN) on
+ * purpose; it is no retransmission. A second SYN-ACK would be. */
+static void test_simultaneous_open_synack_not_retransmit(void)
+{
+	struct ep a = { "10.0.0.1", 40700 }, b = { "10.0.0.2", 40701 };
+	struct syn_event ev[8];
+	struct run r;
+	size_t n = 0;
+
+	ev[n++] = ev_seg(10, 0xA1, a, b, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(11, 0xB1, b, a, TX, S_, 300, 0, 0);
+	ev[n++] = ev_seg(12, 0xA1, a, b, TX, S_ | A_, 100, 301, 0);
+	ev[n++] = ev_seg(13, 0xB1, b, a, TX, S_ | A_, 300, 101, 0);
+	ev[n++] = ev_seg(14, 0xB1, b, a, TX, S_ | A_, 300, 101, 0);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
+		int marked = 0;
+
+		for (size_t i = 0; i < c->nrows; i++)
+			marked += !!(c->rows[i].marks & ROW_RETRANSMIT);
+		CHECK_EQ_INT(marked, 1);
+		CHECK(c->rows[c->nrows - 1].marks & ROW_RETRANSMIT);
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -848,5 +877,6 @@ int main(void)
 	RUN(test_idle_socket_is_kept);
 	RUN(test_open_cap_evicts_oldest);
 	RUN(test_row_cap_keeps_the_story);
+	RUN(test_simultaneous_open_synack_not_retransmit);
 	return TEST_SUMMARY();
 }
