@@ -85,11 +85,12 @@ struct {
 } calls SEC(".maps");
 
 /* With a pid filter: local ports of the traced processes' sockets, so the
- * segments and softirq state changes of their connections pass too. */
+ * segments and softirq state changes of their connections pass too. Keyed
+ * by namespace as well: the same port elsewhere is someone else's. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u16);
+	__type(key, struct syn_watch_key);
 	__type(value, __u8);
 } watch_ports SEC(".maps");
 
@@ -106,6 +107,7 @@ struct {
 
 /* The addresses and ports of one end, in that end's own view. */
 struct tuple {
+	__u32 netns;    /* network namespace inode */
 	__u8 family;
 	__u8 proto;     /* IPPROTO_TCP or IPPROTO_UDP */
 	__u16 sport, dport;
@@ -179,26 +181,30 @@ static __always_inline bool task_wanted(void)
 
 /* With a pid filter, a packet or softirq event passes when one of its ports
  * belongs to a traced process's socket. */
-static __always_inline bool ports_watched(__u16 sport, __u16 dport)
+static __always_inline bool ports_watched(const struct tuple *t)
 {
+	struct syn_watch_key k = { .netns = t->netns, .port = t->sport };
+
 	if (!filter_pid)
 		return true;
-	return bpf_map_lookup_elem(&watch_ports, &sport) ||
-	       bpf_map_lookup_elem(&watch_ports, &dport);
+	if (bpf_map_lookup_elem(&watch_ports, &k))
+		return true;
+	k.port = t->dport;
+	return bpf_map_lookup_elem(&watch_ports, &k);
 }
 
 static __always_inline bool sk_wanted(const struct tuple *t)
 {
-	return family_wanted(t->family) && port_wanted(t->sport, t->dport) &&
-	       ports_watched(t->sport, t->dport);
+	return family_wanted(t->family) && port_wanted(t->sport, t->dport) && ports_watched(t);
 }
 
-static __always_inline void watch_port(__u16 port)
+static __always_inline void watch_port(__u32 netns, __u16 port)
 {
+	struct syn_watch_key k = { .netns = netns, .port = port };
 	__u8 one = 1;
 
 	if (filter_pid && port)
-		bpf_map_update_elem(&watch_ports, &port, &one, BPF_ANY);
+		bpf_map_update_elem(&watch_ports, &k, &one, BPF_ANY);
 }
 
 static __always_inline bool filtering(void)
@@ -256,6 +262,7 @@ static __always_inline void tuple_from_sk(const struct sock_common *sk, struct t
 {
 	__builtin_memset(t, 0, sizeof(*t));
 	t->proto = IPPROTO_TCP; /* request and timewait sockets are TCP's */
+	t->netns = BPF_CORE_READ(sk, skc_net.net, ns.inum);
 	t->family = BPF_CORE_READ(sk, skc_family);
 	t->sport = BPF_CORE_READ(sk, skc_num);
 	t->dport = bpf_ntohs(BPF_CORE_READ(sk, skc_dport));
@@ -500,7 +507,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		sock_track(sk);
 	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
 	    (t.proto == IPPROTO_UDP && t.sport))
-		watch_port(t.sport);
+		watch_port(t.netns, t.sport);
 
 	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN)
 		arg = (__s32)BPF_CORE_READ(regs, si);
@@ -557,7 +564,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		new_fd = (__s32)ret;
 	}
 	if ((st->call == SYN_CALL_CONNECT || st->call == SYN_CALL_BIND) && filter_pid)
-		watch_port(BPF_CORE_READ(sk, __sk_common.skc_num));
+		watch_port(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+			   BPF_CORE_READ(sk, __sk_common.skc_num));
 	emit_call(st->call, SYN_PHASE_RETURN, sk, fd, arg, ret, new_fd, false);
 	bpf_map_delete_elem(&calls, &tid);
 	return 0;
@@ -757,10 +765,11 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 	thoff = parse_ip_l4(ip, proto, rx, true, &t, &th);
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
-	if (filter_pid && !ports_watched(t.sport, t.dport)) {
+	t.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (filter_pid && !ports_watched(&t)) {
 		if (rx || !sock_tracked(BPF_CORE_READ(skb, sk)))
 			return 0;
-		watch_port(t.sport); /* the traced connect()'s SYN: now we know its port */
+		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
 	}
 	if (!rx) {
 		struct sock *sk = BPF_CORE_READ(skb, sk);
@@ -776,8 +785,7 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 				sid = sock_id(sk);
 		}
 	}
-	e = event_reserve(SYN_EV_SEGMENT, &t, sid,
-			  BPF_CORE_READ(skb, dev, nd_net.net, ns.inum));
+	e = event_reserve(SYN_EV_SEGMENT, &t, sid, t.netns);
 	if (!e)
 		return 0;
 	doff = (th.doff_res >> 4) * 4;
@@ -845,9 +853,12 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 		rx = !(src && BPF_CORE_READ(sk, __sk_common.skc_num) == src);
 	}
 	thoff = parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), rx, true, &t, &th);
-	if (!thoff || !sk_wanted(&t))
+	if (!thoff)
 		return 0;
-	e = event_reserve(SYN_EV_DROP, &t, 0, BPF_CORE_READ(skb, dev, nd_net.net, ns.inum));
+	t.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (!sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_DROP, &t, 0, t.netns);
 	if (!e)
 		return 0;
 	e->drop.dir = rx ? SYN_DIR_RX : SYN_DIR_TX;
@@ -934,6 +945,7 @@ static __always_inline int emit_reset(const struct sock *sk, const struct sk_buf
 		if (!parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), true, false, &t, &th))
 			return 0;
 		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		t.netns = netns;
 	} else {
 		return 0;
 	}

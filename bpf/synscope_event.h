@@ -151,6 +151,13 @@ struct syn_drop {
 	__u32 reason;   /* enum skb_drop_reason of the running kernel */
 };
 
+/* A key of the watch_ports map: a local port in a network namespace. */
+struct syn_watch_key {
+	__u32 netns;
+	__u16 port;
+	__u16 pad;
+};
+
 struct syn_lost {
 	__u64 count;    /* events the kernel could not reserve since the last report */
 };

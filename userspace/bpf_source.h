@@ -12,7 +12,7 @@ struct bpf_source_opts {
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
 	size_t ring_bytes;         /* ring buffer size, a power of two; 0 = default */
-	const __u16 *watch_ports;  /* with pid: its sockets' local ports, made before tracing */
+	const struct syn_watch_key *watch_ports; /* with pid: its sockets' ports, made before tracing */
 	int nwatch;
 };
 

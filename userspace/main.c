@@ -149,6 +149,7 @@ int main(int argc, char **argv)
 	struct options o;
 	struct sigaction sa;
 	static __u16 watch[MAX_WATCH];
+	static struct syn_watch_key watch_keys[MAX_WATCH];
 	FILE *out = stdout;
 	char err[256];
 	pid_t child = 0;
@@ -218,8 +219,11 @@ int main(int argc, char **argv)
 		/* a server already blocked in accept(): its port must pass from
 		 * the first packet on, not only after its next socket call */
 		int n = proc_tcp_ports("/proc", (pid_t)o.pid, watch, MAX_WATCH);
+		__u32 netns = proc_netns("/proc", (pid_t)o.pid);
 
-		so.watch_ports = watch;
+		for (int i = 0; i < n; i++)
+			watch_keys[i] = (struct syn_watch_key){ .netns = netns, .port = watch[i] };
+		so.watch_ports = watch_keys;
 		so.nwatch = n > 0 ? n : 0;
 	}
 	src = bpf_source_open(&so, err, sizeof(err));

@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -100,4 +101,15 @@ int proc_tcp_ports(const char *proc_root, pid_t pid, __u16 *ports, int max)
 	scan_table(file, inodes, ninodes, ports, &n, max);
 	free(inodes);
 	return n;
+}
+
+__u32 proc_netns(const char *proc_root, pid_t pid)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, (int)pid);
+	if (stat(path, &st))
+		return 0;
+	return (__u32)st.st_ino;
 }

@@ -10,5 +10,8 @@
  * holds open, read under proc_root ("/proc"). Returns how many, or -1 when
  * the process cannot be read. */
 int proc_tcp_ports(const char *proc_root, pid_t pid, __u16 *ports, int max);
+/* The inode number of pid's network namespace (what the kernel side calls
+ * netns), or 0 when it cannot be read. */
+__u32 proc_netns(const char *proc_root, pid_t pid);
 
 #endif
