@@ -94,6 +94,23 @@ struct {
 	__type(value, __u8);
 } watch_ports SEC(".maps");
 
+/* With a pid filter: connections a traced socket took part in, by their
+ * addresses and ports (either end's view), in any namespace: so the peer's
+ * half on this host passes too, even where no traced process lives (a
+ * refusing server namespace's RST). Filled by the handshake's segments. */
+struct conn_key {
+	__u8 lo_addr[16], hi_addr[16];
+	__u16 lo_port, hi_port;
+	__u8 family, pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, __u8);
+} watch_conns SEC(".maps");
+
 /* With any filter: sockets that passed it once. Their later events pass too,
  * even after the kernel cleared their ports on the way out (the last state
  * changes, the destroy and the final close() carry local port 0), and a
@@ -181,16 +198,51 @@ static __always_inline bool task_wanted(void)
 
 /* With a pid filter, a packet or softirq event passes when one of its ports
  * belongs to a traced process's socket. */
+/* The same key from either end's view of a connection. */
+static __always_inline void conn_key_of(const struct tuple *t, struct conn_key *k)
+{
+	__u64 s0, s1, d0, d1;
+	bool swap;
+
+	__builtin_memcpy(&s0, t->saddr, 8);
+	__builtin_memcpy(&s1, t->saddr + 8, 8);
+	__builtin_memcpy(&d0, t->daddr, 8);
+	__builtin_memcpy(&d1, t->daddr + 8, 8);
+	swap = t->sport > t->dport ||
+	       (t->sport == t->dport && (s0 > d0 || (s0 == d0 && s1 > d1)));
+	__builtin_memset(k, 0, sizeof(*k));
+	k->family = t->family;
+	__builtin_memcpy(k->lo_addr, swap ? t->daddr : t->saddr, 16);
+	__builtin_memcpy(k->hi_addr, swap ? t->saddr : t->daddr, 16);
+	k->lo_port = swap ? t->dport : t->sport;
+	k->hi_port = swap ? t->sport : t->dport;
+}
+
+static __always_inline void watch_conn(const struct tuple *t)
+{
+	struct conn_key k;
+	__u8 one = 1;
+
+	if (!filter_pid)
+		return;
+	conn_key_of(t, &k);
+	bpf_map_update_elem(&watch_conns, &k, &one, BPF_ANY);
+}
+
 static __always_inline bool ports_watched(const struct tuple *t)
 {
 	struct syn_watch_key k = { .netns = t->netns, .port = t->sport };
+	struct conn_key ck;
 
 	if (!filter_pid)
 		return true;
 	if (bpf_map_lookup_elem(&watch_ports, &k))
 		return true;
 	k.port = t->dport;
-	return bpf_map_lookup_elem(&watch_ports, &k);
+	if (bpf_map_lookup_elem(&watch_ports, &k))
+		return true;
+	conn_key_of(t, &ck);
+	return bpf_map_lookup_elem(&watch_conns, &ck);
 }
 
 static __always_inline bool sk_wanted(const struct tuple *t)
@@ -503,7 +555,10 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, si)));
 	if (!wanted && !sock_tracked(sk))
 		return 0;
-	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND)
+	/* its packets pass from now on: a connect()'s SYN before its port is
+	 * chosen, a UDP socket's first datagram before it is bound */
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND ||
+	    (filter_pid && t.proto == IPPROTO_UDP))
 		sock_track(sk);
 	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
 	    (t.proto == IPPROTO_UDP && t.sport))
@@ -771,6 +826,8 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 			return 0;
 		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
 	}
+	if (filter_pid && (th.flags & SYN_TCP_SYN))
+		watch_conn(&t); /* its peer's half passes too, wherever it lives */
 	if (!rx) {
 		struct sock *sk = BPF_CORE_READ(skb, sk);
 

@@ -355,7 +355,7 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 		break;
 	case TCP_CLOSE:
 		n->key = inferred && from == TCP_TIME_WAIT ? EX_ST_TW_END :
-			 from == TCP_SYN_SENT || from == TCP_LISTEN ? EX_NONE : EX_ST_CLOSED;
+			 from == TCP_LISTEN ? EX_NONE : EX_ST_CLOSED;
 		break;
 	}
 }
@@ -388,6 +388,8 @@ static void explain_drop(const struct conn_row *r, struct explain_note *n)
 		n->key = EX_DROP_OLD;
 	else if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
 		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
+	else if (why && !strcmp(why, "NO_SOCKET"))
+		n->key = EX_DROP_NO_SOCKET;
 	else if (why && !strcmp(why, "TCP_INVALID_SYN"))
 		n->key = EX_DROP_INVALID_SYN;
 	else if (why && (!strcmp(why, "NETFILTER_DROP") || !strncmp(why, "NETFILTER", 9)))

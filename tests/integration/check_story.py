@@ -7,8 +7,11 @@ carry.
 Usage: check_story.py --name TEST --story FILE.story --jsonl TRACE.jsonl
 
 Story lines (blank lines and '#' comments ignored); LANE is client|server:
+  include FILE                the lines of FILE (beside the story) here
   conns N                     the trace holds exactly N connections (default 1)
   conn N                      the lines after this are about connection N
+  lanes any                   the two peers are alike (simultaneous open): the
+                              story may fit with client and server swapped
   tx LANE FLAGS [retransmit] [-> KEY]
                               a segment the lane sent: exactly these flags
                               ("SYN", "SYN,ACK", "PSH,ACK", "FIN,ACK", "RST,ACK",
@@ -20,8 +23,8 @@ Story lines (blank lines and '#' comments ignored); LANE is client|server:
   drop LANE FLAGS REASON [-> KEY]
   reset LANE sent|received [REASON] [-> KEY]
 
-Per connection, the tx segments and the state changes (kernel and inferred,
-both lanes in time order) must be exactly the story's, in order: nothing
+Per connection and per lane, the tx segments and the state changes (kernel
+and inferred, in time order) must be exactly the story's, in order: nothing
 missing, nothing extra. Calls, drops and resets are matched in order too,
 but the trace may hold more of them than the story names (a story need not
 list every read() entry). Each story line with "-> KEY" also requires the
@@ -30,6 +33,7 @@ matched row's "explain" field to be KEY. Prints "ok TEST/CHECK" or
 """
 import argparse
 import json
+import os
 import sys
 from collections import OrderedDict
 
@@ -93,29 +97,45 @@ def matches(want, got):
     return False
 
 
-def parse_story(path):
-    """{conn number: [(category, text, key or None, line number)]}, conns"""
-    stories, conns, current = OrderedDict(), 1, 1
+def story_lines(path):
+    """(line number, text) of a story, with 'include FILE' lines (a file
+    beside it) replaced by that file's lines."""
     with open(path) as f:
         for num, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            words = line.split()
-            if words[0] == "conns":
-                conns = int(words[1])
-                continue
-            if words[0] == "conn":
-                current = int(words[1])
-                continue
-            key = None
-            if "->" in words:
-                i = words.index("->")
-                key = words[i + 1]
-                words = words[:i]
-            text = " ".join(words)
-            stories.setdefault(current, []).append((story_category(text), text, key, num))
-    return stories, conns
+            words = line.split("#", 1)[0].split()
+            if words[:1] == ["include"]:
+                inc = os.path.join(os.path.dirname(path), words[1])
+                for sub, text in story_lines(inc):
+                    yield "%d(%s:%s)" % (num, words[1], sub), text
+            else:
+                yield num, line
+
+
+def parse_story(path):
+    """{conn number: [(category, text, key or None, line number)]}, conns"""
+    stories, conns, current, symmetric = OrderedDict(), 1, 1, False
+    for num, line in story_lines(path):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        words = line.split()
+        if words[0] == "conns":
+            conns = int(words[1])
+            continue
+        if words[0] == "conn":
+            current = int(words[1])
+            continue
+        if words == ["lanes", "any"]:
+            symmetric = True
+            continue
+        key = None
+        if "->" in words:
+            i = words.index("->")
+            key = words[i + 1]
+            words = words[:i]
+        text = " ".join(words)
+        stories.setdefault(current, []).append((story_category(text), text, key, num))
+    return stories, conns, symmetric
 
 
 def main():
@@ -140,7 +160,7 @@ def main():
             row = json.loads(line)
             if row.get("conn"):
                 rows.setdefault(row["conn"], []).append(row)
-    stories, want_conns = parse_story(args.story)
+    stories, want_conns, symmetric = parse_story(args.story)
     report("conns", len(rows) == want_conns,
            "want %d connections, got %d" % (want_conns, len(rows)))
 
@@ -152,37 +172,64 @@ def main():
             continue
         items = [(row_item(r), r) for r in got]
         items = [(it[0], it[1], r) for it, r in items if it]
-        for cat, exact in (("seg", True), ("state", True), ("call", False),
-                           ("drop", False), ("reset", False)):
-            want = [s for s in story if s[0] == cat]
-            have = [i for i in items if i[0] == cat]
-            if not want and not exact:
-                continue
-            pos, ok, why = 0, True, ""
-            for _, text, key, num in want:
-                while pos < len(have) and not matches(text, have[pos][1]):
-                    if exact:
-                        break
-                    pos += 1
-                if pos >= len(have) or not matches(text, have[pos][1]):
-                    ok = False
-                    why = "story line %d '%s': trace has %s" % (
-                        num, text, "'%s'" % have[pos][1] if pos < len(have) else "nothing more")
-                    break
-                row = have[pos][2]
-                if key and row.get("explain") != key:
-                    ok = False
-                    why = "story line %d '%s': explain is '%s', want '%s'" % (
-                        num, text, row.get("explain", ""), key)
+        results = check_conn(tag, story, items)
+        if symmetric and any(not ok for _, ok, _ in results):
+            # two peers doing the same thing at once: which one the
+            # tracker calls client is chance; the other way round may fit
+            swapped = check_conn(tag, [(c, swap_lanes(t), k, num) for c, t, k, num in story],
+                                 items)
+            if sum(not ok for _, ok, _ in swapped) < sum(not ok for _, ok, _ in results):
+                results = swapped
+        for check, ok, why in results:
+            report(check, ok, why)
+    return 1 if failed else 0
+
+
+def swap_lanes(text):
+    words = text.split()
+    words[1] = {"client": "server", "server": "client"}.get(words[1], words[1])
+    return " ".join(words)
+
+
+def check_conn(tag, story, items):
+    """[(check name, ok, why)] of one connection's story against its rows."""
+    results = []
+    checks = [(cat, lane, exact) for cat, exact in
+              (("seg", True), ("state", True), ("call", False), ("drop", False),
+               ("reset", False)) for lane in ("client", "server")]
+    for cat, lane, exact in checks:
+        # each lane on its own: the order between the two hosts is
+        # physics (a segment arrives after it left) or chance (two FINs
+        # crossing), and the explanations already say which it was
+        want = [s for s in story if s[0] == cat and s[1].split()[1] == lane]
+        have = [i for i in items if i[0] == cat and i[1].split()[1] == lane]
+        if not want and not exact:
+            continue
+        pos, ok, why = 0, True, ""
+        for _, text, key, num in want:
+            while pos < len(have) and not matches(text, have[pos][1]):
+                if exact:
                     break
                 pos += 1
-            if ok and exact and pos != len(have):
+            if pos >= len(have) or not matches(text, have[pos][1]):
                 ok = False
-                why = "trace has more: '%s'" % have[pos][1]
-            if not ok and cat in ("seg", "state"):
-                why += "; trace %ss: %s" % (cat, " | ".join(h[1] for h in have))
-            report("%s/%s" % (tag, cat), ok, why)
-    return 1 if failed else 0
+                why = "story line %s '%s': trace has %s" % (
+                    num, text, "'%s'" % have[pos][1] if pos < len(have) else "nothing more")
+                break
+            row = have[pos][2]
+            if key and row.get("explain") != key:
+                ok = False
+                why = "story line %s '%s': explain is '%s', want '%s'" % (
+                    num, text, row.get("explain", ""), key)
+                break
+            pos += 1
+        if ok and exact and pos != len(have):
+            ok = False
+            why = "trace has more: '%s'" % have[pos][1]
+        if not ok and cat in ("seg", "state"):
+            why += "; trace %ss: %s" % (cat, " | ".join(h[1] for h in have))
+        results.append(("%s/%s-%s" % (tag, lane, cat), ok, why))
+    return results
 
 
 if __name__ == "__main__":

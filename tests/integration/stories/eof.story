@@ -1,0 +1,25 @@
+# Scenario 12: the server's read() blocks; the client's FIN makes it return
+# 0 (end-of-file), and every later read() returns 0 again.
+include handshake.inc
+tx client PSH,ACK -> data
+tx server ACK -> ack
+call client write=6 -> write
+call server read=6 -> read-data
+call server read() 
+call client close() -> close-sends-fin
+state client ESTABLISHED>FIN_WAIT1 -> state-fin-wait-1
+tx client FIN,ACK -> teardown-1
+state server ESTABLISHED>CLOSE_WAIT -> state-close-wait
+call server read=0 -> read-eof
+call server read() 
+call server read=0 -> read-eof
+tx server ACK -> teardown-2
+state client FIN_WAIT1>FIN_WAIT2 -> state-fin-wait-2
+call server close() -> close-sends-fin
+state server CLOSE_WAIT>LAST_ACK -> state-last-ack
+tx server FIN,ACK -> teardown-3
+state client FIN_WAIT2>TIME_WAIT* -> state-time-wait
+state client FIN_WAIT2>CLOSE -> state-timewait-socket
+tx client ACK -> teardown-4
+state server LAST_ACK>CLOSE -> state-closed
+state client TIME_WAIT>CLOSE* -> state-time-wait-end
