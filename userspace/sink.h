@@ -35,5 +35,8 @@ struct sink_opts {
 struct syn_sink *ladder_sink_new(const struct sink_opts *o);
 struct syn_sink *stream_sink_new(const struct sink_opts *o);
 struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
+struct syn_sink *mermaid_sink_new(const struct sink_opts *o);
+/* Binary: o->out must not be a terminal (main refuses that). */
+struct syn_sink *pcapng_sink_new(const struct sink_opts *o);
 
 #endif

@@ -460,3 +460,38 @@ void txt_summary(FILE *f, const struct run_summary *sum)
 		(unsigned long long)sum->incomplete,
 		(unsigned long long)sum->events, (unsigned long long)sum->lost);
 }
+
+/* ---- rows as notes (the exporters) ---- */
+
+char *txt_end_proc(const struct conn_end *e, char *buf, size_t len)
+{
+	if (!e->traced)
+		snprintf(buf, len, "(remote)");
+	else if (!e->pid && !e->sock_id)
+		snprintf(buf, len, "(no socket)"); /* e.g. nothing listened */
+	else
+		txt_proc(e->pid, e->comm, buf, len);
+	return buf;
+}
+
+char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct seq_base *b,
+		   char *buf, size_t len)
+{
+	const struct syn_event *e = &r->ev;
+	size_t n;
+
+	txt_event_text(e, r->end, b, buf, len);
+	n = strlen(buf);
+	if (e->kind == SYN_EV_SYSCALL) {
+		/* these wait for the handshake: the return comes rows later */
+		bool blocks = e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
+			      e->sys.call == SYN_CALL_ACCEPT4;
+
+		if (e->sys.phase == SYN_PHASE_ENTRY && blocks)
+			snprintf(buf + n, len - n, " ...");
+		txt_add_caller(buf, len, e, c->end[r->end & 1].pid);
+	} else if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
+		snprintf(buf + n, len - n, " (inferred)");
+	}
+	return buf;
+}
