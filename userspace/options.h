@@ -12,6 +12,8 @@ enum out_format {
 	FORMAT_LADDER = 0,
 	FORMAT_STREAM,
 	FORMAT_JSONL,
+	FORMAT_MERMAID,
+	FORMAT_PCAPNG,
 };
 
 struct options {
