@@ -161,23 +161,11 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 static void ladder_text_view(struct ladder_ctx *x, struct ladder_view *v, const struct conn_row *r)
 {
 	const struct syn_event *e = &r->ev;
-	const struct conn_end *owner = &x->c->end[r->end & 1];
 	char text[200];
-	size_t n;
 
-	txt_event_text(e, r->end, x->o->relative_seq ? &x->base : NULL, text, sizeof(text));
+	txt_row_text(x->c, r, x->o->relative_seq ? &x->base : NULL, text, sizeof(text));
 	v->mid_color = TXT_PLAIN;
-	if (e->kind == SYN_EV_SYSCALL) {
-		bool blocks = e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
-			      e->sys.call == SYN_CALL_ACCEPT4;
-
-		n = strlen(text);
-		if (e->sys.phase == SYN_PHASE_ENTRY && blocks) /* it waits for the handshake */
-			snprintf(text + n, sizeof(text) - n, " ...");
-		txt_add_caller(text, sizeof(text), e, owner->pid);
-	} else if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
-		n = strlen(text);
-		snprintf(text + n, sizeof(text) - n, " (inferred)");
+	if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
 		v->mid_color = TXT_DIM;
 	} else if (e->kind == SYN_EV_RETRANSMIT) {
 		v->mid_color = TXT_RETRANS;

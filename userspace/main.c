@@ -104,6 +104,10 @@ static struct syn_sink *sink_for(const struct options *o, const struct sink_opts
 		return jsonl_sink_new(so);
 	case FORMAT_HTML:
 		return html_sink_new(so);
+	case FORMAT_MERMAID:
+		return mermaid_sink_new(so);
+	case FORMAT_PCAPNG:
+		return pcapng_sink_new(so);
 	default:
 		return ladder_sink_new(so);
 	}
@@ -164,6 +168,10 @@ int main(int argc, char **argv)
 	if (o.help) {
 		options_usage(stdout);
 		return 0;
+	}
+	if (o.format == FORMAT_PCAPNG && !o.out_path && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "synscope: pcapng is binary: give -o FILE or pipe it, not to a terminal\n");
+		return 2;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "synscope: must run as root (loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)\n");
@@ -295,10 +303,11 @@ cleanup:
 
 		tracker_finish(t);
 		sum = tracker_summary(t);
-		/* the text sinks end with this line; say it on stderr too when
-		 * their output is not what the user is looking at */
-		if (o.out_path || o.format == FORMAT_JSONL || o.format == FORMAT_HTML ||
-		    !isatty(fileno(stdout)))
+		/* the ladder and stream end with this line; say it on stderr too
+		 * when their output is not what the user is looking at, and
+		 * always for the formats that keep it out of their output */
+		if (o.out_path || !isatty(fileno(stdout)) || (o.format != FORMAT_LADDER &&
+							      o.format != FORMAT_STREAM))
 			txt_summary(stderr, sum);
 	}
 	tracker_free(t);

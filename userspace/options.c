@@ -23,7 +23,10 @@ static const char usage_text[] =
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
 "                        html: one web page drawing every connection (docs/html.md)\n"
-"  -o, --output FILE     write to FILE (plain text, no colour)\n"
+"                        mermaid: a Mermaid sequence diagram per connection\n"
+"                        pcapng: a capture file for Wireshark (-o FILE or a pipe)\n"
+"                        (mermaid and pcapng: docs/exports.md)\n"
+"  -o, --output FILE     write to FILE (no colour)\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
@@ -138,8 +141,14 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				o->format = FORMAT_JSONL;
 			} else if (!strcmp(optarg, "html")) {
 				o->format = FORMAT_HTML;
+			} else if (!strcmp(optarg, "mermaid")) {
+				o->format = FORMAT_MERMAID;
+			} else if (!strcmp(optarg, "pcapng")) {
+				o->format = FORMAT_PCAPNG;
 			} else {
-				snprintf(err, errlen, "unknown format: '%s' (ladder, stream, jsonl or html)", optarg);
+				snprintf(err, errlen,
+					 "unknown format: '%s' (ladder, stream, jsonl, html, mermaid or pcapng)",
+					 optarg);
 				return -1;
 			}
 			break;

@@ -13,6 +13,8 @@ enum out_format {
 	FORMAT_STREAM,
 	FORMAT_JSONL,
 	FORMAT_HTML,
+	FORMAT_MERMAID,
+	FORMAT_PCAPNG,
 };
 
 struct options {

@@ -591,3 +591,27 @@ void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int 
 			text++;
 	}
 }
+
+/* ---- rows as notes ---- */
+
+char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct seq_base *b,
+		   char *buf, size_t len)
+{
+	const struct syn_event *e = &r->ev;
+	size_t n;
+
+	txt_event_text(e, r->end, b, buf, len);
+	n = strlen(buf);
+	if (e->kind == SYN_EV_SYSCALL) {
+		/* these wait for the handshake: the return comes rows later */
+		bool blocks = e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
+			      e->sys.call == SYN_CALL_ACCEPT4;
+
+		if (e->sys.phase == SYN_PHASE_ENTRY && blocks)
+			snprintf(buf + n, len - n, " ...");
+		txt_add_caller(buf, len, e, c->end[r->end & 1].pid);
+	} else if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
+		snprintf(buf + n, len - n, " (inferred)");
+	}
+	return buf;
+}

@@ -129,6 +129,15 @@ __u32 seq_rel(const struct seq_base *b, int who, __u32 v);
 char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *b,
 		     char *buf, size_t len);
 
+/* ---- rows as notes ---- */
+
+/* A row that is not a segment as one note, as the ladder writes it:
+ * txt_event_text() plus " ..." after a call that waits for the handshake,
+ * " [comm/pid]" when another process than the lane's owner made the call,
+ * " (inferred)" on a state synscope inferred. */
+char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct seq_base *b,
+		   char *buf, size_t len);
+
 /* ---- segment labels ---- */
 
 enum seg_tok { SEG_FLAGS, SEG_SEQ, SEG_ACK, SEG_LEN, SEG_WIN, SEG_NTOK };

@@ -1,5 +1,7 @@
 /* Command-line parsing: every bad input gets one specific line. */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include "test.h"
 #include "explain.h"
@@ -58,6 +60,7 @@ static void test_every_format_by_name(void)
 	} formats[] = {
 		{ "ladder", FORMAT_LADDER }, { "stream", FORMAT_STREAM },
 		{ "jsonl", FORMAT_JSONL },   { "html", FORMAT_HTML },
+		{ "mermaid", FORMAT_MERMAID }, { "pcapng", FORMAT_PCAPNG },
 	};
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -69,6 +72,35 @@ static void test_every_format_by_name(void)
 		CHECK_EQ_INT(parse(&o, err, ARGS("--format", formats[i].name, "-o", "x")), 0);
 		CHECK_EQ_INT(o.format, formats[i].want);
 	}
+}
+
+static void test_export_formats(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "mermaid")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_MERMAID);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--format", "pcapng", "-o", "x.pcapng")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_PCAPNG);
+	CHECK_EQ_STR(o.out_path, "x.pcapng");
+}
+
+/* Every format is in the help. */
+static void test_usage_lists_formats(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	options_usage(f);
+	fclose(f);
+	CHECK_CONTAINS(text, "ladder (default)");
+	CHECK_CONTAINS(text, "\n                        stream: ");
+	CHECK_CONTAINS(text, "\n                        jsonl: ");
+	CHECK_CONTAINS(text, "\n                        mermaid: ");
+	CHECK_CONTAINS(text, "\n                        pcapng: ");
+	free(text);
 }
 
 static void test_command_after_dashes_keeps_its_options(void)
@@ -101,8 +133,9 @@ static void test_errors(void)
 		{ { "--bogus" }, "unknown option: --bogus" },
 		{ { "-z" }, "unknown option: -z" },
 		{ { "-4", "-6" }, "-4 and -6 exclude each other (give neither for both)" },
-		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl or html)" },
-		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl or html)" },
+		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-d", "0" }, "invalid duration: '0' (seconds, > 0)" },
 		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, > 0)" },
 		{ { "-b", "1000" }, "invalid buffer size: '1000' KiB (a power of two, 4-4194304)" },
@@ -159,6 +192,8 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_everything_good);
 	RUN(test_every_format_by_name);
+	RUN(test_export_formats);
+	RUN(test_usage_lists_formats);
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
 	RUN(test_too_many_ports);
