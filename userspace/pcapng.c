@@ -16,6 +16,7 @@
  * length is the headers, original length the headers plus the payload. Comments
  * carry both lanes' states at that moment and the calls and state changes
  * that happened since the connection's previous packet. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,7 +42,7 @@
 
 #define LINKTYPE_RAW 101         /* raw IPv4 or IPv6, told apart by the version */
 #define SNAPLEN 262144
-#define IP_TTL 64
+#define PKT_TTL 64
 
 #define BLOCK_MAX 8192           /* one packet block: headers and comments */
 #define COMMENT_MAX 256
@@ -238,7 +239,8 @@ static size_t tcp_build_options(const struct syn_segment *s, __u8 *o)
 static size_t pcapng_build_packet(const struct syn_event *e, __u8 *pkt, __u32 *wire_len)
 {
 	const struct syn_segment *s = &e->seg;
-	bool tx = s->dir == SYN_DIR_TX, v6 = e->family == AF_INET6;
+	bool tx = s->dir == SYN_DIR_TX, v6 = e->family == AF_INET6, udp = e->proto == IPPROTO_UDP;
+	__u8 l4 = udp ? IPPROTO_UDP : IPPROTO_TCP;
 	const __u8 *src = tx ? e->saddr : e->daddr, *dst = tx ? e->daddr : e->saddr;
 	size_t alen = v6 ? 16 : 4, iplen = v6 ? 40 : 20, optlen, thlen;
 	__u8 *ip = pkt, *th;
@@ -248,33 +250,37 @@ static size_t pcapng_build_packet(const struct syn_event *e, __u8 *pkt, __u32 *w
 		return 0;
 	th = pkt + iplen;
 	memset(pkt, 0, iplen + 20);
-	optlen = tcp_build_options(s, th + 20);
-	thlen = 20 + optlen;
+	optlen = udp ? 0 : tcp_build_options(s, th + 20);
+	thlen = udp ? 8 : 20 + optlen;
 	tcp_total = (__u32)thlen + s->len;
 	*wire_len = (__u32)iplen + tcp_total;
 
-	/* TCP: the fields the event holds; the checksum below */
+	/* TCP (or UDP): the fields the event holds; the checksum below */
 	put_be16(th, tx ? e->sport : e->dport);
 	put_be16(th + 2, tx ? e->dport : e->sport);
-	put_be32(th + 4, s->seq);
-	put_be32(th + 8, s->ack);
-	th[12] = (__u8)(thlen / 4) << 4;
-	th[13] = s->flags;
-	put_be16(th + 14, s->win);
+	if (udp) {
+		put_be16(th + 4, tcp_total > 0xffff ? 0 : tcp_total);
+	} else {
+		put_be32(th + 4, s->seq);
+		put_be32(th + 8, s->ack);
+		th[12] = (__u8)(thlen / 4) << 4;
+		th[13] = s->flags;
+		put_be16(th + 14, s->win);
+	}
 
 	if (v6) {
 		ip[0] = 0x60;
 		/* longer than 16 bits (a GSO super-segment): 0, as a jumbogram says */
 		put_be16(ip + 4, tcp_total > 0xffff ? 0 : tcp_total);
-		ip[6] = 6; /* TCP */
-		ip[7] = IP_TTL;
+		ip[6] = l4;
+		ip[7] = PKT_TTL;
 	} else {
 		ip[0] = 0x45;
 		/* 0 when it does not fit: what Wireshark reads as segmentation offload */
 		put_be16(ip + 2, *wire_len > 0xffff ? 0 : *wire_len);
 		ip[6] = 0x40; /* don't fragment, as Linux sends TCP */
-		ip[8] = IP_TTL;
-		ip[9] = 6;
+		ip[8] = PKT_TTL;
+		ip[9] = l4;
 	}
 	memcpy(ip + (v6 ? 8 : 12), src, alen);
 	memcpy(ip + (v6 ? 24 : 16), dst, alen);
@@ -285,9 +291,9 @@ static size_t pcapng_build_packet(const struct syn_event *e, __u8 *pkt, __u32 *w
 	 * bytes count as zeros, which add nothing to the sum */
 	sum = csum_add(0, src, alen);
 	sum = csum_add(sum, dst, alen);
-	sum += 6 + (tcp_total >> 16) + (tcp_total & 0xffff);
+	sum += l4 + (tcp_total >> 16) + (tcp_total & 0xffff);
 	sum = csum_add(sum, th, thlen);
-	put_be16(th + 16, csum_fold(sum));
+	put_be16(th + (udp ? 6 : 16), csum_fold(sum));
 	return iplen + thlen;
 }
 

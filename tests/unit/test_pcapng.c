@@ -1,3 +1,4 @@
+#include <netinet/in.h>
 /* pcapng sink: the bytes read back block by block (pcapng spec: section
  * header, interface descriptions, enhanced packet blocks and their options),
  * the rebuilt IPv4/IPv6 and TCP headers compared with hand-written values,
@@ -523,11 +524,42 @@ static void test_empty_and_many(void)
 	free(out.buf);
 }
 
+/* A UDP datagram is rebuilt as UDP: protocol 17, an 8-byte header whose
+ * length counts the payload, a checksum over the pseudo-header. */
+static void test_udp_datagram(void)
+{
+	struct fake f;
+	struct capfile cf;
+	struct output out;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 9000, 20, "demo-server");
+	f.c.proto = IPPROTO_UDP;
+	fake_seg(&f, 1, C, SYN_DIR_TX, 0, 0, 0, 6, 0)->ev.proto = IPPROTO_UDP;
+	out = render(&f);
+	if (CHECK(parse_capture((const __u8 *)out.buf, out.len, &cf)) && CHECK_EQ_INT(cf.npkts, 1)) {
+		const struct pkt *p = &cf.pkts[0];
+		const __u8 *ip = p->data, *uh = p->data + 20;
+		__u8 pseudo[12] = { 10, 99, 0, 1, 10, 99, 0, 2, 0, 17, 0, 14 };
+
+		CHECK_EQ_INT(p->caplen, 28);
+		CHECK_EQ_INT(p->origlen, 34);
+		CHECK_EQ_INT(ip[9], 17);
+		CHECK(ipv4_checksum_ok(ip));
+		CHECK_EQ_INT(be16(uh), 40000);
+		CHECK_EQ_INT(be16(uh + 2), 9000);
+		CHECK_EQ_INT(be16(uh + 4), 14);
+		CHECK_EQ_INT(fold(sum16(sum16(0, pseudo, 12), uh, 8)), 0xffff);
+	}
+	free(out.buf);
+}
+
 int main(void)
 {
 	RUN(test_loopback_packets);
 	RUN(test_ipv6_remote);
 	RUN(test_ts_only_and_gso);
 	RUN(test_empty_and_many);
+	RUN(test_udp_datagram);
 	return TEST_SUMMARY();
 }
