@@ -21,6 +21,8 @@ static const char usage_text[] =
 "  -f, --format F        ladder (default): a diagram per connection when it ends\n"
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
+"      --style S         how the ladder format draws: ladder (default), or rfc:\n"
+"                        numbered lines in the notation of RFC 9293's figures\n"
 "  -o, --output FILE     write to FILE (plain text, no colour)\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
@@ -33,7 +35,7 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR };
+enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_STYLE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -41,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "format", required_argument, NULL, 'f' },
+	{ "style", required_argument, NULL, OPT_STYLE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-kb", required_argument, NULL, 'b' },
@@ -159,6 +162,16 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			}
 			o->buffer_kb = (unsigned int)v;
 			break;
+		case OPT_STYLE:
+			if (!strcmp(optarg, "ladder")) {
+				o->style = STYLE_LADDER;
+			} else if (!strcmp(optarg, "rfc")) {
+				o->style = STYLE_RFC;
+			} else {
+				snprintf(err, errlen, "unknown style: '%s' (ladder or rfc)", optarg);
+				return -1;
+			}
+			break;
 		case OPT_RELATIVE_SEQ:
 			o->relative_seq = true;
 			break;
@@ -179,6 +192,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				snprintf(err, errlen, "unknown option: %s", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER) {
+		snprintf(err, errlen, "--style rfc draws the ladder format only (not -f %s)",
+			 o->format == FORMAT_STREAM ? "stream" : "jsonl");
+		return -1;
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];

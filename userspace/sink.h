@@ -35,5 +35,7 @@ struct sink_opts {
 struct syn_sink *ladder_sink_new(const struct sink_opts *o);
 struct syn_sink *stream_sink_new(const struct sink_opts *o);
 struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
+/* The connection in the notation of RFC 9293's figures (docs/rfc-style.md). */
+struct syn_sink *rfc_sink_new(const struct sink_opts *o);
 
 #endif

@@ -26,6 +26,7 @@ static void test_defaults(void)
 
 	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
 	CHECK_EQ_INT(o.format, FORMAT_LADDER);
+	CHECK_EQ_INT(o.style, STYLE_LADDER);
 	CHECK_EQ_INT(o.nports, 0);
 	CHECK(o.cmd == NULL);
 }
@@ -86,6 +87,10 @@ static void test_errors(void)
 		{ { "-o", "" }, "empty output file name" },
 		{ { "-P" }, "option -P/--port needs a value" },
 		{ { "-p", "5", "--", "ls" }, "-p and a command exclude each other: the command is the process traced" },
+		{ { "--style", "fancy" }, "unknown style: 'fancy' (ladder or rfc)" },
+		{ { "--style" }, "option --style needs a value" },
+		{ { "--style", "rfc", "-f", "jsonl" }, "--style rfc draws the ladder format only (not -f jsonl)" },
+		{ { "-f", "stream", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f stream)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -96,6 +101,23 @@ static void test_errors(void)
 		CHECK_EQ_STR(err, cases[i].msg);
 		CHECK(!strchr(err, '\n'));
 	}
+}
+
+/* --style picks the drawing of the ladder format, before or after -f. */
+static void test_style(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc")), 0);
+	CHECK_EQ_INT(o.style, STYLE_RFC);
+	CHECK_EQ_INT(o.format, FORMAT_LADDER);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "-f", "ladder")), 0);
+	CHECK_EQ_INT(o.style, STYLE_RFC);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "ladder", "--style", "rfc", "--style", "ladder")), 0);
+	CHECK_EQ_INT(o.style, STYLE_LADDER);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--style", "ladder")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_JSONL);
 }
 
 static void test_too_many_ports(void)
@@ -114,6 +136,7 @@ int main(void)
 	RUN(test_everything_good);
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
+	RUN(test_style);
 	RUN(test_too_many_ports);
 	return TEST_SUMMARY();
 }
