@@ -109,7 +109,7 @@ static struct syn_sink *sink_for(const struct options *o, const struct sink_opts
 	case FORMAT_PCAPNG:
 		return pcapng_sink_new(so);
 	default:
-		return ladder_sink_new(so);
+		return o->style == STYLE_RFC ? rfc_sink_new(so) : ladder_sink_new(so);
 	}
 }
 

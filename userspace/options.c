@@ -26,6 +26,8 @@ static const char usage_text[] =
 "                        mermaid: a Mermaid sequence diagram per connection\n"
 "                        pcapng: a capture file for Wireshark (-o FILE or a pipe)\n"
 "                        (mermaid and pcapng: docs/exports.md)\n"
+"      --style S         how the ladder format draws: ladder (default), or rfc:\n"
+"                        numbered lines in the notation of RFC 9293's figures\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
@@ -41,7 +43,7 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE };
+enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE };
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -49,6 +51,7 @@ static const struct option long_opts[] = {
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "format", required_argument, NULL, 'f' },
+	{ "style", required_argument, NULL, OPT_STYLE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-kb", required_argument, NULL, 'b' },
@@ -180,6 +183,16 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			}
 			o->buffer_kb = (unsigned int)v;
 			break;
+		case OPT_STYLE:
+			if (!strcmp(optarg, "ladder")) {
+				o->style = STYLE_LADDER;
+			} else if (!strcmp(optarg, "rfc")) {
+				o->style = STYLE_RFC;
+			} else {
+				snprintf(err, errlen, "unknown style: '%s' (ladder or rfc)", optarg);
+				return -1;
+			}
+			break;
 		case OPT_RELATIVE_SEQ:
 			o->relative_seq = true;
 			break;
@@ -228,6 +241,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				snprintf(err, errlen, "unknown option: %s", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER) {
+		snprintf(err, errlen, "--style rfc draws the ladder format only (not -f %s)",
+			 o->format == FORMAT_STREAM ? "stream" : "jsonl");
+		return -1;
 	}
 	if (optind < argc)
 		o->cmd = &argv[optind];

@@ -17,12 +17,19 @@ enum out_format {
 	FORMAT_PCAPNG,
 };
 
+/* How the ladder format draws a connection. */
+enum ladder_style {
+	STYLE_LADDER = 0,  /* lanes, rails and arrows (docs/ladder.md) */
+	STYLE_RFC,         /* RFC 9293's figures (docs/rfc-style.md) */
+};
+
 struct options {
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
 	__u32 pid;
 	__u8 family;          /* AF_INET, AF_INET6, 0 = both */
 	enum out_format format;
+	enum ladder_style style;
 	const char *out_path; /* NULL: standard output */
 	bool relative_seq;
 	bool no_color;

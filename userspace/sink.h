@@ -43,5 +43,7 @@ struct syn_sink *html_sink_new(const struct sink_opts *o);
 struct syn_sink *mermaid_sink_new(const struct sink_opts *o);
 /* Binary: o->out must not be a terminal (main refuses that). */
 struct syn_sink *pcapng_sink_new(const struct sink_opts *o);
+/* The connection in the notation of RFC 9293's figures (docs/rfc-style.md). */
+struct syn_sink *rfc_sink_new(const struct sink_opts *o);
 
 #endif

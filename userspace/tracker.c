@@ -639,13 +639,58 @@ static bool push_row(struct conn_row **out, size_t *n, size_t *cap, const struct
 	return true;
 }
 
+static bool is_reset(const struct conn_row *r)
+{
+	return r->ev.kind == SYN_EV_RESET ||
+	       (r->ev.kind == SYN_EV_SEGMENT && (r->ev.seg.flags & SYN_TCP_RST));
+}
+
+/*
+ * Where the active closer's TIME-WAIT begins when the kernel reports
+ * FIN_WAIT2 -> CLOSE: the row after which to add it, or -1 for none.
+ * The report means a timewait socket took over. When the application closed
+ * before the peer's FIN came (an orphaned FIN_WAIT2 socket), that timewait
+ * socket is still in FIN-WAIT-2 and enters TIME-WAIT only when the FIN
+ * arrives, which may be long after the report. So TIME-WAIT begins where
+ * the lane is in FIN_WAIT2 and has received the peer's FIN, whichever of
+ * the two came last; never when no FIN arrived or a reset came first.
+ */
+static long fin_wait2_time_wait_row(const struct conn *c, int e)
+{
+	long entered = -1, fin = -1;
+	bool reported = false, reset = false;
+
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+
+		if (r->end != e)
+			continue;
+		if (is_reset(r) && !reported)
+			reset = true;
+		if (r->ev.kind == SYN_EV_STATE && r->ev.state.newstate == TCP_FIN_WAIT2 && !reported)
+			entered = (long)i;
+		if (r->ev.kind == SYN_EV_STATE && r->ev.state.oldstate == TCP_FIN_WAIT2 &&
+		    r->ev.state.newstate == TCP_CLOSE && !reported) {
+			if (reset)
+				return -1;
+			reported = true;
+		}
+		if (is_seg(r, SYN_DIR_RX) && (r->ev.seg.flags & SYN_TCP_FIN) &&
+		    !(r->ev.seg.flags & SYN_TCP_RST) && fin < 0)
+			fin = (long)i;
+	}
+	if (!reported || fin < 0)
+		return -1;
+	return fin > entered ? fin : entered;
+}
+
 /*
  * Linux does not report two textbook states where the RFC draws them:
  * SYN-RECEIVED lives in a request socket until the final ACK (the kernel
  * reports LISTEN -> SYN_RECV only then, for the new child socket), and
  * TIME-WAIT lives in a timewait socket (the kernel reports FIN_WAIT2 -> CLOSE
- * for the full socket). Add them at the textbook moment, marked inferred.
- * Then record both lanes' states after every row.
+ * or CLOSING -> CLOSE for the full socket). Add them at the textbook moment,
+ * marked inferred. Then record both lanes' states after every row.
  */
 static void infer_states(struct conn *c)
 {
@@ -656,28 +701,34 @@ static void infer_states(struct conn *c)
 	__u64 tw_since[2] = { 0, 0 };
 	struct conn_row last_tw[2];
 
+	long fw2_tw[2] = { fin_wait2_time_wait_row(c, 0), fin_wait2_time_wait_row(c, 1) };
+
 	initial_states(c, cur);
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct conn_row r = c->rows[i];
 		int e = r.end;
 
-		if (r.ev.kind == SYN_EV_RESET ||
-		    (r.ev.kind == SYN_EV_SEGMENT && (r.ev.seg.flags & SYN_TCP_RST)))
+		if (is_reset(&r))
 			reset[e] = true;
 		if (r.ev.kind == SYN_EV_STATE && r.ev.state.newstate == TCP_CLOSE && !reset[e] &&
 		    (r.ev.state.oldstate == TCP_FIN_WAIT2 || r.ev.state.oldstate == TCP_CLOSING)) {
-			struct conn_row tw = inferred_row(&r, e, r.ev.state.oldstate, TCP_TIME_WAIT,
-							  r.ev.ts_ns);
+			/* CLOSING: the ACK of our FIN came, TIME-WAIT begins now.
+			 * FIN_WAIT2: it begins at the peer's FIN (fw2_tw), before
+			 * or after this row. */
+			if (r.ev.state.oldstate == TCP_CLOSING) {
+				struct conn_row tw = inferred_row(&r, e, TCP_CLOSING, TCP_TIME_WAIT,
+								  r.ev.ts_ns);
 
-			cur[e] = TCP_TIME_WAIT;
-			tw.state_after[0] = cur[0];
-			tw.state_after[1] = cur[1];
-			push_row(&out, &n, &cap, &tw);
-			in_tw[e] = true;
-			tw_since[e] = r.ev.ts_ns;
-			last_tw[e] = tw;
+				cur[e] = TCP_TIME_WAIT;
+				tw.state_after[0] = cur[0];
+				tw.state_after[1] = cur[1];
+				push_row(&out, &n, &cap, &tw);
+				in_tw[e] = true;
+				tw_since[e] = r.ev.ts_ns;
+				last_tw[e] = tw;
+			}
 			/* the kernel's own row: the full socket closes, the timewait
-			 * socket carries on, so the lane stays in TIME_WAIT */
+			 * socket carries on, so the lane stays where it is */
 			r.state_after[0] = cur[0];
 			r.state_after[1] = cur[1];
 			push_row(&out, &n, &cap, &r);
@@ -688,6 +739,20 @@ static void infer_states(struct conn *c)
 		r.state_after[0] = cur[0];
 		r.state_after[1] = cur[1];
 		push_row(&out, &n, &cap, &r);
+
+		/* the peer's FIN reached the lane in FIN_WAIT2: textbook TIME-WAIT */
+		if (fw2_tw[e] == (long)i && !in_tw[e]) {
+			struct conn_row tw = inferred_row(&r, e, TCP_FIN_WAIT2, TCP_TIME_WAIT,
+							  r.ev.ts_ns);
+
+			cur[e] = TCP_TIME_WAIT;
+			tw.state_after[0] = cur[0];
+			tw.state_after[1] = cur[1];
+			push_row(&out, &n, &cap, &tw);
+			in_tw[e] = true;
+			tw_since[e] = r.ev.ts_ns;
+			last_tw[e] = tw;
+		}
 
 		/* the SYN arrived at a listener: textbook SYN-RECEIVED from here */
 		if (is_seg(&r, SYN_DIR_RX) && ev_is_syn(&r.ev) && cur[e] == TCP_LISTEN &&

@@ -15,6 +15,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SYNSCOPE=${SYNSCOPE:-$ROOT/build/synscope}
 TCPDEMO=${TCPDEMO:-$ROOT/build/tests/tcpdemo}
 CHECK_TRACE="$ROOT/tests/integration/check_trace.py"
+CHECK_RFC="$ROOT/tests/integration/check_rfc.py"
 TIMEOUT=${TIMEOUT:-60}
 TEST_NAME=$(basename "$0" .sh)
 TEST_NAME=${TEST_NAME#test_}
@@ -256,6 +257,26 @@ check_trace() {
 	# A crash (a traceback) prints no FAIL line: count it.
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
 		fail check_trace "check_trace.py exited $rc"
+	fi
+}
+
+# check_rfc FILE ARGS...: runs check_rfc.py --name $TEST_NAME ARGS... FILE
+# (synscope --style rfc output against RFC 9293's figures, e.g. --figure 6)
+# and counts its "ok"/"FAIL" lines as this test's results.
+check_rfc() {
+	local file=$1 out line rc
+	shift
+	out=$(python3 "$CHECK_RFC" --name "$TEST_NAME" "$@" "$file" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) PASSED=$((PASSED + 1)); echo "$line" ;;
+		"FAIL "*) FAILED=$((FAILED + 1)); echo "$line" ;;
+		*) echo "# $line" ;;
+		esac
+	done <<<"$out"
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
+		fail check_rfc "check_rfc.py exited $rc"
 	fi
 }
 

@@ -29,6 +29,7 @@ static void test_defaults(void)
 
 	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
 	CHECK_EQ_INT(o.format, FORMAT_LADDER);
+	CHECK_EQ_INT(o.style, STYLE_LADDER);
 	CHECK_EQ_INT(o.nports, 0);
 	CHECK(o.cmd == NULL);
 }
@@ -142,6 +143,10 @@ static void test_errors(void)
 		{ { "-o", "" }, "empty output file name" },
 		{ { "-P" }, "option -P/--port needs a value" },
 		{ { "-p", "5", "--", "ls" }, "-p and a command exclude each other: the command is the process traced" },
+		{ { "--style", "fancy" }, "unknown style: 'fancy' (ladder or rfc)" },
+		{ { "--style" }, "option --style needs a value" },
+		{ { "--style", "rfc", "-f", "jsonl" }, "--style rfc draws the ladder format only (not -f jsonl)" },
+		{ { "-f", "stream", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f stream)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -152,6 +157,23 @@ static void test_errors(void)
 		CHECK_EQ_STR(err, cases[i].msg);
 		CHECK(!strchr(err, '\n'));
 	}
+}
+
+/* --style picks the drawing of the ladder format, before or after -f. */
+static void test_style(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc")), 0);
+	CHECK_EQ_INT(o.style, STYLE_RFC);
+	CHECK_EQ_INT(o.format, FORMAT_LADDER);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "-f", "ladder")), 0);
+	CHECK_EQ_INT(o.style, STYLE_RFC);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "ladder", "--style", "rfc", "--style", "ladder")), 0);
+	CHECK_EQ_INT(o.style, STYLE_LADDER);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--style", "ladder")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_JSONL);
 }
 
 static void test_too_many_ports(void)
@@ -196,6 +218,7 @@ int main(void)
 	RUN(test_usage_lists_formats);
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
+	RUN(test_style);
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
 	return TEST_SUMMARY();

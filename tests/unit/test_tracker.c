@@ -192,9 +192,12 @@ static const char *lane_calls(const struct conn *c, int end, char *buf, size_t l
 	return lane_join(c, end, call_text, buf, len);
 }
 
+/* The client close()d before the server's FIN: the kernel hands the orphaned
+ * FIN_WAIT2 socket to a timewait socket at once (FIN_WAIT2>CLOSE), and that
+ * one enters TIME-WAIT when the server's FIN arrives, 158 ms later. */
 static const char CLIENT_STATES[] =
 	"CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 "
-	"FIN_WAIT2>TIME_WAIT* FIN_WAIT2>CLOSE TIME_WAIT>CLOSE*";
+	"FIN_WAIT2>CLOSE FIN_WAIT2>TIME_WAIT* TIME_WAIT>CLOSE*";
 static const char SERVER_STATES[] =
 	"LISTEN>SYN_RECV* LISTEN>SYN_RECV SYN_RECV>ESTABLISHED ESTABLISHED>CLOSE_WAIT "
 	"CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSE";
@@ -273,7 +276,7 @@ static void test_state_after_each_row(void)
 	run_start(&r, ev, n);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
 		const struct conn *c = &r.k.conns[0];
-		bool saw_fin_ack_tx = false;
+		bool saw_fin_ack_tx = false, saw_fin_ack_rx = false;
 
 		/* before the SYN the client is CLOSE and the server LISTEN */
 		CHECK_EQ_INT(c->rows[0].state_after[0], CLOSE);
@@ -286,14 +289,34 @@ static void test_state_after_each_row(void)
 			    (r->ev.seg.flags & SYN_TCP_FIN)) {
 				saw_fin_ack_tx = true;
 				CHECK_EQ_INT(r->state_after[1], LAST_ACK);
-				CHECK_EQ_INT(r->state_after[0], TIME_WAIT);
+				CHECK_EQ_INT(r->state_after[0], FIN_WAIT2);
 			}
-			/* the kernel's FIN_WAIT2 -> CLOSE leaves the lane in TIME_WAIT */
+			/* the kernel's FIN_WAIT2 -> CLOSE leaves the lane in FIN_WAIT2:
+			 * the timewait socket waits for the server's FIN */
 			if (r->ev.kind == SYN_EV_STATE && !(r->marks & ROW_INFERRED) && r->end == 0 &&
 			    r->ev.state.newstate == CLOSE)
-				CHECK_EQ_INT(r->state_after[0], TIME_WAIT);
+				CHECK_EQ_INT(r->state_after[0], FIN_WAIT2);
+			/* ... which puts the client in TIME_WAIT, before it ACKs it */
+			if (r->ev.kind == SYN_EV_SEGMENT && r->end == 0 && r->ev.seg.dir == SYN_DIR_RX &&
+			    (r->ev.seg.flags & SYN_TCP_FIN)) {
+				saw_fin_ack_rx = true;
+				CHECK_EQ_INT(r->state_after[0], FIN_WAIT2);
+				if (CHECK(i + 1 < c->nrows)) {
+					const struct conn_row *tw = &c->rows[i + 1];
+
+					CHECK(tw->marks & ROW_INFERRED);
+					CHECK_EQ_INT(tw->ev.state.oldstate, FIN_WAIT2);
+					CHECK_EQ_INT(tw->ev.state.newstate, TIME_WAIT);
+					CHECK_EQ_INT(tw->state_after[0], TIME_WAIT);
+					CHECK_EQ_INT(tw->ev.ts_ns, r->ev.ts_ns);
+					/* 2MSL after the FIN, not after the kernel's report */
+					CHECK_EQ_INT(c->rows[c->nrows - 1].ev.ts_ns,
+						     r->ev.ts_ns + 60000000000ull);
+				}
+			}
 		}
 		CHECK(saw_fin_ack_tx);
+		CHECK(saw_fin_ack_rx);
 	}
 	tracker_finish(r.t);
 	run_end(&r);
@@ -388,6 +411,98 @@ static void test_connection_without_syscalls(void)
 	}
 	tracker_finish(r.t);
 	run_end(&r);
+}
+
+/* A handshake, then the client shuts down its side; the server answers its
+ * FIN with an ACK, or at once with its own FIN,ACK (fin_with_ack). The
+ * client's socket stays open, so the kernel reports FIN_WAIT2 -> CLOSE only
+ * after it received the server's FIN and sent its last ACK. States and
+ * segments only, in the order a 6.18 kernel reports them. */
+static size_t shutdown_close_trace(struct syn_event *ev, bool fin_with_ack)
+{
+	size_t n = 0;
+	__u64 t = 5000000;
+#define AT(dt) (t += (dt))
+	ev[n++] = ev_state(AT(10), SID_CLI, CLI_UNBOUND, SRV, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(AT(20), SID_CLI, CLI, SRV, TX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(AT(8), 0, SRV, CLI, RX, S_, 1000, 0, 0);
+	ev[n++] = ev_seg(AT(13), 0, SRV, CLI, TX, S_ | A_, 5000, 1001, 0);
+	ev[n++] = ev_seg(AT(3), 0, CLI, SRV, RX, S_ | A_, 5000, 1001, 0);
+	ev[n++] = ev_state(AT(11), SID_CLI, CLI, SRV, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(AT(5), SID_CLI, CLI, SRV, TX, A_, 1001, 5001, 0);
+	ev[n++] = ev_seg(AT(1), 0, SRV, CLI, RX, A_, 1001, 5001, 0);
+	ev[n++] = ev_state(AT(4), SID_CHILD, SRV, CLI, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(AT(6), SID_CHILD, SRV, CLI, SYN_RECV, ESTABLISHED);
+	ev[n++] = ev_state(AT(500), SID_CLI, CLI, SRV, ESTABLISHED, FIN_WAIT1);
+	ev[n++] = ev_seg(AT(3), SID_CLI, CLI, SRV, TX, F_ | A_, 1001, 5001, 0);
+	ev[n++] = ev_seg(AT(3), 0, SRV, CLI, RX, F_ | A_, 1001, 5001, 0);
+	ev[n++] = ev_state(AT(3), SID_CHILD, SRV, CLI, ESTABLISHED, CLOSE_WAIT);
+	if (!fin_with_ack) {
+		ev[n++] = ev_seg(AT(40), SID_CHILD, SRV, CLI, TX, A_, 5001, 1002, 0);
+		ev[n++] = ev_seg(AT(2), 0, CLI, SRV, RX, A_, 5001, 1002, 0);
+		ev[n++] = ev_state(AT(5), SID_CLI, CLI, SRV, FIN_WAIT1, FIN_WAIT2);
+	}
+	ev[n++] = ev_state(AT(900), SID_CHILD, SRV, CLI, CLOSE_WAIT, LAST_ACK);
+	ev[n++] = ev_seg(AT(4), SID_CHILD, SRV, CLI, TX, F_ | A_, 5001, 1002, 0);
+	ev[n++] = ev_seg(AT(3), 0, CLI, SRV, RX, F_ | A_, 5001, 1002, 0);
+	if (fin_with_ack)
+		ev[n++] = ev_state(AT(5), SID_CLI, CLI, SRV, FIN_WAIT1, FIN_WAIT2);
+	ev[n++] = ev_seg(AT(6), SID_CLI, CLI, SRV, TX, A_, 1002, 5002, 0);
+	ev[n++] = ev_seg(AT(2), 0, SRV, CLI, RX, A_, 1002, 5002, 0);
+	ev[n++] = ev_state(AT(3), SID_CLI, CLI, SRV, FIN_WAIT2, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, AT(2), SID_CLI, CLI, SRV);
+	ev[n++] = ev_state(AT(5), SID_CHILD, SRV_GONE, CLI, LAST_ACK, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, AT(4), SID_CHILD, SRV_GONE, CLI);
+#undef AT
+	return n;
+}
+
+/* TIME-WAIT begins when the peer's FIN reaches a lane in FIN_WAIT2: right
+ * after that segment (or after FIN_WAIT1 -> FIN_WAIT2 when the FIN carried
+ * the ACK of ours), before the last ACK and the kernel's report. */
+static void test_time_wait_at_the_peers_fin(void)
+{
+	for (int with_ack = 0; with_ack < 2; with_ack++) {
+		struct syn_event ev[40];
+		size_t n = shutdown_close_trace(ev, with_ack);
+		struct run r;
+		char buf[512];
+
+		run_start(&r, ev, n);
+		if (!CHECK_EQ_INT(r.k.nconns, 1)) {
+			run_end(&r);
+			continue;
+		}
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)),
+			     "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 "
+			     "FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>TIME_WAIT* FIN_WAIT2>CLOSE TIME_WAIT>CLOSE*");
+		for (size_t i = 0; i + 1 < c->nrows; i++) {
+			const struct conn_row *row = &c->rows[i], *next = &c->rows[i + 1];
+
+			if (next->ev.kind != SYN_EV_STATE || next->ev.state.newstate != TIME_WAIT)
+				continue;
+			/* what comes just before the inferred row */
+			if (with_ack) {
+				CHECK_EQ_INT(row->ev.kind, SYN_EV_STATE);
+				CHECK_EQ_INT(row->ev.state.newstate, FIN_WAIT2);
+			} else {
+				CHECK_EQ_INT(row->ev.kind, SYN_EV_SEGMENT);
+				CHECK_EQ_INT(row->ev.seg.dir, SYN_DIR_RX);
+				CHECK_EQ_INT(row->ev.seg.flags, F_ | A_);
+			}
+			CHECK_EQ_INT(row->end, 0);
+			/* then the client's last ACK, already in TIME_WAIT */
+			if (CHECK(i + 2 < c->nrows)) {
+				CHECK_EQ_INT(c->rows[i + 2].ev.kind, SYN_EV_SEGMENT);
+				CHECK_EQ_INT(c->rows[i + 2].ev.seg.dir, SYN_DIR_TX);
+				CHECK_EQ_INT(c->rows[i + 2].state_after[0], TIME_WAIT);
+			}
+		}
+		tracker_finish(r.t);
+		run_end(&r);
+	}
 }
 
 /* connect() to a port nothing listens on: the kernel answers the SYN with a
@@ -863,6 +978,7 @@ int main(void)
 	RUN(test_state_after_each_row);
 	RUN(test_out_of_order_ends);
 	RUN(test_connection_without_syscalls);
+	RUN(test_time_wait_at_the_peers_fin);
 	RUN(test_refused);
 	RUN(test_listener_attribution_before_accept);
 	RUN(test_tuple_reuse_starts_new_connection);
