@@ -313,8 +313,10 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 
 	n->who = (__u8)lane;
 	if (r->state_after[lane] != to) {
-		/* the kernel's full socket leaves while the lane stays in TIME-WAIT */
-		if (to == TCP_CLOSE && r->state_after[lane] == TCP_TIME_WAIT)
+		/* the kernel's full socket leaves while a timewait socket carries
+		 * the lane on (in FIN-WAIT-2 until the FIN, then TIME-WAIT) */
+		if (to == TCP_CLOSE && (r->state_after[lane] == TCP_TIME_WAIT ||
+					r->state_after[lane] == TCP_FIN_WAIT2))
 			n->key = EX_ST_TW_KERNEL;
 		return;
 	}

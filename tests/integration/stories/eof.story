@@ -15,11 +15,11 @@ call server read()
 call server read=0 -> read-eof
 tx server ACK -> teardown-2
 state client FIN_WAIT1>FIN_WAIT2 -> state-fin-wait-2
+state client FIN_WAIT2>CLOSE -> state-timewait-socket
 call server close() -> close-sends-fin
 state server CLOSE_WAIT>LAST_ACK -> state-last-ack
 tx server FIN,ACK -> teardown-3
 state client FIN_WAIT2>TIME_WAIT* -> state-time-wait
-state client FIN_WAIT2>CLOSE -> state-timewait-socket
 tx client ACK -> teardown-4
 state server LAST_ACK>CLOSE -> state-closed
 state client TIME_WAIT>CLOSE* -> state-time-wait-end
