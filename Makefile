@@ -73,7 +73,7 @@ $(OUT)/synscope: $(OUT)/main.o $(OUT)/bpf_source.o $(OUT)/libsynscope.a
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -lz -o $@
 
 $(OUT)/tests/%: tests/integration/%.c | $(OUT)/tests
 	$(call msg,CC,$@)

@@ -21,6 +21,8 @@ struct options {
 	__u8 family;          /* AF_INET, AF_INET6, 0 = both */
 	enum out_format format;
 	const char *out_path; /* NULL: standard output */
+	const char *write_path; /* -w: record the events to this file (docs/recording.md) */
+	const char *read_path;  /* -r: replay this recording instead of tracing */
 	bool relative_seq;
 	bool no_color;
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
