@@ -4,6 +4,7 @@
 set -euo pipefail
 
 need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc pkg-config
+           libclang-rt-14-dev
            tcpdump iproute2 python3 nftables)
 
 missing=()
