@@ -1,4 +1,4 @@
-# synscope: make [all|demo|test|bench|install|clean|help]   V=1 shows commands
+# synscope: make [all|demo|test|unit|fuzz|bench|install|clean|help]   V=1 shows commands
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= /usr/sbin/bpftool
@@ -31,21 +31,29 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 HELPER_SRCS := $(wildcard tests/integration/*.c)
 HELPER_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
+# libFuzzer targets: clang, with the userspace sources built in, sanitized.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -Iuserspace \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS ?= 20
 
-.PHONY: all deps demo test unit integration bench install clean help
+.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus bench install clean help
 all: $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
 
 help:
 	@echo "make            build synscope and the test programs into $(OUT)/"
 	@echo "make demo       install what is missing, build, run the classroom demo (root)"
 	@echo "make test       install what is missing, build, run every test"
+	@echo "make unit       unit tests only (no root)"
+	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 20) seconds"
 	@echo "make bench      loopback connection storm, untraced vs traced"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/sbin"
 
 deps:
 	$(Q)./scripts/install-deps.sh
 
-$(OUT) $(OUT)/tests:
+$(OUT) $(OUT)/tests $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
 $(OUT)/synscope.bpf.o: bpf/synscope.bpf.c bpf/synscope_event.h | $(OUT)
@@ -73,25 +81,44 @@ $(OUT)/synscope: $(OUT)/main.o $(OUT)/bpf_source.o $(OUT)/libsynscope.a
 
 $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -lz -o $@
 
 $(OUT)/tests/%: tests/integration/%.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard userspace/*.h) bpf/synscope_event.h | $(OUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -lz -o $@
+
+# The seed corpus is committed; this remakes it with the recording writer.
+$(OUT)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(OUT)/libsynscope.a | $(OUT)/fuzz
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuserspace -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
+
+fuzz-corpus: $(OUT)/fuzz/make_corpus
+	$(Q)for d in recording replay; do \
+		mkdir -p tests/fuzz/corpus/$$d && $(OUT)/fuzz/make_corpus tests/fuzz/corpus/$$d || exit 1; \
+	done
+
+fuzz-build: $(FUZZ_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./scripts/demo.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./scripts/run-tests.sh
+	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-tests.sh
 
 unit: all
 	$(Q)./scripts/run-tests.sh unit
 
 integration: all
 	$(Q)./scripts/run-tests.sh integration
+
+fuzz: fuzz-build
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-tests.sh fuzz
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -103,4 +130,4 @@ install: $(OUT)/synscope
 clean:
 	rm -rf $(OUT)
 
--include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d $(OUT)/fuzz/*.d)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs synscope's tests: scripts/run-tests.sh [unit|integration|all] (default all).
+# Runs synscope's tests: scripts/run-tests.sh [unit|integration|fuzz|all] (default all).
 #
 #   unit         every build/tests/test_* built from tests/unit/test_*.c (no root)
 #   integration  every tests/integration/test_*.sh (root: they trace the kernel)
+#   fuzz         every build/fuzz/fuzz_* built from tests/fuzz/fuzz_*.c, each run
+#                for FUZZ_SECONDS from its seed corpus (tests/fuzz/run_fuzz.sh)
 #
 # Each unit binary and each integration script prints its own results and a
 # last line "N passed, N failed"; this script shows their output, adds those
@@ -14,18 +16,20 @@
 # CI=true (CI must never skip them silently).
 # Exit status: 0 when nothing failed.
 #
-# Environment: TEST_TIMEOUT (seconds per binary/script, default 300).
+# Environment: TEST_TIMEOUT (seconds per binary/script, default 300),
+# FUZZ_SECONDS (per fuzz target, default 20).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 MODE=${1:-all}
 TEST_TIMEOUT=${TEST_TIMEOUT:-300}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 case $MODE in
-unit | integration | all) ;;
+unit | integration | fuzz | all) ;;
 *)
-	echo "usage: $0 [unit|integration|all]" >&2
+	echo "usage: $0 [unit|integration|fuzz|all]" >&2
 	exit 2
 	;;
 esac
@@ -102,8 +106,25 @@ run_integration() {
 	done
 }
 
-[ "$MODE" = integration ] || run_unit
-[ "$MODE" = unit ] || run_integration
+run_fuzz() {
+	local src name
+	for src in tests/fuzz/fuzz_*.c; do
+		[ -e "$src" ] || continue
+		name=$(basename "$src" .c)
+		run_one "$name" tests/fuzz/run_fuzz.sh "build/fuzz/$name" "$FUZZ_SECONDS"
+	done
+}
+
+case $MODE in
+unit) run_unit ;;
+integration) run_integration ;;
+fuzz) run_fuzz ;;
+all)
+	run_unit
+	run_integration
+	run_fuzz
+	;;
+esac
 
 if [ "$total_skipped" -gt 0 ]; then
 	echo "$total_passed passed, $total_failed failed, $total_skipped skipped"

@@ -1,7 +1,8 @@
 /*
  * synscope: trace TCP connections and draw them.
  *
- * The one pipeline: bpf_source (ring buffer) -> tracker -> a sink. This file
+ * The one pipeline: bpf_source (ring buffer) or a recording (-r) -> tracker
+ * -> a sink; with -w, what the tracker is given is recorded too. This file
  * only wires it up: options, privilege and kernel checks, the traced command,
  * signals, the poll loop, and the exit status.
  */
@@ -17,8 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "bpf_source.h"
+#include "event_filter.h"
+#include "names.h"
 #include "options.h"
 #include "proc_ports.h"
+#include "recording.h"
 #include "sink.h"
 #include "textout.h"
 #include "tracker.h"
@@ -26,6 +30,7 @@
 #define POLL_MS 50          /* the longest an event waits before it is shown */
 #define DRAIN_MS 200        /* after the command exits: its sockets' last events */
 #define MAX_WATCH 4096      /* ports of a -p process's existing sockets */
+#define REC_FLUSH_NS 1000000000ull /* -w: at most this much is lost to a crash */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -113,13 +118,84 @@ static struct syn_sink *sink_for(const struct options *o, const struct sink_opts
 	}
 }
 
+/* Where decoded events go: the replay filter (-r with -P/-p/-4/-6), then
+ * the recording (-w), which holds exactly what the tracker is given. */
+struct feed {
+	struct tracker *t;
+	struct event_filter *filter;
+	struct rec_writer *w;
+	const char *w_path;
+	bool w_failed;
+};
+
+static void feed_tracker(void *ctx, const struct syn_event *e)
+{
+	struct feed *f = ctx;
+
+	if (f->w && !f->w_failed && rec_writer_event(f->w, e)) {
+		/* keep tracing to the other outputs: they lose nothing */
+		fprintf(stderr, "synscope: %s: %s\n", f->w_path, rec_writer_error(f->w));
+		f->w_failed = true;
+	}
+	tracker_on_event(f->t, e);
+}
+
 static void on_event(void *ctx, const struct syn_event *e)
 {
-	tracker_on_event(ctx, e);
+	struct feed *f = ctx;
+
+	if (f->filter)
+		event_filter_push(f->filter, e, feed_tracker, f);
+	else
+		feed_tracker(f, e);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* -w: start the recording; the header carries what replay needs to print
+ * the same text (names from this kernel, the clock offset). */
+static bool feed_record(struct feed *f, const char *path, const char *out_path,
+			const struct rec_header *h)
+{
+	char err[256];
+
+	if (same_file(path, out_path)) {
+		/* two names of one file: -o is open, the recording would wipe it */
+		fprintf(stderr, "synscope: %s: is the -o output too\n", path);
+		return false;
+	}
+	f->w = rec_writer_open(path, h, err, sizeof(err));
+	f->w_path = path;
+	if (!f->w)
+		fprintf(stderr, "synscope: %s: %s\n", path, err);
+	return f->w != NULL;
+}
+
+/* Close the recording: its end record and the gzip trailer. False when
+ * anything was not written (already said, or said now). */
+static bool feed_record_close(struct feed *f)
+{
+	char err[256];
+	bool ok = !f->w_failed;
+
+	if (!f->w)
+		return true;
+	if (rec_writer_close(f->w, err, sizeof(err)) && !f->w_failed) {
+		fprintf(stderr, "synscope: %s: %s\n", f->w_path, err);
+		ok = false;
+	}
+	f->w = NULL;
+	return ok && !f->w_failed;
 }
 
 /* The kernel counts what it could not queue; turn news of it into an event. */
-static void report_lost(struct bpf_source *src, struct tracker *t, __u64 *reported)
+static void report_lost(struct bpf_source *src, struct feed *f, __u64 *reported)
 {
 	__u64 lost = bpf_source_lost(src);
 	struct syn_event e;
@@ -131,7 +207,138 @@ static void report_lost(struct bpf_source *src, struct tracker *t, __u64 *report
 	e.ts_ns = now_ns(CLOCK_MONOTONIC);
 	e.lost.count = lost - *reported;
 	*reported = lost;
-	tracker_on_event(t, &e);
+	on_event(f, &e);
+}
+
+static FILE *open_output(const struct options *o)
+{
+	FILE *out;
+
+	if (!o->out_path)
+		return stdout;
+	out = fopen(o->out_path, "w");
+	if (!out)
+		fprintf(stderr, "synscope: cannot write %s: %s\n", o->out_path, strerror(errno));
+	return out;
+}
+
+static void sink_opts_for(const struct options *o, FILE *out, struct sink_opts *sko)
+{
+	memset(sko, 0, sizeof(*sko));
+	sko->out = out;
+	sko->color = !o->out_path && !o->no_color && isatty(fileno(out)) &&
+		     !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	sko->relative_seq = o->relative_seq;
+	sko->explain = o->explain;
+	sko->pace_ms = o->pace_ms;
+}
+
+/* Render what is still open, say the summary, close the output. False when
+ * the output could not be written. */
+static bool end_output(const struct options *o, struct tracker *t, struct syn_sink *sink, FILE *out)
+{
+	bool ok = true;
+
+	if (t) {
+		tracker_finish(t);
+		/* the ladder and stream end with this line; say it on stderr too
+		 * when their output is not what the user is looking at, and
+		 * always for the formats that keep it out of their output */
+		if (o->out_path || !isatty(fileno(stdout)) ||
+		    (o->format != FORMAT_LADDER && o->format != FORMAT_STREAM))
+			txt_summary(stderr, tracker_summary(t));
+	}
+	tracker_free(t);
+	if (sink)
+		sink->destroy(sink);
+	if (fflush(out) || ferror(out)) {
+		fprintf(stderr, "synscope: error writing %s: %s\n",
+			o->out_path ? o->out_path : "standard output", strerror(errno));
+		ok = false;
+	}
+	if (out != stdout)
+		fclose(out);
+	return ok;
+}
+
+/* -r FILE: the recorded events through the same tracker and sinks. Exit
+ * status 0 for a whole recording; 1 when it was damaged or cut short (what
+ * came before is rendered, and one line says where it ended). */
+static int replay(const struct options *o)
+{
+	struct event_filter_opts fo = { 0 };
+	struct sink_opts sko;
+	struct syn_sink *sink = NULL;
+	struct rec_reader *r;
+	struct rec_header h;
+	struct syn_event e;
+	struct feed f = { 0 };
+	enum rec_status st = REC_BAD;
+	bool reading = false;
+	char err[256], when[64];
+	FILE *out;
+	int rc = 1;
+
+	r = rec_reader_open(o->read_path, &h, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "synscope: %s: %s\n", o->read_path, err);
+		return 1;
+	}
+	if (same_file(o->read_path, o->out_path) || same_file(o->read_path, o->write_path)) {
+		fprintf(stderr, "synscope: %s: is the recording being read\n",
+			same_file(o->read_path, o->out_path) ? o->out_path : o->write_path);
+		goto close_reader;
+	}
+	out = open_output(o);
+	if (!out)
+		goto close_reader;
+	if (same_file(o->write_path, o->out_path)) {
+		fprintf(stderr, "synscope: %s: is the -o output too\n", o->write_path);
+		if (out != stdout)
+			fclose(out);
+		goto close_reader;
+	}
+	rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
+	drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
+	sink_opts_for(o, out, &sko);
+	sko.wall_offset_ns = h.wall_offset_ns;
+	sink = sink_for(o, &sko);
+	f.t = sink ? tracker_new(&sink, 1) : NULL;
+	memcpy(fo.ports, o->ports, sizeof(fo.ports));
+	fo.nports = o->nports;
+	fo.pid = o->pid;
+	fo.family = o->family;
+	if (event_filter_any(&fo))
+		f.filter = event_filter_new(&fo);
+	if (!f.t || (event_filter_any(&fo) && !f.filter)) {
+		fprintf(stderr, "synscope: out of memory\n");
+		goto done;
+	}
+	if (o->write_path && !feed_record(&f, o->write_path, o->out_path, &h))
+		goto done;
+
+	txt_wall_utc((__s64)h.start_ns, when, sizeof(when));
+	fprintf(stderr, "synscope: replaying %s: recorded on %s (kernel %s), %s\n", o->read_path,
+		h.host[0] ? h.host : "?", h.kernel[0] ? h.kernel : "?", when);
+	reading = true;
+	while ((st = rec_reader_next(r, &e)) == REC_EVENT)
+		on_event(&f, &e);
+	if (f.filter)
+		event_filter_finish(f.filter, feed_tracker, &f);
+	rc = st == REC_END ? 0 : 1;
+done:
+	if (!feed_record_close(&f))
+		rc = 1;
+	if (!end_output(o, f.t, sink, out))
+		rc = 1;
+	/* last, under what was rendered: where the recording stopped */
+	if (reading && st != REC_END)
+		fprintf(stderr, "synscope: %s: %s\n", o->read_path, rec_reader_error(r));
+	event_filter_free(f.filter);
+close_reader:
+	rec_reader_close(r);
+	rec_header_free_names(&h);
+	return rc;
 }
 
 static int exit_status_of(int status)
@@ -149,7 +356,7 @@ int main(int argc, char **argv)
 	struct sink_opts sko = { 0 };
 	struct bpf_source *src = NULL;
 	struct syn_sink *sink = NULL;
-	struct tracker *t = NULL;
+	struct feed f = { 0 };
 	struct options o;
 	struct sigaction sa;
 	static __u16 watch[MAX_WATCH];
@@ -159,7 +366,7 @@ int main(int argc, char **argv)
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, rc = 1;
 	bool child_done = false;
-	__u64 lost_reported = 0, start, drain_until = 0;
+	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0;
 
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "synscope: %s\n", err);
@@ -173,6 +380,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: pcapng is binary: give -o FILE or pipe it, not to a terminal\n");
 		return 2;
 	}
+	if (o.read_path)
+		return replay(&o);
 	if (geteuid() != 0) {
 		fprintf(stderr, "synscope: must run as root (loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)\n");
 		return 1;
@@ -189,24 +398,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: no process with pid %u\n", o.pid);
 		return 1;
 	}
-	if (o.out_path) {
-		out = fopen(o.out_path, "w");
-		if (!out) {
-			fprintf(stderr, "synscope: cannot write %s: %s\n", o.out_path, strerror(errno));
-			return 1;
-		}
-	}
+	out = open_output(&o);
+	if (!out)
+		return 1;
 
-	sko.out = out;
-	sko.color = !o.out_path && !o.no_color && isatty(fileno(out)) &&
-		    !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
-	sko.relative_seq = o.relative_seq;
-	sko.explain = o.explain;
-	sko.pace_ms = o.pace_ms;
+	sink_opts_for(&o, out, &sko);
 	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 	sink = sink_for(&o, &sko);
-	t = sink ? tracker_new(&sink, 1) : NULL;
-	if (!t) {
+	f.t = sink ? tracker_new(&sink, 1) : NULL;
+	if (!f.t) {
 		fprintf(stderr, "synscope: out of memory\n");
 		goto cleanup;
 	}
@@ -239,6 +439,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		goto cleanup;
 	}
+	if (o.write_path) {
+		/* after bpf_source_open: it loaded this kernel's reset reason names */
+		struct rec_header h;
+
+		rec_header_init_local(&h);
+		h.wall_offset_ns = sko.wall_offset_ns;
+		for (unsigned int i = 0; i < REC_RST_REASONS; i++) {
+			h.rst_names[i] = (char *)rst_reason_name(i);
+			h.drop_names[i] = (char *)drop_reason_name(i);
+		}
+		if (!feed_record(&f, o.write_path, o.out_path, &h))
+			goto cleanup;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
@@ -257,17 +470,26 @@ int main(int argc, char **argv)
 		release_fd = -1;
 	}
 
-	start = now_ns(CLOCK_MONOTONIC);
+	start = flushed = now_ns(CLOCK_MONOTONIC);
 	while (!stop_signal) {
-		int n = bpf_source_poll(src, POLL_MS, on_event, t);
+		int n = bpf_source_poll(src, POLL_MS, on_event, &f);
 		__u64 now = now_ns(CLOCK_MONOTONIC);
 
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "synscope: reading the ring buffer: %s\n", strerror(-n));
 			break;
 		}
-		report_lost(src, t, &lost_reported);
+		report_lost(src, &f, &lost_reported);
 		fflush(out);
+		if (f.w && !f.w_failed && now - flushed >= REC_FLUSH_NS &&
+		    rec_writer_events(f.w) != flushed_events) {
+			flushed_events = rec_writer_events(f.w);
+			if (rec_writer_flush(f.w)) {
+				fprintf(stderr, "synscope: %s: %s\n", f.w_path, rec_writer_error(f.w));
+				f.w_failed = true;
+			}
+			flushed = now;
+		}
 		if (o.duration_s > 0 && now - start >= (__u64)(o.duration_s * 1e9))
 			break;
 		if (child && !child_done && waitpid(child, &child_status, WNOHANG) == child) {
@@ -278,9 +500,9 @@ int main(int argc, char **argv)
 			break;
 	}
 	/* whatever is still queued belongs in the output too */
-	while (bpf_source_poll(src, 0, on_event, t) > 0)
+	while (bpf_source_poll(src, 0, on_event, &f) > 0)
 		;
-	report_lost(src, t, &lost_reported);
+	report_lost(src, &f, &lost_reported);
 	rc = 0;
 
 cleanup:
@@ -298,28 +520,12 @@ cleanup:
 		}
 	}
 	bpf_source_close(src);
-	if (t) {
-		const struct run_summary *sum;
-
-		tracker_finish(t);
-		sum = tracker_summary(t);
-		/* the ladder and stream end with this line; say it on stderr too
-		 * when their output is not what the user is looking at, and
-		 * always for the formats that keep it out of their output */
-		if (o.out_path || !isatty(fileno(stdout)) || (o.format != FORMAT_LADDER &&
-							      o.format != FORMAT_STREAM))
-			txt_summary(stderr, sum);
-	}
-	tracker_free(t);
-	if (sink)
-		sink->destroy(sink);
-	if (fflush(out) || ferror(out)) {
-		fprintf(stderr, "synscope: error writing %s: %s\n",
-			o.out_path ? o.out_path : "standard output", strerror(errno));
+	/* the recording is whole on every way out: Ctrl-C, SIGTERM, the
+	 * command's exit, -d, an error */
+	if (!feed_record_close(&f))
 		rc = 1;
-	}
-	if (out != stdout)
-		fclose(out);
+	if (!end_output(&o, f.t, sink, out))
+		rc = 1;
 	if (rc == 0 && child_done)
 		rc = exit_status_of(child_status);
 	return rc;

@@ -9,8 +9,9 @@
 
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"
+"       synscope -r FILE [options]\n"
 "Trace TCP connections: socket calls, state changes and every segment,\n"
-"drawn as one ladder per connection. Needs root.\n"
+"drawn as one ladder per connection. Needs root, except to replay (-r).\n"
 "\n"
 "  (no command)          trace the whole system until Ctrl-C or -d\n"
 "  -- command args       run the command, trace it and its children until it exits\n"
@@ -29,6 +30,9 @@ static const char usage_text[] =
 "      --style S         how the ladder format draws: ladder (default), or rfc:\n"
 "                        numbered lines in the notation of RFC 9293's figures\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
+"  -w, --write FILE      also record the events to FILE (gzip; docs/recording.md)\n"
+"  -r, --read FILE       replay a recording, as root or not: the same options give\n"
+"                        the same output as live; -P, -p, -4, -6 filter it\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
@@ -53,6 +57,8 @@ static const struct option long_opts[] = {
 	{ "format", required_argument, NULL, 'f' },
 	{ "style", required_argument, NULL, OPT_STYLE },
 	{ "output", required_argument, NULL, 'o' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-kb", required_argument, NULL, 'b' },
 	{ "relative-seq", no_argument, NULL, OPT_RELATIVE_SEQ },
@@ -95,6 +101,39 @@ static const char *opt_name(int c, char *buf, size_t len)
 	return buf;
 }
 
+/* What -r and -w allow with them. */
+static int options_check_files(const struct options *o, char *err, size_t errlen)
+{
+	if (o->read_path) {
+		if (o->cmd) {
+			snprintf(err, errlen, "-r and a command exclude each other: a recording is replayed, "
+				 "nothing runs");
+			return -1;
+		}
+		if (o->duration_s > 0) {
+			snprintf(err, errlen, "-r and -d exclude each other: a replay reads the whole recording");
+			return -1;
+		}
+		if (o->buffer_kb) {
+			snprintf(err, errlen, "-r and -b exclude each other: a replay has no ring buffer");
+			return -1;
+		}
+		if (o->write_path && !strcmp(o->read_path, o->write_path)) {
+			snprintf(err, errlen, "-r and -w name the same file: '%s'", o->read_path);
+			return -1;
+		}
+		if (o->out_path && !strcmp(o->read_path, o->out_path)) {
+			snprintf(err, errlen, "-r and -o name the same file: '%s'", o->read_path);
+			return -1;
+		}
+	}
+	if (o->write_path && o->out_path && !strcmp(o->write_path, o->out_path)) {
+		snprintf(err, errlen, "-w and -o name the same file: '%s'", o->write_path);
+		return -1;
+	}
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
 	unsigned long v;
@@ -107,7 +146,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, the command to run */
-	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:d:b:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (!parse_ulong(optarg, 1, 65535, &v)) {
@@ -161,6 +200,14 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				return -1;
 			}
 			o->out_path = optarg;
+			break;
+		case 'w':
+		case 'r':
+			if (!*optarg) {
+				snprintf(err, errlen, "empty %s file name", c == 'w' ? "recording" : "replay");
+				return -1;
+			}
+			*(c == 'w' ? &o->write_path : &o->read_path) = optarg;
 			break;
 		case 'd': {
 			char *end;
@@ -254,9 +301,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		return -1;
 	}
 	o->explain = want_explain ? lang : EXPLAIN_OFF;
-	if (o->cmd && o->pid) {
+	if (o->cmd && o->pid && !o->read_path) {
 		snprintf(err, errlen, "-p and a command exclude each other: the command is the process traced");
 		return -1;
 	}
-	return 0;
+	return options_check_files(o, err, errlen);
 }

@@ -31,6 +31,8 @@ struct options {
 	enum out_format format;
 	enum ladder_style style;
 	const char *out_path; /* NULL: standard output */
+	const char *write_path; /* -w: record the events to this file (docs/recording.md) */
+	const char *read_path;  /* -r: replay this recording instead of tracing */
 	bool relative_seq;
 	bool no_color;
 	__u8 explain;         /* enum explain_lang: 0 = off */

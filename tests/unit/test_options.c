@@ -147,6 +147,16 @@ static void test_errors(void)
 		{ { "--style" }, "option --style needs a value" },
 		{ { "--style", "rfc", "-f", "jsonl" }, "--style rfc draws the ladder format only (not -f jsonl)" },
 		{ { "-f", "stream", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f stream)" },
+		{ { "-w", "" }, "empty recording file name" },
+		{ { "-r", "" }, "empty replay file name" },
+		{ { "-r" }, "option -r/--read needs a value" },
+		{ { "-r", "x.gz", "--", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
+		{ { "-r", "x.gz", "-p", "5", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
+		{ { "-r", "x.gz", "-d", "5" }, "-r and -d exclude each other: a replay reads the whole recording" },
+		{ { "-r", "x.gz", "-b", "64" }, "-r and -b exclude each other: a replay has no ring buffer" },
+		{ { "-r", "x.gz", "-w", "x.gz" }, "-r and -w name the same file: 'x.gz'" },
+		{ { "-r", "x.gz", "-o", "x.gz" }, "-r and -o name the same file: 'x.gz'" },
+		{ { "-w", "x.gz", "-o", "x.gz" }, "-w and -o name the same file: 'x.gz'" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -174,6 +184,25 @@ static void test_style(void)
 	CHECK_EQ_INT(o.style, STYLE_LADDER);
 	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--style", "ladder")), 0);
 	CHECK_EQ_INT(o.format, FORMAT_JSONL);
+}
+
+/* -w records alongside any format; -r replays with the filters and formats. */
+static void test_record_and_replay(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "rec.gz", "-f", "jsonl", "-o", "x", "--", "ls")), 0);
+	CHECK_EQ_STR(o.write_path, "rec.gz");
+	CHECK(o.read_path == NULL);
+	CHECK(o.cmd != NULL);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--read", "rec.gz", "-P", "80", "-p", "42", "-6",
+					   "--format", "stream", "--write", "part.gz")), 0);
+	CHECK_EQ_STR(o.read_path, "rec.gz");
+	CHECK_EQ_STR(o.write_path, "part.gz");
+	CHECK_EQ_INT(o.pid, 42);
+	CHECK_EQ_INT(o.nports, 1);
+	CHECK(o.cmd == NULL);
 }
 
 static void test_too_many_ports(void)
@@ -219,6 +248,7 @@ int main(void)
 	RUN(test_command_after_dashes_keeps_its_options);
 	RUN(test_errors);
 	RUN(test_style);
+	RUN(test_record_and_replay);
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
 	return TEST_SUMMARY();

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# test_record_replay: `synscope -w` records, `synscope -r` replays (as an
+# unprivileged user) through the same tracker and sinks. Asserts:
+#  - for ladder, stream and jsonl: a traced tcpdemo pair (client-close, port
+#    21001) written with -w REC -o LIVE exits 0 when its command does, and
+#    `-r REC` with the same options, run as nobody, writes a file
+#    byte-identical to LIVE;
+#  - the recording is a valid gzip file (gzip -t) whose data starts with
+#    "SYNSCOPE" (zcat | head -c);
+#  - a recording of two connections (ports 21002 and 21003) replayed with
+#    -P 21003 gives exactly the one connection, row for row what a live
+#    `-P 21003` run traced at the same time (timestamps aside);
+#  - a copy cut to 60% renders what was complete (its stream lines are the
+#    first lines of the whole replay), says "truncated at byte N (record M)"
+#    on its last stderr line and exits 1;
+#  - garbage is refused with one line and exit 1;
+#  - SIGINT and SIGTERM while recording system-wide (-P 21004) leave a
+#    complete recording: gzip -t passes, replay exits 0 and is identical to
+#    what synscope printed live;
+#  - lost events (a 4 KiB ring buffer under a storm on port 21005) are in the
+#    recording too: the replayed JSONL, lost lines included, is identical.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+PORT=21001
+PORT_A=21002
+PORT_B=21003
+PORT_SIG=21004
+PORT_LOST=21005
+
+need_root
+command -v setpriv >/dev/null || abort "setpriv (util-linux) not installed"
+
+# nobody must reach the recordings and a place to write: its own directory
+chmod 711 "$WORKDIR"
+NB="$WORKDIR/nobody"
+install -d -m 755 -o nobody "$NB"
+cp "$SYNSCOPE" "$NB/synscope"
+chmod 755 "$NB/synscope"
+
+# as_nobody ARGS...: synscope run as nobody, no capabilities, no groups
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$NB/synscope" "$@"
+}
+
+# live_traced PORT OUT ARGS...: synscope ARGS -P PORT -- tcpdemo pair on PORT,
+# in the foreground; stderr to OUT.err. Returns synscope's exit status.
+live_traced() {
+	local port=$1 out=$2
+	shift 2
+	timeout "$TIMEOUT" "$SYNSCOPE" "$@" -P "$port" -- \
+		"$TCPDEMO" pair --scenario client-close --port "$port" >"$out" 2>"$out.err"
+}
+
+# ---- each format: live with -w, replay as nobody, identical bytes --------
+for fmt in ladder stream jsonl; do
+	rec="$NB/rec.$fmt.gz"
+	live_traced "$PORT" "$WORKDIR/live.$fmt.stdout" -f "$fmt" -w "$rec" -o "$WORKDIR/live.$fmt"
+	rc=$?
+	expect_eq "$fmt/live-exit" 0 "$rc"
+	chmod 644 "$rec"
+	expect_true "$fmt/gzip-t" gzip -t "$rec"
+	expect_eq "$fmt/zcat-magic" SYNSCOPE "$(zcat "$rec" | head -c 8)"
+	as_nobody -r "$rec" -f "$fmt" -o "$NB/replay.$fmt" 2>"$NB/replay.$fmt.err"
+	rc=$?
+	expect_eq "$fmt/replay-exit" 0 "$rc"
+	expect_true "$fmt/replay-says-so" grep -q "^synscope: replaying $rec: recorded on " \
+		"$NB/replay.$fmt.err"
+	if cmp "$WORKDIR/live.$fmt" "$NB/replay.$fmt" >/dev/null 2>&1 && [ -s "$WORKDIR/live.$fmt" ]; then
+		pass "$fmt/identical"
+	else
+		fail "$fmt/identical" "$(cmp "$WORKDIR/live.$fmt" "$NB/replay.$fmt" 2>&1 | head -n 1)"
+	fi
+done
+expect_true ladder/the-connection grep -q \
+	"^connection 1: 127.0.0.1:[0-9]* demo-client/[0-9]* -> 127.0.0.1:$PORT demo-server/" \
+	"$WORKDIR/live.ladder"
+
+# ---- a port filter on a recording of two connections ---------------------
+start_synscope "$WORKDIR/live-b.out" -f jsonl -o "$WORKDIR/live-b.jsonl" -P "$PORT_B" ||
+	abort "synscope -P $PORT_B did not start"
+timeout "$TIMEOUT" "$SYNSCOPE" -f jsonl -o "$WORKDIR/both.jsonl" -w "$NB/both.gz" \
+	-P "$PORT_A" -P "$PORT_B" -- bash -c "
+	'$TCPDEMO' pair --scenario client-close --port $PORT_A &&
+	'$TCPDEMO' pair --scenario client-close --port $PORT_B" 2>"$WORKDIR/both.err"
+expect_eq two/live-exit 0 "$?"
+sleep 0.3
+stop_synscope
+chmod 644 "$NB/both.gz"
+as_nobody -r "$NB/both.gz" -f jsonl -P "$PORT_B" -o "$NB/b.jsonl" 2>"$NB/b.err"
+expect_eq two/replay-exit 0 "$?"
+if out=$(python3 - "$WORKDIR/both.jsonl" "$NB/b.jsonl" "$WORKDIR/live-b.jsonl" "$PORT_A" "$PORT_B" <<'PY'
+import json, sys
+both, replayed, live, a, b = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def rows(p):
+    return [json.loads(l) for l in open(p)]
+problems = []
+rb, rr, rl = rows(both), rows(replayed), rows(live)
+conns_both = {r["conn"] for r in rb if r["conn"]}
+conns_rep = {r["conn"] for r in rr if r["conn"]}
+if len(conns_both) != 2:
+    problems.append(f"the recording has {len(conns_both)} connections, want 2")
+if len(conns_rep) != 1:
+    problems.append(f"the filtered replay has {len(conns_rep)} connections, want 1")
+if any(a in (r["sport"], r["dport"]) for r in rr):
+    problems.append(f"a row on port {a} in the -P {b} replay")
+# row for row what the live -P run traced, but for the time
+strip = lambda rs: [{k: v for k, v in r.items() if k != "t_ns"} for r in rs]
+sr, sl = strip(rr), strip(rl)
+if sr != sl:
+    diff = next((i for i, (x, y) in enumerate(zip(sr, sl)) if x != y), min(len(sr), len(sl)))
+    problems.append(f"{len(sr)} replayed rows vs {len(sl)} live; first difference at row {diff}: "
+                    f"{sr[diff] if diff < len(sr) else None} / {sl[diff] if diff < len(sl) else None}")
+if not any(r["kind"] == "syscall" and r.get("name") == "connect" and r.get("phase") == "entry" for r in rr):
+    problems.append("the connect() entry did not pass the replay filter")
+print("; ".join(problems))
+PY
+); then
+	expect_eq two/filtered-like-live "" "$out"
+else
+	fail two/filtered-like-live "checker crashed"
+fi
+
+# ---- a truncated copy ----------------------------------------------------
+full="$NB/rec.stream.gz"
+size=$(stat -c %s "$full")
+head -c $((size * 6 / 10)) "$full" >"$NB/cut.gz"
+chmod 644 "$NB/cut.gz"
+as_nobody -r "$full" -f stream -o "$NB/whole.stream" 2>/dev/null
+as_nobody -r "$NB/cut.gz" -f stream -o "$NB/cut.stream" 2>"$NB/cut.err"
+expect_eq cut/exit 1 "$?"
+if tail -n 1 "$NB/cut.err" | grep -Eq "^synscope: $NB/cut.gz: truncated at byte [0-9]+ \(record [0-9]+\): "; then
+	pass cut/says-where
+else
+	fail cut/says-where "last line: $(last_line "$NB/cut.err")"
+fi
+# the event lines rendered are the whole replay's first lines
+grep -v '^synscope: ' "$NB/cut.stream" >"$NB/cut.lines"
+n=$(wc -l <"$NB/cut.lines")
+if [ "$n" -ge 5 ] && head -n "$n" "$NB/whole.stream" | cmp -s - "$NB/cut.lines"; then
+	pass cut/renders-what-was-complete
+else
+	fail cut/renders-what-was-complete "$n lines, not the first lines of the whole replay"
+fi
+expect_true cut/summary grep -q "^synscope: 1 connection (1 incomplete)" "$NB/cut.stream"
+
+# ---- garbage ---------------------------------------------------------------
+head -c 4096 /dev/urandom >"$NB/garbage"
+chmod 644 "$NB/garbage"
+as_nobody -r "$NB/garbage" 2>"$NB/garbage.err" >"$NB/garbage.out"
+expect_eq garbage/exit 1 "$?"
+expect_eq garbage/message "synscope: $NB/garbage: not a synscope recording (neither gzip nor plain data starts with SYNSCOPE)" \
+	"$(cat "$NB/garbage.err")"
+
+# ---- a signal while recording: the file is still whole -------------------
+for sig in INT TERM; do
+	start_synscope "$WORKDIR/sig.$sig.out" -o "$WORKDIR/sig.$sig.txt" -w "$NB/sig.$sig.gz" \
+		-P "$PORT_SIG" || abort "synscope -w did not start"
+	"$TCPDEMO" pair --scenario client-close --port "$PORT_SIG" --linger-ms 2000 &
+	pair=$!
+	sleep 1 # mid-connection: the server still lingers
+	kill -"$sig" "$SYNSCOPE_PID"
+	_synscope_exit 10 "did not exit within 10 s of SIG$sig"
+	wait "$pair"
+	chmod 644 "$NB/sig.$sig.gz"
+	expect_true "sig$sig/gzip-t" gzip -t "$NB/sig.$sig.gz"
+	as_nobody -r "$NB/sig.$sig.gz" -o "$NB/sig.$sig.txt" 2>"$NB/sig.$sig.err"
+	expect_eq "sig$sig/replay-exit" 0 "$?"
+	expect_true "sig$sig/identical" cmp "$WORKDIR/sig.$sig.txt" "$NB/sig.$sig.txt"
+	expect_true "sig$sig/incomplete" grep -q "INCOMPLETE: still open when tracing stopped" \
+		"$NB/sig.$sig.txt"
+done
+
+# ---- lost events are recorded like the others -----------------------------
+start_synscope "$WORKDIR/lost.out" -b 4 -P "$PORT_LOST" -f jsonl -o "$WORKDIR/lost.jsonl" \
+	-w "$NB/lost.gz" || abort "synscope -b 4 -w did not start"
+"$TCPDEMO" storm --port "$PORT_LOST" --conns 3000 --threads 2 >/dev/null || fail lost/storm "tcpdemo storm failed"
+stop_synscope
+chmod 644 "$NB/lost.gz"
+as_nobody -r "$NB/lost.gz" -f jsonl -o "$NB/lost.jsonl" 2>/dev/null
+expect_eq lost/replay-exit 0 "$?"
+expect_true lost/has-lost-lines grep -q '"kind":"lost"' "$NB/lost.jsonl"
+expect_true lost/identical cmp "$WORKDIR/lost.jsonl" "$NB/lost.jsonl"
+finish
