@@ -138,6 +138,19 @@ simultaneous-close | simultaneous-open)
 	EXTRA=(--sync "$WORK/sync")
 	[ "$NAME" = simultaneous-open ] && EXTRA+=(--client-addr "$ADDR_C")
 	;;
+backlog-late)
+	EXTRA=(--client-addr "$ADDR_C")
+	# Drops the first pure ACK from the second client (port PORT+1): its
+	# handshake's last segment. 52 or 72 bytes use up the 80-byte quota.
+	ip netns exec "$NS_S" nft -f - <<-NFT || die "nft: cannot add the rule that drops one ACK"
+	table inet tcplab {
+		chain input {
+			type filter hook input priority 0;
+			tcp sport $((PORT + 1)) tcp flags == ack quota until 80 bytes counter drop
+		}
+	}
+	NFT
+	;;
 lost-syn)
 	# Drops the first SYN to the port and nothing after it: the quota of
 	# 100 bytes is used up by one SYN (60 or 80 bytes with its header).

@@ -26,6 +26,7 @@
 struct story {
 	bool syn_sent[2];       /* a bare SYN left this lane */
 	bool synack_sent[2];
+	bool synack_again[2];   /* the lane repeated its SYN-ACK, not yet answered */
 	bool opened;            /* handshake 3/3 seen */
 	bool simul_open;        /* both lanes sent a bare SYN */
 	bool simul_acked[2];    /* ... and the lane acknowledged the other's SYN-ACK */
@@ -111,6 +112,30 @@ static void find_simultaneous(const struct conn *c, struct story *s)
 	}
 }
 
+/* A SYN received at row i that its lane neither answers with a SYN-ACK nor
+ * reports dropped before the next SYN arrives (or ever): a silent drop. */
+static bool syn_unanswered(const struct conn *c, size_t i)
+{
+	int lane = c->rows[i].end;
+
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != lane)
+			continue;
+		if (r->ev.kind == SYN_EV_DROP)
+			return false;
+		if (r->ev.kind != SYN_EV_SEGMENT)
+			continue;
+		if (r->ev.seg.dir == SYN_DIR_TX && (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_RST)))
+			return false; /* a SYN-ACK (or a reset, or our own SYN crossing it) */
+		if (r->ev.seg.dir == SYN_DIR_RX &&
+		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN)
+			return true; /* it came again before any answer */
+	}
+	return false; /* the trace ended: say nothing */
+}
+
 static void explain_segment(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
@@ -144,7 +169,8 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 	}
 	if (syn) {
 		n->key = s->simul_open ? EX_SYNACK_SIMUL :
-			 s->synack_sent[from] ? EX_RETRANS : EX_SYNACK;
+			 s->synack_sent[from] ? EX_SYNACK_AGAIN : EX_SYNACK;
+		s->synack_again[from] = s->synack_sent[from];
 		s->synack_sent[from] = true;
 		return;
 	}
@@ -177,6 +203,11 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 	}
 	if (r->marks & ROW_RETRANSMIT) {
 		n->key = EX_RETRANS;
+		return;
+	}
+	if (s->synack_again[to] && !(g->flags & SYN_TCP_FIN) && !g->len) {
+		s->synack_again[to] = false;
+		n->key = EX_ACK3_AGAIN;
 		return;
 	}
 	if (s->simul_open && s->synack_sent[to] && !s->simul_acked[from]) {
@@ -417,6 +448,10 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 		case SYN_EV_SEGMENT:
 			if (is_primary_segment(c, i))
 				explain_segment(c, i, &s, n);
+			else if (r->ev.seg.dir == SYN_DIR_RX && !self_connected(c) &&
+				 (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) ==
+					 SYN_TCP_SYN && syn_unanswered(c, i))
+				n->key = EX_SYN_UNANSWERED;
 			break;
 		case SYN_EV_SYSCALL:
 			explain_syscall(c, i, &s, n);

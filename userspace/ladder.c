@@ -248,7 +248,7 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 	txt_line_end(&l);
 	ladder_print_cont(f, v->cont);
 	if (x->notes) {
-		/* a merged row explains the segment once: the first note that says something */
+		/* a merged row: what the sending and the receiving end said, if both did */
 		for (const struct conn_row *r = v->first; r <= v->last; r++) {
 			size_t i = (size_t)(r - x->c->rows);
 			char text[512];
@@ -257,7 +257,6 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 				continue;
 			explain_text(x->c, i, &x->notes[i], x->o->explain, text, sizeof(text));
 			txt_wrap_utf8(f, text, EXPLAIN_INDENT, EXPLAIN_MARK, LADDER_WIDTH);
-			break;
 		}
 	}
 

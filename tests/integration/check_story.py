@@ -20,12 +20,13 @@ Story lines (blank lines and '#' comments ignored); LANE is client|server:
                               a state change on the lane ('*': inferred)
   call LANE NAME() [-> KEY]   a call's entry
   call LANE NAME=RET [-> KEY] a call's return (RET a number, or >=0)
+  rx LANE FLAGS [-> KEY]      a segment the lane received (matched in order, like calls)
   drop LANE FLAGS REASON [-> KEY]
   reset LANE sent|received [REASON] [-> KEY]
 
 Per connection and per lane, the tx segments and the state changes (kernel
 and inferred, in time order) must be exactly the story's, in order: nothing
-missing, nothing extra. Calls, drops and resets are matched in order too,
+missing, nothing extra. Calls, received segments, drops and resets are matched in order too,
 but the trace may hold more of them than the story names (a story need not
 list every read() entry). Each story line with "-> KEY" also requires the
 matched row's "explain" field to be KEY (or one of KEY1|KEY2). Prints "ok TEST/CHECK" or
@@ -51,7 +52,7 @@ def row_item(row):
     kind, lane = row["kind"], row.get("end", "?")
     if kind == "segment":
         if row["dir"] != "tx":
-            return None
+            return ("rx", "rx %s %s" % (lane, flags_text(row)))
         text = "tx %s %s" % (lane, flags_text(row))
         if row.get("retransmit"):
             text += " retransmit"
@@ -76,7 +77,7 @@ def row_item(row):
 
 def story_category(text):
     word = text.split()[0]
-    return {"tx": "seg", "state": "state", "call": "call", "drop": "drop",
+    return {"tx": "seg", "rx": "rx", "state": "state", "call": "call", "drop": "drop",
             "reset": "reset"}[word]
 
 
@@ -196,7 +197,7 @@ def check_conn(tag, story, items):
     results = []
     checks = [(cat, lane, exact) for cat, exact in
               (("seg", True), ("state", True), ("call", False), ("drop", False),
-               ("reset", False)) for lane in ("client", "server")]
+               ("reset", False), ("rx", False)) for lane in ("client", "server")]
     for cat, lane, exact in checks:
         # each lane on its own: the order between the two hosts is
         # physics (a segment arrives after it left) or chance (two FINs

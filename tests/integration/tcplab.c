@@ -774,7 +774,7 @@ static void pin_cpu(const struct lab *l)
 
 /* ---- the scenarios ---- */
 
-/* handshake-close, exit-close, dup-close, fork-close, lost-syn: the server
+/* exit-close, dup-close, fork-close, lost-syn: the server
  * accepts, reads EOF (the client's FIN), waits --settle-ms, so that the
  * kernel's delayed ACK of the FIN leaves first, and closes: ACK and FIN are
  * two segments. */
@@ -794,11 +794,34 @@ static void handshake_close_server(struct lab *l)
 	close_expect(l, fd, false);
 }
 
-/* The client of handshake_close_server(): connect, close first, TIME-WAIT. */
-static void connect_close_client(struct lab *l)
+/* handshake-close: RFC 9293's Figure 6 then Figure 12. The client sends a
+ * request right after the handshake (Figure 6's line 5, ACK with DATA),
+ * waits, and closes first; the server reads it and EOF, waits past its
+ * delayed ACK of the FIN, and closes: four segments. */
+static void request_close_server(struct lab *l)
+{
+	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
+	int fd;
+
+	announce_ready();
+	step(l, "accept()");
+	fd = accept_one(lfd);
+	close_fd(lfd);
+	step(l, "read() the request");
+	read_expect(fd, REQUEST);
+	step(l, "read() until the client's FIN: returns 0");
+	read_eof(fd);
+	settle(l);
+	step(l, "close()");
+	close_expect(l, fd, false);
+}
+
+static void request_close_client(struct lab *l)
 {
 	int fd = connect_to(l, &l->srv);
 
+	step(l, "write() the request");
+	write_all(fd, REQUEST);
 	settle(l);
 	step(l, "close(): FIN");
 	close_expect(l, fd, true);
@@ -1259,6 +1282,99 @@ static void backlog_full_client(struct lab *l)
 		pthread_join(tids[i], NULL);
 }
 
+/* backlog-late: the accept queue fills up between a client's SYN and its
+ * last ACK. listen(fd, 1): the first client's connection is queued. The
+ * second's SYN is answered, but its last ACK is dropped once by an nft rule
+ * (scripts/scenario.sh), so it stays half-open in the server's SYN queue,
+ * while a third client completes and fills the accept queue. When the server
+ * repeats its SYN-ACK, the second client's ACK finds the queue full: the
+ * kernel drops it (reason TCP_LISTEN_OVERFLOW) and repeats its SYN-ACK
+ * later. The server then accepts the two queued connections, and the second
+ * one completes late on the next SYN-ACK. The server closes each first. */
+#define BACKLOG_LATE_CONNS 3
+#define BACKLOG_LATE_DELAYED 1 /* the connection answered late: client port --port + 1 */
+
+static void backlog_late_server(struct lab *l)
+{
+	unsigned long long before = tcpext_counter("ListenOverflows"), after;
+	int lfd = listen_at(&l->srv, 1);
+	int fds[BACKLOG_LATE_CONNS];
+
+	announce_ready();
+	step(l, "no accept(): wait until a last ACK finds the accept queue full (ListenOverflows)");
+	for (int ms = 0; tcpext_counter("ListenOverflows") == before; ms++) {
+		if (ms > (int)peer_wait_ms(l))
+			fail("no ACK dropped within %u ms (ListenOverflows stays %llu)",
+			     peer_wait_ms(l), before);
+		sleep_ms(1);
+	}
+	/* make room before the next SYN-ACK (2 s later): no pause here */
+	say(l, "accept() the %d queued connections", BACKLOG_LATE_CONNS - 1);
+	for (int i = 0; i < BACKLOG_LATE_CONNS - 1; i++)
+		fds[i] = accept_one(lfd);
+	for (int i = 0; i < BACKLOG_LATE_CONNS - 1; i++) {
+		step(l, "close() queued connection %d first: FIN", i + 1);
+		close_expect(l, fds[i], true);
+	}
+	step(l, "accept() the late one: it completes on the repeated SYN-ACK");
+	fds[BACKLOG_LATE_CONNS - 1] = accept_one(lfd);
+	step(l, "close() it first: FIN");
+	close_expect(l, fds[BACKLOG_LATE_CONNS - 1], true);
+	close_fd(lfd);
+	after = tcpext_counter("ListenOverflows");
+	if (after - before != 1)
+		fail("ListenOverflows went up by %llu; expected 1 dropped ACK", after - before);
+}
+
+struct backlog_late_conn {
+	struct lab *l;
+	int fd;
+};
+
+static void *backlog_late_finish(void *arg)
+{
+	struct backlog_late_conn *c = arg;
+
+	read_eof(c->fd);
+	settle(c->l);
+	close_expect(c->l, c->fd, false);
+	return NULL;
+}
+
+static void backlog_late_client(struct lab *l)
+{
+	struct backlog_late_conn conns[BACKLOG_LATE_CONNS];
+	pthread_t tids[BACKLOG_LATE_CONNS];
+
+	step(l, "%d connections, one after the other; the second from port %u",
+	     BACKLOG_LATE_CONNS, l->port + 1);
+	for (int i = 0; i < BACKLOG_LATE_CONNS; i++) {
+		int fd = tcp_socket(l->srv.af), err;
+
+		if (i == BACKLOG_LATE_DELAYED) {
+			/* the port scripts/scenario.sh's rule knows */
+			struct endpoint me = endpoint_with_port(&l->cli, l->port + 1);
+
+			bind_reuse(fd, &me);
+		}
+		step(l, "connect() %d to %s", i + 1, l->srv.text);
+		err = try_connect(fd, &l->srv);
+		if (err)
+			fail("connect %s: %s", l->srv.text, strerror(err));
+		note_tuple(fd);
+		conns[i] = (struct backlog_late_conn){ .l = l, .fd = fd };
+		settle(l);
+	}
+	for (int i = 0; i < BACKLOG_LATE_CONNS; i++) {
+		int err = pthread_create(&tids[i], NULL, backlog_late_finish, &conns[i]);
+
+		if (err)
+			fail("pthread_create: %s", strerror(err));
+	}
+	for (int i = 0; i < BACKLOG_LATE_CONNS; i++)
+		pthread_join(tids[i], NULL);
+}
+
 /* exit-close: the client never calls close(); exit() closes its descriptors
  * and the kernel sends the FIN. */
 static void exit_close_client(struct lab *l)
@@ -1431,8 +1547,8 @@ static void udp_client(struct lab *l)
 }
 
 static const struct scenario scenarios[] = {
-	{ "handshake-close", "three-way handshake, client closes first: four-way teardown",
-	  handshake_close_server, connect_close_client, false },
+	{ "handshake-close", "three-way handshake, a request, client closes first: four-way teardown",
+	  request_close_server, request_close_client, false },
 	{ "merged-fin", "the server closes at once on EOF: its FIN carries the delayed ACK (three segments)",
 	  merged_fin_server, merged_fin_client, false },
 	{ "server-close", "the server closes first and ends in TIME-WAIT",
@@ -1457,6 +1573,8 @@ static const struct scenario scenarios[] = {
 	  accept_queue_server, accept_queue_client, false },
 	{ "backlog-full", "listen(fd, 1), three clients, no accept(): the third SYN is dropped",
 	  backlog_full_server, backlog_full_client, false },
+	{ "backlog-late", "a last ACK finds the accept queue full: dropped, answered late",
+	  backlog_late_server, backlog_late_client, false },
 	{ "exit-close", "the client exits without close(): the kernel sends its FIN",
 	  handshake_close_server, exit_close_client, false },
 	{ "dup-close", "close() of one of two dup()ed descriptors sends nothing; the last one sends FIN",
@@ -1619,7 +1737,7 @@ int main(int argc, char **argv)
 			fail("--port %u + 2 x --attempts %u passes 65535", l.port, l.attempts);
 		l.shared = shared_map(sync);
 	}
-	if (l.sc->client == simultaneous_open) {
+	if (l.sc->client == simultaneous_open || l.sc->client == backlog_late_client) {
 		if (!client_addr)
 			fail("scenario %s needs --client-addr (the client's own address)", scenario);
 		endpoint_set(&l.cli, client_addr, l.port);

@@ -32,7 +32,7 @@ trap '"$NETNS" down "$PREFIX"; cleanup' EXIT
 # Expected flags per connection, in the order the connections began. Exact
 # sequences; "|" separates connections.
 declare -A WIRE=(
-	[handshake-close]="c:S s:S. c:. c:F. s:. s:F. c:."
+	[handshake-close]="c:S s:S. c:. c:P. s:. c:F. s:. s:F. c:."
 	[merged-fin]="c:S s:S. c:. c:P. s:. c:F. s:F. c:."
 	[server-close]="c:S s:S. c:. s:F. c:. c:F. s:."
 	[self-connect]="x:S x:S. x:. x:P. x:. x:F. x:."
