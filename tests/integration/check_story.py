@@ -29,7 +29,8 @@ and inferred, in time order) must be exactly the story's, in order: nothing
 missing, nothing extra. Calls, received segments, drops and resets are matched in order too,
 but the trace may hold more of them than the story names (a story need not
 list every read() entry). Each story line with "-> KEY" also requires the
-matched row's "explain" field to be KEY (or one of KEY1|KEY2). Prints "ok TEST/CHECK" or
+matched row's "explain" field to be KEY (or one of KEY1|KEY2). Nothing in
+the trace may look like a kernel address. Prints "ok TEST/CHECK" or
 "FAIL TEST/CHECK: reason" lines; exits 1 if anything failed.
 """
 import argparse
@@ -37,6 +38,8 @@ import json
 import os
 import sys
 from collections import OrderedDict
+
+from kernel_addresses import check_no_kernel_addresses
 
 FLAG_ORDER = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
 
@@ -162,6 +165,8 @@ def main():
             if row.get("conn"):
                 rows.setdefault(row["conn"], []).append(row)
     stories, want_conns, symmetric = parse_story(args.story)
+    problems = check_no_kernel_addresses(args.jsonl)
+    report("no-kernel-addresses", not problems, "; ".join(problems))
     report("conns", len(rows) == want_conns,
            "want %d connections, got %d" % (want_conns, len(rows)))
 

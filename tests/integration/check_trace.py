@@ -50,6 +50,8 @@ import subprocess
 import sys
 from collections import OrderedDict, defaultdict
 
+from kernel_addresses import check_no_kernel_addresses
+
 FLAG_ORDER = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
 STATE_NAMES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1",
                5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE", 8: "CLOSE_WAIT",
@@ -160,23 +162,6 @@ def load_jsonl(path):
     except OSError as e:
         errors.append(str(e))
     return rows, errors
-
-
-KERNEL_ADDR_MIN = 0xffff800000000000  # x86_64 kernel half of the address space
-KERNEL_ADDR_TEXT = re.compile(r"(?:0x)?ffff[0-9a-f]{12}(?![0-9a-f])", re.I)
-
-
-def check_no_kernel_addresses(path):
-    """No number or text in the output may be a kernel address."""
-    problems = []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if KERNEL_ADDR_TEXT.search(line):
-                problems.append(f"line {n}: kernel-address-like text")
-            for num in re.findall(r"(?<![0-9.])[0-9]{19,20}(?![0-9.])", line):
-                if int(num) >= KERNEL_ADDR_MIN:
-                    problems.append(f"line {n}: kernel-address-like number {num}")
-    return problems[:5]
 
 
 def group_conns(rows):

@@ -241,43 +241,40 @@ stop_tcpdump() {
 	pass tcpdump-capture
 }
 
-# check_trace ARGS...: runs check_trace.py --name $TEST_NAME ARGS... and
-# counts its "ok"/"FAIL" lines as this test's results.
-check_trace() {
-	local out line
-	out=$(python3 "$CHECK_TRACE" --name "$TEST_NAME" "$@" 2>&1)
-	local rc=$?
+# count_checks NAME OUTPUT RC: counts a checker's "ok"/"FAIL" lines as this
+# test's results (other lines are shown as comments); a checker that exited
+# non-zero without a FAIL line (a traceback) is a failure too.
+count_checks() {
+	local name=$1 out=$2 rc=$3 line
 	while IFS= read -r line; do
 		case $line in
 		"ok "*) PASSED=$((PASSED + 1)); echo "$line" ;;
 		"FAIL "*) FAILED=$((FAILED + 1)); echo "$line" ;;
-		*) echo "# $line" ;;
+		*) [ -n "$line" ] && echo "# $line" ;;
 		esac
 	done <<<"$out"
-	# A crash (a traceback) prints no FAIL line: count it.
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-		fail check_trace "check_trace.py exited $rc"
+		fail "$name" "$name exited $rc"
 	fi
 }
 
-# check_rfc FILE ARGS...: runs check_rfc.py --name $TEST_NAME ARGS... FILE
-# (synscope --style rfc output against RFC 9293's figures, e.g. --figure 6)
-# and counts its "ok"/"FAIL" lines as this test's results.
+# check_trace ARGS...: check_trace.py --name $TEST_NAME ARGS..., counted.
+check_trace() {
+	local out rc
+	out=$(python3 "$CHECK_TRACE" --name "$TEST_NAME" "$@" 2>&1)
+	rc=$?
+	count_checks check_trace "$out" "$rc"
+}
+
+# check_rfc FILE ARGS...: check_rfc.py --name $TEST_NAME ARGS... FILE
+# (synscope --style rfc output against RFC 9293's figures, e.g. --figure 6),
+# counted.
 check_rfc() {
-	local file=$1 out line rc
+	local file=$1 out rc
 	shift
 	out=$(python3 "$CHECK_RFC" --name "$TEST_NAME" "$@" "$file" 2>&1)
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) PASSED=$((PASSED + 1)); echo "$line" ;;
-		"FAIL "*) FAILED=$((FAILED + 1)); echo "$line" ;;
-		*) echo "# $line" ;;
-		esac
-	done <<<"$out"
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-		fail check_rfc "check_rfc.py exited $rc"
-	fi
+	count_checks check_rfc "$out" "$rc"
 }
 
 # run_traced_scenario PORT SCENARIO [TCPDEMO PAIR ARGS...]: the common body

@@ -43,6 +43,7 @@ declare -A WIRE=(
 	[lost-syn]="c:S c:S s:S. c:. c:F. s:. s:F. c:."
 	[accept-queue]="c:S s:S. c:. s:P. c:. c:F. s:. s:F. c:."
 	[backlog-full]="c:S s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. s:F. c:. c:F. s:.|c:S c:S s:S. c:. s:F. c:. c:F. s:."
+	[backlog-late]="c:S s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. s:S. c:. s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. s:F. c:. c:F. s:."
 	[exit-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[dup-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[fork-close]="c:S s:S. c:. c:F. s:. s:F. c:."
