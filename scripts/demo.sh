@@ -1,32 +1,72 @@
 #!/usr/bin/env bash
-# make demo: one real TCP connection on loopback, drawn as a ladder by synscope.
-# Runs `synscope -P PORT -- tcpdemo pair --scenario client-close --port PORT`.
-# Environment: DEMO_PORT (9000), SYNSCOPE, TCPDEMO (binaries).
+# The classroom demo: one textbook TCP scenario on real sockets, between a
+# "client" and a "server" network namespace, traced by synscope and explained
+# row by row.
+#
+#   scripts/demo.sh                 scenario 1: handshake, request, four-way teardown
+#   scripts/demo.sh NAME [options]  any scenario (scripts/demo.sh --list)
+#
+#   --lang zh        explain in Simplified Chinese
+#   --pace SECS      slow motion: pause SECS after each ladder row
+#   --slow MS        pause MS between the programs' steps, and say each one
+#   --rfc            RFC 9293 notation instead of the ladder
+#   -6               IPv6
+#
+# make demo runs it with no arguments. Environment: SYNSCOPE (binary),
+# DEMO_PORT (9000).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SYNSCOPE=${SYNSCOPE:-$ROOT/build/synscope}
-TCPDEMO=${TCPDEMO:-$ROOT/build/tests/tcpdemo}
+SCENARIO=$ROOT/scripts/scenario.sh
 PORT=${DEMO_PORT:-9000}
+
+usage() {
+	echo "usage: scripts/demo.sh [--list | NAME] [--lang en|zh] [--pace SECS] [--slow MS] [--rfc] [-6]" >&2
+	exit 2
+}
+
+NAME=handshake-close
+SYN_OPTS=(--explain)
+RUN_OPTS=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--list)
+		"$SCENARIO" --list
+		exit
+		;;
+	--lang) [ $# -ge 2 ] || usage; SYN_OPTS+=(--lang "$2"); shift 2 ;;
+	--pace) [ $# -ge 2 ] || usage; SYN_OPTS+=(--pace "$2"); shift 2 ;;
+	--slow) [ $# -ge 2 ] || usage; RUN_OPTS+=(--slow "$2"); shift 2 ;;
+	--rfc) SYN_OPTS=(--style rfc --relative-seq); shift ;;
+	-6) RUN_OPTS+=(-6); shift ;;
+	-h | --help) usage ;;
+	-*) echo "demo: unknown option $1" >&2; usage ;;
+	*) NAME=$1; shift ;;
+	esac
+done
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: synscope loads BPF programs into the kernel: run it as root (sudo make demo)." >&2
 	exit 1
 fi
-for bin in "$SYNSCOPE" "$TCPDEMO"; do
-	[ -x "$bin" ] || { echo "demo: $bin is not built: run make" >&2; exit 1; }
-done
+[ -x "$SYNSCOPE" ] || { echo "demo: $SYNSCOPE is not built: run make" >&2; exit 1; }
+if ! "$SCENARIO" --list | awk '{print $1}' | grep -qx -- "$NAME"; then
+	echo "demo: no scenario '$NAME'; scripts/demo.sh --list shows them" >&2
+	exit 2
+fi
 
+summary=$("$SCENARIO" --list | awk -v n="$NAME" '$1 == n { $1 = ""; sub(/^ +/, ""); print }')
 cat <<EOF
-synscope demo: a client process (demo-client) connects to a server process
-(demo-server) on 127.0.0.1:$PORT. You will see the three-way handshake (SYN,
-SYN-ACK, ACK), the client's request "hello" and the server's reply "world" with
-their acknowledgements, and then the four-way teardown: the client closes
-first (FIN), the server acknowledges it, waits 200 ms, and sends its own FIN,
-which the client acknowledges before going into TIME-WAIT. Each lane shows one
-end's socket calls and its TCP states as the kernel changes them; rows marked
-* are states synscope inferred where the kernel reports none.
+synscope demo: $NAME: $summary.
+
+A client process (demo-client) in the "client" network namespace talks to a
+server process (demo-server) in the "server" namespace, over a virtual cable.
+Left lane: the client's socket calls and TCP states; right lane: the server's.
+Arrows are the segments on the wire. Under each row, a line starting with #
+says what it means. States marked * are inferred: Linux does not report them
+where the textbook draws them (docs/classroom.md explains why).
 
 EOF
 
-exec "$SYNSCOPE" -P "$PORT" -- "$TCPDEMO" pair --scenario client-close --port "$PORT"
+exec "$SYNSCOPE" "${SYN_OPTS[@]}" -- "$SCENARIO" "$NAME" --port "$PORT" "${RUN_OPTS[@]}"

@@ -5,6 +5,7 @@
  * between --> or <-- arrows; "..." where a segment is still in flight;
  * (Close) for the user's close; (2 MSL) for the end of TIME-WAIT.
  * docs/rfc-style.md says how the kernel's view maps onto that. */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -624,6 +625,14 @@ static void put_state(struct rfc_ctx *x, char *side, int e, __u8 st)
 	x->last_shown[e] = st;
 }
 
+/* "TCP Peer A"; a UDP flow's peers are no TCP peers. */
+static const char *peer_title(const struct conn *c, int lane)
+{
+	if (c->proto == IPPROTO_UDP)
+		return lane ? "UDP Peer B" : "UDP Peer A";
+	return lane ? "TCP Peer B" : "TCP Peer A";
+}
+
 static void seg_label(const struct rfc_ctx *x, const struct conn_row *r, int sender, char *buf,
 		      size_t len)
 {
@@ -632,6 +641,10 @@ static void seg_label(const struct rfc_ctx *x, const struct conn_row *r, int sen
 	char flags[64];
 	int n;
 
+	if (r->ev.proto == IPPROTO_UDP) { /* a datagram: no sequence, no control bits */
+		snprintf(buf, len, "<DATA>");
+		return;
+	}
 	n = snprintf(buf, len, "<SEQ=%u>", seq_rel(b, sender, s->seq));
 	if (s->flags & SYN_TCP_ACK && n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "<ACK=%u>", seq_rel(b, !sender, s->ack));
@@ -863,9 +876,9 @@ static void rfc_print_lines(const struct rfc_ctx *x)
 
 	txt_line_start(&t, f, false);
 	txt_line_pad_to(&t, y.num_w);
-	txt_line_put(&t, TXT_PLAIN, "TCP Peer A");
+	txt_line_put(&t, TXT_PLAIN, peer_title(x->c, 0));
 	txt_line_gap_to(&t, y.right_col);
-	txt_line_put(&t, TXT_PLAIN, "TCP Peer B");
+	txt_line_put(&t, TXT_PLAIN, peer_title(x->c, 1));
 	txt_line_end(&t);
 
 	for (size_t i = 0; i < x->nlines; i++) {
@@ -925,7 +938,7 @@ static void rfc_print_header(const struct rfc_ctx *x)
 		 c->maybe_lost ? ";\tevents were lost, this figure may be incomplete" : "");
 	txt_wrap(f, text, '\t', 0, 4, RFC_WIDTH);
 	for (int i = 0; i < 2; i++)
-		fprintf(f, "  TCP Peer %c: %s %s\n", 'A' + i, ep[i], proc[i]);
+		fprintf(f, "  %s: %s %s\n", peer_title(c, i), ep[i], proc[i]);
 	fputc('\n', f);
 }
 
