@@ -6,6 +6,14 @@
 #include <stddef.h>
 #include "../bpf/synscope_event.h"
 
+/* TCP states by the kernel's numbers (include/net/tcp_states.h), as the
+ * state events and conn_end.state carry them. */
+enum tcp_state_num {
+	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
+	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
+	ST_NEW_SYN_RECV,
+};
+
 enum conn_role {
 	ROLE_UNKNOWN = 0,
 	ROLE_CLIENT = 1, /* sent the first SYN / called connect() */

@@ -229,6 +229,12 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 	void *entry;
 	bool wanted;
 
+	if (e->sys.call == SYN_CALL_SOCKET) {
+		/* reported on return only, and only without a port filter: its
+		 * socket has no port to filter on yet */
+		return !f->o.nports && (!f->o.pid || e->pid == f->o.pid) &&
+		       family_wanted(f, e->family) ? FATE_PASS : FATE_DROP;
+	}
 	if (e->sys.phase == SYN_PHASE_RETURN) {
 		entry = hmap_get(&f->calls, e->tid);
 		if (!entry)
@@ -250,7 +256,8 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		return FATE_DROP;
 	if (!family_wanted(f, e->family))
 		return FATE_DROP;
-	wanted = port_wanted(f, e->sport, e->dport) || sock_tracked(f, e->sock_id);
+	wanted = port_wanted(f, e->sport, e->dport) || sock_tracked(f, e->sock_id) ||
+		 (e->sys.call == SYN_CALL_BIND && e->sys.arg && port_wanted(f, 0, (__u16)e->sys.arg));
 	if (!wanted) {
 		/* another call on a socket whose connect() is held would need
 		 * its return to wait too: never seen; dropped */
@@ -259,7 +266,7 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		*wait = hold_connect(f, e);
 		return *wait ? FATE_WAIT : FATE_DROP;
 	}
-	if (e->sys.call == SYN_CALL_CONNECT)
+	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_BIND)
 		sock_track(f, e->sock_id);
 	if (e->sys.call == SYN_CALL_LISTEN || e->sys.call == SYN_CALL_ACCEPT ||
 	    e->sys.call == SYN_CALL_ACCEPT4)

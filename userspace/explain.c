@@ -10,18 +10,6 @@
 #include "names.h"
 #include "textout.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define TCP_FIN_WAIT1 4
-#define TCP_FIN_WAIT2 5
-#define TCP_TIME_WAIT 6
-#define TCP_CLOSE 7
-#define TCP_CLOSE_WAIT 8
-#define TCP_LAST_ACK 9
-#define TCP_LISTEN 10
-#define TCP_CLOSING 11
-
 /* What the scan has learnt so far, per lane (0 client, 1 server). */
 struct story {
 	bool syn_sent[2];       /* a bare SYN left this lane */
@@ -311,7 +299,7 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			n->key = EX_CLOSE_NOT_LAST;
 		else if (next_tx_flags(c, i, lane) & SYN_TCP_RST)
 			n->key = EX_CLOSE_RST;
-		else if (st == TCP_ESTABLISHED || st == TCP_CLOSE_WAIT || st == TCP_SYN_RECV)
+		else if (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_SYN_RECV)
 			n->key = EX_CLOSE_FIN;
 		else
 			n->key = EX_CLOSE_FREE;
@@ -346,49 +334,49 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 	if (r->state_after[lane] != to) {
 		/* the kernel's full socket leaves while a timewait socket carries
 		 * the lane on (in FIN-WAIT-2 until the FIN, then TIME-WAIT) */
-		if (to == TCP_CLOSE && (r->state_after[lane] == TCP_TIME_WAIT ||
-					r->state_after[lane] == TCP_FIN_WAIT2))
+		if (to == ST_CLOSE && (r->state_after[lane] == ST_TIME_WAIT ||
+					r->state_after[lane] == ST_FIN_WAIT2))
 			n->key = EX_ST_TW_KERNEL;
 		return;
 	}
 	switch (to) {
-	case TCP_SYN_SENT:
+	case ST_SYN_SENT:
 		n->key = EX_ST_SYN_SENT;
 		break;
-	case TCP_SYN_RECV:
+	case ST_SYN_RECV:
 		if (inferred)
 			n->key = EX_ST_SYN_RECV_INFERRED;
-		else if (from == TCP_SYN_SENT)
+		else if (from == ST_SYN_SENT)
 			n->key = EX_ST_SYN_RECV_SIMUL;
-		else if (from == TCP_LISTEN)
+		else if (from == ST_LISTEN)
 			n->key = EX_ST_SYN_RECV_KERNEL;
 		break;
-	case TCP_ESTABLISHED:
+	case ST_ESTABLISHED:
 		n->key = EX_ST_ESTABLISHED;
 		if (lane == 1)
 			s->handshake_done_at_server = true;
 		break;
-	case TCP_FIN_WAIT1:
+	case ST_FIN_WAIT1:
 		n->key = EX_ST_FIN_WAIT1;
 		break;
-	case TCP_FIN_WAIT2:
+	case ST_FIN_WAIT2:
 		n->key = EX_ST_FIN_WAIT2;
 		break;
-	case TCP_CLOSE_WAIT:
+	case ST_CLOSE_WAIT:
 		n->key = EX_ST_CLOSE_WAIT;
 		break;
-	case TCP_LAST_ACK:
+	case ST_LAST_ACK:
 		n->key = EX_ST_LAST_ACK;
 		break;
-	case TCP_CLOSING:
+	case ST_CLOSING:
 		n->key = EX_ST_CLOSING;
 		break;
-	case TCP_TIME_WAIT:
+	case ST_TIME_WAIT:
 		n->key = EX_ST_TIME_WAIT;
 		break;
-	case TCP_CLOSE:
-		n->key = inferred && from == TCP_TIME_WAIT ? EX_ST_TW_END :
-			 from == TCP_LISTEN ? EX_NONE : EX_ST_CLOSED;
+	case ST_CLOSE:
+		n->key = inferred && from == ST_TIME_WAIT ? EX_ST_TW_END :
+			 from == ST_LISTEN ? EX_NONE : EX_ST_CLOSED;
 		break;
 	}
 }

@@ -21,13 +21,6 @@
 #define RFC_SIDE_LEN 16      /* "SYN-RECEIVED", "(Close)", "(2 MSL)" */
 #define RFC_ACK_WINDOW 256   /* lane events searched for the ACK of an arrival */
 
-/* Linux TCP state numbers (bpf/synscope_event.h: kernel TCP_* numbering) */
-enum {
-	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
-	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
-	ST_NEW_SYN_RECV,
-};
-
 struct rfc_sink {
 	struct syn_sink base;
 	struct sink_opts opts;

@@ -20,16 +20,6 @@
 #include "hmap.h"
 #include "tracker.h"
 
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_SYN_RECV 3
-#define TCP_FIN_WAIT1 4
-#define TCP_FIN_WAIT2 5
-#define TCP_TIME_WAIT 6
-#define TCP_CLOSE 7
-#define TCP_LISTEN 10
-#define TCP_CLOSING 11
-
 #define PENDING_MAX 64      /* events kept for one socket before it has a tuple */
 #define PAIR_WINDOW 256     /* rows searched for the other end of a segment */
 
@@ -342,9 +332,9 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 			attribute(tc, end, e->pid, e->comm, ATTR_SYSCALL);
 		break;
 	case SYN_EV_STATE:
-		if (e->state.newstate == TCP_SYN_SENT)
+		if (e->state.newstate == ST_SYN_SENT)
 			set_role(tc, end, ROLE_CLIENT);
-		if (e->state.oldstate == TCP_LISTEN)
+		if (e->state.oldstate == ST_LISTEN)
 			set_role(tc, end, ROLE_SERVER);
 		break;
 	case SYN_EV_SEGMENT:
@@ -612,12 +602,12 @@ static void initial_states(const struct conn *c, __u8 cur[2])
 		if (r->ev.kind == SYN_EV_STATE && !cur[r->end])
 			cur[r->end] = r->ev.state.oldstate;
 		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT && !cur[r->end])
-			cur[r->end] = TCP_CLOSE;
+			cur[r->end] = ST_CLOSE;
 		if (ev_is_syn(&r->ev) && !cur[r->end]) {
 			if (r->ev.seg.dir == SYN_DIR_TX)
-				cur[r->end] = TCP_CLOSE;
+				cur[r->end] = ST_CLOSE;
 			else
-				cur[r->end] = listening[r->end] ? TCP_LISTEN : TCP_CLOSE;
+				cur[r->end] = listening[r->end] ? ST_LISTEN : ST_CLOSE;
 		}
 		if (cur[0] && cur[1])
 			break;
@@ -667,10 +657,10 @@ static long fin_wait2_time_wait_row(const struct conn *c, int e)
 			continue;
 		if (is_reset(r) && !reported)
 			reset = true;
-		if (r->ev.kind == SYN_EV_STATE && r->ev.state.newstate == TCP_FIN_WAIT2 && !reported)
+		if (r->ev.kind == SYN_EV_STATE && r->ev.state.newstate == ST_FIN_WAIT2 && !reported)
 			entered = (long)i;
-		if (r->ev.kind == SYN_EV_STATE && r->ev.state.oldstate == TCP_FIN_WAIT2 &&
-		    r->ev.state.newstate == TCP_CLOSE && !reported) {
+		if (r->ev.kind == SYN_EV_STATE && r->ev.state.oldstate == ST_FIN_WAIT2 &&
+		    r->ev.state.newstate == ST_CLOSE && !reported) {
 			if (reset)
 				return -1;
 			reported = true;
@@ -692,104 +682,99 @@ static long fin_wait2_time_wait_row(const struct conn *c, int e)
  * or CLOSING -> CLOSE for the full socket). Add them at the textbook moment,
  * marked inferred. Then record both lanes' states after every row.
  */
+/* The rows infer_states() is building, and each lane's state so far. */
+struct inference {
+	struct conn_row *out;
+	size_t n, cap;
+	__u8 cur[2];
+	bool in_tw[2];           /* the lane is in (inferred) TIME-WAIT */
+	__u64 tw_since[2];
+	struct conn_row last_tw[2];
+};
+
+/* Append row r with both lanes' states after it. */
+static void inference_push(struct inference *inf, struct conn_row *r)
+{
+	r->state_after[0] = inf->cur[0];
+	r->state_after[1] = inf->cur[1];
+	push_row(&inf->out, &inf->n, &inf->cap, r);
+}
+
+/* An inferred change of lane e, at the time of row at (ts when not 0). */
+static struct conn_row inference_state(struct inference *inf, const struct conn_row *at, int e,
+				       __u8 to, __u64 ts)
+{
+	struct conn_row r = inferred_row(at, e, inf->cur[e], to, ts ? ts : at->ev.ts_ns);
+
+	inf->cur[e] = to;
+	inference_push(inf, &r);
+	return r;
+}
+
+static void inference_time_wait(struct inference *inf, const struct conn_row *at, int e)
+{
+	inf->last_tw[e] = inference_state(inf, at, e, ST_TIME_WAIT, 0);
+	inf->in_tw[e] = true;
+	inf->tw_since[e] = at->ev.ts_ns;
+}
+
 static void infer_states(struct conn *c)
 {
-	struct conn_row *out = NULL;
-	size_t n = 0, cap = 0;
-	__u8 cur[2];
-	bool reset[2] = { false, false }, in_tw[2] = { false, false };
-	__u64 tw_since[2] = { 0, 0 };
-	struct conn_row last_tw[2];
-
+	struct inference inf;
+	bool reset[2] = { false, false };
 	long fw2_tw[2] = { fin_wait2_time_wait_row(c, 0), fin_wait2_time_wait_row(c, 1) };
 
-	initial_states(c, cur);
+	memset(&inf, 0, sizeof(inf));
+	initial_states(c, inf.cur);
 	for (size_t i = 0; i < c->nrows; i++) {
 		struct conn_row r = c->rows[i];
 		int e = r.end;
 
 		if (is_reset(&r))
 			reset[e] = true;
-		if (r.ev.kind == SYN_EV_STATE && r.ev.state.newstate == TCP_CLOSE && !reset[e] &&
-		    (r.ev.state.oldstate == TCP_FIN_WAIT2 || r.ev.state.oldstate == TCP_CLOSING)) {
+		if (r.ev.kind == SYN_EV_STATE && r.ev.state.newstate == ST_CLOSE && !reset[e] &&
+		    (r.ev.state.oldstate == ST_FIN_WAIT2 || r.ev.state.oldstate == ST_CLOSING)) {
 			/* CLOSING: the ACK of our FIN came, TIME-WAIT begins now.
 			 * FIN_WAIT2: it begins at the peer's FIN (fw2_tw), before
 			 * or after this row. */
-			if (r.ev.state.oldstate == TCP_CLOSING) {
-				struct conn_row tw = inferred_row(&r, e, TCP_CLOSING, TCP_TIME_WAIT,
-								  r.ev.ts_ns);
-
-				cur[e] = TCP_TIME_WAIT;
-				tw.state_after[0] = cur[0];
-				tw.state_after[1] = cur[1];
-				push_row(&out, &n, &cap, &tw);
-				in_tw[e] = true;
-				tw_since[e] = r.ev.ts_ns;
-				last_tw[e] = tw;
-			}
+			if (r.ev.state.oldstate == ST_CLOSING)
+				inference_time_wait(&inf, &r, e);
 			/* the kernel's own row: the full socket closes, the timewait
 			 * socket carries on, so the lane stays where it is */
-			r.state_after[0] = cur[0];
-			r.state_after[1] = cur[1];
-			push_row(&out, &n, &cap, &r);
+			inference_push(&inf, &r);
 			continue;
 		}
-		if (r.ev.kind == SYN_EV_STATE && !(in_tw[e] && r.ev.state.newstate == TCP_CLOSE))
-			cur[e] = r.ev.state.newstate;
-		r.state_after[0] = cur[0];
-		r.state_after[1] = cur[1];
-		push_row(&out, &n, &cap, &r);
+		if (r.ev.kind == SYN_EV_STATE && !(inf.in_tw[e] && r.ev.state.newstate == ST_CLOSE))
+			inf.cur[e] = r.ev.state.newstate;
+		inference_push(&inf, &r);
 
 		/* the peer's FIN reached the lane in FIN_WAIT2: textbook TIME-WAIT */
-		if (fw2_tw[e] == (long)i && !in_tw[e]) {
-			struct conn_row tw = inferred_row(&r, e, TCP_FIN_WAIT2, TCP_TIME_WAIT,
-							  r.ev.ts_ns);
-
-			cur[e] = TCP_TIME_WAIT;
-			tw.state_after[0] = cur[0];
-			tw.state_after[1] = cur[1];
-			push_row(&out, &n, &cap, &tw);
-			in_tw[e] = true;
-			tw_since[e] = r.ev.ts_ns;
-			last_tw[e] = tw;
-		}
+		if (fw2_tw[e] == (long)i && !inf.in_tw[e])
+			inference_time_wait(&inf, &r, e);
 
 		/* the SYN arrived at a listener: textbook SYN-RECEIVED from here */
-		if (is_seg(&r, SYN_DIR_RX) && ev_is_syn(&r.ev) && cur[e] == TCP_LISTEN &&
-		    c->end[e].role == ROLE_SERVER && syn_is_answered(c, i)) {
-			struct conn_row sr = inferred_row(&r, e, TCP_LISTEN, TCP_SYN_RECV, r.ev.ts_ns);
-
-			cur[e] = TCP_SYN_RECV;
-			sr.state_after[0] = cur[0];
-			sr.state_after[1] = cur[1];
-			push_row(&out, &n, &cap, &sr);
-		}
+		if (is_seg(&r, SYN_DIR_RX) && ev_is_syn(&r.ev) && inf.cur[e] == ST_LISTEN &&
+		    c->end[e].role == ROLE_SERVER && syn_is_answered(c, i))
+			inference_state(&inf, &r, e, ST_SYN_RECV, 0);
 	}
 	/* TIME-WAIT ends 2MSL later: Linux's TCP_TIMEWAIT_LEN */
-	for (int e = 0; e < 2; e++) {
-		if (!in_tw[e] || cur[e] != TCP_TIME_WAIT)
-			continue;
-		struct conn_row end = inferred_row(&last_tw[e], e, TCP_TIME_WAIT, TCP_CLOSE,
-						   tw_since[e] + TIME_WAIT_NS);
-
-		cur[e] = TCP_CLOSE;
-		end.state_after[0] = cur[0];
-		end.state_after[1] = cur[1];
-		push_row(&out, &n, &cap, &end);
-	}
-	if (!out)
+	for (int e = 0; e < 2; e++)
+		if (inf.in_tw[e] && inf.cur[e] == ST_TIME_WAIT)
+			inference_state(&inf, &inf.last_tw[e], e, ST_CLOSE,
+					inf.tw_since[e] + TIME_WAIT_NS);
+	if (!inf.out)
 		return;
 	/* pairs were indexes into the old rows: redo them on the new ones */
-	for (size_t i = 0; i < n; i++)
-		out[i].pair = -1;
+	for (size_t i = 0; i < inf.n; i++)
+		inf.out[i].pair = -1;
 	free(c->rows);
-	c->rows = out;
-	c->nrows = n;
-	c->cap = cap;
+	c->rows = inf.out;
+	c->nrows = inf.n;
+	c->cap = inf.cap;
 	sort_rows(c);
 	pair_segments(c);
 	for (int e = 0; e < 2; e++)
-		c->end[e].state = cur[e];
+		c->end[e].state = inf.cur[e];
 }
 
 static void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
@@ -1059,8 +1044,8 @@ static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
 	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
 
 	if (!tc && !e->dport &&
-	    (e->state.newstate == TCP_LISTEN || e->state.oldstate == TCP_LISTEN)) {
-		if (e->state.oldstate == TCP_LISTEN)
+	    (e->state.newstate == ST_LISTEN || e->state.oldstate == ST_LISTEN)) {
+		if (e->state.oldstate == ST_LISTEN)
 			listener_drop(t, e);
 		emit_unattached(t, e);
 		return NULL;

@@ -172,13 +172,6 @@ FAKE_FN void fake_caller(struct conn_row *r, __u32 pid, const char *comm)
 	fake_set_comm(r->ev.comm, comm);
 }
 
-/* TCP states by kernel number, to keep the scenarios readable. */
-enum {
-	ST_ESTABLISHED = 1, ST_SYN_SENT, ST_SYN_RECV, ST_FIN_WAIT1, ST_FIN_WAIT2,
-	ST_TIME_WAIT, ST_CLOSE, ST_CLOSE_WAIT, ST_LAST_ACK, ST_LISTEN, ST_CLOSING,
-	ST_NEW_SYN_RECV,
-};
-
 #define C 0 /* client lane */
 #define S 1 /* server lane */
 #define F_SYN SYN_TCP_SYN
