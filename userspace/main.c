@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include "bpf_source.h"
 #include "options.h"
+#include "outfile.h"
+#include "privs.h"
 #include "proc_ports.h"
 #include "sink.h"
 #include "textout.h"
@@ -66,8 +68,8 @@ static bool command_exists(const char *name)
 }
 
 /* Fork the command stopped at a pipe: it runs only once tracing is attached,
- * so its first connect() is seen. */
-static pid_t spawn_held(char **cmd, int *release_fd)
+ * so its first connect() is seen. It runs as the user synscope becomes. */
+static pid_t spawn_held(char **cmd, int *release_fd, const struct privs_user *run_as)
 {
 	int p[2];
 	pid_t pid;
@@ -81,11 +83,15 @@ static pid_t spawn_held(char **cmd, int *release_fd)
 		return -1;
 	}
 	if (pid == 0) {
-		char go;
+		char go, err[256];
 
 		close(p[1]);
 		if (read(p[0], &go, 1) != 1)
 			_exit(126); /* synscope failed before tracing began */
+		if (privs_drop(run_as, NULL, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "synscope: %s\n", err);
+			_exit(126);
+		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "synscope: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
@@ -139,6 +145,12 @@ static int exit_status_of(int status)
 	return 1;
 }
 
+/* Checked with no capability in effect before giving them up. */
+static bool source_works_unprivileged(void *src)
+{
+	return bpf_source_counters_readable(src);
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_source_opts so = { 0 };
@@ -146,15 +158,17 @@ int main(int argc, char **argv)
 	struct bpf_source *src = NULL;
 	struct syn_sink *sink = NULL;
 	struct tracker *t = NULL;
+	struct outfile *of = NULL;
+	struct privs_user run_as;
 	struct options o;
 	struct sigaction sa;
 	static __u16 watch[MAX_WATCH];
-	FILE *out = stdout;
-	char err[256];
+	FILE *out;
+	char err[512];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, rc = 1;
-	bool child_done = false;
-	__u64 lost_reported = 0, start, drain_until = 0;
+	bool child_done = false, child_stopped = false;
+	__u64 lost_reported = 0, start, drain_until = 0, caps;
 
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "synscope: %s\n", err);
@@ -164,13 +178,14 @@ int main(int argc, char **argv)
 		options_usage(stdout);
 		return 0;
 	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "synscope: must run as root (loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)\n");
+	if (privs_effective_caps(&caps) == 0 && privs_missing(caps, err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
 		return 1;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "synscope: no kernel BTF at /sys/kernel/btf/vmlinux (needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)\n");
-		return 1;
+	if (privs_target(o.run_as, getenv("SUDO_UID"), getenv("SUDO_GID"), getuid(), &run_as,
+			 err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
+		return 2;
 	}
 	if (o.cmd && !command_exists(o.cmd[0])) {
 		fprintf(stderr, "synscope: command not found: %s\n", o.cmd[0]);
@@ -180,30 +195,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: no process with pid %u\n", o.pid);
 		return 1;
 	}
-	if (o.out_path) {
-		out = fopen(o.out_path, "w");
-		if (!out) {
-			fprintf(stderr, "synscope: cannot write %s: %s\n", o.out_path, strerror(errno));
-			return 1;
-		}
-	}
-
-	sko.out = out;
-	sko.color = !o.out_path && !o.no_color && isatty(fileno(out)) &&
-		    !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
-	sko.relative_seq = o.relative_seq;
-	sko.explain = o.explain;
-	sko.pace_ms = o.pace_ms;
-	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	sink = sink_for(&o, &sko);
-	t = sink ? tracker_new(&sink, 1) : NULL;
-	if (!t) {
-		fprintf(stderr, "synscope: out of memory\n");
-		goto cleanup;
-	}
 
 	if (o.cmd) {
-		child = spawn_held(o.cmd, &release_fd);
+		child = spawn_held(o.cmd, &release_fd, &run_as);
 		if (child < 0) {
 			fprintf(stderr, "synscope: cannot start %s: %s\n", o.cmd[0], strerror(errno));
 			goto cleanup;
@@ -227,6 +221,36 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		goto cleanup;
 	}
+	/* attached: root is not needed any more; the output file is made by
+	 * the user it belongs to (docs/reliability.md) */
+	switch (privs_drop(&run_as, source_works_unprivileged, src, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "synscope: %s\n", err);
+		goto cleanup;
+	case 1:
+		fprintf(stderr, "synscope: %s\n", err);
+		break;
+	}
+	of = o.out_path ? outfile_open(o.out_path, err, sizeof(err)) : outfile_stdout();
+	if (!of) {
+		fprintf(stderr, "synscope: %s\n", o.out_path ? err : "out of memory");
+		goto cleanup;
+	}
+	out = outfile_stream(of);
+
+	sko.out = out;
+	sko.color = !o.out_path && !o.no_color && isatty(outfile_fd(of)) &&
+		    !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+	sko.relative_seq = o.relative_seq;
+	sko.explain = o.explain;
+	sko.pace_ms = o.pace_ms;
+	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+	sink = sink_for(&o, &sko);
+	t = sink ? tracker_new(&sink, 1) : NULL;
+	if (!t) {
+		fprintf(stderr, "synscope: out of memory\n");
+		goto cleanup;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
@@ -234,6 +258,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* a reader that went away (| head) is seen as EPIPE and ends the run
+	 * quietly; the command was forked before, with SIGPIPE as it was */
+	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "synscope: tracing\n");
 	if (child) {
@@ -255,7 +282,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		report_lost(src, t, &lost_reported);
-		fflush(out);
+		/* every sink is between lines and connections here */
+		if (!outfile_commit(of))
+			break; /* a write error, or nobody reads any more */
 		if (o.duration_s > 0 && now - start >= (__u64)(o.duration_s * 1e9))
 			break;
 		if (child && !child_done && waitpid(child, &child_status, WNOHANG) == child) {
@@ -277,6 +306,7 @@ cleanup:
 	if (child > 0 && !child_done) {
 		/* stopped by a signal or an error while the command still runs:
 		 * ask it to end, but never hang on one that ignores us */
+		child_stopped = true;
 		kill(child, SIGTERM);
 		for (int i = 0; i < 20 && !child_done; i++) {
 			if (waitpid(child, &child_status, WNOHANG) == child)
@@ -300,14 +330,12 @@ cleanup:
 	tracker_free(t);
 	if (sink)
 		sink->destroy(sink);
-	if (fflush(out) || ferror(out)) {
-		fprintf(stderr, "synscope: error writing %s: %s\n",
-			o.out_path ? o.out_path : "standard output", strerror(errno));
+	if (outfile_close(of, err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
 		rc = 1;
 	}
-	if (out != stdout)
-		fclose(out);
-	if (rc == 0 && child_done)
+	/* how the command ended, unless synscope ended it (signal, -d, | head) */
+	if (rc == 0 && child_done && !child_stopped)
 		rc = exit_status_of(child_status);
 	return rc;
 }
