@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc pkg-config
-           tcpdump iproute2 python3 nftables chromium)
+           tcpdump iproute2 python3 nftables chromium valgrind)
 
 missing=()
 for p in "${need_pkgs[@]}"; do
