@@ -1,4 +1,4 @@
-# synscope: make [all|demo|test|unit|fuzz|bench|install|clean|help]   V=1 shows commands
+# synscope: make [all|demo|test|unit|fuzz|sanitize|bench|install|clean|help]   V=1 shows commands
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= /usr/sbin/bpftool
@@ -8,6 +8,12 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 OUT := build
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -I$(OUT) -I.
+# SANITIZE=1: AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer,
+# any report fatal; `make sanitize` builds that way into build-asan/.
+SAN_DIR := build-asan
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
 
 # clang -target bpf must still see the system headers (asm/types.h ...)
@@ -38,15 +44,16 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -Iuserspace \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus bench install clean help
+.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench install clean help
 all: $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
 
 help:
 	@echo "make            build synscope and the test programs into $(OUT)/"
 	@echo "make demo       install what is missing, build, run the classroom demo (root)"
-	@echo "make test       install what is missing, build, run every test"
+	@echo "make test       install what is missing, build, run every test (sanitized too)"
 	@echo "make unit       unit tests only (no root)"
 	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 20) seconds"
+	@echo "make sanitize   build into $(SAN_DIR)/ with ASan+UBSan, run the tests there"
 	@echo "make bench      loopback connection storm, untraced vs traced"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/sbin"
 
@@ -109,7 +116,14 @@ demo: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all fuzz-build
+	$(Q)$(MAKE) --no-print-directory sanitize-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-tests.sh
+
+sanitize-build:
+	$(Q)$(MAKE) --no-print-directory OUT=$(SAN_DIR) SANITIZE=1 all
+
+sanitize asan: sanitize-build
+	$(Q)./scripts/run-tests.sh sanitize
 
 unit: all
 	$(Q)./scripts/run-tests.sh unit
@@ -128,6 +142,6 @@ install: $(OUT)/synscope
 	install -D -m 0755 $(OUT)/synscope $(DESTDIR)$(PREFIX)/sbin/synscope
 
 clean:
-	rm -rf $(OUT)
+	rm -rf $(OUT) $(SAN_DIR)
 
 -include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d $(OUT)/fuzz/*.d)

@@ -22,6 +22,8 @@ RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-20900}
 
 WORK=$(mktemp -d /tmp/synscope-bench.XXXXXX)
+# synscope stays root (no drop to sudo's caller): it writes into $WORK
+unset SUDO_UID SUDO_GID
 SYNSCOPE_PID=
 cleanup() {
 	if [ -n "$SYNSCOPE_PID" ]; then

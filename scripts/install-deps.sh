@@ -11,7 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc pkg-config
            libclang-rt-14-dev
-           tcpdump iproute2 python3 nftables chromium tshark)
+           tcpdump iproute2 python3 nftables chromium tshark valgrind)
 
 missing=()
 for p in "${need_pkgs[@]}"; do

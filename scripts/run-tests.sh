@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs synscope's tests: scripts/run-tests.sh [unit|integration|fuzz|all] (default all).
+# Runs synscope's tests: scripts/run-tests.sh [unit|integration|fuzz|sanitize|all]
+# (default all: the four).
 #
 #   unit         every build/tests/test_* built from tests/unit/test_*.c (no root)
 #   integration  every tests/integration/test_*.sh (root: they trace the kernel)
 #   fuzz         every build/fuzz/fuzz_* built from tests/fuzz/fuzz_*.c, each run
 #                for FUZZ_SECONDS from its seed corpus (tests/fuzz/run_fuzz.sh)
+#   sanitize     the same unit tests built with ASan+UBSan in build-asan/
+#                (make sanitize-build), leak checks on; then the integration
+#                scripts in SANITIZE_SCRIPTS with that synscope and tcpdemo
 #
 # Each unit binary and each integration script prints its own results and a
 # last line "N passed, N failed"; this script shows their output, adds those
@@ -27,12 +31,22 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 
 case $MODE in
-unit | integration | fuzz | all) ;;
+unit | integration | fuzz | sanitize | all) ;;
 *)
-	echo "usage: $0 [unit|integration|fuzz|all]" >&2
+	echo "usage: $0 [unit|integration|fuzz|sanitize|all]" >&2
 	exit 2
 	;;
 esac
+
+# Integration scripts also run against the sanitized build. Not there:
+# test_valgrind (valgrind and ASan exclude each other) and test_privileges
+# (LeakSanitizer cannot stop the threads of a process that dropped root: it
+# is no longer dumpable, on purpose).
+SANITIZE_SCRIPTS="client_close interrupt refused signals crash files privacy sigkill"
+SAN_DIR=build-asan
+# any sanitizer report fails the binary; leaks are reported at exit
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 total_passed=0
 total_failed=0
@@ -70,27 +84,43 @@ run_one() {
 	total_failed=$((total_failed + f))
 }
 
+# run_unit [BUILD_DIR [LABEL]]: the unit test binaries of BUILD_DIR (build).
 run_unit() {
-	local src bin name
+	local dir=${1:-build} label=${2:-} src bin name
 	for src in tests/unit/test_*.c; do
 		[ -e "$src" ] || continue
 		name=$(basename "$src" .c)
-		bin=build/tests/$name
+		bin=$dir/tests/$name
 		if [ ! -x "$bin" ]; then
-			echo "== $name"
-			echo "  FAIL $name: $bin not built (run make)"
+			echo "== $label$name"
+			echo "  FAIL $label$name: $bin not built (run make${label:+ sanitize-build})"
 			total_failed=$((total_failed + 1))
 			continue
 		fi
-		run_one "$name" "$bin"
+		run_one "$label$name" "$bin"
 	done
 }
 
+# run_integration [BUILD_DIR LABEL SCRIPT...]: every tests/integration/test_*.sh
+# against build/, or the named ones against BUILD_DIR's synscope and tcpdemo.
 run_integration() {
-	local script name
-	for script in tests/integration/test_*.sh; do
-		[ -e "$script" ] || continue
-		name=$(basename "$script" .sh)
+	local label=${2:-} script name scripts=() envs=()
+	if [ $# -gt 2 ]; then
+		envs=(SYNSCOPE="$ROOT/$1/synscope" TCPDEMO="$ROOT/$1/tests/tcpdemo")
+		shift 2
+		for name in "$@"; do scripts+=("tests/integration/test_$name.sh"); done
+	else
+		scripts=(tests/integration/test_*.sh)
+	fi
+	for script in "${scripts[@]}"; do
+		name=$label$(basename "$script" .sh)
+		if [ ! -e "$script" ]; then
+			[ -n "$label" ] || continue # no test_*.sh at all
+			echo "== $name"
+			echo "  FAIL $name: $script does not exist"
+			total_failed=$((total_failed + 1))
+			continue
+		fi
 		if [ "$(id -u)" -ne 0 ]; then
 			if [ "${CI:-}" = true ]; then
 				echo "== $name"
@@ -102,7 +132,7 @@ run_integration() {
 			fi
 			continue
 		fi
-		run_one "$name" bash "$script"
+		run_one "$name" env "${envs[@]}" bash "$script"
 	done
 }
 
@@ -119,10 +149,18 @@ case $MODE in
 unit) run_unit ;;
 integration) run_integration ;;
 fuzz) run_fuzz ;;
+sanitize)
+	run_unit "$SAN_DIR" asan:
+	# shellcheck disable=SC2086 # a list of names
+	run_integration "$SAN_DIR" asan: $SANITIZE_SCRIPTS
+	;;
 all)
 	run_unit
 	run_integration
 	run_fuzz
+	run_unit "$SAN_DIR" asan:
+	# shellcheck disable=SC2086
+	run_integration "$SAN_DIR" asan: $SANITIZE_SCRIPTS
 	;;
 esac
 

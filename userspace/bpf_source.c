@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <bpf/btf.h>
 #include "names.h"
 #include "bpf_source.h"
+#include "kernel_reqs.h"
 #include "scrub.h"
 #include "synscope.skel.h"
 
@@ -74,16 +76,116 @@ static void load_enum_names(const struct btf *btf, const char *enum_name, const 
 }
 
 /* The running kernel's reset and drop reasons, by value: their numbering
- * differs between kernels. Without BTF they stay numbers. */
-static void load_reason_names(void)
+ * differs between kernels. */
+static void load_reason_names(const struct btf *btf)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
-
-	if (!btf)
-		return;
 	load_enum_names(btf, "sk_rst_reason", "SK_RST_REASON_", rst_reason_names_set);
 	load_enum_names(btf, "skb_drop_reason", "SKB_DROP_REASON_", drop_reason_names_set);
-	btf__free(btf);
+}
+
+/* The arguments of tracepoint tp as tp_btf sees them: the kernel's BTF
+ * typedef btf_trace_TP points to a prototype whose first parameter is the
+ * tracepoint's own context. -1: the kernel has no such tracepoint. */
+static int tp_btf_nargs(const struct btf *btf, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	__s32 id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	t = t ? btf__type_by_id(btf, t->type) : NULL;
+	t = t && btf_is_ptr(t) ? btf__type_by_id(btf, t->type) : NULL;
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+/* Can a program be attached to a BTF tracepoint (tp_btf) at all? Loads an
+ * empty one for sys_enter, attaches it and lets both go. 0 or -errno. */
+static int probe_tp_btf(const struct btf *btf)
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP);
+	__s32 id = btf__find_by_name_kind(btf, "btf_trace_sys_enter", BTF_KIND_TYPEDEF);
+	int prog, link;
+
+	if (id <= 0)
+		return -ENOENT;
+	opts.attach_btf_id = (__u32)id;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "synscope_probe", "GPL", ret0, 2, &opts);
+	if (prog < 0)
+		return prog;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	close(prog);
+	if (link < 0)
+		return link;
+	close(link);
+	return 0;
+}
+
+/* What the kernel must offer, checked before anything is loaded so a
+ * missing feature is named, not reported as a failed load. Programs on
+ * tracepoints that synscope can do without are switched off (one line
+ * each on stderr says what is not shown then). */
+static int probe_kernel(struct synscope_bpf *skel, const struct btf *btf, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	int rc;
+
+	rc = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	if (rc != 1) {
+		if (rc == -ENOSYS)
+			snprintf(err, errlen, "this kernel has no bpf() system call "
+				 "(needs CONFIG_BPF_SYSCALL=y)");
+		else if (rc == 0)
+			snprintf(err, errlen, "this kernel has no BPF ring buffer "
+				 "(BPF_MAP_TYPE_RINGBUF: Linux 5.8 or newer)");
+		else
+			snprintf(err, errlen, "cannot create a BPF ring buffer: %s", strerror(-rc));
+		return -1;
+	}
+	rc = probe_tp_btf(btf);
+	if (rc) {
+		snprintf(err, errlen, "this kernel cannot attach BPF programs to BTF tracepoints "
+			 "(tp_btf: Linux 5.5 or newer with BTF): %s", strerror(-rc));
+		return -1;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const char *tp = strncmp(sec, "tp_btf/", 7) ? NULL : sec + 7;
+		bool fatal = true;
+		char msg[256];
+
+		if (!tp || tp_req_check(tp, tp_btf_nargs(btf, tp), &fatal, msg, sizeof(msg)))
+			continue;
+		if (fatal) {
+			snprintf(err, errlen, "%s", msg);
+			return -1;
+		}
+		fprintf(stderr, "synscope: %s\n", msg);
+		bpf_program__set_autoload(prog, false);
+	}
+	return 0;
+}
+
+/* Kernel lockdown in confidentiality mode forbids reading kernel memory,
+ * which every program here does. */
+static bool kernel_locked_down(void)
+{
+	char buf[128] = "";
+	int fd = open("/sys/kernel/security/lockdown", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	close(fd);
+	return strstr(buf, "[confidentiality]") != NULL;
 }
 
 static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
@@ -108,6 +210,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 {
 	struct bpf_source *s = calloc(1, sizeof(*s));
 	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
+	struct btf *btf = NULL;
 	int rc;
 
 	if (!s) {
@@ -122,13 +225,25 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(err, errlen, "this kernel has no BTF at /sys/kernel/btf/vmlinux "
+			 "(needs CONFIG_DEBUG_INFO_BTF=y)");
+		goto fail;
+	}
+	if (probe_kernel(s->skel, btf, err, errlen))
+		goto fail;
 	configure(s->skel, o);
-	load_reason_names();
+	load_reason_names(btf);
+	btf__free(btf);
+	btf = NULL;
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	rc = synscope_bpf__load(s->skel);
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
-			 rc == -EPERM ? " (needs CAP_BPF and CAP_PERFMON, or root)" : "");
+			 rc != -EPERM ? "" : kernel_locked_down() ?
+			 " (kernel lockdown=confidentiality forbids reading kernel memory)" :
+			 " (needs CAP_BPF and CAP_PERFMON, or root)");
 		goto fail;
 	}
 	for (int i = 0; i < o->nwatch; i++) {
@@ -139,8 +254,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	}
 	rc = synscope_bpf__attach(s->skel);
 	if (rc) {
-		snprintf(err, errlen, "cannot attach to the tracepoints: %s "
-			 "(needs tp_btf: a kernel with BTF, 5.5 or newer)", strerror(-rc));
+		snprintf(err, errlen, "cannot attach to the tracepoints: %s", strerror(-rc));
 		goto fail;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ring_record, s, NULL);
@@ -150,6 +264,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	}
 	return s;
 fail:
+	btf__free(btf);
 	bpf_source_close(s);
 	return NULL;
 }
@@ -179,6 +294,14 @@ __u64 bpf_source_lost(struct bpf_source *s)
 	for (int i = 0; i < s->ncpus; i++)
 		sum += s->lost_percpu[i];
 	return sum;
+}
+
+bool bpf_source_counters_readable(struct bpf_source *s)
+{
+	__u32 zero = 0;
+
+	return bpf_map__lookup_elem(s->skel->maps.lost, &zero, sizeof(zero), s->lost_percpu,
+				    sizeof(__u64) * s->ncpus, 0) == 0;
 }
 
 void bpf_source_close(struct bpf_source *s)

@@ -3,6 +3,7 @@
 #ifndef SYNSCOPE_BPF_SOURCE_H
 #define SYNSCOPE_BPF_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "../bpf/synscope_event.h"
 
@@ -27,6 +28,8 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx);
 /* Events the kernel could not queue since the start. */
 __u64 bpf_source_lost(struct bpf_source *s);
+/* Can the counters still be read (checked before privileges are dropped)? */
+bool bpf_source_counters_readable(struct bpf_source *s);
 void bpf_source_close(struct bpf_source *s);
 
 #endif

@@ -21,6 +21,8 @@
 #include "event_filter.h"
 #include "names.h"
 #include "options.h"
+#include "outfile.h"
+#include "privs.h"
 #include "proc_ports.h"
 #include "recording.h"
 #include "sink.h"
@@ -71,8 +73,8 @@ static bool command_exists(const char *name)
 }
 
 /* Fork the command stopped at a pipe: it runs only once tracing is attached,
- * so its first connect() is seen. */
-static pid_t spawn_held(char **cmd, int *release_fd)
+ * so its first connect() is seen. It runs as the user synscope becomes. */
+static pid_t spawn_held(char **cmd, int *release_fd, const struct privs_user *run_as)
 {
 	int p[2];
 	pid_t pid;
@@ -86,11 +88,15 @@ static pid_t spawn_held(char **cmd, int *release_fd)
 		return -1;
 	}
 	if (pid == 0) {
-		char go;
+		char go, err[256];
 
 		close(p[1]);
 		if (read(p[0], &go, 1) != 1)
 			_exit(126); /* synscope failed before tracing began */
+		if (privs_drop(run_as, NULL, NULL, err, sizeof(err)) < 0) {
+			fprintf(stderr, "synscope: %s\n", err);
+			_exit(126);
+		}
 		execvp(cmd[0], cmd);
 		fprintf(stderr, "synscope: cannot run %s: %s\n", cmd[0], strerror(errno));
 		_exit(127);
@@ -173,7 +179,7 @@ static bool feed_record(struct feed *f, const char *path, const char *out_path,
 	f->w = rec_writer_open(path, h, err, sizeof(err));
 	f->w_path = path;
 	if (!f->w)
-		fprintf(stderr, "synscope: %s: %s\n", path, err);
+		fprintf(stderr, "synscope: %s\n", err); /* it names the file */
 	return f->w != NULL;
 }
 
@@ -210,23 +216,24 @@ static void report_lost(struct bpf_source *src, struct feed *f, __u64 *reported)
 	on_event(f, &e);
 }
 
-static FILE *open_output(const struct options *o)
+/* -o FILE (a regular file, never through a symbolic link) or standard
+ * output; NULL after saying why. */
+static struct outfile *open_output(const struct options *o)
 {
-	FILE *out;
+	char err[512];
+	struct outfile *of = o->out_path ? outfile_open(o->out_path, err, sizeof(err))
+					 : outfile_stdout();
 
-	if (!o->out_path)
-		return stdout;
-	out = fopen(o->out_path, "w");
-	if (!out)
-		fprintf(stderr, "synscope: cannot write %s: %s\n", o->out_path, strerror(errno));
-	return out;
+	if (!of)
+		fprintf(stderr, "synscope: %s\n", o->out_path ? err : "out of memory");
+	return of;
 }
 
-static void sink_opts_for(const struct options *o, FILE *out, struct sink_opts *sko)
+static void sink_opts_for(const struct options *o, struct outfile *of, struct sink_opts *sko)
 {
 	memset(sko, 0, sizeof(*sko));
-	sko->out = out;
-	sko->color = !o->out_path && !o->no_color && isatty(fileno(out)) &&
+	sko->out = outfile_stream(of);
+	sko->color = !o->out_path && !o->no_color && isatty(outfile_fd(of)) &&
 		     !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
 	sko->relative_seq = o->relative_seq;
 	sko->explain = o->explain;
@@ -235,8 +242,10 @@ static void sink_opts_for(const struct options *o, FILE *out, struct sink_opts *
 
 /* Render what is still open, say the summary, close the output. False when
  * the output could not be written. */
-static bool end_output(const struct options *o, struct tracker *t, struct syn_sink *sink, FILE *out)
+static bool end_output(const struct options *o, struct tracker *t, struct syn_sink *sink,
+		       struct outfile *of)
 {
+	char err[512];
 	bool ok = true;
 
 	if (t) {
@@ -251,13 +260,10 @@ static bool end_output(const struct options *o, struct tracker *t, struct syn_si
 	tracker_free(t);
 	if (sink)
 		sink->destroy(sink);
-	if (fflush(out) || ferror(out)) {
-		fprintf(stderr, "synscope: error writing %s: %s\n",
-			o->out_path ? o->out_path : "standard output", strerror(errno));
+	if (of && outfile_close(of, err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
 		ok = false;
 	}
-	if (out != stdout)
-		fclose(out);
 	return ok;
 }
 
@@ -275,8 +281,9 @@ static int replay(const struct options *o)
 	struct feed f = { 0 };
 	enum rec_status st = REC_BAD;
 	bool reading = false;
+	unsigned long n = 0;
 	char err[256], when[64];
-	FILE *out;
+	struct outfile *of;
 	int rc = 1;
 
 	r = rec_reader_open(o->read_path, &h, err, sizeof(err));
@@ -289,18 +296,16 @@ static int replay(const struct options *o)
 			same_file(o->read_path, o->out_path) ? o->out_path : o->write_path);
 		goto close_reader;
 	}
-	out = open_output(o);
-	if (!out)
-		goto close_reader;
 	if (same_file(o->write_path, o->out_path)) {
 		fprintf(stderr, "synscope: %s: is the -o output too\n", o->write_path);
-		if (out != stdout)
-			fclose(out);
 		goto close_reader;
 	}
+	of = open_output(o);
+	if (!of)
+		goto close_reader;
 	rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
 	drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
-	sink_opts_for(o, out, &sko);
+	sink_opts_for(o, of, &sko);
 	sko.wall_offset_ns = h.wall_offset_ns;
 	sink = sink_for(o, &sko);
 	f.t = sink ? tracker_new(&sink, 1) : NULL;
@@ -321,15 +326,19 @@ static int replay(const struct options *o)
 	fprintf(stderr, "synscope: replaying %s: recorded on %s (kernel %s), %s\n", o->read_path,
 		h.host[0] ? h.host : "?", h.kernel[0] ? h.kernel : "?", when);
 	reading = true;
-	while ((st = rec_reader_next(r, &e)) == REC_EVENT)
+	signal(SIGPIPE, SIG_IGN); /* | head: seen as EPIPE, ends quietly */
+	while ((st = rec_reader_next(r, &e)) == REC_EVENT) {
 		on_event(&f, &e);
+		if (++n % 4096 == 0 && !outfile_commit(of))
+			break; /* a write error, or nobody reads any more */
+	}
 	if (f.filter)
 		event_filter_finish(f.filter, feed_tracker, &f);
 	rc = st == REC_END ? 0 : 1;
 done:
 	if (!feed_record_close(&f))
 		rc = 1;
-	if (!end_output(o, f.t, sink, out))
+	if (!end_output(o, f.t, sink, of))
 		rc = 1;
 	/* last, under what was rendered: where the recording stopped */
 	if (reading && st != REC_END)
@@ -350,6 +359,12 @@ static int exit_status_of(int status)
 	return 1;
 }
 
+/* Checked with no capability in effect before giving them up. */
+static bool source_works_unprivileged(void *src)
+{
+	return bpf_source_counters_readable(src);
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_source_opts so = { 0 };
@@ -357,16 +372,17 @@ int main(int argc, char **argv)
 	struct bpf_source *src = NULL;
 	struct syn_sink *sink = NULL;
 	struct feed f = { 0 };
+	struct outfile *of = NULL;
+	struct privs_user run_as;
 	struct options o;
 	struct sigaction sa;
 	static __u16 watch[MAX_WATCH];
 	static struct syn_watch_key watch_keys[MAX_WATCH];
-	FILE *out = stdout;
-	char err[256];
+	char err[512];
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, rc = 1;
-	bool child_done = false;
-	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0;
+	bool child_done = false, child_stopped = false;
+	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
 
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "synscope: %s\n", err);
@@ -382,13 +398,14 @@ int main(int argc, char **argv)
 	}
 	if (o.read_path)
 		return replay(&o);
-	if (geteuid() != 0) {
-		fprintf(stderr, "synscope: must run as root (loading BPF needs CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)\n");
+	if (privs_effective_caps(&caps) == 0 && privs_missing(caps, err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
 		return 1;
 	}
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		fprintf(stderr, "synscope: no kernel BTF at /sys/kernel/btf/vmlinux (needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)\n");
-		return 1;
+	if (privs_target(o.run_as, getenv("SUDO_UID"), getenv("SUDO_GID"), getuid(), &run_as,
+			 err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s\n", err);
+		return 2;
 	}
 	if (o.cmd && !command_exists(o.cmd[0])) {
 		fprintf(stderr, "synscope: command not found: %s\n", o.cmd[0]);
@@ -398,21 +415,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: no process with pid %u\n", o.pid);
 		return 1;
 	}
-	out = open_output(&o);
-	if (!out)
-		return 1;
-
-	sink_opts_for(&o, out, &sko);
-	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	sink = sink_for(&o, &sko);
-	f.t = sink ? tracker_new(&sink, 1) : NULL;
-	if (!f.t) {
-		fprintf(stderr, "synscope: out of memory\n");
-		goto cleanup;
-	}
 
 	if (o.cmd) {
-		child = spawn_held(o.cmd, &release_fd);
+		child = spawn_held(o.cmd, &release_fd, &run_as);
 		if (child < 0) {
 			fprintf(stderr, "synscope: cannot start %s: %s\n", o.cmd[0], strerror(errno));
 			goto cleanup;
@@ -439,8 +444,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		goto cleanup;
 	}
+	/* attached: root is not needed any more; the output files are made
+	 * by the user they belong to (docs/reliability.md) */
+	switch (privs_drop(&run_as, source_works_unprivileged, src, err, sizeof(err))) {
+	case -1:
+		fprintf(stderr, "synscope: %s\n", err);
+		goto cleanup;
+	case 1:
+		fprintf(stderr, "synscope: %s\n", err);
+		break;
+	}
+	of = open_output(&o);
+	if (!of)
+		goto cleanup;
+	sink_opts_for(&o, of, &sko);
+	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+	sink = sink_for(&o, &sko);
+	f.t = sink ? tracker_new(&sink, 1) : NULL;
+	if (!f.t) {
+		fprintf(stderr, "synscope: out of memory\n");
+		goto cleanup;
+	}
 	if (o.write_path) {
-		/* after bpf_source_open: it loaded this kernel's reset reason names */
+		/* after bpf_source_open: it loaded this kernel's reason names */
 		struct rec_header h;
 
 		rec_header_init_local(&h);
@@ -459,6 +485,9 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* a reader that went away (| head) is seen as EPIPE and ends the run
+	 * quietly; the command was forked before, with SIGPIPE as it was */
+	signal(SIGPIPE, SIG_IGN);
 
 	fprintf(stderr, "synscope: tracing\n");
 	if (child) {
@@ -480,7 +509,9 @@ int main(int argc, char **argv)
 			break;
 		}
 		report_lost(src, &f, &lost_reported);
-		fflush(out);
+		/* every sink is between lines and connections here */
+		if (!outfile_commit(of))
+			break; /* a write error, or nobody reads any more */
 		if (f.w && !f.w_failed && now - flushed >= REC_FLUSH_NS &&
 		    rec_writer_events(f.w) != flushed_events) {
 			flushed_events = rec_writer_events(f.w);
@@ -511,6 +542,7 @@ cleanup:
 	if (child > 0 && !child_done) {
 		/* stopped by a signal or an error while the command still runs:
 		 * ask it to end, but never hang on one that ignores us */
+		child_stopped = true;
 		kill(child, SIGTERM);
 		for (int i = 0; i < 20 && !child_done; i++) {
 			if (waitpid(child, &child_status, WNOHANG) == child)
@@ -524,9 +556,10 @@ cleanup:
 	 * command's exit, -d, an error */
 	if (!feed_record_close(&f))
 		rc = 1;
-	if (!end_output(&o, f.t, sink, out))
+	if (!end_output(&o, f.t, sink, of))
 		rc = 1;
-	if (rc == 0 && child_done)
+	/* how the command ended, unless synscope ended it (signal, -d, | head) */
+	if (rc == 0 && child_done && !child_stopped)
 		rc = exit_status_of(child_status);
 	return rc;
 }

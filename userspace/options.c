@@ -40,6 +40,10 @@ static const char usage_text[] =
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
 "      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
 "  -b, --buffer-kb N     ring buffer size in KiB (power of two, default 16384)\n"
+"  -Z, --user USER       once attached, run as USER (default: the sudo caller;\n"
+"                        -Z root keeps root); -o files and the command run as USER\n"
+"      --no-payload      the default, and the only mode: payload bytes are never\n"
+"                        captured, only header fields and lengths\n"
 "  -h, --help            this help\n";
 
 void options_usage(FILE *f)
@@ -47,7 +51,10 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-enum { OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE };
+enum {
+	OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE,
+	OPT_NO_PAYLOAD,
+};
 
 static const struct option long_opts[] = {
 	{ "port", required_argument, NULL, 'P' },
@@ -66,6 +73,8 @@ static const struct option long_opts[] = {
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "lang", required_argument, NULL, OPT_LANG },
 	{ "pace", required_argument, NULL, OPT_PACE },
+	{ "user", required_argument, NULL, 'Z' },
+	{ "no-payload", no_argument, NULL, OPT_NO_PAYLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -146,7 +155,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	optind = 1;
 	opterr = 0;
 	/* '+': stop at the first non-option, the command to run */
-	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:Z:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (!parse_ulong(optarg, 1, 65535, &v)) {
@@ -240,6 +249,16 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				return -1;
 			}
 			break;
+		case 'Z':
+			if (!*optarg) {
+				snprintf(err, errlen, "empty user name for -Z");
+				return -1;
+			}
+			o->run_as = optarg;
+			break;
+		case OPT_NO_PAYLOAD:
+			/* nothing to switch off: no payload byte is ever read */
+			break;
 		case OPT_RELATIVE_SEQ:
 			o->relative_seq = true;
 			break;
@@ -282,7 +301,12 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				 optopt ? opt_name(optopt, name, sizeof(name)) : argv[optind - 1]);
 			return -1;
 		default:
-			if (optopt)
+			if (optopt && !strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
+				/* --no-color=1: getopt names the option by its value */
+				snprintf(err, errlen, "option %.*s takes no value",
+					 (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
+					 argv[optind - 1]);
+			else if (optopt && optopt < 256)
 				snprintf(err, errlen, "unknown option: -%c", optopt);
 			else
 				snprintf(err, errlen, "unknown option: %s", argv[optind - 1]);

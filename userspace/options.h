@@ -40,6 +40,7 @@ struct options {
 	unsigned int pace_ms; /* --pace: pause between ladder rows */
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
 	unsigned int buffer_kb; /* ring buffer size; 0 = default */
+	const char *run_as;   /* -Z: user to become once attached; NULL = the sudo caller */
 	bool help;
 	char **cmd;           /* the command to run and trace, NULL-terminated; or NULL */
 };

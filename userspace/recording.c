@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "outfile.h"
 #include "recording.h"
 
 /* Every integer is stored little-endian, struct syn_event included (it is
@@ -216,15 +217,14 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = outfile_create(path, "-w", err, errlen);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create: %s", strerror(errno));
 		free(w);
 		return NULL;
 	}
 	w->gz = gzdopen(fd, REC_GZ_MODE);
 	if (!w->gz) {
-		snprintf(err, errlen, "cannot start compressing: out of memory");
+		snprintf(err, errlen, "%s: cannot start compressing: out of memory", path);
 		close(fd);
 		free(w);
 		return NULL;
@@ -232,7 +232,7 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 	gzbuffer(w->gz, REC_GZ_BUFFER);
 	if (write_header(w, h) || gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK) {
 		writer_fail(w);
-		snprintf(err, errlen, "%s", w->err);
+		snprintf(err, errlen, "%s: %s", path, w->err);
 		gzclose(w->gz);
 		free(w);
 		return NULL;

@@ -20,6 +20,10 @@ TIMEOUT=${TIMEOUT:-60}
 TEST_NAME=$(basename "$0" .sh)
 TEST_NAME=${TEST_NAME#test_}
 WORKDIR=$(mktemp -d "/tmp/synscope-$TEST_NAME.XXXXXX")
+# Run through sudo, synscope would give root up to sudo's caller once
+# attached, and could not write into these root-only work directories
+# (docs/reliability.md). test_privileges sets them itself.
+unset SUDO_UID SUDO_GID SUDO_USER
 
 PASSED=0
 FAILED=0

@@ -238,6 +238,27 @@ static void test_explain_and_lang(void)
 	CHECK_EQ_STR(err, "invalid pace: '-1' (seconds between rows, 0-60)");
 }
 
+/* -Z and --no-payload (docs/reliability.md) */
+static void test_user_and_no_payload(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK(o.run_as == NULL);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-Z", "nobody", "--no-payload", "-P", "80")), 0);
+	CHECK_EQ_STR(o.run_as, "nobody");
+	CHECK_EQ_INT(o.nports, 1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--user=root")), 0);
+	CHECK_EQ_STR(o.run_as, "root");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-Z", "")), -1);
+	CHECK_EQ_STR(err, "empty user name for -Z");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-Z")), -1);
+	CHECK_EQ_STR(err, "option -Z/--user needs a value");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--no-payload=yes")), -1);
+	CHECK_EQ_STR(err, "option --no-payload takes no value");
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -251,5 +272,6 @@ int main(void)
 	RUN(test_record_and_replay);
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
+	RUN(test_user_and_no_payload);
 	return TEST_SUMMARY();
 }

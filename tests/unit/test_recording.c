@@ -3,7 +3,9 @@
  * bits, garbage) that must end with a clear message and never a crash. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -554,12 +556,36 @@ static void test_write_errors(void)
 	struct rec_header h;
 	char err[256] = "";
 
+	struct rlimit old, small;
+	char want[512];
+	const char *path = tmp_path("no/such/dir.gz");
+
 	make_header(&h);
-	CHECK(rec_writer_open(tmp_path("no/such/dir.gz"), &h, err, sizeof(err)) == NULL);
-	CHECK_EQ_STR(err, "cannot create: No such file or directory");
-	if (access("/dev/full", W_OK) == 0) {
-		CHECK(rec_writer_open("/dev/full", &h, err, sizeof(err)) == NULL);
-		CHECK_EQ_STR(err, "cannot write: No space left on device");
+	CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "cannot write %s: No such file or directory", path);
+	CHECK_EQ_STR(err, want);
+	/* only regular files, never through a symbolic link */
+	CHECK(rec_writer_open("/dev/full", &h, err, sizeof(err)) == NULL);
+	CHECK_EQ_STR(err, "not writing /dev/full: a character device (-w writes regular files only)");
+	path = tmp_path("link.gz");
+	if (CHECK(symlink(tmp_path("elsewhere.gz"), path) == 0)) {
+		CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+		snprintf(want, sizeof(want), "not writing %s: it is a symbolic link (-w never follows "
+			 "one)", path);
+		CHECK_EQ_STR(err, want);
+		CHECK(access(tmp_path("elsewhere.gz"), F_OK) != 0);
+	}
+	/* the disk is full (a file size limit plays the full disk) */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small = old;
+	small.rlim_cur = 16;
+	path = tmp_path("full.gz");
+	if (CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0)) {
+		CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+		setrlimit(RLIMIT_FSIZE, &old);
+		CHECK(strstr(err, "File too large") != NULL);
+		CHECK(strncmp(err, path, strlen(path)) == 0);
 	}
 }
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# test_kernel: the start-up probes of the running kernel (docs/requirements.md).
+#  - on this kernel every probe passes: synscope says nothing but
+#    "synscope: tracing" and its summary (no "this kernel ..." line), exits 0
+#    and traces a connection on port 21570;
+#  - the tp_btf probe program is gone once synscope traces: no program named
+#    synscope_probe is loaded, and synscope holds one program per tracepoint;
+#  - every tracepoint bpf/synscope.bpf.c attaches to has its requirement
+#    written down in userspace/kernel_reqs.c (the table the probes judge by)
+#    and in docs/requirements.md, and exists in this kernel's BTF.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=bpf_ids.sh
+. "$(dirname "$0")/bpf_ids.sh"
+PORT=21570
+
+need_root
+command -v bpftool >/dev/null || abort "bpftool not installed"
+mapfile -t TPS < <(sed -n 's/^SEC("tp_btf\/\([a-z_0-9]*\)")$/\1/p' "$ROOT/bpf/synscope.bpf.c")
+[ "${#TPS[@]}" -gt 0 ] || abort "no tp_btf programs found in bpf/synscope.bpf.c"
+
+start_synscope "$WORKDIR/trace.jsonl" -f jsonl -P "$PORT" || abort "synscope did not start"
+expect_eq probe-program-gone "" "$(bpftool prog show name synscope_probe 2>/dev/null | head -n 1)"
+bpf_ids_of "$SYNSCOPE_PID" >"$WORKDIR/ids"
+expect_eq one-program-per-tracepoint "${#TPS[@]}" "$(grep -c '^prog ' "$WORKDIR/ids")"
+"$TCPDEMO" pair --scenario client-close --port "$PORT" || fail pair "tcpdemo failed"
+stop_synscope
+expect_true traced grep -q "\"dport\":$PORT.*\"name\":\"connect\"" "$WORKDIR/trace.jsonl"
+expect_eq nothing-missing "" "$(grep -v -e '^synscope: tracing$' -e '^synscope: [0-9]* connection' "$SYNSCOPE_ERR")"
+
+bpftool btf dump file /sys/kernel/btf/vmlinux format raw 2>/dev/null |
+	sed -n "s/^\[[0-9]*\] TYPEDEF 'btf_trace_\([a-z_0-9]*\)'.*/\1/p" >"$WORKDIR/kernel-tps"
+for tp in "${TPS[@]}"; do
+	expect_true "$tp-in-kernel_reqs" grep -q "{ \"$tp\", [0-9]" "$ROOT/userspace/kernel_reqs.c"
+	expect_true "$tp-in-requirements-doc" grep -q "\`$tp\`" "$ROOT/docs/requirements.md"
+	expect_true "$tp-in-this-kernel" grep -qx "$tp" "$WORKDIR/kernel-tps"
+done
+finish
