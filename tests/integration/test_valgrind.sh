@@ -46,11 +46,19 @@ memcheck() {
 
 # 1. a traced command, the ladder
 PORT=21501
-memcheck command --no-color -P "$PORT" -- "$TCPDEMO" pair --scenario client-close --port "$PORT"
+memcheck command --no-color -P "$PORT" -w "$WORKDIR/rec.gz" --explain -- "$TCPDEMO" pair \
+	--scenario client-close --port "$PORT"
 expect_true command-traced grep -q "^connection 1: .* demo-client/[0-9]* -> 127.0.0.1:$PORT demo-server/" \
 	"$WORKDIR/command.out"
 
 # 2. system-wide into a file, privileges dropped, stopped by SIGINT
+# a replay (no root needed; the recording of the run above) through every sink
+for fmt in ladder jsonl stream html mermaid pcapng; do
+	memcheck "replay-$fmt" -r "$WORKDIR/rec.gz" -f "$fmt" --explain -o "$WORKDIR/replay.$fmt"
+done
+expect_true replay-traced grep -q "^connection 1: .* -> 127.0.0.1:21501 demo-server/" \
+	"$WORKDIR/replay.ladder"
+
 PORT=21502
 chmod 0711 "$WORKDIR"
 mkdir "$WORKDIR/nobody" && chown nobody: "$WORKDIR/nobody"
