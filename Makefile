@@ -98,7 +98,8 @@ $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard userspace/*.h) b
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -lz -o $@
 
-# The seed corpus is committed; this remakes it with the recording writer.
+# The seed corpus is committed; this remakes the recordings' with the
+# recording writer (tests/fuzz/corpus/options/ is written by hand).
 $(OUT)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(OUT)/libsynscope.a | $(OUT)/fuzz
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuserspace -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@

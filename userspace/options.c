@@ -143,7 +143,7 @@ static int options_check_files(const struct options *o, char *err, size_t errlen
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
 	unsigned long v;
 	char name[32];
@@ -152,7 +152,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	optind = 1;
+	/* 0, not 1: glibc then also forgets where it was inside a group of
+	 * short options (-abc) the last time, which points into old argv */
+	optind = 0;
 	opterr = 0;
 	/* '+': stop at the first non-option, the command to run */
 	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:Z:h", long_opts, NULL)) != -1) {
@@ -330,4 +332,16 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 		return -1;
 	}
 	return options_check_files(o, err, errlen);
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	int rc = parse_args(argc, argv, o, err, errlen);
+
+	/* messages quote what was typed: keep them one line of plain text */
+	if (rc && errlen)
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	return rc;
 }

@@ -259,6 +259,34 @@ static void test_user_and_no_payload(void)
 	CHECK_EQ_STR(err, "option --no-payload takes no value");
 }
 
+/* Found by fuzz_options: a parse that stopped inside a group of short
+ * options (-4x: -4, then the unknown -x) left glibc pointing into that argv;
+ * the next parse, with other strings, must not read it. */
+static void test_parse_after_a_stopped_group(void)
+{
+	struct options o;
+	char err[256];
+	char *first = strdup("-4x"), *second = strdup("-6");
+	char *argv1[] = { "synscope", first, NULL }, *argv2[] = { "synscope", second, NULL };
+
+	CHECK_EQ_INT(options_parse(2, argv1, &o, err, sizeof(err)), -1);
+	CHECK_EQ_STR(err, "unknown option: -x");
+	free(first);
+	CHECK_EQ_INT(options_parse(2, argv2, &o, err, sizeof(err)), 0);
+	CHECK_EQ_INT(o.family, AF_INET6);
+	free(second);
+}
+
+/* Found by fuzz_options: an error quoting what was typed stays one line. */
+static void test_error_quoting_control_bytes(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "a\nb\033[31m")), -1);
+	CHECK_EQ_STR(err, "unknown format: 'a?b?[31m' (ladder, stream, jsonl, html, mermaid or pcapng)");
+}
+
 int main(void)
 {
 	RUN(test_defaults);
@@ -272,6 +300,8 @@ int main(void)
 	RUN(test_record_and_replay);
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
+	RUN(test_parse_after_a_stopped_group);
+	RUN(test_error_quoting_control_bytes);
 	RUN(test_user_and_no_payload);
 	return TEST_SUMMARY();
 }
