@@ -946,6 +946,28 @@ static bool starts_new_conn(const struct tconn *tc, const struct syn_event *e)
 	return e->sock_id && ce->sock_id && ce->sock_id != e->sock_id && ce->destroyed;
 }
 
+/* The connection a socket id belongs to. The kernel reuses a freed socket's
+ * memory, and so its id: once an end's socket is destroyed, only the close()
+ * that freed it (it returns after the destroy) still belongs there; anything
+ * else with that id is a new socket, and the old mapping goes. */
+static struct tconn *conn_of_sock(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+
+	if (!tc)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		if (tc->c.end[i].sock_id != e->sock_id || !tc->c.end[i].destroyed)
+			continue;
+		if (e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_CLOSE &&
+		    (e->sys.phase == SYN_PHASE_RETURN || tc->c.proto == IPPROTO_UDP))
+			return tc;
+		hmap_del(&t->by_sock, e->sock_id);
+		return NULL;
+	}
+	return tc;
+}
+
 static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = hmap_get(&t->by_tuple, tuple_key(e));
@@ -957,7 +979,7 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 		tc = NULL;
 	}
 	if (!tc && e->sock_id)
-		tc = hmap_get(&t->by_sock, e->sock_id);
+		tc = conn_of_sock(t, e);
 	if (tc && !conn_has_tuple(tc, e))
 		tc = NULL;
 	return tc ? tc : conn_new(t, e);
@@ -1016,7 +1038,7 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 			return NULL;
 		}
 	}
-	tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+	tc = conn_of_sock(t, e);
 	if (!tc && tuple_full(e))
 		tc = conn_for_tuple(t, e);
 	if (!tc) {
@@ -1041,7 +1063,7 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 
 static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
 {
-	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+	struct tconn *tc = conn_of_sock(t, e);
 
 	if (!tc && !e->dport &&
 	    (e->state.newstate == ST_LISTEN || e->state.oldstate == ST_LISTEN)) {
@@ -1067,7 +1089,7 @@ static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *
 	if (tuple_full(e))
 		tc = conn_for_tuple(t, e);
 	else
-		tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+		tc = conn_of_sock(t, e);
 	if (tc)
 		conn_add_event(t, tc, end_of(tc, e), e);
 	return tc;
@@ -1075,7 +1097,7 @@ static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *
 
 static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 {
-	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+	struct tconn *tc = conn_of_sock(t, e);
 
 	if (!tc) {
 		pending_drop(t, e->sock_id); /* never had a connection */

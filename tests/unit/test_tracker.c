@@ -972,6 +972,49 @@ static void test_simultaneous_open_synack_not_retransmit(void)
 	run_end(&r);
 }
 
+/* Found by the soak test: the kernel reuses a freed socket's memory, so a new
+ * socket can have the id of a destroyed one whose connection is still open
+ * (its peer not closed yet). Its calls and states start a new connection. */
+static void test_socket_id_reused_after_destroy(void)
+{
+	struct ep cli = { "127.0.0.1", 40800 }, srv = { "127.0.0.1", 9900 };
+	struct ep cli2 = { "127.0.0.1", 40801 }, none = { "0.0.0.0", 0 };
+	struct ep cli0 = { "127.0.0.1", 0 };
+	struct syn_event ev[16];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(10, 0x77, none, srv, 300, "client", SYN_CALL_CONNECT, ENTRY, 4, 0);
+	ev[n++] = ev_seg(11, 0x77, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(12, 0x88, srv, cli, TX, S_ | A_, 500, 101, 0);
+	ev[n++] = ev_call(13, 0x77, cli, srv, 300, "client", SYN_CALL_CONNECT, RET, 4, 0);
+	ev[n++] = ev_call(20, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 21, 0x77, cli0, srv);
+	ev[n++] = ev_call(22, 0x77, cli0, srv, 300, "client", SYN_CALL_CLOSE, RET, 4, 0);
+	/* the server's socket lives on; the client's memory makes a new socket */
+	ev[n++] = ev_call(30, 0x77, none, none, 300, "client", SYN_CALL_CONNECT, ENTRY, 5, 0);
+	ev[n++] = ev_state(31, 0x77, cli0, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(32, 0x77, cli2, srv, TX, S_, 900, 0, 0);
+	ev[n++] = ev_call(33, 0x77, cli2, srv, 300, "client", SYN_CALL_CONNECT, RET, 5, 0);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2);
+	if (r.k.nconns == 2) {
+		const struct conn *old = r.k.conns[0].end[0].port == 40800 ? &r.k.conns[0]
+									   : &r.k.conns[1];
+		const struct conn *new = old == &r.k.conns[0] ? &r.k.conns[1] : &r.k.conns[0];
+
+		CHECK_EQ_STR(lane_calls(old, 0, buf, sizeof(buf)),
+			     "connect() connect=0 close() close=0");
+		CHECK_EQ_STR(lane_calls(new, 0, buf, sizeof(buf)), "connect() connect=0");
+		CHECK_EQ_STR(lane_states(new, 0, buf, sizeof(buf)), "CLOSE>SYN_SENT");
+		CHECK_EQ_INT(new->end[0].port, 40801);
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -994,5 +1037,6 @@ int main(void)
 	RUN(test_open_cap_evicts_oldest);
 	RUN(test_row_cap_keeps_the_story);
 	RUN(test_simultaneous_open_synack_not_retransmit);
+	RUN(test_socket_id_reused_after_destroy);
 	return TEST_SUMMARY();
 }
