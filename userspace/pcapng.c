@@ -78,7 +78,8 @@ static void blk_put(struct blk *k, const void *p, size_t n)
 		k->full = true;
 		return;
 	}
-	memcpy(k->b + k->len, p, n);
+	if (n) /* an empty option has no value pointer at all */
+		memcpy(k->b + k->len, p, n);
 	k->len += n;
 }
 
