@@ -283,6 +283,26 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 	return m < 0 ? m : n + m;
 }
 
+/* Runs the kernel skipped: a tracepoint that fired while the same program
+ * was already running on that CPU (a softirq sending a segment in the middle
+ * of another). Their events never happened, so they count as lost. */
+static __u64 recursion_misses(struct bpf_source *s)
+{
+	struct bpf_program *prog;
+	__u64 sum = 0;
+
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
 __u64 bpf_source_lost(struct bpf_source *s)
 {
 	__u32 zero = 0;
@@ -293,7 +313,7 @@ __u64 bpf_source_lost(struct bpf_source *s)
 		return 0;
 	for (int i = 0; i < s->ncpus; i++)
 		sum += s->lost_percpu[i];
-	return sum;
+	return sum + recursion_misses(s);
 }
 
 bool bpf_source_counters_readable(struct bpf_source *s)
