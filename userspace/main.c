@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "bpf_source.h"
 #include "event_filter.h"
+#include "merge_cli.h"
 #include "names.h"
 #include "options.h"
 #include "proc_ports.h"
@@ -368,6 +369,8 @@ int main(int argc, char **argv)
 	bool child_done = false;
 	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1); /* files only: docs/merge.md */
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "synscope: %s\n", err);
 		return 2;
