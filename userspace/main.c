@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "bpf_source.h"
 #include "event_filter.h"
+#include "merge_cli.h"
 #include "names.h"
 #include "options.h"
 #include "outfile.h"
@@ -26,6 +27,7 @@
 #include "proc_ports.h"
 #include "recording.h"
 #include "sink.h"
+#include "sink_select.h"
 #include "textout.h"
 #include "tracker.h"
 
@@ -104,24 +106,6 @@ static pid_t spawn_held(char **cmd, int *release_fd, const struct privs_user *ru
 	close(p[0]);
 	*release_fd = p[1];
 	return pid;
-}
-
-static struct syn_sink *sink_for(const struct options *o, const struct sink_opts *so)
-{
-	switch (o->format) {
-	case FORMAT_STREAM:
-		return stream_sink_new(so);
-	case FORMAT_JSONL:
-		return jsonl_sink_new(so);
-	case FORMAT_HTML:
-		return html_sink_new(so);
-	case FORMAT_MERMAID:
-		return mermaid_sink_new(so);
-	case FORMAT_PCAPNG:
-		return pcapng_sink_new(so);
-	default:
-		return o->style == STYLE_RFC ? rfc_sink_new(so) : ladder_sink_new(so);
-	}
 }
 
 /* Where decoded events go: the replay filter (-r with -P/-p/-4/-6), then
@@ -307,7 +291,7 @@ static int replay(const struct options *o)
 	drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
 	sink_opts_for(o, of, &sko);
 	sko.wall_offset_ns = h.wall_offset_ns;
-	sink = sink_for(o, &sko);
+	sink = sink_for_options(o, &sko);
 	f.t = sink ? tracker_new(&sink, 1) : NULL;
 	memcpy(fo.ports, o->ports, sizeof(fo.ports));
 	fo.nports = o->nports;
@@ -384,6 +368,8 @@ int main(int argc, char **argv)
 	bool child_done = false, child_stopped = false;
 	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
 
+	if (argc > 1 && !strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1); /* files only: docs/merge.md */
 	if (options_parse(argc, argv, &o, err, sizeof(err))) {
 		fprintf(stderr, "synscope: %s\n", err);
 		return 2;
@@ -459,7 +445,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	sink_opts_for(&o, of, &sko);
 	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	sink = sink_for(&o, &sko);
+	sink = sink_for_options(&o, &sko);
 	f.t = sink ? tracker_new(&sink, 1) : NULL;
 	if (!f.t) {
 		fprintf(stderr, "synscope: out of memory\n");

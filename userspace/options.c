@@ -10,8 +10,9 @@
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"
 "       synscope -r FILE [options]\n"
+"       synscope merge [options] A B    (two hosts' views: synscope merge -h)\n"
 "Trace TCP connections: socket calls, state changes and every segment,\n"
-"drawn as one ladder per connection. Needs root, except to replay (-r).\n"
+"drawn as one ladder per connection. Needs root, except to replay (-r) or merge.\n"
 "\n"
 "  (no command)          trace the whole system until Ctrl-C or -d\n"
 "  -- command args       run the command, trace it and its children until it exits\n"

@@ -58,7 +58,7 @@ struct tracker {
 	struct hmap by_tuple;   /* tuple key -> tconn */
 	struct hmap by_sock;    /* sock_id -> tconn */
 	struct hmap pending;    /* sock_id -> pending: events before the tuple */
-	struct hmap accepts;    /* tid -> syn_event: accept() entered, not returned */
+	struct hmap accepts;    /* netns:tid -> syn_event: accept() entered, not returned */
 	struct hmap listeners;  /* netns:port -> listener */
 	struct tconn *open;     /* open connections, most recently active first */
 	struct tconn *oldest;   /* ... and its other end */
@@ -158,6 +158,13 @@ static int end_of(const struct tconn *tc, const struct syn_event *e)
 	if (e->sport && end_is_local_of(&tc->c.end[1], e) && !end_is_local_of(&tc->c.end[0], e))
 		return 1;
 	return 0;
+}
+
+/* A thread in accept(): thread ids are per host, namespaces tell hosts
+ * apart when synscope merge joins two. */
+static __u64 accept_key(const struct syn_event *e)
+{
+	return ((__u64)e->netns << 32 | e->tid) + 1;
 }
 
 static __u64 listener_key(__u32 netns, __u16 port)
@@ -1024,15 +1031,15 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 
 		if (copy) {
 			*copy = *e;
-			free(hmap_del(&t->accepts, e->tid + 1ull));
-			if (hmap_put(&t->accepts, e->tid + 1ull, copy))
+			free(hmap_del(&t->accepts, accept_key(e)));
+			if (hmap_put(&t->accepts, accept_key(e), copy))
 				free(copy);
 		}
 		listener_set(t, e);
 		return NULL;
 	}
 	if (is_accept) {
-		entry = hmap_del(&t->accepts, e->tid + 1ull);
+		entry = hmap_del(&t->accepts, accept_key(e));
 		if (e->sys.ret < 0 || !tuple_full(e)) {
 			free(entry); /* EAGAIN and friends: no connection came */
 			return NULL;

@@ -1,0 +1,85 @@
+/* Real recordings for unit tests (tests/unit/data/README.md): read one whole,
+ * and render events as JSONL text. Paths are relative to the repository
+ * root, where scripts/run-tests.sh runs the tests. */
+#ifndef SYNSCOPE_TEST_RECDATA_H
+#define SYNSCOPE_TEST_RECDATA_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "names.h"
+#include "recording.h"
+#include "sink.h"
+#include "tracker.h"
+
+#define DATA_DIR "tests/unit/data/"
+
+/* Every scenario recorded between two namespaces, client 10.99.0.1 (or
+ * fd99::1) and server 10.99.0.2 (fd99::2). */
+static const char *const recdata_names[] = {
+	"handshake-close", "handshake-close-v6", "refused", "lost-syn", "simultaneous-open",
+	"backlog-late", "udp",
+};
+#define RECDATA_N (sizeof(recdata_names) / sizeof(recdata_names[0]))
+
+struct recdata {
+	struct rec_header h;
+	struct syn_event *ev;
+	size_t n;
+};
+
+/* NULL-free on failure: n = 0 and a message on stderr. */
+static inline bool recdata_load(const char *name, struct recdata *d)
+{
+	char path[256], err[256];
+	struct rec_reader *r;
+	struct syn_event e;
+	size_t cap = 0;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(path, sizeof(path), DATA_DIR "%s.gz", name);
+	r = rec_reader_open(path, &d->h, err, sizeof(err));
+	if (!r) {
+		fprintf(stderr, "  %s: %s\n", path, err);
+		return false;
+	}
+	while (rec_reader_next(r, &e) == REC_EVENT) {
+		if (d->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			d->ev = realloc(d->ev, cap * sizeof(e));
+		}
+		d->ev[d->n++] = e;
+	}
+	rec_reader_close(r);
+	return d->n > 0;
+}
+
+static inline void recdata_free(struct recdata *d)
+{
+	free(d->ev);
+	rec_header_free_names(&d->h);
+}
+
+/* The events through the tracker into the JSONL sink (and keep, if given). */
+static inline char *recdata_jsonl(const struct syn_event *ev, size_t n, __s64 wall_offset,
+				  struct syn_sink *keep, struct run_summary *sum)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct sink_opts o = { .out = f, .wall_offset_ns = wall_offset };
+	struct syn_sink *sinks[2] = { jsonl_sink_new(&o), keep };
+	struct tracker *t = tracker_new(sinks, keep ? 2 : 1);
+
+	for (size_t i = 0; i < n; i++)
+		tracker_on_event(t, &ev[i]);
+	tracker_finish(t);
+	if (sum)
+		*sum = *tracker_summary(t);
+	tracker_free(t);
+	sinks[0]->destroy(sinks[0]);
+	fclose(f);
+	return buf;
+}
+
+#endif
