@@ -553,12 +553,14 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	wanted = port_wanted(t.sport, t.dport);
 	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && !wanted)
 		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, si)));
+	/* an unconnected UDP socket's sendto() names its peer in its 5th argument */
+	if (call == SYN_CALL_SENDTO && !wanted && BPF_CORE_READ(regs, r8))
+		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, r8)));
 	if (!wanted && !sock_tracked(sk))
 		return 0;
 	/* its packets pass from now on: a connect()'s SYN before its port is
 	 * chosen, a UDP socket's first datagram before it is bound */
-	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND ||
-	    (filter_pid && t.proto == IPPROTO_UDP))
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || t.proto == IPPROTO_UDP)
 		sock_track(sk);
 	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
 	    (t.proto == IPPROTO_UDP && t.sport))
@@ -570,8 +572,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		arg = (__s32)BPF_CORE_READ(regs, r10);
 	if (call == SYN_CALL_BIND)
 		arg = sockaddr_port((void *)BPF_CORE_READ(regs, si));
-	if (call >= SYN_CALL_READ && call <= SYN_CALL_SENDMSG &&
-	    call != SYN_CALL_RECVMSG && call != SYN_CALL_SENDMSG)
+	if (call == SYN_CALL_SENDTO) /* where to: a datagram's peer, 0 when connected */
+		arg = BPF_CORE_READ(regs, r8) ? sockaddr_port((void *)BPF_CORE_READ(regs, r8)) : 0;
+	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
 		arg = (__s32)BPF_CORE_READ(regs, dx); /* the bytes asked for */
 
 	st.sk = sk;

@@ -7,6 +7,7 @@
  * sockaddr). It becomes a hold; every event after it waits in a queue until
  * the hold is settled, so what passes keeps its order.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include "event_filter.h"
@@ -257,7 +258,8 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 	if (!family_wanted(f, e->family))
 		return FATE_DROP;
 	wanted = port_wanted(f, e->sport, e->dport) || sock_tracked(f, e->sock_id) ||
-		 (e->sys.call == SYN_CALL_BIND && e->sys.arg && port_wanted(f, 0, (__u16)e->sys.arg));
+		 ((e->sys.call == SYN_CALL_BIND || e->sys.call == SYN_CALL_SENDTO) && e->sys.arg &&
+		  port_wanted(f, 0, (__u16)e->sys.arg));
 	if (!wanted) {
 		/* another call on a socket whose connect() is held would need
 		 * its return to wait too: never seen; dropped */
@@ -266,7 +268,8 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		*wait = hold_connect(f, e);
 		return *wait ? FATE_WAIT : FATE_DROP;
 	}
-	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_BIND)
+	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_BIND ||
+	    e->proto == IPPROTO_UDP)
 		sock_track(f, e->sock_id);
 	if (e->sys.call == SYN_CALL_LISTEN || e->sys.call == SYN_CALL_ACCEPT ||
 	    e->sys.call == SYN_CALL_ACCEPT4)

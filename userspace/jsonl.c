@@ -145,7 +145,7 @@ static void json_put_syscall(FILE *f, const struct syn_event *e)
 			fprintf(f, ",\"how\":%d", s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			fprintf(f, ",\"backlog\":%d", s->arg);
-		else if (s->call == SYN_CALL_BIND && s->arg)
+		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
 			fprintf(f, ",\"port\":%d", s->arg);
 		return;
 	}

@@ -334,7 +334,7 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 			if (get_sint(l, "backlog", INT32_MIN, INT32_MAX, true, &v, &present))
 				return -1;
 			s->arg = (__s32)v;
-		} else if (call == SYN_CALL_BIND) {
+		} else if (call == SYN_CALL_BIND || call == SYN_CALL_SENDTO) {
 			if (get_uint(l, "port", 65535, false, &u, &present))
 				return -1;
 			s->arg = present ? (__s32)u : 0;

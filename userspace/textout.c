@@ -305,7 +305,7 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 			snprintf(buf, len, "%s(fd=%d, how=%d)", name, s->fd, s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			snprintf(buf, len, "%s(fd=%d, backlog=%d)", name, s->fd, s->arg);
-		else if (s->call == SYN_CALL_BIND && s->arg)
+		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
 			snprintf(buf, len, "%s(fd=%d, port=%d)", name, s->fd, s->arg);
 		else
 			snprintf(buf, len, "%s(fd=%d)", name, s->fd);
