@@ -53,7 +53,7 @@ record() {
 	for k in 0 1 2 3 4 5 6 7; do
 		ports+=(-P $((port + k)))
 	done
-	if timeout "$TIMEOUT" "$SYNSCOPE" -w "$out" "${ports[@]}" -o /dev/null -- \
+	if timeout "$TIMEOUT" "$SYNSCOPE" -w "$out" "${ports[@]}" -o "$out.txt" -- \
 		"$SCENARIO" "$name" --prefix "$PREFIX" --port "$port" "$@" >"$out.log" 2>&1; then
 		pass "$name/record"
 		return 0
