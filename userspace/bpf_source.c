@@ -73,17 +73,22 @@ static void load_enum_names(const struct btf *btf, const char *enum_name, const 
 	set(names, 256);
 }
 
-/* The running kernel's reset and drop reasons, by value: their numbering
- * differs between kernels. Without BTF they stay numbers. */
-static void load_reason_names(void)
+/* From the running kernel's BTF: its reset and drop reasons, by value (their
+ * numbering differs between kernels; without BTF they stay numbers), and
+ * whether it has the bpf_rdonly_cast kfunc (6.2+) that the fast syscall
+ * programs need. SYNSCOPE_COMPAT=1 takes the older programs anyway (tests). */
+static bool probe_kernel_btf(void)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
+	bool rdonly_cast;
 
 	if (!btf)
-		return;
+		return false;
 	load_enum_names(btf, "sk_rst_reason", "SK_RST_REASON_", rst_reason_names_set);
 	load_enum_names(btf, "skb_drop_reason", "SKB_DROP_REASON_", drop_reason_names_set);
+	rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 	btf__free(btf);
+	return rdonly_cast && !(getenv("SYNSCOPE_COMPAT") && *getenv("SYNSCOPE_COMPAT"));
 }
 
 static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
@@ -95,6 +100,7 @@ static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o
 		keys[0] = (__u64)getpid() * 0x9e3779b97f4a7c15ULL ^ (__u64)time(NULL);
 	skel->rodata->id_key1 = keys[0];
 	skel->rodata->id_key2 = keys[1];
+	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->filter_pid = o->pid;
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
@@ -108,6 +114,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 {
 	struct bpf_source *s = calloc(1, sizeof(*s));
 	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
+	bool fast;
 	int rc;
 
 	if (!s) {
@@ -123,7 +130,11 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		goto fail;
 	}
 	configure(s->skel, o);
-	load_reason_names();
+	fast = probe_kernel_btf();
+	bpf_program__set_autoload(s->skel->progs.on_sys_enter, fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_exit, fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_enter_compat, !fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_exit_compat, !fast);
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	rc = synscope_bpf__load(s->skel);
 	if (rc) {
