@@ -209,8 +209,18 @@ static void ladder_print_cont(FILE *f, const char *cont)
 {
 	char chunk[MID_W + 1];
 
-	while (txt_wrap_next(&cont, ' ', CONT_W, chunk, sizeof(chunk)))
-		fprintf(f, "%*s|%*s%-*s |\n", COL_RAIL_L, "", CONT_INDENT, "", CONT_W, chunk);
+	while (txt_wrap_next(&cont, ' ', CONT_W, chunk, sizeof(chunk))) {
+		struct txt_line l;
+
+		txt_line_start(&l, f, false);
+		txt_line_pad_to(&l, COL_RAIL_L);
+		txt_line_put(&l, TXT_PLAIN, "|");
+		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT);
+		txt_line_put(&l, TXT_PLAIN, chunk);
+		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT + CONT_W + 1);
+		txt_line_put(&l, TXT_PLAIN, "|");
+		txt_line_end(&l);
+	}
 }
 
 static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "names.h"
+#include "textout.h"
 
 static const char *const tcp_states[] = {
 	[1] = "ESTABLISHED", [2] = "SYN_SENT",   [3] = "SYN_RECV",
@@ -150,6 +151,13 @@ char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
 	char a[INET6_ADDRSTRLEN];
 
 	addr_str(family, addr, a, sizeof(a));
+	if (family != AF_INET6) {
+		char tmp[INET6_ADDRSTRLEN + 8], *p = txt_put_str(tmp, a);
+
+		*p++ = ':';
+		*txt_put_u64(p, port) = '\0';
+		return txt_copy(buf, len, tmp);
+	}
 	if (family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", a, port);
 	else

@@ -161,7 +161,12 @@ void txt_wrap(FILE *f, const char *text, char brk, int first_indent, int indent,
 	int ind = first_indent;
 
 	while (txt_wrap_next(&text, brk, width - ind, chunk, sizeof(chunk))) {
-		fprintf(f, "%*s%s\n", ind, "", chunk);
+		struct txt_line l;
+
+		txt_line_start(&l, f, false);
+		txt_line_pad_to(&l, ind);
+		txt_line_put(&l, TXT_PLAIN, chunk);
+		txt_line_end(&l);
 		ind = indent;
 	}
 }
@@ -369,13 +374,15 @@ void txt_event_owner(const struct syn_event *e, const struct conn *conn, int end
 
 char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
 {
-	char name[SYN_COMM_LEN + 1];
+	char tmp[SYN_COMM_LEN + 16], *p;
 
 	if (!pid)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%s/%u", txt_comm(comm, name, sizeof(name)), pid);
-	return buf;
+		return txt_copy(buf, len, "?");
+	txt_comm(comm, tmp, SYN_COMM_LEN + 1);
+	p = tmp + strlen(tmp);
+	*p++ = '/';
+	p = txt_put_u64(p, pid);
+	return finish_copy(buf, len, tmp, p);
 }
 
 char *txt_end_proc(const struct conn_end *e, char *buf, size_t len)
@@ -513,7 +520,7 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 			snprintf(buf, len, "RST %s", e->rst.kind == SYN_RESET_SENT ? "sent" : "received");
 		break;
 	case SYN_EV_DESTROY:
-		snprintf(buf, len, "socket freed");
+		txt_copy(buf, len, "socket freed");
 		break;
 	case SYN_EV_LOST:
 		snprintf(buf, len, "LOST %llu events", (unsigned long long)e->lost.count);
@@ -540,24 +547,6 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 }
 
 /* ---- segment labels ---- */
-
-/* Add a space-separated word to the string in buf. */
-__attribute__((format(printf, 3, 4)))
-static void append_word(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used && used + 1 < len) {
-		buf[used++] = ' ';
-		buf[used] = '\0';
-	}
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
 
 /* "name=N" into a token (40 bytes: always room). */
 static void seg_tok(char *tok, const char *name, unsigned int v)
@@ -592,14 +581,22 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 	if (s->flags & SYN_TCP_SYN) /* the window a connection starts with */
 		seg_tok(t->tok[SEG_WIN], "win=", s->win);
 
-	if (s->opts & SYN_OPT_MSS)
-		append_word(t->opts, sizeof(t->opts), "mss=%u", s->mss);
-	if (s->opts & SYN_OPT_WSCALE)
-		append_word(t->opts, sizeof(t->opts), "ws=%u", s->wscale);
-	if (s->opts & SYN_OPT_SACK_PERM)
-		append_word(t->opts, sizeof(t->opts), "sackOK");
-	if (s->opts & SYN_OPT_TS)
-		append_word(t->opts, sizeof(t->opts), "ts=%u/%u", s->tsval, s->tsecr);
+	if (s->opts) {
+		/* at most "mss=65535 ws=255 sackOK ts=4294967295/4294967295": fits */
+		char *p = t->opts;
+
+		if (s->opts & SYN_OPT_MSS)
+			p = txt_put_u64(txt_put_str(p, "mss="), s->mss);
+		if (s->opts & SYN_OPT_WSCALE)
+			p = txt_put_u64(txt_put_str(p, p > t->opts ? " ws=" : "ws="), s->wscale);
+		if (s->opts & SYN_OPT_SACK_PERM)
+			p = txt_put_str(p, p > t->opts ? " sackOK" : "sackOK");
+		if (s->opts & SYN_OPT_TS) {
+			p = txt_put_u64(txt_put_str(p, p > t->opts ? " ts=" : "ts="), s->tsval);
+			p = txt_put_u64(txt_put_str(p, "/"), s->tsecr);
+		}
+		*p = '\0';
+	}
 }
 
 char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len)
