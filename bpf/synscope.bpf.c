@@ -56,6 +56,7 @@ const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
 const volatile __u64 id_key1 = 0;         /* per-run secret for sock_id() */
 const volatile __u64 id_key2 = 0;
 const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is queued */
+const volatile __u32 self_tgid = 0;       /* synscope itself: its calls are not traced */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -69,20 +70,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
-
-/* A socket call in flight: what sys_enter saw, for sys_exit. Keyed by tid. */
-struct call_stash {
-	struct sock *sk;
-	__s32 fd;
-	__u8 call;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct call_stash);
-} calls SEC(".maps");
 
 /* With a pid filter: local ports of the traced processes' sockets, so the
  * segments and softirq state changes of their connections pass too. Keyed
@@ -189,9 +176,9 @@ static __always_inline bool task_wanted(void)
 	for (int i = 0; i < 8; i++) {
 		if (!t)
 			return false;
-		if ((__u32)BPF_CORE_READ(t, tgid) == filter_pid)
+		if ((__u32)t->tgid == filter_pid)
 			return true;
-		t = BPF_CORE_READ(t, real_parent);
+		t = t->real_parent;
 	}
 	return false;
 }
@@ -309,38 +296,54 @@ static __always_inline void tuple_unmap_v4(struct tuple *t)
 	__builtin_memset(t->daddr + 4, 0, 12);
 }
 
+/*
+ * Reading kernel memory. A tp_btf program reads the fields of its arguments
+ * (and of what they point to) with plain loads: the verifier knows their
+ * types. A pointer found some other way (a file behind a descriptor) is a
+ * plain number to the verifier: on kernels with the bpf_rdonly_cast kfunc it
+ * is given its type back and read the same way; without, every field costs a
+ * bpf_probe_read_kernel call (BPF_CORE_READ). RD(direct, p, a, b) reads
+ * p->a->b either way; direct must be a compile-time constant.
+ */
+#define RD_CHAIN1(p, a) ((p)->a)
+#define RD_CHAIN2(p, a, b) ((p)->a->b)
+#define RD_CHAIN3(p, a, b, c) ((p)->a->b->c)
+#define RD_PICK(_1, _2, _3, NAME, ...) NAME
+#define RD_CHAIN(p, ...) RD_PICK(__VA_ARGS__, RD_CHAIN3, RD_CHAIN2, RD_CHAIN1, x)(p, __VA_ARGS__)
+#define RD(direct, p, ...) ((direct) ? RD_CHAIN(p, __VA_ARGS__) : BPF_CORE_READ(p, __VA_ARGS__))
+
 /* Works for full, request and timewait sockets: all start with sock_common. */
-static __always_inline void tuple_from_sk(const struct sock_common *sk, struct tuple *t)
+static __always_inline void tuple_from_sk(const struct sock_common *sk, struct tuple *t, bool direct)
 {
 	__builtin_memset(t, 0, sizeof(*t));
 	t->proto = IPPROTO_TCP; /* request and timewait sockets are TCP's */
-	t->netns = BPF_CORE_READ(sk, skc_net.net, ns.inum);
-	t->family = BPF_CORE_READ(sk, skc_family);
-	t->sport = BPF_CORE_READ(sk, skc_num);
-	t->dport = bpf_ntohs(BPF_CORE_READ(sk, skc_dport));
+	t->netns = RD(direct, sk, skc_net.net, ns.inum);
+	t->family = RD(direct, sk, skc_family);
+	t->sport = RD(direct, sk, skc_num);
+	t->dport = bpf_ntohs(RD(direct, sk, skc_dport));
 	if (t->family == AF_INET) {
-		__u32 s = BPF_CORE_READ(sk, skc_rcv_saddr), d = BPF_CORE_READ(sk, skc_daddr);
+		__u32 s = RD(direct, sk, skc_rcv_saddr), d = RD(direct, sk, skc_daddr);
 
 		__builtin_memcpy(t->saddr, &s, 4);
 		__builtin_memcpy(t->daddr, &d, 4);
 	} else if (t->family == AF_INET6) {
-		/* &array: the macro copies sizeof(*dst), which must be all 16 bytes */
-		BPF_CORE_READ_INTO(&t->saddr, sk, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(&t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
+		if (direct) {
+			__builtin_memcpy(t->saddr, sk->skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+			__builtin_memcpy(t->daddr, sk->skc_v6_daddr.in6_u.u6_addr8, 16);
+		} else {
+			/* &array: the macro copies sizeof(*dst), which must be all 16 bytes */
+			BPF_CORE_READ_INTO(&t->saddr, sk, skc_v6_rcv_saddr.in6_u.u6_addr8);
+			BPF_CORE_READ_INTO(&t->daddr, sk, skc_v6_daddr.in6_u.u6_addr8);
+		}
 		tuple_unmap_v4(t);
 	}
 }
 
 /* A full socket, TCP or UDP. */
-static __always_inline void tuple_from_full_sk(const struct sock *sk, struct tuple *t)
+static __always_inline void tuple_from_full_sk(const struct sock *sk, struct tuple *t, bool direct)
 {
-	tuple_from_sk(&sk->__sk_common, t);
-	t->proto = BPF_CORE_READ(sk, sk_protocol);
-}
-
-static __always_inline __u32 sk_netns(const struct sock_common *sk)
-{
-	return BPF_CORE_READ(sk, skc_net.net, ns.inum);
+	tuple_from_sk(&sk->__sk_common, t, direct);
+	t->proto = RD(direct, sk, sk_protocol);
 }
 
 static __always_inline void count_lost(void)
@@ -396,38 +399,48 @@ static __always_inline void event_submit(struct syn_event *e)
 
 /* ---- socket calls ------------------------------------------------------ */
 
-static __always_inline struct file *file_from_fd(int fd)
+/* Kernel 6.2+: a pointer value made into a typed, read-only pointer. Weak:
+ * on older kernels only the *_compat programs load (bpf_source.c). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/* The file behind a descriptor of the current task, or NULL. */
+static __always_inline struct file *file_from_fd(int fd, bool direct)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds, *f = NULL;
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds;
+	struct file *f = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
+	fds = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	if (!f)
+		return NULL;
+	return direct ? bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file)) : f;
 }
 
 /* The TCP (or, with udp, UDP) socket behind a file; NULL for any other file. */
-static __always_inline struct sock *inet_sock_of_file(struct file *f, bool udp)
+static __always_inline struct sock *inet_sock_of_file(struct file *f, bool udp, bool direct)
 {
 	struct socket *sock;
 	struct sock *sk;
+	void *priv;
 	__u16 family, proto, type;
 
-	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	if (!f || (RD(direct, f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
 		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	sk = BPF_CORE_READ(sock, sk);
+	priv = RD(direct, f, private_data);
+	sock = direct ? bpf_rdonly_cast(priv, bpf_core_type_id_kernel(struct socket)) : priv;
+	sk = RD(direct, sock, sk);
 	if (!sk)
 		return NULL;
-	proto = BPF_CORE_READ(sk, sk_protocol);
-	type = BPF_CORE_READ(sk, sk_type);
+	proto = RD(direct, sk, sk_protocol);
+	type = RD(direct, sk, sk_type);
 	if (!(proto == IPPROTO_TCP && type == SOCK_STREAM) &&
 	    !(udp && proto == IPPROTO_UDP && type == SOCK_DGRAM))
 		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	family = RD(direct, sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return NULL;
 	return sk;
@@ -439,11 +452,11 @@ struct file___old {
 };
 
 /* Does this descriptor hold the file's last reference (close sends FIN)? */
-static __always_inline bool file_last_ref(struct file *f)
+static __always_inline bool file_last_ref(struct file *f, bool direct)
 {
 	if (bpf_core_field_exists(f->f_ref)) {
 		/* file_ref_t stores count - 1: 0 means one reference */
-		return BPF_CORE_READ(f, f_ref.refcnt.counter) == 0;
+		return RD(direct, f, f_ref.refcnt.counter) == 0;
 	}
 	return BPF_CORE_READ((struct file___old *)f, f_count.counter) == 1;
 }
@@ -492,16 +505,13 @@ static __always_inline __u16 sockaddr_port(const void *uaddr)
 	return bpf_ntohs(head.port);
 }
 
-static __always_inline int emit_call(__u8 call, __u8 phase, struct sock *sk, __s32 fd,
-				     __s32 arg, __s64 ret, __s32 new_fd, bool last_ref)
+static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple *t, __u64 sid,
+				      __s32 fd, __s32 arg, __s64 ret, __s32 new_fd, bool last_ref)
 {
-	struct tuple t;
-	struct syn_event *e;
+	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sid, t->netns);
 
-	tuple_from_full_sk(sk, &t);
-	e = event_reserve(SYN_EV_SYSCALL, &t, sock_id(sk), sk_netns(&sk->__sk_common));
 	if (!e)
-		return 0;
+		return;
 	e->sys.call = call;
 	e->sys.phase = phase;
 	e->sys.last_ref = last_ref;
@@ -510,53 +520,69 @@ static __always_inline int emit_call(__u8 call, __u8 phase, struct sock *sk, __s
 	e->sys.new_fd = new_fd;
 	e->sys.ret = ret;
 	event_submit(e);
-	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+/* synscope's own calls (its output file, its poll) are never news. */
+static __always_inline bool is_self(void)
+{
+	return self_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid;
+}
+
+/* close() returns after its socket may be gone: what its entry saw, by tid. */
+struct close_stash {
+	__u64 sid;
+	struct tuple t;
+	__s32 fd;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct close_stash);
+} closes SEC(".maps");
+
+/* Does a call on this socket pass the filters? Entry and return decide
+ * alike, so a call's return is reported when its entry was: connect() and
+ * bind() mark their socket tracked on entry, before it holds the port. */
+static __always_inline bool call_wanted(__u8 call, struct pt_regs *regs, const struct sock *sk,
+					const struct tuple *t, bool entry)
+{
+	if (t->proto == IPPROTO_UDP && !call_for_udp(call))
+		return false;
+	if (!family_wanted(t->family))
+		return false;
+	if (port_wanted(t->sport, t->dport))
+		return true;
+	if (entry && (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) &&
+	    port_wanted(0, sockaddr_port((void *)regs->si)))
+		return true;
+	/* an unconnected UDP socket's sendto() names its peer in its 5th argument */
+	if (entry && call == SYN_CALL_SENDTO && regs->r8 &&
+	    port_wanted(0, sockaddr_port((void *)regs->r8)))
+		return true;
+	return sock_tracked(sk);
+}
+
+static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 {
 	__u8 call = call_of_nr(nr);
-	struct call_stash st = {};
 	struct file *f;
 	struct sock *sk;
 	struct tuple t;
-	__u32 tid;
 	__s32 fd, arg = 0;
-	bool wanted;
+	__u64 sid;
 
-	if (!call || !task_wanted())
+	/* socket() is reported on return only: the socket exists from then */
+	if (!call || call == SYN_CALL_SOCKET || is_self() || !task_wanted())
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	if (call == SYN_CALL_SOCKET) {
-		/* no socket yet: sys_exit finds it behind the new fd */
-		int domain = (int)BPF_CORE_READ(regs, di), type = (int)BPF_CORE_READ(regs, si);
-
-		if ((domain != AF_INET && domain != AF_INET6) ||
-		    ((type & SOCK_TYPE_MASK) != SOCK_STREAM && (type & SOCK_TYPE_MASK) != SOCK_DGRAM))
-			return 0;
-		st.call = call;
-		st.fd = type;
-		bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
-		return 0;
-	}
-	fd = (__s32)BPF_CORE_READ(regs, di);
-	f = file_from_fd(fd);
-	sk = inet_sock_of_file(f, true);
+	fd = (__s32)regs->di;
+	f = file_from_fd(fd, direct);
+	sk = inet_sock_of_file(f, true, direct);
 	if (!sk)
 		return 0;
-	tuple_from_full_sk(sk, &t);
-	if (t.proto == IPPROTO_UDP && !call_for_udp(call))
-		return 0;
-	if (!family_wanted(t.family))
-		return 0;
-	wanted = port_wanted(t.sport, t.dport);
-	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && !wanted)
-		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, si)));
-	/* an unconnected UDP socket's sendto() names its peer in its 5th argument */
-	if (call == SYN_CALL_SENDTO && !wanted && BPF_CORE_READ(regs, r8))
-		wanted = port_wanted(0, sockaddr_port((void *)BPF_CORE_READ(regs, r8)));
-	if (!wanted && !sock_tracked(sk))
+	tuple_from_full_sk(sk, &t, direct);
+	if (!call_wanted(call, regs, sk, &t, true))
 		return 0;
 	/* its packets pass from now on: a connect()'s SYN before its port is
 	 * chosen, a UDP socket's first datagram before it is bound */
@@ -567,66 +593,113 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		watch_port(t.netns, t.sport);
 
 	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN)
-		arg = (__s32)BPF_CORE_READ(regs, si);
+		arg = (__s32)regs->si;
 	if (call == SYN_CALL_ACCEPT4)
-		arg = (__s32)BPF_CORE_READ(regs, r10);
+		arg = (__s32)regs->r10;
 	if (call == SYN_CALL_BIND)
-		arg = sockaddr_port((void *)BPF_CORE_READ(regs, si));
+		arg = sockaddr_port((void *)regs->si);
 	if (call == SYN_CALL_SENDTO) /* where to: a datagram's peer, 0 when connected */
-		arg = BPF_CORE_READ(regs, r8) ? sockaddr_port((void *)BPF_CORE_READ(regs, r8)) : 0;
+		arg = regs->r8 ? sockaddr_port((void *)regs->r8) : 0;
 	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
-		arg = (__s32)BPF_CORE_READ(regs, dx); /* the bytes asked for */
+		arg = (__s32)regs->dx; /* the bytes asked for */
 
-	st.sk = sk;
-	st.fd = fd;
-	st.call = call;
-	bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
-	return emit_call(call, SYN_PHASE_ENTRY, sk, fd, arg, 0, -1,
-			 call == SYN_CALL_CLOSE && file_last_ref(f));
+	sid = sock_id(sk);
+	if (call == SYN_CALL_CLOSE) {
+		struct close_stash st = { .sid = sid, .t = t, .fd = fd };
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_update_elem(&closes, &tid, &st, BPF_ANY);
+		emit_call(call, SYN_PHASE_ENTRY, &t, sid, fd, arg, 0, -1, file_last_ref(f, direct));
+		return 0;
+	}
+	emit_call(call, SYN_PHASE_ENTRY, &t, sid, fd, arg, 0, -1, false);
+	return 0;
+}
+
+/* The return of a call: its arguments are still in regs (x86_64 keeps them
+ * in pt_regs; only ax holds the result), so the socket is found again from
+ * the descriptor rather than stashed per call. */
+static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
+{
+	__u8 call = call_of_nr(regs->orig_ax);
+	struct sock *sk;
+	struct tuple t;
+	__s32 fd, new_fd = -1, arg = 0;
+
+	if (!call || is_self())
+		return 0;
+	if (call == SYN_CALL_CLOSE) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct close_stash *st = bpf_map_lookup_elem(&closes, &tid);
+
+		if (st) {
+			emit_call(call, SYN_PHASE_RETURN, &st->t, st->sid, st->fd, 0, ret, -1, false);
+			bpf_map_delete_elem(&closes, &tid);
+		}
+		return 0;
+	}
+	if (!task_wanted())
+		return 0;
+	if (call == SYN_CALL_SOCKET) {
+		int domain = (int)regs->di, type = (int)regs->si;
+
+		/* the new socket has no port yet: only without a port filter */
+		if (ret < 0 || filter_nports || (domain != AF_INET && domain != AF_INET6) ||
+		    ((type & SOCK_TYPE_MASK) != SOCK_STREAM && (type & SOCK_TYPE_MASK) != SOCK_DGRAM))
+			return 0;
+		sk = inet_sock_of_file(file_from_fd((int)ret, direct), true, direct);
+		if (!sk)
+			return 0;
+		tuple_from_full_sk(sk, &t, direct);
+		emit_call(call, SYN_PHASE_RETURN, &t, sock_id(sk), (__s32)ret, type, ret, -1, false);
+		return 0;
+	}
+	fd = (__s32)regs->di;
+	sk = inet_sock_of_file(file_from_fd(fd, direct), true, direct);
+	if (!sk)
+		return 0;
+	tuple_from_full_sk(sk, &t, direct);
+	if (!call_wanted(call, regs, sk, &t, false))
+		return 0;
+	if ((call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4) && ret >= 0) {
+		/* report the accepted connection's socket, not the listener */
+		struct sock *child = inet_sock_of_file(file_from_fd((int)ret, direct), false, direct);
+
+		if (child) {
+			sk = child;
+			tuple_from_full_sk(sk, &t, direct);
+		}
+		new_fd = (__s32)ret;
+	}
+	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_pid)
+		watch_port(t.netns, t.sport);
+	emit_call(call, SYN_PHASE_RETURN, &t, sock_id(sk), fd, arg, ret, new_fd, false);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	return sys_enter(regs, nr, true);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	long nr = BPF_CORE_READ(regs, orig_ax);
-	struct call_stash *st;
-	struct sock *sk;
-	__u32 tid;
-	__s32 fd, new_fd = -1, arg = 0;
+	return sys_exit(regs, ret, true);
+}
 
-	if (!call_of_nr(nr))
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	st = bpf_map_lookup_elem(&calls, &tid);
-	if (!st)
-		return 0;
-	sk = st->sk;
-	fd = st->fd;
-	if (st->call == SYN_CALL_SOCKET) {
-		/* the new socket has no port yet: only without a port filter */
-		sk = ret >= 0 && !filter_nports ? inet_sock_of_file(file_from_fd((int)ret), true)
-						: NULL;
-		arg = fd; /* the type asked for */
-		fd = (__s32)ret;
-		if (!sk) {
-			bpf_map_delete_elem(&calls, &tid);
-			return 0;
-		}
-	}
-	if ((st->call == SYN_CALL_ACCEPT || st->call == SYN_CALL_ACCEPT4) && ret >= 0) {
-		/* report the accepted connection's socket, not the listener */
-		struct sock *child = inet_sock_of_file(file_from_fd((int)ret), false);
+/* The same for kernels without bpf_rdonly_cast (before 6.2). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter_compat, struct pt_regs *regs, long nr)
+{
+	return sys_enter(regs, nr, false);
+}
 
-		if (child)
-			sk = child;
-		new_fd = (__s32)ret;
-	}
-	if ((st->call == SYN_CALL_CONNECT || st->call == SYN_CALL_BIND) && filter_pid)
-		watch_port(BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
-			   BPF_CORE_READ(sk, __sk_common.skc_num));
-	emit_call(st->call, SYN_PHASE_RETURN, sk, fd, arg, ret, new_fd, false);
-	bpf_map_delete_elem(&calls, &tid);
-	return 0;
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
+{
+	return sys_exit(regs, ret, false);
 }
 
 /* ---- state changes ----------------------------------------------------- */
@@ -637,9 +710,9 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 	struct syn_event *e;
 	struct tuple t;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	tuple_from_sk(&sk->__sk_common, &t);
+	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!family_wanted(t.family))
 		return 0;
 	if (filtering()) {
@@ -648,7 +721,7 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 		else if (!sock_tracked(sk))
 			return 0;
 	}
-	e = event_reserve(SYN_EV_STATE, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	e = event_reserve(SYN_EV_STATE, &t, sock_id(sk), t.netns);
 	if (!e)
 		return 0;
 	e->state.oldstate = oldstate;
@@ -663,7 +736,7 @@ int BPF_PROG(on_destroy_sock, struct sock *sk)
 	struct syn_event *e;
 	struct tuple t;
 
-	tuple_from_sk(&sk->__sk_common, &t);
+	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!family_wanted(t.family))
 		return 0;
 	if (filtering()) {
@@ -671,7 +744,7 @@ int BPF_PROG(on_destroy_sock, struct sock *sk)
 			return 0;
 		sock_untrack(sk);
 	}
-	e = event_reserve(SYN_EV_DESTROY, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	e = event_reserve(SYN_EV_DESTROY, &t, sock_id(sk), t.netns);
 	if (e)
 		event_submit(e);
 	return 0;
@@ -804,9 +877,9 @@ static __always_inline void parse_tcp_options(const void *opt_start, int optlen,
 
 static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 proto = BPF_CORE_READ(skb, protocol);
+	unsigned char *head = skb->head;
+	unsigned char *data = skb->data;
+	__u16 proto = skb->protocol;
 	struct tcp_fixed th;
 	struct syn_event *e;
 	struct tuple t;
@@ -819,29 +892,29 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 		return 0;
 	/* rx: eth_type_trans left data at the IP header; tx: data is at the
 	 * link header and network_header marks IP */
-	ip = rx ? (const void *)data : (const void *)(head + BPF_CORE_READ(skb, network_header));
+	ip = rx ? (const void *)data : (const void *)(head + skb->network_header);
 	thoff = parse_ip_l4(ip, proto, rx, true, &t, &th);
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
-	t.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	t.netns = skb->dev->nd_net.net->ns.inum;
 	if (filter_pid && !ports_watched(&t)) {
-		if (rx || !sock_tracked(BPF_CORE_READ(skb, sk)))
+		if (rx || !sock_tracked(skb->sk))
 			return 0;
 		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
 	}
 	if (filter_pid && (th.flags & SYN_TCP_SYN))
 		watch_conn(&t); /* its peer's half passes too, wherever it lives */
 	if (!rx) {
-		struct sock *sk = BPF_CORE_READ(skb, sk);
+		struct sock *sk = skb->sk;
 
 		/* only the connection's own full socket shares an identity with its
 		 * syscalls and states: not a request or timewait socket, nor the
 		 * per-netns control socket that sends resets (it has no port) */
 		if (sk) {
-			__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+			__u8 st = sk->__sk_common.skc_state;
 
 			if (st != TCP_STATE_NEW_SYN_RECV && st != TCP_STATE_TIME_WAIT &&
-			    BPF_CORE_READ(sk, __sk_common.skc_num) == t.sport)
+			    sk->__sk_common.skc_num == t.sport)
 				sid = sock_id(sk);
 		}
 	}
@@ -854,8 +927,8 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 	e->seg.seq = bpf_ntohl(th.seq);
 	e->seg.ack = bpf_ntohl(th.ack_seq);
 	e->seg.win = bpf_ntohs(th.window);
-	e->seg.ifindex = BPF_CORE_READ(skb, dev, ifindex);
-	skb_len = BPF_CORE_READ(skb, len);
+	e->seg.ifindex = skb->dev->ifindex;
+	skb_len = skb->len;
 	hdrs = (__u32)((const unsigned char *)ip - data) + thoff + doff;
 	e->seg.len = skb_len > hdrs ? skb_len - hdrs : 0;
 	if (t.proto == IPPROTO_TCP && (th.flags & SYN_TCP_SYN) && doff > 20)
@@ -883,7 +956,7 @@ int BPF_PROG(on_netif_receive_skb, struct sk_buff *skb)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 nh = skb->network_header;
 	struct tcp_fixed th;
 	struct syn_event *e;
 	struct sock *sk;
@@ -949,10 +1022,10 @@ int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 	struct syn_event *e;
 	struct tuple t;
 
-	tuple_from_sk(&sk->__sk_common, &t);
+	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, sock_id(sk), sk_netns(&sk->__sk_common));
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, sock_id(sk), t.netns);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SKB;
@@ -970,10 +1043,10 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
 	struct syn_event *e;
 	struct tuple t;
 
-	tuple_from_sk(&req->__req_common, &t);
+	tuple_from_sk(&req->__req_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, 0, sk_netns(&sk->__sk_common));
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, 0, t.netns);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SYNACK;
@@ -995,8 +1068,8 @@ static __always_inline int emit_reset(const struct sock *sk, const struct sk_buf
 	__u8 state = 0;
 
 	if (sk) {
-		tuple_from_sk(&sk->__sk_common, &t);
-		netns = sk_netns(&sk->__sk_common);
+		tuple_from_sk(&sk->__sk_common, &t, true);
+		netns = t.netns;
 		state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	} else if (skb) {
 		struct tcp_fixed th;

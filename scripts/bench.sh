@@ -10,7 +10,7 @@
 # (M incomplete), E events, L lost"). Informational: no wall-clock asserts.
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
-# BENCH_PORT (20900), SYNSCOPE, TCPDEMO (binaries).
+# BENCH_PORT (21700), SYNSCOPE, TCPDEMO (binaries).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +19,7 @@ TCPDEMO=${TCPDEMO:-$ROOT/build/tests/tcpdemo}
 CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
-PORT=${BENCH_PORT:-20900}
+PORT=${BENCH_PORT:-21700}
 
 WORK=$(mktemp -d /tmp/synscope-bench.XXXXXX)
 # synscope stays root (no drop to sudo's caller): it writes into $WORK

@@ -75,6 +75,14 @@ static void load_enum_names(const struct btf *btf, const char *enum_name, const 
 	set(names, 256);
 }
 
+/* Has the kernel the bpf_rdonly_cast kfunc (6.2+) that the fast syscall
+ * programs need? SYNSCOPE_COMPAT=1 takes the older programs anyway (tests). */
+static bool has_rdonly_cast(const struct btf *btf)
+{
+	return btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
+	       !(getenv("SYNSCOPE_COMPAT") && *getenv("SYNSCOPE_COMPAT"));
+}
+
 /* The running kernel's reset and drop reasons, by value: their numbering
  * differs between kernels. */
 static void load_reason_names(const struct btf *btf)
@@ -197,6 +205,7 @@ static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o
 		keys[0] = (__u64)getpid() * 0x9e3779b97f4a7c15ULL ^ (__u64)time(NULL);
 	skel->rodata->id_key1 = keys[0];
 	skel->rodata->id_key2 = keys[1];
+	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->filter_pid = o->pid;
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
@@ -211,6 +220,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	struct bpf_source *s = calloc(1, sizeof(*s));
 	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
 	struct btf *btf = NULL;
+	bool fast;
 	int rc;
 
 	if (!s) {
@@ -235,8 +245,13 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		goto fail;
 	configure(s->skel, o);
 	load_reason_names(btf);
+	fast = has_rdonly_cast(btf);
 	btf__free(btf);
 	btf = NULL;
+	bpf_program__set_autoload(s->skel->progs.on_sys_enter, fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_exit, fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_enter_compat, !fast);
+	bpf_program__set_autoload(s->skel->progs.on_sys_exit_compat, !fast);
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	rc = synscope_bpf__load(s->skel);
 	if (rc) {

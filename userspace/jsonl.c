@@ -11,7 +11,7 @@
 #include "sink.h"
 #include "textout.h"
 
-#define JSONL_VERSION 1
+#define JSONL_VERSION_STR "1"
 
 struct jsonl_sink {
 	struct syn_sink base;
@@ -50,110 +50,175 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* One JSON line, built in memory and written with one fwrite: printf per
+ * field was most of a replay's time. put() callers reserve room first. */
+struct jbuf {
+	FILE *f;
+	char *p;
+	char b[4096];
+};
+
+static void jb_flush(struct jbuf *j)
+{
+	fwrite(j->b, 1, (size_t)(j->p - j->b), j->f);
+	j->p = j->b;
+}
+
+static char *jb_room(struct jbuf *j, size_t n)
+{
+	if ((size_t)(j->b + sizeof(j->b) - j->p) < n)
+		jb_flush(j);
+	return j->p;
+}
+
+/* n bytes of s, with room for a number (24) after them */
+static inline void jb_put(struct jbuf *j, const char *s, size_t n)
+{
+	memcpy(jb_room(j, n + 24), s, n);
+	j->p += n;
+}
+
+/* Keys and other literals: their length is known when compiled. */
+#define jb_lit(j, lit) jb_put(j, lit, sizeof(lit) - 1)
+#define jb_key(j, key) jb_lit(j, ",\"" key "\":")
+#define jb_u64(j, key, v) (jb_key(j, key), (j)->p = txt_put_u64((j)->p, (v)))
+#define jb_s64(j, key, v) (jb_key(j, key), (j)->p = txt_put_s64((j)->p, (v)))
+
+static inline void jb_raw(struct jbuf *j, const char *s)
+{
+	jb_put(j, s, strlen(s));
+}
+
+/* ,"key":"value" for a value that needs no escaping (our own names) */
+#define jb_name(j, key, value) (jb_lit(j, ",\"" key "\":\""), jb_raw(j, value), jb_lit(j, "\""))
+
 /* s (at most max bytes, NUL-terminated if shorter) as a JSON string. Control
  * bytes and bytes that are not UTF-8 are written \u00XX. */
-static void json_put_str(FILE *f, const char *str, size_t max)
+static void json_put_str(struct jbuf *j, const char *str, size_t max)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strnlen(str, max);
+	char *p;
 
-	fputc('"', f);
+	if (n > 1024) {
+		json_put_str(j, str, 1024); /* never here: our strings are short */
+		return;
+	}
+	p = jb_room(j, 6 * n + 2);
+	*p++ = '"';
 	for (size_t i = 0; i < n;) {
 		size_t k;
 
 		if (s[i] == '"' || s[i] == '\\') {
-			fputc('\\', f);
-			fputc(s[i++], f);
+			*p++ = '\\';
+			*p++ = (char)s[i++];
 		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
-			fputc(s[i++], f);
+			*p++ = (char)s[i++];
 		} else if (s[i] >= 0x80 && (k = utf8_seq_len(s + i, n - i))) {
-			fwrite(s + i, 1, k, f);
+			memcpy(p, s + i, k);
+			p += k;
 			i += k;
 		} else {
-			fprintf(f, "\\u%04x", s[i++]);
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[s[i] >> 4];
+			p[5] = hex[s[i] & 15];
+			p += 6;
+			i++;
 		}
 	}
-	fputc('"', f);
-}
-
-/* "saddr":"127.0.0.1" or null when the family is not known. */
-static void json_put_addr(FILE *f, const char *key, unsigned int family, const __u8 addr[16])
-{
-	char a[ADDR_STR_LEN];
-
-	if (family == AF_INET || family == AF_INET6)
-		fprintf(f, ",\"%s\":\"%s\"", key, addr_str(family, addr, a, sizeof(a)));
-	else
-		fprintf(f, ",\"%s\":null", key);
+	*p++ = '"';
+	j->p = p;
 }
 
 /* A state name, or null for 0 (no socket / not known). */
-static void json_put_state(FILE *f, const char *key, unsigned int state)
+static void json_put_state(struct jbuf *j, unsigned int state)
 {
 	if (state)
-		fprintf(f, ",\"%s\":\"%s\"", key, tcp_state_name(state));
+		jb_name(j, "state", tcp_state_name(state));
 	else
-		fprintf(f, ",\"%s\":null", key);
+		jb_lit(j, ",\"state\":null");
 }
 
+/* "saddr":"127.0.0.1" or null when the family is not known. */
+#define json_put_addr(j, key, family, addr) do {					\
+	char a_[ADDR_STR_LEN];								\
+											\
+	if ((family) == AF_INET || (family) == AF_INET6)				\
+		jb_name(j, key, addr_str(family, addr, a_, sizeof(a_)));		\
+	else										\
+		jb_lit(j, ",\"" key "\":null");					\
+} while (0)
+
 /* "dir":"tx","flags":["SYN","ACK"] */
-static void json_put_dir_flags(FILE *f, __u8 dir, __u8 flags)
+static void json_put_dir_flags(struct jbuf *j, __u8 dir, __u8 flags)
 {
 	const char *sep = "";
 
-	fprintf(f, ",\"dir\":\"%s\",\"flags\":[", dir == SYN_DIR_RX ? "rx" : "tx");
+	jb_name(j, "dir", dir == SYN_DIR_RX ? "rx" : "tx");
+	jb_lit(j, ",\"flags\":[");
 	for (unsigned int i = 0; i < 8; i++) {
 		if (flags & (1u << i)) {
-			fprintf(f, "%s\"%s\"", sep, tcp_flag_name(i));
+			jb_raw(j, sep);
+			jb_lit(j, "\"");
+			jb_raw(j, tcp_flag_name(i));
+			jb_lit(j, "\"");
 			sep = ",";
 		}
 	}
-	fputc(']', f);
+	jb_lit(j, "]");
 }
 
-static void json_put_segment(FILE *f, const struct syn_segment *s, __u8 marks)
+static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 marks)
 {
-	json_put_dir_flags(f, s->dir, s->flags);
-	fprintf(f, ",\"seq\":%u,\"ack\":%u,\"len\":%u,\"win\":%u", s->seq, s->ack, s->len, s->win);
+	json_put_dir_flags(j, s->dir, s->flags);
+	jb_u64(j, "seq", s->seq);
+	jb_u64(j, "ack", s->ack);
+	jb_u64(j, "len", s->len);
+	jb_u64(j, "win", s->win);
 	if (s->opts & SYN_OPT_MSS)
-		fprintf(f, ",\"mss\":%u", s->mss);
+		jb_u64(j, "mss", s->mss);
 	if (s->opts & SYN_OPT_WSCALE)
-		fprintf(f, ",\"wscale\":%u", s->wscale);
+		jb_u64(j, "wscale", s->wscale);
 	if (s->opts & SYN_OPT_SACK_PERM)
-		fprintf(f, ",\"sack_perm\":true");
-	if (s->opts & SYN_OPT_TS)
-		fprintf(f, ",\"tsval\":%u,\"tsecr\":%u", s->tsval, s->tsecr);
+		jb_lit(j, ",\"sack_perm\":true");
+	if (s->opts & SYN_OPT_TS) {
+		jb_u64(j, "tsval", s->tsval);
+		jb_u64(j, "tsecr", s->tsecr);
+	}
 	if (marks & ROW_RETRANSMIT)
-		fprintf(f, ",\"retransmit\":true");
+		jb_lit(j, ",\"retransmit\":true");
 }
 
-static void json_put_syscall(FILE *f, const struct syn_event *e)
+static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 {
 	const struct syn_syscall *s = &e->sys;
 	const char *how = txt_shutdown_how(s->arg);
 
-	fprintf(f, ",\"tid\":%u,\"name\":\"%s\",\"phase\":\"%s\",\"fd\":%d", e->tid,
-		syn_call_name(s->call), s->phase == SYN_PHASE_RETURN ? "return" : "entry", s->fd);
+	jb_u64(j, "tid", e->tid);
+	jb_name(j, "name", syn_call_name(s->call));
+	jb_name(j, "phase", s->phase == SYN_PHASE_RETURN ? "return" : "entry");
+	jb_s64(j, "fd", s->fd);
 	if (s->phase == SYN_PHASE_ENTRY) {
 		/* only the close of the last descriptor of a socket sends a FIN */
 		if (s->call == SYN_CALL_CLOSE)
-			fprintf(f, ",\"last_ref\":%s", s->last_ref ? "true" : "false");
+			jb_raw(j, s->last_ref ? ",\"last_ref\":true" : ",\"last_ref\":false");
 		/* the arguments are known on entry */
 		if (s->call == SYN_CALL_SHUTDOWN && how)
-			fprintf(f, ",\"how\":\"%s\"", how);
+			jb_name(j, "how", how);
 		else if (s->call == SYN_CALL_SHUTDOWN)
-			fprintf(f, ",\"how\":%d", s->arg);
+			jb_s64(j, "how", s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
-			fprintf(f, ",\"backlog\":%d", s->arg);
+			jb_s64(j, "backlog", s->arg);
 		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
-			fprintf(f, ",\"port\":%d", s->arg);
+			jb_s64(j, "port", s->arg);
 		return;
 	}
-	fprintf(f, ",\"ret\":%lld", (long long)s->ret);
+	jb_s64(j, "ret", (long long)s->ret);
 	if (s->ret < 0 && txt_errno_name((long)-s->ret))
-		fprintf(f, ",\"error\":\"%s\"", txt_errno_name((long)-s->ret));
+		jb_name(j, "error", txt_errno_name((long)-s->ret));
 	if ((s->call == SYN_CALL_ACCEPT || s->call == SYN_CALL_ACCEPT4) && s->ret >= 0)
-		fprintf(f, ",\"new_fd\":%d", s->new_fd);
+		jb_s64(j, "new_fd", s->new_fd);
 }
 
 /* One event as one line. conn NULL: outside any connection. */
@@ -161,7 +226,7 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 			      const struct conn *conn, int end, __u8 marks,
 			      const char *explain_key, const char *explain_text)
 {
-	FILE *f = o->out;
+	struct jbuf jb, *j = &jb;
 	bool in_conn = conn && (end == 0 || end == 1);
 	const char *comm;
 	__u32 pid;
@@ -169,62 +234,74 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 	if (e->kind == SYN_EV_DESTROY)
 		return; /* not part of the schema: the state change to CLOSE says it */
 	txt_event_owner(e, in_conn ? conn : NULL, end, &pid, &comm);
+	j->f = o->out;
+	j->p = j->b;
 
-	fprintf(f, "{\"v\":%d,\"t_ns\":%lld,\"kind\":\"%s\",\"conn\":%llu", JSONL_VERSION,
-		(long long)((__s64)e->ts_ns + o->wall_offset_ns), syn_kind_name(e->kind),
-		in_conn ? (unsigned long long)conn->id : 0ull);
+	jb_lit(j, "{\"v\":" JSONL_VERSION_STR);
+	jb_s64(j, "t_ns", (long long)((__s64)e->ts_ns + o->wall_offset_ns));
+	jb_name(j, "kind", syn_kind_name(e->kind));
+	jb_u64(j, "conn", in_conn ? (unsigned long long)conn->id : 0ull);
 	if (in_conn)
-		fprintf(f, ",\"end\":\"%s\"", txt_lane_name(end));
-	fprintf(f, ",\"pid\":%u,\"comm\":", pid);
-	json_put_str(f, comm, SYN_COMM_LEN);
-	json_put_addr(f, "saddr", e->family, e->saddr);
-	fprintf(f, ",\"sport\":%u", e->sport);
-	json_put_addr(f, "daddr", e->family, e->daddr);
-	fprintf(f, ",\"dport\":%u", e->dport);
+		jb_name(j, "end", txt_lane_name(end));
+	jb_u64(j, "pid", pid);
+	jb_key(j, "comm");
+	json_put_str(j, comm, SYN_COMM_LEN);
+	json_put_addr(j, "saddr", e->family, e->saddr);
+	jb_u64(j, "sport", e->sport);
+	json_put_addr(j, "daddr", e->family, e->daddr);
+	jb_u64(j, "dport", e->dport);
 	if (e->proto == IPPROTO_UDP)
-		fprintf(f, ",\"proto\":\"udp\"");
+		jb_lit(j, ",\"proto\":\"udp\"");
 
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
-		json_put_syscall(f, e);
+		json_put_syscall(j, e);
 		break;
 	case SYN_EV_STATE:
-		fprintf(f, ",\"from\":\"%s\",\"to\":\"%s\"", tcp_state_name(e->state.oldstate),
-			tcp_state_name(e->state.newstate));
+		jb_name(j, "from", tcp_state_name(e->state.oldstate));
+		jb_name(j, "to", tcp_state_name(e->state.newstate));
 		if (marks & ROW_INFERRED)
-			fprintf(f, ",\"inferred\":true");
+			jb_lit(j, ",\"inferred\":true");
 		break;
 	case SYN_EV_SEGMENT:
-		json_put_segment(f, &e->seg, marks);
+		json_put_segment(j, &e->seg, marks);
 		break;
 	case SYN_EV_RETRANSMIT:
-		fprintf(f, ",\"seq\":%u,\"rtx\":\"%s\"", e->rtx.seq,
-			e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
-		json_put_state(f, "state", e->rtx.state);
+		jb_u64(j, "seq", e->rtx.seq);
+		jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
+		json_put_state(j, e->rtx.state);
 		break;
 	case SYN_EV_RESET:
-		fprintf(f, ",\"rst\":\"%s\"", e->rst.kind == SYN_RESET_RECEIVED ? "received" : "sent");
-		json_put_state(f, "state", e->rst.state);
-		fprintf(f, ",\"reason\":%u", e->rst.reason);
-		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason))
-			fprintf(f, ",\"reason_name\":\"%s\"", rst_reason_name(e->rst.reason));
+		jb_name(j, "rst", e->rst.kind == SYN_RESET_RECEIVED ? "received" : "sent");
+		json_put_state(j, e->rst.state);
+		jb_u64(j, "reason", e->rst.reason);
+		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason)) {
+			jb_key(j, "reason_name");
+			json_put_str(j, rst_reason_name(e->rst.reason), 256);
+		}
 		break;
 	case SYN_EV_LOST:
-		fprintf(f, ",\"count\":%llu", (unsigned long long)e->lost.count);
+		jb_u64(j, "count", (unsigned long long)e->lost.count);
 		break;
 	case SYN_EV_DROP:
-		json_put_dir_flags(f, e->drop.dir, e->drop.flags);
-		fprintf(f, ",\"seq\":%u,\"ack\":%u,\"len\":%u,\"reason\":%u", e->drop.seq,
-			e->drop.ack, e->drop.len, e->drop.reason);
-		if (drop_reason_name(e->drop.reason))
-			fprintf(f, ",\"reason_name\":\"%s\"", drop_reason_name(e->drop.reason));
+		json_put_dir_flags(j, e->drop.dir, e->drop.flags);
+		jb_u64(j, "seq", e->drop.seq);
+		jb_u64(j, "ack", e->drop.ack);
+		jb_u64(j, "len", e->drop.len);
+		jb_u64(j, "reason", e->drop.reason);
+		if (drop_reason_name(e->drop.reason)) {
+			jb_key(j, "reason_name");
+			json_put_str(j, drop_reason_name(e->drop.reason), 256);
+		}
 		break;
 	}
 	if (explain_key && *explain_key) {
-		fprintf(f, ",\"explain\":\"%s\",\"explain_text\":", explain_key);
-		json_put_str(f, explain_text, strlen(explain_text));
+		jb_name(j, "explain", explain_key);
+		jb_key(j, "explain_text");
+		json_put_str(j, explain_text, strlen(explain_text));
 	}
-	fputs("}\n", f);
+	jb_lit(j, "}\n");
+	jb_flush(j);
 }
 
 static void jsonl_event(struct syn_sink *s, const struct syn_event *e,

@@ -133,7 +133,10 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 
 	seg_text_build(&t, e, r->end, x->o->relative_seq ? &x->base : NULL);
 	for (size_t k = 0;; k++) {
-		snprintf(label, sizeof(label), "%s%s", prefix, seg_text_join(&t, mask, joined, sizeof(joined)));
+		size_t np = strlen(prefix);
+
+		memcpy(label, prefix, np);
+		txt_copy(label + np, sizeof(label) - np, seg_text_join(&t, mask, joined, sizeof(joined)));
 		if ((int)strlen(label) <= room)
 			break;
 		if (k < sizeof(drop_order) / sizeof(drop_order[0]))
@@ -190,7 +193,9 @@ static void ladder_put_lane(struct ladder_ctx *x, struct txt_line *l, int lane, 
 
 	if (!st)
 		return;
-	snprintf(name, sizeof(name), "%s%s", tcp_state_name(st), starred ? "*" : "");
+	txt_copy(name, sizeof(name) - 1, tcp_state_name(st));
+	if (starred)
+		strcat(name, "*");
 	if (starred)
 		color = TXT_DIM;
 	else if (st != x->prev_state[lane])
@@ -204,8 +209,18 @@ static void ladder_print_cont(FILE *f, const char *cont)
 {
 	char chunk[MID_W + 1];
 
-	while (txt_wrap_next(&cont, ' ', CONT_W, chunk, sizeof(chunk)))
-		fprintf(f, "%*s|%*s%-*s |\n", COL_RAIL_L, "", CONT_INDENT, "", CONT_W, chunk);
+	while (txt_wrap_next(&cont, ' ', CONT_W, chunk, sizeof(chunk))) {
+		struct txt_line l;
+
+		txt_line_start(&l, f, false);
+		txt_line_pad_to(&l, COL_RAIL_L);
+		txt_line_put(&l, TXT_PLAIN, "|");
+		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT);
+		txt_line_put(&l, TXT_PLAIN, chunk);
+		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT + CONT_W + 1);
+		txt_line_put(&l, TXT_PLAIN, "|");
+		txt_line_end(&l);
+	}
 }
 
 static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
@@ -223,7 +238,7 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 			x->inferred[r->end & 1] = r->marks & ROW_INFERRED;
 
 	x->num++;
-	snprintf(num, sizeof(num), "%d", x->num);
+	*txt_put_s64(num, x->num) = '\0';
 	txt_seconds(ts > x->t0 ? ts - x->t0 : 0, TIME_END - NUM_END - 1, t, sizeof(t));
 	txt_delta(x->num == 1 || ts < x->prev_ts ? 0 : ts - x->prev_ts, d, sizeof(d));
 

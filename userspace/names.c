@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "names.h"
+#include "textout.h"
 
 static const char *const tcp_states[] = {
 	[1] = "ESTABLISHED", [2] = "SYN_SENT",   [3] = "SYN_RECV",
@@ -66,12 +67,19 @@ char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
 	if (len)
 		buf[0] = '\0';
 	for (unsigned int i = 0; i < 8; i++) {
+		const char *pre = used ? sep : "";
+		size_t np = strlen(pre), nn = strlen(flag_names[i]);
+
 		if (!(flags & (1u << i)))
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? sep : "", flag_names[i]);
-		if (n < 0 || (size_t)n >= len - used)
+		if (used + np + nn >= len) {
+			/* cut, as snprintf would, and stop */
+			snprintf(buf + used, len - used, "%s%s", pre, flag_names[i]);
 			break;
-		used += (size_t)n;
+		}
+		memcpy(buf + used, pre, np);
+		memcpy(buf + used + np, flag_names[i], nn + 1);
+		used += np + nn;
 	}
 	return buf;
 }
@@ -113,6 +121,25 @@ char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len)
 {
 	int af = family == AF_INET6 ? AF_INET6 : AF_INET;
 
+	if (af == AF_INET && len >= INET_ADDRSTRLEN) {
+		/* every event has two: inet_ntop's printf was a replay's top cost */
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned int b = addr[i];
+
+			if (i)
+				*p++ = '.';
+			if (b >= 100)
+				*p++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*p++ = (char)('0' + b / 10 % 10);
+			*p++ = (char)('0' + b % 10);
+		}
+		*p = '\0';
+		return buf;
+	}
+
 	if (!inet_ntop(af, addr, buf, (socklen_t)len))
 		snprintf(buf, len, "?");
 	return buf;
@@ -124,6 +151,13 @@ char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
 	char a[INET6_ADDRSTRLEN];
 
 	addr_str(family, addr, a, sizeof(a));
+	if (family != AF_INET6) {
+		char tmp[INET6_ADDRSTRLEN + 8], *p = txt_put_str(tmp, a);
+
+		*p++ = ':';
+		*txt_put_u64(p, port) = '\0';
+		return txt_copy(buf, len, tmp);
+	}
 	if (family == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", a, port);
 	else

@@ -38,6 +38,34 @@ void txt_line_start(struct txt_line *l, FILE *f, bool color)
 	l->color = color;
 	l->col = 0;
 	l->pending = 0;
+	l->len = 0;
+}
+
+/* Bytes into the line's buffer; what does not fit goes out first. */
+static void line_write(struct txt_line *l, const char *s, size_t n)
+{
+	if (l->len + n > sizeof(l->buf)) {
+		fwrite(l->buf, 1, l->len, l->f);
+		l->len = 0;
+		if (n > sizeof(l->buf)) {
+			fwrite(s, 1, n, l->f);
+			return;
+		}
+	}
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+}
+
+static void line_spaces(struct txt_line *l, int n)
+{
+	static const char spaces[64] = "                                                               ";
+
+	while (n > 0) {
+		int k = n < 63 ? n : 63;
+
+		line_write(l, spaces, (size_t)k);
+		n -= k;
+	}
 }
 
 void txt_line_pad_to(struct txt_line *l, int col)
@@ -59,13 +87,16 @@ void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
 
 	if (!n)
 		return;
-	fprintf(l->f, "%*s", l->pending, "");
+	line_spaces(l, l->pending);
 	l->col += l->pending;
 	l->pending = 0;
-	if (l->color && c != TXT_PLAIN)
-		fprintf(l->f, "%s%s\033[0m", sgr[c], s);
-	else
-		fputs(s, l->f);
+	if (l->color && c != TXT_PLAIN) {
+		line_write(l, sgr[c], strlen(sgr[c]));
+		line_write(l, s, n);
+		line_write(l, "\033[0m", 4);
+	} else {
+		line_write(l, s, n);
+	}
 	l->col += (int)n;
 }
 
@@ -79,7 +110,9 @@ int txt_line_end(struct txt_line *l)
 {
 	int width = l->col;
 
-	fputc('\n', l->f);
+	line_write(l, "\n", 1);
+	fwrite(l->buf, 1, l->len, l->f);
+	l->len = 0;
 	l->col = 0;
 	l->pending = 0;
 	return width;
@@ -128,9 +161,72 @@ void txt_wrap(FILE *f, const char *text, char brk, int first_indent, int indent,
 	int ind = first_indent;
 
 	while (txt_wrap_next(&text, brk, width - ind, chunk, sizeof(chunk))) {
-		fprintf(f, "%*s%s\n", ind, "", chunk);
+		struct txt_line l;
+
+		txt_line_start(&l, f, false);
+		txt_line_pad_to(&l, ind);
+		txt_line_put(&l, TXT_PLAIN, chunk);
+		txt_line_end(&l);
 		ind = indent;
 	}
+}
+
+char *txt_put_u64(char *p, unsigned long long v)
+{
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char tmp[20], *q = tmp + sizeof(tmp);
+	size_t n;
+
+	while (v >= 100) {
+		unsigned int r = (unsigned int)(v % 100);
+
+		v /= 100;
+		q -= 2;
+		memcpy(q, pairs + 2 * r, 2);
+	}
+	if (v >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * v, 2);
+	} else {
+		*--q = (char)('0' + v);
+	}
+	n = (size_t)(tmp + sizeof(tmp) - q);
+	memcpy(p, q, n);
+	return p + n;
+}
+
+char *txt_put_s64(char *p, long long v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return txt_put_u64(p, 0ull - (unsigned long long)v);
+	}
+	return txt_put_u64(p, (unsigned long long)v);
+}
+
+char *txt_put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* tmp[0..end) into buf of size len, cut to fit, as snprintf would. */
+static char *finish_copy(char *buf, size_t len, const char *tmp, const char *end)
+{
+	size_t n = (size_t)(end - tmp);
+
+	if (!len)
+		return buf;
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return buf;
 }
 
 char *txt_add_word(char *buf, size_t len, const char *word)
@@ -164,28 +260,40 @@ char *txt_copy(char *dst, size_t len, const char *src)
 char *txt_seconds(__u64 ns, int width, char *buf, size_t len)
 {
 	unsigned long long sec = ns / NS_PER_S, us = (ns % NS_PER_S) / NS_PER_US;
-	unsigned long long div = 1;
+	char tmp[32], *p = txt_put_u64(tmp, sec);
+	int nsec = (int)(p - tmp), dec = 6;
 
-	for (int dec = 6; dec > 0; dec--, div *= 10) {
-		int n = snprintf(buf, len, "%llu.%0*llu", sec, dec, us / div);
-		if (width <= 0 || n <= width)
-			return buf;
+	/* as many decimals as fit in width, at least one; else none */
+	while (dec > 0 && width > 0 && nsec + 1 + dec > width) {
+		dec--;
+		us /= 10;
 	}
-	snprintf(buf, len, "%llu", sec);
-	return buf;
+	if (dec > 0) {
+		*p++ = '.';
+		for (int i = dec - 1; i >= 0; i--, us /= 10)
+			p[i] = (char)('0' + us % 10);
+		p += dec;
+	}
+	return finish_copy(buf, len, tmp, p);
 }
 
 char *txt_delta(__u64 ns, char *buf, size_t len)
 {
-	char secs[24];
+	char tmp[40], *p = tmp;
 
-	if (ns < NS_PER_US)
-		snprintf(buf, len, "+0");
-	else if (ns < NS_PER_S)
-		snprintf(buf, len, "+%lluus", (unsigned long long)(ns / NS_PER_US));
-	else
-		snprintf(buf, len, "+%ss", txt_seconds(ns, 8, secs, sizeof(secs)));
-	return buf;
+	*p++ = '+';
+	if (ns < NS_PER_US) {
+		*p++ = '0';
+	} else if (ns < NS_PER_S) {
+		p = txt_put_u64(p, (unsigned long long)(ns / NS_PER_US));
+		*p++ = 'u';
+		*p++ = 's';
+	} else {
+		txt_seconds(ns, 8, p, 24);
+		p += strlen(p);
+		*p++ = 's';
+	}
+	return finish_copy(buf, len, tmp, p);
 }
 
 char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len)
@@ -266,13 +374,15 @@ void txt_event_owner(const struct syn_event *e, const struct conn *conn, int end
 
 char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
 {
-	char name[SYN_COMM_LEN + 1];
+	char tmp[SYN_COMM_LEN + 16], *p;
 
 	if (!pid)
-		snprintf(buf, len, "?");
-	else
-		snprintf(buf, len, "%s/%u", txt_comm(comm, name, sizeof(name)), pid);
-	return buf;
+		return txt_copy(buf, len, "?");
+	txt_comm(comm, tmp, SYN_COMM_LEN + 1);
+	p = tmp + strlen(tmp);
+	*p++ = '/';
+	p = txt_put_u64(p, pid);
+	return finish_copy(buf, len, tmp, p);
 }
 
 char *txt_end_proc(const struct conn_end *e, char *buf, size_t len)
@@ -295,7 +405,23 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 {
 	const struct syn_syscall *s = &e->sys;
 	const char *name = syn_call_name(s->call);
+	char tmp[64], *p;
 
+	/* the common forms without printf: "read(fd=3)", "read = 1" */
+	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
+	    !(s->call == SYN_CALL_BIND && s->arg)) {
+		p = txt_put_str(tmp, name);
+		p = txt_put_str(p, "(fd=");
+		p = txt_put_s64(p, s->fd);
+		*p++ = ')';
+		return finish_copy(buf, len, tmp, p);
+	}
+	if (s->phase != SYN_PHASE_ENTRY && s->ret >= 0) {
+		p = txt_put_str(tmp, name);
+		p = txt_put_str(p, " = ");
+		p = txt_put_s64(p, s->ret);
+		return finish_copy(buf, len, tmp, p);
+	}
 	if (s->phase == SYN_PHASE_ENTRY) {
 		const char *how = txt_shutdown_how(s->arg);
 
@@ -374,10 +500,13 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
 		return txt_syscall(e, buf, len);
-	case SYN_EV_STATE:
-		snprintf(buf, len, "%s -> %s", tcp_state_name(e->state.oldstate),
-			 tcp_state_name(e->state.newstate));
-		break;
+	case SYN_EV_STATE: {
+		char tmp[64], *p = txt_put_str(tmp, tcp_state_name(e->state.oldstate));
+
+		p = txt_put_str(p, " -> ");
+		p = txt_put_str(p, tcp_state_name(e->state.newstate));
+		return finish_copy(buf, len, tmp, p);
+	}
 	case SYN_EV_RETRANSMIT:
 		/* the timer fires on the sending end: its own ISN */
 		snprintf(buf, len, "retransmit timer: seq=%u", seq_rel(b, end, e->rtx.seq));
@@ -391,7 +520,7 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 			snprintf(buf, len, "RST %s", e->rst.kind == SYN_RESET_SENT ? "sent" : "received");
 		break;
 	case SYN_EV_DESTROY:
-		snprintf(buf, len, "socket freed");
+		txt_copy(buf, len, "socket freed");
 		break;
 	case SYN_EV_LOST:
 		snprintf(buf, len, "LOST %llu events", (unsigned long long)e->lost.count);
@@ -419,22 +548,12 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 
 /* ---- segment labels ---- */
 
-/* Add a space-separated word to the string in buf. */
-__attribute__((format(printf, 3, 4)))
-static void append_word(char *buf, size_t len, const char *fmt, ...)
+/* "name=N" into a token (40 bytes: always room). */
+static void seg_tok(char *tok, const char *name, unsigned int v)
 {
-	size_t used = strlen(buf);
-	va_list ap;
+	char *p = txt_put_str(tok, name);
 
-	if (used && used + 1 < len) {
-		buf[used++] = ' ';
-		buf[used] = '\0';
-	}
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
+	*txt_put_u64(p, v) = '\0';
 }
 
 void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
@@ -442,32 +561,42 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 {
 	const struct syn_segment *s = &e->seg;
 	int from = seg_sender(e, end);
-	char flags[40];
 
-	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < SEG_NTOK; i++)
+		t->tok[i][0] = '\0';
+	t->opts[0] = '\0';
 	if (e->proto == IPPROTO_UDP) { /* a datagram: no flags, no sequence numbers */
-		snprintf(t->tok[SEG_FLAGS], sizeof(t->tok[0]), "UDP");
-		snprintf(t->tok[SEG_LEN], sizeof(t->tok[0]), "len=%u", s->len);
+		memcpy(t->tok[SEG_FLAGS], "UDP", 4);
+		seg_tok(t->tok[SEG_LEN], "len=", s->len);
 		return;
 	}
-	tcp_flags_str(s->flags, ",", flags, sizeof(flags));
-	snprintf(t->tok[SEG_FLAGS], sizeof(t->tok[0]), "%s", flags[0] ? flags : "none");
-	snprintf(t->tok[SEG_SEQ], sizeof(t->tok[0]), "seq=%u", seq_rel(b, from, s->seq));
+	tcp_flags_str(s->flags, ",", t->tok[SEG_FLAGS], sizeof(t->tok[0]));
+	if (!t->tok[SEG_FLAGS][0])
+		memcpy(t->tok[SEG_FLAGS], "none", 5);
+	seg_tok(t->tok[SEG_SEQ], "seq=", seq_rel(b, from, s->seq));
 	if (s->flags & SYN_TCP_ACK) /* ack acknowledges the other end's bytes */
-		snprintf(t->tok[SEG_ACK], sizeof(t->tok[0]), "ack=%u", seq_rel(b, 1 - from, s->ack));
+		seg_tok(t->tok[SEG_ACK], "ack=", seq_rel(b, 1 - from, s->ack));
 	if (s->len)
-		snprintf(t->tok[SEG_LEN], sizeof(t->tok[0]), "len=%u", s->len);
+		seg_tok(t->tok[SEG_LEN], "len=", s->len);
 	if (s->flags & SYN_TCP_SYN) /* the window a connection starts with */
-		snprintf(t->tok[SEG_WIN], sizeof(t->tok[0]), "win=%u", s->win);
+		seg_tok(t->tok[SEG_WIN], "win=", s->win);
 
-	if (s->opts & SYN_OPT_MSS)
-		append_word(t->opts, sizeof(t->opts), "mss=%u", s->mss);
-	if (s->opts & SYN_OPT_WSCALE)
-		append_word(t->opts, sizeof(t->opts), "ws=%u", s->wscale);
-	if (s->opts & SYN_OPT_SACK_PERM)
-		append_word(t->opts, sizeof(t->opts), "sackOK");
-	if (s->opts & SYN_OPT_TS)
-		append_word(t->opts, sizeof(t->opts), "ts=%u/%u", s->tsval, s->tsecr);
+	if (s->opts) {
+		/* at most "mss=65535 ws=255 sackOK ts=4294967295/4294967295": fits */
+		char *p = t->opts;
+
+		if (s->opts & SYN_OPT_MSS)
+			p = txt_put_u64(txt_put_str(p, "mss="), s->mss);
+		if (s->opts & SYN_OPT_WSCALE)
+			p = txt_put_u64(txt_put_str(p, p > t->opts ? " ws=" : "ws="), s->wscale);
+		if (s->opts & SYN_OPT_SACK_PERM)
+			p = txt_put_str(p, p > t->opts ? " sackOK" : "sackOK");
+		if (s->opts & SYN_OPT_TS) {
+			p = txt_put_u64(txt_put_str(p, p > t->opts ? " ts=" : "ts="), s->tsval);
+			p = txt_put_u64(txt_put_str(p, "/"), s->tsecr);
+		}
+		*p = '\0';
+	}
 }
 
 char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len)
@@ -477,12 +606,20 @@ char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size
 	if (len)
 		buf[0] = '\0';
 	for (int i = 0; i < SEG_NTOK; i++) {
+		size_t n, sp = used ? 1 : 0;
+
 		if (!(mask & (1u << i)) || !t->tok[i][0])
 			continue;
-		int n = snprintf(buf + used, len - used, "%s%s", used ? " " : "", t->tok[i]);
-		if (n < 0 || (size_t)n >= len - used)
+		n = strlen(t->tok[i]);
+		if (used + sp + n >= len) {
+			/* cut, as snprintf would, and stop */
+			snprintf(buf + used, len - used, "%s%s", sp ? " " : "", t->tok[i]);
 			break;
-		used += (size_t)n;
+		}
+		if (sp)
+			buf[used] = ' ';
+		memcpy(buf + used + sp, t->tok[i], n + 1);
+		used += sp + n;
 	}
 	return buf;
 }
@@ -607,11 +744,11 @@ char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct 
 		bool blocks = e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
 			      e->sys.call == SYN_CALL_ACCEPT4;
 
-		if (e->sys.phase == SYN_PHASE_ENTRY && blocks)
-			snprintf(buf + n, len - n, " ...");
+		if (e->sys.phase == SYN_PHASE_ENTRY && blocks && n < len)
+			txt_copy(buf + n, len - n, " ...");
 		txt_add_caller(buf, len, e, c->end[r->end & 1].pid);
-	} else if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
-		snprintf(buf + n, len - n, " (inferred)");
+	} else if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED) && n < len) {
+		txt_copy(buf + n, len - n, " (inferred)");
 	}
 	return buf;
 }

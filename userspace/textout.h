@@ -31,6 +31,8 @@ struct txt_line {
 	bool color;
 	int col;      /* columns written */
 	int pending;  /* spaces owed before the next text */
+	size_t len;   /* bytes held in buf: a line is written with one fwrite */
+	char buf[512];
 };
 
 void txt_line_start(struct txt_line *l, FILE *f, bool color);
@@ -55,6 +57,13 @@ bool txt_wrap_next(const char **p, char brk, int room, char *out, size_t len);
  * indented by first_indent, the others by indent. A piece longer than a
  * whole line is cut, never let past width. */
 void txt_wrap(FILE *f, const char *text, char brk, int first_indent, int indent, int width);
+
+/* printf-free pieces for the hot paths (every row of every connection):
+ * each writes at p, with no terminating NUL, and returns the new end. The
+ * caller makes room: a number takes at most 20 characters. */
+char *txt_put_u64(char *p, unsigned long long v);
+char *txt_put_s64(char *p, long long v);
+char *txt_put_str(char *p, const char *s);
 
 /* Append word to the space-separated words in buf (nothing if word is "");
  * cut to fit; returns buf. */

@@ -16,7 +16,9 @@ PORT=21570
 
 need_root
 command -v bpftool >/dev/null || abort "bpftool not installed"
-mapfile -t TPS < <(sed -n 's/^SEC("tp_btf\/\([a-z_0-9]*\)")$/\1/p' "$ROOT/bpf/synscope.bpf.c")
+# each tracepoint once: sys_enter/sys_exit have a second (compat) program for
+# kernels without bpf_rdonly_cast, and only one of the two is loaded
+mapfile -t TPS < <(sed -n 's/^SEC("tp_btf\/\([a-z_0-9]*\)")$/\1/p' "$ROOT/bpf/synscope.bpf.c" | sort -u)
 [ "${#TPS[@]}" -gt 0 ] || abort "no tp_btf programs found in bpf/synscope.bpf.c"
 
 start_synscope "$WORKDIR/trace.jsonl" -f jsonl -P "$PORT" || abort "synscope did not start"
