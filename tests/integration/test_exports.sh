@@ -59,19 +59,10 @@ stop_watcher() {
 
 # run_checker COMMAND...: counts its "ok"/"FAIL" lines as this test's results.
 run_checker() {
-	local out line rc
+	local out rc
 	out=$("$@" 2>&1)
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) PASSED=$((PASSED + 1)); echo "$line" ;;
-		"FAIL "*) FAILED=$((FAILED + 1)); echo "$line" ;;
-		*) echo "# $line" ;;
-		esac
-	done <<<"$out"
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-		fail checker "$1 exited $rc"
-	fi
+	count_checks "$(basename "$1")" "$out" "$rc"
 }
 
 W=$WORKDIR
