@@ -56,12 +56,22 @@ const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
 const volatile __u64 id_key1 = 0;         /* per-run secret for sock_id() */
 const volatile __u64 id_key2 = 0;
 const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is queued */
+const volatile __u32 wakeup_mask = 0;     /* ... looking every wakeup_mask + 1 events */
 const volatile __u32 self_tgid = 0;       /* synscope itself: its calls are not traced */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+/* Events submitted per CPU: event_submit() looks at the fill level every
+ * few. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} submits SEC(".maps");
 
 /* Events that found the ring buffer full. */
 struct {
@@ -251,11 +261,18 @@ static __always_inline bool filtering(void)
 	return filter_nports || filter_pid;
 }
 
+/* Set once any socket was tracked: until then (a filter that matched
+ * nothing yet) no event needs a lookup. */
+__u32 any_tracked = 0;
+
 static __always_inline bool sock_tracked(const void *sk)
 {
-	__u64 key = ptr_value(sk);
+	__u64 key;
 
-	return sk && bpf_map_lookup_elem(&tracked, &key);
+	if (!sk || !any_tracked)
+		return false;
+	key = ptr_value(sk);
+	return bpf_map_lookup_elem(&tracked, &key);
 }
 
 static __always_inline void sock_track(const void *sk)
@@ -263,15 +280,18 @@ static __always_inline void sock_track(const void *sk)
 	__u64 key = ptr_value(sk);
 	__u8 one = 1;
 
-	if (filtering() && sk)
+	if (filtering() && sk) {
 		bpf_map_update_elem(&tracked, &key, &one, BPF_ANY);
+		if (!any_tracked)
+			any_tracked = 1;
+	}
 }
 
 static __always_inline void sock_untrack(const void *sk)
 {
 	__u64 key = ptr_value(sk);
 
-	if (filtering() && sk)
+	if (filtering() && sk && any_tracked)
 		bpf_map_delete_elem(&tracked, &key);
 }
 
@@ -380,7 +400,12 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	e->pad = 0;
 	__builtin_memcpy(e->saddr, t->saddr, 16);
 	__builtin_memcpy(e->daddr, t->daddr, 16);
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	/* a segment or a socket's end happens in whatever task the CPU ran:
+	 * its name says nothing (the tracker names lanes from the calls) */
+	if (kind == SYN_EV_SEGMENT || kind == SYN_EV_DESTROY)
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	else
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	/* the union is 32 bytes: clear it so no stale ring memory leaks out */
 	__builtin_memset(&e->seg, 0, sizeof(e->seg));
 	return e;
@@ -391,8 +416,12 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 static __always_inline void event_submit(struct syn_event *e)
 {
 	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&submits, &zero);
 
-	if (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+	/* how full the buffer is, only every wakeup_mask + 1 events per CPU:
+	 * asking costs as much as the rest of the submit */
+	if (n && !(++*n & wakeup_mask) &&
+	    (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes))
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
@@ -780,48 +809,73 @@ static __always_inline bool l4_wanted(__u8 l4, bool udp)
 static __always_inline int parse_ip_l4(const void *ip, __u16 proto, bool rx, bool udp,
 				       struct tuple *t, struct tcp_fixed *th)
 {
+	/* one read for the IP header and the L4 header after it, as they
+	 * nearly always are (IPv4 without options); a second only if not */
+	union {
+		struct {
+			struct iphdr ip;
+			struct tcp_fixed l4;
+		} v4;
+		struct {
+			struct ipv6hdr ip;
+			struct tcp_fixed l4;
+		} v6;
+	} h;
+	bool l4_read = false;
 	int thoff;
 
 	__builtin_memset(t, 0, sizeof(*t));
 	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr iph;
-
-		if (bpf_probe_read_kernel(&iph, sizeof(iph), ip) || !l4_wanted(iph.protocol, udp))
+		if (bpf_probe_read_kernel(&h.v4, sizeof(h.v4), ip)) {
+			if (bpf_probe_read_kernel(&h.v4.ip, sizeof(h.v4.ip), ip))
+				return 0;
+		} else {
+			l4_read = h.v4.ip.ihl == 5;
+		}
+		if (!l4_wanted(h.v4.ip.protocol, udp))
 			return 0;
-		if (iph.frag_off & bpf_htons(0x1fff)) /* non-first fragment: no TCP header */
+		if (h.v4.ip.frag_off & bpf_htons(0x1fff)) /* non-first fragment: no TCP header */
 			return 0;
 		t->family = AF_INET;
-		t->proto = iph.protocol;
+		t->proto = h.v4.ip.protocol;
 		/* t->saddr is the local end: on rx that is the packet's destination */
-		__builtin_memcpy(rx ? t->daddr : t->saddr, &iph.saddr, 4);
-		__builtin_memcpy(rx ? t->saddr : t->daddr, &iph.daddr, 4);
-		thoff = iph.ihl * 4;
+		__builtin_memcpy(rx ? t->daddr : t->saddr, &h.v4.ip.saddr, 4);
+		__builtin_memcpy(rx ? t->saddr : t->daddr, &h.v4.ip.daddr, 4);
+		thoff = h.v4.ip.ihl * 4;
 		if (thoff < 20)
 			return 0;
+		if (l4_read)
+			__builtin_memcpy(th, &h.v4.l4, sizeof(*th));
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), ip) || !l4_wanted(ip6.nexthdr, udp))
+		if (bpf_probe_read_kernel(&h.v6, sizeof(h.v6), ip)) {
+			if (bpf_probe_read_kernel(&h.v6.ip, sizeof(h.v6.ip), ip))
+				return 0;
+		} else {
+			l4_read = true;
+		}
+		if (!l4_wanted(h.v6.ip.nexthdr, udp))
 			return 0;
 		t->family = AF_INET6;
-		t->proto = ip6.nexthdr;
-		__builtin_memcpy(rx ? t->daddr : t->saddr, &ip6.saddr, 16);
-		__builtin_memcpy(rx ? t->saddr : t->daddr, &ip6.daddr, 16);
-		thoff = sizeof(ip6);
+		t->proto = h.v6.ip.nexthdr;
+		__builtin_memcpy(rx ? t->daddr : t->saddr, &h.v6.ip.saddr, 16);
+		__builtin_memcpy(rx ? t->saddr : t->daddr, &h.v6.ip.daddr, 16);
+		thoff = sizeof(h.v6.ip);
+		if (l4_read)
+			__builtin_memcpy(th, &h.v6.l4, sizeof(*th));
 	} else {
 		return 0;
 	}
+	if (!l4_read && bpf_probe_read_kernel(th, sizeof(*th), ip + thoff))
+		return 0;
 	if (t->proto == IPPROTO_UDP) {
+		/* the UDP header is the first 8 bytes of what was read */
 		struct udp_fixed uh;
 
-		if (bpf_probe_read_kernel(&uh, sizeof(uh), ip + thoff))
-			return 0;
+		__builtin_memcpy(&uh, th, sizeof(uh));
 		__builtin_memset(th, 0, sizeof(*th));
 		th->source = uh.source;
 		th->dest = uh.dest;
 		th->doff_res = 2 << 4; /* 8 header bytes, in the TCP field's units */
-	} else if (bpf_probe_read_kernel(th, sizeof(*th), ip + thoff)) {
-		return 0;
 	}
 	t->sport = bpf_ntohs(rx ? th->dest : th->source);
 	t->dport = bpf_ntohs(rx ? th->source : th->dest);

@@ -199,6 +199,7 @@ static bool kernel_locked_down(void)
 static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
 {
 	__u64 keys[2] = { 0, 0 };
+	size_t ring;
 
 	/* a fresh secret per run: sock ids cannot be turned back into addresses */
 	if (getrandom(keys, sizeof(keys), 0) != sizeof(keys))
@@ -211,8 +212,11 @@ static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o
 	skel->rodata->filter_nports = (__u8)o->nports;
 	for (int i = 0; i < o->nports && i < SYN_MAX_PORTS; i++)
 		skel->rodata->filter_ports[i] = o->ports[i];
-	/* wake the reader at 1/8 full; it also polls every few ms */
-	skel->rodata->wakeup_bytes = (__u32)((o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES) / 8);
+	/* wake the reader at 1/8 full; it also polls every few ms. Looking
+	 * every 32 events (4 KiB) is soon enough in a buffer of 256 KiB or more */
+	ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
+	skel->rodata->wakeup_bytes = (__u32)(ring / 8);
+	skel->rodata->wakeup_mask = ring >= (256u << 10) ? 31 : 0;
 }
 
 struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
