@@ -8,8 +8,10 @@ Usage: check_story.py --name TEST --story FILE.story --jsonl TRACE.jsonl
 
 Story lines (blank lines and '#' comments ignored); LANE is client|server:
   include FILE                the lines of FILE (beside the story) here
-  conns N                     the trace holds exactly N connections (default 1)
-  conn N                      the lines after this are about connection N
+  conns N                     the trace holds exactly N connections (default 1);
+                              "conns any": as many as it takes
+  conn N                      the lines after this are about connection N ("last":
+                              the last one, e.g. the attempt of a retried race that worked)
   lanes any                   the two peers are alike (simultaneous open): the
                               story may fit with client and server swapped
   tx LANE FLAGS [retransmit] [-> KEY]
@@ -124,10 +126,10 @@ def parse_story(path):
             continue
         words = line.split()
         if words[0] == "conns":
-            conns = int(words[1])
+            conns = None if words[1] == "any" else int(words[1])
             continue
         if words[0] == "conn":
-            current = int(words[1])
+            current = -1 if words[1] == "last" else int(words[1])
             continue
         if words == ["lanes", "any"]:
             symmetric = True
@@ -167,11 +169,14 @@ def main():
     stories, want_conns, symmetric = parse_story(args.story)
     problems = check_no_kernel_addresses(args.jsonl)
     report("no-kernel-addresses", not problems, "; ".join(problems))
-    report("conns", len(rows) == want_conns,
-           "want %d connections, got %d" % (want_conns, len(rows)))
+    if want_conns is not None:
+        report("conns", len(rows) == want_conns,
+               "want %d connections, got %d" % (want_conns, len(rows)))
 
     for n, story in stories.items():
-        got = rows.get(list(rows)[n - 1]) if n <= len(rows) else None
+        if n == -1:  # the last connection: the attempt that worked
+            n = len(rows)
+        got = rows.get(list(rows)[n - 1]) if 0 < n <= len(rows) else None
         tag = "conn%d" % n
         if got is None:
             report(tag, False, "no connection %d in the trace" % n)

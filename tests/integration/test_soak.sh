@@ -33,6 +33,9 @@ rss_sampler() {
 	done
 }
 
+start_synscope "$WORKDIR/soak.out" -P "$SHORT_PORT" -P "$LONG_PORT" -o "$WORKDIR/soak.txt" ||
+	abort "synscope did not start"
+
 # long-lived connections: a server and LONG clients, a byte each way every
 # 50 ms, until the stop file appears; then every client closes.
 python3 - "$LONG_PORT" "$LONG" "$WORKDIR/long.stop" >"$WORKDIR/long.out" 2>&1 <<'PY' &
@@ -69,9 +72,6 @@ time.sleep(0.5)
 print("long-lived done", rounds)
 PY
 LONG_PID=$!
-
-start_synscope "$WORKDIR/soak.out" -P "$SHORT_PORT" -P "$LONG_PORT" -o "$WORKDIR/soak.txt" ||
-	abort "synscope did not start"
 rss_sampler "$SYNSCOPE_PID" "$WORKDIR/rss" &
 SAMPLER=$!
 for ((i = 0; i < 8; i++)); do

@@ -2,6 +2,10 @@
 # the other's arrives, so neither acknowledges the other. Both go
 # FIN-WAIT-1 -> CLOSING (the other's FIN before the ACK of their own), then
 # TIME-WAIT: both ends are active closers.
+# The program retries on new ports until the segments really cross: the
+# trace holds every attempt, and the story is the last one's.
+conns any
+conn last
 include handshake.inc
 call client close() -> close-sends-fin
 call server close() -> close-sends-fin

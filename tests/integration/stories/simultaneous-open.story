@@ -6,6 +6,10 @@
 # sequence space (TCP_OLD_DATA). The "client" closes first. Which peer the
 # tracker names client is chance: both connect().
 lanes any
+# The program retries on new ports until the segments really cross: the
+# trace holds every attempt, and the story is the last one's.
+conns any
+conn last
 call client socket=>=0 -> socket
 call client bind() -> bind
 call client connect() -> connect-call
