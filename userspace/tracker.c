@@ -972,12 +972,26 @@ static struct tconn *conn_of_sock(struct tracker *t, const struct syn_event *e)
 	return tc;
 }
 
-static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
+/* The open connection with this event's tuple, if any. */
+static struct tconn *conn_of_tuple(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = hmap_get(&t->by_tuple, tuple_key(e));
 
-	if (tc && !conn_has_tuple(tc, e))
-		tc = NULL;
+	return tc && conn_has_tuple(tc, e) ? tc : NULL;
+}
+
+/* A close() return with its entry's full tuple (TCP: the BPF side stashes
+ * what the entry saw, because the socket can be freed before the return). */
+static bool is_late_close(const struct syn_event *e)
+{
+	return e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_RETURN &&
+	       ev_proto(e) == IPPROTO_TCP && tuple_full(e);
+}
+
+static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = conn_of_tuple(t, e);
+
 	if (tc && starts_new_conn(tc, e)) {
 		conn_finish(t, tc, conn_done(tc));
 		tc = NULL;
@@ -1042,9 +1056,19 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 			return NULL;
 		}
 	}
-	tc = conn_of_sock(t, e);
-	if (!tc && tuple_full(e))
-		tc = conn_for_tuple(t, e);
+	if (is_late_close(e)) {
+		/* its socket was freed before it returned, and the id may name a
+		 * newer socket by now: the tuple its entry saw says whose it is */
+		tc = conn_of_tuple(t, e);
+		if (!tc) {
+			emit_unattached(t, e); /* its connection is already shown */
+			return NULL;
+		}
+	} else {
+		tc = conn_of_sock(t, e);
+		if (!tc && tuple_full(e))
+			tc = conn_for_tuple(t, e);
+	}
 	if (!tc) {
 		if (call_is_unattached(e)) {
 			pending_release(t, e->sock_id);

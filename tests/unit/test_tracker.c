@@ -1015,6 +1015,62 @@ static void test_socket_id_reused_after_destroy(void)
 	run_end(&r);
 }
 
+/* Found by the soak test in CI: close() returns after its socket was freed,
+ * and by then a new socket on another CPU may have the old id and a
+ * connection of its own. The late return carries the tuple close() saw on
+ * entry: it belongs to the old connection, not to the one now holding the id,
+ * and the old connection waits for it. */
+static void test_late_close_return_after_id_reuse(void)
+{
+	struct ep cli = { "127.0.0.1", 40900 }, srv = { "127.0.0.1", 9900 };
+	struct ep cli2 = { "127.0.0.1", 40901 }, none = { "0.0.0.0", 0 };
+	struct ep cli0 = { "127.0.0.1", 0 };
+	struct syn_event ev[24];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(10, 0x77, none, srv, 300, "client", SYN_CALL_CONNECT, ENTRY, 4, 0);
+	ev[n++] = ev_seg(11, 0x77, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(12, 0x88, srv, cli, TX, S_ | A_, 500, 101, 0);
+	ev[n++] = ev_call(13, 0x77, cli, srv, 300, "client", SYN_CALL_CONNECT, RET, 4, 0);
+	ev[n++] = ev_call(14, 0x88, srv, cli, 400, "server", SYN_CALL_CLOSE, ENTRY, 6, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 15, 0x88, srv, cli);
+	ev[n++] = ev_call(16, 0x88, srv, cli, 400, "server", SYN_CALL_CLOSE, RET, 6, 0);
+	ev[n++] = ev_call(20, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 21, 0x77, cli0, srv);
+	/* another thread's new socket, in the freed memory, runs ahead */
+	ev[n++] = ev_call(23, 0x77, none, srv, 301, "client", SYN_CALL_CONNECT, ENTRY, 5, 0);
+	ev[n++] = ev_state(24, 0x77, cli0, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(25, 0x77, cli2, srv, TX, S_, 900, 0, 0);
+	/* the old close() returns, with the tuple its entry saw */
+	ev[n++] = ev_call(26, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, RET, 4, 0);
+	ev[n++] = ev_call(27, 0x77, cli2, srv, 301, "client", SYN_CALL_CONNECT, RET, 5, 0);
+	ev[n++] = ev_call(30, 0x77, cli2, srv, 301, "client", SYN_CALL_CLOSE, ENTRY, 5, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 31, 0x77, cli0, srv);
+	ev[n++] = ev_call(32, 0x77, cli2, srv, 301, "client", SYN_CALL_CLOSE, RET, 5, 0);
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 2); /* each finished at its close()'s return */
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2);
+	if (r.k.nconns == 2) {
+		const struct conn *old = &r.k.conns[0], *new = &r.k.conns[1];
+
+		CHECK(old->complete && new->complete);
+		CHECK_EQ_INT(old->end[0].port, 40900);
+		CHECK_EQ_STR(lane_calls(old, 0, buf, sizeof(buf)),
+			     "connect() connect=0 close() close=0");
+		CHECK_EQ_INT(new->end[0].port, 40901);
+		CHECK_EQ_STR(lane_calls(new, 0, buf, sizeof(buf)),
+			     "connect() connect=0 close() close=0");
+		CHECK_EQ_STR(lane_states(new, 0, buf, sizeof(buf)), "CLOSE>SYN_SENT");
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -1038,5 +1094,6 @@ int main(void)
 	RUN(test_row_cap_keeps_the_story);
 	RUN(test_simultaneous_open_synack_not_retransmit);
 	RUN(test_socket_id_reused_after_destroy);
+	RUN(test_late_close_return_after_id_reuse);
 	return TEST_SUMMARY();
 }
