@@ -944,6 +944,29 @@ static void listener_drop(struct tracker *t, const struct syn_event *e)
 	free(hmap_del(&t->listeners, listener_key(e->netns, e->sport)));
 }
 
+/* The connection a socket id belongs to. Ids come from the kernel's socket
+ * pointer, which a new socket may reuse as soon as the old one is freed
+ * (the other end of the old connection may still be open): after an end's
+ * destroy, only its close() return is still its own. */
+static struct tconn *conn_of_sock(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+
+	if (!tc)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		const struct conn_end *ce = &tc->c.end[i];
+
+		if (ce->sock_id == e->sock_id && ce->destroyed &&
+		    !(e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_CLOSE &&
+		      e->sys.phase == SYN_PHASE_RETURN)) {
+			hmap_del(&t->by_sock, e->sock_id); /* the new socket's from now on */
+			return NULL;
+		}
+	}
+	return tc;
+}
+
 /* Is this a new connection reusing the tuple of one we still hold? */
 static bool starts_new_conn(const struct tconn *tc, const struct syn_event *e)
 {
@@ -970,7 +993,7 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 		tc = NULL;
 	}
 	if (!tc && e->sock_id)
-		tc = hmap_get(&t->by_sock, e->sock_id);
+		tc = conn_of_sock(t, e);
 	if (tc && !conn_has_tuple(tc, e))
 		tc = NULL;
 	return tc ? tc : conn_new(t, e);
@@ -1029,7 +1052,7 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 			return NULL;
 		}
 	}
-	tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+	tc = e->sock_id ? conn_of_sock(t, e) : NULL;
 	if (!tc && tuple_full(e))
 		tc = conn_for_tuple(t, e);
 	if (!tc) {
@@ -1054,7 +1077,7 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 
 static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
 {
-	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+	struct tconn *tc = conn_of_sock(t, e);
 
 	if (!tc && !e->dport &&
 	    (e->state.newstate == TCP_LISTEN || e->state.oldstate == TCP_LISTEN)) {
@@ -1080,7 +1103,7 @@ static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *
 	if (tuple_full(e))
 		tc = conn_for_tuple(t, e);
 	else
-		tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+		tc = e->sock_id ? conn_of_sock(t, e) : NULL;
 	if (tc)
 		conn_add_event(t, tc, end_of(tc, e), e);
 	return tc;
@@ -1088,7 +1111,7 @@ static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *
 
 static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 {
-	struct tconn *tc = hmap_get(&t->by_sock, e->sock_id);
+	struct tconn *tc = conn_of_sock(t, e);
 
 	if (!tc) {
 		pending_drop(t, e->sock_id); /* never had a connection */
