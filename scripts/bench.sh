@@ -195,7 +195,16 @@ start_tool() {
 	esac
 	TOOL_PID=$!
 	case $c in
-	tcpstates) wait_line "$WORK/tcpstates.txt" 'SKADDR|^ *[0-9a-f]+ ' ;;
+	tcpstates)
+		# its output is block-buffered in a file: wait for its program
+		local i
+		for ((i = 0; i < 200; i++)); do
+			bpftool prog show 2>/dev/null | grep -q handle_set_stat && break
+			kill -0 "$TOOL_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		sleep 0.3 # loaded, then attached
+		kill -0 "$TOOL_PID" 2>/dev/null ;;
 	tcpdump) wait_line "$TOOL_ERR" 'listening on' ;;
 	*) wait_line "$TOOL_ERR" '^synscope: tracing' ;;
 	esac
