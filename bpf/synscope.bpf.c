@@ -571,6 +571,25 @@ struct {
 	__type(value, struct close_stash);
 } closes SEC(".maps");
 
+/* With a port filter, most calls are on other sockets: their ports alone,
+ * before the rest of the tuple is read, say so. */
+static __always_inline bool call_ports_unwanted(__u8 call, struct pt_regs *regs,
+						const struct sock *sk, bool entry, bool direct)
+{
+	if (!filter_nports)
+		return false;
+	if (port_wanted(RD(direct, sk, __sk_common.skc_num),
+			bpf_ntohs(RD(direct, sk, __sk_common.skc_dport))))
+		return false;
+	if (entry && (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) &&
+	    port_wanted(0, sockaddr_port((void *)regs->si)))
+		return false;
+	if (entry && call == SYN_CALL_SENDTO && regs->r8 &&
+	    port_wanted(0, sockaddr_port((void *)regs->r8)))
+		return false;
+	return !sock_tracked(sk);
+}
+
 /* Does a call on this socket pass the filters? Entry and return decide
  * alike, so a call's return is reported when its entry was: connect() and
  * bind() mark their socket tracked on entry, before it holds the port. */
@@ -608,7 +627,7 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	fd = (__s32)regs->di;
 	f = file_from_fd(fd, direct);
 	sk = inet_sock_of_file(f, true, direct);
-	if (!sk)
+	if (!sk || call_ports_unwanted(call, regs, sk, true, direct))
 		return 0;
 	tuple_from_full_sk(sk, &t, direct);
 	if (!call_wanted(call, regs, sk, &t, true))
@@ -685,7 +704,7 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	}
 	fd = (__s32)regs->di;
 	sk = inet_sock_of_file(file_from_fd(fd, direct), true, direct);
-	if (!sk)
+	if (!sk || call_ports_unwanted(call, regs, sk, false, direct))
 		return 0;
 	tuple_from_full_sk(sk, &t, direct);
 	if (!call_wanted(call, regs, sk, &t, false))
@@ -740,6 +759,10 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 	struct tuple t;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (filter_nports && !filter_pid &&
+	    !port_wanted(sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport)) &&
+	    !sock_tracked(sk))
 		return 0;
 	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!family_wanted(t.family))

@@ -1,16 +1,40 @@
 #!/usr/bin/env bash
-# make bench: what tracing costs a loopback connection storm.
+# make bench: what tracing a loopback connection storm costs, side by side
+# with the tools people use for it. docs/performance.md has the latest table.
 #
-# Runs `tcpdemo storm` (CONNS short connections: connect, 1 byte each way,
-# close; THREADS client threads) RUNS times untraced and RUNS times traced by
-# a system-wide `synscope -o <file>` (no filter, ladder text to a file),
-# interleaved so that both see the same machine conditions. Prints each run,
-# the median connections/second of both, their ratio (traced/untraced), and
-# the events synscope reports lost (its summary line "synscope: N connections
-# (M incomplete), E events, L lost"). Informational: no wall-clock asserts.
+# The storm is `tcpdemo storm`: CONNS short connections (connect, 1 byte
+# each way, close) from THREADS client threads to as many server threads, on
+# 127.0.0.1. Each configuration runs it RUNS times, interleaved (run 1 of
+# every configuration, then run 2, ... starting one further along each time),
+# so that all see the same machine:
+#
+#   untraced    nothing traces
+#   ladder      synscope -o FILE                 (system-wide, ladder text to a file)
+#   record      synscope -w FILE -o /dev/null    (recording; the ladder is still drawn)
+#   filtered    synscope -P <a port nobody uses> -o FILE
+#   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
+#   tcpdump     tcpdump -i lo -w FILE
+#
+# Then it prints the median connections/second of each, its ratio to the
+# untraced median, what each tool said it lost, and the CPU the tracing
+# process itself used per 10,000 connections. After the table:
+#   - BPF: one more traced storm with kernel.bpf_stats_enabled=1: run counts
+#     and ns per run of each synscope program, events per connection;
+#   - replay: the last recording replayed to JSONL on one CPU (taskset),
+#     events per second;
+#   - memory: MEM_CONNS connections traced end to end (ladder to /dev/null),
+#     synscope's resident memory after every 100,000.
+# Informational: ratios and counts, never a wall-clock assert.
+#
+# Other synscope instances (a test suite running next to the bench) slow every
+# system call of the machine: before each run the bench waits (up to
+# CLEAN_WAIT seconds) until no other synscope's programs are loaded, and marks
+# the runs that could not wait for that with '*'.
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
-# BENCH_PORT (21700), SYNSCOPE, TCPDEMO (binaries).
+# BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
+# BENCH_CONFIGS (all six above, in that order), BENCH_MEM_CONNS (1000000; 0
+# skips), BENCH_CLEAN_WAIT (120), SYNSCOPE, TCPDEMO (binaries).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,18 +44,25 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder record filtered tcpstates tcpdump}
+MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
+CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
+MEM_STEP=100000
+HZ=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d /tmp/synscope-bench.XXXXXX)
 # synscope stays root (no drop to sudo's caller): it writes into $WORK
 unset SUDO_UID SUDO_GID
-SYNSCOPE_PID=
+TOOL_PID=
+STATS_WAS=
 cleanup() {
-	if [ -n "$SYNSCOPE_PID" ]; then
-		kill -INT "$SYNSCOPE_PID" 2>/dev/null
+	if [ -n "$TOOL_PID" ]; then
+		kill -INT "$TOOL_PID" 2>/dev/null
 		sleep 1
-		kill -KILL "$SYNSCOPE_PID" 2>/dev/null
-		wait "$SYNSCOPE_PID" 2>/dev/null
+		kill -KILL "$TOOL_PID" 2>/dev/null
+		wait "$TOOL_PID" 2>/dev/null
 	fi
+	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -42,80 +73,318 @@ die() {
 	exit 1
 }
 
+note() {
+	echo "bench: $*"
+}
+
 [ -x "$TCPDEMO" ] || die "$TCPDEMO not built (run make)"
-traced=1
+ROOTED=1
 if [ "$(id -u)" -ne 0 ]; then
-	echo "bench: not root: measuring untraced only (tracing needs root)"
-	traced=0
-elif [ ! -x "$SYNSCOPE" ]; then
-	echo "bench: $SYNSCOPE not built: measuring untraced only"
-	traced=0
+	note "not root: measuring untraced only (tracing needs root)"
+	ROOTED=0
 fi
 
-# storm: one run; sets RATE (connections/second).
+# ---- which configurations can run --------------------------------------
+
+TCPSTATES=$(command -v tcpstates || echo /usr/sbin/tcpstates)
+TCPDUMP=$(command -v tcpdump || echo /usr/sbin/tcpdump)
+want=()
+for c in $CONFIGS; do
+	case $c in
+	untraced) want+=("$c") ;;
+	ladder | record | filtered)
+		if [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ]; then
+			want+=("$c")
+		else
+			note "skipping $c: needs root and $SYNSCOPE"
+		fi
+		;;
+	tcpstates)
+		if [ "$ROOTED" = 1 ] && [ ! -x "$TCPSTATES" ]; then
+			"$ROOT/scripts/install-deps.sh" --bench >/dev/null || true
+		fi
+		# libbpf-tools' tcpstates attaches to the tracepoint through tracefs
+		if [ "$ROOTED" = 1 ] && [ -d /sys/kernel/tracing ] && [ ! -e /sys/kernel/tracing/events ]; then
+			mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null &&
+				note "mounted tracefs on /sys/kernel/tracing (tcpstates attaches through it)"
+		fi
+		if [ "$ROOTED" = 1 ] && [ -x "$TCPSTATES" ]; then
+			want+=("$c")
+		else
+			note "skipping tcpstates: needs root and Debian's libbpf-tools"
+		fi
+		;;
+	tcpdump)
+		if [ "$ROOTED" = 1 ] && [ -x "$TCPDUMP" ]; then
+			want+=("$c")
+		else
+			note "skipping tcpdump: needs root and tcpdump"
+		fi
+		;;
+	*) die "unknown configuration '$c' in BENCH_CONFIGS" ;;
+	esac
+done
+[ ${#want[@]} -gt 0 ] || die "nothing to measure"
+
+# ---- helpers -------------------------------------------------------------
+
+# Programs of synscope instances that are not ours (none of ours runs when
+# this is asked).
+others_loaded() {
+	[ "$ROOTED" = 1 ] || { echo 0; return; }
+	bpftool prog show 2>/dev/null | grep -c 'on_sys_e'
+}
+
+# still_clean CONFIG: no other synscope came while it ran (ours has two
+# syscall programs); clears CLEAN if one did.
+still_clean() {
+	local mine=2
+	case $1 in untraced | tcpstates | tcpdump) mine=0 ;; esac
+	[ "$(others_loaded)" -le "$mine" ] || CLEAN=0
+}
+
+# wait_clean: until no other synscope is loaded, or CLEAN_WAIT s; sets CLEAN.
+wait_clean() {
+	local i n
+	CLEAN=1
+	for ((i = 0; i < CLEAN_WAIT * 2; i++)); do
+		n=$(others_loaded)
+		[ "$n" -eq 0 ] && return
+		[ "$i" -eq 0 ] && note "waiting for $((n / 2)) other synscope instance(s) to end ..."
+		sleep 0.5
+	done
+	CLEAN=0
+}
+
+# CPU time (user + system, in clock ticks) of a process so far.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# storm [CONNS]: one storm; sets RATE (connections/second).
 storm() {
 	local line
-	line=$("$TCPDEMO" storm --port "$PORT" --conns "$CONNS" --threads "$THREADS") ||
+	line=$("$TCPDEMO" storm --port "$PORT" --conns "${1:-$CONNS}" --threads "$THREADS") ||
 		die "tcpdemo storm failed"
 	RATE=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$line")
 	[ -n "$RATE" ] || die "no rate in tcpdemo's output: $line"
 }
 
-# traced_storm RUN: a storm under system-wide synscope; sets RATE and LOST.
-traced_storm() {
-	local run=$1 err="$WORK/synscope.$1.err" i rc
-	"$SYNSCOPE" -o "$WORK/ladder.$run.txt" 2>"$err" &
-	SYNSCOPE_PID=$!
+# wait_line FILE REGEX: until a line matches (20 s), or the tool died.
+wait_line() {
+	local i
 	for ((i = 0; i < 200; i++)); do
-		grep -q '^synscope: tracing' "$err" 2>/dev/null && break
-		kill -0 "$SYNSCOPE_PID" 2>/dev/null || break
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$TOOL_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	grep -q '^synscope: tracing' "$err" || die "synscope did not start: $(tail -n 1 "$err")"
-	storm
-	# SIGINT: synscope drains, writes its ladders and summary, exits 0.
-	kill -INT "$SYNSCOPE_PID"
+	grep -Eq -- "$2" "$1" 2>/dev/null
+}
+
+# start_tool CONFIG [SYNSCOPE ARGS...]: the tracer of a configuration, in
+# the background and ready; TOOL_ERR is its standard error.
+start_tool() {
+	local c=$1 ready
+	shift
+	TOOL_ERR="$WORK/$c.err"
+	case $c in
+	ladder) "$SYNSCOPE" -o "$WORK/ladder.txt" "$@" 2>"$TOOL_ERR" & ;;
+	record) "$SYNSCOPE" -w "$WORK/storm.rec.gz" -o /dev/null "$@" 2>"$TOOL_ERR" & ;;
+	filtered) "$SYNSCOPE" -P "$((PORT + 1))" -o "$WORK/filtered.txt" "$@" 2>"$TOOL_ERR" & ;;
+	memory) "$SYNSCOPE" -o /dev/null "$@" 2>"$TOOL_ERR" & ;;
+	tcpstates) "$TCPSTATES" >"$WORK/tcpstates.txt" 2>"$TOOL_ERR" & ;;
+	tcpdump) "$TCPDUMP" -i lo -w "$WORK/tcpdump.pcap" 2>"$TOOL_ERR" & ;;
+	esac
+	TOOL_PID=$!
+	case $c in
+	tcpstates)
+		# its output is block-buffered in a file: wait for its program
+		local i
+		for ((i = 0; i < 200; i++)); do
+			bpftool prog show 2>/dev/null | grep -q handle_set_stat && break
+			kill -0 "$TOOL_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		sleep 0.3 # loaded, then attached
+		kill -0 "$TOOL_PID" 2>/dev/null ;;
+	tcpdump) wait_line "$TOOL_ERR" 'listening on' ;;
+	*) wait_line "$TOOL_ERR" '^synscope: tracing' ;;
+	esac
+	ready=$?
+	[ "$ready" -eq 0 ] || die "$c did not start: $(tail -n 2 "$TOOL_ERR" | tr '\n' ' ')"
+	sleep 0.2 # tcpdump and tcpstates say so a moment before they capture
+	TOOL_CPU0=$(cpu_ticks "$TOOL_PID")
+}
+
+# stop_tool CONFIG: SIGINT, wait, and what it said it lost; sets LOST and
+# TOOL_CPU (seconds during the storm).
+stop_tool() {
+	local c=$1 i rc ticks
+	ticks=$(cpu_ticks "$TOOL_PID")
+	TOOL_CPU=$(awk -v a="$TOOL_CPU0" -v b="$ticks" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
+	kill -INT "$TOOL_PID"
 	for ((i = 0; i < 1200; i++)); do
-		kill -0 "$SYNSCOPE_PID" 2>/dev/null || break
+		kill -0 "$TOOL_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$SYNSCOPE_PID" 2>/dev/null && die "synscope still running 120 s after SIGINT"
-	wait "$SYNSCOPE_PID"
+	kill -0 "$TOOL_PID" 2>/dev/null && die "$c still running 120 s after SIGINT"
+	wait "$TOOL_PID"
 	rc=$?
-	SYNSCOPE_PID=
-	[ "$rc" -eq 0 ] || die "synscope exited with status $rc: $(tail -n 1 "$err")"
-	LOST=$(sed -nE 's/^synscope: .*, ([0-9]+) lost.*/\1/p' "$err" | tail -n 1)
+	TOOL_PID=
+	case $c in
+	tcpstates)
+		# libbpf-tools print "lost N events on CPU #C" for a full perf buffer
+		LOST=$(grep -Eo 'lost [0-9]+ events' "$TOOL_ERR" | awk '{ n += $2 } END { print n + 0 }') ;;
+	tcpdump)
+		LOST=$(sed -nE 's/^([0-9]+) packets? dropped by kernel.*/\1/p' "$TOOL_ERR" | tail -n 1) ;;
+	*)
+		[ "$rc" -eq 0 ] || die "synscope exited with status $rc: $(tail -n 1 "$TOOL_ERR")"
+		LOST=$(sed -nE 's/^synscope: .*, ([0-9]+) lost.*/\1/p' "$TOOL_ERR" | tail -n 1)
+		SUMMARY=$(grep '^synscope: [0-9]* connection' "$TOOL_ERR" | tail -n 1) ;;
+	esac
 	LOST=${LOST:-?}
-	rm -f "$WORK/ladder.$run.txt"
 }
 
 median() {
 	tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo "bench: $RUNS x $CONNS connections, $THREADS client threads, port $PORT"
-plain=() tr_rates=() losts=()
+# ---- the side-by-side runs ---------------------------------------------
+
+declare -A RATES LOSTS CPUS
+UNCLEAN_RUNS=0
+note "$RUNS x ${#want[@]} storms of $CONNS connections, $THREADS client threads, port $PORT"
+n=${#want[@]}
 for ((r = 1; r <= RUNS; r++)); do
-	storm
-	p=$RATE
-	plain+=("$p")
-	if [ "$traced" = 1 ]; then
-		traced_storm "$r"
-		tr_rates+=("$RATE")
-		losts+=("$LOST")
-		printf 'run %d: untraced %8.0f conn/s   traced %8.0f conn/s   lost %s\n' \
-			"$r" "$p" "$RATE" "$LOST"
-	else
-		printf 'run %d: untraced %8.0f conn/s\n' "$r" "$p"
-	fi
+	line="run $r:"
+	for ((k = 0; k < n; k++)); do
+		c=${want[$(((k + r - 1) % n))]}
+		wait_clean
+		if [ "$c" = untraced ]; then
+			storm
+			still_clean "$c"
+			LOST=- TOOL_CPU=-
+		else
+			start_tool "$c"
+			storm
+			still_clean "$c"
+			stop_tool "$c"
+		fi
+		mark=
+		[ "$CLEAN" = 1 ] || { mark='*'; UNCLEAN_RUNS=$((UNCLEAN_RUNS + 1)); }
+		RATES[$c]="${RATES[$c]:-} $RATE"
+		LOSTS[$c]="${LOSTS[$c]:-}${LOSTS[$c]:+ }$LOST$mark"
+		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
+		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
+		rm -f "$WORK/ladder.txt" "$WORK/filtered.txt" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap"
+	done
+	echo "$line"
 done
 
-pm=$(echo "${plain[*]}" | median)
-printf 'untraced median: %.0f conn/s\n' "$pm"
-if [ "$traced" = 1 ]; then
-	tm=$(echo "${tr_rates[*]}" | median)
-	printf 'traced median:   %.0f conn/s\n' "$tm"
-	awk -v t="$tm" -v p="$pm" 'BEGIN { printf "ratio traced/untraced: %.2f\n", (p > 0) ? t / p : 0 }'
-	echo "lost events per traced run: ${losts[*]}"
+describe() {
+	case $1 in
+	untraced) echo "untraced" ;;
+	ladder) echo "synscope -o FILE (ladder)" ;;
+	record) echo "synscope -w FILE -o /dev/null" ;;
+	filtered) echo "synscope -P <unused port>" ;;
+	tcpstates) echo "tcpstates (libbpf-tools)" ;;
+	tcpdump) echo "tcpdump -i lo -w FILE" ;;
+	esac
+}
+
+base=$(echo "${RATES[untraced]:-}" | median)
+echo
+printf '%-31s %9s %7s  %-16s %s\n' "configuration" "conn/s" "ratio" "lost (per run)" "tracer CPU s/10k conns"
+for c in "${want[@]}"; do
+	m=$(echo "${RATES[$c]}" | median)
+	ratio=$(awk -v t="$m" -v p="$base" 'BEGIN { if (p > 0) printf "%.2f", t / p; else print "-" }')
+	cpu=-
+	if [ -n "${CPUS[$c]:-}" ]; then
+		cpu=$(echo "${CPUS[$c]}" | median)
+		cpu=$(awk -v s="$cpu" -v n="$CONNS" 'BEGIN { printf "%.2f", s * 10000 / n }')
+	fi
+	printf '%-31s %9.0f %7s  %-16s %s\n' "$(describe "$c")" "$m" "$ratio" "${LOSTS[$c]:--}" "$cpu"
+done
+echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s)"
+[ "$UNCLEAN_RUNS" -gt 0 ] &&
+	echo "(* $UNCLEAN_RUNS run(s) had another synscope loaded before or during the storm: not clean)"
+[ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ] || exit 0
+
+# ---- where the kernel side's time goes ---------------------------------
+
+echo
+wait_clean
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+start_tool ladder
+storm
+still_clean ladder
+bpftool prog show --json >"$WORK/stats.json" 2>/dev/null
+stop_tool ladder
+sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+STATS_WAS=
+echo "BPF programs during one more traced storm (kernel.bpf_stats_enabled=1, ${RATE%.*} conn/s$([ "$CLEAN" = 1 ] || echo ', not clean')):"
+python3 - "$CONNS" "$WORK/stats.json" <<'PY'
+import json, sys
+conns = int(sys.argv[1])
+total = 0
+for p in json.load(open(sys.argv[2])):
+    name, cnt = p.get("name", ""), p.get("run_cnt", 0)
+    if not name.startswith("on_") or not cnt:
+        continue
+    total += p["run_time_ns"]
+    print(f"  {name:<22} {cnt:>9} runs {p['run_time_ns'] / cnt:7.0f} ns/run")
+print(f"  all programs: {total / conns / 1000:.1f} us of CPU per connection")
+PY
+echo "  $SUMMARY" | awk -v n="$CONNS" '{ print } match($0, /, [0-9]+ events/) {
+	e = substr($0, RSTART + 2, RLENGTH - 9); printf "  %.1f events per connection\n", e / n }'
+
+# ---- replay --------------------------------------------------------------
+
+if [ -f "$WORK/storm.rec.gz" ] && command -v taskset >/dev/null; then
+	echo
+	for dest in /dev/null "$WORK/replay.jsonl"; do
+		rates=()
+		for ((r = 1; r <= RUNS; r++)); do
+			t0=$(date +%s.%N)
+			taskset -c 0 "$SYNSCOPE" -r "$WORK/storm.rec.gz" -f jsonl -o "$dest" 2>"$WORK/replay.err" ||
+				die "replay failed: $(tail -n 1 "$WORK/replay.err")"
+			t1=$(date +%s.%N)
+			ev=$(sed -nE 's/^synscope: .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)
+			rates+=("$(awk -v e="$ev" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')")
+			rm -f "$WORK/replay.jsonl"
+		done
+		m=$(echo "${rates[*]}" | median)
+		printf 'replay of a recording (%s events, %s bytes) to JSONL in %s on one CPU: %.0f events/s (runs: %s)\n' \
+			"$ev" "$(stat -c %s "$WORK/storm.rec.gz")" "$([ "$dest" = /dev/null ] && echo /dev/null || echo a file)" \
+			"$m" "${rates[*]}"
+	done
 fi
+
+# ---- memory --------------------------------------------------------------
+
+[ "$MEM_CONNS" -gt 0 ] || exit 0
+echo
+wait_clean
+start_tool memory
+series=()
+done_conns=0
+while [ "$done_conns" -lt "$MEM_CONNS" ]; do
+	step=$MEM_STEP
+	[ $((MEM_CONNS - done_conns)) -lt "$step" ] && step=$((MEM_CONNS - done_conns))
+	storm "$step"
+	still_clean memory
+	done_conns=$((done_conns + step))
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$TOOL_PID/status")
+	series+=("$((done_conns / 1000))k:$((rss / 1024))MiB")
+done
+hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$TOOL_PID/status")
+stop_tool memory
+echo "memory: $MEM_CONNS connections traced (ladder to /dev/null$([ "$CLEAN" = 1 ] || echo ', not clean')): resident after each ${MEM_STEP}:"
+echo "  ${series[*]}"
+first=${series[0]#*:}
+last=${series[-1]#*:}
+echo "  peak $((hwm / 1024)) MiB; after the first ${MEM_STEP}: ${first%MiB} -> ${last%MiB} MiB"
+echo "  $SUMMARY"

@@ -610,6 +610,50 @@ static void test_tuple_reuse_starts_new_connection(void)
 	run_end(&r);
 }
 
+/* Socket ids come from the kernel's socket pointer: a new socket may get the
+ * pointer of one freed a moment ago, while the other end of the old
+ * connection is still open. Its calls belong to a new connection. */
+static void test_reused_socket_pointer_starts_new_connection(void)
+{
+	struct ep cli2 = { "127.0.0.1", 58331 };
+	struct syn_event ev[80], all[80];
+	struct run r;
+	size_t n = client_close_trace(ev, true), m = 0;
+	int connects[2] = { 0, 0 }, found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		all[m++] = ev[i];
+		if (ev[i].kind != SYN_EV_DESTROY || ev[i].sock_id != SID_CLI)
+			continue;
+		/* the client's socket is gone, the server's still open: a new
+		 * connect() on a socket with the same id */
+		all[m++] = ev_call(ev[i].ts_ns + 1, SID_CLI, ANY, ANY, PID_CLI, "demo-client",
+				   SYN_CALL_CONNECT, ENTRY, 4, 0);
+		all[m++] = ev_state(ev[i].ts_ns + 2, SID_CLI, CLI_UNBOUND, SRV, CLOSE, SYN_SENT);
+		all[m++] = ev_seg(ev[i].ts_ns + 3, SID_CLI, cli2, SRV, TX, S_, 7000, 0, 0);
+	}
+	run_start(&r, all, m);
+	tracker_finish(r.t);
+	for (int c = 0; c < r.k.nconns; c++) {
+		const struct conn *k = &r.k.conns[c];
+		int which = k->end[0].port == CLI.port ? 0 : k->end[0].port == cli2.port ? 1 : -1;
+
+		if (which < 0)
+			continue;
+		found++;
+		for (size_t i = 0; i < k->nrows; i++)
+			if (k->rows[i].ev.kind == SYN_EV_SYSCALL && k->rows[i].ev.sys.call == SYN_CALL_CONNECT &&
+			    k->rows[i].ev.sys.phase == ENTRY)
+				connects[which]++;
+		if (which == 0)
+			CHECK(k->complete);
+	}
+	CHECK_EQ_INT(found, 2);
+	CHECK_EQ_INT(connects[0], 1);
+	CHECK_EQ_INT(connects[1], 1);
+	run_end(&r);
+}
+
 /* Sequence space sent twice is a retransmission: the SYN after the RTO. */
 static void test_retransmitted_syn_is_marked(void)
 {
@@ -1074,6 +1118,7 @@ static void test_late_close_return_after_id_reuse(void)
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
+	RUN(test_reused_socket_pointer_starts_new_connection);
 	RUN(test_state_after_each_row);
 	RUN(test_out_of_order_ends);
 	RUN(test_connection_without_syscalls);
