@@ -10,7 +10,8 @@
 #
 #   untraced    nothing traces
 #   ladder      synscope -o FILE                 (system-wide, ladder text to a file)
-#   record      synscope -w FILE -o /dev/null    (recording; the ladder is still drawn)
+#   record      synscope -w FILE                 (the events as they are; nothing drawn)
+#   record-gz   synscope -w FILE.gz              (the same, gzip level 1)
 #   filtered    synscope -P <a port nobody uses> -o FILE
 #   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
 #   tcpdump     tcpdump -i lo -w FILE
@@ -22,7 +23,8 @@
 #     and ns per run of each synscope program, events per connection;
 #   - replay: the last recording replayed to JSONL on one CPU (taskset),
 #     events per second;
-#   - memory: MEM_CONNS connections traced end to end (ladder to /dev/null),
+#   - memory: MEM_CONNS connections traced end to end (ladder to /dev/null
+#     through standard output: -o takes regular files only),
 #     synscope's resident memory after every 100,000.
 # Informational: ratios and counts, never a wall-clock assert.
 #
@@ -33,7 +35,7 @@
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
-# BENCH_CONFIGS (all six above, in that order), BENCH_MEM_CONNS (1000000; 0
+# BENCH_CONFIGS (all seven above, in that order), BENCH_MEM_CONNS (1000000; 0
 # skips), BENCH_CLEAN_WAIT (120), SYNSCOPE, TCPDEMO (binaries).
 set -u
 
@@ -44,7 +46,7 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
-CONFIGS=${BENCH_CONFIGS:-untraced ladder record filtered tcpstates tcpdump}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder record record-gz filtered tcpstates tcpdump}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
@@ -92,7 +94,7 @@ want=()
 for c in $CONFIGS; do
 	case $c in
 	untraced) want+=("$c") ;;
-	ladder | record | filtered)
+	ladder | record | record-gz | filtered)
 		if [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ]; then
 			want+=("$c")
 		else
@@ -189,9 +191,10 @@ start_tool() {
 	TOOL_ERR="$WORK/$c.err"
 	case $c in
 	ladder) "$SYNSCOPE" -o "$WORK/ladder.txt" "$@" 2>"$TOOL_ERR" & ;;
-	record) "$SYNSCOPE" -w "$WORK/storm.rec.gz" -o /dev/null "$@" 2>"$TOOL_ERR" & ;;
+	record) "$SYNSCOPE" -w "$WORK/storm.rec" "$@" 2>"$TOOL_ERR" & ;;
+	record-gz) "$SYNSCOPE" -w "$WORK/storm.rec.gz" "$@" 2>"$TOOL_ERR" & ;;
 	filtered) "$SYNSCOPE" -P "$((PORT + 1))" -o "$WORK/filtered.txt" "$@" 2>"$TOOL_ERR" & ;;
-	memory) "$SYNSCOPE" -o /dev/null "$@" 2>"$TOOL_ERR" & ;;
+	memory) "$SYNSCOPE" "$@" >/dev/null 2>"$TOOL_ERR" & ;;
 	tcpstates) "$TCPSTATES" >"$WORK/tcpstates.txt" 2>"$TOOL_ERR" & ;;
 	tcpdump) "$TCPDUMP" -i lo -w "$WORK/tcpdump.pcap" 2>"$TOOL_ERR" & ;;
 	esac
@@ -287,7 +290,8 @@ describe() {
 	case $1 in
 	untraced) echo "untraced" ;;
 	ladder) echo "synscope -o FILE (ladder)" ;;
-	record) echo "synscope -w FILE -o /dev/null" ;;
+	record) echo "synscope -w FILE" ;;
+	record-gz) echo "synscope -w FILE.gz" ;;
 	filtered) echo "synscope -P <unused port>" ;;
 	tcpstates) echo "tcpstates (libbpf-tools)" ;;
 	tcpdump) echo "tcpdump -i lo -w FILE" ;;
@@ -343,13 +347,15 @@ echo "  $SUMMARY" | awk -v n="$CONNS" '{ print } match($0, /, [0-9]+ events/) {
 
 # ---- replay --------------------------------------------------------------
 
-if [ -f "$WORK/storm.rec.gz" ] && command -v taskset >/dev/null; then
+REC="$WORK/storm.rec.gz"
+[ -f "$REC" ] || REC="$WORK/storm.rec"
+if [ -f "$REC" ] && command -v taskset >/dev/null; then
 	echo
 	for dest in /dev/null "$WORK/replay.jsonl"; do
 		rates=()
 		for ((r = 1; r <= RUNS; r++)); do
 			t0=$(date +%s.%N)
-			taskset -c 0 "$SYNSCOPE" -r "$WORK/storm.rec.gz" -f jsonl -o "$dest" 2>"$WORK/replay.err" ||
+			taskset -c 0 "$SYNSCOPE" -r "$REC" -f jsonl -o "$dest" 2>"$WORK/replay.err" ||
 				die "replay failed: $(tail -n 1 "$WORK/replay.err")"
 			t1=$(date +%s.%N)
 			ev=$(sed -nE 's/^synscope: .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)
@@ -358,7 +364,7 @@ if [ -f "$WORK/storm.rec.gz" ] && command -v taskset >/dev/null; then
 		done
 		m=$(echo "${rates[*]}" | median)
 		printf 'replay of a recording (%s events, %s bytes) to JSONL in %s on one CPU: %.0f events/s (runs: %s)\n' \
-			"$ev" "$(stat -c %s "$WORK/storm.rec.gz")" "$([ "$dest" = /dev/null ] && echo /dev/null || echo a file)" \
+			"$ev" "$(stat -c %s "$REC")" "$([ "$dest" = /dev/null ] && echo /dev/null || echo a file)" \
 			"$m" "${rates[*]}"
 	done
 fi

@@ -127,7 +127,8 @@ static void feed_tracker(void *ctx, const struct syn_event *e)
 		fprintf(stderr, "synscope: %s: %s\n", f->w_path, rec_writer_error(f->w));
 		f->w_failed = true;
 	}
-	tracker_on_event(f->t, e);
+	if (f->t) /* NULL: recording only */
+		tracker_on_event(f->t, e);
 }
 
 static void on_event(void *ctx, const struct syn_event *e)
@@ -168,14 +169,19 @@ static bool feed_record(struct feed *f, const char *path, const char *out_path,
 }
 
 /* Close the recording: its end record and the gzip trailer. False when
- * anything was not written (already said, or said now). */
-static bool feed_record_close(struct feed *f)
+ * anything was not written (already said, or said now). A recording with
+ * nothing drawn ends with what it holds. */
+static bool feed_record_close(struct feed *f, bool record_only, __u64 lost)
 {
 	char err[256];
 	bool ok = !f->w_failed;
 
 	if (!f->w)
 		return true;
+	if (record_only)
+		fprintf(stderr, "synscope: %llu events recorded in %s, %llu lost\n",
+			(unsigned long long)rec_writer_events(f->w), f->w_path,
+			(unsigned long long)lost);
 	if (rec_writer_close(f->w, err, sizeof(err)) && !f->w_failed) {
 		fprintf(stderr, "synscope: %s: %s\n", f->w_path, err);
 		ok = false;
@@ -267,7 +273,7 @@ static int replay(const struct options *o)
 	bool reading = false;
 	unsigned long n = 0;
 	char err[256], when[64];
-	struct outfile *of;
+	struct outfile *of = NULL;
 	int rc = 1;
 
 	r = rec_reader_open(o->read_path, &h, err, sizeof(err));
@@ -284,22 +290,24 @@ static int replay(const struct options *o)
 		fprintf(stderr, "synscope: %s: is the -o output too\n", o->write_path);
 		goto close_reader;
 	}
-	of = open_output(o);
-	if (!of)
-		goto close_reader;
-	rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
-	drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
-	sink_opts_for(o, of, &sko);
-	sko.wall_offset_ns = h.wall_offset_ns;
-	sink = sink_for_options(o, &sko);
-	f.t = sink ? tracker_new(&sink, 1) : NULL;
+	if (!o->record_only) {
+		of = open_output(o);
+		if (!of)
+			goto close_reader;
+		rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
+		drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
+		sink_opts_for(o, of, &sko);
+		sko.wall_offset_ns = h.wall_offset_ns;
+		sink = sink_for_options(o, &sko);
+		f.t = sink ? tracker_new(&sink, 1) : NULL;
+	}
 	memcpy(fo.ports, o->ports, sizeof(fo.ports));
 	fo.nports = o->nports;
 	fo.pid = o->pid;
 	fo.family = o->family;
 	if (event_filter_any(&fo))
 		f.filter = event_filter_new(&fo);
-	if (!f.t || (event_filter_any(&fo) && !f.filter)) {
+	if ((!f.t && !o->record_only) || (event_filter_any(&fo) && !f.filter)) {
 		fprintf(stderr, "synscope: out of memory\n");
 		goto done;
 	}
@@ -313,14 +321,14 @@ static int replay(const struct options *o)
 	signal(SIGPIPE, SIG_IGN); /* | head: seen as EPIPE, ends quietly */
 	while ((st = rec_reader_next(r, &e)) == REC_EVENT) {
 		on_event(&f, &e);
-		if (++n % 4096 == 0 && !outfile_commit(of))
+		if (++n % 4096 == 0 && of && !outfile_commit(of))
 			break; /* a write error, or nobody reads any more */
 	}
 	if (f.filter)
 		event_filter_finish(f.filter, feed_tracker, &f);
 	rc = st == REC_END ? 0 : 1;
 done:
-	if (!feed_record_close(&f))
+	if (!feed_record_close(&f, o->record_only, 0))
 		rc = 1;
 	if (!end_output(o, f.t, sink, of))
 		rc = 1;
@@ -440,16 +448,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		break;
 	}
-	of = open_output(&o);
-	if (!of)
-		goto cleanup;
-	sink_opts_for(&o, of, &sko);
 	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
-	sink = sink_for_options(&o, &sko);
-	f.t = sink ? tracker_new(&sink, 1) : NULL;
-	if (!f.t) {
-		fprintf(stderr, "synscope: out of memory\n");
-		goto cleanup;
+	if (!o.record_only) {
+		__s64 wall_offset_ns = sko.wall_offset_ns;
+
+		of = open_output(&o);
+		if (!of)
+			goto cleanup;
+		sink_opts_for(&o, of, &sko);
+		sko.wall_offset_ns = wall_offset_ns;
+		sink = sink_for_options(&o, &sko);
+		f.t = sink ? tracker_new(&sink, 1) : NULL;
+		if (!f.t) {
+			fprintf(stderr, "synscope: out of memory\n");
+			goto cleanup;
+		}
 	}
 	if (o.write_path) {
 		/* after bpf_source_open: it loaded this kernel's reason names */
@@ -496,7 +509,7 @@ int main(int argc, char **argv)
 		}
 		report_lost(src, &f, &lost_reported);
 		/* every sink is between lines and connections here */
-		if (!outfile_commit(of))
+		if (of && !outfile_commit(of))
 			break; /* a write error, or nobody reads any more */
 		if (f.w && !f.w_failed && now - flushed >= REC_FLUSH_NS &&
 		    rec_writer_events(f.w) != flushed_events) {
@@ -540,7 +553,7 @@ cleanup:
 	bpf_source_close(src);
 	/* the recording is whole on every way out: Ctrl-C, SIGTERM, the
 	 * command's exit, -d, an error */
-	if (!feed_record_close(&f))
+	if (!feed_record_close(&f, o.record_only, lost_reported))
 		rc = 1;
 	if (!end_output(&o, f.t, sink, of))
 		rc = 1;

@@ -31,7 +31,8 @@ static const char usage_text[] =
 "      --style S         how the ladder format draws: ladder (default), or rfc:\n"
 "                        numbered lines in the notation of RFC 9293's figures\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
-"  -w, --write FILE      also record the events to FILE (gzip; docs/recording.md)\n"
+"  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
+"                        alone, nothing is drawn: add -o or -f to draw as well\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
 "                        the same output as live; -P, -p, -4, -6 filter it\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
@@ -148,7 +149,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 {
 	unsigned long v;
 	char name[32];
-	bool want_explain = false;
+	bool want_explain = false, draw = false;
 	__u8 lang = EXPLAIN_EN;
 	int c;
 
@@ -187,6 +188,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			o->family = c == '4' ? AF_INET : AF_INET6;
 			break;
 		case 'f':
+			draw = true;
 			if (!strcmp(optarg, "ladder")) {
 				o->format = FORMAT_LADDER;
 			} else if (!strcmp(optarg, "stream")) {
@@ -207,6 +209,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			}
 			break;
 		case 'o':
+			draw = true;
 			if (!*optarg) {
 				snprintf(err, errlen, "empty output file name");
 				return -1;
@@ -243,6 +246,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			o->buffer_kb = (unsigned int)v;
 			break;
 		case OPT_STYLE:
+			draw = true;
 			if (!strcmp(optarg, "ladder")) {
 				o->style = STYLE_LADDER;
 			} else if (!strcmp(optarg, "rfc")) {
@@ -263,15 +267,18 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			/* nothing to switch off: no payload byte is ever read */
 			break;
 		case OPT_RELATIVE_SEQ:
+			draw = true;
 			o->relative_seq = true;
 			break;
 		case OPT_NO_COLOR:
+			draw = true;
 			o->no_color = true;
 			break;
 		case OPT_PACE: {
 			char *end;
 			double d;
 
+			draw = true;
 			errno = 0;
 			d = strtod(optarg, &end);
 			if (errno || *end || !*optarg || !(d >= 0) || d > 60) {
@@ -283,6 +290,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 			break;
 		}
 		case OPT_EXPLAIN:
+			draw = true;
 			want_explain = true;
 			break;
 		case OPT_LANG:
@@ -328,6 +336,8 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		return -1;
 	}
 	o->explain = want_explain ? lang : EXPLAIN_OFF;
+	/* like tcpdump -w: a recording alone draws nothing, and costs least */
+	o->record_only = o->write_path && !draw;
 	if (o->cmd && o->pid && !o->read_path) {
 		snprintf(err, errlen, "-p and a command exclude each other: the command is the process traced");
 		return -1;

@@ -33,6 +33,7 @@ struct options {
 	const char *out_path; /* NULL: standard output */
 	const char *write_path; /* -w: record the events to this file (docs/recording.md) */
 	const char *read_path;  /* -r: replay this recording instead of tracing */
+	bool record_only;     /* -w without -o, -f or a drawing option: nothing drawn */
 	bool relative_seq;
 	bool no_color;
 	__u8 explain;         /* enum explain_lang: 0 = off */

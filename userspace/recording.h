@@ -1,5 +1,6 @@
-/* Recordings: the raw event stream in a gzip file (docs/recording.md), so a
- * trace can be replayed without root through the same tracker and sinks.
+/* Recordings: the raw event stream in a file, gzip-compressed when its name
+ * ends in .gz (docs/recording.md), so a trace can be replayed without root
+ * through the same tracker and sinks.
  * The writer stores what the tracker was given; the reader hands it back one
  * event at a time and says exactly where a damaged file stops making sense. */
 #ifndef SYNSCOPE_RECORDING_H
@@ -36,6 +37,8 @@ void rec_header_free_names(struct rec_header *h);
 
 struct rec_writer;
 
+/* Is a recording at this path gzip-compressed (its name ends in .gz)? */
+bool rec_path_compressed(const char *path);
 /* Create path and write the header. NULL on failure, one line in err. */
 struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 				   char *err, size_t errlen);

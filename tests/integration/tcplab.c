@@ -596,11 +596,22 @@ static int wait_teardown(const struct lab *l, const struct tuple *t)
 {
 	unsigned int limit_ms = peer_wait_ms(l);
 
+	int gone = 0;
+
 	for (unsigned int ms = 0; ms < limit_ms; ms++) {
 		int st = tuple_state(t);
 
-		if (st == 0 || st == LAB_TCP_TIME_WAIT || st == LAB_TCP_CLOSE)
-			return st == LAB_TCP_TIME_WAIT ? st : 0;
+		if (st == LAB_TCP_TIME_WAIT)
+			return st;
+		/* The lookup is lockless: while an orphaned FIN-WAIT-2 socket is
+		 * swapped for its timewait socket, it can find the full socket
+		 * already CLOSE, or neither. Gone is gone when it stays so. */
+		if (st == 0 || st == LAB_TCP_CLOSE) {
+			if (++gone == 3)
+				return 0;
+		} else {
+			gone = 0;
+		}
 		sleep_ms(1);
 	}
 	fail("%s -> %s: still in state %d %u ms after close()", t->local.text, t->remote.text,

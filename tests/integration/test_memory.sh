@@ -18,7 +18,12 @@ LIMIT_KIB=$((64 * 1024))
 GROWTH_KIB=$((4 * 1024))
 
 need_root
-start_synscope "$WORKDIR/ladder.out" -P "$PORT" -o /dev/null || abort "synscope did not start"
+# the ladder to /dev/null through standard output (-o takes regular files only)
+SYNSCOPE_ERR="$WORKDIR/ladder.err"
+"$SYNSCOPE" -P "$PORT" >/dev/null 2>"$SYNSCOPE_ERR" &
+SYNSCOPE_PID=$!
+wait_for_line "$SYNSCOPE_ERR" '^synscope: tracing' 20 "$SYNSCOPE_PID" ||
+	abort "synscope did not start: $(last_line "$SYNSCOPE_ERR")"
 rss=()
 done_conns=0
 while [ "$done_conns" -lt "$CONNS" ]; do

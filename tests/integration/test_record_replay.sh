@@ -7,6 +7,10 @@
 #    byte-identical to LIVE;
 #  - the recording is a valid gzip file (gzip -t) whose data starts with
 #    "SYNSCOPE" (zcat | head -c);
+#  - -w alone (a name without .gz) draws nothing, says how many events it
+#    recorded, and writes them uncompressed ("SYNSCOPE" at byte 0, not gzip);
+#    replayed as nobody it is the connection, complete, with that many events;
+#    a -r -P -w copy of it to a .gz name is gzip and replays the same ladder;
 #  - a recording of two connections (ports 21002 and 21003) replayed with
 #    -P 21003 gives exactly the one connection, row for row what a live
 #    `-P 21003` run traced at the same time (timestamps aside);
@@ -75,6 +79,36 @@ done
 expect_true ladder/the-connection grep -q \
 	"^connection 1: 127.0.0.1:[0-9]* demo-client/[0-9]* -> 127.0.0.1:$PORT demo-server/" \
 	"$WORKDIR/live.ladder"
+
+# ---- -w alone: the events uncompressed, nothing drawn ---------------------
+# (a name without .gz; like tcpdump -w, the recording is all that is made)
+live_traced "$PORT" "$WORKDIR/only.stdout" -w "$NB/only.rec"
+expect_eq only/live-exit 0 "$?"
+chmod 644 "$NB/only.rec"
+expect_eq only/nothing-drawn 0 "$(stat -c %s "$WORKDIR/only.stdout")"
+expect_eq only/plain-magic SYNSCOPE "$(head -c 8 "$NB/only.rec")"
+if gzip -t "$NB/only.rec" 2>/dev/null; then
+	fail only/not-gzip "a recording named without .gz is gzip"
+else
+	pass only/not-gzip
+fi
+recorded=$(sed -nE 's/^synscope: ([0-9]+) events recorded in .*, 0 lost$/\1/p' "$WORKDIR/only.stdout.err")
+as_nobody -r "$NB/only.rec" -o "$NB/only.ladder" 2>"$NB/only.err"
+expect_eq only/replay-exit 0 "$?"
+expect_true only/the-connection grep -q \
+	"^connection 1: 127.0.0.1:[0-9]* demo-client/[0-9]* -> 127.0.0.1:$PORT demo-server/.*" \
+	"$NB/only.ladder"
+expect_true only/complete grep -q '^  started .*, complete$' "$NB/only.ladder"
+# the count said at the end is what the file holds
+expect_eq only/events-said "$(sed -nE 's/^synscope: .*, ([0-9]+) events, 0 lost$/\1/p' "$NB/only.err")" \
+	"${recorded:-none}"
+# a filtered copy of a recording, also nothing drawn, compressed by its name
+as_nobody -r "$NB/only.rec" -P "$PORT" -w "$NB/only-copy.gz" >"$NB/copy.out" 2>"$NB/copy.err"
+expect_eq only/copy-exit 0 "$?"
+expect_eq only/copy-nothing-drawn 0 "$(stat -c %s "$NB/copy.out")"
+expect_true only/copy-gzip gzip -t "$NB/only-copy.gz"
+as_nobody -r "$NB/only-copy.gz" -o "$NB/only-copy.ladder" 2>/dev/null
+expect_true only/copy-identical cmp "$NB/only.ladder" "$NB/only-copy.ladder"
 
 # ---- a port filter on a recording of two connections ---------------------
 start_synscope "$WORKDIR/live-b.out" -f jsonl -o "$WORKDIR/live-b.jsonl" -P "$PORT_B" ||

@@ -203,6 +203,32 @@ static void test_record_and_replay(void)
 	CHECK_EQ_INT(o.pid, 42);
 	CHECK_EQ_INT(o.nports, 1);
 	CHECK(o.cmd == NULL);
+	CHECK(!o.record_only);
+}
+
+/* -w alone records and draws nothing; any output or drawing option draws. */
+static void test_record_only(void)
+{
+	static const char *const draws[][2] = {
+		{ "-o", "x" }, { "-f", "ladder" }, { "--explain", NULL }, { "--style", "rfc" },
+		{ "--pace", "0" }, { "--relative-seq", NULL }, { "--no-color", NULL },
+	};
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "rec", "-P", "80", "--", "ls")), 0);
+	CHECK(o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "a.gz", "-P", "80", "-w", "b.gz")), 0);
+	CHECK(o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "80")), 0);
+	CHECK(!o.record_only);
+	for (size_t i = 0; i < sizeof(draws) / sizeof(draws[0]); i++) {
+		const char *args[] = { "-w", "rec", draws[i][0], draws[i][1], NULL };
+
+		CHECK_EQ_INT(parse(&o, err, args), 0);
+		if (!CHECK(!o.record_only))
+			fprintf(stderr, "  with %s\n", draws[i][0]);
+	}
 }
 
 static void test_too_many_ports(void)
@@ -298,6 +324,7 @@ int main(void)
 	RUN(test_errors);
 	RUN(test_style);
 	RUN(test_record_and_replay);
+	RUN(test_record_only);
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
 	RUN(test_parse_after_a_stopped_group);

@@ -196,6 +196,31 @@ static void test_round_trip(void)
 	rec_header_free_names(&h);
 }
 
+/* A name without .gz gets the records uncompressed: the same bytes a .gz
+ * holds inside, read back the same way. */
+static void test_plain_unless_gz(void)
+{
+	const char *gz = tmp_path("same.gz"), *plain = tmp_path("same.rec");
+	unsigned char *inside = NULL, *raw = NULL;
+	size_t ninside, nraw;
+	struct read_result r;
+
+	CHECK(rec_path_compressed("a.gz") && !rec_path_compressed("a.rec") &&
+	      !rec_path_compressed(".gz") && !rec_path_compressed("a.gz.rec"));
+	if (!write_recording(gz, NEV) || !write_recording(plain, NEV))
+		return;
+	ninside = gunzip(gz, &inside);
+	nraw = slurp(plain, &raw);
+	CHECK(nraw > 8 && memcmp(raw, "SYNSCOPE", 8) == 0);
+	CHECK(nraw == ninside && memcmp(raw, inside, nraw) == 0);
+	r = read_all(plain);
+	CHECK(r.opened && r.events_match);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_END);
+	free(inside);
+	free(raw);
+}
+
 static void test_empty_recording(void)
 {
 	const char *path = tmp_path("empty.gz");
@@ -596,6 +621,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_round_trip);
+	RUN(test_plain_unless_gz);
 	RUN(test_empty_recording);
 	RUN(test_local_header);
 	RUN(test_layout);
