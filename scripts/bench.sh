@@ -355,7 +355,8 @@ if [ -f "$REC" ] && command -v taskset >/dev/null; then
 		rates=()
 		for ((r = 1; r <= RUNS; r++)); do
 			t0=$(date +%s.%N)
-			taskset -c 0 "$SYNSCOPE" -r "$REC" -f jsonl -o "$dest" 2>"$WORK/replay.err" ||
+			# through standard output: -o takes regular files only
+			taskset -c 0 "$SYNSCOPE" -r "$REC" -f jsonl >"$dest" 2>"$WORK/replay.err" ||
 				die "replay failed: $(tail -n 1 "$WORK/replay.err")"
 			t1=$(date +%s.%N)
 			ev=$(sed -nE 's/^synscope: .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)

@@ -35,6 +35,7 @@
 #define DRAIN_MS 200        /* after the command exits: its sockets' last events */
 #define MAX_WATCH 4096      /* ports of a -p process's existing sockets */
 #define REC_FLUSH_NS 1000000000ull /* -w: at most this much is lost to a crash */
+#define LOST_CHECK_NS 100000000ull /* asking the kernel costs a system call per program */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -375,6 +376,7 @@ int main(int argc, char **argv)
 	int release_fd = -1, child_status = 0, rc = 1;
 	bool child_done = false, child_stopped = false;
 	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
+	__u64 lost_checked = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return merge_main(argc - 1, argv + 1); /* files only: docs/merge.md */
@@ -507,7 +509,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "synscope: reading the ring buffer: %s\n", strerror(-n));
 			break;
 		}
-		report_lost(src, &f, &lost_reported);
+		if (now - lost_checked >= LOST_CHECK_NS) {
+			report_lost(src, &f, &lost_reported);
+			lost_checked = now;
+		}
 		/* every sink is between lines and connections here */
 		if (of && !outfile_commit(of))
 			break; /* a write error, or nobody reads any more */
