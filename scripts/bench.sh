@@ -164,12 +164,24 @@ cpu_ticks() {
 }
 
 # storm [CONNS]: one storm; sets RATE (connections/second).
+# busy_ticks: CPU time the whole machine spent busy so far (user, nice,
+# system, irq, softirq; not idle, iowait or steal), in clock ticks.
+busy_ticks() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# storm [CONNS]: sets RATE (connections/s) and BUSY_US (machine CPU per
+# connection, us: steal and idle left out, so steadier than the rate on a
+# shared VM).
 storm() {
-	local line
-	line=$("$TCPDEMO" storm --port "$PORT" --conns "${1:-$CONNS}" --threads "$THREADS") ||
+	local line b0 b1 n=${1:-$CONNS}
+	b0=$(busy_ticks)
+	line=$("$TCPDEMO" storm --port "$PORT" --conns "$n" --threads "$THREADS") ||
 		die "tcpdemo storm failed"
+	b1=$(busy_ticks)
 	RATE=$(sed -n 's/.* rate=\([0-9.]*\).*/\1/p' <<<"$line")
 	[ -n "$RATE" ] || die "no rate in tcpdemo's output: $line"
+	BUSY_US=$(awk -v t="$((b1 - b0))" -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')
 }
 
 # wait_line FILE REGEX: until a line matches (20 s), or the tool died.
@@ -256,7 +268,7 @@ median() {
 
 # ---- the side-by-side runs ---------------------------------------------
 
-declare -A RATES LOSTS CPUS
+declare -A RATES LOSTS CPUS BUSY
 UNCLEAN_RUNS=0
 note "$RUNS x ${#want[@]} storms of $CONNS connections, $THREADS client threads, port $PORT"
 n=${#want[@]}
@@ -278,6 +290,7 @@ for ((r = 1; r <= RUNS; r++)); do
 		mark=
 		[ "$CLEAN" = 1 ] || { mark='*'; UNCLEAN_RUNS=$((UNCLEAN_RUNS + 1)); }
 		RATES[$c]="${RATES[$c]:-} $RATE"
+		BUSY[$c]="${BUSY[$c]:-} $BUSY_US"
 		LOSTS[$c]="${LOSTS[$c]:-}${LOSTS[$c]:+ }$LOST$mark"
 		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
 		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
@@ -300,7 +313,9 @@ describe() {
 
 base=$(echo "${RATES[untraced]:-}" | median)
 echo
-printf '%-31s %9s %7s  %-16s %s\n' "configuration" "conn/s" "ratio" "lost (per run)" "tracer CPU s/10k conns"
+busy_base=$(echo "${BUSY[untraced]:-}" | median)
+printf '%-31s %9s %7s  %-16s %-10s %s\n' "configuration" "conn/s" "ratio" "lost (per run)" "tracer CPU" "machine CPU"
+printf '%-31s %9s %7s  %-16s %-10s %s\n' "" "" "" "" "s/10k conn" "us/conn (ratio)"
 for c in "${want[@]}"; do
 	m=$(echo "${RATES[$c]}" | median)
 	ratio=$(awk -v t="$m" -v p="$base" 'BEGIN { if (p > 0) printf "%.2f", t / p; else print "-" }')
@@ -309,9 +324,13 @@ for c in "${want[@]}"; do
 		cpu=$(echo "${CPUS[$c]}" | median)
 		cpu=$(awk -v s="$cpu" -v n="$CONNS" 'BEGIN { printf "%.2f", s * 10000 / n }')
 	fi
-	printf '%-31s %9.0f %7s  %-16s %s\n' "$(describe "$c")" "$m" "$ratio" "${LOSTS[$c]:--}" "$cpu"
+	busy=$(echo "${BUSY[$c]}" | median)
+	bratio=$(awk -v b="$busy" -v u="$busy_base" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
+	printf '%-31s %9.0f %7s  %-16s %-10s %s\n' "$(describe "$c")" "$m" "$ratio" "${LOSTS[$c]:--}" "$cpu" \
+		"$busy ($bratio)"
 done
-echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s)"
+echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s; machine CPU: busy"
+echo " time of all CPUs during the storm per connection, (ratio) = untraced's / this one's)"
 [ "$UNCLEAN_RUNS" -gt 0 ] &&
 	echo "(* $UNCLEAN_RUNS run(s) had another synscope loaded before or during the storm: not clean)"
 [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ] || exit 0
