@@ -377,6 +377,7 @@ int main(int argc, char **argv)
 	bool child_done = false, child_stopped = false;
 	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
 	__u64 lost_checked = 0;
+	__s64 wall_offset_ns;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
 		return merge_main(argc - 1, argv + 1); /* files only: docs/merge.md */
@@ -450,10 +451,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		break;
 	}
-	sko.wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
+	wall_offset_ns = (__s64)(now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC));
 	if (!o.record_only) {
-		__s64 wall_offset_ns = sko.wall_offset_ns;
-
 		of = open_output(&o);
 		if (!of)
 			goto cleanup;
@@ -471,7 +470,7 @@ int main(int argc, char **argv)
 		struct rec_header h;
 
 		rec_header_init_local(&h);
-		h.wall_offset_ns = sko.wall_offset_ns;
+		h.wall_offset_ns = wall_offset_ns;
 		for (unsigned int i = 0; i < REC_RST_REASONS; i++) {
 			h.rst_names[i] = (char *)rst_reason_name(i);
 			h.drop_names[i] = (char *)drop_reason_name(i);
