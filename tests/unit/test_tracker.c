@@ -1016,6 +1016,32 @@ static void test_simultaneous_open_synack_not_retransmit(void)
 	run_end(&r);
 }
 
+/* The socket-id reuse tests: id 0x77 is the client's socket (and later a new
+ * socket in its memory), 0x88 the server's. The client, connected from cli
+ * to srv at 10-13 us: connect(fd=4) and its return around SYN and SYN-ACK. */
+static size_t reuse_connected(struct syn_event *ev, struct ep cli, struct ep srv)
+{
+	struct ep none = { "0.0.0.0", 0 };
+	size_t n = 0;
+
+	ev[n++] = ev_call(10, 0x77, none, srv, 300, "client", SYN_CALL_CONNECT, ENTRY, 4, 0);
+	ev[n++] = ev_seg(11, 0x77, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(12, 0x88, srv, cli, TX, S_ | A_, 500, 101, 0);
+	ev[n++] = ev_call(13, 0x77, cli, srv, 300, "client", SYN_CALL_CONNECT, RET, 4, 0);
+	return n;
+}
+
+/* A close() of a socket's last descriptor, and the socket's destroy a
+ * microsecond later (seen from gone: the local port may be cleared by then). */
+static size_t last_close(struct syn_event *ev, __u64 ts, __u64 sid, struct ep local,
+			 struct ep gone, struct ep remote, __u32 pid, const char *comm, int fd)
+{
+	ev[0] = ev_call(ts, sid, local, remote, pid, comm, SYN_CALL_CLOSE, ENTRY, fd, 0);
+	ev[0].sys.last_ref = 1;
+	ev[1] = ev_kind(SYN_EV_DESTROY, ts + 1, sid, gone, remote);
+	return 2;
+}
+
 /* Found by the soak test: the kernel reuses a freed socket's memory, so a new
  * socket can have the id of a destroyed one whose connection is still open
  * (its peer not closed yet). Its calls and states start a new connection. */
@@ -1029,13 +1055,8 @@ static void test_socket_id_reused_after_destroy(void)
 	size_t n = 0;
 	char buf[256];
 
-	ev[n++] = ev_call(10, 0x77, none, srv, 300, "client", SYN_CALL_CONNECT, ENTRY, 4, 0);
-	ev[n++] = ev_seg(11, 0x77, cli, srv, TX, S_, 100, 0, 0);
-	ev[n++] = ev_seg(12, 0x88, srv, cli, TX, S_ | A_, 500, 101, 0);
-	ev[n++] = ev_call(13, 0x77, cli, srv, 300, "client", SYN_CALL_CONNECT, RET, 4, 0);
-	ev[n++] = ev_call(20, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, ENTRY, 4, 0);
-	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_kind(SYN_EV_DESTROY, 21, 0x77, cli0, srv);
+	n += reuse_connected(ev + n, cli, srv);
+	n += last_close(ev + n, 20, 0x77, cli, cli0, srv, 300, "client", 4);
 	ev[n++] = ev_call(22, 0x77, cli0, srv, 300, "client", SYN_CALL_CLOSE, RET, 4, 0);
 	/* the server's socket lives on; the client's memory makes a new socket */
 	ev[n++] = ev_call(30, 0x77, none, none, 300, "client", SYN_CALL_CONNECT, ENTRY, 5, 0);
@@ -1074,17 +1095,10 @@ static void test_late_close_return_after_id_reuse(void)
 	size_t n = 0;
 	char buf[256];
 
-	ev[n++] = ev_call(10, 0x77, none, srv, 300, "client", SYN_CALL_CONNECT, ENTRY, 4, 0);
-	ev[n++] = ev_seg(11, 0x77, cli, srv, TX, S_, 100, 0, 0);
-	ev[n++] = ev_seg(12, 0x88, srv, cli, TX, S_ | A_, 500, 101, 0);
-	ev[n++] = ev_call(13, 0x77, cli, srv, 300, "client", SYN_CALL_CONNECT, RET, 4, 0);
-	ev[n++] = ev_call(14, 0x88, srv, cli, 400, "server", SYN_CALL_CLOSE, ENTRY, 6, 0);
-	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_kind(SYN_EV_DESTROY, 15, 0x88, srv, cli);
+	n += reuse_connected(ev + n, cli, srv);
+	n += last_close(ev + n, 14, 0x88, srv, srv, cli, 400, "server", 6);
 	ev[n++] = ev_call(16, 0x88, srv, cli, 400, "server", SYN_CALL_CLOSE, RET, 6, 0);
-	ev[n++] = ev_call(20, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, ENTRY, 4, 0);
-	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_kind(SYN_EV_DESTROY, 21, 0x77, cli0, srv);
+	n += last_close(ev + n, 20, 0x77, cli, cli0, srv, 300, "client", 4);
 	/* another thread's new socket, in the freed memory, runs ahead */
 	ev[n++] = ev_call(23, 0x77, none, srv, 301, "client", SYN_CALL_CONNECT, ENTRY, 5, 0);
 	ev[n++] = ev_state(24, 0x77, cli0, srv, CLOSE, SYN_SENT);
@@ -1092,9 +1106,7 @@ static void test_late_close_return_after_id_reuse(void)
 	/* the old close() returns, with the tuple its entry saw */
 	ev[n++] = ev_call(26, 0x77, cli, srv, 300, "client", SYN_CALL_CLOSE, RET, 4, 0);
 	ev[n++] = ev_call(27, 0x77, cli2, srv, 301, "client", SYN_CALL_CONNECT, RET, 5, 0);
-	ev[n++] = ev_call(30, 0x77, cli2, srv, 301, "client", SYN_CALL_CLOSE, ENTRY, 5, 0);
-	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_kind(SYN_EV_DESTROY, 31, 0x77, cli0, srv);
+	n += last_close(ev + n, 30, 0x77, cli2, cli0, srv, 301, "client", 5);
 	ev[n++] = ev_call(32, 0x77, cli2, srv, 301, "client", SYN_CALL_CLOSE, RET, 5, 0);
 	run_start(&r, ev, n);
 	CHECK_EQ_INT(r.k.nconns, 2); /* each finished at its close()'s return */
