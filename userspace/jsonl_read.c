@@ -833,6 +833,8 @@ int jsonl_read_events(FILE *f, struct jsonl_events *out, char *err, size_t errle
 	goto done;
 fail:
 	jsonl_events_free(out);
+	if (errlen)
+		txt_one_line(err); /* it may quote a decoded string: "a\nb" */
 done:
 	free(items);
 	free(line);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include "explain.h"
 #include "options.h"
+#include "textout.h"
 
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"
@@ -351,8 +352,6 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 
 	/* messages quote what was typed: keep them one line of plain text */
 	if (rc && errlen)
-		for (char *p = err; *p; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		txt_one_line(err);
 	return rc;
 }

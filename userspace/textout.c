@@ -252,6 +252,14 @@ char *txt_copy(char *dst, size_t len, const char *src)
 	return dst;
 }
 
+char *txt_one_line(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
 /* ---- times ---- */
 
 #define NS_PER_US 1000ull

@@ -70,6 +70,9 @@ char *txt_put_str(char *p, const char *s);
 char *txt_add_word(char *buf, size_t len, const char *word);
 /* Copy src into dst of size len, cut to fit; returns dst. */
 char *txt_copy(char *dst, size_t len, const char *src);
+/* A message that quotes its input stays one line of plain text: each control
+ * byte becomes '?'. Returns s. */
+char *txt_one_line(char *s);
 
 /* ---- times ---- */
 

@@ -282,6 +282,10 @@ static void test_file_errors_name_the_line(void)
 			       "{" COMMON ",\"kind\":\"reset\",\"rst\":\"sent\",\"state\":null,"
 			       "\"reason\":2,\"reason_name\":\"OTHER\"}\n", &je), -1);
 	CHECK_EQ_STR(err, "line 2: reset reason 2 is named OTHER here but NO_SOCKET before");
+	/* found by fuzz_jsonl_read: an escaped newline in a quoted value (at
+	 * column 24) stays out of the one-line message */
+	CHECK_EQ_INT(read_text(L1 "{\"v\":1,\"t_ns\":1,\"kind\":\"seg\\nx\"}\n", &je), -1);
+	CHECK_EQ_STR(err, "line 2: column 24: \"kind\": unknown kind \"seg?x\"");
 	/* the last line may lack its newline; an empty file is no events */
 	CHECK_EQ_INT(read_text(L1 "{\"v\":1,\"t_ns\":10,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
 			       "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,"
