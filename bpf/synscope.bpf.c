@@ -53,7 +53,7 @@ const volatile __u32 filter_pid = 0;      /* trace this process and its descenda
 const volatile __u8 filter_family = 0;    /* AF_INET / AF_INET6, 0 = both */
 const volatile __u8 filter_nports = 0;
 const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
-const volatile __u64 id_key1 = 0;         /* per-run secret for sock_id() */
+const volatile __u64 id_key1 = 0;         /* per-run secret for sock_id_in() */
 const volatile __u64 id_key2 = 0;
 const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is queued */
 const volatile __u32 wakeup_mask = 0;     /* ... looking every wakeup_mask + 1 events */
@@ -138,24 +138,38 @@ static __always_inline __u64 mix64(__u64 x)
 	return x;
 }
 
-/* A pointer's value as a plain number: the verifier refuses arithmetic on
- * BTF pointers, so copy it out through the stack. */
-static __always_inline __u64 ptr_value(const void *p)
+/*
+ * A pointer's value as a plain number. The verifier refuses arithmetic on
+ * BTF pointers and reads a pointer spilled to the stack back as that pointer;
+ * but a privileged program may store one into map or ring-buffer memory and
+ * load it back as a number. slot is such memory, owned by this program run
+ * (a record reserved but not submitted, or this task's close stash).
+ */
+static __always_inline __u64 ptr_value_in(volatile __u64 *slot, const void *p)
 {
-	__u64 v = 0;
-
-	bpf_probe_read_kernel(&v, sizeof(v), &p);
-	return v;
+	*(const void *volatile *)slot = p;
+	return *slot;
 }
 
 /* Names a kernel socket without revealing its address: a bijection (so no
- * two live sockets collide) keyed by two secrets chosen at each start. */
-static __always_inline __u64 sock_id(const void *sk)
+ * two live sockets collide) keyed by two secrets chosen at each start. The
+ * address passes through slot, which then holds the name: nothing outside
+ * the program ever sees the address. */
+static __always_inline void sock_id_in(volatile __u64 *slot, const void *sk)
 {
-	if (!sk)
-		return 0;
-	return mix64(mix64(ptr_value(sk) ^ id_key1) ^ id_key2);
+	if (!sk) {
+		*slot = 0;
+		return;
+	}
+	*slot = mix64(mix64(ptr_value_in(slot, sk) ^ id_key1) ^ id_key2);
 }
+
+/* The tracked map's key: the address itself, on the stack, which the map
+ * helpers may read in a privileged program. It never leaves the kernel. */
+union sock_key {
+	const void *sk;
+	__u64 value;
+};
 
 static __always_inline bool port_wanted(__u16 sport, __u16 dport)
 {
@@ -267,17 +281,16 @@ __u32 any_tracked = 0;
 
 static __always_inline bool sock_tracked(const void *sk)
 {
-	__u64 key;
+	union sock_key key = { .sk = sk };
 
 	if (!sk || !any_tracked)
 		return false;
-	key = ptr_value(sk);
 	return bpf_map_lookup_elem(&tracked, &key);
 }
 
 static __always_inline void sock_track(const void *sk)
 {
-	__u64 key = ptr_value(sk);
+	union sock_key key = { .sk = sk };
 	__u8 one = 1;
 
 	if (filtering() && sk) {
@@ -289,7 +302,7 @@ static __always_inline void sock_track(const void *sk)
 
 static __always_inline void sock_untrack(const void *sk)
 {
-	__u64 key = ptr_value(sk);
+	union sock_key key = { .sk = sk };
 
 	if (filtering() && sk && any_tracked)
 		bpf_map_delete_elem(&tracked, &key);
@@ -375,12 +388,14 @@ static __always_inline void count_lost(void)
 		__sync_fetch_and_add(n, 1);
 }
 
-/* Reserve a record and fill the common header; NULL (and counted) when full. */
+/* Reserve a record and fill the common header; NULL (and counted) when full.
+ * The socket is named from sk, or when sk is NULL by sid (0: none). */
 static __always_inline struct syn_event *event_reserve(__u8 kind, const struct tuple *t,
-						       __u64 sid, __u32 netns)
+						       const void *sk, __u64 sid)
 {
 	struct syn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	__u64 pid_tgid;
+	__u64 *comm;
 
 	if (!e) {
 		count_lost();
@@ -388,8 +403,11 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	}
 	pid_tgid = bpf_get_current_pid_tgid();
 	e->ts_ns = bpf_ktime_get_ns();
-	e->sock_id = sid;
-	e->netns = netns;
+	if (sk)
+		sock_id_in(&e->sock_id, sk);
+	else
+		e->sock_id = sid;
+	e->netns = t->netns;
 	e->pid = pid_tgid >> 32;
 	e->tid = (__u32)pid_tgid;
 	e->kind = kind;
@@ -402,10 +420,17 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	__builtin_memcpy(e->daddr, t->daddr, 16);
 	/* a segment or a socket's end happens in whatever task the CPU ran:
 	 * its name says nothing (the tracker names lanes from the calls) */
-	if (kind == SYN_EV_SEGMENT || kind == SYN_EV_DESTROY)
-		__builtin_memset(e->comm, 0, sizeof(e->comm));
-	else
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	comm = (__u64 *)e->comm;
+	if (kind == SYN_EV_SEGMENT || kind == SYN_EV_DESTROY) {
+		comm[0] = comm[1] = 0;
+	} else {
+		/* two loads, not the helper's string copy: the kernel keeps comm
+		 * NUL-padded (strscpy_pad), so the bytes are the helper's */
+		const __u64 *c = (const __u64 *)bpf_get_current_task_btf()->comm;
+
+		comm[0] = c[0];
+		comm[1] = c[1];
+	}
 	/* the union is 32 bytes: clear it so no stale ring memory leaks out */
 	__builtin_memset(&e->seg, 0, sizeof(e->seg));
 	return e;
@@ -534,10 +559,11 @@ static __always_inline __u16 sockaddr_port(const void *uaddr)
 	return bpf_ntohs(head.port);
 }
 
-static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple *t, __u64 sid,
-				      __s32 fd, __s32 arg, __s64 ret, __s32 new_fd, bool last_ref)
+static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple *t,
+				      const void *sk, __u64 sid, __s32 fd, __s32 arg, __s64 ret,
+				      __s32 new_fd, bool last_ref)
 {
-	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sid, t->netns);
+	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sk, sid);
 
 	if (!e)
 		return;
@@ -557,17 +583,21 @@ static __always_inline bool is_self(void)
 	return self_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid;
 }
 
-/* close() returns after its socket may be gone: what its entry saw, by tid. */
+/* close() returns after its socket may be gone: what its entry saw, kept
+ * with the thread (task storage: a cached pointer away, where a hash map's
+ * update and delete cost more than the event). Left in place and marked not
+ * pending after the return, so a thread allocates it once. */
 struct close_stash {
 	__u64 sid;
 	struct tuple t;
 	__s32 fd;
+	__u8 pending;
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct close_stash);
 } closes SEC(".maps");
 
@@ -619,7 +649,6 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	struct sock *sk;
 	struct tuple t;
 	__s32 fd, arg = 0;
-	__u64 sid;
 
 	/* socket() is reported on return only: the socket exists from then */
 	if (!call || call == SYN_CALL_SOCKET || is_self() || !task_wanted())
@@ -651,16 +680,20 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
 		arg = (__s32)regs->dx; /* the bytes asked for */
 
-	sid = sock_id(sk);
 	if (call == SYN_CALL_CLOSE) {
-		struct close_stash st = { .sid = sid, .t = t, .fd = fd };
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct close_stash *st = bpf_task_storage_get(&closes, bpf_get_current_task_btf(), 0,
+							      BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-		bpf_map_update_elem(&closes, &tid, &st, BPF_ANY);
-		emit_call(call, SYN_PHASE_ENTRY, &t, sid, fd, arg, 0, -1, file_last_ref(f, direct));
+		if (st) {
+			sock_id_in(&st->sid, sk);
+			st->t = t;
+			st->fd = fd;
+			st->pending = 1;
+		}
+		emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, file_last_ref(f, direct));
 		return 0;
 	}
-	emit_call(call, SYN_PHASE_ENTRY, &t, sid, fd, arg, 0, -1, false);
+	emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, false);
 	return 0;
 }
 
@@ -677,12 +710,12 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	if (!call || is_self())
 		return 0;
 	if (call == SYN_CALL_CLOSE) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-		struct close_stash *st = bpf_map_lookup_elem(&closes, &tid);
+		struct close_stash *st = bpf_task_storage_get(&closes, bpf_get_current_task_btf(), 0, 0);
 
-		if (st) {
-			emit_call(call, SYN_PHASE_RETURN, &st->t, st->sid, st->fd, 0, ret, -1, false);
-			bpf_map_delete_elem(&closes, &tid);
+		if (st && st->pending) {
+			st->pending = 0;
+			emit_call(call, SYN_PHASE_RETURN, &st->t, NULL, st->sid, st->fd, 0, ret, -1,
+				  false);
 		}
 		return 0;
 	}
@@ -699,7 +732,7 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		if (!sk)
 			return 0;
 		tuple_from_full_sk(sk, &t, direct);
-		emit_call(call, SYN_PHASE_RETURN, &t, sock_id(sk), (__s32)ret, type, ret, -1, false);
+		emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, (__s32)ret, type, ret, -1, false);
 		return 0;
 	}
 	fd = (__s32)regs->di;
@@ -721,7 +754,7 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	}
 	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_pid)
 		watch_port(t.netns, t.sport);
-	emit_call(call, SYN_PHASE_RETURN, &t, sock_id(sk), fd, arg, ret, new_fd, false);
+	emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, fd, arg, ret, new_fd, false);
 	return 0;
 }
 
@@ -773,7 +806,7 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 		else if (!sock_tracked(sk))
 			return 0;
 	}
-	e = event_reserve(SYN_EV_STATE, &t, sock_id(sk), t.netns);
+	e = event_reserve(SYN_EV_STATE, &t, sk, 0);
 	if (!e)
 		return 0;
 	e->state.oldstate = oldstate;
@@ -796,7 +829,7 @@ int BPF_PROG(on_destroy_sock, struct sock *sk)
 			return 0;
 		sock_untrack(sk);
 	}
-	e = event_reserve(SYN_EV_DESTROY, &t, sock_id(sk), t.netns);
+	e = event_reserve(SYN_EV_DESTROY, &t, sk, 0);
 	if (e)
 		event_submit(e);
 	return 0;
@@ -961,7 +994,7 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 	struct syn_event *e;
 	struct tuple t;
 	const void *ip;
-	__u64 sid = 0;
+	const struct sock *own = NULL;
 	__u32 hdrs, skb_len;
 	int thoff, doff;
 
@@ -992,10 +1025,10 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx)
 
 			if (st != TCP_STATE_NEW_SYN_RECV && st != TCP_STATE_TIME_WAIT &&
 			    sk->__sk_common.skc_num == t.sport)
-				sid = sock_id(sk);
+				own = sk;
 		}
 	}
-	e = event_reserve(SYN_EV_SEGMENT, &t, sid, t.netns);
+	e = event_reserve(SYN_EV_SEGMENT, &t, own, 0);
 	if (!e)
 		return 0;
 	doff = (th.doff_res >> 4) * 4;
@@ -1068,7 +1101,7 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	t.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_DROP, &t, 0, t.netns);
+	e = event_reserve(SYN_EV_DROP, &t, NULL, 0);
 	if (!e)
 		return 0;
 	e->drop.dir = rx ? SYN_DIR_RX : SYN_DIR_TX;
@@ -1079,8 +1112,8 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	{
 		/* skb->len counts from data, which may already be past the IP
 		 * header (pulled) or before it */
-		__s64 data_off = (__s64)(ptr_value(BPF_CORE_READ(skb, data)) -
-					 ptr_value(BPF_CORE_READ(skb, head)));
+		/* read through BPF_CORE_READ, both are plain numbers here */
+		__s64 data_off = BPF_CORE_READ(skb, data) - BPF_CORE_READ(skb, head);
 		__s64 hdrs = (__s64)nh - data_off + thoff + (th.doff_res >> 4) * 4;
 		__s64 len = (__s64)BPF_CORE_READ(skb, len) - hdrs;
 
@@ -1102,7 +1135,7 @@ int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, sock_id(sk), t.netns);
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, sk, 0);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SKB;
@@ -1123,7 +1156,7 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
 	tuple_from_sk(&req->__req_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, 0, t.netns);
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, NULL, 0);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SYNACK;
@@ -1161,7 +1194,7 @@ static __always_inline int emit_reset(const struct sock *sk, const struct sk_buf
 	}
 	if (!sk_wanted(&t) && !sock_tracked(sk))
 		return 0;
-	e = event_reserve(SYN_EV_RESET, &t, sock_id(sk), netns);
+	e = event_reserve(SYN_EV_RESET, &t, sk, 0);
 	if (!e)
 		return 0;
 	e->rst.kind = kind;
