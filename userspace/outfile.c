@@ -17,6 +17,7 @@ struct outfile {
 	off_t written;     /* bytes that reached fd */
 	off_t good;        /* written at the last commit: whole lines, whole connections */
 	char name[256];
+	char buf[64 * 1024]; /* the stream's buffer: glibc sizes its own at 8 KiB */
 };
 
 /* The one place bytes reach the file. After a failure it writes nothing
@@ -67,7 +68,7 @@ static struct outfile *outfile_wrap(int fd, bool owned, const char *name)
 		return NULL;
 	}
 	/* a terminal sees each line as it comes, like stdio's own stdout */
-	setvbuf(f->stream, NULL, isatty(fd) ? _IOLBF : _IOFBF, 64 * 1024);
+	setvbuf(f->stream, f->buf, isatty(fd) ? _IOLBF : _IOFBF, sizeof(f->buf));
 	return f;
 }
 

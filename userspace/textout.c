@@ -41,14 +41,21 @@ void txt_line_start(struct txt_line *l, FILE *f, bool color)
 	l->len = 0;
 }
 
+/* Out to the stream. synscope writes its output from one thread: stdio's
+ * lock per call is not needed (a ladder row is several calls). */
+static void line_flush(struct txt_line *l)
+{
+	fwrite_unlocked(l->buf, 1, l->len, l->f);
+	l->len = 0;
+}
+
 /* Bytes into the line's buffer; what does not fit goes out first. */
 static void line_write(struct txt_line *l, const char *s, size_t n)
 {
 	if (l->len + n > sizeof(l->buf)) {
-		fwrite(l->buf, 1, l->len, l->f);
-		l->len = 0;
+		line_flush(l);
 		if (n > sizeof(l->buf)) {
-			fwrite(s, 1, n, l->f);
+			fwrite_unlocked(s, 1, n, l->f);
 			return;
 		}
 	}
@@ -58,13 +65,16 @@ static void line_write(struct txt_line *l, const char *s, size_t n)
 
 static void line_spaces(struct txt_line *l, int n)
 {
-	static const char spaces[64] = "                                                               ";
-
 	while (n > 0) {
-		int k = n < 63 ? n : 63;
+		size_t k = (size_t)n;
 
-		line_write(l, spaces, (size_t)k);
-		n -= k;
+		if (l->len == sizeof(l->buf))
+			line_flush(l);
+		if (k > sizeof(l->buf) - l->len)
+			k = sizeof(l->buf) - l->len;
+		memset(l->buf + l->len, ' ', k);
+		l->len += k;
+		n -= (int)k;
 	}
 }
 
@@ -83,8 +93,11 @@ void txt_line_gap_to(struct txt_line *l, int col)
 
 void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
 {
-	size_t n = strlen(s);
+	txt_line_putn(l, c, s, strlen(s));
+}
 
+void txt_line_putn(struct txt_line *l, enum txt_color c, const char *s, size_t n)
+{
 	if (!n)
 		return;
 	line_spaces(l, l->pending);
@@ -102,8 +115,10 @@ void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
 
 void txt_line_put_right(struct txt_line *l, enum txt_color c, const char *s, int end_col)
 {
-	txt_line_gap_to(l, end_col - (int)strlen(s));
-	txt_line_put(l, c, s);
+	size_t n = strlen(s);
+
+	txt_line_gap_to(l, end_col - (int)n);
+	txt_line_putn(l, c, s, n);
 }
 
 int txt_line_end(struct txt_line *l)
@@ -111,8 +126,7 @@ int txt_line_end(struct txt_line *l)
 	int width = l->col;
 
 	line_write(l, "\n", 1);
-	fwrite(l->buf, 1, l->len, l->f);
-	l->len = 0;
+	line_flush(l);
 	l->col = 0;
 	l->pending = 0;
 	return width;

@@ -42,6 +42,8 @@ void txt_line_pad_to(struct txt_line *l, int col);
 void txt_line_gap_to(struct txt_line *l, int col);
 /* Write s (ASCII) in colour c. */
 void txt_line_put(struct txt_line *l, enum txt_color c, const char *s);
+/* The same for the n bytes at s, when the caller knows n. */
+void txt_line_putn(struct txt_line *l, enum txt_color c, const char *s, size_t n);
 /* Write s so that it ends at column end_col, at least one space after the
  * text before it. */
 void txt_line_put_right(struct txt_line *l, enum txt_color c, const char *s, int end_col);
