@@ -77,7 +77,7 @@ static void load_enum_names(const struct btf *btf, const char *enum_name, const 
 }
 
 /* Has the kernel the bpf_rdonly_cast kfunc (6.2+) that the fast syscall
- * programs need? SYNSCOPE_COMPAT=1 takes the older programs anyway (tests). */
+ * and packet programs need? SYNSCOPE_COMPAT=1 takes the older programs anyway (tests). */
 static bool has_rdonly_cast(const struct btf *btf)
 {
 	return btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
@@ -257,6 +257,10 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	bpf_program__set_autoload(s->skel->progs.on_sys_exit, fast);
 	bpf_program__set_autoload(s->skel->progs.on_sys_enter_compat, !fast);
 	bpf_program__set_autoload(s->skel->progs.on_sys_exit_compat, !fast);
+	bpf_program__set_autoload(s->skel->progs.on_net_dev_queue, fast);
+	bpf_program__set_autoload(s->skel->progs.on_netif_receive_skb, fast);
+	bpf_program__set_autoload(s->skel->progs.on_net_dev_queue_compat, !fast);
+	bpf_program__set_autoload(s->skel->progs.on_netif_receive_skb_compat, !fast);
 	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
 	/* Data in the ring makes epoll return at once: a reader that polls
 	 * again right away takes events a few at a time, with several system

@@ -14,7 +14,10 @@ sets it on the last segment of a write, the RFC's figures leave it out.
 Figures 6 and 7 start a connection: they must match its first lines.
 Figures 12 and 13 end one: they must match its last lines; their line 1
 (both peers ESTABLISHED, no segment) matches whatever line of ours leaves
-both peers in those states.
+both peers in those states. Figures 7 and 13 (simultaneous open and
+close) are races the scenario retries on a fresh connection until the
+segments cross: only the last connection, the attempt that did, is held
+to them (as check_story.py does).
 
 Prints "ok NAME/figure-F" or "FAIL NAME/figure-F: reason" per figure, and
 "ok NAME/connections" or a FAIL when --conns N is given and the count
@@ -197,6 +200,9 @@ def compare(fig_entries, got, anchor):
     return None
 
 
+RACES = ("7", "13")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file")
@@ -225,7 +231,7 @@ def main():
         anchor, skeleton = FIGURES[fig]
         want = parse_figure(skeleton.splitlines())
         bad = None
-        for header, entries in conns:
+        for header, entries in conns[-1:] if fig in RACES else conns:
             reason = compare(want, entries, anchor)
             if reason:
                 bad = f"{header.split(':')[0]}: {reason}"

@@ -16,7 +16,7 @@ PORT=21570
 
 need_root
 command -v bpftool >/dev/null || abort "bpftool not installed"
-# each tracepoint once: sys_enter/sys_exit have a second (compat) program for
+# each tracepoint once: the syscall and packet programs have a second (compat) one for
 # kernels without bpf_rdonly_cast, and only one of the two is loaded
 mapfile -t TPS < <(sed -n 's/^SEC("tp_btf\/\([a-z_0-9]*\)")$/\1/p' "$ROOT/bpf/synscope.bpf.c" | sort -u)
 [ "${#TPS[@]}" -gt 0 ] || abort "no tp_btf programs found in bpf/synscope.bpf.c"
@@ -29,6 +29,20 @@ expect_eq one-program-per-tracepoint "${#TPS[@]}" "$(grep -c '^prog ' "$WORKDIR/
 stop_synscope
 expect_true traced grep -q "\"dport\":$PORT.*\"name\":\"connect\"" "$WORKDIR/trace.jsonl"
 expect_eq nothing-missing "" "$(grep -v -e '^synscope: tracing$' -e '^synscope: [0-9]* connection' "$SYNSCOPE_ERR")"
+
+# the programs for kernels before 6.2 (no bpf_rdonly_cast) trace the same
+# connection on this one: SYNSCOPE_COMPAT=1 loads them instead
+export SYNSCOPE_COMPAT=1
+start_synscope "$WORKDIR/compat.jsonl" -f jsonl -P "$PORT" || abort "synscope (compat) did not start"
+unset SYNSCOPE_COMPAT
+expect_eq compat-one-program-per-tracepoint "${#TPS[@]}" "$(bpf_ids_of "$SYNSCOPE_PID" | grep -c '^prog ')"
+"$TCPDEMO" pair --scenario client-close --port "$PORT" || fail compat-pair "tcpdemo failed"
+stop_synscope
+expect_true compat-connect grep -q "\"dport\":$PORT.*\"name\":\"connect\"" "$WORKDIR/compat.jsonl"
+for kind in segment state syscall; do
+	expect_eq "compat-$kind-events" "$(grep -c "\"kind\":\"$kind\"" "$WORKDIR/trace.jsonl")" \
+		"$(grep -c "\"kind\":\"$kind\"" "$WORKDIR/compat.jsonl")"
+done
 
 bpftool btf dump file /sys/kernel/btf/vmlinux format raw 2>/dev/null |
 	sed -n "s/^\[[0-9]*\] TYPEDEF 'btf_trace_\([a-z_0-9]*\)'.*/\1/p" >"$WORKDIR/kernel-tps"

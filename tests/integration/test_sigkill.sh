@@ -15,7 +15,7 @@ PORT=21520
 
 need_root
 command -v bpftool >/dev/null || abort "bpftool not installed"
-# one program per tracepoint is loaded: sys_enter/sys_exit each have a second
+# one program per tracepoint is loaded: the syscall and packet programs have a second
 # (compat) program for kernels without bpf_rdonly_cast, and only one is loaded
 nprogs=$(sed -n 's/^SEC("tp_btf\/\([a-z_0-9]*\)")$/\1/p' "$ROOT/bpf/synscope.bpf.c" | sort -u | wc -l)
 
