@@ -187,21 +187,28 @@ static void ladder_text_view(struct ladder_ctx *x, struct ladder_view *v, const 
  * inferred it, blank when not known yet. */
 static void ladder_put_lane(struct ladder_ctx *x, struct txt_line *l, int lane, __u8 st)
 {
+	/* each state's name, plain and starred, made once: two on every row */
+	static char names[256][2][LANE_W + 2];
+	static size_t lens[256][2];
 	bool starred = x->inferred[lane] || !x->c->end[lane].traced;
 	enum txt_color color = TXT_PLAIN;
-	char name[LANE_W + 2];
 
 	if (!st)
 		return;
-	txt_copy(name, sizeof(name) - 1, tcp_state_name(st));
-	if (starred)
-		strcat(name, "*");
+	if (!lens[st][starred]) {
+		char *name = names[st][starred];
+
+		txt_copy(name, sizeof(names[st][starred]) - 1, tcp_state_name(st));
+		if (starred)
+			strcat(name, "*");
+		lens[st][starred] = strlen(name);
+	}
 	if (starred)
 		color = TXT_DIM;
 	else if (st != x->prev_state[lane])
 		color = TXT_BOLD;
 	txt_line_gap_to(l, lane ? COL_SERVER : COL_CLIENT);
-	txt_line_put(l, color, name);
+	txt_line_putn(l, color, names[st][starred], lens[st][starred]);
 }
 
 /* Continuation lines: between the rails, indented under the label. */

@@ -91,12 +91,7 @@ void txt_line_gap_to(struct txt_line *l, int col)
 		l->pending = 1;
 }
 
-void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
-{
-	txt_line_putn(l, c, s, strlen(s));
-}
-
-void txt_line_putn(struct txt_line *l, enum txt_color c, const char *s, size_t n)
+void txt_line_putn_slow(struct txt_line *l, enum txt_color c, const char *s, size_t n)
 {
 	if (!n)
 		return;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include "conn.h"
 #include "sink.h"
 
@@ -40,10 +41,33 @@ void txt_line_start(struct txt_line *l, FILE *f, bool color);
 void txt_line_pad_to(struct txt_line *l, int col);
 /* Like pad_to, but keep at least one space from what is already written. */
 void txt_line_gap_to(struct txt_line *l, int col);
+/* txt_line_putn's other cases: colour, a full buffer. */
+void txt_line_putn_slow(struct txt_line *l, enum txt_color c, const char *s, size_t n);
+
+/* Write the n bytes (ASCII) at s in colour c. Inline: a ladder row is a dozen
+ * pieces, most of them short, plain and after some padding. */
+static inline void txt_line_putn(struct txt_line *l, enum txt_color c, const char *s, size_t n)
+{
+	size_t pad = (size_t)l->pending;
+
+	if (!n)
+		return;
+	if ((l->color && c != TXT_PLAIN) || l->len + pad + n > sizeof(l->buf)) {
+		txt_line_putn_slow(l, c, s, n);
+		return;
+	}
+	memset(l->buf + l->len, ' ', pad);
+	memcpy(l->buf + l->len + pad, s, n);
+	l->len += pad + n;
+	l->col += (int)(pad + n);
+	l->pending = 0;
+}
+
 /* Write s (ASCII) in colour c. */
-void txt_line_put(struct txt_line *l, enum txt_color c, const char *s);
-/* The same for the n bytes at s, when the caller knows n. */
-void txt_line_putn(struct txt_line *l, enum txt_color c, const char *s, size_t n);
+static inline void txt_line_put(struct txt_line *l, enum txt_color c, const char *s)
+{
+	txt_line_putn(l, c, s, strlen(s));
+}
 /* Write s so that it ends at column end_col, at least one space after the
  * text before it. */
 void txt_line_put_right(struct txt_line *l, enum txt_color c, const char *s, int end_col);
