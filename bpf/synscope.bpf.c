@@ -391,22 +391,24 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 						       const void *sk, __u64 sid)
 {
 	struct syn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	__u64 pid_tgid;
+	struct task_struct *task;
 	__u64 *comm;
 
 	if (!e) {
 		count_lost();
 		return NULL;
 	}
-	pid_tgid = bpf_get_current_pid_tgid();
+	/* one helper call for the ids and the name (the kernel does not inline
+	 * bpf_get_current_pid_tgid either) */
+	task = bpf_get_current_task_btf();
 	e->ts_ns = bpf_ktime_get_ns();
 	if (sk)
 		sock_id_in(&e->sock_id, sk);
 	else
 		e->sock_id = sid;
 	e->netns = t->netns;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
+	e->pid = (__u32)task->tgid;
+	e->tid = (__u32)task->pid;
 	e->kind = kind;
 	e->family = t->family;
 	e->sport = t->sport;
@@ -423,7 +425,7 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	} else {
 		/* two loads, not the helper's string copy: the kernel keeps comm
 		 * NUL-padded (strscpy_pad), so the bytes are the helper's */
-		const __u64 *c = (const __u64 *)bpf_get_current_task_btf()->comm;
+		const __u64 *c = (const __u64 *)task->comm;
 
 		comm[0] = c[0];
 		comm[1] = c[1];
