@@ -90,7 +90,7 @@ $(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -lz -o $@
 
-$(OUT)/tests/%: tests/integration/%.c | $(OUT)/tests
+$(OUT)/tests/%: tests/integration/%.c tests/integration/sock_io.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
 

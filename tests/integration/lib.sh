@@ -20,6 +20,7 @@ TIMEOUT=${TIMEOUT:-60}
 TEST_NAME=$(basename "$0" .sh)
 TEST_NAME=${TEST_NAME#test_}
 WORKDIR=$(mktemp -d "/tmp/synscope-$TEST_NAME.XXXXXX")
+TRACE_OUT=() # run_traced_scenario's synscope output, when not its JSONL
 # Run through sudo, synscope would give root up to sudo's caller once
 # attached, and could not write into these root-only work directories
 # (docs/reliability.md). test_privileges sets them itself.
@@ -285,12 +286,16 @@ check_rfc() {
 # of the scenario tests. Captures "tcp port PORT" on lo with tcpdump, runs
 # `synscope --format jsonl -o $WORKDIR/trace.jsonl -P PORT -- tcpdemo pair
 # --scenario SCENARIO --port PORT ARGS...`, and leaves the trace in
-# $WORKDIR/trace.jsonl and the capture in $WORKDIR/capture.pcap.
+# $WORKDIR/trace.jsonl and the capture in $WORKDIR/capture.pcap. A caller
+# that wants other output sets the array TRACE_OUT (e.g. (-f html -o F))
+# in place of `--format jsonl -o $WORKDIR/trace.jsonl`.
 run_traced_scenario() {
 	local port=$1 scenario=$2
+	local -a out=(--format jsonl -o "$WORKDIR/trace.jsonl")
 	shift 2
+	[ "${#TRACE_OUT[@]}" -gt 0 ] && out=("${TRACE_OUT[@]}")
 	start_tcpdump lo "tcp port $port" "$WORKDIR/capture.pcap" || abort "tcpdump did not start"
-	start_synscope "$WORKDIR/synscope.out" --format jsonl -o "$WORKDIR/trace.jsonl" \
+	start_synscope "$WORKDIR/synscope.out" "${out[@]}" \
 		-P "$port" -- "$TCPDEMO" pair --scenario "$scenario" --port "$port" "$@" \
 		|| abort "synscope did not start"
 	wait_synscope

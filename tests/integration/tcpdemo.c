@@ -144,13 +144,7 @@ static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 	funlockfile(stderr);
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+#include "sock_io.h" /* after fail(): it calls it */
 
 static double now_sec(void)
 {
@@ -207,68 +201,6 @@ static void resolve(const struct opts *o, struct endpoint *ep)
 		ep->af = AF_INET;
 		snprintf(ep->text, sizeof(ep->text), "%s:%u", addr, o->port);
 	}
-}
-
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("write: %s", strerror(errno));
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-/* Read until want has arrived whole; anything else is an error. */
-static void read_expect(int fd, const char *want)
-{
-	size_t len = strlen(want), got = 0;
-	char buf[64];
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("read: %s", strerror(errno));
-		}
-		if (n == 0)
-			fail("read: EOF after %zu of %zu bytes", got, len);
-		got += (size_t)n;
-	}
-	if (memcmp(buf, want, len) != 0)
-		fail("read: unexpected data '%.*s'", (int)len, buf);
-}
-
-/* Read until the peer's FIN: read() returns 0. */
-static void read_eof(int fd)
-{
-	char buf[64];
-
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
-
-		if (n == 0)
-			return;
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("read (waiting for EOF): %s", strerror(errno));
-		}
-		fail("read: %zd unexpected bytes while waiting for EOF", n);
-	}
-}
-
-static void close_checked(int fd)
-{
-	if (close(fd) < 0)
-		fail("close: %s", strerror(errno));
 }
 
 static int listen_on(const struct endpoint *ep)

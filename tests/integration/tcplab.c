@@ -141,13 +141,7 @@ static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt
 	exit(1);
 }
 
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+#include "sock_io.h" /* after fail(): it calls it */
 
 /* step: says what comes next (--verbose) and, with --slow, pauses first so a
  * teacher can talk about it. Never called where timing is the point. */
@@ -422,67 +416,9 @@ static int connect_to(const struct lab *l, const struct endpoint *ep)
 	return fd;
 }
 
-static void close_fd(int fd)
+static void write_str(int fd, const char *s)
 {
-	if (close(fd) < 0)
-		fail("close: %s", strerror(errno));
-}
-
-static void write_all(int fd, const char *buf)
-{
-	size_t len = strlen(buf);
-
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			fail("write: %s", strerror(errno));
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
-static ssize_t read_some(int fd, char *buf, size_t len)
-{
-	ssize_t n;
-
-	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
-		;
-	return n;
-}
-
-/* Reads exactly want; EOF, an error or other bytes fail. */
-static void read_expect(int fd, const char *want)
-{
-	size_t len = strlen(want), got = 0;
-	char buf[64];
-
-	while (got < len) {
-		ssize_t n = read_some(fd, buf + got, len - got);
-
-		if (n < 0)
-			fail("read: %s; expected \"%.*s\"", strerror(errno), (int)len - 1, want);
-		if (n == 0)
-			fail("read: EOF after %zu of %zu bytes", got, len);
-		got += (size_t)n;
-	}
-	if (memcmp(buf, want, len) != 0)
-		fail("read: unexpected data '%.*s'", (int)len, buf);
-}
-
-/* The peer's FIN as seen by the application: read() returns 0. */
-static void read_eof(int fd)
-{
-	char buf[64];
-	ssize_t n = read_some(fd, buf, sizeof(buf));
-
-	if (n < 0)
-		fail("read: %s; expected 0 (EOF, the peer's FIN)", strerror(errno));
-	if (n > 0)
-		fail("read: %zd bytes; expected 0 (EOF, the peer's FIN)", n);
+	write_all(fd, s, strlen(s));
 }
 
 /* read() must fail with err (the peer's RST). */
@@ -636,7 +572,7 @@ static void close_expect(const struct lab *l, int fd, bool time_wait)
 {
 	struct tuple t = fd_tuples[fd];
 
-	close_fd(fd);
+	close_checked(fd);
 	expect_teardown(l, &t, time_wait);
 }
 
@@ -797,7 +733,7 @@ static void handshake_close_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read() until the client's FIN: returns 0");
 	read_eof(fd);
 	settle(l);
@@ -817,7 +753,7 @@ static void request_close_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read() the request");
 	read_expect(fd, REQUEST);
 	step(l, "read() until the client's FIN: returns 0");
@@ -832,7 +768,7 @@ static void request_close_client(struct lab *l)
 	int fd = connect_to(l, &l->srv);
 
 	step(l, "write() the request");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	settle(l);
 	step(l, "close(): FIN");
 	close_expect(l, fd, true);
@@ -851,7 +787,7 @@ static void merged_fin_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read() the request");
 	read_expect(fd, REQUEST);
 	step(l, "read() until the client's FIN, then close() at once");
@@ -866,7 +802,7 @@ static void merged_fin_client(struct lab *l)
 
 	settle(l);
 	step(l, "write() the request");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	settle(l);
 	step(l, "close(): FIN");
 	close_expect(l, fd, true);
@@ -880,7 +816,7 @@ static void server_close_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	settle(l);
 	step(l, "close() first: FIN");
 	close_expect(l, fd, true);
@@ -917,7 +853,7 @@ static void simultaneous_close(struct lab *l)
 			lfd = listen_at(&srv, LISTEN_BACKLOG);
 			barrier(l, 0);               /* listening */
 			fd = accept_one(lfd);
-			close_fd(lfd);
+			close_checked(lfd);
 		} else {
 			barrier(l, 0);
 			fd = connect_to(l, &srv);
@@ -984,7 +920,7 @@ static void simultaneous_open(struct lab *l)
 		step(l, "attempt %u: connect() %s, the peer's %s: the SYNs did not cross", a + 1,
 		     err ? strerrorname_np(err) : "succeeded",
 		     peer_err ? strerrorname_np(peer_err) : "succeeded");
-		close_fd(sfd);
+		close_checked(sfd);
 	}
 	if (fd < 0)
 		fail("the SYNs did not cross in %u attempts", l->attempts);
@@ -1020,7 +956,7 @@ static void self_connect_client(struct lab *l)
 		fail("connected to %s, not to itself (%s)", t.remote.text, t.local.text);
 	settle(l);
 	step(l, "write() \"hello\": the same socket receives it");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	read_expect(fd, REQUEST);
 	settle(l);
 	step(l, "close(): its own FIN comes back to it");
@@ -1038,14 +974,14 @@ static void half_close_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read() the request");
 	read_expect(fd, REQUEST);
 	step(l, "read() until the client's FIN: returns 0");
 	read_eof(fd);
 	settle(l);
 	step(l, "write() the reply after the client's FIN");
-	write_all(fd, REPLY);
+	write_str(fd, REPLY);
 	settle(l);
 	step(l, "close()");
 	close_expect(l, fd, false);
@@ -1057,7 +993,7 @@ static void half_close_client(struct lab *l)
 
 	settle(l);
 	step(l, "write() the request");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	settle(l);
 	step(l, "shutdown(SHUT_WR): FIN, but still reading");
 	if (shutdown(fd, SHUT_WR) < 0)
@@ -1080,7 +1016,7 @@ static void refused_client(struct lab *l)
 	if (err != ECONNREFUSED)
 		fail("connect %s: %s; expected ECONNREFUSED", l->srv.text,
 		     err ? strerrorname_np(err) : "success");
-	close_fd(fd);
+	close_checked(fd);
 }
 
 /* linger-rst and unread-rst: the server expects the client's RST. */
@@ -1092,7 +1028,7 @@ static void reset_by_client_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read(): the client's RST makes it fail with ECONNRESET");
 	read_expect_error(fd, ECONNRESET);
 	step(l, "close(): nothing left to send");
@@ -1122,7 +1058,7 @@ static void unread_rst_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	p = (struct pollfd){ .fd = fd, .events = POLLIN };
 	step(l, "poll(): the request arrives, and is not read");
 	if (poll(&p, 1, -1) != 1)
@@ -1138,7 +1074,7 @@ static void unread_rst_client(struct lab *l)
 
 	settle(l);
 	step(l, "write() a request the server will not read");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	step(l, "read(): the server's RST makes it fail with ECONNRESET");
 	read_expect_error(fd, ECONNRESET);
 	step(l, "close(): nothing left to send");
@@ -1173,12 +1109,12 @@ static void accept_queue_server(struct lab *l)
 	settle(l);
 	step(l, "accept(): takes the finished connection from the queue");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	if (tcp_info_of(fd).tcpi_state != LAB_TCP_ESTABLISHED)
 		fail("accept: the connection is in state %u, not ESTABLISHED",
 		     tcp_info_of(fd).tcpi_state);
 	step(l, "write() a greeting");
-	write_all(fd, REPLY);
+	write_str(fd, REPLY);
 	step(l, "read() until the client's FIN: returns 0");
 	read_eof(fd);
 	settle(l);
@@ -1227,7 +1163,7 @@ static void backlog_full_server(struct lab *l)
 	fds[BACKLOG_FULL_CONNS - 1] = accept_one(lfd);
 	step(l, "close() connection %d first: FIN", BACKLOG_FULL_CONNS);
 	close_expect(l, fds[BACKLOG_FULL_CONNS - 1], true);
-	close_fd(lfd);
+	close_checked(lfd);
 	after = tcpext_counter("ListenOverflows");
 	if (after - before != 1)
 		fail("ListenOverflows went up by %llu; expected 1 dropped SYN", after - before);
@@ -1331,7 +1267,7 @@ static void backlog_late_server(struct lab *l)
 	fds[BACKLOG_LATE_CONNS - 1] = accept_one(lfd);
 	step(l, "close() it first: FIN");
 	close_expect(l, fds[BACKLOG_LATE_CONNS - 1], true);
-	close_fd(lfd);
+	close_checked(lfd);
 	after = tcpext_counter("ListenOverflows");
 	if (after - before != 1)
 		fail("ListenOverflows went up by %llu; expected 1 dropped ACK", after - before);
@@ -1424,7 +1360,7 @@ static void dup_close_client(struct lab *l)
 	copy_tuple(fd, fd2);
 	segs = tcp_info_of(fd2).tcpi_segs_out;
 	step(l, "close() the first descriptor: nothing is sent");
-	close_fd(fd);
+	close_checked(fd);
 	settle(l);
 	expect_nothing_sent(fd2, segs);
 	step(l, "close() the last descriptor: FIN");
@@ -1461,7 +1397,7 @@ static void fork_close_client(struct lab *l)
 	}
 	close(go[0]);
 	step(l, "close() in the parent: nothing is sent");
-	close_fd(fd);
+	close_checked(fd);
 	if (write(go[1], "c", 1) != 1)
 		fail("pipe write: %s", strerror(errno));
 	close(go[1]);
@@ -1482,7 +1418,7 @@ static void eof_server(struct lab *l)
 	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
-	close_fd(lfd);
+	close_checked(lfd);
 	step(l, "read() the request");
 	read_expect(fd, REQUEST);
 	step(l, "read() blocks; the client's FIN makes it return 0");
@@ -1500,7 +1436,7 @@ static void eof_client(struct lab *l)
 
 	settle(l);
 	step(l, "write() the request");
-	write_all(fd, REQUEST);
+	write_str(fd, REQUEST);
 	settle(l);
 	step(l, "close(): FIN");
 	close_expect(l, fd, true);
@@ -1530,7 +1466,7 @@ static void udp_server(struct lab *l)
 	if (sendto(fd, REPLY, strlen(REPLY), 0, (struct sockaddr *)&peer, len) < 0)
 		fail("sendto: %s", strerror(errno));
 	step(l, "close(): nothing on the wire");
-	close_fd(fd);
+	close_checked(fd);
 }
 
 static void udp_client(struct lab *l)
@@ -1554,7 +1490,7 @@ static void udp_client(struct lab *l)
 	if (n != (ssize_t)strlen(REPLY) || memcmp(buf, REPLY, (size_t)n) != 0)
 		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the reply");
 	step(l, "close(): nothing on the wire");
-	close_fd(fd);
+	close_checked(fd);
 }
 
 static const struct scenario scenarios[] = {

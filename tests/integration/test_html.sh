@@ -52,17 +52,8 @@ chrome() {
 		2>>"$WORKDIR/chromium.err"
 }
 
-start_tcpdump lo "tcp port $PORT" "$WORKDIR/capture.pcap" || abort "tcpdump did not start"
-start_synscope "$WORKDIR/synscope.out" -P "$PORT" -f html -o "$PAGE" \
-	-- "$TCPDEMO" pair --scenario client-close --port "$PORT" --family 4 \
-	|| abort "synscope did not start"
-wait_synscope
-stop_tcpdump
-if grep -q '^tcpdemo: ' "$SYNSCOPE_ERR"; then
-	fail tcpdemo "$(grep '^tcpdemo: ' "$SYNSCOPE_ERR" | head -n 1)"
-else
-	pass tcpdemo
-fi
+TRACE_OUT=(-f html -o "$PAGE")
+run_traced_scenario "$PORT" client-close --family 4
 
 # ---- the file itself ----
 [ -s "$PAGE" ] || abort "synscope wrote no page"
