@@ -180,6 +180,28 @@ FAKE_FN void fake_caller(struct conn_row *r, __u32 pid, const char *comm)
 #define F_RST SYN_TCP_RST
 #define F_PSH SYN_TCP_PSH
 
+/* A client refused by a remote host: the server lane is only its packets,
+ * no segment is seen at both ends. */
+FAKE_FN void fake_refused(struct fake *f)
+{
+	struct conn_row *r;
+
+	fake_init(f, 2, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f->c.end[S].traced = false;
+	f->st[C] = ST_CLOSE;
+	fake_sys(f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);
+	fake_state(f, 3, C, ST_CLOSE, ST_SYN_SENT, false);
+	r = fake_seg(f, 6, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_syn_opts(r, 1460, 7, 55, 0);
+	fake_seg(f, 250, C, SYN_DIR_RX, F_RST | F_ACK, 0, 1001, 0, 0);
+	r = fake_row(f, 251, C, SYN_EV_RESET);
+	r->ev.rst.kind = SYN_RESET_RECEIVED;
+	r->ev.rst.state = ST_SYN_SENT;
+	fake_state(f, 252, C, ST_SYN_SENT, ST_CLOSE, false);
+	fake_sys(f, 260, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -111);
+	fake_row(f, 270, C, SYN_EV_DESTROY);
+}
+
 /* A whole loopback connection: handshake, 5 bytes of data, 4-way teardown.
  * The client's last handshake ACK and its FIN each have another row between
  * their tx and rx (in flight); the server closes from another process. */
