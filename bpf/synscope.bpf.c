@@ -151,16 +151,12 @@ static __always_inline __u64 ptr_value_in(volatile __u64 *slot, const void *p)
 	return *slot;
 }
 
-/* Names a kernel socket without revealing its address: a bijection (so no
- * two live sockets collide) keyed by two secrets chosen at each start. The
- * address passes through slot, which then holds the name: nothing outside
- * the program ever sees the address. */
+/* Names a kernel socket (sk, not NULL) without revealing its address: a
+ * bijection (so no two live sockets collide) keyed by two secrets chosen at
+ * each start. The address passes through slot, which then holds the name:
+ * nothing outside the program ever sees the address. */
 static __always_inline void sock_id_in(volatile __u64 *slot, const void *sk)
 {
-	if (!sk) {
-		*slot = 0;
-		return;
-	}
 	*slot = mix64(mix64(ptr_value_in(slot, sk) ^ id_key1) ^ id_key2);
 }
 

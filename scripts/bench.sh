@@ -17,7 +17,9 @@
 #   tcpdump     tcpdump -i lo -w FILE
 #
 # Then it prints the median connections/second of each, its ratio to the
-# untraced median, what each tool said it lost, and the CPU the tracing
+# untraced median, the median of its per-run ratios to the same run's
+# untraced rate (steadier on a drifting machine), what each tool said it
+# lost, and the CPU the tracing
 # process itself used per 10,000 connections. After the table:
 #   - BPF: one more traced storm with kernel.bpf_stats_enabled=1: run counts
 #     and ns per run of each synscope program, events per connection;
@@ -311,11 +313,27 @@ describe() {
 	esac
 }
 
+# paired CONFIG: the median, over the runs, of CONFIG's rate over the untraced
+# rate of the same run: each pair ran minutes apart at most, so a machine that
+# drifts over the bench moves both of a pair (the plain ratio divides medians
+# that may come from different runs).
+paired() {
+	local -a a u
+	local i out=
+	read -ra a <<<"${RATES[$1]}"
+	read -ra u <<<"${RATES[untraced]:-}"
+	for ((i = 0; i < ${#a[@]} && i < ${#u[@]}; i++)); do
+		out+=" $(awk -v t="${a[$i]}" -v p="${u[$i]}" 'BEGIN { if (p > 0) printf "%.4f", t / p }')"
+	done
+	[ -n "$out" ] || { echo -; return; }
+	echo "$out" | median | awk '{ printf "%.2f", $1 }'
+}
+
 base=$(echo "${RATES[untraced]:-}" | median)
 echo
 busy_base=$(echo "${BUSY[untraced]:-}" | median)
-printf '%-31s %9s %7s  %-16s %-10s %s\n' "configuration" "conn/s" "ratio" "lost (per run)" "tracer CPU" "machine CPU"
-printf '%-31s %9s %7s  %-16s %-10s %s\n' "" "" "" "" "s/10k conn" "us/conn (ratio)"
+printf '%-31s %9s %7s %7s  %-16s %-10s %s\n' "configuration" "conn/s" "ratio" "paired" "lost (per run)" "tracer CPU" "machine CPU"
+printf '%-31s %9s %7s %7s  %-16s %-10s %s\n' "" "" "" "" "" "s/10k conn" "us/conn (ratio)"
 for c in "${want[@]}"; do
 	m=$(echo "${RATES[$c]}" | median)
 	ratio=$(awk -v t="$m" -v p="$base" 'BEGIN { if (p > 0) printf "%.2f", t / p; else print "-" }')
@@ -326,11 +344,12 @@ for c in "${want[@]}"; do
 	fi
 	busy=$(echo "${BUSY[$c]}" | median)
 	bratio=$(awk -v b="$busy" -v u="$busy_base" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
-	printf '%-31s %9.0f %7s  %-16s %-10s %s\n' "$(describe "$c")" "$m" "$ratio" "${LOSTS[$c]:--}" "$cpu" \
-		"$busy ($bratio)"
+	printf '%-31s %9.0f %7s %7s  %-16s %-10s %s\n' "$(describe "$c")" "$m" "$ratio" "$(paired "$c")" \
+		"${LOSTS[$c]:--}" "$cpu" "$busy ($bratio)"
 done
-echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s; machine CPU: busy"
-echo " time of all CPUs during the storm per connection, (ratio) = untraced's / this one's)"
+echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s; paired = the median of"
+echo " each run's conn/s / the same run's untraced conn/s; machine CPU: busy time of all CPUs"
+echo " during the storm per connection, (ratio) = untraced's / this one's)"
 [ "$UNCLEAN_RUNS" -gt 0 ] &&
 	echo "(* $UNCLEAN_RUNS run(s) had another synscope loaded before or during the storm: not clean)"
 [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ] || exit 0
