@@ -140,6 +140,22 @@ bool txt_wrap_next(const char **p, char brk, int room, char *out, size_t len)
 		room = 1;
 	if ((size_t)room >= len)
 		room = (int)len - 1;
+	{
+		/* most text fits whole, its pieces one brk apart: one copy, each
+		 * brk a space as the loop below would join them */
+		size_t n = strlen(s);
+		char twice[3] = { brk, brk, '\0' };
+
+		if (n <= (size_t)room && s[n - 1] != brk && !strstr(s, twice)) {
+			memcpy(out, s, n);
+			out[n] = '\0';
+			if (brk != ' ')
+				for (char *q = strchr(out, brk); q; q = strchr(q + 1, brk))
+					*q = ' ';
+			*p = s + n;
+			return true;
+		}
+	}
 	while (*s) {
 		const char *end = strchr(s, brk);
 		size_t n = end ? (size_t)(end - s) : strlen(s);
