@@ -58,6 +58,7 @@ const volatile __u64 id_key2 = 0;
 const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is queued */
 const volatile __u32 wakeup_mask = 0;     /* ... looking every wakeup_mask + 1 events */
 const volatile __u32 self_tgid = 0;       /* synscope itself: its calls are not traced */
+const volatile __u8 retransmit_err = 0;   /* tcp_retransmit_skb passes err (6.11+) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -1234,6 +1235,12 @@ int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 	struct syn_event *e;
 	struct tuple t;
 
+	/* the tracepoint also fires for an attempt that sent nothing (the
+	 * original still in a queue of the host, no memory): the kernel tries
+	 * again later, and that retransmission is the one to show. Read only
+	 * where the kernel has the argument (the loader says). */
+	if (retransmit_err && err)
+		return 0;
 	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;

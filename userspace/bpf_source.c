@@ -197,7 +197,8 @@ static bool kernel_locked_down(void)
 	return strstr(buf, "[confidentiality]") != NULL;
 }
 
-static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o)
+static void configure(struct synscope_bpf *skel, const struct btf *btf,
+		      const struct bpf_source_opts *o)
 {
 	__u64 keys[2] = { 0, 0 };
 	size_t ring;
@@ -208,6 +209,7 @@ static void configure(struct synscope_bpf *skel, const struct bpf_source_opts *o
 	skel->rodata->id_key1 = keys[0];
 	skel->rodata->id_key2 = keys[1];
 	skel->rodata->self_tgid = (__u32)getpid();
+	skel->rodata->retransmit_err = tp_btf_nargs(btf, "tcp_retransmit_skb") >= 3;
 	skel->rodata->filter_pid = o->pid;
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
@@ -248,7 +250,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	}
 	if (probe_kernel(s->skel, btf, err, errlen))
 		goto fail;
-	configure(s->skel, o);
+	configure(s->skel, btf, o);
 	load_reason_names(btf);
 	fast = has_rdonly_cast(btf);
 	btf__free(btf);
