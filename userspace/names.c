@@ -68,10 +68,12 @@ char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
 		buf[0] = '\0';
 	for (unsigned int i = 0; i < 8; i++) {
 		const char *pre = used ? sep : "";
-		size_t np = strlen(pre), nn = strlen(flag_names[i]);
+		size_t np, nn;
 
 		if (!(flags & (1u << i)))
 			continue;
+		np = strlen(pre);
+		nn = strlen(flag_names[i]);
 		if (used + np + nn >= len) {
 			/* cut, as snprintf would, and stop */
 			snprintf(buf + used, len - used, "%s%s", pre, flag_names[i]);
