@@ -27,6 +27,8 @@ import json
 import sys
 from collections import defaultdict
 
+from checks import Checks
+
 SEG_KEY = ("seq", "ack", "flags", "len", "win", "tsval", "tsecr", "proto")
 
 
@@ -75,15 +77,7 @@ def main():
     hosts = {h.split("=")[0]: h.split("=")[1].split(",") for h in a.host}
     want = {d.split("=")[0]: int(d.split("=")[1]) for d in a.delta}
     ref, mrg = load(a.ref), load(a.merged)
-    failed = 0
-
-    def result(what, ok, why=""):
-        nonlocal failed
-        if ok:
-            print("ok %s/%s" % (a.name, what))
-        else:
-            failed += 1
-            print("FAIL %s/%s: %s" % (a.name, what, why))
+    result = Checks(a.name)
 
     # lines: the same multiset, but for times and connection numbers
     groups = defaultdict(lambda: ([], []))
@@ -147,7 +141,7 @@ def main():
                 late.append("conn %d %s %s seq=%s" % (c, other, "/".join(ln["flags"]), ln["seq"]))
     result("send-recv", checked > 0 and not late,
            "%d segments checked; received before sent: %s" % (checked, late[:3]))
-    return 1 if failed else 0
+    return 1 if result.failed else 0
 
 
 if __name__ == "__main__":

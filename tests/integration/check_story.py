@@ -41,6 +41,7 @@ import os
 import sys
 from collections import OrderedDict
 
+from checks import Checks
 from kernel_addresses import check_no_kernel_addresses
 
 FLAG_ORDER = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
@@ -150,15 +151,7 @@ def main():
     ap.add_argument("--story", required=True)
     ap.add_argument("--jsonl", required=True)
     args = ap.parse_args()
-    failed = 0
-
-    def report(check, ok, why=""):
-        nonlocal failed
-        if ok:
-            print("ok %s/%s" % (args.name, check))
-        else:
-            failed += 1
-            print("FAIL %s/%s: %s" % (args.name, check, why))
+    report = Checks(args.name)
 
     rows = OrderedDict()
     with open(args.jsonl) as f:
@@ -193,7 +186,7 @@ def main():
                 results = swapped
         for check, ok, why in results:
             report(check, ok, why)
-    return 1 if failed else 0
+    return 1 if report.failed else 0
 
 
 def swap_lanes(text):

@@ -109,6 +109,17 @@ struct line_info {
 	int host;         /* 0, 1, or -1 when the line does not say */
 };
 
+/* Both hosts' halves of the recording, each in an array of its own. */
+static void split_hosts(const struct recdata *d, struct syn_event *ev[2], size_t n[2])
+{
+	for (int h = 0; h < 2; h++) {
+		ev[h] = malloc(d->n * sizeof(*ev[h]));
+		if (!ev[h])
+			abort();
+		n[h] = split(d, h, ev[h]);
+	}
+}
+
 static size_t split_lines(char *text, struct line_info *out, size_t max)
 {
 	size_t n = 0;
@@ -253,10 +264,7 @@ static void merge_scenario(const char *name)
 	rst_reason_names_set((const char *const *)d.h.rst_names, REC_RST_REASONS);
 	drop_reason_names_set((const char *const *)d.h.drop_names, REC_RST_REASONS);
 	ref = recdata_jsonl(d.ev, d.n, d.h.wall_offset_ns, NULL, NULL);
-	for (int h = 0; h < 2; h++) {
-		ev[h] = malloc(d.n * sizeof(*ev[h]));
-		n[h] = split(&d, h, ev[h]);
-	}
+	split_hosts(&d, ev, n);
 	path_in(pa, sizeof(pa), "a.gz");
 	path_in(pb, sizeof(pb), "b.gz");
 	path_in(pb2, sizeof(pb2), "b-behind.gz");
@@ -646,10 +654,7 @@ static void test_cli_runs(void)
 
 	if (!CHECK(recdata_load("handshake-close", &d)))
 		return;
-	for (int h = 0; h < 2; h++) {
-		ev[h] = malloc(d.n * sizeof(*ev[h]));
-		n[h] = split(&d, h, ev[h]);
-	}
+	split_hosts(&d, ev, n);
 	path_in(pa, sizeof(pa), "cli-a.gz");
 	path_in(pb, sizeof(pb), "cli-b.gz");
 	path_in(pj, sizeof(pj), "cli-bad.jsonl");
