@@ -60,10 +60,20 @@ const volatile __u32 wakeup_mask = 0;     /* ... looking every wakeup_mask + 1 e
 const volatile __u32 self_tgid = 0;       /* synscope itself: its calls are not traced */
 const volatile __u8 retransmit_err = 0;   /* tcp_retransmit_skb passes err (6.11+) */
 
-struct {
+/* A ring buffer per CPU: one shared ring's lock and producer position moved
+ * between the cores on every record. The loader sizes them, makes one per
+ * possible CPU and merges their events back into time order. */
+struct ring_of_cpu {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);
-} events SEC(".maps");
+	__uint(max_entries, 8 << 20);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct ring_of_cpu);
+} rings SEC(".maps");
 
 /* Events submitted per CPU: event_submit() looks at the fill level every
  * few. */
@@ -387,7 +397,9 @@ static __always_inline void count_lost(void)
 static __always_inline struct syn_event *event_reserve(__u8 kind, const struct tuple *t,
 						       const void *sk, __u64 sid)
 {
-	struct syn_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+	struct syn_event *e = ring ? bpf_ringbuf_reserve(ring, sizeof(*e), 0) : NULL;
 	struct task_struct *task;
 	__u64 *comm;
 
@@ -432,6 +444,15 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	return e;
 }
 
+/* Bytes waiting in this CPU's ring. */
+static __always_inline __u64 ring_queued(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&rings, &cpu);
+
+	return ring ? bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) : 0;
+}
+
 /* Submit, waking the reader only once enough has queued: a wakeup per event
  * would cost more than the event. The reader also polls on a short timer. */
 static __always_inline void event_submit(struct syn_event *e)
@@ -442,7 +463,7 @@ static __always_inline void event_submit(struct syn_event *e)
 	/* how full the buffer is, only every wakeup_mask + 1 events per CPU:
 	 * asking costs as much as the rest of the submit */
 	if (n && !(++*n & wakeup_mask) &&
-	    (!wakeup_bytes || bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes))
+	    (!wakeup_bytes || ring_queued() >= wakeup_bytes))
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }

@@ -2,7 +2,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,29 +16,50 @@
 #include "names.h"
 #include "bpf_source.h"
 #include "kernel_reqs.h"
+#include "ring_merge.h"
 #include "scrub.h"
 #include "synscope.skel.h"
 
+/* The default for all CPUs together, each ring at least the minimum;
+ * -b names one CPU's ring. */
 #define DEFAULT_RING_BYTES (16u << 20)
+#define MIN_DEFAULT_RING_BYTES (1u << 20)
+/* A record is stamped, then submitted within microseconds (its program runs
+ * with preemption off): one stamped this long before a read began is in its
+ * ring by then, unless the CPU was taken away in between (a long softirq, a
+ * hypervisor): such a record goes out late, not lost. */
+#define MERGE_MARGIN_NS 5000000ull
+
+/* One CPU's ring, mapped: the consumer page, and the producer page with the
+ * data area (twice) after it. */
+struct ring_map {
+	int fd;
+	void *cons, *prod;
+};
 
 struct bpf_source {
 	struct synscope_bpf *skel;
-	struct ring_buffer *rb;
-	syn_event_fn fn;
-	void *ctx;
 	int ncpus;
+	size_t ring_bytes;
+	struct ring_map *maps;
+	struct ring_view *rings;
+	int epfd;
 	__u64 *lost_percpu;
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
 };
 
-static int on_ring_record(void *ctx, void *data, size_t size)
+/* One CPU's ring: a power of two, as the kernel wants. */
+static size_t ring_bytes_per_cpu(const struct bpf_source_opts *o, int ncpus)
 {
-	struct bpf_source *s = ctx;
+	size_t ring = DEFAULT_RING_BYTES;
 
-	if (size < sizeof(struct syn_event))
-		return 0;
-	s->fn(s->ctx, data);
-	return 0;
+	if (o->ring_bytes)
+		return o->ring_bytes;
+	while (ncpus > 1 && ring > MIN_DEFAULT_RING_BYTES) {
+		ring /= 2;
+		ncpus = (ncpus + 1) / 2;
+	}
+	return ring;
 }
 
 /* libbpf's own chatter (load failures, the verifier log) goes to stderr only
@@ -198,10 +223,9 @@ static bool kernel_locked_down(void)
 }
 
 static void configure(struct synscope_bpf *skel, const struct btf *btf,
-		      const struct bpf_source_opts *o)
+		      const struct bpf_source_opts *o, size_t ring)
 {
 	__u64 keys[2] = { 0, 0 };
-	size_t ring;
 
 	/* a fresh secret per run: sock ids cannot be turned back into addresses */
 	if (getrandom(keys, sizeof(keys), 0) != sizeof(keys))
@@ -217,28 +241,87 @@ static void configure(struct synscope_bpf *skel, const struct btf *btf,
 		skel->rodata->filter_ports[i] = o->ports[i];
 	/* wake the reader at 1/8 full; it also polls every few ms. Looking
 	 * every 32 events (4 KiB) is soon enough in a buffer of 256 KiB or more */
-	ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
 	skel->rodata->wakeup_bytes = (__u32)(ring / 8);
 	skel->rodata->wakeup_mask = ring >= (256u << 10) ? 31 : 0;
+}
+
+/* A ring per possible CPU, each put where that CPU's programs look it up,
+ * mapped for reading in place, and watched by one epoll set. */
+static int open_rings(struct bpf_source *s, char *err, size_t errlen)
+{
+	int outer = bpf_map__fd(s->skel->maps.rings);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0) {
+		snprintf(err, errlen, "cannot watch the ring buffers: %s", strerror(errno));
+		return -1;
+	}
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		struct ring_map *m = &s->maps[cpu];
+		struct epoll_event ev = { .events = EPOLLIN };
+		__u32 key = (__u32)cpu;
+
+		m->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "synscope_ring", 0, 0,
+				       (__u32)s->ring_bytes, NULL);
+		if (m->fd < 0) {
+			snprintf(err, errlen, "cannot create a %zu KiB ring buffer for CPU %d: %s",
+				 s->ring_bytes >> 10, cpu, strerror(errno));
+			return -1;
+		}
+		if (bpf_map_update_elem(outer, &key, &m->fd, BPF_ANY)) {
+			snprintf(err, errlen, "cannot install the ring buffer of CPU %d: %s", cpu,
+				 strerror(errno));
+			return -1;
+		}
+		m->cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+		m->prod = mmap(NULL, page + 2 * s->ring_bytes, PROT_READ, MAP_SHARED, m->fd,
+			       (off_t)page);
+		if (m->cons == MAP_FAILED || m->prod == MAP_FAILED ||
+		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, m->fd, &ev)) {
+			snprintf(err, errlen, "cannot map the ring buffer of CPU %d: %s", cpu,
+				 strerror(errno));
+			return -1;
+		}
+		s->rings[cpu] = (struct ring_view){
+			.consumer_pos = m->cons,
+			.producer_pos = m->prod,
+			.data = (const unsigned char *)m->prod + page,
+			.mask = s->ring_bytes - 1,
+		};
+	}
+	return 0;
 }
 
 struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
 {
 	struct bpf_source *s = calloc(1, sizeof(*s));
-	size_t ring = o->ring_bytes ? o->ring_bytes : DEFAULT_RING_BYTES;
+	size_t ring;
 	struct btf *btf = NULL;
 	bool fast;
-	int rc;
+	int inner = -1, rc;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->epfd = -1;
 	libbpf_set_print(libbpf_print);
 	s->ncpus = libbpf_num_possible_cpus();
-	s->lost_percpu = calloc(s->ncpus > 0 ? s->ncpus : 1, sizeof(__u64));
+	if (s->ncpus < 1) {
+		snprintf(err, errlen, "cannot count the CPUs: %s", strerror(-s->ncpus));
+		goto fail;
+	}
+	ring = s->ring_bytes = ring_bytes_per_cpu(o, s->ncpus);
+	s->lost_percpu = calloc(s->ncpus, sizeof(__u64));
+	s->maps = malloc(s->ncpus * sizeof(*s->maps));
+	s->rings = calloc(s->ncpus, sizeof(*s->rings));
+	if (s->maps)
+		for (int i = 0; i < s->ncpus; i++)
+			s->maps[i] = (struct ring_map){ .fd = -1, .cons = MAP_FAILED,
+							.prod = MAP_FAILED };
 	s->skel = synscope_bpf__open();
-	if (!s->lost_percpu || !s->skel) {
+	if (!s->lost_percpu || !s->maps || !s->rings || !s->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
@@ -250,7 +333,7 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	}
 	if (probe_kernel(s->skel, btf, err, errlen))
 		goto fail;
-	configure(s->skel, btf, o);
+	configure(s->skel, btf, o, ring);
 	load_reason_names(btf);
 	fast = has_rdonly_cast(btf);
 	btf__free(btf);
@@ -263,7 +346,14 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	bpf_program__set_autoload(s->skel->progs.on_netif_receive_skb, fast);
 	bpf_program__set_autoload(s->skel->progs.on_net_dev_queue_compat, !fast);
 	bpf_program__set_autoload(s->skel->progs.on_netif_receive_skb_compat, !fast);
-	bpf_map__set_max_entries(s->skel->maps.events, (__u32)ring);
+	bpf_map__set_max_entries(s->skel->maps.rings, (__u32)s->ncpus);
+	/* The kernel checks each CPU's ring against this template's size. */
+	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "synscope_tmpl", 0, 0, (__u32)ring, NULL);
+	if (inner < 0 || bpf_map__set_inner_map_fd(s->skel->maps.rings, inner)) {
+		snprintf(err, errlen, "cannot create a %zu KiB ring buffer: %s", ring >> 10,
+			 strerror(errno));
+		goto fail;
+	}
 	/* Data in the ring makes epoll return at once: a reader that polls
 	 * again right away takes events a few at a time, with several system
 	 * calls for each few (docs/performance.md). After a batch it waits
@@ -273,6 +363,8 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	if (s->gather_us < 200)
 		s->gather_us = 0;
 	rc = synscope_bpf__load(s->skel);
+	close(inner);
+	inner = -1;
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
 			 rc != -EPERM ? "" : kernel_locked_down() ?
@@ -291,34 +383,47 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		snprintf(err, errlen, "cannot attach to the tracepoints: %s", strerror(-rc));
 		goto fail;
 	}
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_ring_record, s, NULL);
-	if (!s->rb) {
-		snprintf(err, errlen, "cannot map the ring buffer: %s", strerror(errno));
+	if (open_rings(s, err, errlen))
 		goto fail;
-	}
 	return s;
 fail:
+	if (inner >= 0)
+		close(inner);
 	btf__free(btf);
 	bpf_source_close(s);
 	return NULL;
 }
 
+static __u64 monotonic_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t); /* bpf_ktime_get_ns()'s clock */
+	return (__u64)t.tv_sec * 1000000000ull + (__u64)t.tv_nsec;
+}
+
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx)
 {
-	int n, m;
+	struct epoll_event ev[8];
+	bool held;
+	size_t n;
 
-	s->fn = fn;
-	s->ctx = ctx;
-	n = ring_buffer__poll(s->rb, timeout_ms);
-	if (n < 0)
-		return n;
-	/* the kernel side wakes us only in batches: take what is queued anyway */
-	m = ring_buffer__consume(s->rb);
-	if (m < 0)
-		return m;
-	if (n + m > 0 && s->gather_us)
+	if (epoll_wait(s->epfd, ev, 8, timeout_ms) < 0)
+		return -errno;
+	/* the kernel side wakes us only in batches: take what is queued anyway,
+	 * but only what every ring has surely delivered up to */
+	n = ring_merge_deliver(s->rings, s->ncpus, monotonic_ns() - MERGE_MARGIN_NS, fn, ctx,
+			       &held);
+	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
-	return n + m;
+	else if (!n && held)
+		usleep(MERGE_MARGIN_NS / 4000); /* epoll says "data" until it goes out */
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
+{
+	ring_merge_deliver(s->rings, s->ncpus, UINT64_MAX, fn, ctx, NULL);
 }
 
 /* Runs the kernel skipped: a tracepoint that fired while the same program
@@ -366,8 +471,21 @@ void bpf_source_close(struct bpf_source *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
 	synscope_bpf__destroy(s->skel);
+	for (int i = 0; s->maps && i < s->ncpus; i++) {
+		struct ring_map *m = &s->maps[i];
+
+		if (m->cons != MAP_FAILED)
+			munmap(m->cons, (size_t)sysconf(_SC_PAGESIZE));
+		if (m->prod != MAP_FAILED)
+			munmap(m->prod, (size_t)sysconf(_SC_PAGESIZE) + 2 * s->ring_bytes);
+		if (m->fd >= 0)
+			close(m->fd);
+	}
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->maps);
+	free(s->rings);
 	free(s->lost_percpu);
 	free(s);
 }

@@ -6,26 +6,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "../bpf/synscope_event.h"
+#include "ring_merge.h"
 
 struct bpf_source_opts {
 	__u32 pid;                 /* trace this process and its descendants; 0 = all */
 	__u8 family;               /* AF_INET / AF_INET6; 0 = both */
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
-	size_t ring_bytes;         /* ring buffer size, a power of two; 0 = default */
+	size_t ring_bytes;         /* each CPU's ring buffer, a power of two; 0 = default */
 	const struct syn_watch_key *watch_ports; /* with pid: its sockets' ports, made before tracing */
 	int nwatch;
 };
 
-typedef void (*syn_event_fn)(void *ctx, const struct syn_event *e);
 
 struct bpf_source;
 
 /* Probe, load and attach. On failure returns NULL and a one-line reason in err. */
 struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen);
-/* Deliver what is queued, waiting up to timeout_ms for more. Returns the
- * number of events, or a negative errno (-EINTR when a signal came). */
+/* Read what is queued, waiting up to timeout_ms for more, and deliver in
+ * time order all but the last millisecond's (held for the next call: another
+ * CPU's ring may still bring older ones). Returns the number of events read,
+ * or a negative errno (-EINTR when a signal came). */
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx);
+/* The rest, with everything held for the merge: the last call. */
+void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx);
 /* Events the kernel could not queue since the start. */
 __u64 bpf_source_lost(struct bpf_source *s);
 /* Can the counters still be read (checked before privileges are dropped)? */

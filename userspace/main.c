@@ -534,8 +534,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	/* whatever is still queued belongs in the output too */
-	while (bpf_source_poll(src, 0, on_event, &f) > 0)
-		;
+	bpf_source_drain(src, on_event, &f);
 	report_lost(src, &f, &lost_reported);
 	rc = 0;
 

@@ -1,0 +1,313 @@
+/* The per-CPU rings' merge, on rings laid out in memory the way the kernel
+ * maps them for a reader: time order out, nothing lost or doubled, each
+ * ring's space given back only for what went out. */
+#include <linux/bpf.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include "test.h"
+#include "ring_merge.h"
+
+#define RING_BYTES 1024 /* 8 records of an event */
+#define MAXEV 16384
+
+/* A ring and its reader's view. The data area is followed by a copy of
+ * itself, as the kernel maps it twice in a row. */
+struct fake_ring {
+	unsigned long cons, prod;
+	unsigned char data[2 * RING_BYTES];
+	struct ring_view view;
+};
+
+static void fake_init(struct fake_ring *f, unsigned long start)
+{
+	memset(f, 0, sizeof(*f));
+	f->cons = f->prod = start;
+	f->view.consumer_pos = &f->cons;
+	f->view.producer_pos = &f->prod;
+	f->view.data = f->data;
+	f->view.mask = RING_BYTES - 1;
+}
+
+static void fake_put(struct fake_ring *f, unsigned long pos, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned long at = (pos + i) & (RING_BYTES - 1);
+
+		f->data[at] = f->data[at + RING_BYTES] = ((const unsigned char *)p)[i];
+	}
+}
+
+/* Write a record the way bpf_ringbuf_reserve/submit leave it: a length
+ * (with the busy or discard bit) and a page offset, then the data. Returns
+ * where its length word is, or ULONG_MAX when the ring is full. */
+static unsigned long fake_write(struct fake_ring *f, __u32 bits, __u32 size, __u64 ts, __u32 tid)
+{
+	struct syn_event e = { 0 };
+	__u32 hdr[2] = { size | bits, 0 };
+	unsigned long at = f->prod, bytes = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+
+	if (f->prod + bytes - f->cons > RING_BYTES)
+		return ULONG_MAX;
+	e.ts_ns = ts;
+	e.tid = tid;
+	fake_put(f, at, hdr, sizeof(hdr));
+	fake_put(f, at + BPF_RINGBUF_HDR_SZ, &e, size < sizeof(e) ? size : sizeof(e));
+	f->prod += bytes;
+	return at;
+}
+
+static void push(struct fake_ring *f, __u64 ts, __u32 tid)
+{
+	CHECK(fake_write(f, 0, sizeof(struct syn_event), ts, tid) != ULONG_MAX);
+}
+
+/* A record being written is committed: its busy bit cleared. */
+static void fake_commit(struct fake_ring *f, unsigned long at)
+{
+	__u32 len = sizeof(struct syn_event);
+
+	fake_put(f, at, &len, sizeof(len));
+}
+
+struct got {
+	__u64 ts[MAXEV];
+	__u32 tid[MAXEV];
+	size_t n;
+};
+
+static void collect(void *ctx, const struct syn_event *e)
+{
+	struct got *g = ctx;
+
+	if (g->n < MAXEV) {
+		g->ts[g->n] = e->ts_ns;
+		g->tid[g->n] = e->tid;
+	}
+	g->n++;
+}
+
+/* The tids let out so far, from the first, are want[]. */
+static void check_tids(const struct got *g, const __u32 *want, size_t n)
+{
+	CHECK_EQ_INT(g->n, n);
+	for (size_t i = 0; i < n && i < g->n; i++)
+		CHECK_EQ_INT(g->tid[i], want[i]);
+}
+
+static struct fake_ring ring[5];
+
+static struct ring_view *views(int n)
+{
+	static struct ring_view v[5];
+
+	for (int i = 0; i < n; i++)
+		v[i] = ring[i].view;
+	return v;
+}
+
+/* The views handed to the merge hold its cursor: keep them across calls. */
+static struct ring_view v2[2];
+
+static void init2(void)
+{
+	fake_init(&ring[0], 0);
+	fake_init(&ring[1], 0);
+	v2[0] = ring[0].view;
+	v2[1] = ring[1].view;
+}
+
+static void test_two_rings_come_out_in_time_order(void)
+{
+	struct got g = { 0 };
+	bool held = true;
+
+	init2();
+	push(&ring[0], 10, 1);
+	push(&ring[0], 30, 3);
+	push(&ring[0], 50, 5);
+	push(&ring[1], 20, 2);
+	push(&ring[1], 40, 4);
+	push(&ring[1], 60, 6);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 6);
+	check_tids(&g, (const __u32[]){ 1, 2, 3, 4, 5, 6 }, 6);
+	CHECK(!held);
+	/* all space given back */
+	CHECK_EQ_INT(ring[0].cons, ring[0].prod);
+	CHECK_EQ_INT(ring[1].cons, ring[1].prod);
+}
+
+static void test_events_at_or_after_the_horizon_stay_in_their_ring(void)
+{
+	struct got g = { 0 };
+	bool held = false;
+
+	init2();
+	push(&ring[0], 100, 1);
+	push(&ring[0], 300, 3);
+	push(&ring[1], 200, 2);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, 300, collect, &g, &held), 2);
+	check_tids(&g, (const __u32[]){ 1, 2 }, 2);
+	CHECK(held);
+	/* the held one's space is still the ring's */
+	CHECK_EQ_INT(ring[0].prod - ring[0].cons, 128);
+	CHECK_EQ_INT(ring[1].cons, ring[1].prod);
+	/* ring 1 then delivers what came before ring 0's held one */
+	push(&ring[1], 250, 4);
+	push(&ring[0], 400, 5);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 3);
+	check_tids(&g, (const __u32[]){ 1, 2, 4, 3, 5 }, 5);
+	CHECK(!held);
+}
+
+/* A softirq's program ran between another's reserve and its clock read: the
+ * ring's order is the order the tracepoints fired in, and is kept. */
+static void test_a_ring_keeps_its_own_order(void)
+{
+	struct got g = { 0 };
+
+	init2();
+	push(&ring[0], 10, 1);
+	push(&ring[0], 40, 4);
+	push(&ring[0], 20, 2);
+	push(&ring[1], 30, 3);
+	ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL);
+	check_tids(&g, (const __u32[]){ 1, 3, 4, 2 }, 4);
+}
+
+static void test_equal_times_go_lower_ring_first(void)
+{
+	struct got g = { 0 };
+	struct ring_view *v;
+
+	for (int i = 0; i < 3; i++)
+		fake_init(&ring[i], 0);
+	push(&ring[2], 5, 3);
+	push(&ring[1], 5, 2);
+	push(&ring[0], 5, 1);
+	v = views(3);
+	ring_merge_deliver(v, 3, UINT64_MAX, collect, &g, NULL);
+	check_tids(&g, (const __u32[]){ 1, 2, 3 }, 3);
+}
+
+/* A record still being written stops its ring, not the others; once
+ * committed it goes out, and what came after it in its ring. */
+static void test_a_record_being_written_stops_only_its_ring(void)
+{
+	struct got g = { 0 };
+	unsigned long at;
+	bool held = false;
+
+	init2();
+	at = fake_write(&ring[0], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 10, 1);
+	push(&ring[0], 30, 3);
+	push(&ring[1], 20, 2);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 1);
+	check_tids(&g, (const __u32[]){ 2 }, 1);
+	CHECK(held);
+	CHECK_EQ_INT(ring[0].cons, 0);
+	fake_commit(&ring[0], at);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 2);
+	check_tids(&g, (const __u32[]){ 2, 1, 3 }, 3);
+	CHECK(!held);
+}
+
+static void test_discarded_and_short_records_are_skipped(void)
+{
+	struct got g = { 0 };
+
+	init2();
+	push(&ring[0], 10, 1);
+	CHECK(fake_write(&ring[0], BPF_RINGBUF_DISCARD_BIT, sizeof(struct syn_event), 15, 9) !=
+	      ULONG_MAX);
+	CHECK(fake_write(&ring[0], 0, 12, 16, 8) != ULONG_MAX);
+	push(&ring[0], 20, 2);
+	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL), 2);
+	check_tids(&g, (const __u32[]){ 1, 2 }, 2);
+	CHECK_EQ_INT(ring[0].cons, ring[0].prod);
+}
+
+/* Positions run on past the ring's size; a record that starts near the end
+ * reads on into the second mapping. */
+static void test_records_across_the_end_of_the_ring(void)
+{
+	struct got g = { 0 };
+	__u32 tid = 1;
+
+	fake_init(&ring[0], 64);
+	fake_init(&ring[1], 0);
+	v2[0] = ring[0].view;
+	v2[1] = ring[1].view;
+	for (int round = 0; round < 5; round++) {
+		/* fill it: 8 records, one of them split by the end */
+		while (fake_write(&ring[0], 0, sizeof(struct syn_event), tid, tid) != ULONG_MAX)
+			tid++;
+		CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL), 8);
+	}
+	CHECK_EQ_INT(g.n, tid - 1);
+	for (size_t i = 0; i < g.n && i < MAXEV; i++)
+		if (!CHECK_EQ_INT(g.tid[i], i + 1) || !CHECK_EQ_INT(g.ts[i], i + 1))
+			break;
+}
+
+/* Five rings, each fed its own rising clock as far as it has room, read in
+ * rounds the way the source reads: after each round, what is older than the
+ * round's start less a margin goes out. Against a model: every event out
+ * once, in time order. */
+static void test_rounds_of_random_rings_against_a_model(void)
+{
+	static struct got g;
+	static unsigned char seen[MAXEV];
+	struct ring_view *v;
+	__u64 rng = 99, clock[5] = { 0 }, now = 0, last = 0;
+	__u32 next_tid = 1;
+	size_t sum_in = 0;
+
+	g.n = 0;
+	for (int i = 0; i < 5; i++)
+		fake_init(&ring[i], (unsigned long)i * 200);
+	v = views(5);
+	for (int round = 0; round < 200; round++) {
+		now += 20;
+		for (int r = 0; r < 5; r++) {
+			/* what this ring got since the last round, as far as it fits */
+			while (clock[r] + 5 < now) {
+				__u64 ts;
+
+				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				ts = clock[r] + 1 + (rng >> 61);
+				if (fake_write(&ring[r], 0, sizeof(struct syn_event), ts, next_tid) ==
+				    ULONG_MAX)
+					break;
+				clock[r] = ts;
+				next_tid++;
+				sum_in++;
+			}
+		}
+		ring_merge_deliver(v, 5, now - 10, collect, &g, NULL);
+	}
+	ring_merge_deliver(v, 5, UINT64_MAX, collect, &g, NULL);
+	CHECK_EQ_INT(g.n, sum_in);
+	CHECK(g.n <= MAXEV && g.n > 1000);
+	for (size_t i = 0; i < g.n && i < MAXEV; i++) {
+		if (!CHECK(g.ts[i] >= last))
+			break;
+		last = g.ts[i];
+		CHECK(g.tid[i] < MAXEV && !seen[g.tid[i]]);
+		if (g.tid[i] < MAXEV)
+			seen[g.tid[i]] = 1;
+	}
+}
+
+int main(void)
+{
+	RUN(test_two_rings_come_out_in_time_order);
+	RUN(test_events_at_or_after_the_horizon_stay_in_their_ring);
+	RUN(test_a_ring_keeps_its_own_order);
+	RUN(test_equal_times_go_lower_ring_first);
+	RUN(test_a_record_being_written_stops_only_its_ring);
+	RUN(test_discarded_and_short_records_are_skipped);
+	RUN(test_records_across_the_end_of_the_ring);
+	RUN(test_rounds_of_random_rings_against_a_model);
+	return TEST_SUMMARY();
+}

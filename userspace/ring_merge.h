@@ -1,0 +1,32 @@
+/* Events from several BPF ring buffers (one per CPU), read where the kernel
+ * wrote them and let out in time order. Kernel ABI only (linux/bpf.h): no
+ * libbpf, so the merge runs under unit tests on rings laid out in memory. */
+#ifndef SYNSCOPE_RING_MERGE_H
+#define SYNSCOPE_RING_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "../bpf/synscope_event.h"
+
+typedef void (*syn_event_fn)(void *ctx, const struct syn_event *e);
+
+/* One ring as the kernel maps it for a reader: the consumer position (ours
+ * to write), the producer position (the kernel's), and the data area, mapped
+ * twice in a row so that a record that wraps around is contiguous. */
+struct ring_view {
+	unsigned long *consumer_pos;
+	const unsigned long *producer_pos;
+	const unsigned char *data;
+	unsigned long mask;           /* data bytes - 1 (a power of two) */
+	const struct syn_event *head; /* the next event, once looked at */
+	unsigned long head_bytes;     /* its record's bytes, header and padding in */
+};
+
+/* Let out, oldest first, every event the rings hold that was stamped before
+ * horizon_ns (all of them with UINT64_MAX); each ring's space is given back
+ * as its events go out. Returns how many went out. *held (may be NULL): a
+ * ring still holds an event, or one being written. */
+size_t ring_merge_deliver(struct ring_view *rings, int n, __u64 horizon_ns, syn_event_fn fn,
+			  void *ctx, bool *held);
+
+#endif
