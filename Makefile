@@ -44,7 +44,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -Iuserspace \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench install clean help
+.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench bench-floors install clean help
 all: $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
 
 help:
@@ -63,7 +63,10 @@ deps:
 $(OUT) $(OUT)/tests $(OUT)/fuzz:
 	$(Q)mkdir -p $@
 
-$(OUT)/synscope.bpf.o: bpf/synscope.bpf.c bpf/synscope_event.h | $(OUT)
+# The kernel side's source. make bench also builds two floors from it (what
+# tracing costs before synscope's own logic: scripts/bench_floor.py).
+BPF_SRC ?= bpf/synscope.bpf.c
+$(OUT)/synscope.bpf.o: $(BPF_SRC) bpf/synscope_event.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_SYS_INCLUDES) -c $< -o $(OUT)/synscope.tmp.bpf.o
 	$(Q)$(BPFTOOL) gen object $@ $(OUT)/synscope.tmp.bpf.o
@@ -136,8 +139,18 @@ fuzz: fuzz-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-tests.sh fuzz
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all bench-floors
 	$(Q)./scripts/bench.sh
+
+$(OUT)/floor-%.bpf.c: bpf/synscope.bpf.c scripts/bench_floor.py | $(OUT)
+	$(call msg,FLOOR,$@)
+	$(Q)python3 scripts/bench_floor.py $* $< $@
+
+bench-floors: $(OUT)/floor-attach.bpf.c $(OUT)/floor-record.bpf.c
+	$(Q)for f in attach record; do \
+		$(MAKE) --no-print-directory OUT=$(OUT)/floor-$$f BPF_SRC=$(OUT)/floor-$$f.bpf.c \
+			$(OUT)/floor-$$f/synscope || exit 1; \
+	done
 
 install: $(OUT)/synscope
 	install -D -m 0755 $(OUT)/synscope $(DESTDIR)$(PREFIX)/sbin/synscope

@@ -15,7 +15,13 @@
 #   filtered    synscope -P <a port nobody uses> -o FILE
 #   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
 #   tcpdump     tcpdump -i lo -w FILE
+#   floor-attach  synscope's programs attached but returning at once (-w FILE)
+#   floor-record  one bare record per tracepoint hit, nothing read (-w FILE)
 #
+# The two floors (make bench-floors builds them from bpf/synscope.bpf.c with
+# scripts/bench_floor.py) say what the mechanism costs before synscope's own
+# logic: being attached to every system call and packet at all, and writing
+# as many records as a full capture does.
 # Then it prints the median connections/second of each, its ratio to the
 # untraced median, the median of its per-run ratios to the same run's
 # untraced rate (steadier on a drifting machine), what each tool said it
@@ -37,8 +43,9 @@
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
-# BENCH_CONFIGS (all seven above, in that order), BENCH_MEM_CONNS (1000000; 0
-# skips), BENCH_CLEAN_WAIT (120), SYNSCOPE, TCPDEMO (binaries).
+# BENCH_CONFIGS (all nine above, in that order), BENCH_MEM_CONNS (1000000; 0
+# skips), BENCH_CLEAN_WAIT (120), SYNSCOPE, TCPDEMO, FLOOR_ATTACH, FLOOR_RECORD
+# (binaries).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +55,9 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
-CONFIGS=${BENCH_CONFIGS:-untraced ladder record record-gz filtered tcpstates tcpdump}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder record record-gz filtered tcpstates tcpdump floor-attach floor-record}
+FLOOR_ATTACH=${FLOOR_ATTACH:-$ROOT/build/floor-attach/synscope}
+FLOOR_RECORD=${FLOOR_RECORD:-$ROOT/build/floor-record/synscope}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
@@ -123,6 +132,15 @@ for c in $CONFIGS; do
 			want+=("$c")
 		else
 			note "skipping tcpdump: needs root and tcpdump"
+		fi
+		;;
+	floor-attach | floor-record)
+		bin=$FLOOR_ATTACH
+		[ "$c" = floor-record ] && bin=$FLOOR_RECORD
+		if [ "$ROOTED" = 1 ] && [ -x "$bin" ]; then
+			want+=("$c")
+		else
+			note "skipping $c: needs root and $bin (make bench-floors)"
 		fi
 		;;
 	*) die "unknown configuration '$c' in BENCH_CONFIGS" ;;
@@ -211,6 +229,8 @@ start_tool() {
 	memory) "$SYNSCOPE" "$@" >/dev/null 2>"$TOOL_ERR" & ;;
 	tcpstates) "$TCPSTATES" >"$WORK/tcpstates.txt" 2>"$TOOL_ERR" & ;;
 	tcpdump) "$TCPDUMP" -i lo -w "$WORK/tcpdump.pcap" 2>"$TOOL_ERR" & ;;
+	floor-attach) "$FLOOR_ATTACH" -w "$WORK/floor.rec" 2>"$TOOL_ERR" & ;;
+	floor-record) "$FLOOR_RECORD" -w "$WORK/floor.rec" 2>"$TOOL_ERR" & ;;
 	esac
 	TOOL_PID=$!
 	case $c in
@@ -296,7 +316,8 @@ for ((r = 1; r <= RUNS; r++)); do
 		LOSTS[$c]="${LOSTS[$c]:-}${LOSTS[$c]:+ }$LOST$mark"
 		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
 		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
-		rm -f "$WORK/ladder.txt" "$WORK/filtered.txt" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap"
+		rm -f "$WORK/ladder.txt" "$WORK/filtered.txt" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" \
+			"$WORK/floor.rec"
 	done
 	echo "$line"
 done
@@ -310,6 +331,8 @@ describe() {
 	filtered) echo "synscope -P <unused port>" ;;
 	tcpstates) echo "tcpstates (libbpf-tools)" ;;
 	tcpdump) echo "tcpdump -i lo -w FILE" ;;
+	floor-attach) echo "floor: programs attached only" ;;
+	floor-record) echo "floor: a bare record per hit" ;;
 	esac
 }
 
