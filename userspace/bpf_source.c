@@ -27,7 +27,8 @@
 /* A record is stamped, then submitted within microseconds (its program runs
  * with preemption off): one stamped this long before a read began is in its
  * ring by then, unless the CPU was taken away in between (a long softirq, a
- * hypervisor): such a record goes out late, not lost. */
+ * hypervisor): such a record goes out late, not lost. A small ring holds
+ * less: no longer than a fast producer takes to fill an eighth of it. */
 #define MERGE_MARGIN_NS 5000000ull
 
 /* One CPU's ring, mapped: the consumer page, and the producer page with the
@@ -46,6 +47,7 @@ struct bpf_source {
 	int epfd;
 	__u64 *lost_percpu;
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
+	__u64 margin_ns;        /* what the merge holds back, by its stamp */
 };
 
 /* One CPU's ring: a power of two, as the kernel wants. */
@@ -362,6 +364,9 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	s->gather_us = ring / 2048 > 10000 ? 10000 : (unsigned int)(ring / 2048);
 	if (s->gather_us < 200)
 		s->gather_us = 0;
+	s->margin_ns = (__u64)ring * 1000 / 2048;
+	if (s->margin_ns > MERGE_MARGIN_NS)
+		s->margin_ns = MERGE_MARGIN_NS;
 	rc = synscope_bpf__load(s->skel);
 	close(inner);
 	inner = -1;
@@ -378,13 +383,14 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		bpf_map__update_elem(s->skel->maps.watch_ports, &o->watch_ports[i],
 				     sizeof(o->watch_ports[i]), &one, sizeof(one), BPF_ANY);
 	}
+	/* before attaching: a program that finds no ring counts its event lost */
+	if (open_rings(s, err, errlen))
+		goto fail;
 	rc = synscope_bpf__attach(s->skel);
 	if (rc) {
 		snprintf(err, errlen, "cannot attach to the tracepoints: %s", strerror(-rc));
 		goto fail;
 	}
-	if (open_rings(s, err, errlen))
-		goto fail;
 	return s;
 fail:
 	if (inner >= 0)
@@ -412,12 +418,12 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 		return -errno;
 	/* the kernel side wakes us only in batches: take what is queued anyway,
 	 * but only what every ring has surely delivered up to */
-	n = ring_merge_deliver(s->rings, s->ncpus, monotonic_ns() - MERGE_MARGIN_NS, fn, ctx,
+	n = ring_merge_deliver(s->rings, s->ncpus, monotonic_ns() - s->margin_ns, fn, ctx,
 			       &held);
 	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
 	else if (!n && held)
-		usleep(MERGE_MARGIN_NS / 4000); /* epoll says "data" until it goes out */
+		usleep((useconds_t)(s->margin_ns / 4000)); /* epoll says "data" until it goes out */
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
