@@ -15,6 +15,7 @@
 #include <bpf/btf.h>
 #include "names.h"
 #include "bpf_source.h"
+#include "cpu_list.h"
 #include "kernel_reqs.h"
 #include "ring_merge.h"
 #include "scrub.h"
@@ -40,7 +41,9 @@ struct ring_map {
 
 struct bpf_source {
 	struct synscope_bpf *skel;
-	int ncpus;
+	int ncpus;                /* possible CPUs */
+	int nrings;               /* one per online CPU */
+	bool *online;             /* by possible CPU */
 	size_t ring_bytes;
 	struct ring_map *maps;
 	struct ring_view *rings;
@@ -247,33 +250,54 @@ static void configure(struct synscope_bpf *skel, const struct btf *btf,
 	skel->rodata->wakeup_mask = ring >= (256u << 10) ? 31 : 0;
 }
 
-/* A ring per possible CPU, each put where that CPU's programs look it up,
- * mapped for reading in place, and watched by one epoll set. */
+/* Which possible CPUs are online: a CPU that may come later (some VMs
+ * declare dozens) gets no ring of its own. All of them when unknown. */
+static int count_online(struct bpf_source *s)
+{
+	char text[4096];
+	ssize_t len = -1;
+	int fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC), n = -1;
+
+	if (fd >= 0) {
+		len = read(fd, text, sizeof(text) - 1);
+		close(fd);
+	}
+	if (len > 0) {
+		text[len] = '\0';
+		n = cpu_list_parse(text, s->online, s->ncpus);
+	}
+	if (n <= 0) {
+		for (int i = 0; i < s->ncpus; i++)
+			s->online[i] = true;
+		n = s->ncpus;
+	}
+	return n;
+}
+
+/* A ring per online CPU, put where that CPU's programs look it up, mapped
+ * for reading in place, and watched by one epoll set. A CPU that is not
+ * online shares an online one's ring, should it come up: the ring takes
+ * reserves from any CPU, in the order they come. */
 static int open_rings(struct bpf_source *s, char *err, size_t errlen)
 {
 	int outer = bpf_map__fd(s->skel->maps.rings);
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int next = 0;
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0) {
 		snprintf(err, errlen, "cannot watch the ring buffers: %s", strerror(errno));
 		return -1;
 	}
-	for (int cpu = 0; cpu < s->ncpus; cpu++) {
-		struct ring_map *m = &s->maps[cpu];
+	for (int i = 0; i < s->nrings; i++) {
+		struct ring_map *m = &s->maps[i];
 		struct epoll_event ev = { .events = EPOLLIN };
-		__u32 key = (__u32)cpu;
 
 		m->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "synscope_ring", 0, 0,
 				       (__u32)s->ring_bytes, NULL);
 		if (m->fd < 0) {
-			snprintf(err, errlen, "cannot create a %zu KiB ring buffer for CPU %d: %s",
-				 s->ring_bytes >> 10, cpu, strerror(errno));
-			return -1;
-		}
-		if (bpf_map_update_elem(outer, &key, &m->fd, BPF_ANY)) {
-			snprintf(err, errlen, "cannot install the ring buffer of CPU %d: %s", cpu,
-				 strerror(errno));
+			snprintf(err, errlen, "cannot create a %zu KiB ring buffer: %s",
+				 s->ring_bytes >> 10, strerror(errno));
 			return -1;
 		}
 		m->cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
@@ -281,16 +305,25 @@ static int open_rings(struct bpf_source *s, char *err, size_t errlen)
 			       (off_t)page);
 		if (m->cons == MAP_FAILED || m->prod == MAP_FAILED ||
 		    epoll_ctl(s->epfd, EPOLL_CTL_ADD, m->fd, &ev)) {
-			snprintf(err, errlen, "cannot map the ring buffer of CPU %d: %s", cpu,
-				 strerror(errno));
+			snprintf(err, errlen, "cannot map a ring buffer: %s", strerror(errno));
 			return -1;
 		}
-		s->rings[cpu] = (struct ring_view){
+		s->rings[i] = (struct ring_view){
 			.consumer_pos = m->cons,
 			.producer_pos = m->prod,
 			.data = (const unsigned char *)m->prod + page,
 			.mask = s->ring_bytes - 1,
 		};
+	}
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		__u32 key = (__u32)cpu;
+		int ring = s->online[cpu] && next < s->nrings ? next++ : cpu % s->nrings;
+
+		if (bpf_map_update_elem(outer, &key, &s->maps[ring].fd, BPF_ANY)) {
+			snprintf(err, errlen, "cannot install the ring buffer of CPU %d: %s", cpu,
+				 strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -314,16 +347,22 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 		snprintf(err, errlen, "cannot count the CPUs: %s", strerror(-s->ncpus));
 		goto fail;
 	}
-	ring = s->ring_bytes = ring_bytes_per_cpu(o, s->ncpus);
 	s->lost_percpu = calloc(s->ncpus, sizeof(__u64));
-	s->maps = malloc(s->ncpus * sizeof(*s->maps));
-	s->rings = calloc(s->ncpus, sizeof(*s->rings));
+	s->online = calloc(s->ncpus, sizeof(*s->online));
+	if (!s->lost_percpu || !s->online) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->nrings = count_online(s);
+	ring = s->ring_bytes = ring_bytes_per_cpu(o, s->nrings);
+	s->maps = malloc(s->nrings * sizeof(*s->maps));
+	s->rings = calloc(s->nrings, sizeof(*s->rings));
 	if (s->maps)
-		for (int i = 0; i < s->ncpus; i++)
+		for (int i = 0; i < s->nrings; i++)
 			s->maps[i] = (struct ring_map){ .fd = -1, .cons = MAP_FAILED,
 							.prod = MAP_FAILED };
 	s->skel = synscope_bpf__open();
-	if (!s->lost_percpu || !s->maps || !s->rings || !s->skel) {
+	if (!s->maps || !s->rings || !s->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
@@ -418,7 +457,7 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 		return -errno;
 	/* the kernel side wakes us only in batches: take what is queued anyway,
 	 * but only what every ring has surely delivered up to */
-	n = ring_merge_deliver(s->rings, s->ncpus, monotonic_ns() - s->margin_ns, fn, ctx,
+	n = ring_merge_deliver(s->rings, s->nrings, monotonic_ns() - s->margin_ns, fn, ctx,
 			       &held);
 	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
@@ -429,7 +468,7 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 
 void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 {
-	ring_merge_deliver(s->rings, s->ncpus, UINT64_MAX, fn, ctx, NULL);
+	ring_merge_deliver(s->rings, s->nrings, UINT64_MAX, fn, ctx, NULL);
 }
 
 /* Runs the kernel skipped: a tracepoint that fired while the same program
@@ -478,7 +517,7 @@ void bpf_source_close(struct bpf_source *s)
 	if (!s)
 		return;
 	synscope_bpf__destroy(s->skel);
-	for (int i = 0; s->maps && i < s->ncpus; i++) {
+	for (int i = 0; s->maps && i < s->nrings; i++) {
 		struct ring_map *m = &s->maps[i];
 
 		if (m->cons != MAP_FAILED)
@@ -492,6 +531,7 @@ void bpf_source_close(struct bpf_source *s)
 		close(s->epfd);
 	free(s->maps);
 	free(s->rings);
+	free(s->online);
 	free(s->lost_percpu);
 	free(s);
 }
