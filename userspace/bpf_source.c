@@ -46,7 +46,7 @@ struct bpf_source {
 	bool *online;             /* by possible CPU */
 	size_t ring_bytes;
 	struct ring_map *maps;
-	struct ring_view *rings;
+	struct ring_merge merge;  /* its rings: one per map */
 	int epfd;
 	__u64 *lost_percpu;
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
@@ -308,7 +308,7 @@ static int open_rings(struct bpf_source *s, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot map a ring buffer: %s", strerror(errno));
 			return -1;
 		}
-		s->rings[i] = (struct ring_view){
+		s->merge.rings[i] = (struct ring_view){
 			.consumer_pos = m->cons,
 			.producer_pos = m->prod,
 			.data = (const unsigned char *)m->prod + page,
@@ -356,13 +356,12 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	s->nrings = count_online(s);
 	ring = s->ring_bytes = ring_bytes_per_cpu(o, s->nrings);
 	s->maps = malloc(s->nrings * sizeof(*s->maps));
-	s->rings = calloc(s->nrings, sizeof(*s->rings));
 	if (s->maps)
 		for (int i = 0; i < s->nrings; i++)
 			s->maps[i] = (struct ring_map){ .fd = -1, .cons = MAP_FAILED,
 							.prod = MAP_FAILED };
 	s->skel = synscope_bpf__open();
-	if (!s->maps || !s->rings || !s->skel) {
+	if (!s->maps || ring_merge_init(&s->merge, s->nrings) || !s->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
 		goto fail;
 	}
@@ -457,8 +456,7 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 		return -errno;
 	/* the kernel side wakes us only in batches: take what is queued anyway,
 	 * but only what every ring has surely delivered up to */
-	n = ring_merge_deliver(s->rings, s->nrings, monotonic_ns() - s->margin_ns, fn, ctx,
-			       &held);
+	n = ring_merge_deliver(&s->merge, monotonic_ns() - s->margin_ns, fn, ctx, &held);
 	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
 	else if (!n && held)
@@ -468,7 +466,7 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 
 void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 {
-	ring_merge_deliver(s->rings, s->nrings, UINT64_MAX, fn, ctx, NULL);
+	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, NULL);
 }
 
 /* Runs the kernel skipped: a tracepoint that fired while the same program
@@ -530,7 +528,7 @@ void bpf_source_close(struct bpf_source *s)
 	if (s->epfd >= 0)
 		close(s->epfd);
 	free(s->maps);
-	free(s->rings);
+	ring_merge_free(&s->merge);
 	free(s->online);
 	free(s->lost_percpu);
 	free(s);

@@ -1,12 +1,14 @@
 /* Each CPU's ring holds its events in the order they were reserved, nearly
  * the order of their stamps (a softirq's program can run between another's
  * reserve and its clock read). Across rings, only the stamps tell the order:
- * the merge lets out the oldest head of all rings, again and again, up to a
- * horizon every ring is known to have delivered up to (the source picks it:
- * the time it started reading, less a margin for programs still running).
+ * the merge lets out the oldest head of all rings (a heap of the rings by
+ * their heads), again and again, up to a horizon every ring is known to have
+ * delivered up to (the source picks it: the time it started reading, less a
+ * margin for programs still running).
  * Events are read in place and each ring's space is given back as they go:
  * no copy, and nothing held but what is still in the rings. */
 #include <linux/bpf.h>
+#include <stdlib.h>
 #include "ring_merge.h"
 
 /* Give the head record's space back to the kernel. */
@@ -43,43 +45,84 @@ static const struct syn_event *ring_peek(struct ring_view *r, bool *busy)
 	return r->head;
 }
 
-size_t ring_merge_deliver(struct ring_view *rings, int n, __u64 horizon_ns, syn_event_fn fn,
-			  void *ctx, bool *held)
+int ring_merge_init(struct ring_merge *m, int nrings)
+{
+	m->n = nrings > 0 ? nrings : 0;
+	m->rings = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->rings));
+	m->heap = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->heap));
+	if (!m->rings || !m->heap) {
+		ring_merge_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+void ring_merge_free(struct ring_merge *m)
+{
+	free(m->rings);
+	free(m->heap);
+	m->rings = NULL;
+	m->heap = NULL;
+	m->n = 0;
+}
+
+/* Does ring a's head go before ring b's? Equal stamps: the lower ring. */
+static bool goes_first(const struct ring_merge *m, int a, int b)
+{
+	__u64 ta = m->rings[a].head->ts_ns, tb = m->rings[b].head->ts_ns;
+
+	return ta < tb || (ta == tb && a < b);
+}
+
+/* The heap's entry at i moved later: down to its place. */
+static void sift_down(struct ring_merge *m, int len, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, first = i, tmp;
+
+		if (l < len && goes_first(m, m->heap[l], m->heap[first]))
+			first = l;
+		if (r < len && goes_first(m, m->heap[r], m->heap[first]))
+			first = r;
+		if (first == i)
+			return;
+		tmp = m->heap[i];
+		m->heap[i] = m->heap[first];
+		m->heap[first] = tmp;
+		i = first;
+	}
+}
+
+size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn fn, void *ctx,
+			  bool *held)
 {
 	size_t out = 0;
-	bool busy, any;
+	bool busy = false, later = false;
+	int len = 0;
 
-	for (;;) {
-		struct ring_view *best = NULL;
-		/* best's events go out while older than every other ring's head */
-		__u64 bound = horizon_ns;
+	/* the rings with an event to let out, in a heap by its stamp: one
+	 * comparison per level for each event, however many CPUs there are */
+	for (int i = 0; i < m->n; i++) {
+		const struct syn_event *e = ring_peek(&m->rings[i], &busy);
 
-		busy = any = false;
-		for (int i = 0; i < n; i++) {
-			const struct syn_event *e = ring_peek(&rings[i], &busy);
-
-			if (!e)
-				continue;
-			any = true;
-			if (e->ts_ns >= horizon_ns)
-				continue;
-			if (!best || e->ts_ns < best->head->ts_ns) {
-				if (best && best->head->ts_ns < bound)
-					bound = best->head->ts_ns;
-				best = &rings[i];
-			} else if (e->ts_ns < bound) {
-				bound = e->ts_ns;
-			}
-		}
-		if (!best)
-			break;
-		do {
-			fn(ctx, best->head);
-			ring_release(best);
-			out++;
-		} while (ring_peek(best, &busy) && best->head->ts_ns < bound);
+		if (e && e->ts_ns < horizon_ns)
+			m->heap[len++] = i;
 	}
+	for (int i = len / 2 - 1; i >= 0; i--)
+		sift_down(m, len, i);
+	while (len > 0) {
+		struct ring_view *r = &m->rings[m->heap[0]];
+
+		fn(ctx, r->head);
+		ring_release(r);
+		out++;
+		if (!ring_peek(r, &busy) || r->head->ts_ns >= horizon_ns)
+			m->heap[0] = m->heap[--len]; /* this ring is done for now */
+		sift_down(m, len, 0);
+	}
+	for (int i = 0; i < m->n && !later; i++)
+		later = m->rings[i].head != NULL;
 	if (held)
-		*held = busy || any;
+		*held = busy || later;
 	return out;
 }

@@ -22,11 +22,21 @@ struct ring_view {
 	unsigned long head_bytes;     /* its record's bytes, header and padding in */
 };
 
+struct ring_merge {
+	struct ring_view *rings; /* the caller fills them in */
+	int n;
+	int *heap;               /* rings by their head's stamp, oldest first */
+};
+
+/* 0, or -1 when out of memory. */
+int ring_merge_init(struct ring_merge *m, int nrings);
+void ring_merge_free(struct ring_merge *m);
+
 /* Let out, oldest first, every event the rings hold that was stamped before
  * horizon_ns (all of them with UINT64_MAX); each ring's space is given back
  * as its events go out. Returns how many went out. *held (may be NULL): a
  * ring still holds an event, or one being written. */
-size_t ring_merge_deliver(struct ring_view *rings, int n, __u64 horizon_ns, syn_event_fn fn,
-			  void *ctx, bool *held);
+size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn fn, void *ctx,
+			  bool *held);
 
 #endif

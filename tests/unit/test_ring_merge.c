@@ -95,26 +95,18 @@ static void check_tids(const struct got *g, const __u32 *want, size_t n)
 		CHECK_EQ_INT(g->tid[i], want[i]);
 }
 
-static struct fake_ring ring[5];
+static struct fake_ring ring[64];
+static struct ring_merge M;
 
-static struct ring_view *views(int n)
+/* n fake rings, each starting at its own position, in M. */
+static void setup(int n, unsigned long start_step)
 {
-	static struct ring_view v[5];
-
-	for (int i = 0; i < n; i++)
-		v[i] = ring[i].view;
-	return v;
-}
-
-/* The views handed to the merge hold its cursor: keep them across calls. */
-static struct ring_view v2[2];
-
-static void init2(void)
-{
-	fake_init(&ring[0], 0);
-	fake_init(&ring[1], 0);
-	v2[0] = ring[0].view;
-	v2[1] = ring[1].view;
+	ring_merge_free(&M);
+	CHECK_EQ_INT(ring_merge_init(&M, n), 0);
+	for (int i = 0; i < n; i++) {
+		fake_init(&ring[i], (unsigned long)i * start_step);
+		M.rings[i] = ring[i].view;
+	}
 }
 
 static void test_two_rings_come_out_in_time_order(void)
@@ -122,14 +114,14 @@ static void test_two_rings_come_out_in_time_order(void)
 	struct got g = { 0 };
 	bool held = true;
 
-	init2();
+	setup(2, 0);
 	push(&ring[0], 10, 1);
 	push(&ring[0], 30, 3);
 	push(&ring[0], 50, 5);
 	push(&ring[1], 20, 2);
 	push(&ring[1], 40, 4);
 	push(&ring[1], 60, 6);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 6);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 6);
 	check_tids(&g, (const __u32[]){ 1, 2, 3, 4, 5, 6 }, 6);
 	CHECK(!held);
 	/* all space given back */
@@ -142,11 +134,11 @@ static void test_events_at_or_after_the_horizon_stay_in_their_ring(void)
 	struct got g = { 0 };
 	bool held = false;
 
-	init2();
+	setup(2, 0);
 	push(&ring[0], 100, 1);
 	push(&ring[0], 300, 3);
 	push(&ring[1], 200, 2);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, 300, collect, &g, &held), 2);
+	CHECK_EQ_INT(ring_merge_deliver(&M, 300, collect, &g, &held), 2);
 	check_tids(&g, (const __u32[]){ 1, 2 }, 2);
 	CHECK(held);
 	/* the held one's space is still the ring's */
@@ -155,7 +147,7 @@ static void test_events_at_or_after_the_horizon_stay_in_their_ring(void)
 	/* ring 1 then delivers what came before ring 0's held one */
 	push(&ring[1], 250, 4);
 	push(&ring[0], 400, 5);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 3);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 3);
 	check_tids(&g, (const __u32[]){ 1, 2, 4, 3, 5 }, 5);
 	CHECK(!held);
 }
@@ -166,27 +158,24 @@ static void test_a_ring_keeps_its_own_order(void)
 {
 	struct got g = { 0 };
 
-	init2();
+	setup(2, 0);
 	push(&ring[0], 10, 1);
 	push(&ring[0], 40, 4);
 	push(&ring[0], 20, 2);
 	push(&ring[1], 30, 3);
-	ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL);
+	ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL);
 	check_tids(&g, (const __u32[]){ 1, 3, 4, 2 }, 4);
 }
 
 static void test_equal_times_go_lower_ring_first(void)
 {
 	struct got g = { 0 };
-	struct ring_view *v;
 
-	for (int i = 0; i < 3; i++)
-		fake_init(&ring[i], 0);
+	setup(3, 0);
 	push(&ring[2], 5, 3);
 	push(&ring[1], 5, 2);
 	push(&ring[0], 5, 1);
-	v = views(3);
-	ring_merge_deliver(v, 3, UINT64_MAX, collect, &g, NULL);
+	ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL);
 	check_tids(&g, (const __u32[]){ 1, 2, 3 }, 3);
 }
 
@@ -198,16 +187,16 @@ static void test_a_record_being_written_stops_only_its_ring(void)
 	unsigned long at;
 	bool held = false;
 
-	init2();
+	setup(2, 0);
 	at = fake_write(&ring[0], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 10, 1);
 	push(&ring[0], 30, 3);
 	push(&ring[1], 20, 2);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 1);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 1);
 	check_tids(&g, (const __u32[]){ 2 }, 1);
 	CHECK(held);
 	CHECK_EQ_INT(ring[0].cons, 0);
 	fake_commit(&ring[0], at);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, &held), 2);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 2);
 	check_tids(&g, (const __u32[]){ 2, 1, 3 }, 3);
 	CHECK(!held);
 }
@@ -216,13 +205,13 @@ static void test_discarded_and_short_records_are_skipped(void)
 {
 	struct got g = { 0 };
 
-	init2();
+	setup(2, 0);
 	push(&ring[0], 10, 1);
 	CHECK(fake_write(&ring[0], BPF_RINGBUF_DISCARD_BIT, sizeof(struct syn_event), 15, 9) !=
 	      ULONG_MAX);
 	CHECK(fake_write(&ring[0], 0, 12, 16, 8) != ULONG_MAX);
 	push(&ring[0], 20, 2);
-	CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL), 2);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL), 2);
 	check_tids(&g, (const __u32[]){ 1, 2 }, 2);
 	CHECK_EQ_INT(ring[0].cons, ring[0].prod);
 }
@@ -234,15 +223,14 @@ static void test_records_across_the_end_of_the_ring(void)
 	struct got g = { 0 };
 	__u32 tid = 1;
 
+	setup(2, 0);
 	fake_init(&ring[0], 64);
-	fake_init(&ring[1], 0);
-	v2[0] = ring[0].view;
-	v2[1] = ring[1].view;
+	M.rings[0] = ring[0].view;
 	for (int round = 0; round < 5; round++) {
 		/* fill it: 8 records, one of them split by the end */
 		while (fake_write(&ring[0], 0, sizeof(struct syn_event), tid, tid) != ULONG_MAX)
 			tid++;
-		CHECK_EQ_INT(ring_merge_deliver(v2, 2, UINT64_MAX, collect, &g, NULL), 8);
+		CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL), 8);
 	}
 	CHECK_EQ_INT(g.n, tid - 1);
 	for (size_t i = 0; i < g.n && i < MAXEV; i++)
@@ -250,43 +238,41 @@ static void test_records_across_the_end_of_the_ring(void)
 			break;
 }
 
-/* Five rings, each fed its own rising clock as far as it has room, read in
- * rounds the way the source reads: after each round, what is older than the
+/* n rings, each fed its own rising clock (what finds a ring full is lost),
+ * read in rounds the way the source reads: after each round, what is older than the
  * round's start less a margin goes out. Against a model: every event out
  * once, in time order. */
-static void test_rounds_of_random_rings_against_a_model(void)
+static void rounds_against_a_model(int n, int rounds)
 {
 	static struct got g;
 	static unsigned char seen[MAXEV];
-	struct ring_view *v;
-	__u64 rng = 99, clock[5] = { 0 }, now = 0, last = 0;
+	__u64 rng = 99 + (__u64)n, clock[64] = { 0 }, now = 0, last = 0;
 	__u32 next_tid = 1;
 	size_t sum_in = 0;
 
 	g.n = 0;
-	for (int i = 0; i < 5; i++)
-		fake_init(&ring[i], (unsigned long)i * 200);
-	v = views(5);
-	for (int round = 0; round < 200; round++) {
+	memset(seen, 0, sizeof(seen));
+	setup(n, 200);
+	for (int round = 0; round < rounds; round++) {
 		now += 20;
-		for (int r = 0; r < 5; r++) {
-			/* what this ring got since the last round, as far as it fits */
+		for (int r = 0; r < n; r++) {
 			while (clock[r] + 5 < now) {
 				__u64 ts;
 
 				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 				ts = clock[r] + 1 + (rng >> 61);
+				clock[r] = ts;
+				/* a full ring loses the event, as the kernel's does */
 				if (fake_write(&ring[r], 0, sizeof(struct syn_event), ts, next_tid) ==
 				    ULONG_MAX)
-					break;
-				clock[r] = ts;
+					continue;
 				next_tid++;
 				sum_in++;
 			}
 		}
-		ring_merge_deliver(v, 5, now - 10, collect, &g, NULL);
+		ring_merge_deliver(&M, now - 10, collect, &g, NULL);
 	}
-	ring_merge_deliver(v, 5, UINT64_MAX, collect, &g, NULL);
+	ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL);
 	CHECK_EQ_INT(g.n, sum_in);
 	CHECK(g.n <= MAXEV && g.n > 1000);
 	for (size_t i = 0; i < g.n && i < MAXEV; i++) {
@@ -297,6 +283,18 @@ static void test_rounds_of_random_rings_against_a_model(void)
 		if (g.tid[i] < MAXEV)
 			seen[g.tid[i]] = 1;
 	}
+	for (int r = 0; r < n; r++)
+		CHECK_EQ_INT(ring[r].cons, ring[r].prod);
+}
+
+static void test_five_rings_against_a_model(void)
+{
+	rounds_against_a_model(5, 200);
+}
+
+static void test_sixty_four_rings_against_a_model(void)
+{
+	rounds_against_a_model(64, 40);
 }
 
 int main(void)
@@ -308,6 +306,8 @@ int main(void)
 	RUN(test_a_record_being_written_stops_only_its_ring);
 	RUN(test_discarded_and_short_records_are_skipped);
 	RUN(test_records_across_the_end_of_the_ring);
-	RUN(test_rounds_of_random_rings_against_a_model);
+	RUN(test_five_rings_against_a_model);
+	RUN(test_sixty_four_rings_against_a_model);
+	ring_merge_free(&M);
 	return TEST_SUMMARY();
 }
