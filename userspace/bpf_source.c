@@ -502,6 +502,11 @@ __u64 bpf_source_lost(struct bpf_source *s)
 	return sum + recursion_misses(s);
 }
 
+__u64 bpf_source_skipped(struct bpf_source *s)
+{
+	return recursion_misses(s);
+}
+
 bool bpf_source_counters_readable(struct bpf_source *s)
 {
 	__u32 zero = 0;

@@ -32,6 +32,10 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx);
 /* Events the kernel could not queue since the start. */
 __u64 bpf_source_lost(struct bpf_source *s);
+/* Of those, the program runs the kernel skipped (a tracepoint that fired on
+ * a CPU while its program was already running there): a bigger ring does
+ * not bring them back. */
+__u64 bpf_source_skipped(struct bpf_source *s);
 /* Can the counters still be read (checked before privileges are dropped)? */
 bool bpf_source_counters_readable(struct bpf_source *s);
 void bpf_source_close(struct bpf_source *s);

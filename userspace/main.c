@@ -376,7 +376,7 @@ int main(int argc, char **argv)
 	int release_fd = -1, child_status = 0, rc = 1;
 	bool child_done = false, child_stopped = false;
 	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
-	__u64 lost_checked = 0;
+	__u64 lost_checked = 0, skipped = 0;
 	__s64 wall_offset_ns;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
@@ -536,6 +536,7 @@ int main(int argc, char **argv)
 	/* whatever is still queued belongs in the output too */
 	bpf_source_drain(src, on_event, &f);
 	report_lost(src, &f, &lost_reported);
+	skipped = bpf_source_skipped(src);
 	rc = 0;
 
 cleanup:
@@ -560,6 +561,10 @@ cleanup:
 		rc = 1;
 	if (!end_output(&o, f.t, sink, of))
 		rc = 1;
+	if (skipped)
+		fprintf(stderr, "synscope: %llu of the lost events were never made: the kernel skipped "
+			"a program that fired again on a CPU while it ran there (a bigger -b does not "
+			"help those)\n", (unsigned long long)skipped);
 	/* how the command ended, unless synscope ended it (signal, -d, | head) */
 	if (rc == 0 && child_done && !child_stopped)
 		rc = exit_status_of(child_status);
