@@ -268,6 +268,12 @@ stop_tool() {
 	wait "$TOOL_PID"
 	rc=$?
 	TOOL_PID=
+	# the kernel frees an exited tracer's programs a moment later: let ours
+	# go quietly, so that wait_clean speaks only of somebody else's
+	for ((i = 0; i < 50; i++)); do
+		[ "$(others_loaded)" -eq 0 ] && break
+		sleep 0.1
+	done
 	case $c in
 	tcpstates)
 		# libbpf-tools print "lost N events on CPU #C" for a full perf buffer
