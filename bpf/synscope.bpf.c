@@ -62,7 +62,8 @@ const volatile __u8 retransmit_err = 0;   /* tcp_retransmit_skb passes err (6.11
 
 /* A ring buffer per CPU: one shared ring's lock and producer position moved
  * between the cores on every record. The loader sizes them, makes one per
- * possible CPU and merges their events back into time order. */
+ * online CPU (a CPU not online shares one), puts each in its CPU's slot and
+ * merges their events back into time order. */
 struct ring_of_cpu {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);

@@ -331,7 +331,7 @@ static int open_rings(struct bpf_source *s, char *err, size_t errlen)
 struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
 {
 	struct bpf_source *s = calloc(1, sizeof(*s));
-	size_t ring;
+	size_t ring, eighth_us;
 	struct btf *btf = NULL;
 	bool fast;
 	int inner = -1, rc;
@@ -398,13 +398,11 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	 * again right away takes events a few at a time, with several system
 	 * calls for each few (docs/performance.md). After a batch it waits
 	 * instead, for as long as a fast producer (~250 MB/s) takes to fill a
-	 * 1/8 of the ring, at most 10 ms; not at all for a small ring. */
-	s->gather_us = ring / 2048 > 10000 ? 10000 : (unsigned int)(ring / 2048);
-	if (s->gather_us < 200)
-		s->gather_us = 0;
-	s->margin_ns = (__u64)ring * 1000 / 2048;
-	if (s->margin_ns > MERGE_MARGIN_NS)
-		s->margin_ns = MERGE_MARGIN_NS;
+	 * 1/8 of the ring, at most 10 ms; not at all for a small ring. The
+	 * merge holds back no longer than that either. */
+	eighth_us = ring / 2048;
+	s->gather_us = eighth_us > 10000 ? 10000 : eighth_us < 200 ? 0 : (unsigned int)eighth_us;
+	s->margin_ns = eighth_us * 1000 > MERGE_MARGIN_NS ? MERGE_MARGIN_NS : eighth_us * 1000;
 	rc = synscope_bpf__load(s->skel);
 	close(inner);
 	inner = -1;

@@ -18,14 +18,13 @@ struct bpf_source_opts {
 	int nwatch;
 };
 
-
 struct bpf_source;
 
 /* Probe, load and attach. On failure returns NULL and a one-line reason in err. */
 struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen);
 /* Read what is queued, waiting up to timeout_ms for more, and deliver in
- * time order all but the last millisecond's (held for the next call: another
- * CPU's ring may still bring older ones). Returns the number of events read,
+ * time order all but the last few milliseconds' (left in the rings for the
+ * next call: another CPU's ring may still bring older ones). Returns the number of events read,
  * or a negative errno (-EINTR when a signal came). */
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx);
 /* The rest, with everything held for the merge: the last call. */
