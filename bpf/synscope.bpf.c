@@ -424,7 +424,7 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	e->sport = t->sport;
 	e->dport = t->dport;
 	e->proto = t->proto;
-	e->pad = 0;
+	e->sk_kind = SYN_SK_UNKNOWN;
 	__builtin_memcpy(e->saddr, t->saddr, 16);
 	__builtin_memcpy(e->daddr, t->daddr, 16);
 	/* a segment or a socket's end happens in whatever task the CPU ran:
@@ -1149,7 +1149,6 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	e->seg.seq = bpf_ntohl(th.seq);
 	e->seg.ack = bpf_ntohl(th.ack_seq);
 	e->seg.win = bpf_ntohs(th.window);
-	e->seg.ifindex = skb->dev->ifindex;
 	skb_len = skb->len;
 	hdrs = (__u32)((const unsigned char *)ip - data) + thoff + doff;
 	e->seg.len = skb_len > hdrs ? skb_len - hdrs : 0;

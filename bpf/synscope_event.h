@@ -3,7 +3,12 @@
  * The kernel/userspace event ABI of synscope: the only header shared by
  * bpf/synscope.bpf.c and userspace/. Every record in the ring buffer is one
  * struct syn_event of fixed size. Recordings (issue 4) store these records
- * too, so any change here bumps SYN_EV_ABI_VERSION.
+ * too, so any change here bumps SYN_EV_ABI_VERSION (and the reader learns
+ * to read the previous version: userspace/recording.c).
+ *
+ * Version 3: sk_kind (was padding), the segment's Fast Open cookie length
+ * (was an unused ifindex), the retransmission's congestion state and timer,
+ * the lost window, timewait ends and ticks.
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
  * bijective hash of the kernel pointer computed in the kernel with a per-run
@@ -18,7 +23,7 @@
 #include <linux/types.h>
 #endif
 
-#define SYN_EV_ABI_VERSION 2
+#define SYN_EV_ABI_VERSION 3
 #define SYN_COMM_LEN 16
 #define SYN_MAX_PORTS 8
 
@@ -31,6 +36,25 @@ enum syn_ev_kind {
 	SYN_EV_DESTROY = 6,    /* tcp:tcp_destroy_sock: the kernel socket is gone */
 	SYN_EV_LOST = 7,       /* made by userspace from the kernel's lost counter */
 	SYN_EV_DROP = 8,       /* skb:kfree_skb: the kernel dropped a segment, with its reason */
+	SYN_EV_TIMEWAIT = 9,   /* a timewait socket's timer fired: it ends (timer:timer_expire_entry) */
+	SYN_EV_TICK = 10,      /* made by userspace: every event stamped before ts_ns has come,
+				* and every loss among them was reported (a SYN_EV_LOST before) */
+};
+
+/* Which kernel object an event came from. Linux keeps one connection in up
+ * to three objects over its life: a request socket from SYN to the final
+ * ACK, a full socket, a timewait socket after an active close. Packets the
+ * kernel answers for no socket (a reset to a closed port, a timewait ACK)
+ * leave from a per-CPU control socket; a SYN-ACK carrying a SYN cookie
+ * leaves from none. */
+enum syn_sk_kind {
+	SYN_SK_UNKNOWN = 0,   /* not looked at (received segments: not yet demultiplexed) */
+	SYN_SK_FULL = 1,
+	SYN_SK_REQUEST = 2,
+	SYN_SK_TIMEWAIT = 3,
+	SYN_SK_CONTROL = 4,
+	SYN_SK_NONE = 5,      /* sent with no socket at all: a SYN cookie's SYN-ACK */
+	SYN_SK_LISTENER = 6,
 };
 
 /* Socket calls, numbered by synscope (not by the arch's syscall table). */
@@ -80,6 +104,7 @@ enum syn_opt {
 	SYN_OPT_WSCALE = 0x02,
 	SYN_OPT_SACK_PERM = 0x04,
 	SYN_OPT_TS = 0x08,
+	SYN_OPT_FASTOPEN = 0x10, /* TCP Fast Open (kind 34, or the experimental 254 / 0xF989) */
 };
 
 enum syn_retrans_kind {
@@ -121,16 +146,34 @@ struct syn_segment {
 	__u32 len;      /* payload bytes (a GSO super-segment counts all of them) */
 	__u32 tsval;
 	__u32 tsecr;
-	__u32 ifindex;
+	__u8 fo_cookie_len; /* SYN_OPT_FASTOPEN: cookie bytes (0: a cookie request) */
+	__u8 pad[3];
+};
+
+/* The sender's own view when it resends (tcp_retransmit_skb): what the
+ * tracker needs to say why. ca_state TCP_CA_Loss is a retransmission
+ * timeout, TCP_CA_Recovery fast retransmit or recovery; a pending
+ * ICSK_TIME_LOSS_PROBE (5) timer is a tail loss probe. */
+enum syn_ca_state {
+	SYN_CA_OPEN = 0, SYN_CA_DISORDER = 1, SYN_CA_CWR = 2, SYN_CA_RECOVERY = 3, SYN_CA_LOSS = 4,
+};
+
+enum syn_icsk_timer {
+	SYN_TIMER_NONE = 0, SYN_TIMER_RETRANS = 1, SYN_TIMER_DACK = 2, SYN_TIMER_PROBE0 = 3,
+	SYN_TIMER_LOSS_PROBE = 5, SYN_TIMER_REO_TIMEOUT = 6,
 };
 
 struct syn_retransmit {
 	__u8 kind;      /* enum syn_retrans_kind */
 	__u8 state;     /* the socket's state at the time */
 	__u8 flags;     /* TCP flags of the retransmitted segment, when known */
-	__u8 pad;
+	__u8 ca_state;  /* enum syn_ca_state, full sockets only */
 	__u32 seq;
 	__u32 end_seq;
+	__u8 timer;     /* enum syn_icsk_timer: the socket's pending timer (icsk_pending) */
+	__u8 retransmits; /* timeouts in a row so far (icsk_retransmits, saturated at 255);
+			   * a request socket: SYN-ACKs resent (num_retrans) */
+	__u8 pad[2];
 };
 
 struct syn_reset {
@@ -160,6 +203,18 @@ struct syn_watch_key {
 
 struct syn_lost {
 	__u64 count;    /* events the kernel could not reserve since the last report */
+	__u64 since_ns; /* ... stamped after this (the previous check); ts_ns is this check */
+};
+
+enum syn_tw_how {
+	SYN_TW_TIMER = 0,   /* its timer fired: 2MSL passed (or FIN-WAIT-2's timeout) */
+};
+
+/* A timewait socket ended. The tuple is its own view. */
+struct syn_timewait {
+	__u8 how;       /* enum syn_tw_how */
+	__u8 substate;  /* TIME_WAIT, or FIN_WAIT2 when the peer's FIN never came */
+	__u8 pad[2];
 };
 
 struct syn_event {
@@ -173,7 +228,7 @@ struct syn_event {
 	__u16 sport;    /* local port, host order: the local socket's view */
 	__u16 dport;    /* remote port, host order */
 	__u8 proto;     /* IPPROTO_TCP (6) or IPPROTO_UDP (17) */
-	__u8 pad;
+	__u8 sk_kind;   /* enum syn_sk_kind: the kernel object it came from */
 	__u8 saddr[16]; /* local address: IPv4 in the first 4 bytes */
 	__u8 daddr[16]; /* remote address */
 	char comm[SYN_COMM_LEN];
@@ -185,6 +240,7 @@ struct syn_event {
 		struct syn_reset rst;
 		struct syn_drop drop;
 		struct syn_lost lost;
+		struct syn_timewait tw;
 	};
 };
 

@@ -311,6 +311,7 @@ struct rec_reader {
 	__u64 record_start; /* its offset */
 	__u64 events;
 	__u32 event_size;
+	__u32 abi_version;
 	enum rec_status status; /* REC_EVENT while reading; sticky after */
 	__u8 buf[65535];    /* one record's payload: its length is a u16 */
 	char err[256];
@@ -435,9 +436,10 @@ static enum rec_status take_fixed_header(struct rec_reader *r, struct rec_header
 	h->event_size = get_u32(r->buf + 4);
 	h->wall_offset_ns = (__s64)get_u64(r->buf + 8);
 	h->start_ns = get_u64(r->buf + 16);
-	if (h->abi_version != SYN_EV_ABI_VERSION)
+	if (h->abi_version != SYN_EV_ABI_VERSION && h->abi_version != REC_ABI_OLDEST)
 		return reader_stop(r, REC_BAD, NULL, "events of ABI version %u: this synscope reads "
-				   "version %d", h->abi_version, SYN_EV_ABI_VERSION);
+				   "versions %d to %d", h->abi_version, REC_ABI_OLDEST,
+				   SYN_EV_ABI_VERSION);
 	if (h->event_size != sizeof(struct syn_event))
 		return reader_stop(r, REC_BAD, "bad record", "events of %u bytes: ABI version %d has %zu",
 				   h->event_size, SYN_EV_ABI_VERSION, sizeof(struct syn_event));
@@ -445,6 +447,7 @@ static enum rec_status take_fixed_header(struct rec_reader *r, struct rec_header
 		return reader_stop(r, REC_BAD, "bad record", "clock offset of %lld ns: impossible",
 				   (long long)h->wall_offset_ns);
 	r->event_size = h->event_size;
+	r->abi_version = h->abi_version;
 	return REC_EVENT;
 }
 
@@ -606,6 +609,22 @@ static enum rec_status check_after_end(struct rec_reader *r)
 	return REC_END;
 }
 
+/* Version 2 had the same size and layout; the bytes version 3 gave a
+ * meaning were padding, an unused interface index, or past the end of a
+ * smaller member: none of them may be read as version 3's fields. */
+static void event_from_v2(struct syn_event *e)
+{
+	e->sk_kind = SYN_SK_UNKNOWN;
+	if (e->kind == SYN_EV_SEGMENT)
+		memset(&e->seg.fo_cookie_len, 0, 4);
+	if (e->kind == SYN_EV_RETRANSMIT) {
+		e->rtx.ca_state = 0;
+		memset(&e->rtx.timer, 0, 4);
+	}
+	if (e->kind == SYN_EV_LOST)
+		e->lost.since_ns = 0;
+}
+
 enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e)
 {
 	enum rec_status st;
@@ -622,6 +641,8 @@ enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e)
 				return reader_stop(r, REC_BAD, "bad record", "event record of %zu bytes "
 						   "(the header says %u)", len, r->event_size);
 			memcpy(e, r->buf, sizeof(*e));
+			if (r->abi_version == 2)
+				event_from_v2(e);
 			if (e->ts_ns >= REC_TIME_MAX)
 				return reader_stop(r, REC_BAD, "bad record", "event time %llu ns: "
 						   "impossible", (unsigned long long)e->ts_ns);

@@ -11,6 +11,7 @@
 #include "../bpf/synscope_event.h"
 
 #define REC_FORMAT_VERSION 1
+#define REC_ABI_OLDEST 2          /* the oldest event ABI a recording may hold (read as today's) */
 #define REC_TEXT_MAX 256          /* host name, kernel release, a reset reason name */
 #define REC_RST_REASONS 256       /* reset reason values that can be named */
 

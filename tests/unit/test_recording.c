@@ -404,8 +404,16 @@ static void test_bad_magic_version_abi(void)
 
 	r = read_patched(12 + 4, abi_next, 4);
 	CHECK(!r.opened);
-	snprintf(want, sizeof(want), "events of ABI version %d: this synscope reads version %d",
-		 SYN_EV_ABI_VERSION + 1, SYN_EV_ABI_VERSION);
+	snprintf(want, sizeof(want), "events of ABI version %d: this synscope reads versions %d to %d",
+		 SYN_EV_ABI_VERSION + 1, REC_ABI_OLDEST, SYN_EV_ABI_VERSION);
+	CHECK_EQ_STR(r.err, want);
+	/* one before the oldest it reads */
+	__u8 abi_old[4] = { REC_ABI_OLDEST - 1, 0, 0, 0 };
+
+	r = read_patched(12 + 4, abi_old, 4);
+	CHECK(!r.opened);
+	snprintf(want, sizeof(want), "events of ABI version %d: this synscope reads versions %d to %d",
+		 REC_ABI_OLDEST - 1, REC_ABI_OLDEST, SYN_EV_ABI_VERSION);
 	CHECK_EQ_STR(r.err, want);
 }
 
