@@ -28,6 +28,9 @@ struct story {
 	bool accept_entered;    /* the server's accept() entry was seen */
 	bool accept_waiting;    /* ... before the handshake had finished */
 	bool synack_seen[2];    /* the lane received a SYN-ACK */
+	bool zero_win[2];       /* the lane's last segment closed its window */
+	bool seq_known[2];
+	__u32 seq_end[2];       /* just past the highest sequence number the lane sent */
 };
 
 /* A socket connected to its own address: both ends are one socket. */
@@ -124,6 +127,56 @@ static bool syn_unanswered(const struct conn *c, size_t i)
 	return false; /* the trace ended: say nothing */
 }
 
+/* Why a retransmitted segment went again: the kernel's retransmission
+ * event just before it, on the sending lane, says. */
+static __u8 retransmission_key(const struct conn *c, size_t i, int from)
+{
+	const struct conn_row *seg = &c->rows[i];
+
+	for (size_t j = i, k = 0; j-- > 0 && k < 16; k++) {
+		const struct conn_row *r = &c->rows[j];
+		const char *cause;
+
+		if (r->ev.kind != SYN_EV_RETRANSMIT || r->end != from || r->ev.rtx.seq != seg->ev.seg.seq)
+			continue;
+		cause = txt_retransmit_cause(&r->ev);
+		if (!strcmp(cause, "fast retransmit"))
+			return EX_RETRANS_FAST;
+		if (!strcmp(cause, "retransmission timeout"))
+			return EX_RETRANS_RTO;
+		if (!strcmp(cause, "tail loss probe"))
+			return EX_RETRANS_TLP;
+		break;
+	}
+	return EX_RETRANS;
+}
+
+/* Windows and probes: a zero window, the update that opens it again, and a
+ * segment of no data one byte below what was sent (a probe: of a zero window
+ * when the peer's is closed, else keepalive). EX_NONE otherwise. Keeps the
+ * lane's window and sequence figures up to date. */
+static __u8 window_key(struct story *s, const struct syn_segment *g, int from)
+{
+	bool probe = g->len == 0 && g->flags == SYN_TCP_ACK && s->seq_known[from] &&
+		     g->seq + 1 == s->seq_end[from];
+	bool was_zero = s->zero_win[from];
+	__u8 key = EX_NONE;
+
+	if (probe)
+		key = s->zero_win[!from] ? EX_WINDOW_PROBE : EX_KEEPALIVE;
+	else if (g->win == 0 && !(g->flags & SYN_TCP_RST))
+		key = EX_ZERO_WINDOW;
+	else if (was_zero && g->win)
+		key = EX_WINDOW_UPDATE;
+	if (!(g->flags & SYN_TCP_RST))
+		s->zero_win[from] = g->win == 0;
+	if (!s->seq_known[from] || (__s32)(g->seq + g->len - s->seq_end[from]) > 0) {
+		s->seq_end[from] = g->seq + g->len + !!(g->flags & (SYN_TCP_SYN | SYN_TCP_FIN));
+		s->seq_known[from] = true;
+	}
+	return key;
+}
+
 static void explain_segment(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
@@ -137,6 +190,8 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_UDP;
 		return;
 	}
+	__u8 win_key = window_key(s, g, from);
+
 	if (self_connected(c) && (g->flags & (SYN_TCP_SYN | SYN_TCP_FIN))) {
 		n->key = (g->flags & SYN_TCP_FIN) ? EX_SELF_FIN : ack ? EX_SELF_SYNACK : EX_SELF_SYN;
 		return;
@@ -157,7 +212,8 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 	}
 	if (syn) {
 		n->key = s->simul_open ? EX_SYNACK_SIMUL :
-			 s->synack_sent[from] ? EX_SYNACK_AGAIN : EX_SYNACK;
+			 s->synack_sent[from] ? EX_SYNACK_AGAIN :
+			 (r->marks & ROW_COOKIE) ? EX_SYNACK_COOKIE : EX_SYNACK;
 		s->synack_again[from] = s->synack_sent[from];
 		s->synack_sent[from] = true;
 		return;
@@ -167,7 +223,7 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 			      c->end[from].pid;
 
 		if (s->fin_sent[from]) {
-			n->key = EX_RETRANS;
+			n->key = retransmission_key(c, i, from);
 			return;
 		}
 		s->fin_sent[from] = true;
@@ -190,7 +246,15 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		return;
 	}
 	if (r->marks & ROW_RETRANSMIT) {
-		n->key = EX_RETRANS;
+		n->key = retransmission_key(c, i, from);
+		return;
+	}
+	if (win_key != EX_NONE) {
+		n->key = win_key;
+		return;
+	}
+	if (r->marks & ROW_DUP_ACK) {
+		n->key = EX_DUP_ACK;
 		return;
 	}
 	if (s->synack_again[to] && !(g->flags & SYN_TCP_FIN) && !g->len) {
@@ -375,19 +439,28 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_ST_TIME_WAIT;
 		break;
 	case ST_CLOSE:
-		n->key = inferred && from == ST_TIME_WAIT ? EX_ST_TW_END :
+		n->key = inferred && from == ST_TIME_WAIT ? EX_ST_TW_KILLED :
 			 from == ST_LISTEN ? EX_NONE : EX_ST_CLOSED;
+		break;
+	case ST_LISTEN:
+		if (inferred && from == ST_SYN_RECV)
+			n->key = EX_ST_REQ_RESET;
 		break;
 	}
 }
 
-static void explain_reset(const struct conn_row *r, struct explain_note *n)
+static void explain_reset(const struct conn *c, size_t i, struct explain_note *n)
 {
+	const struct conn_row *r = &c->rows[i];
 	const char *why = rst_reason_name(r->ev.rst.reason);
 
 	n->who = r->end;
-	if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
-		n->key = EX_RST_RECEIVED;
+	if (r->marks & ROW_NO_RST) {
+		n->key = EX_RST_KERNEL_ABORT;
+	} else if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
+		/* an answer to our SYN: nothing listened there */
+		n->key = state_before(c, i, r->end) == ST_SYN_SENT ? EX_RST_RECEIVED_REFUSED
+								  : EX_RST_RECEIVED;
 	} else if (why && !strcmp(why, "NO_SOCKET")) {
 		n->key = EX_RST_SENT_NO_SOCKET;
 	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
@@ -448,7 +521,13 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 			explain_state(c, i, &s, n);
 			break;
 		case SYN_EV_RESET:
-			explain_reset(r, n);
+			explain_reset(c, i, n);
+			break;
+		case SYN_EV_TIMEWAIT:
+			n->key = r->ev.tw.substate == ST_FIN_WAIT2 ? EX_ST_FW2_TIMEOUT : EX_ST_TW_END;
+			break;
+		case CONN_ROW_SUMMARY:
+			n->key = EX_SUMMARY;
 			break;
 		case SYN_EV_DROP:
 			explain_drop(r, n);

@@ -1,6 +1,7 @@
 /* JSON Lines sink: one JSON object per event, schema in docs/jsonl.md.
- * A connection's rows are written when it is done (time order, final process
- * attribution); events outside any connection are written as they come.
+ * A connection's rows are written as the tracker hands them over: in time
+ * order, all at once when a short connection ends, in batches while a long
+ * one lasts. Events outside any connection are written as they come.
  * Nothing but JSON lines ever goes to the output. */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -186,8 +187,18 @@ static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 m
 		jb_u64(j, "tsval", s->tsval);
 		jb_u64(j, "tsecr", s->tsecr);
 	}
+	if (s->opts & SYN_OPT_FASTOPEN) {
+		jb_lit(j, ",\"fastopen\":true");
+		jb_u64(j, "fo_cookie_len", s->fo_cookie_len);
+	}
 	if (marks & ROW_RETRANSMIT)
 		jb_lit(j, ",\"retransmit\":true");
+	if (marks & ROW_DUP_ACK)
+		jb_lit(j, ",\"dup_ack\":true");
+	if (marks & ROW_COOKIE)
+		jb_lit(j, ",\"syn_cookie\":true");
+	if (marks & ROW_NOT_SENT)
+		jb_lit(j, ",\"not_sent\":true");
 }
 
 static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
@@ -221,6 +232,37 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 		jb_s64(j, "new_fd", s->new_fd);
 }
 
+/* "sk":"request" ... when not the connection's own full socket. */
+static void json_put_sk(struct jbuf *j, __u8 sk_kind)
+{
+	static const char *const names[] = {
+		[SYN_SK_REQUEST] = "request", [SYN_SK_TIMEWAIT] = "timewait",
+		[SYN_SK_CONTROL] = "control", [SYN_SK_NONE] = "none",
+		[SYN_SK_LISTENER] = "listener",
+	};
+
+	if (sk_kind < sizeof(names) / sizeof(names[0]) && names[sk_kind])
+		jb_name(j, "sk", names[sk_kind]);
+}
+
+/* Why the kernel resent, as a stable name. */
+static const char *retransmit_cause_name(const struct syn_event *e)
+{
+	const char *c = txt_retransmit_cause(e);
+
+	if (!strcmp(c, "fast retransmit"))
+		return "fast_retransmit";
+	if (!strcmp(c, "retransmission timeout"))
+		return "timeout";
+	if (!strcmp(c, "tail loss probe"))
+		return "loss_probe";
+	if (!strcmp(c, "SYN resent (timer)"))
+		return "syn_timer";
+	if (!strcmp(c, "SYN-ACK resent (timer)"))
+		return "synack_timer";
+	return "unknown";
+}
+
 /* One event as one line. conn NULL: outside any connection. */
 static void jsonl_write_event(const struct sink_opts *o, const struct syn_event *e,
 			      const struct conn *conn, int end, __u8 marks,
@@ -246,10 +288,25 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 	jb_u64(j, "pid", pid);
 	jb_key(j, "comm");
 	json_put_str(j, comm, SYN_COMM_LEN);
-	json_put_addr(j, "saddr", e->family, e->saddr);
-	jb_u64(j, "sport", e->sport);
-	json_put_addr(j, "daddr", e->family, e->daddr);
-	jb_u64(j, "dport", e->dport);
+	if (in_conn) {
+		/* the lane's own view, whatever the kernel still had on the event
+		 * (a socket on its way out reports port 0) */
+		const struct conn_end *me = &conn->end[end], *peer = &conn->end[!end];
+
+		json_put_addr(j, "saddr", me->family, me->addr);
+		jb_u64(j, "sport", me->port);
+		json_put_addr(j, "daddr", peer->family, peer->addr);
+		jb_u64(j, "dport", peer->port);
+		if (e->family && (e->sport != me->port || e->dport != peer->port)) {
+			jb_u64(j, "kernel_sport", e->sport);
+			jb_u64(j, "kernel_dport", e->dport);
+		}
+	} else {
+		json_put_addr(j, "saddr", e->family, e->saddr);
+		jb_u64(j, "sport", e->sport);
+		json_put_addr(j, "daddr", e->family, e->daddr);
+		jb_u64(j, "dport", e->dport);
+	}
 	if (e->proto == IPPROTO_UDP)
 		jb_lit(j, ",\"proto\":\"udp\"");
 
@@ -265,14 +322,19 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		break;
 	case SYN_EV_SEGMENT:
 		json_put_segment(j, &e->seg, marks);
+		json_put_sk(j, e->sk_kind);
 		break;
 	case SYN_EV_RETRANSMIT:
 		jb_u64(j, "seq", e->rtx.seq);
 		jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
 		json_put_state(j, e->rtx.state);
+		jb_name(j, "cause", retransmit_cause_name(e));
 		break;
 	case SYN_EV_RESET:
 		jb_name(j, "rst", e->rst.kind == SYN_RESET_RECEIVED ? "received" : "sent");
+		if (marks & ROW_NO_RST)
+			jb_lit(j, ",\"no_rst_arrived\":true");
+		json_put_sk(j, e->sk_kind);
 		json_put_state(j, e->rst.state);
 		jb_u64(j, "reason", e->rst.reason);
 		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason)) {
@@ -282,6 +344,12 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		break;
 	case SYN_EV_LOST:
 		jb_u64(j, "count", (unsigned long long)e->lost.count);
+		if (e->lost.since_ns)
+			jb_s64(j, "since_t_ns", (long long)((__s64)e->lost.since_ns + o->wall_offset_ns));
+		break;
+	case SYN_EV_TIMEWAIT:
+		jb_name(j, "from", tcp_state_name(e->tw.substate));
+		jb_lit(j, ",\"to\":\"CLOSE\",\"how\":\"timer\"");
 		break;
 	case SYN_EV_DROP:
 		json_put_dir_flags(j, e->drop.dir, e->drop.flags);
@@ -309,28 +377,34 @@ static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
 {
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
 
-	(void)end;
-	/* Connection events wait for conn_done: time order, final attribution. */
-	if (!conn)
+	/* Connection events come as rows: time order, lanes known. */
+	if (!conn && e->kind != SYN_EV_TICK && end != SINK_END_LATER)
 		jsonl_write_event(&js->opts, e, NULL, 0, 0, NULL, NULL);
 }
 
-static void jsonl_conn_done(struct syn_sink *s, const struct conn *conn)
+/* A batch of a connection's rows. With --explain, a row's meaning is
+ * judged within its batch: a whole short connection, or a long one's
+ * stretch. */
+static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
+		       size_t n)
 {
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
 	struct explain_note *notes = NULL;
+	struct conn batch = *conn;
 
-	if (js->opts.explain && conn->nrows) {
-		notes = calloc(conn->nrows, sizeof(*notes));
+	batch.rows = (struct conn_row *)rows;
+	batch.nrows = n;
+	if (js->opts.explain && n) {
+		notes = calloc(n, sizeof(*notes));
 		if (notes)
-			explain_conn(conn, notes);
+			explain_conn(&batch, notes);
 	}
-	for (size_t i = 0; i < conn->nrows; i++) {
-		const struct conn_row *r = &conn->rows[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct conn_row *r = &rows[i];
 		char text[512] = "";
 
 		if (notes)
-			explain_text(conn, i, &notes[i], js->opts.explain, text, sizeof(text));
+			explain_text(&batch, i, &notes[i], js->opts.explain, text, sizeof(text));
 		jsonl_write_event(&js->opts, &r->ev, conn, r->end, r->marks,
 				  notes ? explain_key_name(notes[i].key) : NULL, text);
 	}
@@ -358,7 +432,7 @@ struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
 		return NULL;
 	js->base = (struct syn_sink){
 		.event = jsonl_event,
-		.conn_done = jsonl_conn_done,
+		.rows = jsonl_rows,
 		.finish = jsonl_finish,
 		.destroy = jsonl_destroy,
 	};

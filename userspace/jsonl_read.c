@@ -400,14 +400,79 @@ static int parse_segment(struct line *l, struct syn_event *e)
 		s->tsval = (__u32)u;
 		s->tsecr = (__u32)tsecr;
 	}
-	/* the tracker marks retransmissions again from the sequence numbers */
-	return get_bool(l, "retransmit", &flag);
+	bool fastopen = false;
+
+	if (get_bool(l, "fastopen", &fastopen))
+		return -1;
+	if (fastopen) {
+		s->opts |= SYN_OPT_FASTOPEN;
+		if (need_uint(l, "fo_cookie_len", 255, &u))
+			return -1;
+		s->fo_cookie_len = (__u8)u;
+	}
+	/* the tracker marks these again from the segments themselves */
+	if (get_bool(l, "retransmit", &flag) || get_bool(l, "dup_ack", &flag) ||
+	    get_bool(l, "not_sent", &flag))
+		return -1;
+	return 0;
+}
+
+static const char *const sk_words[] = {
+	[SYN_SK_REQUEST] = "request", [SYN_SK_TIMEWAIT] = "timewait", [SYN_SK_CONTROL] = "control",
+	[SYN_SK_NONE] = "none",       [SYN_SK_LISTENER] = "listener",
+};
+
+static const char *sk_word(unsigned int i)
+{
+	return i < sizeof(sk_words) / sizeof(sk_words[0]) ? sk_words[i] : NULL;
+}
+
+/* Which kernel object sent it, when not the connection's full socket. */
+static int parse_sk(struct line *l, struct syn_event *e)
+{
+	unsigned int v;
+
+	if (!field_of(l, "sk"))
+		return 0;
+	if (get_word(l, "sk", sk_word, SYN_SK_REQUEST, SYN_SK_LISTENER + 1, "socket kind", &v))
+		return -1;
+	e->sk_kind = (__u8)v;
+	return 0;
+}
+
+/* The kernel's view behind a retransmission, from the cause written. */
+static int parse_cause(struct line *l, struct syn_event *e)
+{
+	static const struct {
+		const char *word;
+		__u8 ca_state, timer;
+	} causes[] = {
+		{ "fast_retransmit", SYN_CA_RECOVERY, 0 }, { "timeout", SYN_CA_LOSS, 0 },
+		{ "loss_probe", SYN_CA_OPEN, SYN_TIMER_LOSS_PROBE }, { "syn_timer", 0, 0 },
+		{ "synack_timer", 0, 0 }, { "retransmit", 0, 0 },
+	};
+	const struct json_str *s;
+
+	if (get_str(l, "cause", false, false, &s))
+		return -1;
+	if (!s || !strcmp(s->s, "unknown"))
+		return 0; /* a recording of ABI 2: the view was not kept */
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		if (strcmp(s->s, causes[i].word))
+			continue;
+		e->sk_kind = SYN_SK_FULL;
+		e->rtx.ca_state = causes[i].ca_state;
+		e->rtx.timer = causes[i].timer;
+		return 0;
+	}
+	return say(l, field_of(l, "cause"), "\"cause\": unknown \"%.20s\"", s->s);
 }
 
 static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 {
 	struct syn_event *e = &r->ev;
 	const struct json_str *s;
+	bool present;
 	__u64 u;
 
 	switch (e->kind) {
@@ -419,7 +484,7 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 			return -1;
 		return get_bool(l, "inferred", &r->inferred);
 	case SYN_EV_SEGMENT:
-		return parse_segment(l, e);
+		return parse_segment(l, e) || parse_sk(l, e) ? -1 : 0;
 	case SYN_EV_RETRANSMIT:
 		if (need_uint(l, "seq", UINT32_MAX, &u))
 			return -1;
@@ -429,13 +494,18 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 		if (strcmp(s->s, "skb") && strcmp(s->s, "synack"))
 			return say(l, field_of(l, "rtx"), "\"rtx\" must be \"skb\" or \"synack\"");
 		e->rtx.kind = s->s[1] == 'y' ? SYN_RETRANS_SYNACK : SYN_RETRANS_SKB;
-		return get_state(l, "state", true, &e->rtx.state);
+		if (get_state(l, "state", true, &e->rtx.state))
+			return -1;
+		return parse_cause(l, e);
 	case SYN_EV_RESET:
 		if (get_str(l, "rst", true, false, &s))
 			return -1;
 		if (strcmp(s->s, "sent") && strcmp(s->s, "received"))
 			return say(l, field_of(l, "rst"), "\"rst\" must be \"sent\" or \"received\"");
 		e->rst.kind = s->s[0] == 'r' ? SYN_RESET_RECEIVED : SYN_RESET_SENT;
+		if (get_bool(l, "no_rst_arrived", &r->inferred) || parse_sk(l, e))
+			return -1;
+		r->inferred = false; /* the tracker says it again */
 		if (get_state(l, "state", true, &e->rst.state) ||
 		    need_uint(l, "reason", UINT32_MAX, &u))
 			return -1;
@@ -462,6 +532,19 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 		if (need_uint(l, "count", UINT64_MAX, &u))
 			return -1;
 		e->lost.count = u;
+		if (get_uint(l, "since_t_ns", TS_LIMIT - 1, false, &u, &present))
+			return -1;
+		e->lost.since_ns = present ? u : 0;
+		return 0;
+	case SYN_EV_TIMEWAIT:
+		if (get_state(l, "from", false, &e->tw.substate))
+			return -1;
+		if (get_str(l, "to", true, false, &s) || strcmp(s->s, "CLOSE"))
+			return say(l, field_of(l, "to"), "\"to\" of a timewait end must be \"CLOSE\"");
+		if (get_str(l, "how", true, false, &s) || strcmp(s->s, "timer"))
+			return say(l, field_of(l, "how"), "\"how\" of a timewait end must be \"timer\"");
+		e->tw.how = SYN_TW_TIMER;
+		e->sk_kind = SYN_SK_TIMEWAIT;
 		return 0;
 	}
 	return 0;
@@ -486,7 +569,7 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	if (u != JSONL_SCHEMA_VERSION)
 		return say(l, field_of(l, "v"), "schema version %llu (this synscope reads version %d)",
 			   (unsigned long long)u, JSONL_SCHEMA_VERSION);
-	if (get_word(l, "kind", kind_word, SYN_EV_SYSCALL, SYN_EV_DROP + 1, "kind", &kind))
+	if (get_word(l, "kind", kind_word, SYN_EV_SYSCALL, SYN_EV_TIMEWAIT + 1, "kind", &kind))
 		return -1;
 	e->kind = (__u8)kind;
 	l->kind = syn_kind_name(kind);
@@ -526,6 +609,15 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	if (need_uint(l, "dport", 65535, &u))
 		return -1;
 	e->dport = (__u16)u;
+	/* what the kernel had on the event, where the lane's ports differ */
+	if (get_uint(l, "kernel_sport", 65535, false, &u, &present))
+		return -1;
+	if (present)
+		e->sport = (__u16)u;
+	if (get_uint(l, "kernel_dport", 65535, false, &u, &present))
+		return -1;
+	if (present)
+		e->dport = (__u16)u;
 	if (get_str(l, "proto", false, false, &s))
 		return -1;
 	if (s && strcmp(s->s, "udp"))

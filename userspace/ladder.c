@@ -9,6 +9,7 @@
 #include "names.h"
 #include "sink.h"
 #include "textout.h"
+#include "tracker.h"
 
 /* Columns: "%4d %10s %10s " then the client lane's state, its rail '|', the
  * middle field (arrows, calls, notes), the server's rail and state:
@@ -41,6 +42,7 @@ enum arrow_form {
 	ARROW_FULL,    /* sent and received in one printed row, or other end not seen */
 	ARROW_DEPART,  /* sent here; received rows later: head is ". . ." */
 	ARROW_ARRIVE,  /* received here; sent rows earlier: tail is ". . ." */
+	ARROW_NOT_SENT, /* dropped on this host before the wire: head is "x" */
 };
 
 /* What one printed row shows. */
@@ -92,7 +94,8 @@ static void arrow_draw(char *out, const char *label, bool to_server, char body,
 		       enum arrow_form form)
 {
 	const char *tail = form == ARROW_ARRIVE ? INFLIGHT : "";
-	const char *head = form == ARROW_DEPART ? INFLIGHT : to_server ? ">" : "<";
+	const char *head = form == ARROW_DEPART ? INFLIGHT : form == ARROW_NOT_SENT ? "x" :
+			   to_server ? ">" : "<";
 	const char *left = to_server ? tail : head, *right = to_server ? head : tail;
 	size_t nl = strlen(left), nlab = strlen(label), nr = strlen(right);
 	size_t fill = MID_W - 2 - nl - nlab - nr; /* label fitted by the caller */
@@ -110,7 +113,7 @@ static void arrow_draw(char *out, const char *label, bool to_server, char body,
 static int arrow_label_room(enum arrow_form form)
 {
 	int tail = form == ARROW_ARRIVE ? (int)strlen(INFLIGHT) : 0;
-	int head = form == ARROW_DEPART ? (int)strlen(INFLIGHT) : 1;
+	int head = form == ARROW_DEPART ? (int)strlen(INFLIGHT) : 1; /* ">", "<", "x" */
 
 	return MID_W - tail - 2 - head - ARROW_MIN_FILL;
 }
@@ -126,12 +129,13 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 	unsigned int want = form == ARROW_ARRIVE ? (1u << SEG_FLAGS | 1u << SEG_SEQ) : SEG_TOK_ALL;
 	unsigned int mask = want;
 	int room = arrow_label_room(form);
-	const char *prefix = retrans ? "RETRANS " : "";
+	const char *prefix = form == ARROW_NOT_SENT ? "NOT SENT " : retrans ? "RETRANS " : "";
 	char body = retrans ? '~' : (flags & SYN_TCP_RST) ? '=' : '-';
 	struct seg_text t;
 	char joined[256], label[300];
 
 	seg_text_build(&t, e, r->end, x->o->relative_seq ? &x->base : NULL);
+	seg_text_marks(&t, r->marks);
 	for (size_t k = 0;; k++) {
 		size_t np = strlen(prefix);
 
@@ -160,12 +164,37 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 	v->mid_arrow = true;
 }
 
+/* A summary row: what it stands for across the middle, the figures below. */
+static void ladder_summary_view(struct ladder_ctx *x, struct ladder_view *v,
+				const struct conn_row *r)
+{
+	char head[96], body[512], label[sizeof(head) + 2];
+	size_t n, lead;
+
+	txt_summary_text(x->c, r, head, sizeof(head), body, sizeof(body));
+	snprintf(label, sizeof(label), " %s ", head);
+	n = strlen(label);
+	if (n > MID_W)
+		n = MID_W;
+	lead = (MID_W - n) / 2;
+	memset(v->mid, ':', MID_W);
+	memcpy(v->mid + lead, label, n);
+	v->mid[MID_W] = '\0';
+	v->mid_arrow = true;
+	v->mid_color = TXT_DIM;
+	txt_copy(v->cont, sizeof(v->cont), body);
+}
+
 /* Syscalls, states and notes: text on the side of the lane they happened on. */
 static void ladder_text_view(struct ladder_ctx *x, struct ladder_view *v, const struct conn_row *r)
 {
 	const struct syn_event *e = &r->ev;
 	char text[200];
 
+	if (e->kind == CONN_ROW_SUMMARY) {
+		ladder_summary_view(x, v, r);
+		return;
+	}
 	txt_row_text(x->c, r, x->o->relative_seq ? &x->base : NULL, text, sizeof(text));
 	v->mid_color = TXT_PLAIN;
 	if (e->kind == SYN_EV_STATE && (r->marks & ROW_INFERRED)) {
@@ -294,11 +323,61 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 	x->prev_state[1] = v->last->state_after[1];
 }
 
+/* ", 3,124 events, 3,054 summarized (-v draws them)" when rows were folded. */
+static const char *ladder_folded_note(const struct conn *c, char *buf, size_t len)
+{
+	char ev[32], fo[32];
+
+	if (!c->folded) {
+		buf[0] = '\0';
+		return buf;
+	}
+	txt_thousands(c->events, ev, sizeof(ev));
+	txt_thousands(c->folded, fo, sizeof(fo));
+	snprintf(buf, len, " for\t%s events (%s summarized: -v draws every row)", ev, fo);
+	return buf;
+}
+
+/* How the connection ended, as the header says it. */
+static const char *ladder_ending(const struct conn *c)
+{
+	if (c->complete)
+		return "complete";
+	switch (c->evicted) {
+	case EVICT_IDLE:
+		return "INCOMPLETE:\tshown early, idle 120 s without a live socket";
+	case EVICT_CAP:
+		return "INCOMPLETE:\tshown early, 65,536 connections were open";
+	}
+	return "INCOMPLETE:\tstill open when tracing stopped";
+}
+
+/* Lanes left in TIME-WAIT: when it began, and when Linux will end it. Not a
+ * row: nothing has happened yet. */
+static void ladder_print_time_wait(struct ladder_ctx *x)
+{
+	const struct conn *c = x->c;
+
+	for (int i = 0; i < 2; i++) {
+		const struct conn_end *e = &c->end[i];
+		char since[24], until[24], text[300];
+
+		if (e->state != ST_TIME_WAIT || !e->tw_since)
+			continue;
+		txt_seconds(e->tw_since > x->t0 ? e->tw_since - x->t0 : 0, 0, since, sizeof(since));
+		txt_seconds(e->tw_since + TIME_WAIT_NS - x->t0, 0, until, sizeof(until));
+		snprintf(text, sizeof(text), "the %s stays in TIME-WAIT from %s for 2MSL (60 s on Linux): "
+			 "until about %s, unless an RST or a new SYN ends it sooner",
+			 txt_lane_name(i), since, until);
+		txt_wrap_utf8(x->o->out, text, EXPLAIN_INDENT, "", LADDER_WIDTH);
+	}
+}
+
 static void ladder_print_header(struct ladder_ctx *x)
 {
 	const struct conn *c = x->c;
 	FILE *f = x->o->out;
-	char text[400], ep[2][ADDR_STR_LEN], proc[2][48], when[64];
+	char text[500], ep[2][ADDR_STR_LEN], proc[2][48], when[64], folded[128];
 	size_t rows = ladder_count_rows(c);
 
 	for (int i = 0; i < 2; i++) {
@@ -308,27 +387,21 @@ static void ladder_print_header(struct ladder_ctx *x)
 		txt_end_proc(e, proc[i], sizeof(proc[i]));
 	}
 	/* '\t' marks where the header may break when it is too wide */
-	snprintf(text, sizeof(text), "connection %llu%s:\t%s %s\t-> %s %s",
+	snprintf(text, sizeof(text), "connection %llu%s%s:\t%s %s\t-> %s %s",
 		 (unsigned long long)c->id, c->proto == IPPROTO_UDP ? " (UDP)" : "",
-		 ep[0], proc[0], ep[1], proc[1]);
+		 c->continued ? " (continued)" : "", ep[0], proc[0], ep[1], proc[1]);
 	txt_wrap(f, text, '\t', 0, 4, LADDER_WIDTH);
 
 	if (c->nrows)
 		txt_wall_utc((__s64)c->rows[0].ev.ts_ns + x->o->wall_offset_ns, when, sizeof(when));
 	else
 		snprintf(when, sizeof(when), "?");
-	snprintf(text, sizeof(text), "started %s, %zu row%s, %s%s", when, rows, rows == 1 ? "" : "s",
-		 c->complete ? "complete" :
-		 c->evicted ? "INCOMPLETE: shown early (idle without a socket, or too many open)" :
-			      "INCOMPLETE: still open when tracing stopped",
-		 c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete" : "");
+	snprintf(text, sizeof(text), "%s %s, %zu row%s%s, %s%s",
+		 c->continued ? "after it was shown, from" : "started", when, rows,
+		 rows == 1 ? "" : "s", ladder_folded_note(c, folded, sizeof(folded)),
+		 ladder_ending(c), c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete"
+						 : "");
 	txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
-	if (c->elided) {
-		snprintf(text, sizeof(text), "%llu data rows not kept:\ta long connection keeps its "
-			 "first rows, then only handshake, teardown and states",
-			 (unsigned long long)c->elided);
-		txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
-	}
 
 	struct txt_line l;
 	txt_line_start(&l, f, false);
@@ -379,13 +452,15 @@ static void ladder_render_conn(const struct sink_opts *o, const struct conn *c)
 			ladder_segment_view(&x, &v, r, retrans, ARROW_FULL);
 			i++;
 		} else {
-			enum arrow_form form = !paired ? ARROW_FULL :
+			enum arrow_form form = (r->marks & ROW_NOT_SENT) ? ARROW_NOT_SENT :
+					       !paired ? ARROW_FULL :
 					       (size_t)p > i ? ARROW_DEPART : ARROW_ARRIVE;
 
 			ladder_segment_view(&x, &v, r, r->marks & ROW_RETRANSMIT, form);
 		}
 		ladder_print_view(&x, &v);
 	}
+	ladder_print_time_wait(&x);
 	fputc('\n', o->out);
 	free(x.notes);
 }

@@ -409,7 +409,7 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 	so.pace_ms = o->pace_ms;
 	so.wall_offset_ns = plan.wall_offset_ns;
 	sink = sink_for_options(o, &so);
-	f.t = sink ? tracker_new(&sink, 1) : NULL;
+	f.t = sink ? tracker_new(&sink, 1, NULL) : NULL;
 	if (!f.t) {
 		fprintf(msg, "synscope: out of memory\n");
 		goto finish;

@@ -42,6 +42,7 @@ static const char *const kinds[] = {
 	[SYN_EV_SEGMENT] = "segment",       [SYN_EV_RETRANSMIT] = "retransmit",
 	[SYN_EV_RESET] = "reset",           [SYN_EV_DESTROY] = "destroy",
 	[SYN_EV_LOST] = "lost",             [SYN_EV_DROP] = "drop",
+	[SYN_EV_TIMEWAIT] = "timewait",     [SYN_EV_TICK] = "tick",
 };
 
 const char *syn_kind_name(unsigned int kind)

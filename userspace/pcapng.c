@@ -307,7 +307,20 @@ static void lane_state_text(int lane, __u8 st, bool inferred, char *buf, size_t 
 		 st && inferred ? " (inferred)" : "");
 }
 
-/* Notes for the rows in [from, to) that are not segments, "lane: text",
+/* A segment this host dropped before the wire: a note, not a packet. */
+static void not_sent_text(const struct conn *c, const struct conn_row *r,
+			  const struct seq_base *b, char *buf, size_t len)
+{
+	struct seg_text t;
+	char joined[200];
+
+	(void)c;
+	seg_text_build(&t, &r->ev, r->end, b);
+	snprintf(buf, len, "NOT SENT (dropped on this host): %s",
+		 seg_text_join(&t, SEG_TOK_ALL, joined, sizeof(joined)));
+}
+
+/* Notes for the rows in [from, to) that are not packets, "lane: text",
  * prefix before each ("" or "after: "). */
 static void add_notes(struct blk *k, const struct conn *c, size_t from, size_t to,
 		      const char *prefix, const struct seq_base *b)
@@ -318,13 +331,16 @@ static void add_notes(struct blk *k, const struct conn *c, size_t from, size_t t
 	for (size_t i = from; i < to; i++) {
 		const struct conn_row *r = &c->rows[i];
 
-		if (r->ev.kind == SYN_EV_SEGMENT)
+		if (r->ev.kind == SYN_EV_SEGMENT && !(r->marks & ROW_NOT_SENT))
 			continue;
 		if (shown == NOTES_MAX) {
 			more++;
 			continue;
 		}
-		txt_row_text(c, r, b, text, sizeof(text));
+		if (r->ev.kind == SYN_EV_SEGMENT)
+			not_sent_text(c, r, b, text, sizeof(text));
+		else
+			txt_row_text(c, r, b, text, sizeof(text));
 		snprintf(line, sizeof(line), "%s%s: %s", prefix, txt_lane_name(r->end & 1), text);
 		blk_opt_str(k, OPT_COMMENT, line);
 		shown++;
@@ -384,12 +400,15 @@ static void pcapng_write_packet(struct pcapng_sink *ps, struct pcapng_conn *x, s
 		blk_write(k, ps->opts.out);
 }
 
-/* Is row i the second sighting of a segment, already a packet? */
-static bool seen_before(const struct conn *c, size_t i)
+/* Is row i a packet: a segment's first sighting, one that left the host? */
+static bool is_packet(const struct conn *c, size_t i)
 {
-	__s32 p = c->rows[i].pair;
+	const struct conn_row *r = &c->rows[i];
+	__s32 p = r->pair;
 
-	return p >= 0 && (size_t)p < i && c->rows[p].ev.kind == SYN_EV_SEGMENT;
+	if (r->ev.kind != SYN_EV_SEGMENT || (r->marks & ROW_NOT_SENT))
+		return false;
+	return !(p >= 0 && (size_t)p < i && c->rows[p].ev.kind == SYN_EV_SEGMENT);
 }
 
 static void pcapng_render_conn(struct pcapng_sink *ps, const struct conn *c)
@@ -399,7 +418,7 @@ static void pcapng_render_conn(struct pcapng_sink *ps, const struct conn *c)
 
 	seq_base_scan(&base, c, c->nrows);
 	for (size_t i = 0; i < c->nrows; i++)
-		if (c->rows[i].ev.kind == SYN_EV_SEGMENT && !seen_before(c, i))
+		if (is_packet(c, i))
 			x.last = i;
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct conn_row *r = &c->rows[i];
@@ -409,24 +428,23 @@ static void pcapng_render_conn(struct pcapng_sink *ps, const struct conn *c)
 		 * socket) keeps the inferred state's mark */
 		if (r->ev.kind == SYN_EV_STATE && r->ev.state.newstate == r->state_after[r->end & 1])
 			x.inferred[r->end & 1] = r->marks & ROW_INFERRED;
-		if (r->ev.kind == SYN_EV_SEGMENT && !seen_before(c, i))
+		if (is_packet(c, i))
 			pcapng_write_packet(ps, &x, i);
 	}
 }
 
-static void pcapng_event(struct syn_sink *s, const struct syn_event *e,
-			 const struct conn *conn, int end)
-{
-	/* packets are written per connection, with its final states */
-	(void)s, (void)e, (void)conn, (void)end;
-}
-
-static void pcapng_conn_done(struct syn_sink *s, const struct conn *conn)
+/* A batch of a connection's rows: its packets, the other rows as their
+ * comments. */
+static void pcapng_rows(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
+			size_t n)
 {
 	struct pcapng_sink *ps = (struct pcapng_sink *)s;
+	struct conn batch = *conn;
 
+	batch.rows = (struct conn_row *)rows;
+	batch.nrows = n;
 	pcapng_start(ps);
-	pcapng_render_conn(ps, conn);
+	pcapng_render_conn(ps, &batch);
 }
 
 static void pcapng_finish(struct syn_sink *s, const struct run_summary *sum)
@@ -450,8 +468,7 @@ struct syn_sink *pcapng_sink_new(const struct sink_opts *o)
 	if (!ps)
 		return NULL;
 	ps->base = (struct syn_sink){
-		.event = pcapng_event,
-		.conn_done = pcapng_conn_done,
+		.rows = pcapng_rows,
 		.finish = pcapng_finish,
 		.destroy = pcapng_destroy,
 	};

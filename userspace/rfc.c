@@ -12,6 +12,7 @@
 #include "names.h"
 #include "sink.h"
 #include "textout.h"
+#include "tracker.h"
 
 #define RFC_WIDTH 100        /* the connection header wraps here */
 #define RFC_MIN_STATE_W 12   /* "ESTABLISHED " */
@@ -129,8 +130,12 @@ static bool row_is_user_close(const struct conn_row *r)
 	return s->call == SYN_CALL_SHUTDOWN && (s->arg == SHUT_WR || s->arg == SHUT_RDWR);
 }
 
+/* TIME-WAIT's end: the timewait socket's timer seen to fire, or the figure's
+ * (2 MSL) after a lane left in TIME-WAIT (rfc_with_msl_ends). */
 static bool row_is_msl_end(const struct conn_row *r)
 {
+	if (r->ev.kind == SYN_EV_TIMEWAIT)
+		return r->ev.tw.substate == ST_TIME_WAIT;
 	return r->ev.kind == SYN_EV_STATE && (r->marks & ROW_INFERRED) &&
 	       r->ev.state.oldstate == ST_TIME_WAIT && r->ev.state.newstate == ST_CLOSE;
 }
@@ -990,9 +995,57 @@ static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struc
 	(void)s, (void)e, (void)conn, (void)end;
 }
 
+/* The figures end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the
+ * textbook's timeline, not an event of the trace. A copy of the rows gets
+ * that end, 2MSL after TIME-WAIT began, for the drawing only. */
+static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
+{
+	struct conn_row *rows = malloc((c->nrows + 2) * sizeof(*rows));
+	__u8 st[2] = { 0, 0 };
+
+	*n = c->nrows;
+	if (!rows)
+		return NULL;
+	memcpy(rows, c->rows, c->nrows * sizeof(*rows));
+	if (c->nrows) {
+		st[0] = c->rows[c->nrows - 1].state_after[0];
+		st[1] = c->rows[c->nrows - 1].state_after[1];
+	}
+	for (int k = 0; k < 2; k++) {
+		int e = k;
+
+		/* the lane that entered TIME-WAIT first ends it first */
+		if (c->end[0].tw_since && c->end[1].tw_since && c->end[1].tw_since < c->end[0].tw_since)
+			e = !k;
+		if (c->end[e].state != ST_TIME_WAIT || !c->end[e].tw_since)
+			continue;
+		struct conn_row *r = &rows[(*n)++];
+
+		memset(r, 0, sizeof(*r));
+		r->ev.kind = SYN_EV_STATE;
+		r->ev.ts_ns = c->end[e].tw_since + TIME_WAIT_NS;
+		r->ev.state.oldstate = ST_TIME_WAIT;
+		r->ev.state.newstate = ST_CLOSE;
+		r->end = (__u8)e;
+		r->marks = ROW_INFERRED;
+		r->pair = -1;
+		st[e] = ST_CLOSE;
+		r->state_after[0] = st[0];
+		r->state_after[1] = st[1];
+	}
+	return rows;
+}
+
 static void rfc_conn_done(struct syn_sink *s, const struct conn *conn)
 {
-	rfc_render_conn(&((struct rfc_sink *)s)->opts, conn);
+	struct conn drawn = *conn;
+	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows);
+
+	drawn.rows = rows ? rows : conn->rows;
+	if (!rows)
+		drawn.nrows = conn->nrows;
+	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn);
+	free(rows);
 }
 
 static void rfc_finish(struct syn_sink *s, const struct run_summary *sum)

@@ -11,14 +11,30 @@ struct run_summary {
 	__u64 conns;         /* connections rendered */
 	__u64 incomplete;    /* of those, still open when tracing ended (or evicted) */
 	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
+	__u64 continued;     /* late rows of connections already shown (their TIME-WAIT's
+			      * traffic, a late reset), shown as "continued" */
 };
+
+/* event()'s end for an event shown as it happens but placed in its
+ * connection only later (an accept() entry: its connection is known when it
+ * returns): rows() will have it. */
+#define SINK_END_LATER (-2)
 
 struct syn_sink {
 	/* Every event as it is decoded. conn is NULL for events outside any
-	 * connection (listen(), a listener's states, lost counts); end is the lane. */
+	 * connection (listen(), a listener's states, lost counts, and with end
+	 * SINK_END_LATER an accept() entry); end is the lane. */
 	void (*event)(struct syn_sink *s, const struct syn_event *e,
 		      const struct conn *conn, int end);
-	/* A connection is finished (or tracing ended): rows sorted, states filled. */
+	/* Rows of conn, every one (none folded), a batch at a time in time order:
+	 * lanes, states after each row and marks final; a pair index points into
+	 * the same batch (the tracker never splits a pair between batches). A
+	 * short connection comes in one batch when it ends, a long one while it
+	 * lasts (tracker.h). */
+	void (*rows)(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
+		     size_t n);
+	/* A connection ended (or tracing did): its story, conn->rows with runs of
+	 * ordinary data folded into summary rows. */
 	void (*conn_done)(struct syn_sink *s, const struct conn *conn);
 	/* Tracing ended: print a summary, flush. */
 	void (*finish)(struct syn_sink *s, const struct run_summary *sum);

@@ -34,6 +34,13 @@ static char *stream_endpoints(const struct syn_event *e, char *buf, size_t len)
 	return buf;
 }
 
+/* What the end is as far as is known when its event is printed: a live
+ * stream cannot wait for the lanes to be ordered. */
+static const char *stream_role(const struct conn_end *e)
+{
+	return e->role == ROLE_CLIENT ? "client" : e->role == ROLE_SERVER ? "server" : "?";
+}
+
 static void stream_event(struct syn_sink *s, const struct syn_event *e,
 			 const struct conn *conn, int end)
 {
@@ -44,6 +51,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	enum txt_color color = TXT_PLAIN;
 	char t[32], id[32], proc[48], eps[2 * ADDR_STR_LEN + 4], text[200];
 
+	if (e->kind == SYN_EV_TICK)
+		return;
 	if (!ss->started) {
 		ss->started = true;
 		ss->t0 = e->ts_ns;
@@ -91,7 +100,7 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, TXT_PLAIN, id);
 	txt_line_gap_to(&l, 0);
-	txt_line_put(&l, TXT_PLAIN, in_conn ? txt_lane_name(end) : "-");
+	txt_line_put(&l, TXT_PLAIN, in_conn ? stream_role(&conn->end[end]) : "-");
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, TXT_PLAIN, proc);
 	txt_line_gap_to(&l, 0);

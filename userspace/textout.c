@@ -516,6 +516,11 @@ void seq_base_scan(struct seq_base *b, const struct conn *c, size_t max_rows)
 	size_t n = c->nrows < max_rows ? c->nrows : max_rows;
 
 	memset(b, 0, sizeof(*b));
+	/* the tracker saw each lane's SYN, in an earlier batch perhaps */
+	for (int i = 0; i < 2; i++) {
+		b->known[i] = c->end[i].isn_known;
+		b->isn[i] = c->end[i].isn;
+	}
 	for (size_t i = 0; i < n && !(b->known[0] && b->known[1]); i++)
 		seq_base_note(b, &c->rows[i].ev, c->rows[i].end);
 }
@@ -541,9 +546,15 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 		return finish_copy(buf, len, tmp, p);
 	}
 	case SYN_EV_RETRANSMIT:
-		/* the timer fires on the sending end: its own ISN */
-		snprintf(buf, len, "retransmit timer: seq=%u", seq_rel(b, end, e->rtx.seq));
+		/* the sending end resends: its own ISN */
+		snprintf(buf, len, "%s: seq=%u", txt_retransmit_cause(e), seq_rel(b, end, e->rtx.seq));
 		break;
+	case SYN_EV_TIMEWAIT: {
+		char tmp[64], *p = txt_put_str(tmp, tcp_state_name(e->tw.substate));
+
+		p = txt_put_str(p, " -> CLOSE (timewait socket's timer)");
+		return finish_copy(buf, len, tmp, p);
+	}
 	case SYN_EV_RESET:
 		if (e->rst.kind == SYN_RESET_SENT && e->rst.reason && rst_reason_name(e->rst.reason))
 			snprintf(buf, len, "RST sent: %s", rst_reason_name(e->rst.reason));
@@ -579,6 +590,25 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 	return buf;
 }
 
+const char *txt_retransmit_cause(const struct syn_event *e)
+{
+	const struct syn_retransmit *x = &e->rtx;
+
+	if (x->kind == SYN_RETRANS_SYNACK)
+		return "SYN-ACK resent (timer)";
+	if (e->sk_kind == SYN_SK_UNKNOWN) /* a recording of ABI 2: the kernel's view was not kept */
+		return "retransmit";
+	if (x->state == ST_SYN_SENT)
+		return "SYN resent (timer)";
+	if (x->timer == SYN_TIMER_LOSS_PROBE)
+		return "tail loss probe";
+	if (x->ca_state == SYN_CA_LOSS)
+		return "retransmission timeout";
+	if (x->ca_state == SYN_CA_RECOVERY)
+		return "fast retransmit";
+	return "retransmit";
+}
+
 /* ---- segment labels ---- */
 
 /* "name=N" into a token (40 bytes: always room). */
@@ -611,7 +641,8 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 		seg_tok(t->tok[SEG_ACK], "ack=", seq_rel(b, 1 - from, s->ack));
 	if (s->len)
 		seg_tok(t->tok[SEG_LEN], "len=", s->len);
-	if (s->flags & SYN_TCP_SYN) /* the window a connection starts with */
+	/* the window a connection starts with; a closed one (a reset's says nothing) */
+	if ((s->flags & SYN_TCP_SYN) || (s->win == 0 && !(s->flags & SYN_TCP_RST)))
 		seg_tok(t->tok[SEG_WIN], "win=", s->win);
 
 	if (s->opts) {
@@ -628,8 +659,25 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 			p = txt_put_u64(txt_put_str(p, p > t->opts ? " ts=" : "ts="), s->tsval);
 			p = txt_put_u64(txt_put_str(p, "/"), s->tsecr);
 		}
+		if ((s->opts & SYN_OPT_FASTOPEN) && !s->fo_cookie_len)
+			p = txt_put_str(p, p > t->opts ? " fastopen:cookie?" : "fastopen:cookie?");
+		else if (s->opts & SYN_OPT_FASTOPEN)
+			p = txt_put_str(txt_put_u64(txt_put_str(p, p > t->opts ? " fastopen:cookie="
+									 : "fastopen:cookie="),
+						    s->fo_cookie_len), "B");
 		*p = '\0';
 	}
+}
+
+void seg_text_marks(struct seg_text *t, __u8 marks)
+{
+	char *f = t->tok[SEG_FLAGS];
+	size_t n = strlen(f);
+
+	if ((marks & ROW_COOKIE) && n + 8 < sizeof(t->tok[0]))
+		strcpy(f + n, "(cookie)");
+	else if ((marks & ROW_DUP_ACK) && n + 6 < sizeof(t->tok[0]))
+		strcpy(f + n, "(dup)");
 }
 
 char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len)
@@ -764,12 +812,104 @@ void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int 
 
 /* ---- rows as notes ---- */
 
+/* "1,234,567": figures a reader takes in at a glance. */
+char *txt_thousands(unsigned long long v, char *buf, size_t len)
+{
+	char digits[24], out[32];
+	size_t nd, o = 0;
+
+	*txt_put_u64(digits, v) = '\0';
+	nd = strlen(digits);
+	for (size_t i = 0; i < nd; i++) {
+		if (i && (nd - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = '\0';
+	return txt_copy(buf, len, out);
+}
+
+/* "client -> server 1,492 segments 7,460 B (3 dup ACKs)" for lane i. */
+static void summary_flow(const struct conn_summary *s, int i, char *buf, size_t len)
+{
+	char segs[32], bytes[32], dups[32];
+
+	if (!s->segs[i]) {
+		buf[0] = '\0';
+		return;
+	}
+	txt_thousands(s->segs[i], segs, sizeof(segs));
+	txt_thousands(s->bytes[i], bytes, sizeof(bytes));
+	txt_thousands(s->dup_acks[i], dups, sizeof(dups));
+	snprintf(buf, len, "%s -> %s: %s segment%s, %s B%s%s%s;", txt_lane_name(i),
+		 txt_lane_name(!i), segs, s->segs[i] == 1 ? "" : "s", bytes,
+		 s->dup_acks[i] ? " (" : "", s->dup_acks[i] ? dups : "",
+		 s->dup_acks[i] ? (s->dup_acks[i] == 1 ? " dup ACK)" : " dup ACKs)") : "");
+}
+
+/* "client: 1,492 write() 7,460 B, 1,492 read() 7,460 B;" for lane i. */
+static void summary_calls(const struct conn_summary *s, int i, char *buf, size_t len)
+{
+	char w[32], wb[32], r[32], rb[32], o[32];
+	int n = snprintf(buf, len, "%s:", txt_lane_name(i));
+
+	if (!s->writes[i] && !s->reads[i] && !s->other[i]) {
+		buf[0] = '\0';
+		return;
+	}
+	txt_thousands(s->writes[i], w, sizeof(w));
+	txt_thousands(s->write_bytes[i], wb, sizeof(wb));
+	txt_thousands(s->reads[i], r, sizeof(r));
+	txt_thousands(s->read_bytes[i], rb, sizeof(rb));
+	txt_thousands(s->other[i], o, sizeof(o));
+	if (s->writes[i] && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " %s write %s B%s", w, wb,
+			      s->reads[i] || s->other[i] ? "," : "");
+	if (s->reads[i] && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " %s read %s B%s", r, rb, s->other[i] ? "," : "");
+	if (s->other[i] && n > 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, " %s other rows", o);
+	if (n > 0 && (size_t)n + 1 < len)
+		strcat(buf, ";");
+}
+
+char *txt_summary_text(const struct conn *c, const struct conn_row *r, char *head, size_t hlen,
+		       char *body, size_t blen)
+{
+	const struct conn_summary *s = &c->sums[r->summary];
+	char rows[32], dur[32], part[4][160];
+
+	txt_thousands(s->rows, rows, sizeof(rows));
+	txt_seconds(s->ts_last - s->ts_first, 0, dur, sizeof(dur));
+	snprintf(head, hlen, "%s rows in %s s summarized", rows, dur);
+	for (int i = 0; i < 2; i++) {
+		summary_flow(s, i, part[i], sizeof(part[i]));
+		summary_calls(s, i, part[2 + i], sizeof(part[2 + i]));
+	}
+	body[0] = '\0';
+	for (int i = 0; i < 4; i++)
+		if (part[i][0])
+			txt_add_word(body, blen, part[i]);
+	return head;
+}
+
 char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct seq_base *b,
 		   char *buf, size_t len)
 {
 	const struct syn_event *e = &r->ev;
 	size_t n;
 
+	if (e->kind == CONN_ROW_SUMMARY) {
+		char head[96], body[512];
+
+		txt_summary_text(c, r, head, sizeof(head), body, sizeof(body));
+		snprintf(buf, len, "[%s: %s]", head, body);
+		return buf;
+	}
+	if (e->kind == SYN_EV_RESET && (r->marks & ROW_NO_RST)) {
+		txt_copy(buf, len, "reset by the kernel itself (no RST arrived)");
+		return buf;
+	}
 	txt_event_text(e, r->end, b, buf, len);
 	n = strlen(buf);
 	if (e->kind == SYN_EV_SYSCALL) {

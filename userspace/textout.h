@@ -161,13 +161,25 @@ void seq_base_scan(struct seq_base *b, const struct conn *c, size_t max_rows);
 __u32 seq_rel(const struct seq_base *b, int who, __u32 v);
 
 /* State, retransmit, reset, destroy and lost events as one short text:
- * "SYN_SENT -> ESTABLISHED", "retransmit timer: seq=N", "RST sent reason=2",
+ * "SYN_SENT -> ESTABLISHED", "fast retransmit: seq=N", "RST sent reason=2",
  * "socket freed", "LOST 5 events". Syscalls as txt_syscall(). Segments are
  * seg_text's job. b may be NULL (absolute seq). */
 char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *b,
 		     char *buf, size_t len);
 
+/* Why the kernel resent: "fast retransmit", "retransmission timeout",
+ * "tail loss probe", "SYN resent (timer)", "SYN-ACK resent (timer)", or
+ * "retransmit" when the event does not say (a recording of ABI 2). */
+const char *txt_retransmit_cause(const struct syn_event *e);
+
 /* ---- rows as notes ---- */
+
+/* v with thousands separators: "1,234,567". Returns buf. */
+char *txt_thousands(unsigned long long v, char *buf, size_t len);
+/* A summary row (CONN_ROW_SUMMARY) in two parts: head "2,984 rows in 1.203 s
+ * summarized", body what they were, lane by lane. Returns head. */
+char *txt_summary_text(const struct conn *c, const struct conn_row *r, char *head, size_t hlen,
+		       char *body, size_t blen);
 
 /* A row that is not a segment as one note, as the ladder writes it:
  * txt_event_text() plus " ..." after a call that waits for the handshake,
@@ -192,6 +204,8 @@ struct seg_text {
 
 void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 		    const struct seq_base *b);
+/* What a row's marks add to its flags: "SYN,ACK(cookie)", "ACK(dup)". */
+void seg_text_marks(struct seg_text *t, __u8 marks);
 /* The tokens whose bit is in mask, joined by spaces. */
 char *seg_text_join(const struct seg_text *t, unsigned int mask, char *buf, size_t len);
 

@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sinks[0] = ladder_sink_new(&so);
 	sinks[1] = stream_sink_new(&so);
 	sinks[2] = jsonl_sink_new(&so);
-	t = tracker_new(sinks, 3);
+	t = tracker_new(sinks, 3, NULL);
 	merge_emit(&a, &b, to_tracker, t);
 	tracker_finish(t);
 	tracker_free(t);

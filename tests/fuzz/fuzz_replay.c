@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sinks[0] = ladder_sink_new(&so);
 	sinks[1] = stream_sink_new(&so);
 	sinks[2] = jsonl_sink_new(&so);
-	t = tracker_new(sinks, 3);
+	t = tracker_new(sinks, 3, NULL);
 	rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
 	/* half the inputs through a port filter: the first port seen */
 	while (rec_reader_next(r, &e) == REC_EVENT) {

@@ -98,24 +98,45 @@ static inline struct syn_event ev_kind(__u8 kind, __u64 ts, __u64 sid, struct ep
 	return ev_base(kind, ts, sid, local, remote, 0, "swapper/0");
 }
 
-/* A sink that copies every finished connection and counts live events. */
+/* A sink that copies every finished connection's story, counts live
+ * events and the rows handed over (every one, in batches). */
 struct keep_sink {
 	struct syn_sink s;
 	struct conn conns[64];
 	int nconns;
-	int events, unattached;
+	int events, unattached, later; /* later: shown now, placed in a connection when known */
 	struct syn_event unattached_ev[64];
 	bool finished;
+	size_t rows, batches;      /* rows() calls: rows in all */
+	size_t seg_rows;           /* ... of which segments */
+	__u64 last_rows_ts;        /* rows come in time order within a connection */
+	bool rows_out_of_order;
 };
+
+static inline void keep_rows(struct syn_sink *s, const struct conn *c,
+			     const struct conn_row *rows, size_t n)
+{
+	struct keep_sink *k = (struct keep_sink *)s;
+
+	(void)c;
+	k->batches++;
+	for (size_t i = 0; i < n; i++) {
+		k->rows++;
+		k->seg_rows += rows[i].ev.kind == SYN_EV_SEGMENT;
+		if (i && rows[i].ev.ts_ns < rows[i - 1].ev.ts_ns)
+			k->rows_out_of_order = true;
+	}
+}
 
 static inline void keep_event(struct syn_sink *s, const struct syn_event *e,
 			      const struct conn *c, int end)
 {
 	struct keep_sink *k = (struct keep_sink *)s;
 
-	(void)end;
 	k->events++;
-	if (!c && k->unattached < 64)
+	if (!c && end == SINK_END_LATER)
+		k->later++;
+	else if (!c && k->unattached < 64)
 		k->unattached_ev[k->unattached++] = *e;
 }
 
@@ -130,6 +151,8 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 	*copy = *c;
 	copy->rows = malloc(c->nrows * sizeof(*c->rows) + 1);
 	memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
+	copy->sums = malloc(c->nsums * sizeof(*c->sums) + 1);
+	memcpy(copy->sums, c->sums, c->nsums * sizeof(*c->sums));
 }
 
 static inline void keep_finish(struct syn_sink *s, const struct run_summary *sum)
@@ -142,14 +165,17 @@ static inline void keep_init(struct keep_sink *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->s.event = keep_event;
+	k->s.rows = keep_rows;
 	k->s.conn_done = keep_conn;
 	k->s.finish = keep_finish;
 }
 
 static inline void keep_free(struct keep_sink *k)
 {
-	for (int i = 0; i < k->nconns; i++)
+	for (int i = 0; i < k->nconns; i++) {
 		free(k->conns[i].rows);
+		free(k->conns[i].sums);
+	}
 }
 
 #endif

@@ -25,6 +25,19 @@ struct fake {
 	__u8 st[2]; /* the lanes' current states */
 };
 
+/* Hand a sink the connection as the tracker would: every event as it
+ * happens, every row in one batch, then the story. */
+FAKE_FN void fake_hand_over(struct syn_sink *s, const struct fake *f)
+{
+	for (size_t i = 0; i < f->c.nrows; i++)
+		if (s->event)
+			s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
+	if (s->rows)
+		s->rows(s, &f->c, f->c.rows, f->c.nrows);
+	if (s->conn_done)
+		s->conn_done(s, &f->c);
+}
+
 /* comm as the kernel gives it: up to 16 bytes, NUL-padded (not always ended). */
 FAKE_FN void fake_set_comm(char dst[SYN_COMM_LEN], const char *src)
 {

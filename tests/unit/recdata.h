@@ -69,7 +69,7 @@ static inline char *recdata_jsonl(const struct syn_event *ev, size_t n, __s64 wa
 	FILE *f = open_memstream(&buf, &len);
 	struct sink_opts o = { .out = f, .wall_offset_ns = wall_offset };
 	struct syn_sink *sinks[2] = { jsonl_sink_new(&o), keep };
-	struct tracker *t = tracker_new(sinks, keep ? 2 : 1);
+	struct tracker *t = tracker_new(sinks, keep ? 2 : 1, NULL);
 
 	for (size_t i = 0; i < n; i++)
 		tracker_on_event(t, &ev[i]);

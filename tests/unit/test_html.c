@@ -164,9 +164,7 @@ static char *render_page(struct fake **conns, int n, const struct run_summary *s
 	for (int k = 0; k < n; k++) {
 		struct fake *f = conns[k];
 
-		for (size_t i = 0; i < f->c.nrows; i++) /* the page draws nothing live */
-			s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
-		s->conn_done(s, &f->c);
+		fake_hand_over(s, f);
 	}
 	s->finish(s, sum);
 	s->destroy(s);
@@ -344,7 +342,7 @@ static void test_retransmission_marked(void)
 	CHECK_EQ_INT(count_of(out, "<g class=\"seg rtx\">"), 1);
 	CHECK_CONTAINS(out, "RETRANS SYN seq=77");
 	CHECK_CONTAINS(out, "<g class=\"note rtx\">");
-	CHECK_CONTAINS(out, "retransmit timer: seq=77");
+	CHECK_CONTAINS(out, "retransmit: seq=77");
 	free(out);
 }
 

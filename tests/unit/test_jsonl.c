@@ -151,9 +151,7 @@ static char *run_conn(struct fake *f, bool relative)
 
 	capture_start(&cap, &o);
 	struct syn_sink *s = jsonl_sink_new(&o);
-	for (size_t i = 0; i < f->c.nrows; i++) /* live: connection events wait */
-		s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
-	s->conn_done(s, &f->c);
+	fake_hand_over(s, f);
 	s->finish(s, &sum); /* writes nothing: the output stays pure JSONL */
 	s->destroy(s);
 	return capture_end(&cap);
@@ -290,7 +288,7 @@ static void test_refused_reset_retransmit(void)
 		     ",\"retransmit\":true}");
 	CHECK_EQ_STR(line_of(out, 1, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123457000,\"kind\":\"retransmit\"," V6
-		     ",\"seq\":1000,\"rtx\":\"skb\",\"state\":\"SYN_SENT\"}");
+		     ",\"seq\":1000,\"rtx\":\"skb\",\"state\":\"SYN_SENT\",\"cause\":\"unknown\"}");
 	CHECK_EQ_STR(line_of(out, 2, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123458000,\"kind\":\"segment\"," V6
 		     ",\"dir\":\"rx\",\"flags\":[\"RST\",\"ACK\"],\"seq\":0,\"ack\":1001,\"len\":0,\"win\":0}");
@@ -305,7 +303,7 @@ static void test_refused_reset_retransmit(void)
 		     ",\"tid\":77,\"name\":\"connect\",\"phase\":\"return\",\"fd\":5,\"ret\":-111,\"error\":\"ECONNREFUSED\"}");
 	CHECK_EQ_STR(line_of(out, 6, line, sizeof(line)),
 		     "{\"v\":1,\"t_ns\":1795432897123462000,\"kind\":\"retransmit\"," V6
-		     ",\"seq\":7,\"rtx\":\"synack\",\"state\":\"SYN_RECV\"}");
+		     ",\"seq\":7,\"rtx\":\"synack\",\"state\":\"SYN_RECV\",\"cause\":\"synack_timer\"}");
 #undef V6
 	free(out);
 }

@@ -401,7 +401,7 @@ static void test_same_namespace_and_thread_numbers(void)
 	CHECK_EQ_INT(p.netns_renamed, 1);
 	CHECK(B.ev[0].netns != 4026531840u);
 	keep_init(&k);
-	tr = tracker_new(&s, 1);
+	tr = tracker_new(&s, 1, NULL);
 	merge_emit(&A, &B, (merge_emit_fn)tracker_on_event, tr);
 	tracker_finish(tr);
 	tracker_free(tr);

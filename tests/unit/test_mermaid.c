@@ -18,9 +18,7 @@ static char *render_all(struct fake **fs, int n, bool relative)
 	capture_start(&cap, &o);
 	struct syn_sink *s = mermaid_sink_new(&o);
 	for (int k = 0; k < n; k++) {
-		for (size_t i = 0; i < fs[k]->c.nrows; i++) /* nothing is drawn live */
-			s->event(s, &fs[k]->rows[i].ev, &fs[k]->c, fs[k]->rows[i].end);
-		s->conn_done(s, &fs[k]->c);
+		fake_hand_over(s, fs[k]);
 	}
 	s->finish(s, &sum);
 	s->destroy(s);
@@ -203,7 +201,7 @@ static void test_remote_retransmit_ipv6(void)
 		"    Note left of C: connect(fd=5) ...\n"
 		"    Note left of C: CLOSE -> SYN_SENT\n"
 		"    C->>S: SYN seq=1000 win=64240\n"
-		"    Note left of C: retransmit timer: seq=1000\n"
+		"    Note left of C: retransmit: seq=1000\n"
 		"    C-->>S: RETRANS SYN seq=1000 win=64240\n"
 		"    S->>C: RST,ACK seq=0 ack=1001\n"
 		"    Note left of C: SYN_SENT -> CLOSE\n"

@@ -225,9 +225,7 @@ static struct output render_all(struct fake **fs, int n)
 	capture_start(&cap, &o);
 	struct syn_sink *s = pcapng_sink_new(&o);
 	for (int k = 0; k < n; k++) {
-		for (size_t i = 0; i < fs[k]->c.nrows; i++) /* nothing is written live */
-			s->event(s, &fs[k]->rows[i].ev, &fs[k]->c, fs[k]->rows[i].end);
-		s->conn_done(s, &fs[k]->c);
+		fake_hand_over(s, fs[k]);
 	}
 	s->finish(s, &sum);
 	s->destroy(s);

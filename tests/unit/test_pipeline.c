@@ -51,7 +51,7 @@ static char *run(struct syn_sink *(*make)(const struct sink_opts *))
 	FILE *f = open_memstream(&buf, &len);
 	struct sink_opts o = { .out = f };
 	struct syn_sink *s = make(&o);
-	struct tracker *t = tracker_new(&s, 1);
+	struct tracker *t = tracker_new(&s, 1, NULL);
 
 	for (size_t i = 0; i < n; i++)
 		tracker_on_event(t, &ev[i]);

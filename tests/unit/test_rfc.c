@@ -17,9 +17,7 @@ static char *render(struct fake *f, bool color, bool relative)
 
 	capture_start(&cap, &o);
 	struct syn_sink *s = rfc_sink_new(&o);
-	for (size_t i = 0; i < f->c.nrows; i++) /* nothing is drawn live */
-		s->event(s, &f->rows[i].ev, &f->c, f->rows[i].end);
-	s->conn_done(s, &f->c);
+	fake_hand_over(s, f);
 	s->destroy(s);
 	return capture_end(&cap);
 }

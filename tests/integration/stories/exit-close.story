@@ -14,4 +14,4 @@ tx server FIN,ACK -> teardown-3
 state client FIN_WAIT2>TIME_WAIT* -> state-time-wait
 tx client ACK -> teardown-4
 state server LAST_ACK>CLOSE -> state-closed
-state client TIME_WAIT>CLOSE* -> state-time-wait-end
+# (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)

@@ -26,4 +26,4 @@ tx client ACK -> teardown-4
 state server LAST_ACK>CLOSE -> state-closed
 call client read=0 -> read-eof
 call client close() -> close
-state client TIME_WAIT>CLOSE* -> state-time-wait-end
+# (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)

@@ -19,4 +19,4 @@ state client FIN_WAIT2>TIME_WAIT* -> state-time-wait
 state client FIN_WAIT2>CLOSE -> state-timewait-socket
 tx client ACK -> teardown-4
 state server LAST_ACK>CLOSE -> state-closed
-state client TIME_WAIT>CLOSE* -> state-time-wait-end
+# (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)

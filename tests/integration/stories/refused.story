@@ -8,7 +8,7 @@ tx client SYN -> handshake-1
 reset server sent NO_SOCKET -> rst-no-socket
 tx server RST,ACK -> rst-refused
 drop server SYN NO_SOCKET -> drop-no-socket
-reset client received -> rst-received
+reset client received -> rst-received-refused
 state client SYN_SENT>CLOSE -> state-closed
 call client connect=-111 -> connect-refused
 call client close() -> close

@@ -24,4 +24,4 @@ tx client ACK
 state client FIN_WAIT1>CLOSING -> state-closing
 state client CLOSING>TIME_WAIT* -> state-time-wait
 state client CLOSING>CLOSE -> state-timewait-socket
-state client TIME_WAIT>CLOSE* -> state-time-wait-end
+# (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)

@@ -21,5 +21,5 @@ state client CLOSING>TIME_WAIT* -> state-time-wait
 state client CLOSING>CLOSE -> state-timewait-socket
 state server CLOSING>TIME_WAIT* -> state-time-wait
 state server CLOSING>CLOSE -> state-timewait-socket
-state client TIME_WAIT>CLOSE* -> state-time-wait-end
-state server TIME_WAIT>CLOSE* -> state-time-wait-end
+# (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)
+# (the server stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)
