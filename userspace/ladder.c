@@ -323,19 +323,19 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 	x->prev_state[1] = v->last->state_after[1];
 }
 
-/* ", 3,124 events, 3,054 summarized (-v draws them)" when rows were folded. */
-static const char *ladder_folded_note(const struct conn *c, char *buf, size_t len)
+/* "3,124 events, 3,054 of them in summary rows (-v draws every row)" when
+ * rows were folded: a line of the header. */
+static void ladder_print_folded(struct ladder_ctx *x)
 {
-	char ev[32], fo[32];
+	char ev[32], fo[32], text[200];
 
-	if (!c->folded) {
-		buf[0] = '\0';
-		return buf;
-	}
-	txt_thousands(c->events, ev, sizeof(ev));
-	txt_thousands(c->folded, fo, sizeof(fo));
-	snprintf(buf, len, " for\t%s events (%s summarized: -v draws every row)", ev, fo);
-	return buf;
+	if (!x->c->folded)
+		return;
+	txt_thousands(x->c->events, ev, sizeof(ev));
+	txt_thousands(x->c->folded, fo, sizeof(fo));
+	snprintf(text, sizeof(text), "%s events,\t%s of them in summary rows (-v draws every row)",
+		 ev, fo);
+	txt_wrap(x->o->out, text, '\t', 2, 4, LADDER_WIDTH);
 }
 
 /* How the connection ended, as the header says it. */
@@ -377,7 +377,7 @@ static void ladder_print_header(struct ladder_ctx *x)
 {
 	const struct conn *c = x->c;
 	FILE *f = x->o->out;
-	char text[500], ep[2][ADDR_STR_LEN], proc[2][48], when[64], folded[128];
+	char text[500], ep[2][ADDR_STR_LEN], proc[2][48], when[64];
 	size_t rows = ladder_count_rows(c);
 
 	for (int i = 0; i < 2; i++) {
@@ -396,12 +396,12 @@ static void ladder_print_header(struct ladder_ctx *x)
 		txt_wall_utc((__s64)c->rows[0].ev.ts_ns + x->o->wall_offset_ns, when, sizeof(when));
 	else
 		snprintf(when, sizeof(when), "?");
-	snprintf(text, sizeof(text), "%s %s, %zu row%s%s, %s%s",
+	snprintf(text, sizeof(text), "%s %s, %zu row%s, %s%s",
 		 c->continued ? "after it was shown, from" : "started", when, rows,
-		 rows == 1 ? "" : "s", ladder_folded_note(c, folded, sizeof(folded)),
-		 ladder_ending(c), c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete"
-						 : "");
+		 rows == 1 ? "" : "s", ladder_ending(c),
+		 c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete" : "");
 	txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
+	ladder_print_folded(x);
 
 	struct txt_line l;
 	txt_line_start(&l, f, false);

@@ -300,7 +300,7 @@ static int replay(const struct options *o)
 		sink_opts_for(o, of, &sko);
 		sko.wall_offset_ns = h.wall_offset_ns;
 		sink = sink_for_options(o, &sko);
-		f.t = sink ? tracker_new(&sink, 1, NULL) : NULL;
+		f.t = sink ? tracker_new(&sink, 1, &(struct tracker_opts){ .all_rows = o->verbose }) : NULL;
 	}
 	memcpy(fo.ports, o->ports, sizeof(fo.ports));
 	fo.nports = o->nports;
@@ -459,7 +459,7 @@ int main(int argc, char **argv)
 		sink_opts_for(&o, of, &sko);
 		sko.wall_offset_ns = wall_offset_ns;
 		sink = sink_for_options(&o, &sko);
-		f.t = sink ? tracker_new(&sink, 1, NULL) : NULL;
+		f.t = sink ? tracker_new(&sink, 1, &(struct tracker_opts){ .all_rows = o.verbose }) : NULL;
 		if (!f.t) {
 			fprintf(stderr, "synscope: out of memory\n");
 			goto cleanup;

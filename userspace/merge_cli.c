@@ -59,6 +59,7 @@ static const struct merge_opt {
 	{ "duration", 'd', true, "merge reads files, it does not trace" },
 	{ "buffer-kb", 'b', true, "merge reads files, it does not trace" },
 	{ "relative-seq", 0, false, NULL },
+	{ "verbose", 'v', false, NULL },
 	{ "no-color", 0, false, NULL },
 	{ "explain", 0, false, NULL },
 	{ "lang", 0, true, NULL },
@@ -409,7 +410,7 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 	so.pace_ms = o->pace_ms;
 	so.wall_offset_ns = plan.wall_offset_ns;
 	sink = sink_for_options(o, &so);
-	f.t = sink ? tracker_new(&sink, 1, NULL) : NULL;
+	f.t = sink ? tracker_new(&sink, 1, &(struct tracker_opts){ .all_rows = o->verbose }) : NULL;
 	if (!f.t) {
 		fprintf(msg, "synscope: out of memory\n");
 		goto finish;

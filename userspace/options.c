@@ -38,6 +38,8 @@ static const char usage_text[] =
 "                        the same output as live; -P, -p, -4, -6 filter it\n"
 "  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
+"  -v, --verbose         draw every row: no data run folded into a summary row,\n"
+"                        every half-open connection of a flood drawn on its own\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
 "      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
@@ -73,6 +75,7 @@ static const struct option long_opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "buffer-kb", required_argument, NULL, 'b' },
 	{ "relative-seq", no_argument, NULL, OPT_RELATIVE_SEQ },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "explain", no_argument, NULL, OPT_EXPLAIN },
 	{ "lang", required_argument, NULL, OPT_LANG },
@@ -161,7 +164,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 	optind = 0;
 	opterr = 0;
 	/* '+': stop at the first non-option, the command to run */
-	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:Z:h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:Z:hv", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
 			if (!parse_ulong(optarg, 1, 65535, &v)) {
@@ -271,6 +274,10 @@ static int parse_args(int argc, char **argv, struct options *o, char *err, size_
 		case OPT_RELATIVE_SEQ:
 			draw = true;
 			o->relative_seq = true;
+			break;
+		case 'v':
+			draw = true;
+			o->verbose = true;
 			break;
 		case OPT_NO_COLOR:
 			draw = true;

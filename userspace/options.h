@@ -35,6 +35,7 @@ struct options {
 	const char *read_path;  /* -r: replay this recording instead of tracing */
 	bool record_only;     /* -w without -o, -f or a drawing option: nothing drawn */
 	bool relative_seq;
+	bool verbose;         /* -v: every row drawn, nothing folded */
 	bool no_color;
 	__u8 explain;         /* enum explain_lang: 0 = off */
 	bool lang_set;        /* --lang given (it needs --explain) */
