@@ -33,12 +33,13 @@ need_root
 [ -x "$TUNPEER" ] || abort "$TUNPEER not built (run make)"
 [ -x "$TCPAPP" ] || abort "$TCPAPP not built (run make)"
 [ -c /dev/net/tun ] || abort "/dev/net/tun missing: the kernel needs CONFIG_TUN"
-command -v ss >/dev/null && command -v nstat >/dev/null || abort "ss or nstat missing (iproute2)"
+{ command -v ss && command -v nstat; } >/dev/null || abort "ss or nstat missing (iproute2)"
 
 remote_cleanup() {
 	[ -n "$APP_PID" ] && kill_wait "$APP_PID"
 	[ -n "$PEER_PID" ] && kill_wait "$PEER_PID"
-	APP_PID= PEER_PID=
+	APP_PID=''
+	PEER_PID=
 	ip netns del "$NS" 2>/dev/null
 	return 0
 }
@@ -76,9 +77,9 @@ namespace_up() {
 # apply_sysctls DIR: the [setup] section's "sysctl KEY=VALUE" lines, in the namespace.
 apply_sysctls() {
 	local kv
-	for kv in $(awk '$1 == "sysctl" { print $2 }' "$1/setup"); do
+	while read -r kv; do
 		ip netns exec "$NS" sysctl -qw "$kv" || return 1
-	done
+	done < <(awk '$1 == "sysctl" { print $2 }' "$1/setup")
 }
 
 rss_anon_kib() {
