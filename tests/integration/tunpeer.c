@@ -997,14 +997,13 @@ static void tfo_option(struct peer *p, const char *v, struct tcp_opts *o)
 }
 
 /* Applies one "key=value" or option word of a send line to s. */
-static void send_word(struct peer *p, struct seg *s, const char *w, bool *seq_set)
+static void send_word(struct peer *p, struct seg *s, const char *w)
 {
 	struct conn *c = &p->c;
 	const char *v;
 
 	if ((v = word_value(w, "seq"))) {
 		s->seq = c->isn + word_u32("seq", v, UINT32_MAX);
-		*seq_set = true;
 	} else if ((v = word_value(w, "ack"))) {
 		s->ack = c->local_isn + word_u32("ack", v, UINT32_MAX);
 	} else if ((v = word_value(w, "len"))) {
@@ -1052,14 +1051,13 @@ static void advance_snd_nxt(struct conn *c, const struct seg *s)
 static void cmd_send_tcp(struct peer *p, char **w, int n)
 {
 	struct seg s;
-	bool seq_set = false;
 	int i;
 
 	if (!p->c.local_port)
 		fail("send: the local end's port is not known yet (no segment from it)");
 	seg_default(p, &s, parse_flags(w[1]));
 	for (i = 2; i < n; i++)
-		send_word(p, &s, w[i], &seq_set);
+		send_word(p, &s, w[i]);
 	send_segment(p, &s);
 	advance_snd_nxt(&p->c, &s);
 }
