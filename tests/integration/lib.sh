@@ -202,11 +202,15 @@ stop_synscope() {
 # start_tcpdump IFACE FILTER FILE: captures to FILE (pcap) in the background
 # and waits until tcpdump says "listening on". -Z root: keep the privileges to
 # write into the root-only work directory; immediate mode, packet-buffered
-# output and a 32 MiB buffer: nothing dropped, nothing left unwritten.
+# output and a 32 MiB buffer: nothing dropped, nothing left unwritten. With
+# TCPDUMP_NETNS set, tcpdump runs in that network namespace (ip netns exec
+# execs it: TCPDUMP_PID is tcpdump's own).
 start_tcpdump() {
 	local iface=$1 filter=$2 file=$3
+	local -a in_ns=()
+	[ -n "${TCPDUMP_NETNS:-}" ] && in_ns=(ip netns exec "$TCPDUMP_NETNS")
 	TCPDUMP_ERR="$file.err"
-	tcpdump -i "$iface" -nn -Z root -s 256 --immediate-mode -U -B 32768 \
+	"${in_ns[@]}" tcpdump -i "$iface" -nn -Z root -s 256 --immediate-mode -U -B 32768 \
 		-w "$file" "$filter" \
 		2>"$TCPDUMP_ERR" &
 	TCPDUMP_PID=$!

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# test_remote: TCP conversations with a remote peer that has no kernel socket.
+# Each scenario (tests/integration/remote/NAME.scn) runs in a network
+# namespace of its own holding a tun device: the local end is tcpapp, a real
+# program making real socket calls; the peer is tunpeer, a scripted injector
+# that reads the packets the local kernel routes to the peer's address and
+# writes back the segments its script says. tcpdump on the tun device is the
+# ground truth; synscope traces the scenario's port (-P), into JSON Lines
+# and a recording replayed into a ladder with --explain. check_remote.py then
+# checks, per scenario (docs/remote-peers.md):
+#  a. every segment on the wire is in synscope's trace, same fields and order;
+#  b. every call tcpapp made is in the trace, entry and return;
+#  c. the scenario's hand-written story (its [expect] section).
+#
+#   bash tests/integration/test_remote.sh                 every scenario
+#   SCENARIO=active-close bash tests/integration/test_remote.sh
+#   SCENARIO="refused rto" ...                            some of them
+# KEEP=1 keeps each scenario's files (in the work directory, one folder each).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+TUNPEER=${TUNPEER:-$ROOT/build/tests/tunpeer}
+TCPAPP=${TCPAPP:-$ROOT/build/tests/tcpapp}
+CHECK_REMOTE=$ROOT/tests/integration/check_remote.py
+SCN_DIR=$ROOT/tests/integration/remote
+NS=synscope-remote
+DEV=tunp0
+PEER_TIMEOUT=30   # seconds a peer script may run
+APP_TIMEOUT=10    # seconds tcpapp may outlive the peer's script
+PEER_PID=
+APP_PID=
+
+need_root
+[ -x "$TUNPEER" ] || abort "$TUNPEER not built (run make)"
+[ -x "$TCPAPP" ] || abort "$TCPAPP not built (run make)"
+[ -c /dev/net/tun ] || abort "/dev/net/tun missing: the kernel needs CONFIG_TUN"
+{ command -v ss && command -v nstat; } >/dev/null || abort "ss or nstat missing (iproute2)"
+
+remote_cleanup() {
+	[ -n "$APP_PID" ] && kill_wait "$APP_PID"
+	[ -n "$PEER_PID" ] && kill_wait "$PEER_PID"
+	APP_PID=''
+	PEER_PID=
+	ip netns del "$NS" 2>/dev/null
+	return 0
+}
+trap 'remote_cleanup; cleanup' EXIT
+
+# section FILE NAME: the lines of FILE's [NAME] section.
+section() {
+	awk -v want="[$2]" '/^\[[a-z]+\]$/ { on = ($0 == want); next } on' "$1"
+}
+
+# setup_value DIR KEY: the value of a "KEY VALUE" line of the [setup] section.
+setup_value() {
+	awk -v k="$2" '$1 == k { print $2 }' "$1/setup"
+}
+
+# namespace_up FAMILY LOCAL PEER: the namespace, its tun device and the route
+# to the peer through it. GSO is capped at one segment, so what the stack
+# queues (synscope's tx rows) is what goes on the wire (tcpdump's); a long
+# queue: the kernel drops nothing before tunpeer reads it.
+namespace_up() {
+	local family=$1 local_addr=$2
+	ip netns del "$NS" 2>/dev/null
+	ip netns add "$NS" &&
+		ip -n "$NS" link set lo up &&
+		ip -n "$NS" tuntap add dev "$DEV" mode tun &&
+		ip -n "$NS" link set "$DEV" gso_max_segs 1 txqueuelen 10000 addrgenmode none &&
+		if [ "$family" = 6 ]; then
+			ip -n "$NS" -6 addr add "$local_addr/64" dev "$DEV" nodad
+		else
+			ip -n "$NS" addr add "$local_addr/24" dev "$DEV"
+		fi &&
+		ip -n "$NS" link set "$DEV" up
+}
+
+# apply_sysctls DIR: the [setup] section's "sysctl KEY=VALUE" lines, in the namespace.
+apply_sysctls() {
+	local kv
+	while read -r kv; do
+		ip netns exec "$NS" sysctl -qw "$kv" || return 1
+	done < <(awk '$1 == "sysctl" { print $2 }' "$1/setup")
+}
+
+rss_anon_kib() {
+	awk '/^RssAnon:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# harness_vars DIR RSS_BEFORE: what the kernel in the namespace says, for the
+# expectations: sockets in TIME-WAIT, the nstat counters, synscope's memory.
+harness_vars() {
+	local dir=$1
+	{
+		echo "timewait=$(ip netns exec "$NS" ss -Htan state time-wait | wc -l)"
+		ip netns exec "$NS" nstat -asz | awk 'NF >= 2 && $1 !~ /^#/ { print $1 "=" $2 }'
+		echo "rss_before_kib=$2"
+		echo "rss_after_kib=$(rss_anon_kib "$SYNSCOPE_PID")"
+	} >"$dir/vars"
+}
+
+# wait_ready FILE PID: until FILE has a line "ready" (5 s at most, or until
+# PID exits), looking every 10 ms: the peer must answer a client's first SYN
+# at once, or the handshake's RTT (and every timer after it) would be the
+# time this loop slept.
+wait_ready() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		grep -q '^ready' "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.01
+	done
+	grep -q '^ready' "$1" 2>/dev/null
+}
+
+# wait_exit PID SECONDS: true when PID exited (and was reaped) in time.
+wait_exit() {
+	local pid=$1 i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
+		sleep 0.1
+	done
+	return 124
+}
+
+# run_peer_and_app DIR PORT LOCAL PEER: tunpeer attached and waiting, tcpapp
+# started, then the peer's script; both must finish their scripts.
+run_peer_and_app() {
+	local dir=$1 port=$2 local_addr=$3 peer_addr=$4 rc
+	ip netns exec "$NS" "$TUNPEER" --dev "$DEV" --local "$local_addr" --peer "$peer_addr" \
+		--port "$port" --log "$dir/peer.log" --go "$dir/go" --hold "$dir/peer" \
+		2>"$dir/peer.err" &
+	PEER_PID=$!
+	wait_ready "$dir/peer.log" "$PEER_PID" ||
+		{ fail peer "tunpeer did not attach: $(last_line "$dir/peer.err")"; return 1; }
+	ip netns exec "$NS" "$TCPAPP" --local "$local_addr" --peer "$peer_addr" --port "$port" \
+		--log "$dir/app.log" "$dir/app" 2>"$dir/app.err" &
+	APP_PID=$!
+	wait_ready "$dir/app.log" "$APP_PID" ||
+		fail app "tcpapp never got ready: $(last_line "$dir/app.err")"
+	touch "$dir/go"
+	if ! wait_for_line "$dir/peer.log" '^([0-9.]+ )?(done|FAIL)' "$PEER_TIMEOUT" "$PEER_PID"; then
+		fail peer "the peer's script did not end within ${PEER_TIMEOUT}s"
+	elif grep -q '^FAIL' "$dir/peer.log"; then
+		fail peer "tunpeer: $(grep -m1 '^FAIL' "$dir/peer.log")"
+	else
+		pass peer
+	fi
+	wait_exit "$APP_PID" "$APP_TIMEOUT"
+	rc=$?
+	case $rc in
+	0) pass app ;;
+	124) fail app "tcpapp still running ${APP_TIMEOUT}s after the peer's script"; kill_wait "$APP_PID" ;;
+	*) fail app "$(last_line "$dir/app.err")" ;;
+	esac
+	APP_PID=
+}
+
+# run_scenario FILE: one scenario, from its own namespace to its checks.
+run_scenario() {
+	local file=$1 name dir port family local_addr peer_addr rss_before out rc
+	name=$(basename "$file" .scn)
+	dir=$WORKDIR/$name
+	TEST_NAME=remote/$name
+	mkdir -p "$dir"
+	for s in setup app peer expect; do section "$file" "$s" >"$dir/$s"; done
+	port=$(setup_value "$dir" port)
+	family=$(setup_value "$dir" family)
+	[ -n "$port" ] || { fail scenario "$file has no 'port N' in [setup]"; return; }
+	if [ "${family:-4}" = 6 ]; then
+		local_addr=fd77::1 peer_addr=fd77::2
+	else
+		local_addr=10.77.0.1 peer_addr=10.77.0.2
+	fi
+	namespace_up "${family:-4}" "$local_addr" || { fail setup "cannot make namespace $NS"; return; }
+	apply_sysctls "$dir" || { fail setup "a sysctl of [setup] failed"; remote_cleanup; return; }
+
+	TCPDUMP_NETNS=$NS start_tcpdump "$DEV" "tcp or icmp or icmp6" "$dir/capture.pcap" ||
+		{ remote_cleanup; return; }
+	if ! start_synscope "$dir/synscope.out" -P "$port" -w "$dir/trace.rec" -f jsonl \
+		--explain -o "$dir/trace.jsonl"; then
+		stop_tcpdump
+		remote_cleanup
+		return
+	fi
+	rss_before=$(rss_anon_kib "$SYNSCOPE_PID")
+	run_peer_and_app "$dir" "$port" "$local_addr" "$peer_addr"
+	sleep 0.3 # the kernel's last answers reach the wire
+	harness_vars "$dir" "$rss_before"
+	# Nothing more leaves: synscope and tcpdump stop having seen the same.
+	ip -n "$NS" link set "$DEV" down
+	stop_synscope
+	stop_tcpdump
+	remote_cleanup
+	"$SYNSCOPE" -r "$dir/trace.rec" --explain -o "$dir/ladder.txt" 2>"$dir/replay.err" ||
+		fail replay "$(last_line "$dir/replay.err")"
+
+	out=$(python3 "$CHECK_REMOTE" --name "remote/$name" --expect "$dir/expect" \
+		--jsonl "$dir/trace.jsonl" --ladder "$dir/ladder.txt" --pcap "$dir/capture.pcap" \
+		--peer-log "$dir/peer.log" --app-log "$dir/app.log" --vars "$dir/vars" \
+		--local "$local_addr" --peer "$peer_addr" 2>&1)
+	rc=$?
+	count_checks check_remote "$out" "$rc"
+}
+
+scenarios=()
+if [ -n "${SCENARIO:-}" ]; then
+	for n in ${SCENARIO//,/ }; do
+		[ -f "$SCN_DIR/$n.scn" ] || abort "no scenario $SCN_DIR/$n.scn"
+		scenarios+=("$SCN_DIR/$n.scn")
+	done
+else
+	scenarios=("$SCN_DIR"/*.scn)
+fi
+[ -f "${scenarios[0]}" ] || abort "no scenario in $SCN_DIR"
+for f in "${scenarios[@]}"; do
+	started=$SECONDS
+	run_scenario "$f"
+	echo "# scenario $(basename "$f" .scn): $((SECONDS - started)) s"
+done
+TEST_NAME=remote
+finish
