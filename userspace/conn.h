@@ -49,6 +49,8 @@ enum row_mark {
 				* the connection itself (data after close(), say) */
 	ROW_DUP_ACK = 0x20,    /* a duplicate ACK: no data, the same acknowledgement and window
 				* as the sender's last, with data of the peer outstanding */
+	ROW_UNANSWERED = 0x40, /* a SYN that arrived and got no answer and no drop reason
+				* before the next SYN or the end (a full SYN or accept queue) */
 };
 
 /* A row that stands for a run of ordinary data rows a ladder does not draw

@@ -449,6 +449,20 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 	}
 }
 
+/* Did an accept() return this lane's connection before row i? */
+static bool lane_accepted(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end == lane && r->ev.kind == SYN_EV_SYSCALL &&
+		    r->ev.sys.phase == SYN_PHASE_RETURN && r->ev.sys.ret >= 0 &&
+		    (r->ev.sys.call == SYN_CALL_ACCEPT || r->ev.sys.call == SYN_CALL_ACCEPT4))
+			return true;
+	}
+	return false;
+}
+
 static void explain_reset(const struct conn *c, size_t i, struct explain_note *n)
 {
 	const struct conn_row *r = &c->rows[i];
@@ -465,6 +479,10 @@ static void explain_reset(const struct conn *c, size_t i, struct explain_note *n
 		n->key = EX_RST_SENT_NO_SOCKET;
 	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
 		n->key = EX_RST_SENT_UNREAD;
+	} else if (why && !strcmp(why, "TCP_STATE") && !lane_closed_by_call(c, i, r->end) &&
+		   !lane_accepted(c, i, r->end)) {
+		/* no close() of its own, never accepted: its listener closed */
+		n->key = EX_RST_SENT_LISTENER;
 	} else if (why && (!strcmp(why, "TCP_ABORT_ON_LINGER") || !strcmp(why, "TCP_STATE"))) {
 		/* close() with a zero linger time disconnects: RST from any live state */
 		n->key = EX_RST_SENT_LINGER;

@@ -199,6 +199,8 @@ static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 m
 		jb_lit(j, ",\"syn_cookie\":true");
 	if (marks & ROW_NOT_SENT)
 		jb_lit(j, ",\"not_sent\":true");
+	if (marks & ROW_UNANSWERED)
+		jb_lit(j, ",\"unanswered\":true");
 }
 
 static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
@@ -331,9 +333,9 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		jb_name(j, "cause", retransmit_cause_name(e));
 		break;
 	case SYN_EV_RESET:
-		jb_name(j, "rst", e->rst.kind == SYN_RESET_RECEIVED ? "received" : "sent");
-		if (marks & ROW_NO_RST)
-			jb_lit(j, ",\"no_rst_arrived\":true");
+		/* the kernel's own abort reports "received" with no RST behind it */
+		jb_name(j, "rst", e->rst.kind == SYN_RESET_SENT ? "sent" :
+				  (marks & ROW_NO_RST) ? "kernel_abort" : "received");
 		json_put_sk(j, e->sk_kind);
 		json_put_state(j, e->rst.state);
 		jb_u64(j, "reason", e->rst.reason);

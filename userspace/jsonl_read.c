@@ -412,7 +412,8 @@ static int parse_segment(struct line *l, struct syn_event *e)
 	}
 	/* the tracker marks these again from the segments themselves */
 	if (get_bool(l, "retransmit", &flag) || get_bool(l, "dup_ack", &flag) ||
-	    get_bool(l, "not_sent", &flag))
+	    get_bool(l, "not_sent", &flag) || get_bool(l, "unanswered", &flag) ||
+	    get_bool(l, "syn_cookie", &flag))
 		return -1;
 	return 0;
 }
@@ -500,12 +501,14 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 	case SYN_EV_RESET:
 		if (get_str(l, "rst", true, false, &s))
 			return -1;
-		if (strcmp(s->s, "sent") && strcmp(s->s, "received"))
-			return say(l, field_of(l, "rst"), "\"rst\" must be \"sent\" or \"received\"");
-		e->rst.kind = s->s[0] == 'r' ? SYN_RESET_RECEIVED : SYN_RESET_SENT;
-		if (get_bool(l, "no_rst_arrived", &r->inferred) || parse_sk(l, e))
+		if (strcmp(s->s, "sent") && strcmp(s->s, "received") && strcmp(s->s, "kernel_abort"))
+			return say(l, field_of(l, "rst"),
+				   "\"rst\" must be \"sent\", \"received\" or \"kernel_abort\"");
+		/* a kernel's abort is its "reset received" with no RST behind it:
+		 * the tracker tells it so again */
+		e->rst.kind = s->s[0] == 's' ? SYN_RESET_SENT : SYN_RESET_RECEIVED;
+		if (parse_sk(l, e))
 			return -1;
-		r->inferred = false; /* the tracker says it again */
 		if (get_state(l, "state", true, &e->rst.state) ||
 		    need_uint(l, "reason", UINT32_MAX, &u))
 			return -1;

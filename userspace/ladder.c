@@ -159,6 +159,9 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 	txt_add_word(v->cont, sizeof(v->cont), seg_text_join(&t, want & ~mask, joined, sizeof(joined)));
 	if ((flags & SYN_TCP_SYN) && form != ARROW_ARRIVE)
 		txt_add_word(v->cont, sizeof(v->cont), t.opts);
+	if (r->marks & ROW_UNANSWERED)
+		txt_add_word(v->cont, sizeof(v->cont), "no answer and no drop reason: the listener's SYN "
+			     "queue or accept queue is full (nstat: TCPReqQFullDrop, ListenOverflows)");
 	arrow_draw(v->mid, label, seg_sender(e, r->end) == 0, body, form);
 	v->mid_color = txt_segment_color(flags, retrans);
 	v->mid_arrow = true;
@@ -485,6 +488,7 @@ static void ladder_finish(struct syn_sink *s, const struct run_summary *sum)
 {
 	struct ladder_sink *ls = (struct ladder_sink *)s;
 
+	txt_halfopen(ls->opts.out, sum->halfopen, ls->opts.wall_offset_ns);
 	txt_summary(ls->opts.out, sum);
 	fflush(ls->opts.out);
 }

@@ -1052,6 +1052,7 @@ static void rfc_finish(struct syn_sink *s, const struct run_summary *sum)
 {
 	struct rfc_sink *rs = (struct rfc_sink *)s;
 
+	txt_halfopen(rs->opts.out, sum->halfopen, rs->opts.wall_offset_ns);
 	txt_summary(rs->opts.out, sum);
 	fflush(rs->opts.out);
 }

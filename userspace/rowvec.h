@@ -22,7 +22,7 @@ static inline bool row_vec_reserve(struct row_vec *rv, size_t more)
 
 	if (rv->n + more <= rv->cap)
 		return true;
-	cap = rv->cap ? rv->cap * 2 : 4;
+	cap = rv->cap ? rv->cap * 2 : 2;
 	while (cap < rv->n + more)
 		cap *= 2;
 	v = realloc(rv->v, cap * sizeof(*v));

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include "conn.h"
+#include "halfopen.h"
 
 struct run_summary {
 	__u64 events;        /* events decoded */
@@ -13,6 +14,7 @@ struct run_summary {
 	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
 	__u64 continued;     /* late rows of connections already shown (their TIME-WAIT's
 			      * traffic, a late reset), shown as "continued" */
+	const struct halfopen *halfopen; /* a flood's half-open connections, by port */
 };
 
 /* event()'s end for an event shown as it happens but placed in its

@@ -218,5 +218,8 @@ void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int 
 
 /* "synscope: N connections (M incomplete), E events, L lost\n" */
 void txt_summary(FILE *f, const struct run_summary *sum);
+/* The half-open connections that were counted and not drawn, a line a port:
+ * SYNs in, SYN-ACKs out (cookies), resets, drops by reason, how they ended. */
+void txt_halfopen(FILE *f, const struct halfopen *h, __s64 wall_offset_ns);
 
 #endif

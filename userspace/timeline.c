@@ -220,6 +220,28 @@ static void mark_no_rst(struct conn_row *rows, size_t i)
 	r->marks |= ROW_NO_RST;
 }
 
+/* A SYN received at row i that its lane neither answers (SYN-ACK, RST)
+ * nor reports dropped before the next SYN arrives, or before the
+ * connection's end (final: no row is still to come). */
+static bool syn_unanswered(const struct conn_row *rows, size_t i, size_t avail, bool final)
+{
+	int end = rows[i].end;
+
+	for (size_t j = i + 1; j < avail; j++) {
+		const struct conn_row *r = &rows[j];
+
+		if (r->end != end)
+			continue;
+		if (r->ev.kind == SYN_EV_DROP)
+			return false;
+		if (is_seg(r, SYN_DIR_TX) && (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_RST)))
+			return false;
+		if (is_seg(r, SYN_DIR_RX) && ev_is_syn(&r->ev))
+			return true;
+	}
+	return final;
+}
+
 static void timeline_mark(struct timeline *tl, struct conn_row *rows, size_t n, size_t avail)
 {
 	for (size_t i = 0; i < avail; i++)
@@ -240,6 +262,8 @@ static void timeline_mark(struct timeline *tl, struct conn_row *rows, size_t n, 
 			continue;
 		if (is_seg(r, SYN_DIR_TX) && ev_is_synack(&r->ev) && r->ev.sk_kind == SYN_SK_NONE)
 			mark_with_pair(rows, n, r, ROW_COOKIE);
+		if (is_seg(r, SYN_DIR_RX) && ev_is_syn(&r->ev) && syn_unanswered(rows, i, avail, avail == n))
+			mark_with_pair(rows, n, r, ROW_UNANSWERED);
 		mark_retransmission(tl, rows, n, r);
 		mark_dup_ack(tl, rows, n, r);
 	}

@@ -753,6 +753,8 @@ struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tr
 	t->nsinks = nsinks;
 	if (o)
 		t->opts = *o;
+	t->halfopen.all = t->opts.all_rows;
+	t->sum.halfopen = &t->halfopen;
 	return t;
 }
 
@@ -801,6 +803,7 @@ void tracker_free(struct tracker *t)
 	free_all(&t->accepts);
 	free_all(&t->listeners);
 	finished_free(&t->finished);
+	halfopen_free(&t->halfopen);
 	hmap_free(&t->by_tuple);
 	hmap_free(&t->by_sock);
 	free(t);

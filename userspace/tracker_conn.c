@@ -290,9 +290,11 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 		if (!complete)
 			t->sum.incomplete++;
 	}
-	for (int i = 0; i < t->nsinks; i++)
-		if (t->sinks[i]->conn_done)
-			t->sinks[i]->conn_done(t->sinks[i], c);
+	/* a flood's half-open connections: the first few drawn, the rest counted */
+	if (!halfopen_is(c) || halfopen_count(&t->halfopen, c))
+		for (int i = 0; i < t->nsinks; i++)
+			if (t->sinks[i]->conn_done)
+				t->sinks[i]->conn_done(t->sinks[i], c);
 	conn_free(tc);
 }
 

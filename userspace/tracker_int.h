@@ -85,6 +85,7 @@ struct tracker {
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
 	bool ticked;            /* the source sends ticks: only they move the clock */
 	__u64 lost_until;       /* events stamped up to this may have lost company */
+	struct halfopen halfopen;
 	struct run_summary sum;
 };
 

@@ -36,8 +36,10 @@ comments. "local" and "remote" name the lanes: the local end is the end
 that made tcpapp's calls in the trace (the role line when none did).
   role client|server|any        synscope names the local end so (client: it
                                 sent the first SYN)
-  conns N                       connections in the JSON Lines and ladders in
-                                the text: the whole scenario is N connections
+  conns N                       connections in the JSON Lines and connection
+                                numbers in the ladders (a "(continued)" ladder
+                                draws late rows of its number): the whole
+                                scenario is N connections
   jsonl-conns OP N              connections in the JSON Lines only (a flood,
                                 which the text may summarize)
   complete yes|no               every ladder header says complete (no:
@@ -401,9 +403,12 @@ class Story:
         return self.local == args[0], f"the local end is the {self.local}, want the {args[0]}"
 
     def x_conns(self, args):
+        # a ladder "connection N (continued)" draws late rows of connection N
         want = self.number(args[0])
-        return (len(self.conns) == want and len(self.ladder) == want,
-                f"{len(self.conns)} connections in the JSON Lines, {len(self.ladder)} ladders, want {want}")
+        numbers = {c["header"].split(":")[0].split()[1] for c in self.ladder}
+        return (len(self.conns) == want and len(numbers) == want,
+                f"{len(self.conns)} connections in the JSON Lines, {len(numbers)} in the ladders "
+                f"({len(self.ladder)} ladders), want {want}")
 
     def x_jsonl_conns(self, args):
         op, want = args[0], self.number(args[1])

@@ -191,8 +191,9 @@ run_scenario() {
 	stop_synscope
 	stop_tcpdump
 	remote_cleanup
-	"$SYNSCOPE" -r "$dir/trace.rec" --explain -o "$dir/ladder.txt" 2>"$dir/replay.err" ||
-		fail replay "$(last_line "$dir/replay.err")"
+	# shellcheck disable=SC2046 # ladder-opts: words, e.g. -v
+	"$SYNSCOPE" -r "$dir/trace.rec" --explain $(setup_value "$dir" ladder-opts) \
+		-o "$dir/ladder.txt" 2>"$dir/replay.err" || fail replay "$(last_line "$dir/replay.err")"
 
 	out=$(python3 "$CHECK_REMOTE" --name "remote/$name" --expect "$dir/expect" \
 		--jsonl "$dir/trace.jsonl" --ladder "$dir/ladder.txt" --pcap "$dir/capture.pcap" \

@@ -8,6 +8,7 @@
 #include "test.h"
 #include "events.h"
 #include "names.h"
+#include "textout.h"
 #include "tracker.h"
 
 #define ESTABLISHED 1
@@ -468,6 +469,68 @@ static void test_duplicate_acks(void)
 	run_end(&r);
 }
 
+/* A SYN flood: 30 half-open connections to one port. The first
+ * HALFOPEN_DRAWN are drawn; the rest are counted by port, every SYN,
+ * SYN-ACK (cookie or not), reset and how each ended; rows() still gets
+ * every row of every one. */
+static void test_flood_is_counted(void)
+{
+	struct ep srv = { "10.77.0.1", 8080 };
+	struct syn_event ev[4];
+	struct run r;
+	const struct halfopen *h;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	run_init(&r);
+	for (int i = 0; i < 30; i++) {
+		struct ep cli = { "10.77.0.2", (__u16)(30000 + i) };
+		__u64 t = (__u64)(i + 1) * MS;
+		size_t n = 0;
+
+		ev[n++] = ev_seg(t, 0, srv, cli, RX, S_, 700, 0, 0);
+		if (i % 3 != 2) { /* every third is never answered */
+			ev[n] = ev_seg(t + 10, 0, srv, cli, TX, S_ | A_, 300, 701, 0);
+			ev[n++].sk_kind = i % 3 == 0 ? SYN_SK_NONE : SYN_SK_REQUEST;
+		}
+		if (i % 3 == 1)
+			ev[n++] = ev_seg(t + 20, 0, srv, cli, RX, R_, 701, 0, 0);
+		feed(&r, ev, n);
+	}
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, HALFOPEN_DRAWN);
+	/* every event, and the inferred SYN-RECEIVED of the request sockets and
+	 * its end at the reset */
+	CHECK_EQ_INT(r.k.rows, 30 + 20 + 10 + 10 + 10);
+	h = tracker_summary(r.t)->halfopen;
+	if (CHECK(h && h->n == 1)) {
+		const struct halfopen_port *p = &h->ports[0];
+
+		CHECK_EQ_INT(h->counted, 30 - HALFOPEN_DRAWN);
+		CHECK_EQ_INT(p->port, 8080);
+		CHECK_EQ_INT(p->conns, 30);
+		CHECK_EQ_INT(p->drawn, HALFOPEN_DRAWN);
+		CHECK_EQ_INT(p->syns, 30);
+		CHECK_EQ_INT(p->synacks, 20);
+		CHECK_EQ_INT(p->cookies, 10);
+		CHECK_EQ_INT(p->rsts_in, 10);
+		CHECK_EQ_INT(p->ends[HO_NO_ACK], 10);
+		CHECK_EQ_INT(p->ends[HO_RESET], 10);
+		CHECK_EQ_INT(p->ends[HO_UNANSWERED], 10);
+		f = open_memstream(&text, &len);
+		txt_halfopen(f, h, 0);
+		fclose(f);
+		CHECK_CONTAINS(text, "20 not drawn one by one");
+		CHECK_CONTAINS(text, "10.77.0.1:8080: 30 connections");
+		CHECK_CONTAINS(text, "in: 30 SYNs, 10 RSTs;");
+		CHECK_CONTAINS(text, "out: 20 SYN-ACKs (10 with a SYN cookie");
+		CHECK_CONTAINS(text, "10 answered, no ACK back, 10 reset by the peer, 10 never answered");
+		free(text);
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_active_close_waits_for_the_peers_fin);
@@ -481,5 +544,6 @@ int main(void)
 	RUN(test_qdisc_drop_is_not_sent);
 	RUN(test_syn_cookie);
 	RUN(test_duplicate_acks);
+	RUN(test_flood_is_counted);
 	return TEST_SUMMARY();
 }
