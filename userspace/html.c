@@ -522,11 +522,17 @@ static void html_draw_note(struct html_ctx *x, size_t i)
 	const char *cls = "", *why = "";
 	char text[200], tip[400], a[32];
 
-	txt_event_text(e, r->end & 1, html_base(x), text, sizeof(text));
+	txt_row_text(x->c, r, html_base(x), text, sizeof(text));
 	switch (e->kind) {
 	case SYN_EV_RETRANSMIT:
 		cls = " rtx";
-		why = "the retransmission timer fired: no ACK came in time, the segment is sent again";
+		why = "the kernel sends the segment again";
+		break;
+	case CONN_ROW_SUMMARY:
+		why = "a run of ordinary data rows, folded: -v draws every row";
+		break;
+	case SYN_EV_TIMEWAIT:
+		why = "the timewait socket's timer fired: its end of the connection is gone";
 		break;
 	case SYN_EV_RESET:
 		cls = " rst";

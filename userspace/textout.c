@@ -908,7 +908,7 @@ static void summary_flow(const struct conn_summary *s, int i, char *buf, size_t 
 	txt_thousands(s->segs[i], segs, sizeof(segs));
 	txt_thousands(s->bytes[i], bytes, sizeof(bytes));
 	txt_thousands(s->dup_acks[i], dups, sizeof(dups));
-	snprintf(buf, len, "%s -> %s: %s segment%s, %s B%s%s%s;", txt_lane_name(i),
+	snprintf(buf, len, "%s -> %s: %s segment%s, %s B%s%s%s.", txt_lane_name(i),
 		 txt_lane_name(!i), segs, s->segs[i] == 1 ? "" : "s", bytes,
 		 s->dup_acks[i] ? " (" : "", s->dup_acks[i] ? dups : "",
 		 s->dup_acks[i] ? (s->dup_acks[i] == 1 ? " dup ACK)" : " dup ACKs)") : "");
@@ -937,7 +937,7 @@ static void summary_calls(const struct conn_summary *s, int i, char *buf, size_t
 	if (s->other[i] && n > 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, " %s other rows", o);
 	if (n > 0 && (size_t)n + 1 < len)
-		strcat(buf, ";");
+		strcat(buf, ".");
 }
 
 char *txt_summary_text(const struct conn *c, const struct conn_row *r, char *head, size_t hlen,
