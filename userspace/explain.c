@@ -29,9 +29,17 @@ struct story {
 	bool accept_waiting;    /* ... before the handshake had finished */
 	bool synack_seen[2];    /* the lane received a SYN-ACK */
 	bool zero_win[2];       /* the lane's last segment closed its window */
+	bool reset[2];          /* a reset reached or left the lane */
+	bool fin_in[2];         /* the lane received its peer's FIN */
+	bool fastopen_syn[2];   /* the lane received a SYN with a Fast Open cookie or data */
 	bool seq_known[2];
 	__u32 seq_end[2];       /* just past the highest sequence number the lane sent */
 };
+
+static bool ev_is_bare_syn(const struct syn_event *e)
+{
+	return (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) == SYN_TCP_SYN;
+}
 
 /* A socket connected to its own address: both ends are one socket. */
 static bool self_connected(const struct conn *c)
@@ -337,6 +345,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	case SYN_CALL_CONNECT:
 		if (entry)
 			n->key = udp ? EX_NONE : EX_CONNECT_CALL;
+		else if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
+			n->key = EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
 		else if (e->sys.ret == 0)
 			n->key = udp ? EX_NONE : EX_CONNECT_OK;
 		else if (e->sys.ret == -111)
@@ -352,7 +362,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			s->accept_waiting = !s->handshake_done_at_server;
 		} else if (e->sys.ret >= 0) {
 			/* queued: accept() was called only after the handshake was over */
-			n->key = s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED
+			n->key = st == ST_SYN_RECV && s->fastopen_syn[lane] ? EX_ACCEPT_FASTOPEN :
+				 s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED
 									 : EX_ACCEPT_OK;
 		}
 		break;
@@ -378,10 +389,13 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			break;
 		if (is_read_call(e->sys.call))
 			n->key = e->sys.ret > 0 ? (udp ? EX_RECVFROM_UDP : EX_READ_DATA) :
+				 e->sys.ret == 0 && !udp && s->reset[lane] && !s->fin_in[lane]
+					 ? EX_READ_AFTER_RESET :
 				 e->sys.ret == 0 && !udp ? EX_READ_EOF :
 				 e->sys.ret < 0 && e->sys.ret != -11 ? EX_READ_FAIL : EX_NONE;
 		else if (is_write_call(e->sys.call))
-			n->key = e->sys.ret >= 0 ? (udp ? EX_SENDTO_UDP : EX_WRITE) :
+			n->key = e->sys.ret >= 0 ? (udp ? EX_SENDTO_UDP :
+						    s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE) :
 				 e->sys.ret != -11 ? EX_WRITE_FAIL : EX_NONE;
 	}
 }
@@ -413,7 +427,8 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 		else if (from == ST_SYN_SENT)
 			n->key = EX_ST_SYN_RECV_SIMUL;
 		else if (from == ST_LISTEN)
-			n->key = EX_ST_SYN_RECV_KERNEL;
+			n->key = s->fastopen_syn[lane] && !s->opened ? EX_ST_SYN_RECV_FASTOPEN
+								     : EX_ST_SYN_RECV_KERNEL;
 		break;
 	case ST_ESTABLISHED:
 		n->key = EX_ST_ESTABLISHED;
@@ -510,6 +525,27 @@ static void explain_drop(const struct conn_row *r, struct explain_note *n)
 		n->key = EX_DROP_OTHER;
 }
 
+/* What row r tells of its lane's past, for the rows after it. */
+static void story_note(struct story *s, const struct conn_row *r)
+{
+	const struct syn_event *e = &r->ev;
+	int lane = r->end & 1;
+
+	if (e->kind == SYN_EV_RESET && !(r->marks & ROW_NO_RST))
+		s->reset[lane] = true;
+	if (e->kind != SYN_EV_SEGMENT)
+		return;
+	if (e->seg.flags & SYN_TCP_RST)
+		s->reset[lane] = true;
+	if (e->seg.dir == SYN_DIR_RX && (e->seg.flags & SYN_TCP_FIN) && !(e->seg.flags & SYN_TCP_RST))
+		s->fin_in[lane] = true;
+	/* a SYN that brings a Fast Open cookie or data: the child may be
+	 * created at once, before any third segment */
+	if (e->seg.dir == SYN_DIR_RX && ev_is_bare_syn(e) &&
+	    (e->seg.len || ((e->seg.opts & SYN_OPT_FASTOPEN) && e->seg.fo_cookie_len)))
+		s->fastopen_syn[lane] = true;
+}
+
 void explain_conn(const struct conn *c, struct explain_note *notes)
 {
 	struct story s;
@@ -521,6 +557,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 		const struct conn_row *r = &c->rows[i];
 		struct explain_note *n = &notes[i];
 
+		story_note(&s, r);
 		n->key = EX_NONE;
 		n->who = r->end;
 		switch (r->ev.kind) {

@@ -323,8 +323,10 @@ static bool syn_is_answered(const struct conn_row *rows, size_t i, size_t avail)
 			continue;
 		if (r->ev.seg.dir == SYN_DIR_RX && ev_is_syn(&r->ev))
 			return false;
+		/* a cookie's answer keeps no state; a full socket's (Fast Open:
+		 * the child made at the SYN) is reported by the kernel itself */
 		if (r->ev.seg.dir == SYN_DIR_TX && ev_is_synack(&r->ev))
-			return !(r->marks & ROW_COOKIE);
+			return !(r->marks & ROW_COOKIE) && r->ev.sk_kind != SYN_SK_FULL;
 	}
 	return false;
 }
