@@ -1149,6 +1149,8 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = NULL;
 
+	if (e->kind == SYN_EV_TICK)
+		return; /* the source's clock, not an event: no sink sees it */
 	t->sum.events++;
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
