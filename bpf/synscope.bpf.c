@@ -394,8 +394,8 @@ static __always_inline void tuple_from_full_sk(const struct sock *sk, struct tup
  * timewait socket is only a struct sock_common: its state says which, before
  * any field past that is read. A raw socket the kernel made for itself is
  * TCP's control socket (per CPU for IPv4, per namespace for IPv6), which
- * sends the resets and timewait ACKs that no socket of their own sends; a
- * raw socket of a program (a packet generator) is none of ours. */
+ * sends what no socket sends for itself (a reset to a closed port); a raw
+ * socket of a program (a packet generator) is none of ours. */
 static __always_inline __u8 sk_kind_of(const struct sock *sk)
 {
 	__u8 st = sk->__sk_common.skc_state;
@@ -1445,7 +1445,7 @@ int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb, in
 	 * connection) */
 	if (kind != SYN_SK_FULL && skb)
 		return emit_reset(NULL, skb, SYN_RESET_SENT, reason, kind, state);
-	return emit_reset(sk, skb, SYN_RESET_SENT, reason, SYN_SK_FULL, state);
+	return emit_reset(sk, skb, SYN_RESET_SENT, reason, kind, state);
 }
 
 SEC("tp_btf/tcp_receive_reset")
@@ -1464,14 +1464,15 @@ int BPF_PROG(on_receive_reset, struct sock *sk)
  * timer and read with helper calls; only its tuple, namespace and substate
  * leave, never its address (no sock_id: its segments and resets are named
  * by their tuple too). */
-SEC("tp_btf/timer_expire_entry")
-int BPF_PROG(on_timer_expire, struct timer_list *timer, unsigned long baseclk)
+/* The rest, out of line: the program that every timer runs stays a load
+ * and a compare, with no stack frame to set up. */
+static __noinline int timewait_ended(const struct timer_list *timer)
 {
 	const struct inet_timewait_sock *tw;
 	struct syn_event *e;
 	struct tuple t;
 
-	if ((__u64)timer->function != tw_timer_fn)
+	if (!timer)
 		return 0;
 	tw = (const void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
 	tuple_from_sk(&tw->__tw_common, &t, false);
@@ -1484,4 +1485,12 @@ int BPF_PROG(on_timer_expire, struct timer_list *timer, unsigned long baseclk)
 	e->tw.substate = BPF_CORE_READ(tw, tw_substate);
 	event_submit(e);
 	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(on_timer_expire, struct timer_list *timer, unsigned long baseclk)
+{
+	if ((__u64)timer->function != tw_timer_fn)
+		return 0;
+	return timewait_ended(timer);
 }
