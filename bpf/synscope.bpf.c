@@ -24,8 +24,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define S_IFSOCK 0140000
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
+#define SOCK_RAW 3
 #define SOCK_TYPE_MASK 0xf
 #define TCP_STATE_TIME_WAIT 6
+#define TCP_STATE_LISTEN 10
 #define TCP_STATE_NEW_SYN_RECV 12
 
 /* x86_64 syscall numbers of the calls we follow. */
@@ -59,6 +61,10 @@ const volatile __u32 wakeup_bytes = 0;    /* wake userspace when this much is qu
 const volatile __u32 wakeup_mask = 0;     /* ... looking every wakeup_mask + 1 events */
 const volatile __u32 self_tgid = 0;       /* synscope itself: its calls are not traced */
 const volatile __u8 retransmit_err = 0;   /* tcp_retransmit_skb passes err (6.11+) */
+/* Where tw_timer_handler is, from /proc/kallsyms: a timer that runs it is a
+ * timewait socket's. Compared with, never written out; without it the
+ * timer program is not loaded. */
+const volatile __u64 tw_timer_fn = 0;
 
 /* A ring buffer per CPU: one shared ring's lock and producer position moved
  * between the cores on every record. The loader sizes them, makes one per
@@ -384,6 +390,25 @@ static __always_inline void tuple_from_full_sk(const struct sock *sk, struct tup
 	t->proto = RD(direct, sk, sk_protocol);
 }
 
+/* Which kernel object sk (not NULL, a BTF pointer) is. A request or a
+ * timewait socket is only a struct sock_common: its state says which, before
+ * any field past that is read. A raw socket the kernel made for itself is
+ * TCP's control socket (per CPU for IPv4, per namespace for IPv6), which
+ * sends what no socket sends for itself (a reset to a closed port); a raw
+ * socket of a program (a packet generator) is none of ours. */
+static __always_inline __u8 sk_kind_of(const struct sock *sk)
+{
+	__u8 st = sk->__sk_common.skc_state;
+
+	if (st == TCP_STATE_NEW_SYN_RECV)
+		return SYN_SK_REQUEST;
+	if (st == TCP_STATE_TIME_WAIT)
+		return SYN_SK_TIMEWAIT;
+	if (sk->sk_type == SOCK_RAW)
+		return BPF_CORE_READ_BITFIELD(sk, sk_kern_sock) ? SYN_SK_CONTROL : SYN_SK_UNKNOWN;
+	return st == TCP_STATE_LISTEN ? SYN_SK_LISTENER : SYN_SK_FULL;
+}
+
 static __always_inline void count_lost(void)
 {
 	__u32 zero = 0;
@@ -394,9 +419,10 @@ static __always_inline void count_lost(void)
 }
 
 /* Reserve a record and fill the common header; NULL (and counted) when full.
- * The socket is named from sk, or when sk is NULL by sid (0: none). */
+ * The socket is named from sk, or when sk is NULL by sid (0: none); sk_kind
+ * says what kind of kernel object the event came from (enum syn_sk_kind). */
 static __always_inline struct syn_event *event_reserve(__u8 kind, const struct tuple *t,
-						       const void *sk, __u64 sid)
+						       const void *sk, __u64 sid, __u8 sk_kind)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *ring = bpf_map_lookup_elem(&rings, &cpu);
@@ -424,7 +450,7 @@ static __always_inline struct syn_event *event_reserve(__u8 kind, const struct t
 	e->sport = t->sport;
 	e->dport = t->dport;
 	e->proto = t->proto;
-	e->sk_kind = SYN_SK_UNKNOWN;
+	e->sk_kind = sk_kind;
 	__builtin_memcpy(e->saddr, t->saddr, 16);
 	__builtin_memcpy(e->daddr, t->daddr, 16);
 	/* a segment or a socket's end happens in whatever task the CPU ran:
@@ -523,6 +549,18 @@ static __always_inline struct sock *inet_sock_of_file(struct file *f, bool udp, 
 	return sk;
 }
 
+/* A socket's local port as its packets carry it: unlike skc_num, not
+ * cleared when the socket is unhashed. */
+static __always_inline __be16 inet_sport_of(const struct sock *sk, bool direct)
+{
+	if (direct) {
+		const struct inet_sock *inet = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct inet_sock));
+
+		return inet->inet_sport;
+	}
+	return BPF_CORE_READ((const struct inet_sock *)sk, inet_sport);
+}
+
 /* Kernels before 6.13 counted file references in f_count. */
 struct file___old {
 	atomic_long_t f_count;
@@ -586,7 +624,7 @@ static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple 
 				      const void *sk, __u64 sid, __s32 fd, __s32 arg, __s64 ret,
 				      __s32 new_fd, bool last_ref)
 {
-	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sk, sid);
+	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sk, sid, SYN_SK_FULL);
 
 	if (!e)
 		return;
@@ -689,8 +727,11 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	if (!call_wanted(call, regs, sk, &t, true))
 		return 0;
 	/* its packets pass from now on: a connect()'s SYN before its port is
-	 * chosen, a UDP socket's first datagram before it is bound */
-	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || t.proto == IPPROTO_UDP)
+	 * chosen, a UDP socket's first datagram before it is bound, a Fast
+	 * Open sendto()'s SYN; and its return passes as its entry did, though
+	 * a failed connection leaves the socket without the port that passed */
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || t.proto == IPPROTO_UDP ||
+	    (call == SYN_CALL_SENDTO && regs->r8))
 		sock_track(sk);
 	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
 	    (t.proto == IPPROTO_UDP && t.sport))
@@ -786,6 +827,10 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		if (child) {
 			sk = child;
 			tuple_from_full_sk(sk, &t, direct);
+			/* reset (or hit by an ICMP error) before accept() returned:
+			 * unhashed, its local port cleared; inet_sport keeps it */
+			if (!t.sport)
+				t.sport = bpf_ntohs(inet_sport_of(sk, direct));
 		}
 		new_fd = (__s32)ret;
 	}
@@ -848,7 +893,7 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 		else if (!sock_tracked(sk))
 			return 0;
 	}
-	e = event_reserve(SYN_EV_STATE, &t, sk, 0);
+	e = event_reserve(SYN_EV_STATE, &t, sk, 0, SYN_SK_FULL);
 	if (!e)
 		return 0;
 	e->state.oldstate = oldstate;
@@ -873,7 +918,7 @@ int BPF_PROG(on_destroy_sock, struct sock *sk)
 			return 0;
 		sock_untrack(sk);
 	}
-	e = event_reserve(SYN_EV_DESTROY, &t, sk, 0);
+	e = event_reserve(SYN_EV_DESTROY, &t, sk, 0, SYN_SK_FULL);
 	if (e)
 		event_submit(e);
 	return 0;
@@ -1049,7 +1094,8 @@ static __always_inline int parse_ip_l4(const void *ip, __u16 proto, bool rx, boo
 	return thoff;
 }
 
-/* The handshake options (MSS, window scale, SACK permitted, timestamps). */
+/* The handshake options (MSS, window scale, SACK permitted, timestamps,
+ * Fast Open). */
 static __always_inline void parse_tcp_options(const void *opt_start, int optlen,
 					      struct syn_segment *seg)
 {
@@ -1085,6 +1131,15 @@ static __always_inline void parse_tcp_options(const void *opt_start, int optlen,
 			seg->wscale = o[(i + 2) & 63];
 		} else if (kind == 4 && len == 2) {
 			seg->opts |= SYN_OPT_SACK_PERM;
+		} else if (kind == 34) {
+			/* Fast Open (RFC 7413): a cookie, or with none a request for one */
+			seg->opts |= SYN_OPT_FASTOPEN;
+			seg->fo_cookie_len = len - 2;
+		} else if (kind == 254 && len >= 4 && i + 3 < 40 && o[(i + 2) & 63] == 0xf9 &&
+			   o[(i + 3) & 63] == 0x89) {
+			/* the same before it had a number: experimental, magic 0xF989 */
+			seg->opts |= SYN_OPT_FASTOPEN;
+			seg->fo_cookie_len = len - 4;
 		} else if (kind == 8 && len == 10 && i + 9 < 40) {
 			seg->opts |= SYN_OPT_TS;
 			seg->tsval = ((__u32)o[(i + 2) & 63] << 24) | ((__u32)o[(i + 3) & 63] << 16) |
@@ -1108,6 +1163,7 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	const struct sock *own = NULL;
 	__u32 hdrs, skb_len;
 	int thoff, doff;
+	__u8 kind = SYN_SK_UNKNOWN; /* received: not demultiplexed yet */
 
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		return 0;
@@ -1131,16 +1187,13 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 
 		/* only the connection's own full socket shares an identity with its
 		 * syscalls and states: not a request or timewait socket, nor the
-		 * per-netns control socket that sends resets (it has no port) */
-		if (sk) {
-			__u8 st = sk->__sk_common.skc_state;
-
-			if (st != TCP_STATE_NEW_SYN_RECV && st != TCP_STATE_TIME_WAIT &&
-			    sk->__sk_common.skc_num == t.sport)
-				own = sk;
-		}
+		 * control socket that sends resets (it has no port). No socket at
+		 * all: a SYN-ACK carrying a SYN cookie (tcp_make_synack) */
+		kind = sk ? sk_kind_of(sk) : SYN_SK_NONE;
+		if (kind == SYN_SK_FULL && sk->__sk_common.skc_num == t.sport)
+			own = sk;
 	}
-	e = event_reserve(SYN_EV_SEGMENT, &t, own, 0);
+	e = event_reserve(SYN_EV_SEGMENT, &t, own, 0, kind);
 	if (!e)
 		return 0;
 	doff = (th.doff_res >> 4) * 4;
@@ -1185,6 +1238,35 @@ int BPF_PROG(on_netif_receive_skb_compat, struct sk_buff *skb)
 
 /* ---- drops --------------------------------------------------------------- */
 
+/* The other end's view of the same tuple. */
+static __always_inline void tuple_swap(struct tuple *t)
+{
+	__u8 a[16];
+	__u16 p = t->sport;
+
+	t->sport = t->dport;
+	t->dport = p;
+	__builtin_memcpy(a, t->saddr, 16);
+	__builtin_memcpy(t->saddr, t->daddr, 16);
+	__builtin_memcpy(t->daddr, a, 16);
+}
+
+/* The network namespace of a packet: its device's, and before it has one
+ * (a segment dropped in the OUTPUT chain has no device yet) its socket's,
+ * or with no socket either (a SYN cookie's SYN-ACK) its route's device's. */
+static __always_inline __u32 skb_netns(const struct sk_buff *skb, const struct sock *sk)
+{
+	struct net_device *dev = skb->dev;
+	struct dst_entry *dst;
+
+	if (dev)
+		return dev->nd_net.net->ns.inum;
+	if (sk)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	dst = (struct dst_entry *)(skb->_skb_refdst & ~1UL); /* the low bit: not refcounted */
+	return dst ? BPF_CORE_READ(dst, dev, nd_net.net, ns.inum) : 0;
+}
+
 /* A segment the kernel freed as a drop, not a consume: a full accept queue,
  * a firewall, no socket... The reason says which (enum skb_drop_reason). */
 SEC("tp_btf/kfree_skb")
@@ -1197,6 +1279,7 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	struct tuple t;
 	const void *ip;
 	bool rx = true;
+	__u8 kind = SYN_SK_UNKNOWN;
 	int thoff;
 
 	/* consumed is no drop; NOT_SPECIFIED is mostly a segment already handled
@@ -1208,24 +1291,28 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
 	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE))
 		return 0;
-	ip = BPF_CORE_READ(skb, head) + nh;
-	/* most drops are of arriving segments; one of ours still carries our
-	 * socket, with the packet's source port as its own */
-	sk = BPF_CORE_READ(skb, sk);
-	if (sk) {
-		__u16 src = 0;
-
-		thoff = parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), false, true, &t, &th);
-		src = thoff ? t.sport : 0;
-		rx = !(src && BPF_CORE_READ(sk, __sk_common.skc_num) == src);
-	}
-	thoff = parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), rx, true, &t, &th);
+	ip = skb->head + nh;
+	/* parsed as sent (the packet's source is the local end), then turned
+	 * around unless it was: most drops are of arriving segments */
+	thoff = parse_ip_l4(ip, skb->protocol, false, true, &t, &th);
 	if (!thoff)
 		return 0;
-	t.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	sk = skb->sk;
+	if (sk) {
+		/* the object it belongs to: one that sent it, or (demultiplexed
+		 * already) the one it arrived for. The control socket only sends,
+		 * and has no port of its own (a raw socket's is its protocol);
+		 * any other sent it when its port is the source port */
+		kind = sk_kind_of(sk);
+		rx = kind != SYN_SK_CONTROL &&
+		     !(kind != SYN_SK_UNKNOWN && sk->__sk_common.skc_num == t.sport);
+	}
+	if (rx)
+		tuple_swap(&t);
+	t.netns = skb_netns(skb, sk);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_DROP, &t, NULL, 0);
+	e = event_reserve(SYN_EV_DROP, &t, NULL, 0, kind);
 	if (!e)
 		return 0;
 	e->drop.dir = rx ? SYN_DIR_RX : SYN_DIR_TX;
@@ -1236,10 +1323,9 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	{
 		/* skb->len counts from data, which may already be past the IP
 		 * header (pulled) or before it */
-		/* read through BPF_CORE_READ, both are plain numbers here */
-		__s64 data_off = BPF_CORE_READ(skb, data) - BPF_CORE_READ(skb, head);
+		__s64 data_off = skb->data - skb->head;
 		__s64 hdrs = (__s64)nh - data_off + thoff + (th.doff_res >> 4) * 4;
-		__s64 len = (__s64)BPF_CORE_READ(skb, len) - hdrs;
+		__s64 len = (__s64)skb->len - hdrs;
 
 		e->drop.len = len > 0 ? (__u32)len : 0;
 	}
@@ -1253,8 +1339,10 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb, int err)
 {
 	const struct tcp_skb_cb *cb = (const void *)skb->cb;
+	const struct inet_connection_sock *icsk = (const void *)sk;
 	struct syn_event *e;
 	struct tuple t;
+	__u8 n;
 
 	/* the tracepoint also fires for an attempt that sent nothing (the
 	 * original still in a queue of the host, no memory): the kernel tries
@@ -1265,14 +1353,22 @@ int BPF_PROG(on_retransmit_skb, const struct sock *sk, const struct sk_buff *skb
 	tuple_from_sk(&sk->__sk_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, sk, 0);
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, sk, 0, SYN_SK_FULL);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SKB;
-	e->rtx.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	e->rtx.state = sk->__sk_common.skc_state;
 	e->rtx.seq = BPF_CORE_READ(cb, seq);
 	e->rtx.end_seq = BPF_CORE_READ(cb, end_seq);
 	e->rtx.flags = BPF_CORE_READ(cb, tcp_flags);
+	/* why it resends, as the sender sees it: the congestion state (Loss
+	 * after a timeout, Recovery in fast retransmit), the timer it runs
+	 * from (a tail loss probe's stays pending while it sends) and the
+	 * timeouts so far. Past struct sock: read, not loaded */
+	e->rtx.ca_state = BPF_CORE_READ_BITFIELD_PROBED(icsk, icsk_ca_state);
+	e->rtx.timer = BPF_CORE_READ(icsk, icsk_pending);
+	n = BPF_CORE_READ(icsk, icsk_retransmits); /* a __u8 in this kernel: 255 at most */
+	e->rtx.retransmits = n;
 	event_submit(e);
 	return 0;
 }
@@ -1286,48 +1382,47 @@ int BPF_PROG(on_retransmit_synack, const struct sock *sk, const struct request_s
 	tuple_from_sk(&req->__req_common, &t, true);
 	if (!sk_wanted(&t))
 		return 0;
-	e = event_reserve(SYN_EV_RETRANSMIT, &t, NULL, 0);
+	e = event_reserve(SYN_EV_RETRANSMIT, &t, NULL, 0, SYN_SK_REQUEST);
 	if (!e)
 		return 0;
 	e->rtx.kind = SYN_RETRANS_SYNACK;
 	e->rtx.state = TCP_STATE_NEW_SYN_RECV;
 	e->rtx.seq = BPF_CORE_READ((struct tcp_request_sock *)req, snt_isn);
 	e->rtx.flags = SYN_TCP_SYN | SYN_TCP_ACK;
+	e->rtx.retransmits = req->num_retrans; /* SYN-ACKs resent before this one */
 	event_submit(e);
 	return 0;
 }
 
-/* A reset: from the socket when there is one, else from the segment that
- * caused it (a SYN to a closed port has no socket at all). */
+/* A reset from a socket's own tuple (sk, a full socket), or from the segment
+ * that caused it (skb, in its receiver's view): a SYN to a closed port has no
+ * socket at all, and a request, timewait or listening socket answers for a
+ * tuple that is not its own (a listener's has no peer). kind names the
+ * object: enum syn_sk_kind; state is its state (0: none). */
 static __always_inline int emit_reset(const struct sock *sk, const struct sk_buff *skb,
-				      __u8 kind, __u32 reason)
+				      __u8 rst, __u32 reason, __u8 kind, __u8 state)
 {
 	struct syn_event *e;
 	struct tuple t;
-	__u32 netns;
-	__u8 state = 0;
 
 	if (sk) {
 		tuple_from_sk(&sk->__sk_common, &t, true);
-		netns = t.netns;
-		state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	} else if (skb) {
 		struct tcp_fixed th;
-		const void *ip = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+		const void *ip = skb->head + skb->network_header;
 
-		if (!parse_ip_l4(ip, BPF_CORE_READ(skb, protocol), true, false, &t, &th))
+		if (!parse_ip_l4(ip, skb->protocol, true, false, &t, &th))
 			return 0;
-		netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-		t.netns = netns;
+		t.netns = skb_netns(skb, NULL);
 	} else {
 		return 0;
 	}
 	if (!sk_wanted(&t) && !sock_tracked(sk))
 		return 0;
-	e = event_reserve(SYN_EV_RESET, &t, sk, 0);
+	e = event_reserve(SYN_EV_RESET, &t, sk, 0, kind);
 	if (!e)
 		return 0;
-	e->rst.kind = kind;
+	e->rst.kind = rst;
 	e->rst.state = state;
 	e->rst.reason = reason;
 	event_submit(e);
@@ -1337,15 +1432,65 @@ static __always_inline int emit_reset(const struct sock *sk, const struct sk_buf
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(on_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
 {
-	/* a request or timewait socket is named by its tuple, not its pointer */
-	if (sk && (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_STATE_NEW_SYN_RECV ||
-		   BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_STATE_TIME_WAIT) && skb)
-		return emit_reset(NULL, skb, SYN_RESET_SENT, reason);
-	return emit_reset(sk, skb, SYN_RESET_SENT, reason);
+	__u8 kind, state;
+
+	/* no socket: the control socket answers for nobody (a closed port) */
+	if (!sk)
+		return emit_reset(NULL, skb, SYN_RESET_SENT, reason, SYN_SK_CONTROL, 0);
+	kind = sk_kind_of(sk);
+	state = sk->__sk_common.skc_state;
+	/* a request, timewait or listening socket is named by the segment's
+	 * tuple, not by its pointer or its own (a listener's has port 0 for
+	 * the peer, and its sock_id would pull the listener into the
+	 * connection) */
+	if (kind != SYN_SK_FULL && skb)
+		return emit_reset(NULL, skb, SYN_RESET_SENT, reason, kind, state);
+	return emit_reset(sk, skb, SYN_RESET_SENT, reason, kind, state);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(on_receive_reset, struct sock *sk)
 {
-	return emit_reset(sk, NULL, SYN_RESET_RECEIVED, 0);
+	return emit_reset(sk, NULL, SYN_RESET_RECEIVED, 0, SYN_SK_FULL,
+			  sk->__sk_common.skc_state);
+}
+
+/* ---- timewait sockets ---------------------------------------------------- */
+
+/* A timer fired. When it is a timewait socket's (its function is
+ * tw_timer_handler), that socket ends now: 2MSL passed, or the FIN-WAIT-2
+ * timeout of an orphan whose peer never sent its FIN. Every other timer of
+ * the host costs one load and one compare. The socket is found around its
+ * timer and read with helper calls; only its tuple, namespace and substate
+ * leave, never its address (no sock_id: its segments and resets are named
+ * by their tuple too). */
+/* The rest, out of line: the program that every timer runs stays a load
+ * and a compare, with no stack frame to set up. */
+static __noinline int timewait_ended(const struct timer_list *timer)
+{
+	const struct inet_timewait_sock *tw;
+	struct syn_event *e;
+	struct tuple t;
+
+	if (!timer)
+		return 0;
+	tw = (const void *)timer - bpf_core_field_offset(struct inet_timewait_sock, tw_timer);
+	tuple_from_sk(&tw->__tw_common, &t, false);
+	if (!sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_TIMEWAIT, &t, NULL, 0, SYN_SK_TIMEWAIT);
+	if (!e)
+		return 0;
+	e->tw.how = SYN_TW_TIMER;
+	e->tw.substate = BPF_CORE_READ(tw, tw_substate);
+	event_submit(e);
+	return 0;
+}
+
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(on_timer_expire, struct timer_list *timer, unsigned long baseclk)
+{
+	if ((__u64)timer->function != tw_timer_fn)
+		return 0;
+	return timewait_ended(timer);
 }

@@ -51,6 +51,8 @@ struct bpf_source {
 	__u64 *lost_percpu;
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
 	__u64 margin_ns;        /* what the merge holds back, by its stamp */
+	__u64 known_ns;         /* every event stamped before this was in the rings when
+				 * they were last read (the margin's promise) */
 };
 
 /* One CPU's ring: a power of two, as the kernel wants. */
@@ -78,6 +80,43 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	scrub_kernel_addresses(line);
 	return fputs(line, stderr);
+}
+
+/* A line for SYNSCOPE_DEBUG only. */
+static void debug_note(const char *msg)
+{
+	if (getenv("SYNSCOPE_DEBUG"))
+		fprintf(stderr, "synscope: %s\n", msg);
+}
+
+/* The address of the kernel function name, from /proc/kallsyms
+ * (SYNSCOPE_KALLSYMS names another file: the tests' kernel without it).
+ * A name the compiler suffixed (name.llvm.N) counts too. 0: not there,
+ * hidden (kptr_restrict shows zeros) or not one function (two addresses).
+ * The address stays in this process and the program's read-only data. */
+static __u64 kallsyms_addr(const char *name)
+{
+	const char *path = getenv("SYNSCOPE_KALLSYMS");
+	size_t len = strlen(name);
+	unsigned long long addr;
+	__u64 found = 0;
+	char line[512], sym[256], type;
+	FILE *f = fopen(path && *path ? path : "/proc/kallsyms", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3 || strncmp(sym, name, len) ||
+		    (sym[len] && strncmp(sym + len, ".llvm.", 6)))
+			continue;
+		if (found && found != addr) {
+			found = 0;
+			break;
+		}
+		found = addr;
+	}
+	fclose(f);
+	return found;
 }
 
 /* Names of a kernel enum's values (prefix cut) for a names.c table. */
@@ -239,6 +278,13 @@ static void configure(struct synscope_bpf *skel, const struct btf *btf,
 	skel->rodata->id_key2 = keys[1];
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->retransmit_err = tp_btf_nargs(btf, "tcp_retransmit_skb") >= 3;
+	/* the timer program knows a timewait socket's timer by its function */
+	skel->rodata->tw_timer_fn = kallsyms_addr("tw_timer_handler");
+	if (!skel->rodata->tw_timer_fn && bpf_program__autoload(skel->progs.on_timer_expire)) {
+		bpf_program__set_autoload(skel->progs.on_timer_expire, false);
+		debug_note("no tw_timer_handler in /proc/kallsyms: the ends of timewait sockets "
+			   "are not shown (timer_expire_entry is not traced)");
+	}
 	skel->rodata->filter_pid = o->pid;
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
@@ -447,6 +493,7 @@ static __u64 monotonic_ns(void)
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx)
 {
 	struct epoll_event ev[8];
+	__u64 upto;
 	bool held;
 	size_t n;
 
@@ -454,7 +501,9 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 		return -errno;
 	/* the kernel side wakes us only in batches: take what is queued anyway,
 	 * but only what every ring has surely delivered up to */
-	n = ring_merge_deliver(&s->merge, monotonic_ns() - s->margin_ns, fn, ctx, &held);
+	upto = monotonic_ns() - s->margin_ns;
+	n = ring_merge_deliver(&s->merge, upto, fn, ctx, &held);
+	s->known_ns = upto;
 	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
 	else if (!n && held)
@@ -464,7 +513,22 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 
 void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 {
-	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, NULL);
+	bool busy = false;
+
+	/* the programs still run: what is stamped before now is in the rings,
+	 * but a record may still be being written (its program interrupted
+	 * between reserve and submit): give it a moment, not forever */
+	s->known_ns = monotonic_ns();
+	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+	for (int i = 0; busy && i < 5; i++) {
+		usleep(200);
+		ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+	}
+}
+
+__u64 bpf_source_horizon(struct bpf_source *s)
+{
+	return ring_merge_horizon(&s->merge, s->known_ns);
 }
 
 /* Runs the kernel skipped: a tracepoint that fired while the same program

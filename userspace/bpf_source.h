@@ -29,6 +29,12 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void *ctx);
 /* The rest, with everything held for the merge: the last call. */
 void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx);
+/* Every event stamped before the time returned has been delivered by the
+ * calls so far (unless its program was kept from finishing for longer than
+ * the merge's margin: such a record comes late, not lost). It never goes
+ * back. After the drain, it is the drain's time (or the oldest stamp the
+ * drain left behind). */
+__u64 bpf_source_horizon(struct bpf_source *s);
 /* Events the kernel could not queue since the start. */
 __u64 bpf_source_lost(struct bpf_source *s);
 /* Of those, the program runs the kernel skipped (a tracepoint that fired on

@@ -269,7 +269,7 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		return *wait ? FATE_WAIT : FATE_DROP;
 	}
 	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_BIND ||
-	    e->proto == IPPROTO_UDP)
+	    e->proto == IPPROTO_UDP || (e->sys.call == SYN_CALL_SENDTO && e->sys.arg))
 		sock_track(f, e->sock_id);
 	if (e->sys.call == SYN_CALL_LISTEN || e->sys.call == SYN_CALL_ACCEPT ||
 	    e->sys.call == SYN_CALL_ACCEPT4)
@@ -325,6 +325,7 @@ static enum fate decide(struct event_filter *f, const struct syn_event *e, struc
 		}
 		return FATE_PASS;
 	case SYN_EV_RETRANSMIT:
+	case SYN_EV_TIMEWAIT:
 		return sk_wanted(f, e) ? FATE_PASS : FATE_DROP;
 	case SYN_EV_RESET:
 		if (sk_wanted(f, e))

@@ -16,6 +16,7 @@ static const struct tp_req tp_reqs[] = {
 	{ "tcp_send_reset", 3, "resets sent and their reasons are not shown "
 			       "(the RST segments still are)" },
 	{ "tcp_receive_reset", 1, "resets received are not shown (the RST segments still are)" },
+	{ "timer_expire_entry", 1, "the ends of timewait sockets are not shown" },
 };
 
 struct tp_req tp_req_find(const char *name)

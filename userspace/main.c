@@ -35,7 +35,8 @@
 #define DRAIN_MS 200        /* after the command exits: its sockets' last events */
 #define MAX_WATCH 4096      /* ports of a -p process's existing sockets */
 #define REC_FLUSH_NS 1000000000ull /* -w: at most this much is lost to a crash */
-#define LOST_CHECK_NS 100000000ull /* asking the kernel costs a system call per program */
+#define TICK_NS 50000000ull /* a loss check and a tick at most this often: asking the
+				   * kernel about losses costs a system call per program */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -117,16 +118,21 @@ struct feed {
 	struct rec_writer *w;
 	const char *w_path;
 	bool w_failed;
+	__u64 w_ticks;   /* of the records written, ticks: not events to count */
 };
 
 static void feed_tracker(void *ctx, const struct syn_event *e)
 {
 	struct feed *f = ctx;
 
-	if (f->w && !f->w_failed && rec_writer_event(f->w, e)) {
-		/* keep tracing to the other outputs: they lose nothing */
-		fprintf(stderr, "synscope: %s: %s\n", f->w_path, rec_writer_error(f->w));
-		f->w_failed = true;
+	if (f->w && !f->w_failed) {
+		if (rec_writer_event(f->w, e)) {
+			/* keep tracing to the other outputs: they lose nothing */
+			fprintf(stderr, "synscope: %s: %s\n", f->w_path, rec_writer_error(f->w));
+			f->w_failed = true;
+		} else if (e->kind == SYN_EV_TICK) {
+			f->w_ticks++;
+		}
 	}
 	if (f->t) /* NULL: recording only */
 		tracker_on_event(f->t, e);
@@ -181,7 +187,7 @@ static bool feed_record_close(struct feed *f, bool record_only, __u64 lost)
 		return true;
 	if (record_only)
 		fprintf(stderr, "synscope: %llu events recorded in %s, %llu lost\n",
-			(unsigned long long)rec_writer_events(f->w), f->w_path,
+			(unsigned long long)(rec_writer_events(f->w) - f->w_ticks), f->w_path,
 			(unsigned long long)lost);
 	if (rec_writer_close(f->w, err, sizeof(err)) && !f->w_failed) {
 		fprintf(stderr, "synscope: %s: %s\n", f->w_path, err);
@@ -191,19 +197,49 @@ static bool feed_record_close(struct feed *f, bool record_only, __u64 lost)
 	return ok && !f->w_failed;
 }
 
-/* The kernel counts what it could not queue; turn news of it into an event. */
-static void report_lost(struct bpf_source *src, struct feed *f, __u64 *reported)
+/* The live source's clock, as events: losses and ticks. */
+struct live_clock {
+	__u64 lost_reported; /* the kernel's count, as far as told */
+	__u64 lost_since;    /* the last loss check began then: news counted since happened later */
+	__u64 tick;          /* the last tick's time */
+};
+
+/* The kernel counts what it could not queue; turn news of it into an
+ * event: so many events, stamped after the previous check (since_ns) and
+ * before this one (ts_ns). */
+static void report_lost(struct bpf_source *src, struct feed *f, struct live_clock *c)
 {
+	__u64 before = now_ns(CLOCK_MONOTONIC);
 	__u64 lost = bpf_source_lost(src);
 	struct syn_event e;
 
-	if (lost <= *reported)
+	if (lost > c->lost_reported) {
+		memset(&e, 0, sizeof(e));
+		e.kind = SYN_EV_LOST;
+		e.ts_ns = now_ns(CLOCK_MONOTONIC);
+		e.lost.count = lost - c->lost_reported;
+		e.lost.since_ns = c->lost_since;
+		c->lost_reported = lost;
+		on_event(f, &e);
+	}
+	c->lost_since = before;
+}
+
+/* Every event stamped before the merge's horizon has been delivered, and
+ * report_lost() just counted what was lost before it: say so with a tick,
+ * through the same path as the events (recordings hold it). Ticks never go
+ * back; one that would not move is not made, but the last (final) is. */
+static void report_tick(struct bpf_source *src, struct feed *f, struct live_clock *c, bool final)
+{
+	__u64 h = bpf_source_horizon(src);
+	struct syn_event e;
+
+	if (h <= c->tick && !final)
 		return;
 	memset(&e, 0, sizeof(e));
-	e.kind = SYN_EV_LOST;
-	e.ts_ns = now_ns(CLOCK_MONOTONIC);
-	e.lost.count = lost - *reported;
-	*reported = lost;
+	e.kind = SYN_EV_TICK;
+	e.ts_ns = h > c->tick ? h : c->tick;
+	c->tick = e.ts_ns;
 	on_event(f, &e);
 }
 
@@ -375,8 +411,9 @@ int main(int argc, char **argv)
 	pid_t child = 0;
 	int release_fd = -1, child_status = 0, rc = 1;
 	bool child_done = false, child_stopped = false;
-	__u64 lost_reported = 0, start, drain_until = 0, flushed, flushed_events = 0, caps;
-	__u64 lost_checked = 0, skipped = 0;
+	__u64 start, drain_until = 0, flushed, flushed_events = 0, caps;
+	__u64 ticked = 0, skipped = 0;
+	struct live_clock clk = { 0 };
 	__s64 wall_offset_ns;
 
 	if (argc > 1 && !strcmp(argv[1], "merge"))
@@ -436,6 +473,7 @@ int main(int argc, char **argv)
 		so.watch_ports = watch_keys;
 		so.nwatch = n > 0 ? n : 0;
 	}
+	clk.lost_since = now_ns(CLOCK_MONOTONIC); /* the kernel counts from the load on */
 	src = bpf_source_open(&so, err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "synscope: %s\n", err);
@@ -508,9 +546,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "synscope: reading the ring buffer: %s\n", strerror(-n));
 			break;
 		}
-		if (now - lost_checked >= LOST_CHECK_NS) {
-			report_lost(src, &f, &lost_reported);
-			lost_checked = now;
+		if (now - ticked >= TICK_NS) {
+			report_lost(src, &f, &clk);
+			report_tick(src, &f, &clk, false);
+			ticked = now;
 		}
 		/* every sink is between lines and connections here */
 		if (of && !outfile_commit(of))
@@ -535,7 +574,8 @@ int main(int argc, char **argv)
 	}
 	/* whatever is still queued belongs in the output too */
 	bpf_source_drain(src, on_event, &f);
-	report_lost(src, &f, &lost_reported);
+	report_lost(src, &f, &clk);
+	report_tick(src, &f, &clk, true);
 	skipped = bpf_source_skipped(src);
 	rc = 0;
 
@@ -557,7 +597,7 @@ cleanup:
 	bpf_source_close(src);
 	/* the recording is whole on every way out: Ctrl-C, SIGTERM, the
 	 * command's exit, -d, an error */
-	if (!feed_record_close(&f, o.record_only, lost_reported))
+	if (!feed_record_close(&f, o.record_only, clk.lost_reported))
 		rc = 1;
 	if (!end_output(&o, f.t, sink, of))
 		rc = 1;

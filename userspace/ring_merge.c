@@ -8,6 +8,7 @@
  * Events are read in place and each ring's space is given back as they go:
  * no copy, and nothing held but what is still in the rings. */
 #include <linux/bpf.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include "ring_merge.h"
 
@@ -45,8 +46,47 @@ static const struct syn_event *ring_peek(struct ring_view *r, bool *busy)
 	return r->head;
 }
 
+/* The oldest stamp among the ring's committed events (head included), up
+ * to one still being written; UINT64_MAX when there is none. */
+static __u64 ring_oldest(const struct ring_view *r)
+{
+	unsigned long pos = *r->consumer_pos;
+	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+	__u64 oldest = UINT64_MAX;
+
+	while (pos < prod) {
+		const unsigned char *rec = r->data + (pos & r->mask);
+		__u32 len = __atomic_load_n((const __u32 *)rec, __ATOMIC_ACQUIRE);
+		__u32 size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		const struct syn_event *e = (const void *)(rec + BPF_RINGBUF_HDR_SZ);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			break;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= sizeof(*e) && e->ts_ns < oldest)
+			oldest = e->ts_ns;
+		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+	}
+	return oldest;
+}
+
+__u64 ring_merge_horizon(struct ring_merge *m, __u64 known_ns)
+{
+	__u64 h = known_ns;
+
+	for (int i = 0; i < m->n; i++) {
+		__u64 oldest = ring_oldest(&m->rings[i]);
+
+		if (oldest < h)
+			h = oldest;
+	}
+	if (h > m->horizon)
+		m->horizon = h;
+	return m->horizon;
+}
+
 int ring_merge_init(struct ring_merge *m, int nrings)
 {
+	m->horizon = 0;
 	m->n = nrings > 0 ? nrings : 0;
 	m->rings = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->rings));
 	m->heap = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->heap));

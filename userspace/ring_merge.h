@@ -26,6 +26,7 @@ struct ring_merge {
 	struct ring_view *rings; /* the caller fills them in */
 	int n;
 	int *heap;               /* rings by their head's stamp, oldest first */
+	__u64 horizon;           /* the last ring_merge_horizon() */
 };
 
 /* 0, or -1 when out of memory. */
@@ -38,5 +39,16 @@ void ring_merge_free(struct ring_merge *m);
  * ring still holds an event, or one being written. */
 size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn fn, void *ctx,
 			  bool *held);
+
+/* The time before which every event has gone out, given known_ns: the
+ * caller knows every event stamped before it had been written into the
+ * rings (committed) when they were last read. That is known_ns, or the
+ * oldest stamp still in a ring when it is older (a ring lets its events out
+ * in the order they were reserved, and a program interrupted between its
+ * reserve and its stamp puts an older stamp behind a newer one); never less
+ * than the last time it was asked: a record that comes later than known_ns
+ * promised goes out late rather than move the horizon back. Reads the rings
+ * up to a record still being written, without taking anything from them. */
+__u64 ring_merge_horizon(struct ring_merge *m, __u64 known_ns);
 
 #endif

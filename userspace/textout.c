@@ -601,12 +601,13 @@ const char *txt_retransmit_cause(const struct syn_event *e)
 		return "retransmit";
 	if (x->state == ST_SYN_SENT)
 		return "SYN resent (timer)";
-	if (x->timer == SYN_TIMER_LOSS_PROBE)
-		return "tail loss probe";
+	/* the state first: a loss probe timer is often pending in recovery too */
 	if (x->ca_state == SYN_CA_LOSS)
 		return "retransmission timeout";
 	if (x->ca_state == SYN_CA_RECOVERY)
 		return "fast retransmit";
+	if (x->timer == SYN_TIMER_LOSS_PROBE)
+		return "tail loss probe";
 	return "retransmit";
 }
 

@@ -714,7 +714,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = NULL;
 
-	if (e->kind != SYN_EV_TICK)
+	if (e->kind != SYN_EV_TICK) /* the source's clock: no event, no sink sees it */
 		t->sum.events++;
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:

@@ -229,6 +229,40 @@ static void test_return_follows_entry(void)
 	CHECK_EQ_STR(run(&o, ev, 4), "1 2");
 }
 
+/* A timewait socket's end passes by its ports, as in the kernel; ticks
+ * (the source's clock) always pass. */
+static void test_timewait_and_ticks(void)
+{
+	struct event_filter_opts o = { .ports = { 8080 }, .nports = 1 };
+	struct ep a = { "127.0.0.1", 40000 }, b = { "127.0.0.1", 8080 };
+	struct ep c = { "127.0.0.1", 40001 }, d = { "127.0.0.1", 9090 };
+	struct syn_event ev[3];
+
+	ev[0] = ev_kind(SYN_EV_TIMEWAIT, 1, 0, a, b);
+	ev[1] = ev_kind(SYN_EV_TIMEWAIT, 2, 0, c, d);
+	ev[2] = ev_kind(SYN_EV_TICK, 3, 0, any, any);
+	ev[2].family = 0;
+	CHECK_EQ_STR(run(&o, ev, 3), "1 3");
+}
+
+/* A Fast Open sendto() names its destination: its socket is followed from
+ * then on, like a connect()'s: under a pid filter its state changes and
+ * its SYN (softirq or not, ports not yet known) pass, as its return does. */
+static void test_fastopen_sendto_tracks_its_socket(void)
+{
+	struct event_filter_opts o = { .pid = 300 };
+	struct ep none = { "0.0.0.0", 0 }, cli = { "127.0.0.1", 40000 };
+	struct ep srv = { "127.0.0.1", 8080 };
+	struct syn_event ev[4];
+
+	ev[0] = ev_call(1, 10, none, none, 300, "x", SYN_CALL_SENDTO, SYN_PHASE_ENTRY, 3, 0);
+	ev[0].sys.arg = 8080; /* where to */
+	ev[1] = ev_state(2, 10, cli, srv, 7, 2);
+	ev[2] = ev_seg(3, 10, cli, srv, TX, SYN_TCP_SYN, 1, 0, 5);
+	ev[3] = ev_call(4, 10, cli, srv, 300, "x", SYN_CALL_SENDTO, SYN_PHASE_RETURN, 3, 5);
+	CHECK_EQ_STR(run(&o, ev, 4), "1 2 3 4");
+}
+
 int main(void)
 {
 	RUN(test_no_filter_passes_everything);
@@ -240,5 +274,7 @@ int main(void)
 	RUN(test_pid_filter);
 	RUN(test_family_filter);
 	RUN(test_return_follows_entry);
+	RUN(test_timewait_and_ticks);
+	RUN(test_fastopen_sendto_tracks_its_socket);
 	return TEST_SUMMARY();
 }

@@ -297,6 +297,129 @@ static void test_sixty_four_rings_against_a_model(void)
 	rounds_against_a_model(64, 40);
 }
 
+/* The horizon: what the caller knows (every event stamped before it was
+ * in the rings), unless a ring still holds an older stamp. */
+static void test_horizon_is_the_known_time_when_nothing_older_is_left(void)
+{
+	struct got g = { 0 };
+
+	setup(2, 0);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 50), 50); /* empty rings */
+	push(&ring[0], 90, 1);
+	push(&ring[0], 120, 2);
+	push(&ring[1], 110, 3);
+	CHECK_EQ_INT(ring_merge_deliver(&M, 100, collect, &g, NULL), 1);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 100), 100);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL), 2);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 200), 200);
+}
+
+/* A program interrupted between its reserve and its stamp leaves an older
+ * stamp behind a newer one in its ring: the ring lets out neither before
+ * the newer one's time, so the horizon waits at the older stamp. */
+static void test_horizon_waits_for_an_older_stamp_behind_a_newer_one(void)
+{
+	struct got g = { 0 };
+
+	setup(2, 0);
+	push(&ring[0], 105, 1);
+	push(&ring[0], 98, 2);
+	push(&ring[1], 99, 3);
+	CHECK_EQ_INT(ring_merge_deliver(&M, 103, collect, &g, NULL), 1);
+	check_tids(&g, (const __u32[]){ 3 }, 1);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 103), 98);
+	CHECK_EQ_INT(ring_merge_deliver(&M, 110, collect, &g, NULL), 2);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 110), 110);
+}
+
+/* Discarded records do not hold it back; a record being written stops the
+ * look at its ring (the caller's known time covers it: the margin). */
+static void test_horizon_skips_discarded_and_stops_at_a_record_being_written(void)
+{
+	unsigned long at;
+
+	setup(2, 0);
+	CHECK(fake_write(&ring[0], BPF_RINGBUF_DISCARD_BIT, sizeof(struct syn_event), 5, 9) !=
+	      ULONG_MAX);
+	push(&ring[0], 150, 1);
+	at = fake_write(&ring[1], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 0, 2);
+	push(&ring[1], 7, 3);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 100), 100);
+	fake_commit(&ring[1], at); /* stamp 0 now committed: the horizon cannot go back */
+	CHECK_EQ_INT(ring_merge_horizon(&M, 120), 100);
+}
+
+/* A record later than the caller's known time promised (kept from its ring
+ * past the margin) does not move the horizon back: it goes out late. */
+static void test_horizon_never_goes_back(void)
+{
+	struct got g = { 0 };
+
+	setup(1, 0);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 100), 100);
+	push(&ring[0], 60, 1);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 120), 100);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 90), 100);
+	CHECK_EQ_INT(ring_merge_deliver(&M, 120, collect, &g, NULL), 1);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 130), 130);
+}
+
+/* Ticks made from the horizon, against a model: rings fed rising clocks
+ * with stamps sometimes out of order within a ring (an interrupted
+ * program), every event written before the round's reader passes its stamp
+ * (the margin's promise). After each round a tick; at the end a drain and a
+ * last tick at the drain's time. Ticks never go back, and no event goes out
+ * after a tick with a stamp before it. */
+static void test_ticks_are_monotonic_and_nothing_older_follows_one(void)
+{
+	static struct got g;
+	static __u64 tick_at[400], tick_ts[400];
+	__u64 rng = 7, clock[4] = { 0 }, now = 0, h;
+	int nticks = 0, swaps = 0, held_back = 0;
+
+	g.n = 0;
+	setup(4, 300);
+	for (int round = 0; round < 300; round++) {
+		now += 20;
+		for (int r = 0; r < 4; r++) {
+			while (clock[r] + 5 < now) {
+				__u64 a, b;
+
+				rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+				a = clock[r] + 1 + (rng >> 61);
+				b = a + 1 + ((rng >> 58) & 3);
+				clock[r] = b;
+				if ((rng >> 40) & 1) { /* b reserved first, stamped after a */
+					fake_write(&ring[r], 0, sizeof(struct syn_event), b, 1);
+					fake_write(&ring[r], 0, sizeof(struct syn_event), a, 1);
+					swaps++;
+				} else {
+					fake_write(&ring[r], 0, sizeof(struct syn_event), a, 1);
+					fake_write(&ring[r], 0, sizeof(struct syn_event), b, 1);
+				}
+			}
+		}
+		ring_merge_deliver(&M, now - 10, collect, &g, NULL);
+		h = ring_merge_horizon(&M, now - 10);
+		held_back += h < now - 10;
+		tick_at[nticks] = g.n;
+		tick_ts[nticks++] = h;
+	}
+	ring_merge_deliver(&M, UINT64_MAX, collect, &g, NULL);
+	h = ring_merge_horizon(&M, now);
+	CHECK_EQ_INT(h, now);
+	tick_at[nticks] = g.n;
+	tick_ts[nticks++] = h;
+	CHECK(swaps > 100 && held_back > 10 && g.n > 1000 && g.n <= MAXEV);
+	for (int k = 1; k < nticks; k++)
+		if (!CHECK(tick_ts[k] >= tick_ts[k - 1]))
+			break;
+	for (int k = 0; k < nticks; k++)
+		for (size_t i = tick_at[k]; i < g.n && i < MAXEV; i++)
+			if (!CHECK(g.ts[i] >= tick_ts[k]))
+				return;
+}
+
 int main(void)
 {
 	RUN(test_two_rings_come_out_in_time_order);
@@ -308,6 +431,11 @@ int main(void)
 	RUN(test_records_across_the_end_of_the_ring);
 	RUN(test_five_rings_against_a_model);
 	RUN(test_sixty_four_rings_against_a_model);
+	RUN(test_horizon_is_the_known_time_when_nothing_older_is_left);
+	RUN(test_horizon_waits_for_an_older_stamp_behind_a_newer_one);
+	RUN(test_horizon_skips_discarded_and_stops_at_a_record_being_written);
+	RUN(test_horizon_never_goes_back);
+	RUN(test_ticks_are_monotonic_and_nothing_older_follows_one);
 	ring_merge_free(&M);
 	return TEST_SUMMARY();
 }

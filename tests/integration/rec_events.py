@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The raw events of a synscope recording (-w FILE), one JSON object a line.
+
+    rec_events.py FILE [--kind NAME ...]
+    (or from Python: rec_events.load(FILE), a list of the same objects)
+
+For the tests of the kernel side: it shows every field of struct syn_event
+(bpf/synscope_event.h, ABI 3) as the kernel filled it, before the tracker
+makes anything of it. Reads the format of docs/recording.md itself, gzip or
+not (by the file's first bytes), standard library only.
+
+Each object has the common header (ts, sock_id, netns, pid, tid, kind,
+family, sport, dport, proto, sk_kind, saddr, daddr, comm) and the fields of
+its kind:
+  syscall     call, phase, last_ref, fd, arg, new_fd, ret
+  state       old, new
+  segment     dir, flags, opts, wscale, win, mss, seq, ack, len, tsval, tsecr,
+              fo_cookie_len
+  retransmit  rtx, state, flags, ca_state, seq, end_seq, timer, retransmits
+  reset       rst, state, reason
+  drop        dir, flags, seq, ack, len, reason
+  lost        count, since
+  timewait    how, substate
+  tick        (nothing more)
+Numbers stay numbers (states in the kernel's TCP_* numbering); the names
+are the ABI's: kind, sk_kind, call, phase, dir, flags, opts, rtx, rst.
+"""
+import argparse
+import gzip
+import ipaddress
+import json
+import struct
+import sys
+
+MAGIC = b"SYNSCOPE"
+T_EVENT = 16
+EVENT_SIZE = 120
+
+KINDS = {1: "syscall", 2: "state", 3: "segment", 4: "retransmit", 5: "reset", 6: "destroy",
+         7: "lost", 8: "drop", 9: "timewait", 10: "tick"}
+SK_KINDS = {0: "unknown", 1: "full", 2: "request", 3: "timewait", 4: "control", 5: "none",
+            6: "listener"}
+CALLS = {1: "listen", 2: "connect", 3: "accept", 4: "accept4", 5: "shutdown", 6: "close",
+         7: "socket", 8: "bind", 9: "read", 10: "write", 11: "recvfrom", 12: "sendto",
+         13: "recvmsg", 14: "sendmsg"}
+FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
+OPTS = ["mss", "wscale", "sackOK", "ts", "fastopen"]
+
+
+def flags(v):
+    return [f for i, f in enumerate(FLAGS) if v & (1 << i)]
+
+
+def addr(family, raw):
+    if family == 2:
+        return str(ipaddress.IPv4Address(raw[:4]))
+    if family == 10:
+        return str(ipaddress.IPv6Address(raw))
+    return ""
+
+
+def records(data):
+    if data[:8] != MAGIC:
+        sys.exit("rec_events: not a recording")
+    pos = 12
+    while pos + 4 <= len(data):
+        rtype, length = struct.unpack_from("<HH", data, pos)
+        yield rtype, data[pos + 4:pos + 4 + length]
+        pos += 4 + length
+
+
+def decode(p):
+    ts, sid, netns, pid, tid = struct.unpack_from("<QQIII", p, 0)
+    kind, family, sport, dport, proto, sk_kind = struct.unpack_from("<BBHHBB", p, 28)
+    e = {"ts": ts, "sock_id": sid, "netns": netns, "pid": pid, "tid": tid,
+         "kind": KINDS.get(kind, kind), "family": family, "sport": sport, "dport": dport,
+         "proto": proto, "sk_kind": SK_KINDS.get(sk_kind, sk_kind),
+         "saddr": addr(family, p[36:52]), "daddr": addr(family, p[52:68]),
+         "comm": p[68:84].split(b"\0")[0].decode("utf-8", "replace")}
+    u = 88
+    if kind == 1:
+        call, phase, last_ref, fd, arg, new_fd, ret = struct.unpack_from("<BBBxiiiq", p, u)
+        e.update(call=CALLS.get(call, call), phase="return" if phase else "entry",
+                 last_ref=last_ref, fd=fd, arg=arg, new_fd=new_fd, ret=ret)
+    elif kind == 2:
+        e.update(old=p[u], new=p[u + 1])
+    elif kind == 3:
+        (d, fl, op, ws, win, mss, seq, ack, ln, tsval, tsecr,
+         fo) = struct.unpack_from("<BBBBHHIIIIIB", p, u)
+        e.update(dir="rx" if d else "tx", flags=flags(fl),
+                 opts=[o for i, o in enumerate(OPTS) if op & (1 << i)], wscale=ws, win=win,
+                 mss=mss, seq=seq, ack=ack, len=ln, tsval=tsval, tsecr=tsecr, fo_cookie_len=fo)
+    elif kind == 4:
+        rk, st, fl, ca, seq, end, timer, n = struct.unpack_from("<BBBBIIBB", p, u)
+        e.update(rtx="synack" if rk else "skb", state=st, flags=flags(fl), ca_state=ca,
+                 seq=seq, end_seq=end, timer=timer, retransmits=n)
+    elif kind == 5:
+        rk, st, reason = struct.unpack_from("<BBxxI", p, u)
+        e.update(rst="received" if rk else "sent", state=st, reason=reason)
+    elif kind == 8:
+        d, fl, seq, ack, ln, reason = struct.unpack_from("<BBxxIIII", p, u)
+        e.update(dir="rx" if d else "tx", flags=flags(fl), seq=seq, ack=ack, len=ln,
+                 reason=reason)
+    elif kind == 7:
+        count, since = struct.unpack_from("<QQ", p, u)
+        e.update(count=count, since=since)
+    elif kind == 9:
+        e.update(how=p[u], substate=p[u + 1])
+    return e
+
+
+def load(path):
+    """Every event of the recording at path, decoded, in file order."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return [decode(p) for rtype, p in records(data) if rtype == T_EVENT and len(p) == EVENT_SIZE]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("file")
+    ap.add_argument("--kind", action="append")
+    args = ap.parse_args()
+    want = set(args.kind) if args.kind else None
+    for e in load(args.file):
+        if want is None or e["kind"] in want:
+            print(json.dumps(e))
+
+
+if __name__ == "__main__":
+    main()
