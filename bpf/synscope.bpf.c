@@ -1151,6 +1151,91 @@ static __always_inline void parse_tcp_options(const void *opt_start, int optlen,
 	}
 }
 
+/* ---- ICMP errors about our segments ------------------------------------- */
+
+#define IPPROTO_ICMP_ 1
+#define IPPROTO_ICMPV6_ 58
+
+struct icmp_fixed {
+	__u8 type, code;
+	__be16 csum;
+	__be32 rest;    /* unused, or the next hop's MTU */
+};
+
+/* The fields of the TCP header an ICMP error must quote (8 bytes). */
+struct tcp_quoted {
+	__be16 source, dest;
+	__be32 seq;
+};
+
+static __always_inline bool icmp_v4_error(__u8 type)
+{
+	return type == 3 || type == 11 || type == 12; /* unreachable, time exceeded, parameter */
+}
+
+static __always_inline bool icmp_v6_error(__u8 type)
+{
+	return type >= 1 && type <= 4; /* unreachable, too big, time exceeded, parameter */
+}
+
+/* An ICMP error arriving at ip (an IPv4 or IPv6 header): when it quotes a
+ * TCP segment of ours, the event. Rare traffic: plain probe reads, one
+ * program for all four segment programs, off the hot path. */
+static __noinline int on_icmp(const void *ip, __u16 proto, __u32 netns)
+{
+	struct icmp_fixed ic;
+	struct tcp_quoted tq;
+	struct syn_event *e;
+	struct tuple t = {};
+	__u8 from[16] = {};
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr iph, in;
+		int off;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), ip) || iph.protocol != IPPROTO_ICMP_)
+			return 0;
+		off = iph.ihl * 4;
+		if (off < 20 || bpf_probe_read_kernel(&ic, sizeof(ic), ip + off) ||
+		    !icmp_v4_error(ic.type) ||
+		    bpf_probe_read_kernel(&in, sizeof(in), ip + off + 8) || in.protocol != IPPROTO_TCP ||
+		    in.ihl < 5 || bpf_probe_read_kernel(&tq, sizeof(tq), ip + off + 8 + in.ihl * 4))
+			return 0;
+		t.family = AF_INET;
+		__builtin_memcpy(t.saddr, &in.saddr, 4); /* the quoted segment was ours */
+		__builtin_memcpy(t.daddr, &in.daddr, 4);
+		__builtin_memcpy(from, &iph.saddr, 4);
+	} else {
+		struct ipv6hdr ip6, in6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), ip) || ip6.nexthdr != IPPROTO_ICMPV6_ ||
+		    bpf_probe_read_kernel(&ic, sizeof(ic), ip + 40) || !icmp_v6_error(ic.type) ||
+		    bpf_probe_read_kernel(&in6, sizeof(in6), ip + 48) || in6.nexthdr != IPPROTO_TCP ||
+		    bpf_probe_read_kernel(&tq, sizeof(tq), ip + 88))
+			return 0;
+		t.family = AF_INET6;
+		__builtin_memcpy(t.saddr, &in6.saddr, 16);
+		__builtin_memcpy(t.daddr, &in6.daddr, 16);
+		__builtin_memcpy(from, &ip6.saddr, 16);
+	}
+	t.proto = IPPROTO_TCP;
+	t.sport = bpf_ntohs(tq.source);
+	t.dport = bpf_ntohs(tq.dest);
+	t.netns = netns;
+	if (!sk_wanted(&t))
+		return 0;
+	e = event_reserve(SYN_EV_ICMP, &t, NULL, 0, SYN_SK_UNKNOWN);
+	if (!e)
+		return 0;
+	e->icmp.type = ic.type;
+	e->icmp.code = ic.code;
+	e->icmp.seq = bpf_ntohl(tq.seq);
+	e->icmp.info = bpf_ntohl(ic.rest) & 0xffff;
+	__builtin_memcpy(e->icmp.from, from, 16);
+	event_submit(e);
+	return 0;
+}
+
 static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 {
 	unsigned char *head = skb->head;
@@ -1172,6 +1257,8 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	ip = rx ? (const void *)data : (const void *)(head + skb->network_header);
 	thoff = direct ? parse_ip_l4_direct(ip, proto, rx, true, &t, &th) :
 			 parse_ip_l4(ip, proto, rx, true, &t, &th);
+	if (!thoff && rx) /* not TCP or UDP: an ICMP error about our segment? */
+		return on_icmp(ip, proto, skb->dev->nd_net.net->ns.inum);
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
 	t.netns = skb->dev->nd_net.net->ns.inum;

@@ -8,7 +8,7 @@
  *
  * Version 3: sk_kind (was padding), the segment's Fast Open cookie length
  * (was an unused ifindex), the retransmission's congestion state and timer,
- * the lost window, timewait ends and ticks.
+ * the lost window, timewait ends, ticks and ICMP errors.
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
  * bijective hash of the kernel pointer computed in the kernel with a per-run
@@ -39,6 +39,7 @@ enum syn_ev_kind {
 	SYN_EV_TIMEWAIT = 9,   /* a timewait socket's timer fired: it ends (timer:timer_expire_entry) */
 	SYN_EV_TICK = 10,      /* made by userspace: every event stamped before ts_ns has come,
 				* and every loss among them was reported (a SYN_EV_LOST before) */
+	SYN_EV_ICMP = 11,      /* an ICMP error arrived about a TCP segment this host sent */
 };
 
 /* Which kernel object an event came from. Linux keeps one connection in up
@@ -210,6 +211,19 @@ enum syn_tw_how {
 	SYN_TW_TIMER = 0,   /* its timer fired: 2MSL passed (or FIN-WAIT-2's timeout) */
 };
 
+/* An ICMP (or ICMPv6) error about a TCP segment this host sent: the tuple
+ * is that segment's (local = its source), read from the copy the error
+ * carries. */
+struct syn_icmp {
+	__u8 type;      /* ICMP type (v4: 3 unreachable, 11 time exceeded, 12 parameter problem;
+			 * v6: 1 unreachable, 2 packet too big, 3 time exceeded, 4 parameter problem) */
+	__u8 code;
+	__u8 pad[2];
+	__u32 seq;      /* the sequence number of the segment it is about */
+	__u32 info;     /* packet too big / fragmentation needed: the next hop's MTU */
+	__u8 from[16];  /* who sent the error: a router on the way, or the peer itself */
+};
+
 /* A timewait socket ended. The tuple is its own view. */
 struct syn_timewait {
 	__u8 how;       /* enum syn_tw_how */
@@ -241,6 +255,7 @@ struct syn_event {
 		struct syn_drop drop;
 		struct syn_lost lost;
 		struct syn_timewait tw;
+		struct syn_icmp icmp;
 	};
 };
 

@@ -51,6 +51,8 @@ enum row_mark {
 				* as the sender's last, with data of the peer outstanding */
 	ROW_UNANSWERED = 0x40, /* a SYN that arrived and got no answer and no drop reason
 				* before the next SYN or the end (a full SYN or accept queue) */
+	ROW_RECOVERY = 0x80,   /* a retransmission in recovery after its first (the fast
+				* retransmit): SACK recovery resending the next hole */
 };
 
 /* A row that stands for a run of ordinary data rows a ladder does not draw

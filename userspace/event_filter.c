@@ -326,6 +326,7 @@ static enum fate decide(struct event_filter *f, const struct syn_event *e, struc
 		return FATE_PASS;
 	case SYN_EV_RETRANSMIT:
 	case SYN_EV_TIMEWAIT:
+	case SYN_EV_ICMP:
 		return sk_wanted(f, e) ? FATE_PASS : FATE_DROP;
 	case SYN_EV_RESET:
 		if (sk_wanted(f, e))

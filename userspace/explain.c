@@ -135,27 +135,40 @@ static bool syn_unanswered(const struct conn *c, size_t i)
 	return false; /* the trace ended: say nothing */
 }
 
+static __u8 retransmission_cause_key(const struct conn_row *r)
+{
+	const char *cause = txt_retransmit_cause(&r->ev);
+
+	if (r->marks & ROW_RECOVERY)
+		return EX_RETRANS_RECOVERY;
+	if (!strcmp(cause, "fast retransmit"))
+		return EX_RETRANS_FAST;
+	if (!strcmp(cause, "retransmission timeout"))
+		return EX_RETRANS_RTO;
+	if (!strcmp(cause, "tail loss probe"))
+		return EX_RETRANS_TLP;
+	return EX_RETRANS;
+}
+
+/* Is row r the kernel's retransmission event for the segment at row seg? */
+static bool retransmits(const struct conn_row *r, const struct conn_row *seg, int from)
+{
+	return r->ev.kind == SYN_EV_RETRANSMIT && r->end == from && r->ev.rtx.seq == seg->ev.seg.seq;
+}
+
 /* Why a retransmitted segment went again: the kernel's retransmission
- * event just before it, on the sending lane, says. */
+ * event next to it on the sending lane says (the tracepoint fires once the
+ * segment is queued: just after its row, or before it on another CPU). */
 static __u8 retransmission_key(const struct conn *c, size_t i, int from)
 {
 	const struct conn_row *seg = &c->rows[i];
 
-	for (size_t j = i, k = 0; j-- > 0 && k < 16; k++) {
-		const struct conn_row *r = &c->rows[j];
-		const char *cause;
-
-		if (r->ev.kind != SYN_EV_RETRANSMIT || r->end != from || r->ev.rtx.seq != seg->ev.seg.seq)
-			continue;
-		cause = txt_retransmit_cause(&r->ev);
-		if (!strcmp(cause, "fast retransmit"))
-			return EX_RETRANS_FAST;
-		if (!strcmp(cause, "retransmission timeout"))
-			return EX_RETRANS_RTO;
-		if (!strcmp(cause, "tail loss probe"))
-			return EX_RETRANS_TLP;
-		break;
-	}
+	for (size_t j = i + 1, k = 0; j < c->nrows && k < 16; j++, k++)
+		if (retransmits(&c->rows[j], seg, from))
+			return retransmission_cause_key(&c->rows[j]);
+	for (size_t j = i, k = 0; j-- > 0 && k < 16; k++)
+		if (retransmits(&c->rows[j], seg, from))
+			return retransmission_cause_key(&c->rows[j]);
 	return EX_RETRANS;
 }
 
@@ -583,6 +596,10 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 			break;
 		case CONN_ROW_SUMMARY:
 			n->key = EX_SUMMARY;
+			break;
+		case SYN_EV_ICMP:
+			n->key = strcmp(icmp_error_name(r->ev.family, r->ev.icmp.type, r->ev.icmp.code),
+					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
 			break;
 		case SYN_EV_DROP:
 			explain_drop(r, n);

@@ -311,6 +311,15 @@ static const struct ex_words words[EX_NKEYS] = {
 	[EX_WRITE_ZERO_WINDOW] = { "write-zero-window",
 		"{call}(): {n} bytes copied into the send buffer; the {other}'s window is zero, so they wait there until it opens",
 		"{call}()：{n} 字节被复制到发送缓冲区；{other}的窗口为零，数据留在缓冲区里，直到窗口打开" },
+	[EX_RETRANS_RECOVERY] = { "retransmission-recovery",
+		"SACK recovery: still recovering after the fast retransmit, the {who} resends the next hole the {other}'s SACK blocks show",
+		"SACK 恢复：快速重传之后仍在恢复中，{who}重发{other}的 SACK 块所显示的下一个空洞" },
+	[EX_ICMP_PORT] = { "icmp-port-unreachable",
+		"ICMP port unreachable: the {other}'s host says nothing listens there (it answers with ICMP instead of RST); a connect() still waiting fails with ECONNREFUSED",
+		"ICMP 端口不可达：{other}所在主机说那里没有进程监听（它用 ICMP 而不是 RST 回答）；仍在等待的 connect() 以 ECONNREFUSED 失败" },
+	[EX_ICMP] = { "icmp",
+		"ICMP error about the {who}'s segment: {why}; a connect() still waiting gives up with it, an open connection only notes it and keeps retrying",
+		"关于{who}的报文段的 ICMP 差错：{why}；仍在等待的 connect() 因此放弃，已建立的连接只记下它并继续重试" },
 	[EX_SUMMARY] = { "summary",
 		"summary: these rows moved ordinary data and acknowledgements; the figures say how much each way (-v draws every row)",
 		"汇总：这些行只是普通的数据和确认；数字给出每个方向的数量（-v 显示每一行）" },
@@ -356,6 +365,9 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 		name = rst_reason_name(e->rst.reason);
 		if (!name)
 			snprintf(why, wlen, "reason %u", e->rst.reason);
+		break;
+	case SYN_EV_ICMP:
+		name = icmp_error_name(e->family, e->icmp.type, e->icmp.code);
 		break;
 	}
 	if (name)

@@ -534,6 +534,10 @@ static void html_draw_note(struct html_ctx *x, size_t i)
 	case SYN_EV_TIMEWAIT:
 		why = "the timewait socket's timer fired: its end of the connection is gone";
 		break;
+	case SYN_EV_ICMP:
+		cls = " rst";
+		why = "an ICMP error about a segment of this connection arrived";
+		break;
 	case SYN_EV_RESET:
 		cls = " rst";
 		why = e->rst.kind == SYN_RESET_SENT ? "this end sent a reset: the connection is aborted"

@@ -330,7 +330,7 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		jb_u64(j, "seq", e->rtx.seq);
 		jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
 		json_put_state(j, e->rtx.state);
-		jb_name(j, "cause", retransmit_cause_name(e));
+		jb_name(j, "cause", (marks & ROW_RECOVERY) ? "recovery" : retransmit_cause_name(e));
 		break;
 	case SYN_EV_RESET:
 		/* the kernel's own abort reports "received" with no RST behind it */
@@ -348,6 +348,15 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		jb_u64(j, "count", (unsigned long long)e->lost.count);
 		if (e->lost.since_ns)
 			jb_s64(j, "since_t_ns", (long long)((__s64)e->lost.since_ns + o->wall_offset_ns));
+		break;
+	case SYN_EV_ICMP:
+		jb_u64(j, "type", e->icmp.type);
+		jb_u64(j, "code", e->icmp.code);
+		jb_name(j, "icmp", icmp_error_name(e->family, e->icmp.type, e->icmp.code));
+		jb_u64(j, "seq", e->icmp.seq);
+		if (e->icmp.info)
+			jb_u64(j, "mtu", e->icmp.info);
+		json_put_addr(j, "from", e->family, e->icmp.from);
 		break;
 	case SYN_EV_TIMEWAIT:
 		jb_name(j, "from", tcp_state_name(e->tw.substate));

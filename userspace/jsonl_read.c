@@ -448,7 +448,8 @@ static int parse_cause(struct line *l, struct syn_event *e)
 		const char *word;
 		__u8 ca_state, timer;
 	} causes[] = {
-		{ "fast_retransmit", SYN_CA_RECOVERY, 0 }, { "timeout", SYN_CA_LOSS, 0 },
+		{ "fast_retransmit", SYN_CA_RECOVERY, 0 }, { "recovery", SYN_CA_RECOVERY, 0 },
+		{ "timeout", SYN_CA_LOSS, 0 },
 		{ "loss_probe", SYN_CA_OPEN, SYN_TIMER_LOSS_PROBE }, { "syn_timer", 0, 0 },
 		{ "synack_timer", 0, 0 }, { "retransmit", 0, 0 },
 	};
@@ -539,6 +540,23 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 			return -1;
 		e->lost.since_ns = present ? u : 0;
 		return 0;
+	case SYN_EV_ICMP: {
+		__u8 fam;
+
+		if (need_uint(l, "type", 255, &u))
+			return -1;
+		e->icmp.type = (__u8)u;
+		if (need_uint(l, "code", 255, &u))
+			return -1;
+		e->icmp.code = (__u8)u;
+		if (get_str(l, "icmp", true, false, &s) || need_uint(l, "seq", UINT32_MAX, &u))
+			return -1;
+		e->icmp.seq = (__u32)u;
+		if (get_uint(l, "mtu", UINT32_MAX, false, &u, &present))
+			return -1;
+		e->icmp.info = present ? (__u32)u : 0;
+		return get_addr(l, "from", e->icmp.from, &fam);
+	}
 	case SYN_EV_TIMEWAIT:
 		if (get_state(l, "from", false, &e->tw.substate))
 			return -1;
@@ -555,7 +573,7 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 
 static const char *kind_word(unsigned int i)
 {
-	return i == SYN_EV_DESTROY ? NULL : syn_kind_name(i); /* never written */
+	return i == SYN_EV_DESTROY || i == SYN_EV_TICK ? NULL : syn_kind_name(i); /* never written */
 }
 
 static int parse_common(struct line *l, struct jsonl_rec *r)
@@ -572,7 +590,7 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	if (u != JSONL_SCHEMA_VERSION)
 		return say(l, field_of(l, "v"), "schema version %llu (this synscope reads version %d)",
 			   (unsigned long long)u, JSONL_SCHEMA_VERSION);
-	if (get_word(l, "kind", kind_word, SYN_EV_SYSCALL, SYN_EV_TIMEWAIT + 1, "kind", &kind))
+	if (get_word(l, "kind", kind_word, SYN_EV_SYSCALL, SYN_EV_ICMP + 1, "kind", &kind))
 		return -1;
 	e->kind = (__u8)kind;
 	l->kind = syn_kind_name(kind);

@@ -43,6 +43,7 @@ static const char *const kinds[] = {
 	[SYN_EV_RESET] = "reset",           [SYN_EV_DESTROY] = "destroy",
 	[SYN_EV_LOST] = "lost",             [SYN_EV_DROP] = "drop",
 	[SYN_EV_TIMEWAIT] = "timewait",     [SYN_EV_TICK] = "tick",
+	[SYN_EV_ICMP] = "icmp",
 };
 
 const char *syn_kind_name(unsigned int kind)
@@ -166,4 +167,30 @@ char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
 	else
 		snprintf(buf, len, "%s:%u", a, port);
 	return buf;
+}
+
+/* ICMP errors by what they say, v4 and v6 told apart by family. */
+const char *icmp_error_name(__u8 family, __u8 type, __u8 code)
+{
+	static const char *const unreach4[16] = {
+		"network unreachable", "host unreachable", "protocol unreachable", "port unreachable",
+		"fragmentation needed", "source route failed", "network unknown", "host unknown",
+		"source host isolated", "network prohibited", "host prohibited",
+		"network unreachable for TOS", "host unreachable for TOS", "administratively prohibited",
+		"host precedence violation", "precedence cutoff",
+	};
+	static const char *const unreach6[8] = {
+		"no route", "administratively prohibited", "beyond scope", "address unreachable",
+		"port unreachable", "source address failed policy", "reject route", "source routing error",
+	};
+
+	if (family == 10) {
+		if (type == 1)
+			return code < 8 ? unreach6[code] : "destination unreachable";
+		return type == 2 ? "packet too big" : type == 3 ? "hop limit exceeded" :
+		       type == 4 ? "parameter problem" : "error";
+	}
+	if (type == 3)
+		return code < 16 ? unreach4[code] : "destination unreachable";
+	return type == 11 ? "time exceeded" : type == 12 ? "parameter problem" : "error";
 }

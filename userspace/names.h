@@ -35,4 +35,7 @@ const char *rst_reason_name(unsigned int reason);
 void drop_reason_names_set(const char *const *names, size_t n);
 const char *drop_reason_name(unsigned int reason);
 
+/* "port unreachable", "packet too big" ...: what an ICMP error says. */
+const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
+
 #endif

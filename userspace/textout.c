@@ -550,6 +550,21 @@ char *txt_event_text(const struct syn_event *e, int end, const struct seq_base *
 		/* the sending end resends: its own ISN */
 		snprintf(buf, len, "%s: seq=%u", txt_retransmit_cause(e), seq_rel(b, end, e->rtx.seq));
 		break;
+	case SYN_EV_ICMP: {
+		char from[ADDR_STR_LEN];
+
+		addr_str(e->family, e->icmp.from, from, sizeof(from));
+		if (e->icmp.info && ((e->family == 10 && e->icmp.type == 2) ||
+				     (e->family != 10 && e->icmp.type == 3 && e->icmp.code == 4)))
+			snprintf(buf, len, "ICMP %s from %s: MTU %u (about seq=%u)",
+				 icmp_error_name(e->family, e->icmp.type, e->icmp.code), from,
+				 e->icmp.info, seq_rel(b, end, e->icmp.seq));
+		else
+			snprintf(buf, len, "ICMP %s from %s (about seq=%u)",
+				 icmp_error_name(e->family, e->icmp.type, e->icmp.code), from,
+				 seq_rel(b, end, e->icmp.seq));
+		break;
+	}
 	case SYN_EV_TIMEWAIT: {
 		char tmp[64], *p = txt_put_str(tmp, tcp_state_name(e->tw.substate));
 
@@ -976,6 +991,10 @@ char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct 
 	}
 	if (e->kind == SYN_EV_RESET && (r->marks & ROW_NO_RST)) {
 		txt_copy(buf, len, "reset by the kernel itself (no RST arrived)");
+		return buf;
+	}
+	if (e->kind == SYN_EV_RETRANSMIT && (r->marks & ROW_RECOVERY)) {
+		snprintf(buf, len, "SACK recovery: seq=%u", seq_rel(b, r->end & 1, e->rtx.seq));
 		return buf;
 	}
 	txt_event_text(e, r->end, b, buf, len);

@@ -242,6 +242,23 @@ static bool syn_unanswered(const struct conn_row *rows, size_t i, size_t avail, 
 	return final;
 }
 
+#define RECOVERY_GAP_NS 1000000000ull /* retransmissions in recovery this close: one episode */
+
+/* The first retransmission of a recovery is the fast retransmit; the next
+ * ones of the same episode resend the other holes SACK shows. */
+static void mark_recovery(struct timeline *tl, struct conn_row *r)
+{
+	int e = r->end;
+
+	if (r->ev.rtx.kind != SYN_RETRANS_SKB || r->ev.rtx.ca_state != SYN_CA_RECOVERY) {
+		tl->recovery_at[e] = 0;
+		return;
+	}
+	if (tl->recovery_at[e] && r->ev.ts_ns - tl->recovery_at[e] < RECOVERY_GAP_NS)
+		r->marks |= ROW_RECOVERY;
+	tl->recovery_at[e] = r->ev.ts_ns;
+}
+
 static void timeline_mark(struct timeline *tl, struct conn_row *rows, size_t n, size_t avail)
 {
 	for (size_t i = 0; i < avail; i++)
@@ -254,6 +271,8 @@ static void timeline_mark(struct timeline *tl, struct conn_row *rows, size_t n, 
 			mark_not_sent(rows, i);
 		else if (r->ev.kind == SYN_EV_RESET)
 			mark_no_rst(rows, i);
+		else if (r->ev.kind == SYN_EV_RETRANSMIT && r->ev.sk_kind != SYN_SK_UNKNOWN)
+			mark_recovery(tl, r);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct conn_row *r = &rows[i];

@@ -24,6 +24,7 @@ struct timeline {
 	bool ack_known[2];
 	__u32 last_ack[2];     /* the lane's last acknowledgement number ... */
 	__u16 last_win[2];     /* ... and window */
+	__u64 recovery_at[2];  /* the lane's last retransmission in recovery (0: none) */
 };
 
 /* Pair each received segment of rows[0..n) with its transmission at the

@@ -43,7 +43,7 @@ __u8 ev_proto(const struct syn_event *e)
 static bool from_packet(const struct syn_event *e)
 {
 	return e->kind == SYN_EV_SEGMENT || e->kind == SYN_EV_DROP || e->kind == SYN_EV_TIMEWAIT ||
-	       (e->kind == SYN_EV_RESET && !e->sock_id);
+	       e->kind == SYN_EV_ICMP || (e->kind == SYN_EV_RESET && !e->sock_id);
 }
 
 static bool tuple_full(const struct syn_event *e)
@@ -728,6 +728,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 	case SYN_EV_RESET:
 	case SYN_EV_DROP:
 	case SYN_EV_TIMEWAIT:
+	case SYN_EV_ICMP:
 		tc = on_packet_event(t, e);
 		break;
 	case SYN_EV_DESTROY:

@@ -325,7 +325,8 @@ OPS = {"=": lambda a, b: a == b, ">=": lambda a, b: a >= b, "<=": lambda a, b: a
 
 
 class Story:
-    def __init__(self, rows, ladder, wire, variables, role):
+    def __init__(self, rows, ladder, wire, variables, role, local_addr=None):
+        self.local_addr = local_addr
         self.rows = rows
         self.ladder = ladder
         self.variables = variables
@@ -344,7 +345,12 @@ class Story:
                        if r.get("kind") == "syscall" and r.get("comm") == "tcpapp" and r.get("conn"))
         if ends:
             return ends.most_common(1)[0][0]
-        return self.role if self.role in ("client", "server") else "client"
+        if self.role in ("client", "server"):
+            return self.role
+        # no call of tcpapp's in a connection: the lane with this host's address
+        ends = Counter(r.get("end") for r in self.rows
+                       if r.get("conn") and r.get("saddr") == self.local_addr)
+        return ends.most_common(1)[0][0] if ends else "client"
 
     def add_wire_variables(self, wire):
         for s in wire:
@@ -536,7 +542,7 @@ def main():
     check_calls(report, a.app_log, rows)
     lines = expectations(a.expect)
     role = next((w[1] for _n, w in lines if w[0] == "role" and len(w) > 1), "client")
-    story = Story(rows, parse_ladder(a.ladder), wire, read_vars(a.vars), role)
+    story = Story(rows, parse_ladder(a.ladder), wire, read_vars(a.vars), role, a.local)
     check_story(report, story, lines)
     return 1 if report.failed else 0
 
