@@ -8,7 +8,7 @@
 #include "conn.h"
 #include "hmap.h"
 
-#define FINISHED_MAX 65536
+#define FINISHED_MAX 16384
 
 struct finished_conn {
 	__u64 key;              /* the tracker's tuple key */

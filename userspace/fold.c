@@ -311,19 +311,29 @@ static bool fold_one(struct fold *f, struct conn *c, const struct conn_row *rows
 	return hold(f, c, r, s, ps, pos, base);
 }
 
+#define FOLD_POS_ON_STACK 1024
+
 bool fold_rows(struct fold *f, struct conn *c, const struct conn_row *rows, size_t n)
 {
-	__s32 *pos = malloc((n ? n : 1) * sizeof(*pos));
+	__s32 pos_here[FOLD_POS_ON_STACK];
+	__s32 *pos = n <= FOLD_POS_ON_STACK ? pos_here : malloc(n * sizeof(*pos));
 	__u64 base = f->serial;
 	bool ok = pos != NULL;
+	struct row_vec story = { c->rows, c->nrows, c->cap };
 
+	/* most stories keep most rows: room for them in one go */
+	if (ok && row_vec_reserve(&story, n < 64 ? n : 64)) {
+		c->rows = story.v;
+		c->cap = story.cap;
+	}
 	for (size_t i = 0; ok && i < n; i++)
 		pos[i] = POS_UNDECIDED;
 	for (size_t i = 0; ok && i < n; i++)
 		ok = fold_one(f, c, rows, i, pos, base, n);
 	f->serial += n;
 	/* held rows of this batch outlive it: their partners are held too */
-	free(pos);
+	if (pos != pos_here)
+		free(pos);
 	return ok;
 }
 

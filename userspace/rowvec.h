@@ -13,8 +13,9 @@ struct row_vec {
 	size_t n, cap;
 };
 
-/* Room for one more row; false when out of memory. A new vector starts
- * small: most connections of a flood hold three rows. */
+/* Room for more rows; false when out of memory. A new vector starts small
+ * (a flood's half-open connections hold two or three rows), then jumps to
+ * what a whole short connection takes (about 50), then doubles. */
 static inline bool row_vec_reserve(struct row_vec *rv, size_t more)
 {
 	size_t cap;
@@ -22,7 +23,7 @@ static inline bool row_vec_reserve(struct row_vec *rv, size_t more)
 
 	if (rv->n + more <= rv->cap)
 		return true;
-	cap = rv->cap ? rv->cap * 2 : 2;
+	cap = !rv->cap ? 2 : rv->cap < 64 ? 64 : rv->cap * 2;
 	while (cap < rv->n + more)
 		cap *= 2;
 	v = realloc(rv->v, cap * sizeof(*v));

@@ -140,10 +140,13 @@ static void order_ends(struct tconn *tc)
 		tc->raw.v[i].end = !tc->raw.v[i].end;
 }
 
-/* Hand over the rows waiting: all of them, or all but the lookahead. */
+/* Hand over the rows waiting: all of them (the end: fold then ends too),
+ * or all but the lookahead. A connection handed over in one go folds with
+ * a fold on the stack; one in many batches keeps its own. */
 static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 {
 	struct row_vec out = { 0 };
+	struct fold here, *f = tc->fold;
 	size_t n;
 
 	if (!tc->ordered) {
@@ -151,22 +154,25 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 		attribute_listener(t, tc, 0);
 		attribute_listener(t, tc, 1);
 	}
-	if (!tc->fold) {
-		tc->fold = malloc(sizeof(*tc->fold));
-		if (!tc->fold)
+	if (!f && all) {
+		f = &here;
+		fold_init(f, t->opts.all_rows);
+	} else if (!f) {
+		f = tc->fold = malloc(sizeof(*tc->fold));
+		if (!f)
 			return; /* keep the rows: a later batch tries again */
-		fold_init(tc->fold, t->opts.all_rows);
+		fold_init(f, t->opts.all_rows);
 	}
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);
-	if (!n)
-		return;
-	if (timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
+	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
 		for (int i = 0; i < t->nsinks; i++)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
-		fold_rows(tc->fold, &tc->c, out.v, out.n);
+		fold_rows(f, &tc->c, out.v, out.n);
 	}
+	if (all)
+		fold_end(f, &tc->c);
 	row_vec_free(&out);
 	row_vec_shift(&tc->raw, n);
 }
@@ -280,8 +286,6 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 	conn_unlink(t, tc);
 	c->complete = complete;
 	conn_release(t, tc, true);
-	if (tc->fold)
-		fold_end(tc->fold, c);
 	conn_remember(t, tc);
 	if (c->continued) {
 		t->sum.continued++;
