@@ -7,7 +7,7 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 OUT := build
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -I$(OUT) -I.
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -I$(OUT) -I. -Iuserspace
 # SANITIZE=1: AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer,
 # any report fatal; `make sanitize` builds that way into build-asan/.
 SAN_DIR := build-asan
@@ -30,11 +30,17 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Userspace logic that does not touch libbpf: tracker, sinks, parsers.
-CORE_SRCS := $(filter-out userspace/main.c userspace/bpf_source.c,$(wildcard userspace/*.c))
-CORE_OBJS := $(patsubst userspace/%.c,$(OUT)/%.o,$(CORE_SRCS))
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+# userspace/ has a folder per pipeline stage (docs/design.md): base, then
+# source/live, source/file, filter, record, track, render, export, run, cli.
+# Everything but the libbpf edge and main() is the library the tests link.
+ALL_SRCS := $(wildcard userspace/*/*.c userspace/*/*/*.c)
+EDGE_SRCS := userspace/source/live/bpf_source.c userspace/cli/main.c
+CORE_SRCS := $(filter-out $(EDGE_SRCS),$(ALL_SRCS))
+CORE_OBJS := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(CORE_SRCS))
+EDGE_OBJS := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(EDGE_SRCS))
+CORE_HDRS := $(wildcard userspace/*/*.h userspace/*/*/*.h)
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(patsubst %.c,$(OUT)/tests/%,$(notdir $(UNIT_SRCS)))
 HELPER_SRCS := $(wildcard tests/integration/*.c)
 HELPER_BINS := $(patsubst tests/integration/%.c,$(OUT)/tests/%,$(HELPER_SRCS))
 # libFuzzer targets: clang, with the userspace sources built in, sanitized.
@@ -75,29 +81,32 @@ $(OUT)/synscope.skel.h: $(OUT)/synscope.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name synscope_bpf > $@
 
-$(OUT)/bpf_source.o: $(OUT)/synscope.skel.h
+$(OUT)/obj/source/live/bpf_source.o: $(OUT)/synscope.skel.h
 
-$(OUT)/%.o: userspace/%.c | $(OUT)
+$(OUT)/obj/%.o: userspace/%.c | $(OUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libsynscope.a: $(CORE_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUT)/synscope: $(OUT)/main.o $(OUT)/bpf_source.o $(OUT)/libsynscope.a
+$(OUT)/synscope: $(EDGE_OBJS) $(OUT)/libsynscope.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
-$(OUT)/tests/test_%: tests/unit/test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
+# unit tests mirror the stage folders: tests/unit/STAGE/test_NAME.c
+vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
+$(OUT)/tests/test_%: test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuserspace $< $(OUT)/libsynscope.a -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
 
 $(OUT)/tests/%: tests/integration/%.c tests/integration/sock_io.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ -lpthread
 
-$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard userspace/*.h) bpf/synscope_event.h | $(OUT)/fuzz
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS) bpf/synscope_event.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -lz -o $@
 
@@ -105,7 +114,7 @@ $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(wildcard userspace/*.h) b
 # recording writer (tests/fuzz/corpus/options/ is written by hand).
 $(OUT)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(OUT)/libsynscope.a | $(OUT)/fuzz
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuserspace -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
 
 fuzz-corpus: $(OUT)/fuzz/make_corpus
 	$(Q)for d in recording replay; do \
@@ -158,4 +167,4 @@ install: $(OUT)/synscope
 clean:
 	rm -rf $(OUT) $(SAN_DIR)
 
--include $(wildcard $(OUT)/*.d $(OUT)/tests/*.d $(OUT)/fuzz/*.d)
+-include $(wildcard $(OUT)/*.d $(OUT)/obj/*/*.d $(OUT)/obj/*/*/*.d $(OUT)/tests/*.d $(OUT)/fuzz/*.d)

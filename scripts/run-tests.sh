@@ -2,7 +2,7 @@
 # Runs synscope's tests: scripts/run-tests.sh [unit|integration|fuzz|sanitize|all]
 # (default all: the four).
 #
-#   unit         every build/tests/test_* built from tests/unit/test_*.c (no root)
+#   unit         every build/tests/test_* built from tests/unit/*/test_*.c (no root)
 #   integration  every tests/integration/test_*.sh (root: they trace the kernel)
 #   fuzz         every build/fuzz/fuzz_* built from tests/fuzz/fuzz_*.c, each run
 #                for FUZZ_SECONDS from its seed corpus (tests/fuzz/run_fuzz.sh)
@@ -87,7 +87,7 @@ run_one() {
 # run_unit [BUILD_DIR [LABEL]]: the unit test binaries of BUILD_DIR (build).
 run_unit() {
 	local dir=${1:-build} label=${2:-} src bin name
-	for src in tests/unit/test_*.c; do
+	for src in tests/unit/*/test_*.c; do
 		[ -e "$src" ] || continue
 		name=$(basename "$src" .c)
 		bin=$dir/tests/$name

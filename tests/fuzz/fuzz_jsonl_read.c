@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "jsonl_read.h"
-#include "merge.h"
-#include "names.h"
-#include "tracker.h"
+#include "source/file/jsonl_read.h"
+#include "source/file/merge.h"
+#include "base/names.h"
+#include "track/tracker.h"
 
 static FILE *devnull;
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "recording.h"
+#include "source/file/recording.h"
 
 static void must(int ok, const char *what)
 {

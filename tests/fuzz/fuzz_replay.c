@@ -9,10 +9,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "event_filter.h"
-#include "names.h"
-#include "recording.h"
-#include "tracker.h"
+#include "filter/event_filter.h"
+#include "base/names.h"
+#include "source/file/recording.h"
+#include "track/tracker.h"
 
 static FILE *devnull;
 

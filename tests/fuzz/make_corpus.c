@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <zlib.h>
 #include "events.h"
-#include "recording.h"
+#include "source/file/recording.h"
 
 static int write_rec(const char *path, int nev)
 {

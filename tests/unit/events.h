@@ -6,8 +6,8 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include "conn.h"
-#include "sink.h"
+#include "track/conn.h"
+#include "track/sink.h"
 
 struct ep {
 	const char *addr; /* "127.0.0.1" or "::1" */

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "conn.h"
-#include "sink.h"
+#include "track/conn.h"
+#include "track/sink.h"
 
 /* Each test uses some of these helpers. */
 #define FAKE_FN static __attribute__((unused))

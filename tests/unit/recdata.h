@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "names.h"
-#include "recording.h"
-#include "sink.h"
-#include "tracker.h"
+#include "base/names.h"
+#include "source/file/recording.h"
+#include "track/sink.h"
+#include "track/tracker.h"
 
 #define DATA_DIR "tests/unit/data/"
 

@@ -1,0 +1,654 @@
+/* Recordings: round trip, the documented byte layout, and damaged files
+ * (cut at every byte, wrong magic/version/ABI, impossible lengths, flipped
+ * bits, garbage) that must end with a clear message and never a crash. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "test.h"
+#include "events.h"
+#include "source/file/recording.h"
+
+#define NEV 12
+#define EV_REC_LEN (4 + 120)   /* record header + struct syn_event */
+
+static char tmpdir[] = "/tmp/synscope-test-recording.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char path[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(path[i], sizeof(path[i]), "%s/%s", tmpdir, name);
+	return path[i];
+}
+
+/* A connection's worth of events, like a real loopback trace. */
+static void make_events(struct syn_event *ev)
+{
+	struct ep cli = { "127.0.0.1", 41000 }, srv = { "127.0.0.1", 8080 }, any = { "0.0.0.0", 0 };
+	size_t n = 0;
+
+	ev[n++] = ev_call(1000, 7, any, any, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0);
+	ev[n++] = ev_state(1010, 7, cli, srv, 7, 2);
+	ev[n++] = ev_seg(1020, 7, cli, srv, SYN_DIR_TX, SYN_TCP_SYN, 100, 0, 0);
+	ev[n++] = ev_seg(1030, 0, srv, cli, SYN_DIR_RX, SYN_TCP_SYN, 100, 0, 0);
+	ev[n++] = ev_seg(1040, 9, srv, cli, SYN_DIR_TX, SYN_TCP_SYN | SYN_TCP_ACK, 500, 101, 0);
+	ev[n++] = ev_state(1050, 7, cli, srv, 2, 1);
+	ev[n++] = ev_call(1060, 7, cli, srv, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0);
+	ev[n++] = ev_kind(SYN_EV_RESET, 1070, 7, cli, srv);
+	ev[n - 1].rst.reason = 2;
+	ev[n++] = ev_kind(SYN_EV_LOST, 1080, 0, any, any);
+	ev[n - 1].lost.count = 42;
+	ev[n - 1].family = 0;
+	ev[n++] = ev_call(1090, 7, cli, srv, 300, "client", SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 1100, 7, cli, srv);
+	ev[n++] = ev_call(1110, 7, cli, srv, 300, "client", SYN_CALL_CLOSE, SYN_PHASE_RETURN, 3, 0);
+}
+
+static void make_header(struct rec_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	snprintf(h->host, sizeof(h->host), "testhost");
+	snprintf(h->kernel, sizeof(h->kernel), "6.18.0-test");
+	h->wall_offset_ns = 1763900000123456789LL;
+	h->start_ns = 1763900005000000000ULL;
+	h->rst_names[2] = "NO_SOCKET";
+	h->rst_names[255] = "LAST_ONE";
+}
+
+static bool write_recording(const char *path, int nev)
+{
+	struct syn_event ev[NEV];
+	struct rec_header h;
+	struct rec_writer *w;
+	char err[256] = "";
+
+	make_events(ev);
+	make_header(&h);
+	w = rec_writer_open(path, &h, err, sizeof(err));
+	if (!CHECK(w != NULL)) {
+		fprintf(stderr, "  %s\n", err);
+		return false;
+	}
+	for (int i = 0; i < nev; i++)
+		CHECK_EQ_INT(rec_writer_event(w, &ev[i]), 0);
+	CHECK_EQ_INT(rec_writer_events(w), nev);
+	return CHECK_EQ_INT(rec_writer_close(w, err, sizeof(err)), 0);
+}
+
+static size_t slurp(const char *path, unsigned char **buf)
+{
+	FILE *f = fopen(path, "rb");
+	size_t cap = 1 << 16, n = 0, got;
+
+	*buf = malloc(cap);
+	if (!f)
+		return 0;
+	while ((got = fread(*buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap)
+			*buf = realloc(*buf, cap *= 2);
+	}
+	fclose(f);
+	return n;
+}
+
+static void spill(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	fwrite(buf, 1, len, f);
+	fclose(f);
+}
+
+/* The uncompressed stream of a .gz file. */
+static size_t gunzip(const char *path, unsigned char **buf)
+{
+	gzFile gz = gzopen(path, "rb");
+	size_t cap = 1 << 16, n = 0;
+	int got;
+
+	*buf = malloc(cap);
+	while ((got = gzread(gz, *buf + n, (unsigned)(cap - n))) > 0) {
+		n += (size_t)got;
+		if (n == cap)
+			*buf = realloc(*buf, cap *= 2);
+	}
+	gzclose(gz);
+	return n;
+}
+
+struct read_result {
+	bool opened;
+	int events;             /* delivered, each checked against the original */
+	bool events_match;
+	enum rec_status last;
+	char err[256];
+};
+
+static struct read_result read_all(const char *path)
+{
+	struct read_result r = { .events_match = true };
+	struct syn_event ev[NEV], e;
+	struct rec_header h;
+	struct rec_reader *rd;
+
+	make_events(ev);
+	rd = rec_reader_open(path, &h, r.err, sizeof(r.err));
+	if (!rd)
+		return r;
+	r.opened = true;
+	while ((r.last = rec_reader_next(rd, &e)) == REC_EVENT) {
+		if (r.events >= NEV || memcmp(&e, &ev[r.events], sizeof(e)))
+			r.events_match = false;
+		r.events++;
+	}
+	snprintf(r.err, sizeof(r.err), "%s", rec_reader_error(rd));
+	/* the end, or the error, stays */
+	if (rec_reader_next(rd, &e) != r.last)
+		r.events_match = false;
+	rec_reader_close(rd);
+	rec_header_free_names(&h);
+	return r;
+}
+
+static void test_round_trip(void)
+{
+	const char *path = tmp_path("round.gz");
+	struct syn_event ev[NEV], e;
+	struct rec_header h;
+	struct rec_reader *r;
+	char err[256];
+	int n = 0;
+
+	if (!write_recording(path, NEV))
+		return;
+	make_events(ev);
+	r = rec_reader_open(path, &h, err, sizeof(err));
+	if (!CHECK(r != NULL)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	CHECK_EQ_INT(h.format_version, 1);
+	CHECK_EQ_INT(h.abi_version, SYN_EV_ABI_VERSION);
+	CHECK_EQ_INT(h.event_size, 120);
+	CHECK_EQ_STR(h.host, "testhost");
+	CHECK_EQ_STR(h.kernel, "6.18.0-test");
+	CHECK(h.wall_offset_ns == 1763900000123456789LL);
+	CHECK(h.start_ns == 1763900005000000000ULL);
+	CHECK_EQ_STR(h.rst_names[2], "NO_SOCKET");
+	CHECK_EQ_STR(h.rst_names[255], "LAST_ONE");
+	CHECK(h.rst_names[0] == NULL && h.rst_names[1] == NULL && h.rst_names[3] == NULL);
+	while (rec_reader_next(r, &e) == REC_EVENT) {
+		if (n < NEV)
+			CHECK(memcmp(&e, &ev[n], sizeof(e)) == 0);
+		n++;
+	}
+	CHECK_EQ_INT(n, NEV);
+	CHECK_EQ_INT(rec_reader_next(r, &e), REC_END);
+	rec_reader_close(r);
+	rec_header_free_names(&h);
+}
+
+/* A name without .gz gets the records uncompressed: the same bytes a .gz
+ * holds inside, read back the same way. */
+static void test_plain_unless_gz(void)
+{
+	const char *gz = tmp_path("same.gz"), *plain = tmp_path("same.rec");
+	unsigned char *inside = NULL, *raw = NULL;
+	size_t ninside, nraw;
+	struct read_result r;
+
+	CHECK(rec_path_compressed("a.gz") && !rec_path_compressed("a.rec") &&
+	      !rec_path_compressed(".gz") && !rec_path_compressed("a.gz.rec"));
+	if (!write_recording(gz, NEV) || !write_recording(plain, NEV))
+		return;
+	ninside = gunzip(gz, &inside);
+	nraw = slurp(plain, &raw);
+	CHECK(nraw > 8 && memcmp(raw, "SYNSCOPE", 8) == 0);
+	CHECK(nraw == ninside && memcmp(raw, inside, nraw) == 0);
+	r = read_all(plain);
+	CHECK(r.opened && r.events_match);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_END);
+	free(inside);
+	free(raw);
+}
+
+static void test_empty_recording(void)
+{
+	const char *path = tmp_path("empty.gz");
+	struct read_result r;
+
+	if (!write_recording(path, 0))
+		return;
+	r = read_all(path);
+	CHECK(r.opened);
+	CHECK_EQ_INT(r.events, 0);
+	CHECK_EQ_INT(r.last, REC_END);
+}
+
+static void test_local_header(void)
+{
+	struct rec_header h;
+	struct utsname u;
+
+	rec_header_init_local(&h);
+	uname(&u);
+	CHECK_EQ_STR(h.host, u.nodename);
+	CHECK_EQ_STR(h.kernel, u.release);
+	CHECK_EQ_INT(h.abi_version, SYN_EV_ABI_VERSION);
+	CHECK_EQ_INT(h.event_size, sizeof(struct syn_event));
+	CHECK(h.start_ns > 1600000000ull * 1000000000ull); /* after 2020: a wall clock */
+}
+
+/* The layout docs/recording.md promises, byte by byte. */
+static void test_layout(void)
+{
+	const char *path = tmp_path("layout.gz");
+	unsigned char *gz, *raw, *p;
+	size_t gzlen, len;
+
+	if (!write_recording(path, NEV))
+		return;
+	gzlen = slurp(path, &gz);
+	CHECK(gzlen > 18 && gz[0] == 0x1f && gz[1] == 0x8b); /* a gzip file */
+	len = gunzip(path, &raw);
+	p = raw;
+	CHECK(memcmp(p, "SYNSCOPE", 8) == 0);
+	CHECK(p[8] == 1 && p[9] == 0 && p[10] == 0 && p[11] == 0);
+	p += 12;
+	/* header record: type 1, 24 bytes: abi, event size, wall offset, start */
+	CHECK(p[0] == 1 && p[1] == 0 && p[2] == 24 && p[3] == 0);
+	CHECK(p[4] == SYN_EV_ABI_VERSION && p[8] == 120);
+	CHECK(p[12] == (1763900000123456789ULL & 0xff));
+	p += 4 + 24;
+	/* host, kernel, the two reset reasons, header end */
+	CHECK(p[0] == 2 && p[2] == 8 && memcmp(p + 4, "testhost", 8) == 0);
+	p += 4 + 8;
+	CHECK(p[0] == 3 && p[2] == 11 && memcmp(p + 4, "6.18.0-test", 11) == 0);
+	p += 4 + 11;
+	CHECK(p[0] == 4 && p[2] == 4 + 9 && p[4] == 2 && memcmp(p + 8, "NO_SOCKET", 9) == 0);
+	p += 4 + 13;
+	CHECK(p[0] == 4 && p[2] == 4 + 8 && p[4] == 255 && memcmp(p + 8, "LAST_ONE", 8) == 0);
+	p += 4 + 12;
+	CHECK(p[0] == 5 && p[2] == 0 && p[3] == 0);
+	p += 4;
+	/* the events, then the end record with their count */
+	CHECK(p[0] == 16 && p[2] == 120 && p[3] == 0);
+	CHECK(p[4] == (1000 & 0xff) && p[5] == (1000 >> 8)); /* ts_ns, little-endian */
+	p += NEV * EV_REC_LEN;
+	CHECK(p[0] == 17 && p[2] == 8 && p[4] == NEV && p[5] == 0);
+	p += 4 + 8;
+	CHECK_EQ_INT(p - raw, len);
+	free(gz);
+	free(raw);
+}
+
+/* The uncompressed stream cut at every byte: exactly the whole events
+ * before the cut come out, and the message names the byte. */
+static void test_truncated_plain_every_byte(void)
+{
+	const char *path = tmp_path("plain.gz"), *cut = tmp_path("plain-cut");
+	unsigned char *raw;
+	size_t len, first_event;
+	bool all_ok = true;
+
+	if (!write_recording(path, NEV))
+		return;
+	len = gunzip(path, &raw);
+	first_event = len - NEV * EV_REC_LEN - 12; /* the end record is 12 bytes */
+	for (size_t c = 0; c < len; c++) {
+		struct read_result r;
+		char want[64];
+		int want_events = c < first_event ? 0 : (int)((c - first_event) / EV_REC_LEN);
+
+		if (want_events > NEV)
+			want_events = NEV;
+		spill(cut, raw, c);
+		r = read_all(cut);
+		snprintf(want, sizeof(want), "truncated at byte %zu ", c);
+		all_ok &= CHECK(r.opened == (c >= first_event));
+		all_ok &= CHECK_EQ_INT(r.events, want_events);
+		all_ok &= CHECK(r.events_match);
+		if (r.opened)
+			all_ok &= CHECK_EQ_INT(r.last, REC_TRUNCATED);
+		all_ok &= CHECK_CONTAINS(r.err, want);
+		/* a plain stream has no container to say it was cut */
+		if (c > first_event && (c - first_event) % EV_REC_LEN == 0 && want_events < NEV)
+			all_ok &= CHECK_CONTAINS(r.err, "no end record (the recording was not finished)");
+		if (!all_ok) {
+			fprintf(stderr, "  at cut %zu of %zu\n", c, len);
+			break;
+		}
+	}
+	free(raw);
+}
+
+/* The gzip file cut at every byte: no crash, never more than was written,
+ * more of the file never gives fewer events, and it always says so. */
+static void test_truncated_gzip_every_byte(void)
+{
+	const char *path = tmp_path("cut.gz"), *cut = tmp_path("cut-part.gz");
+	unsigned char *gz;
+	size_t len;
+	int prev = 0;
+	bool all_ok = true;
+
+	if (!write_recording(path, NEV))
+		return;
+	len = slurp(path, &gz);
+	for (size_t c = 0; c < len; c++) {
+		struct read_result r;
+
+		spill(cut, gz, c);
+		r = read_all(cut);
+		all_ok &= CHECK(r.events_match);
+		all_ok &= CHECK(r.events >= prev);
+		all_ok &= CHECK(!r.opened || r.last == REC_TRUNCATED);
+		all_ok &= CHECK_CONTAINS(r.err, "truncated at byte ");
+		/* zlib knows the stream was cut: the message never blames the writer */
+		all_ok &= CHECK(!strstr(r.err, "no end record"));
+		prev = r.events;
+		if (!all_ok) {
+			fprintf(stderr, "  at cut %zu of %zu: %s\n", c, len, r.err);
+			break;
+		}
+	}
+	/* cut in the gzip trailer: every event was there */
+	CHECK_EQ_INT(prev, NEV);
+	free(gz);
+}
+
+/* Rewrite the plain stream with one change, read it back. */
+static struct read_result read_patched(size_t at, const void *bytes, size_t n)
+{
+	const char *path = tmp_path("patch-src.gz"), *out = tmp_path("patched");
+	unsigned char *raw;
+	size_t len;
+	struct read_result r = { 0 };
+
+	if (!write_recording(path, NEV))
+		return r;
+	len = gunzip(path, &raw);
+	memcpy(raw + at, bytes, n);
+	spill(out, raw, len);
+	free(raw);
+	return read_all(out);
+}
+
+static size_t first_event_offset(void)
+{
+	return 12 + (4 + 24) + (4 + 8) + (4 + 11) + (4 + 13) + (4 + 12) + 4;
+}
+
+static void test_bad_magic_version_abi(void)
+{
+	struct read_result r;
+	__u8 v2[4] = { 2, 0, 0, 0 };
+
+	r = read_patched(0, "SYNSCOPX", 8);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "not a synscope recording (neither gzip nor plain data starts with SYNSCOPE)");
+	r = read_patched(8, v2, 4);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "recording format version 2: this synscope reads version 1");
+	__u8 abi_next[4] = { SYN_EV_ABI_VERSION + 1, 0, 0, 0 };
+	char want[128];
+
+	r = read_patched(12 + 4, abi_next, 4);
+	CHECK(!r.opened);
+	snprintf(want, sizeof(want), "events of ABI version %d: this synscope reads versions %d to %d",
+		 SYN_EV_ABI_VERSION + 1, REC_ABI_OLDEST, SYN_EV_ABI_VERSION);
+	CHECK_EQ_STR(r.err, want);
+	/* one before the oldest it reads */
+	__u8 abi_old[4] = { REC_ABI_OLDEST - 1, 0, 0, 0 };
+
+	r = read_patched(12 + 4, abi_old, 4);
+	CHECK(!r.opened);
+	snprintf(want, sizeof(want), "events of ABI version %d: this synscope reads versions %d to %d",
+		 REC_ABI_OLDEST - 1, REC_ABI_OLDEST, SYN_EV_ABI_VERSION);
+	CHECK_EQ_STR(r.err, want);
+}
+
+static void test_impossible_lengths(void)
+{
+	size_t ev0 = first_event_offset();
+	__u8 len119[2] = { 119, 0 }, len8[2] = { 8, 0 }, len300[2] = { 0x2c, 0x01 };
+	__u8 len9[2] = { 9, 0 }, reason300[4] = { 0x2c, 0x01, 0, 0 }, big[2] = { 0xff, 0xff };
+	struct read_result r;
+	char want[128];
+
+	/* the third event record claims 119 bytes */
+	r = read_patched(ev0 + 2 * EV_REC_LEN + 2, len119, 2);
+	CHECK(r.opened);
+	CHECK_EQ_INT(r.events, 2);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "bad record at byte %zu (record 9): event record of 119 bytes "
+		 "(the header says 120)", ev0 + 2 * EV_REC_LEN);
+	CHECK_EQ_STR(r.err, want);
+	/* the header record is too short to hold its fields */
+	r = read_patched(12 + 2, len8, 2);
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "(record 1): header record of 8 bytes (at least 24)");
+	/* a host name longer than any: it reads into the following records */
+	r = read_patched(12 + 28 + 2, len300, 2);
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "(record 2): host name of 300 bytes (at most 255)");
+	/* the event count in the end record is wrong */
+	r = read_patched(ev0 + NEV * EV_REC_LEN + 4, len9, 1);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_CONTAINS(r.err, "the end record counts 9 events, 12 came before it");
+	/* a reset reason value past the table */
+	r = read_patched(12 + 28 + 12 + 15 + 4, reason300, 4);
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "(record 4): reset reason 300 (at most 255)");
+	/* a reset reason name that a JSON line could not hold as it is */
+	r = read_patched(12 + 28 + 12 + 15 + 8, "NO\"SOCKET", 9);
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "reset reason 2: its name is not an identifier");
+	/* an event record longer than the file */
+	r = read_patched(ev0 + 2, big, 2);
+	CHECK_EQ_INT(r.events, 0);
+	CHECK_EQ_INT(r.last, REC_TRUNCATED);
+	CHECK_CONTAINS(r.err, "record cut short: ");
+	CHECK_CONTAINS(r.err, " of 65535 bytes");
+}
+
+/* Times whose sum with the clock offset no sink could compute. */
+static void test_impossible_times(void)
+{
+	size_t ev0 = first_event_offset();
+	__u8 big[8] = { 0, 0, 0, 0, 0, 0, 0, 0x40 };  /* 2^62 */
+	struct read_result r;
+
+	r = read_patched(ev0 + EV_REC_LEN + 4, big, 8); /* the second event's ts_ns */
+	CHECK_EQ_INT(r.events, 1);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_CONTAINS(r.err, "(record 8): event time 4611686018427387904 ns: impossible");
+	r = read_patched(12 + 4 + 8, big, 8);           /* the header's wall offset */
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "(record 1): clock offset of 4611686018427387904 ns: impossible");
+}
+
+static void test_records_out_of_place(void)
+{
+	size_t ev0 = first_event_offset();
+	__u8 type_header[2] = { 1, 0 }, type_event[2] = { 16, 0 }, type_unknown[2] = { 99, 0 };
+	struct read_result r;
+
+	r = read_patched(ev0 + EV_REC_LEN, type_header, 2);
+	CHECK_EQ_INT(r.events, 1);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_CONTAINS(r.err, "header record (type 1) among the events");
+	/* the host record claims to be an event */
+	r = read_patched(12 + 28, type_event, 2);
+	CHECK(!r.opened);
+	CHECK_CONTAINS(r.err, "an event record before the header ended");
+	/* a kind of record this version does not know is skipped */
+	r = read_patched(ev0 + EV_REC_LEN, type_unknown, 2);
+	CHECK_EQ_INT(r.last, REC_BAD); /* ... but the end record counts it */
+	CHECK_EQ_INT(r.events, NEV - 1);
+	CHECK_CONTAINS(r.err, "the end record counts 12 events, 11 came before it");
+}
+
+static void test_data_after_end(void)
+{
+	const char *path = tmp_path("after.gz"), *out = tmp_path("after");
+	unsigned char *raw;
+	size_t len;
+	struct read_result r;
+
+	if (!write_recording(path, NEV))
+		return;
+	len = gunzip(path, &raw);
+	raw = realloc(raw, len + 1);
+	raw[len] = 'x';
+	spill(out, raw, len + 1);
+	free(raw);
+	r = read_all(out);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_CONTAINS(r.err, "data after the end record");
+}
+
+/* One flipped bit anywhere after the gzip header: never a crash, and never
+ * a whole recording with different events (the gzip CRC sees it). */
+static void test_flipped_bits(void)
+{
+	const char *path = tmp_path("flip.gz"), *out = tmp_path("flipped.gz");
+	unsigned char *gz;
+	size_t len;
+	int wrong = 0;
+
+	if (!write_recording(path, NEV))
+		return;
+	len = slurp(path, &gz);
+	for (size_t i = 10; i < len; i++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			struct read_result r;
+
+			gz[i] ^= (unsigned char)(1 << bit);
+			spill(out, gz, len);
+			r = read_all(out);
+			gz[i] ^= (unsigned char)(1 << bit);
+			if (r.opened && r.last == REC_END && !(r.events == NEV && r.events_match))
+				wrong++;
+			if (r.opened && r.last != REC_END && !r.err[0])
+				wrong++;
+		}
+	}
+	CHECK_EQ_INT(wrong, 0);
+	free(gz);
+}
+
+/* Random bytes, raw and inside a valid gzip container. */
+static void test_garbage(void)
+{
+	const char *out = tmp_path("garbage"), *outgz = tmp_path("garbage.gz");
+	unsigned char buf[2048];
+	unsigned int seed = 12345;
+
+	for (int round = 0; round < 300; round++) {
+		size_t n = (size_t)(rand_r(&seed) % sizeof(buf));
+		struct read_result r;
+		gzFile gz;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (unsigned char)rand_r(&seed);
+		if (round % 3 == 0 && n >= 8)
+			memcpy(buf, "SYNSCOPE\1\0\0\0", n >= 12 ? 12 : 8); /* get past the magic */
+		spill(out, buf, n);
+		r = read_all(out);
+		CHECK(r.err[0] != '\0');
+		CHECK(!r.opened || r.last != REC_END);
+		gz = gzopen(outgz, "wb");
+		gzwrite(gz, buf, (unsigned)n);
+		gzclose(gz);
+		r = read_all(outgz);
+		CHECK(r.err[0] != '\0');
+		CHECK(!r.opened || r.last != REC_END);
+	}
+	spill(out, "hello, world\n", 13);
+	CHECK_EQ_STR(read_all(out).err, "not a synscope recording (neither gzip nor plain data "
+		     "starts with SYNSCOPE)");
+	spill(out, "", 0);
+	CHECK_EQ_STR(read_all(out).err, "truncated at byte 0 (file header): the file is empty");
+	CHECK_EQ_STR(read_all(tmp_path("does-not-exist")).err, "cannot open: No such file or directory");
+}
+
+static void test_write_errors(void)
+{
+	struct rec_header h;
+	char err[256] = "";
+
+	struct rlimit old, small;
+	char want[512];
+	const char *path = tmp_path("no/such/dir.gz");
+
+	make_header(&h);
+	CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "cannot write %s: No such file or directory", path);
+	CHECK_EQ_STR(err, want);
+	/* only regular files, never through a symbolic link */
+	CHECK(rec_writer_open("/dev/full", &h, err, sizeof(err)) == NULL);
+	CHECK_EQ_STR(err, "not writing /dev/full: a character device (-w writes regular files only)");
+	path = tmp_path("link.gz");
+	if (CHECK(symlink(tmp_path("elsewhere.gz"), path) == 0)) {
+		CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+		snprintf(want, sizeof(want), "not writing %s: it is a symbolic link (-w never follows "
+			 "one)", path);
+		CHECK_EQ_STR(err, want);
+		CHECK(access(tmp_path("elsewhere.gz"), F_OK) != 0);
+	}
+	/* the disk is full (a file size limit plays the full disk) */
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small = old;
+	small.rlim_cur = 16;
+	path = tmp_path("full.gz");
+	if (CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0)) {
+		CHECK(rec_writer_open(path, &h, err, sizeof(err)) == NULL);
+		setrlimit(RLIMIT_FSIZE, &old);
+		CHECK(strstr(err, "File too large") != NULL);
+		CHECK(strncmp(err, path, strlen(path)) == 0);
+	}
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	RUN(test_round_trip);
+	RUN(test_plain_unless_gz);
+	RUN(test_empty_recording);
+	RUN(test_local_header);
+	RUN(test_layout);
+	RUN(test_truncated_plain_every_byte);
+	RUN(test_truncated_gzip_every_byte);
+	RUN(test_bad_magic_version_abi);
+	RUN(test_impossible_lengths);
+	RUN(test_impossible_times);
+	RUN(test_records_out_of_place);
+	RUN(test_data_after_end);
+	RUN(test_flipped_bits);
+	RUN(test_garbage);
+	RUN(test_write_errors);
+	if (!tests_failed) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd))
+			fprintf(stderr, "  cannot remove %s\n", tmpdir);
+	}
+	return TEST_SUMMARY();
+}

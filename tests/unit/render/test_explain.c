@@ -1,0 +1,312 @@
+/* Explain mode: each row of hand-built connections (shaped like real 6.18
+ * traces) gets the textbook meaning a teacher would give it, in English and
+ * Chinese, and the ladder prints it within its 100 columns. */
+#include <netinet/in.h>
+#include "render/explain.h"
+#include "fake_conn.h"
+#include "base/names.h"
+#include "test.h"
+#include "render/textout.h"
+
+static struct explain_note notes[FAKE_MAX_ROWS];
+
+static const char *key_at(const struct fake *f, int i)
+{
+	explain_conn(&f->c, notes);
+	return explain_key_name(notes[i].key);
+}
+
+/* The key names of every row, "-" for none, joined by spaces. */
+static char *keys_of(const struct fake *f, char *buf, size_t len)
+{
+	explain_conn(&f->c, notes);
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->c.nrows; i++) {
+		const char *k = explain_key_name(notes[i].key);
+
+		txt_add_word(buf, len, *k ? k : "-");
+	}
+	return buf;
+}
+
+static void test_loopback_story(void)
+{
+	struct fake f;
+	char keys[2048];
+
+	fake_loopback(&f);
+	f.rows[26].ev.sys.last_ref = 1; /* the server's close() drops the last reference */
+	keys_of(&f, keys, sizeof(keys));
+	CHECK_EQ_STR(keys,
+		     "connect-call state-syn-sent handshake-1 - state-syn-received handshake-2 - "
+		     "state-established handshake-3 connect-returns - state-established "
+		     "accept-returns data - ack - shutdown-wr state-fin-wait-1 teardown-1 - - "
+		     "state-close-wait teardown-2 - state-fin-wait-2 close-sends-fin state-last-ack "
+		     "teardown-3 - state-time-wait teardown-4 - state-closed - socket-freed");
+	/* who each note is about */
+	CHECK_EQ_INT(notes[2].who, C);
+	CHECK_EQ_INT(notes[5].who, S);
+	CHECK_EQ_INT(notes[23].who, S);
+}
+
+static void test_texts_name_the_right_lanes(void)
+{
+	struct fake f;
+	char buf[512];
+
+	fake_loopback(&f);
+	explain_conn(&f.c, notes);
+	CHECK_EQ_STR(explain_text(&f.c, 23, &notes[23], EXPLAIN_EN, buf, sizeof(buf)),
+		     "teardown 2/4: ACK of the client's FIN; from that FIN on, the server's read() returns 0");
+	CHECK_EQ_STR(explain_text(&f.c, 23, &notes[23], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "挥手 2/4：确认客户端的 FIN；从那个 FIN 起，服务器的 read() 返回 0");
+	CHECK_EQ_STR(explain_text(&f.c, 13, &notes[13], EXPLAIN_EN, buf, sizeof(buf)),
+		     "data: 5 bytes from the client");
+	CHECK_EQ_STR(explain_text(&f.c, 9, &notes[9], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() returns: the client saw the SYN-ACK (2nd segment)");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)), "");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_OFF, buf, sizeof(buf)), "");
+}
+
+/* Client closes; the server reads EOF and closes at once: its FIN carries
+ * the ACK of the client's FIN. */
+static void test_merged_fin_ack(void)
+{
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	r = fake_sys(&f, 0, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0);         /* 0 */
+	r->ev.sys.last_ref = 1;
+	fake_seg_both(&f, 2, 5, C, F_FIN | F_ACK, 100, 300, 0, 512);             /* 1, 2 */
+	r = fake_sys(&f, 7, S, SYN_CALL_READ, SYN_PHASE_RETURN, 4, 0, 0);         /* 3 */
+	r = fake_sys(&f, 9, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0);         /* 4 */
+	r->ev.sys.last_ref = 1;
+	fake_seg_both(&f, 10, 12, S, F_FIN | F_ACK, 300, 101, 0, 512);           /* 5, 6 */
+	fake_seg_both(&f, 14, 16, C, F_ACK, 101, 301, 0, 512);                   /* 7, 8 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "close-sends-fin teardown-1 - read-eof close-sends-fin teardown-2-3 - "
+		     "teardown-4 -");
+}
+
+/* Both FINs leave before either arrives: neither acknowledges the other. */
+static void test_simultaneous_close(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_FIN | F_ACK, 100, 300, 0, 512);          /* 0 */
+	fake_seg(&f, 2, S, SYN_DIR_TX, F_FIN | F_ACK, 300, 100, 0, 512);          /* 1 */
+	fake_state(&f, 3, C, ST_FIN_WAIT1, ST_CLOSING, false);                     /* 2 */
+	fake_seg(&f, 4, C, SYN_DIR_TX, F_ACK, 101, 301, 0, 512);                  /* 3 */
+	fake_seg(&f, 5, S, SYN_DIR_TX, F_ACK, 301, 101, 0, 512);                  /* 4 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "simultaneous-close-fin simultaneous-close-fin state-closing "
+		     "simultaneous-close-ack simultaneous-close-ack");
+}
+
+/* Crossing SYNs: each side answers the other's SYN with SYN-ACK. */
+static void test_simultaneous_open(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_CLOSE;
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 0 */
+	fake_seg(&f, 2, S, SYN_DIR_TX, F_SYN, 300, 0, 0, 512);                     /* 1 */
+	fake_state(&f, 3, C, ST_SYN_SENT, ST_SYN_RECV, false);                     /* 2 */
+	fake_seg(&f, 4, C, SYN_DIR_TX, F_SYN | F_ACK, 100, 301, 0, 512);          /* 3 */
+	fake_seg(&f, 5, S, SYN_DIR_TX, F_SYN | F_ACK, 300, 101, 0, 512);          /* 4 */
+	fake_seg(&f, 6, S, SYN_DIR_TX, F_ACK, 301, 101, 0, 512);                  /* 5 */
+	fake_seg(&f, 7, C, SYN_DIR_TX, F_ACK, 101, 301, 0, 512);                  /* 6 */
+	fake_seg(&f, 8, C, SYN_DIR_TX, F_PSH | F_ACK, 101, 301, 5, 512);          /* 7 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "simultaneous-open-syn simultaneous-open-syn state-syn-received-simultaneous "
+		     "simultaneous-open-synack simultaneous-open-synack simultaneous-open-ack "
+		     "simultaneous-open-ack data");
+}
+
+static void test_refused(void)
+{
+	static const char *const reasons[] = { "NOT_SPECIFIED", "NO_SOCKET" };
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024];
+
+	rst_reason_names_set(reasons, 2);
+	fake_init(&f, 1, AF_INET, "127.0.0.1", 40000, 10, "demo-client",
+		  "127.0.0.1", 21400, 0, "");
+	f.c.end[S].traced = true; /* the server's host is this host: no socket there */
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);          /* 0 */
+	fake_seg_both(&f, 2, 3, C, F_SYN, 100, 0, 0, 512);                       /* 1, 2 */
+	r = fake_row(&f, 4, S, SYN_EV_RESET);                                    /* 3 */
+	r->ev.rst.reason = 1;
+	fake_seg_both(&f, 5, 6, S, F_RST | F_ACK, 0, 101, 0, 0);                 /* 4, 5 */
+	fake_sys(&f, 8, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -111);     /* 6 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call handshake-1 - rst-no-socket rst-refused - connect-refused");
+	rst_reason_names_set(NULL, 0);
+}
+
+/* The client process exits without close(): the kernel closes and sends
+ * FIN. A close() of a dup()ed descriptor sends nothing. */
+static void test_exit_and_dup(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_sys(&f, 0, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 5, 0, 0);           /* 0: not last */
+	fake_sys(&f, 1, S, SYN_CALL_CLOSE, SYN_PHASE_RETURN, 5, 0, 0);          /* 1 */
+	fake_seg_both(&f, 2, 3, C, F_FIN | F_ACK, 100, 300, 0, 512);             /* 2, 3 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "close-not-last - teardown-1-exit -");
+}
+
+/* The handshake completes before accept() is called: it returns at once. */
+static void test_accept_queue(void)
+{
+	struct fake f;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_ESTABLISHED;
+	f.st[S] = ST_SYN_RECV;
+	fake_state(&f, 1, S, ST_SYN_RECV, ST_ESTABLISHED, false);                 /* 0 */
+	fake_sys(&f, 500000, S, SYN_CALL_ACCEPT, SYN_PHASE_ENTRY, 3, 0, 0);       /* 1 */
+	fake_sys(&f, 500010, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);      /* 2 */
+	CHECK_EQ_STR(key_at(&f, 2), "accept-from-queue");
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[S] = ST_SYN_RECV;
+	fake_sys(&f, 0, S, SYN_CALL_ACCEPT, SYN_PHASE_ENTRY, 3, 0, 0);            /* 0 */
+	fake_state(&f, 1, S, ST_SYN_RECV, ST_ESTABLISHED, false);                 /* 1 */
+	fake_sys(&f, 10, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);          /* 2 */
+	CHECK_EQ_STR(key_at(&f, 2), "accept-returns");
+}
+
+static void test_udp_and_drops(void)
+{
+	static const char *drops[41];
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024], buf[512];
+
+	drops[40] = "TCP_LISTEN_OVERFLOW";
+	drop_reason_names_set(drops, 41);
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.c.proto = IPPROTO_UDP;
+	fake_sys(&f, 0, C, SYN_CALL_SENDTO, SYN_PHASE_RETURN, 3, 0, 5);           /* 0 */
+	fake_seg_both(&f, 2, 3, C, 0, 0, 0, 5, 0);                                /* 1, 2 */
+	fake_sys(&f, 4, S, SYN_CALL_RECVFROM, SYN_PHASE_RETURN, 3, 0, 5);         /* 3 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "udp-send udp-datagram - udp-receive");
+	CHECK_EQ_STR(explain_text(&f.c, 1, &notes[1], EXPLAIN_EN, buf, sizeof(buf)),
+		     "UDP datagram of 5 bytes from the client: no handshake before it, no ACK after "
+		     "it, no teardown");
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[S] = ST_LISTEN;
+	fake_seg(&f, 1, S, SYN_DIR_RX, F_SYN, 100, 0, 0, 512);                    /* 0 */
+	r = fake_row(&f, 2, S, SYN_EV_DROP);                                      /* 1 */
+	r->ev.drop.flags = F_SYN;
+	r->ev.drop.reason = 40;
+	CHECK_EQ_STR(key_at(&f, 1), "drop-backlog-full");
+	CHECK_EQ_STR(explain_text(&f.c, 1, &notes[1], EXPLAIN_EN, buf, sizeof(buf)),
+		     "dropped: the listen backlog (accept queue) is full; the client will retransmit");
+	drop_reason_names_set(NULL, 0);
+}
+
+/* Every line of an explained ladder fits 100 columns, Chinese included. */
+static void test_ladder_explained_fits(void)
+{
+	for (int lang = EXPLAIN_EN; lang <= EXPLAIN_ZH; lang++) {
+		struct sink_opts o = { .explain = (__u8)lang };
+		struct capture cap;
+		struct syn_sink *s;
+		struct fake f;
+		char *out, line[1024];
+		int explained = 0, n;
+
+		fake_loopback(&f);
+		capture_start(&cap, &o);
+		s = ladder_sink_new(&o);
+		s->conn_done(s, &f.c);
+		s->destroy(s);
+		out = capture_end(&cap);
+		n = count_lines(out);
+		for (int i = 0; i < n; i++) {
+			line_of(out, i, line, sizeof(line));
+			if (!strncmp(line, "      # ", 8))
+				explained++;
+			if (!CHECK(txt_width(line) <= 100))
+				fprintf(stderr, "  too wide: %s\n", line);
+		}
+		CHECK_EQ_INT(explained, 25); /* the 25 notes of test_loopback_story */
+		CHECK(strstr(out, lang == EXPLAIN_ZH ? "# 握手 1/3：SYN，客户端请求建立连接"
+						     : "# handshake 1/3: SYN, the client asks") != NULL);
+		free(out);
+	}
+}
+
+static void test_wrap_utf8(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	/* 12 wide characters = 24 columns; room is 20 - 2 - 2 = 16: 8 per line */
+	txt_wrap_utf8(f, "一二三四五六七八九十百千", 2, "# ", 20);
+	fclose(f);
+	CHECK_EQ_STR(buf, "  # 一二三四五六七八\n    九十百千\n");
+	free(buf);
+	CHECK_EQ_INT(txt_width("a：b"), 4);
+}
+
+/* One socket connected to itself: it sends to itself, and only what it
+ * sends is explained. */
+static void test_self_connect(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "127.0.0.1", 21450, 10, "demo-client",
+		  "127.0.0.1", 21450, 10, "demo-client");
+	f.st[C] = ST_CLOSE;
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 0 */
+	fake_seg(&f, 2, C, SYN_DIR_RX, F_SYN, 100, 0, 0, 512);                     /* 1 */
+	fake_seg(&f, 3, C, SYN_DIR_TX, F_SYN | F_ACK, 100, 101, 0, 512);          /* 2 */
+	fake_seg(&f, 4, C, SYN_DIR_RX, F_SYN | F_ACK, 100, 101, 0, 512);          /* 3 */
+	fake_seg(&f, 5, C, SYN_DIR_TX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 4 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "self-connect-syn - self-connect-synack - self-connect-fin");
+}
+
+int main(void)
+{
+	RUN(test_loopback_story);
+	RUN(test_texts_name_the_right_lanes);
+	RUN(test_merged_fin_ack);
+	RUN(test_simultaneous_close);
+	RUN(test_simultaneous_open);
+	RUN(test_refused);
+	RUN(test_exit_and_dup);
+	RUN(test_accept_queue);
+	RUN(test_udp_and_drops);
+	RUN(test_ladder_explained_fits);
+	RUN(test_wrap_utf8);
+	RUN(test_self_connect);
+	return TEST_SUMMARY();
+}

@@ -1,0 +1,137 @@
+/* The whole userspace pipeline at once: synthetic events -> the real tracker
+ * -> the real sinks, as a live run would drive them. */
+#include <stdbool.h>
+#include <stdio.h>
+#include "test.h"
+#include "events.h"
+#include "base/names.h"
+#include "track/tracker.h"
+
+#define TX SYN_DIR_TX
+#define RX SYN_DIR_RX
+
+/* connect() to a loopback port where nothing listens. The kernel answers
+ * from no socket, in softirq context of the client's connect(): every event
+ * of the server lane carries the client's pid. */
+static size_t refused_loopback(struct syn_event *ev)
+{
+	struct ep cli = { "127.0.0.1", 48762 }, srv = { "127.0.0.1", 9999 };
+	struct ep any = { "0.0.0.0", 0 }, cli0 = { "127.0.0.1", 0 }, srv0 = { "127.0.0.1", 0 };
+	size_t n = 0;
+
+	ev[n++] = ev_call(100, 7, any, any, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0);
+	ev[n++] = ev_state(105, 7, cli0, srv, 7, 2);
+	ev[n++] = ev_seg(110, 7, cli, srv, TX, SYN_TCP_SYN, 777, 0, 0);
+	ev[n++] = ev_seg(112, 0, srv, cli, RX, SYN_TCP_SYN, 777, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_RESET, 115, 0, srv, cli);
+	ev[n - 1].rst.kind = SYN_RESET_SENT;
+	ev[n - 1].rst.reason = 1;
+	ev[n++] = ev_seg(117, 0, srv, cli, TX, SYN_TCP_RST | SYN_TCP_ACK, 0, 778, 0);
+	ev[n++] = ev_seg(118, 0, cli, srv, RX, SYN_TCP_RST | SYN_TCP_ACK, 0, 778, 0);
+	ev[n++] = ev_state(121, 7, cli0, srv, 2, 7);
+	ev[n++] = ev_call(125, 7, any, srv0, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, -111);
+	ev[n++] = ev_call(200, 7, any, srv0, 300, "client", SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 201, 7, any, srv0);
+	ev[n++] = ev_call(205, 7, any, srv0, 300, "client", SYN_CALL_CLOSE, SYN_PHASE_RETURN, 3, 0);
+	/* what the softirq context looks like: the client is the current task */
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].kind != SYN_EV_SYSCALL) {
+			ev[i].pid = ev[i].tid = 300;
+			strcpy(ev[i].comm, "client");
+		}
+	}
+	return n;
+}
+
+static char *run(struct syn_sink *(*make)(const struct sink_opts *))
+{
+	struct syn_event ev[16];
+	size_t n = refused_loopback(ev), len = 0;
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, &len);
+	struct sink_opts o = { .out = f };
+	struct syn_sink *s = make(&o);
+	struct tracker *t = tracker_new(&s, 1, NULL);
+
+	for (size_t i = 0; i < n; i++)
+		tracker_on_event(t, &ev[i]);
+	tracker_finish(t);
+	tracker_free(t);
+	s->destroy(s);
+	fclose(f);
+	return buf;
+}
+
+/* Each line of text that names the server lane. */
+static bool every_server_line_lacks(const char *text, const char *lane_word, const char *bad)
+{
+	const char *p = text;
+	bool ok = true;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[512];
+
+		snprintf(line, sizeof(line), "%.*s", (int)(len < 511 ? len : 511), p);
+		if (strstr(line, lane_word) && strstr(line, bad)) {
+			fprintf(stderr, "  server line names %s: %s\n", bad, line);
+			ok = false;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return ok;
+}
+
+static void test_stream_never_names_softirq_task(void)
+{
+	char *out = run(stream_sink_new);
+
+	CHECK_CONTAINS(out, " server ?");
+	CHECK(every_server_line_lacks(out, " server ", "client/300"));
+	CHECK_CONTAINS(out, " client client/300 ");
+	free(out);
+}
+
+static void test_jsonl_server_rows_have_no_process(void)
+{
+	char *out = run(jsonl_sink_new);
+
+	CHECK_CONTAINS(out, "\"end\":\"server\",\"pid\":0,\"comm\":\"\"");
+	CHECK(every_server_line_lacks(out, "\"end\":\"server\"", "\"pid\":300"));
+	CHECK_CONTAINS(out, "\"end\":\"client\",\"pid\":300,\"comm\":\"client\"");
+	free(out);
+}
+
+static void test_ladder_says_no_socket(void)
+{
+	char *out = run(ladder_sink_new);
+
+	/* no names known: the reason stays a number */
+	CHECK_CONTAINS(out, "RST sent reason=1");
+	free(out);
+
+	/* the running kernel's names, as the live source sets them */
+	rst_reason_names_set((const char *const[]){ "NOT_SPECIFIED", "NO_SOCKET" }, 2);
+	out = run(ladder_sink_new);
+	CHECK_CONTAINS(out, "RST sent: NO_SOCKET");
+
+	CHECK_CONTAINS(out, "connection 1: 127.0.0.1:48762 client/300 -> 127.0.0.1:9999 (no socket)\n");
+	CHECK_CONTAINS(out, "connect = -1 ECONNREFUSED");
+	CHECK_CONTAINS(out, "synscope: 1 connection (0 incomplete), 12 events, 0 lost\n");
+	free(out);
+
+	out = run(jsonl_sink_new);
+	CHECK_CONTAINS(out, "\"rst\":\"sent\",\"state\":null,\"reason\":1,\"reason_name\":\"NO_SOCKET\"}");
+	free(out);
+	rst_reason_names_set(NULL, 0);
+	CHECK(rst_reason_name(1) == NULL);
+}
+
+int main(void)
+{
+	RUN(test_stream_never_names_softirq_task);
+	RUN(test_jsonl_server_rows_have_no_process);
+	RUN(test_ladder_says_no_socket);
+	return TEST_SUMMARY();
+}

@@ -1,0 +1,394 @@
+/* Reading JSONL back: the documented lines, every field, bad lines with
+ * their one-line messages, and real traces that must come back whole: the
+ * JSONL of what was read back is the JSONL that was read. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include "source/file/jsonl_read.h"
+#include "recdata.h"
+#include "test.h"
+
+static struct jsonl_rec rec;
+static char err[256];
+
+static int parse(const char *line)
+{
+	return jsonl_parse_line(line, strlen(line), &rec, err, sizeof(err));
+}
+
+#define COMMON "\"v\":1,\"t_ns\":1795432897123476000,\"conn\":1,\"end\":\"server\",\"pid\":1233," \
+	"\"comm\":\"demo-server\",\"saddr\":\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\"," \
+	"\"dport\":41234"
+
+/* The examples of docs/jsonl.md, as they are there. */
+static void test_documented_examples(void)
+{
+	const __u8 lo[4] = { 127, 0, 0, 1 };
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1795432897123487000,\"kind\":\"syscall\",\"conn\":1,"
+			   "\"end\":\"client\",\"pid\":1234,\"comm\":\"demo-client\",\"saddr\":"
+			   "\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\",\"dport\":8080,"
+			   "\"tid\":1234,\"name\":\"connect\",\"phase\":\"return\",\"fd\":3,\"ret\":0}"), 0);
+	CHECK_EQ_INT(rec.ev.kind, SYN_EV_SYSCALL);
+	CHECK_EQ_INT(rec.ev.ts_ns, 1795432897123487000ull);
+	CHECK_EQ_INT(rec.conn, 1);
+	CHECK_EQ_INT(rec.end, 0);
+	CHECK_EQ_INT(rec.ev.pid, 1234);
+	CHECK_EQ_STR(rec.ev.comm, "demo-client");
+	CHECK_EQ_INT(rec.ev.family, AF_INET);
+	CHECK(!memcmp(rec.ev.saddr, lo, 4) && !memcmp(rec.ev.daddr, lo, 4));
+	CHECK_EQ_INT(rec.ev.sport, 41234);
+	CHECK_EQ_INT(rec.ev.dport, 8080);
+	CHECK_EQ_INT(rec.ev.proto, IPPROTO_TCP);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_CONNECT);
+	CHECK_EQ_INT(rec.ev.sys.phase, SYN_PHASE_RETURN);
+	CHECK_EQ_INT(rec.ev.sys.fd, 3);
+	CHECK_EQ_INT(rec.ev.sys.ret, 0);
+	CHECK_EQ_INT(rec.ev.tid, 1234);
+	CHECK_EQ_INT(rec.ev.sock_id, 0);
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1795432897123470000,\"kind\":\"state\",\"conn\":1,"
+			   "\"end\":\"server\",\"pid\":1233,\"comm\":\"demo-server\",\"saddr\":"
+			   "\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\",\"dport\":41234,"
+			   "\"from\":\"LISTEN\",\"to\":\"SYN_RECV\",\"inferred\":true}"), 0);
+	CHECK_EQ_INT(rec.end, 1);
+	CHECK_EQ_INT(rec.ev.state.oldstate, 10);
+	CHECK_EQ_INT(rec.ev.state.newstate, 3);
+	CHECK(rec.inferred);
+
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"segment\",\"dir\":\"tx\",\"flags\":[\"SYN\","
+			   "\"ACK\"],\"seq\":5000,\"ack\":1001,\"len\":0,\"win\":65483,\"mss\":65495,"
+			   "\"wscale\":7,\"sack_perm\":true,\"tsval\":200,\"tsecr\":100}"), 0);
+	CHECK_EQ_INT(rec.ev.seg.dir, SYN_DIR_TX);
+	CHECK_EQ_INT(rec.ev.seg.flags, SYN_TCP_SYN | SYN_TCP_ACK);
+	CHECK_EQ_INT(rec.ev.seg.seq, 5000);
+	CHECK_EQ_INT(rec.ev.seg.ack, 1001);
+	CHECK_EQ_INT(rec.ev.seg.win, 65483);
+	CHECK_EQ_INT(rec.ev.seg.opts, SYN_OPT_MSS | SYN_OPT_WSCALE | SYN_OPT_SACK_PERM | SYN_OPT_TS);
+	CHECK_EQ_INT(rec.ev.seg.mss, 65495);
+	CHECK_EQ_INT(rec.ev.seg.wscale, 7);
+	CHECK_EQ_INT(rec.ev.seg.tsval, 200);
+	CHECK_EQ_INT(rec.ev.seg.tsecr, 100);
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1795432897123459000,\"kind\":\"reset\",\"conn\":2,"
+			   "\"end\":\"client\",\"pid\":77,\"comm\":\"curl\",\"saddr\":\"::1\","
+			   "\"sport\":50000,\"daddr\":\"::1\",\"dport\":81,\"rst\":\"received\","
+			   "\"state\":\"SYN_SENT\",\"reason\":0}"), 0);
+	CHECK_EQ_INT(rec.ev.family, AF_INET6);
+	CHECK_EQ_INT(rec.ev.saddr[15], 1);
+	CHECK_EQ_INT(rec.ev.rst.kind, SYN_RESET_RECEIVED);
+	CHECK_EQ_INT(rec.ev.rst.state, 2);
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1795432897123458000,\"kind\":\"lost\",\"conn\":0,"
+			   "\"pid\":0,\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,"
+			   "\"dport\":0,\"count\":5}"), 0);
+	CHECK_EQ_INT(rec.ev.kind, SYN_EV_LOST);
+	CHECK_EQ_INT(rec.conn, 0);
+	CHECK_EQ_INT(rec.end, -1);
+	CHECK_EQ_INT(rec.ev.family, 0);
+	CHECK_EQ_INT(rec.ev.lost.count, 5);
+}
+
+static void test_every_kind_and_field(void)
+{
+	CHECK_EQ_INT(parse("{" COMMON ",\"proto\":\"udp\",\"kind\":\"drop\",\"dir\":\"rx\","
+			   "\"flags\":[],\"seq\":0,\"ack\":0,\"len\":6,\"reason\":5,"
+			   "\"reason_name\":\"NO_SOCKET\"}"), 0);
+	CHECK_EQ_INT(rec.ev.kind, SYN_EV_DROP);
+	CHECK_EQ_INT(rec.ev.proto, IPPROTO_UDP);
+	CHECK_EQ_INT(rec.ev.drop.dir, SYN_DIR_RX);
+	CHECK_EQ_INT(rec.ev.drop.flags, 0);
+	CHECK_EQ_INT(rec.ev.drop.len, 6);
+	CHECK_EQ_INT(rec.ev.drop.reason, 5);
+	CHECK_EQ_STR(rec.reason_name, "NO_SOCKET");
+
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"retransmit\",\"seq\":4294967295,\"rtx\":"
+			   "\"synack\",\"state\":null}"), 0);
+	CHECK_EQ_INT(rec.ev.rtx.seq, 4294967295u);
+	CHECK_EQ_INT(rec.ev.rtx.kind, SYN_RETRANS_SYNACK);
+	CHECK_EQ_INT(rec.ev.rtx.state, 0);
+
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"reset\",\"rst\":\"sent\",\"state\":null,"
+			   "\"reason\":2,\"reason_name\":\"NO_SOCKET\"}"), 0);
+	CHECK_EQ_INT(rec.ev.rst.kind, SYN_RESET_SENT);
+	CHECK_EQ_INT(rec.ev.rst.reason, 2);
+	CHECK_EQ_STR(rec.reason_name, "NO_SOCKET");
+
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"shutdown\","
+			   "\"phase\":\"entry\",\"fd\":5,\"how\":\"SHUT_WR\"}"), 0);
+	CHECK_EQ_INT(rec.ev.tid, 7);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_SHUTDOWN);
+	CHECK_EQ_INT(rec.ev.sys.arg, 1);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"shutdown\","
+			   "\"phase\":\"entry\",\"fd\":5,\"how\":9}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, 9);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"listen\","
+			   "\"phase\":\"entry\",\"fd\":3,\"backlog\":128}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, 128);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"bind\","
+			   "\"phase\":\"entry\",\"fd\":3,\"port\":8080}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, 8080);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"close\","
+			   "\"phase\":\"entry\",\"fd\":3,\"last_ref\":true}"), 0);
+	CHECK(rec.ev.sys.last_ref);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"accept4\","
+			   "\"phase\":\"return\",\"fd\":3,\"ret\":6,\"new_fd\":6}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.new_fd, 6);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"connect\","
+			   "\"phase\":\"return\",\"fd\":3,\"ret\":-111,\"error\":\"ECONNREFUSED\","
+			   "\"explain\":\"rst-refused\",\"explain_text\":\"\\u4e0d\"}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.ret, -111);
+	/* the largest 64-bit values */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"read\","
+			   "\"phase\":\"return\",\"fd\":3,\"ret\":-9223372036854775808}"), 0);
+	CHECK(rec.ev.sys.ret == INT64_MIN);
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":0,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
+			   "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,"
+			   "\"count\":18446744073709551615}"), 0);
+	CHECK(rec.ev.lost.count == UINT64_MAX);
+	/* "?": a state Linux does not name */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"state\",\"from\":\"?\",\"to\":\"CLOSE\"}"), 0);
+	CHECK_EQ_INT(rec.ev.state.oldstate, 0);
+	CHECK_EQ_INT(rec.ev.state.newstate, 7);
+}
+
+/* comm as the sink escapes it: \" \\ control bytes, a byte that is not
+ * UTF-8 (\u00XX is that byte), and UTF-8 kept as it is. */
+static void test_comm_escapes_come_back_as_bytes(void)
+{
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
+			   "\"comm\":\"a\\\"b\\\\c\\u001b\\u00ff\xc3\xa9\",\"saddr\":null,"
+			   "\"sport\":0,\"daddr\":null,\"dport\":0,\"count\":1}"), 0);
+	CHECK_EQ_STR(rec.ev.comm, "a\"b\\c\x1b\xff\xc3\xa9");
+	/* 16 bytes fill comm exactly */
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
+			   "\"comm\":\"0123456789abcdef\",\"saddr\":null,\"sport\":0,"
+			   "\"daddr\":null,\"dport\":0,\"count\":1}"), 0);
+	CHECK(!memcmp(rec.ev.comm, "0123456789abcdef", 16));
+}
+
+#define LOST(extra) "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\"," \
+	"\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,\"count\":1" extra "}"
+#define SEG(fields) "{" COMMON ",\"kind\":\"segment\"," fields "}"
+#define SEGOK "\"dir\":\"tx\",\"flags\":[\"ACK\"],\"seq\":1,\"ack\":2,\"len\":0"
+
+static void test_bad_lines_say_what_and_where(void)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "", "column 1: not a JSON object (a line must start with '{')" },
+		{ "[1,2]", "column 1: not a JSON object" },
+		{ "{\"v\":1", "column 7: expected ',' or '}' after a value" },
+		{ "{\"v\":1}x", "column 8: something after the object" },
+		{ "{v:1}", "column 2: expected a field name in quotes" },
+		{ "{\"v\" 1}", "column 6: expected ':' after a field name" },
+		{ "{\"v\":1.5}", "column 7: not an integer (the schema has no fractions)" },
+		{ "{\"v\":01}", "leading zero" },
+		{ "{\"v\":99999999999999999999}", "a number too large" },
+		{ "{\"v\":{}}", "column 6: a nested object (not in the schema)" },
+		{ "{\"v\":1,\"v\":1}", "field \"v\" appears twice" },
+		{ "{\"v\":2}", "column 6: schema version 2 (this synscope reads version 1)" },
+		{ "{\"t_ns\":1}", "missing field \"v\"" },
+		{ "{\"v\":1,\"kind\":\"destroy\"}", "\"kind\": unknown kind \"destroy\"" },
+		{ "{\"v\":1,\"kind\":\"lost\"}", "missing field \"t_ns\" in a lost line" },
+		{ "{\"v\":1,\"kind\":\"lost\",\"t_ns\":4611686018427387904}",
+		  "\"t_ns\" must be an integer from 0 to 4611686018427387903" },
+		{ "{\"v\":1,\"kind\":\"lost\",\"t_ns\":-1}", "\"t_ns\" must be an integer from 0" },
+		{ LOST(",\"end\":\"client\""), "\"end\" on a line outside any connection (conn 0)" },
+		{ LOST(",\"seq\":1"), "unexpected field \"seq\" in a lost line" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":"
+		  "\"0123456789abcdefg\"}", "\"comm\" longer than 16 bytes" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"a\\u0000\"}",
+		  "\\u0000: a NUL byte in a string" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\xff\"}",
+		  "a string that is not UTF-8" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\t\"}",
+		  "a control byte in a string" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\\x\"}",
+		  "an unknown escape in a string" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\\ud800\"}",
+		  "a high surrogate without its low half" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"abc",
+		  "the string does not end" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\","
+		  "\"saddr\":\"10.0.0.300\"}", "\"saddr\" is not an IPv4 or IPv6 address: \"10.0.0.300\"" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\","
+		  "\"saddr\":\"::1\",\"daddr\":\"127.0.0.1\"}",
+		  "\"saddr\" and \"daddr\" of different families" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"segment\",\"conn\":1,\"pid\":0}",
+		  "missing field \"end\" in a segment line" },
+		{ SEG("\"dir\":\"up\""), "\"dir\" must be \"tx\" or \"rx\"" },
+		{ SEG("\"dir\":\"tx\",\"flags\":[\"SYN\",\"SYN\"]"), "\"flags\": SYN twice" },
+		{ SEG("\"dir\":\"tx\",\"flags\":[\"XMAS\"]"), "\"flags\": unknown TCP flag \"XMAS\"" },
+		{ SEG("\"dir\":\"tx\",\"flags\":[1]"), "an array of something else than strings" },
+		{ SEG("\"dir\":\"tx\",\"flags\":\"SYN\""), "\"flags\" must be an array of flag names" },
+		{ SEG(SEGOK ",\"win\":65536"), "\"win\" must be an integer from 0 to 65535" },
+		{ SEG(SEGOK ",\"win\":1,\"tsval\":5"),
+		  "\"tsval\" and \"tsecr\" come together: one is missing" },
+		{ SEG(SEGOK ",\"win\":1,\"sack_perm\":1"), "\"sack_perm\" must be true or false" },
+		{ SEG(SEGOK ",\"win\":1,\"rtx\":\"skb\""), "unexpected field \"rtx\" in a segment line" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"frobnicate\"}",
+		  "\"name\": unknown call \"frobnicate\"" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"read\",\"phase\":\"return\","
+		  "\"fd\":3}", "missing field \"ret\" in a syscall line" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"read\",\"phase\":\"entry\","
+		  "\"fd\":3,\"ret\":0}", "unexpected field \"ret\" in a syscall line" },
+		{ "{" COMMON ",\"kind\":\"state\",\"from\":\"LISTEN\",\"to\":\"OPEN\"}",
+		  "\"to\": unknown TCP state \"OPEN\"" },
+		{ "{" COMMON ",\"proto\":\"sctp\",\"kind\":\"state\"}", "\"proto\" must be \"udp\"" },
+		{ "{" COMMON ",\"kind\":\"reset\",\"rst\":\"sent\",\"state\":null,\"reason\":1,"
+		  "\"reason_name\":\"NO SOCKET\"}", "\"reason_name\" must be 1-255 letters" },
+		{ "{" COMMON ",\"kind\":\"reset\",\"rst\":\"received\",\"state\":null,\"reason\":1,"
+		  "\"reason_name\":\"X\"}", "unexpected field \"reason_name\" in a reset line" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		if (!CHECK_EQ_INT(parse(cases[i].line), -1))
+			fprintf(stderr, "  accepted: %s\n", cases[i].line);
+		if (!CHECK_CONTAINS(err, cases[i].msg))
+			fprintf(stderr, "  for: %s\n", cases[i].line);
+		CHECK(strchr(err, '\n') == NULL);
+	}
+}
+
+static int read_text(const char *text, struct jsonl_events *je)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int rc = jsonl_read_events(f, je, err, sizeof(err));
+
+	fclose(f);
+	return rc;
+}
+
+#define L1 "{\"v\":1,\"t_ns\":30,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\"," \
+	"\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,\"count\":1}\n"
+
+/* The first bad line refuses the file, by its number. */
+static void test_file_errors_name_the_line(void)
+{
+	struct jsonl_events je;
+
+	CHECK_EQ_INT(read_text(L1 L1 "{\"v\":1,\"t_ns\":1}\n" L1, &je), -1);
+	CHECK_EQ_STR(err, "line 3: missing field \"kind\"");
+	CHECK_EQ_INT(je.n, 0);
+	CHECK_EQ_INT(read_text(L1 "\n" L1, &je), -1);
+	CHECK_EQ_STR(err, "line 2: empty");
+	/* the same reason value named two ways */
+	CHECK_EQ_INT(read_text("{" COMMON ",\"kind\":\"reset\",\"rst\":\"sent\",\"state\":null,"
+			       "\"reason\":2,\"reason_name\":\"NO_SOCKET\"}\n"
+			       "{" COMMON ",\"kind\":\"reset\",\"rst\":\"sent\",\"state\":null,"
+			       "\"reason\":2,\"reason_name\":\"OTHER\"}\n", &je), -1);
+	CHECK_EQ_STR(err, "line 2: reset reason 2 is named OTHER here but NO_SOCKET before");
+	/* found by fuzz_jsonl_read: an escaped newline in a quoted value (at
+	 * column 24) stays out of the one-line message */
+	CHECK_EQ_INT(read_text(L1 "{\"v\":1,\"t_ns\":1,\"kind\":\"seg\\nx\"}\n", &je), -1);
+	CHECK_EQ_STR(err, "line 2: column 24: \"kind\": unknown kind \"seg?x\"");
+	/* the last line may lack its newline; an empty file is no events */
+	CHECK_EQ_INT(read_text(L1 "{\"v\":1,\"t_ns\":10,\"kind\":\"lost\",\"conn\":0,\"pid\":0,"
+			       "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,"
+			       "\"count\":2}", &je), 0);
+	CHECK_EQ_INT(je.n, 2);
+	CHECK_EQ_INT(je.lines, 2);
+	CHECK_EQ_INT(je.ev[0].ts_ns, 10); /* time order */
+	CHECK_EQ_INT(je.first_ns, 10);
+	jsonl_events_free(&je);
+	CHECK_EQ_INT(read_text("", &je), 0);
+	CHECK_EQ_INT(je.n, 0);
+}
+
+/* What the reader rebuilds: inferred states dropped, one socket id per end
+ * with a socket (none on received segments), "socket freed" after the later
+ * of the change to CLOSE and the last close(). */
+static void test_rebuilt_ids_and_freed_sockets(void)
+{
+	static const char text[] =
+	"{" COMMON ",\"kind\":\"state\",\"from\":\"LISTEN\",\"to\":\"SYN_RECV\",\"inferred\":true}\n"
+	"{" COMMON ",\"kind\":\"segment\",\"dir\":\"rx\",\"flags\":[\"FIN\",\"ACK\"],\"seq\":1,"
+	"\"ack\":1,\"len\":0,\"win\":1}\n"
+	"{" COMMON ",\"kind\":\"syscall\",\"tid\":1233,\"name\":\"close\",\"phase\":\"entry\","
+	"\"fd\":5,\"last_ref\":true}\n"
+	"{\"v\":1,\"t_ns\":1795432897123476009,\"conn\":1,\"end\":\"server\",\"pid\":1233,"
+	"\"comm\":\"demo-server\",\"saddr\":\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\","
+	"\"dport\":41234,\"kind\":\"state\",\"from\":\"LAST_ACK\",\"to\":\"CLOSE\"}\n"
+	"{\"v\":1,\"t_ns\":1795432897123476005,\"conn\":1,\"end\":\"client\",\"pid\":1,"
+	"\"comm\":\"c\",\"saddr\":\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\","
+	"\"dport\":8080,\"kind\":\"segment\",\"dir\":\"tx\",\"flags\":[\"RST\"],\"seq\":1,"
+	"\"ack\":0,\"len\":0,\"win\":0}\n";
+	struct jsonl_events je;
+
+	if (!CHECK_EQ_INT(read_text(text, &je), 0)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	/* rx FIN, close entry (same t_ns, in line order), client RST, CLOSE, freed */
+	if (!CHECK_EQ_INT(je.n, 5)) {
+		jsonl_events_free(&je);
+		return;
+	}
+	CHECK_EQ_INT(je.ev[0].kind, SYN_EV_SEGMENT);
+	CHECK_EQ_INT(je.ev[0].sock_id, 0);
+	CHECK_EQ_INT(je.ev[1].kind, SYN_EV_SYSCALL);
+	CHECK(je.ev[1].sock_id != 0);
+	CHECK_EQ_INT(je.ev[2].kind, SYN_EV_SEGMENT);
+	CHECK_EQ_INT(je.ev[2].sock_id, 0); /* the client end had no socket here */
+	CHECK_EQ_INT(je.ev[3].kind, SYN_EV_STATE);
+	CHECK_EQ_INT(je.ev[3].sock_id, je.ev[1].sock_id);
+	CHECK_EQ_INT(je.ev[4].kind, SYN_EV_DESTROY);
+	CHECK_EQ_INT(je.ev[4].sock_id, je.ev[1].sock_id);
+	CHECK_EQ_INT(je.ev[4].ts_ns, je.ev[3].ts_ns);
+	CHECK_EQ_INT(je.ev[4].pid, 0);
+	for (size_t i = 0; i < je.n; i++)
+		CHECK_EQ_INT(je.ev[i].netns, 1);
+	jsonl_events_free(&je);
+}
+
+/* Real traces of every scenario kind: JSONL read back and rendered again is
+ * the same JSONL, byte for byte, and the same connections end complete. */
+static void test_real_traces_come_back_whole(void)
+{
+	for (size_t i = 0; i < RECDATA_N; i++) {
+		struct recdata d;
+		struct run_summary s1, s2;
+		struct jsonl_events je;
+		char *first, *again;
+		FILE *f;
+
+		if (!CHECK(recdata_load(recdata_names[i], &d)))
+			continue;
+		rst_reason_names_set((const char *const *)d.h.rst_names, REC_RST_REASONS);
+		drop_reason_names_set((const char *const *)d.h.drop_names, REC_RST_REASONS);
+		first = recdata_jsonl(d.ev, d.n, d.h.wall_offset_ns, NULL, &s1);
+		f = fmemopen(first, strlen(first), "r");
+		if (CHECK_EQ_INT(jsonl_read_events(f, &je, err, sizeof(err)), 0)) {
+			again = recdata_jsonl(je.ev, je.n, 0, NULL, &s2);
+			if (!CHECK_EQ_STR(again, first))
+				fprintf(stderr, "  in %s\n", recdata_names[i]);
+			CHECK_EQ_INT(s2.conns, s1.conns);
+			CHECK_EQ_INT(s2.incomplete, s1.incomplete);
+			free(again);
+			jsonl_events_free(&je);
+		} else {
+			fprintf(stderr, "  %s: %s\n", recdata_names[i], err);
+		}
+		fclose(f);
+		free(first);
+		recdata_free(&d);
+	}
+	rst_reason_names_set(NULL, 0);
+	drop_reason_names_set(NULL, 0);
+}
+
+int main(void)
+{
+	RUN(test_documented_examples);
+	RUN(test_every_kind_and_field);
+	RUN(test_comm_escapes_come_back_as_bytes);
+	RUN(test_bad_lines_say_what_and_where);
+	RUN(test_file_errors_name_the_line);
+	RUN(test_rebuilt_ids_and_freed_sockets);
+	RUN(test_real_traces_come_back_whole);
+	return TEST_SUMMARY();
+}

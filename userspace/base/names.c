@@ -1,0 +1,196 @@
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "base/names.h"
+#include "render/textout.h"
+
+static const char *const tcp_states[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT",   [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",  [6] = "TIME_WAIT",
+	[7] = "CLOSE",       [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
+	[10] = "LISTEN",     [11] = "CLOSING",   [12] = "NEW_SYN_RECV",
+};
+
+const char *tcp_state_name(unsigned int state)
+{
+	if (state < sizeof(tcp_states) / sizeof(tcp_states[0]) && tcp_states[state])
+		return tcp_states[state];
+	return "?";
+}
+
+static const char *const calls[] = {
+	[SYN_CALL_LISTEN] = "listen",     [SYN_CALL_CONNECT] = "connect",
+	[SYN_CALL_ACCEPT] = "accept",     [SYN_CALL_ACCEPT4] = "accept4",
+	[SYN_CALL_SHUTDOWN] = "shutdown", [SYN_CALL_CLOSE] = "close",
+	[SYN_CALL_SOCKET] = "socket",     [SYN_CALL_BIND] = "bind",
+	[SYN_CALL_READ] = "read",         [SYN_CALL_WRITE] = "write",
+	[SYN_CALL_RECVFROM] = "recvfrom", [SYN_CALL_SENDTO] = "sendto",
+	[SYN_CALL_RECVMSG] = "recvmsg",   [SYN_CALL_SENDMSG] = "sendmsg",
+};
+
+const char *syn_call_name(unsigned int call)
+{
+	if (call < sizeof(calls) / sizeof(calls[0]) && calls[call])
+		return calls[call];
+	return "?";
+}
+
+static const char *const kinds[] = {
+	[SYN_EV_SYSCALL] = "syscall",       [SYN_EV_STATE] = "state",
+	[SYN_EV_SEGMENT] = "segment",       [SYN_EV_RETRANSMIT] = "retransmit",
+	[SYN_EV_RESET] = "reset",           [SYN_EV_DESTROY] = "destroy",
+	[SYN_EV_LOST] = "lost",             [SYN_EV_DROP] = "drop",
+	[SYN_EV_TIMEWAIT] = "timewait",     [SYN_EV_TICK] = "tick",
+	[SYN_EV_ICMP] = "icmp",
+};
+
+const char *syn_kind_name(unsigned int kind)
+{
+	if (kind < sizeof(kinds) / sizeof(kinds[0]) && kinds[kind])
+		return kinds[kind];
+	return "?";
+}
+
+static const char *const flag_names[8] = {
+	"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR",
+};
+
+const char *tcp_flag_name(unsigned int bit_index)
+{
+	return bit_index < 8 ? flag_names[bit_index] : "?";
+}
+
+char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int i = 0; i < 8; i++) {
+		const char *pre = used ? sep : "";
+		size_t np, nn;
+
+		if (!(flags & (1u << i)))
+			continue;
+		np = strlen(pre);
+		nn = strlen(flag_names[i]);
+		if (used + np + nn >= len) {
+			/* cut, as snprintf would, and stop */
+			snprintf(buf + used, len - used, "%s%s", pre, flag_names[i]);
+			break;
+		}
+		memcpy(buf + used, pre, np);
+		memcpy(buf + used + np, flag_names[i], nn + 1);
+		used += np + nn;
+	}
+	return buf;
+}
+
+#define REASONS_MAX 256
+
+/* Names of a kernel enum's values, as the running kernel numbers them. */
+static char *rst_reasons[REASONS_MAX], *drop_reasons[REASONS_MAX];
+
+static void reason_names_set(char **table, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < REASONS_MAX; i++) {
+		free(table[i]);
+		table[i] = i < n && names[i] ? strdup(names[i]) : NULL;
+	}
+}
+
+void rst_reason_names_set(const char *const *names, size_t n)
+{
+	reason_names_set(rst_reasons, names, n);
+}
+
+const char *rst_reason_name(unsigned int reason)
+{
+	return reason < REASONS_MAX ? rst_reasons[reason] : NULL;
+}
+
+void drop_reason_names_set(const char *const *names, size_t n)
+{
+	reason_names_set(drop_reasons, names, n);
+}
+
+const char *drop_reason_name(unsigned int reason)
+{
+	return reason < REASONS_MAX ? drop_reasons[reason] : NULL;
+}
+
+char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len)
+{
+	int af = family == AF_INET6 ? AF_INET6 : AF_INET;
+
+	if (af == AF_INET && len >= INET_ADDRSTRLEN) {
+		/* every event has two: inet_ntop's printf was a replay's top cost */
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned int b = addr[i];
+
+			if (i)
+				*p++ = '.';
+			if (b >= 100)
+				*p++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*p++ = (char)('0' + b / 10 % 10);
+			*p++ = (char)('0' + b % 10);
+		}
+		*p = '\0';
+		return buf;
+	}
+
+	if (!inet_ntop(af, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
+		   char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	addr_str(family, addr, a, sizeof(a));
+	if (family != AF_INET6) {
+		char tmp[INET6_ADDRSTRLEN + 8], *p = txt_put_str(tmp, a);
+
+		*p++ = ':';
+		*txt_put_u64(p, port) = '\0';
+		return txt_copy(buf, len, tmp);
+	}
+	if (family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}
+
+/* ICMP errors by what they say, v4 and v6 told apart by family. */
+const char *icmp_error_name(__u8 family, __u8 type, __u8 code)
+{
+	static const char *const unreach4[16] = {
+		"network unreachable", "host unreachable", "protocol unreachable", "port unreachable",
+		"fragmentation needed", "source route failed", "network unknown", "host unknown",
+		"source host isolated", "network prohibited", "host prohibited",
+		"network unreachable for TOS", "host unreachable for TOS", "administratively prohibited",
+		"host precedence violation", "precedence cutoff",
+	};
+	static const char *const unreach6[8] = {
+		"no route", "administratively prohibited", "beyond scope", "address unreachable",
+		"port unreachable", "source address failed policy", "reject route", "source routing error",
+	};
+
+	if (family == 10) {
+		if (type == 1)
+			return code < 8 ? unreach6[code] : "destination unreachable";
+		return type == 2 ? "packet too big" : type == 3 ? "hop limit exceeded" :
+		       type == 4 ? "parameter problem" : "error";
+	}
+	if (type == 3)
+		return code < 16 ? unreach4[code] : "destination unreachable";
+	return type == 11 ? "time exceeded" : type == 12 ? "parameter problem" : "error";
+}

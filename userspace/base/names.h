@@ -1,0 +1,41 @@
+/* Names and text forms of event fields, shared by every sink. */
+#ifndef SYNSCOPE_NAMES_H
+#define SYNSCOPE_NAMES_H
+
+#include <stddef.h>
+#include "bpf/synscope_event.h"
+
+#define ADDR_STR_LEN 48   /* "[ffff:...:ffff]:65535" fits */
+
+/* Kernel TCP state number -> "ESTABLISHED", "SYN_SENT", ...; "?" when unknown. */
+const char *tcp_state_name(unsigned int state);
+/* "connect", "accept4", ... */
+const char *syn_call_name(unsigned int call);
+/* "syscall", "state", "segment", "retransmit", "reset", "destroy", "lost" */
+const char *syn_kind_name(unsigned int kind);
+/* The flag names set in flags, in wire order FIN SYN RST PSH ACK URG ECE CWR,
+ * joined by sep: "SYN,ACK". Returns buf. */
+char *tcp_flags_str(unsigned int flags, const char *sep, char *buf, size_t len);
+/* Index (0..7) of flag bit i's name: "FIN" ... "CWR". */
+const char *tcp_flag_name(unsigned int bit_index);
+/* The address alone: "127.0.0.1", "::1". */
+char *addr_str(unsigned int family, const __u8 addr[16], char *buf, size_t len);
+/* Address and port: "127.0.0.1:8080", "[::1]:8080". */
+char *endpoint_str(unsigned int family, const __u8 addr[16], unsigned int port,
+		   char *buf, size_t len);
+
+/* Why the kernel sent a reset: `enum sk_rst_reason` of the running kernel,
+ * whose values differ between kernels. The source that knows the kernel sets
+ * the names once (a copy is kept; NULL entries are unknown; n = 0 clears). */
+void rst_reason_names_set(const char *const *names, size_t n);
+/* "NO_SOCKET", or NULL when the name is not known. */
+const char *rst_reason_name(unsigned int reason);
+/* Why the kernel dropped a segment: `enum skb_drop_reason`, the same way
+ * ("TCP_LISTEN_OVERFLOW", without the SKB_DROP_REASON_ prefix). */
+void drop_reason_names_set(const char *const *names, size_t n);
+const char *drop_reason_name(unsigned int reason);
+
+/* "port unreachable", "packet too big" ...: what an ICMP error says. */
+const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
+
+#endif

@@ -1,0 +1,54 @@
+/* Command-line options: parsed and checked here, without touching the kernel,
+ * so every error message is unit-tested. */
+#ifndef SYNSCOPE_OPTIONS_H
+#define SYNSCOPE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "bpf/synscope_event.h"
+
+enum out_format {
+	FORMAT_LADDER = 0,
+	FORMAT_STREAM,
+	FORMAT_JSONL,
+	FORMAT_HTML,
+	FORMAT_MERMAID,
+	FORMAT_PCAPNG,
+};
+
+/* How the ladder format draws a connection. */
+enum ladder_style {
+	STYLE_LADDER = 0,  /* lanes, rails and arrows (docs/ladder.md) */
+	STYLE_RFC,         /* RFC 9293's figures (docs/rfc-style.md) */
+};
+
+struct options {
+	__u16 ports[SYN_MAX_PORTS];
+	int nports;
+	__u32 pid;
+	__u8 family;          /* AF_INET, AF_INET6, 0 = both */
+	enum out_format format;
+	enum ladder_style style;
+	const char *out_path; /* NULL: standard output */
+	const char *write_path; /* -w: record the events to this file (docs/recording.md) */
+	const char *read_path;  /* -r: replay this recording instead of tracing */
+	bool record_only;     /* -w without -o, -f or a drawing option: nothing drawn */
+	bool relative_seq;
+	bool verbose;         /* -v: every row drawn, nothing folded */
+	bool no_color;
+	__u8 explain;         /* enum explain_lang: 0 = off */
+	bool lang_set;        /* --lang given (it needs --explain) */
+	unsigned int pace_ms; /* --pace: pause between ladder rows */
+	double duration_s;    /* 0: until Ctrl-C or the command exits */
+	unsigned int buffer_kb; /* ring buffer size; 0 = default */
+	const char *run_as;   /* -Z: user to become once attached; NULL = the sudo caller */
+	bool help;
+	char **cmd;           /* the command to run and trace, NULL-terminated; or NULL */
+};
+
+/* Parse argv. On error returns -1 with one line (no trailing newline) in err. */
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
+void options_usage(FILE *f);
+
+#endif

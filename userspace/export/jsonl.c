@@ -1,0 +1,452 @@
+/* JSON Lines sink: one JSON object per event, schema in docs/jsonl.md.
+ * A connection's rows are written as the tracker hands them over: in time
+ * order, all at once when a short connection ends, in batches while a long
+ * one lasts. Events outside any connection are written as they come.
+ * Nothing but JSON lines ever goes to the output. */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "render/explain.h"
+#include "base/names.h"
+#include "track/sink.h"
+#include "render/textout.h"
+
+#define JSONL_VERSION_STR "1"
+
+struct jsonl_sink {
+	struct syn_sink base;
+	struct sink_opts opts;
+};
+
+/* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if it
+ * is not one: a comm cut mid-character must not make the line invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* second-byte ranges that rule out overlongs, surrogates, > U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* One JSON line, built in memory and written with one fwrite: printf per
+ * field was most of a replay's time. put() callers reserve room first. */
+struct jbuf {
+	FILE *f;
+	char *p;
+	char b[4096];
+};
+
+static void jb_flush(struct jbuf *j)
+{
+	fwrite(j->b, 1, (size_t)(j->p - j->b), j->f);
+	j->p = j->b;
+}
+
+static char *jb_room(struct jbuf *j, size_t n)
+{
+	if ((size_t)(j->b + sizeof(j->b) - j->p) < n)
+		jb_flush(j);
+	return j->p;
+}
+
+/* n bytes of s, with room for a number (24) after them */
+static inline void jb_put(struct jbuf *j, const char *s, size_t n)
+{
+	memcpy(jb_room(j, n + 24), s, n);
+	j->p += n;
+}
+
+/* Keys and other literals: their length is known when compiled. */
+#define jb_lit(j, lit) jb_put(j, lit, sizeof(lit) - 1)
+#define jb_key(j, key) jb_lit(j, ",\"" key "\":")
+#define jb_u64(j, key, v) (jb_key(j, key), (j)->p = txt_put_u64((j)->p, (v)))
+#define jb_s64(j, key, v) (jb_key(j, key), (j)->p = txt_put_s64((j)->p, (v)))
+
+static inline void jb_raw(struct jbuf *j, const char *s)
+{
+	jb_put(j, s, strlen(s));
+}
+
+/* ,"key":"value" for a value that needs no escaping (our own names) */
+#define jb_name(j, key, value) (jb_lit(j, ",\"" key "\":\""), jb_raw(j, value), jb_lit(j, "\""))
+
+/* s (at most max bytes, NUL-terminated if shorter) as a JSON string. Control
+ * bytes and bytes that are not UTF-8 are written \u00XX. */
+static void json_put_str(struct jbuf *j, const char *str, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max);
+	char *p;
+
+	if (n > 1024) {
+		json_put_str(j, str, 1024); /* never here: our strings are short */
+		return;
+	}
+	p = jb_room(j, 6 * n + 2);
+	*p++ = '"';
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		if (s[i] == '"' || s[i] == '\\') {
+			*p++ = '\\';
+			*p++ = (char)s[i++];
+		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
+			*p++ = (char)s[i++];
+		} else if (s[i] >= 0x80 && (k = utf8_seq_len(s + i, n - i))) {
+			memcpy(p, s + i, k);
+			p += k;
+			i += k;
+		} else {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[s[i] >> 4];
+			p[5] = hex[s[i] & 15];
+			p += 6;
+			i++;
+		}
+	}
+	*p++ = '"';
+	j->p = p;
+}
+
+/* A state name, or null for 0 (no socket / not known). */
+static void json_put_state(struct jbuf *j, unsigned int state)
+{
+	if (state)
+		jb_name(j, "state", tcp_state_name(state));
+	else
+		jb_lit(j, ",\"state\":null");
+}
+
+/* "saddr":"127.0.0.1" or null when the family is not known. */
+#define json_put_addr(j, key, family, addr) do {					\
+	char a_[ADDR_STR_LEN];								\
+											\
+	if ((family) == AF_INET || (family) == AF_INET6)				\
+		jb_name(j, key, addr_str(family, addr, a_, sizeof(a_)));		\
+	else										\
+		jb_lit(j, ",\"" key "\":null");					\
+} while (0)
+
+/* "dir":"tx","flags":["SYN","ACK"] */
+static void json_put_dir_flags(struct jbuf *j, __u8 dir, __u8 flags)
+{
+	const char *sep = "";
+
+	jb_name(j, "dir", dir == SYN_DIR_RX ? "rx" : "tx");
+	jb_lit(j, ",\"flags\":[");
+	for (unsigned int i = 0; i < 8; i++) {
+		if (flags & (1u << i)) {
+			jb_raw(j, sep);
+			jb_lit(j, "\"");
+			jb_raw(j, tcp_flag_name(i));
+			jb_lit(j, "\"");
+			sep = ",";
+		}
+	}
+	jb_lit(j, "]");
+}
+
+static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 marks)
+{
+	json_put_dir_flags(j, s->dir, s->flags);
+	jb_u64(j, "seq", s->seq);
+	jb_u64(j, "ack", s->ack);
+	jb_u64(j, "len", s->len);
+	jb_u64(j, "win", s->win);
+	if (s->opts & SYN_OPT_MSS)
+		jb_u64(j, "mss", s->mss);
+	if (s->opts & SYN_OPT_WSCALE)
+		jb_u64(j, "wscale", s->wscale);
+	if (s->opts & SYN_OPT_SACK_PERM)
+		jb_lit(j, ",\"sack_perm\":true");
+	if (s->opts & SYN_OPT_TS) {
+		jb_u64(j, "tsval", s->tsval);
+		jb_u64(j, "tsecr", s->tsecr);
+	}
+	if (s->opts & SYN_OPT_FASTOPEN) {
+		jb_lit(j, ",\"fastopen\":true");
+		jb_u64(j, "fo_cookie_len", s->fo_cookie_len);
+	}
+	if (marks & ROW_RETRANSMIT)
+		jb_lit(j, ",\"retransmit\":true");
+	if (marks & ROW_DUP_ACK)
+		jb_lit(j, ",\"dup_ack\":true");
+	if (marks & ROW_COOKIE)
+		jb_lit(j, ",\"syn_cookie\":true");
+	if (marks & ROW_NOT_SENT)
+		jb_lit(j, ",\"not_sent\":true");
+	if (marks & ROW_UNANSWERED)
+		jb_lit(j, ",\"unanswered\":true");
+}
+
+static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
+{
+	const struct syn_syscall *s = &e->sys;
+	const char *how = txt_shutdown_how(s->arg);
+
+	jb_u64(j, "tid", e->tid);
+	jb_name(j, "name", syn_call_name(s->call));
+	jb_name(j, "phase", s->phase == SYN_PHASE_RETURN ? "return" : "entry");
+	jb_s64(j, "fd", s->fd);
+	if (s->phase == SYN_PHASE_ENTRY) {
+		/* only the close of the last descriptor of a socket sends a FIN */
+		if (s->call == SYN_CALL_CLOSE)
+			jb_raw(j, s->last_ref ? ",\"last_ref\":true" : ",\"last_ref\":false");
+		/* the arguments are known on entry */
+		if (s->call == SYN_CALL_SHUTDOWN && how)
+			jb_name(j, "how", how);
+		else if (s->call == SYN_CALL_SHUTDOWN)
+			jb_s64(j, "how", s->arg);
+		else if (s->call == SYN_CALL_LISTEN)
+			jb_s64(j, "backlog", s->arg);
+		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
+			jb_s64(j, "port", s->arg);
+		return;
+	}
+	jb_s64(j, "ret", (long long)s->ret);
+	if (s->ret < 0 && txt_errno_name((long)-s->ret))
+		jb_name(j, "error", txt_errno_name((long)-s->ret));
+	if ((s->call == SYN_CALL_ACCEPT || s->call == SYN_CALL_ACCEPT4) && s->ret >= 0)
+		jb_s64(j, "new_fd", s->new_fd);
+}
+
+/* "sk":"request" ... when not the connection's own full socket. */
+static void json_put_sk(struct jbuf *j, __u8 sk_kind)
+{
+	static const char *const names[] = {
+		[SYN_SK_REQUEST] = "request", [SYN_SK_TIMEWAIT] = "timewait",
+		[SYN_SK_CONTROL] = "control", [SYN_SK_NONE] = "none",
+		[SYN_SK_LISTENER] = "listener",
+	};
+
+	if (sk_kind < sizeof(names) / sizeof(names[0]) && names[sk_kind])
+		jb_name(j, "sk", names[sk_kind]);
+}
+
+/* Why the kernel resent, as a stable name. */
+static const char *retransmit_cause_name(const struct syn_event *e)
+{
+	const char *c = txt_retransmit_cause(e);
+
+	if (!strcmp(c, "fast retransmit"))
+		return "fast_retransmit";
+	if (!strcmp(c, "retransmission timeout"))
+		return "timeout";
+	if (!strcmp(c, "tail loss probe"))
+		return "loss_probe";
+	if (!strcmp(c, "SYN resent (timer)"))
+		return "syn_timer";
+	if (!strcmp(c, "SYN-ACK resent (timer)"))
+		return "synack_timer";
+	return "unknown";
+}
+
+/* One event as one line. conn NULL: outside any connection. */
+static void jsonl_write_event(const struct sink_opts *o, const struct syn_event *e,
+			      const struct conn *conn, int end, __u8 marks,
+			      const char *explain_key, const char *explain_text)
+{
+	struct jbuf jb, *j = &jb;
+	bool in_conn = conn && (end == 0 || end == 1);
+	const char *comm;
+	__u32 pid;
+
+	if (e->kind == SYN_EV_DESTROY)
+		return; /* not part of the schema: the state change to CLOSE says it */
+	txt_event_owner(e, in_conn ? conn : NULL, end, &pid, &comm);
+	j->f = o->out;
+	j->p = j->b;
+
+	jb_lit(j, "{\"v\":" JSONL_VERSION_STR);
+	jb_s64(j, "t_ns", (long long)((__s64)e->ts_ns + o->wall_offset_ns));
+	jb_name(j, "kind", syn_kind_name(e->kind));
+	jb_u64(j, "conn", in_conn ? (unsigned long long)conn->id : 0ull);
+	if (in_conn)
+		jb_name(j, "end", txt_lane_name(end));
+	jb_u64(j, "pid", pid);
+	jb_key(j, "comm");
+	json_put_str(j, comm, SYN_COMM_LEN);
+	if (in_conn) {
+		/* the lane's own view, whatever the kernel still had on the event
+		 * (a socket on its way out reports port 0) */
+		const struct conn_end *me = &conn->end[end], *peer = &conn->end[!end];
+
+		json_put_addr(j, "saddr", me->family, me->addr);
+		jb_u64(j, "sport", me->port);
+		json_put_addr(j, "daddr", peer->family, peer->addr);
+		jb_u64(j, "dport", peer->port);
+		if (e->family && (e->sport != me->port || e->dport != peer->port)) {
+			jb_u64(j, "kernel_sport", e->sport);
+			jb_u64(j, "kernel_dport", e->dport);
+		}
+	} else {
+		json_put_addr(j, "saddr", e->family, e->saddr);
+		jb_u64(j, "sport", e->sport);
+		json_put_addr(j, "daddr", e->family, e->daddr);
+		jb_u64(j, "dport", e->dport);
+	}
+	if (e->proto == IPPROTO_UDP)
+		jb_lit(j, ",\"proto\":\"udp\"");
+
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		json_put_syscall(j, e);
+		break;
+	case SYN_EV_STATE:
+		jb_name(j, "from", tcp_state_name(e->state.oldstate));
+		jb_name(j, "to", tcp_state_name(e->state.newstate));
+		if (marks & ROW_INFERRED)
+			jb_lit(j, ",\"inferred\":true");
+		break;
+	case SYN_EV_SEGMENT:
+		json_put_segment(j, &e->seg, marks);
+		json_put_sk(j, e->sk_kind);
+		break;
+	case SYN_EV_RETRANSMIT:
+		jb_u64(j, "seq", e->rtx.seq);
+		jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
+		json_put_state(j, e->rtx.state);
+		jb_name(j, "cause", (marks & ROW_RECOVERY) ? "recovery" : retransmit_cause_name(e));
+		break;
+	case SYN_EV_RESET:
+		/* the kernel's own abort reports "received" with no RST behind it */
+		jb_name(j, "rst", e->rst.kind == SYN_RESET_SENT ? "sent" :
+				  (marks & ROW_NO_RST) ? "kernel_abort" : "received");
+		json_put_sk(j, e->sk_kind);
+		json_put_state(j, e->rst.state);
+		jb_u64(j, "reason", e->rst.reason);
+		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason)) {
+			jb_key(j, "reason_name");
+			json_put_str(j, rst_reason_name(e->rst.reason), 256);
+		}
+		break;
+	case SYN_EV_LOST:
+		jb_u64(j, "count", (unsigned long long)e->lost.count);
+		if (e->lost.since_ns)
+			jb_s64(j, "since_t_ns", (long long)((__s64)e->lost.since_ns + o->wall_offset_ns));
+		break;
+	case SYN_EV_ICMP:
+		jb_u64(j, "type", e->icmp.type);
+		jb_u64(j, "code", e->icmp.code);
+		jb_name(j, "icmp", icmp_error_name(e->family, e->icmp.type, e->icmp.code));
+		jb_u64(j, "seq", e->icmp.seq);
+		if (e->icmp.info)
+			jb_u64(j, "mtu", e->icmp.info);
+		json_put_addr(j, "from", e->family, e->icmp.from);
+		break;
+	case SYN_EV_TIMEWAIT:
+		jb_name(j, "from", tcp_state_name(e->tw.substate));
+		jb_lit(j, ",\"to\":\"CLOSE\",\"how\":\"timer\"");
+		break;
+	case SYN_EV_DROP:
+		json_put_dir_flags(j, e->drop.dir, e->drop.flags);
+		jb_u64(j, "seq", e->drop.seq);
+		jb_u64(j, "ack", e->drop.ack);
+		jb_u64(j, "len", e->drop.len);
+		jb_u64(j, "reason", e->drop.reason);
+		if (drop_reason_name(e->drop.reason)) {
+			jb_key(j, "reason_name");
+			json_put_str(j, drop_reason_name(e->drop.reason), 256);
+		}
+		break;
+	}
+	if (explain_key && *explain_key) {
+		jb_name(j, "explain", explain_key);
+		jb_key(j, "explain_text");
+		json_put_str(j, explain_text, strlen(explain_text));
+	}
+	jb_lit(j, "}\n");
+	jb_flush(j);
+}
+
+static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
+			const struct conn *conn, int end)
+{
+	struct jsonl_sink *js = (struct jsonl_sink *)s;
+
+	/* Connection events come as rows: time order, lanes known. */
+	if (!conn && e->kind != SYN_EV_TICK && end != SINK_END_LATER)
+		jsonl_write_event(&js->opts, e, NULL, 0, 0, NULL, NULL);
+}
+
+/* A batch of a connection's rows. With --explain, a row's meaning is
+ * judged within its batch: a whole short connection, or a long one's
+ * stretch. */
+static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
+		       size_t n)
+{
+	struct jsonl_sink *js = (struct jsonl_sink *)s;
+	struct explain_note *notes = NULL;
+	struct conn batch = *conn;
+
+	batch.rows = (struct conn_row *)rows;
+	batch.nrows = n;
+	if (js->opts.explain && n) {
+		notes = calloc(n, sizeof(*notes));
+		if (notes)
+			explain_conn(&batch, notes);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct conn_row *r = &rows[i];
+		char text[512] = "";
+
+		if (notes)
+			explain_text(&batch, i, &notes[i], js->opts.explain, text, sizeof(text));
+		jsonl_write_event(&js->opts, &r->ev, conn, r->end, r->marks,
+				  notes ? explain_key_name(notes[i].key) : NULL, text);
+	}
+	free(notes);
+}
+
+static void jsonl_finish(struct syn_sink *s, const struct run_summary *sum)
+{
+	struct jsonl_sink *js = (struct jsonl_sink *)s;
+
+	(void)sum; /* the stream stays pure JSONL: the caller reports the summary */
+	fflush(js->opts.out);
+}
+
+static void jsonl_destroy(struct syn_sink *s)
+{
+	free(s);
+}
+
+struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
+{
+	struct jsonl_sink *js = calloc(1, sizeof(*js));
+
+	if (!js)
+		return NULL;
+	js->base = (struct syn_sink){
+		.event = jsonl_event,
+		.rows = jsonl_rows,
+		.finish = jsonl_finish,
+		.destroy = jsonl_destroy,
+	};
+	js->opts = *o;
+	return &js->base;
+}

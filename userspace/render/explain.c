@@ -1,0 +1,612 @@
+/* Explain mode: which row of a finished connection plays which part of the
+ * textbook story. Segments are judged by what they carry and acknowledge
+ * (a FIN that does not acknowledge the other side's FIN was sent before that
+ * FIN arrived: a simultaneous close), calls by their results, states by the
+ * lane they move. The words are in explain_text.c. */
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "render/explain.h"
+#include "base/names.h"
+#include "render/textout.h"
+
+/* What the scan has learnt so far, per lane (0 client, 1 server). */
+struct story {
+	bool syn_sent[2];       /* a bare SYN left this lane */
+	bool synack_sent[2];
+	bool synack_again[2];   /* the lane repeated its SYN-ACK, not yet answered */
+	bool opened;            /* handshake 3/3 seen */
+	bool simul_open;        /* both lanes sent a bare SYN */
+	bool simul_acked[2];    /* ... and the lane acknowledged the other's SYN-ACK */
+	bool fin_sent[2];
+	__u32 fin_end[2];       /* sequence number just past the lane's FIN */
+	int first_fin;          /* lane of the first FIN, -1 none */
+	bool fin_acked[2];      /* the lane's FIN was acknowledged */
+	bool simul_close;
+	bool closed_call[2];    /* close() or shutdown(SHUT_WR/RDWR) entered on the lane */
+	bool handshake_done_at_server; /* the 3rd segment reached the server */
+	bool accept_entered;    /* the server's accept() entry was seen */
+	bool accept_waiting;    /* ... before the handshake had finished */
+	bool synack_seen[2];    /* the lane received a SYN-ACK */
+	bool zero_win[2];       /* the lane's last segment closed its window */
+	bool reset[2];          /* a reset reached or left the lane */
+	bool fin_in[2];         /* the lane received its peer's FIN */
+	bool fastopen_syn[2];   /* the lane received a SYN with a Fast Open cookie or data */
+	bool seq_known[2];
+	__u32 seq_end[2];       /* just past the highest sequence number the lane sent */
+};
+
+static bool ev_is_bare_syn(const struct syn_event *e)
+{
+	return (e->seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) == SYN_TCP_SYN;
+}
+
+/* A socket connected to its own address: both ends are one socket. */
+static bool self_connected(const struct conn *c)
+{
+	return c->end[0].port == c->end[1].port &&
+	       !memcmp(c->end[0].addr, c->end[1].addr, sizeof(c->end[0].addr));
+}
+
+static bool is_primary_segment(const struct conn *c, size_t i)
+{
+	const struct conn_row *r = &c->rows[i];
+
+	if (r->ev.kind != SYN_EV_SEGMENT)
+		return false;
+	if (self_connected(c)) /* what it receives, it sent itself */
+		return r->ev.seg.dir == SYN_DIR_TX;
+	/* a segment seen at both ends is explained once, where it was sent */
+	return r->ev.seg.dir == SYN_DIR_TX || r->pair < 0;
+}
+
+static bool acks(const struct syn_segment *s, __u32 upto)
+{
+	return (s->flags & SYN_TCP_ACK) && (__s32)(s->ack - upto) >= 0;
+}
+
+/* Did the lane, before row i, enter a call that closes its sending side? */
+static bool lane_closed_by_call(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != lane || r->ev.kind != SYN_EV_SYSCALL ||
+		    r->ev.sys.phase != SYN_PHASE_ENTRY)
+			continue;
+		if (r->ev.sys.call == SYN_CALL_CLOSE ||
+		    (r->ev.sys.call == SYN_CALL_SHUTDOWN && r->ev.sys.arg != SHUT_RD))
+			return true;
+	}
+	return false;
+}
+
+/* Simultaneous open: both lanes sent a bare SYN. Simultaneous close: the
+ * later of the two first FINs does not acknowledge the earlier one, so it
+ * was sent before that FIN arrived. Both are judged on the whole trace, so
+ * the first segment of the story is already told right. */
+static void find_simultaneous(const struct conn *c, struct story *s)
+{
+	bool syn[2] = { false, false };
+	long fin[2] = { -1, -1 };
+
+	for (size_t j = 0; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+		int from;
+
+		if (!is_primary_segment(c, j))
+			continue;
+		from = seg_sender(&r->ev, r->end);
+		if ((r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) == SYN_TCP_SYN)
+			syn[from] = true;
+		if ((r->ev.seg.flags & SYN_TCP_FIN) && fin[from] < 0)
+			fin[from] = (long)j;
+	}
+	s->simul_open = syn[0] && syn[1];
+	if (fin[0] >= 0 && fin[1] >= 0) {
+		const struct conn_row *a = &c->rows[fin[0] < fin[1] ? fin[0] : fin[1]];
+		const struct conn_row *b = &c->rows[fin[0] < fin[1] ? fin[1] : fin[0]];
+
+		s->simul_close = !acks(&b->ev.seg, a->ev.seg.seq + a->ev.seg.len + 1);
+	}
+}
+
+/* A SYN received at row i that its lane neither answers with a SYN-ACK nor
+ * reports dropped before the next SYN arrives (or ever): a silent drop. */
+static bool syn_unanswered(const struct conn *c, size_t i)
+{
+	int lane = c->rows[i].end;
+
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != lane)
+			continue;
+		if (r->ev.kind == SYN_EV_DROP)
+			return false;
+		if (r->ev.kind != SYN_EV_SEGMENT)
+			continue;
+		if (r->ev.seg.dir == SYN_DIR_TX && (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_RST)))
+			return false; /* a SYN-ACK (or a reset, or our own SYN crossing it) */
+		if (r->ev.seg.dir == SYN_DIR_RX &&
+		    (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK)) == SYN_TCP_SYN)
+			return true; /* it came again before any answer */
+	}
+	return false; /* the trace ended: say nothing */
+}
+
+static __u8 retransmission_cause_key(const struct conn_row *r)
+{
+	const char *cause = txt_retransmit_cause(&r->ev);
+
+	if (r->marks & ROW_RECOVERY)
+		return EX_RETRANS_RECOVERY;
+	if (!strcmp(cause, "fast retransmit"))
+		return EX_RETRANS_FAST;
+	if (!strcmp(cause, "retransmission timeout"))
+		return EX_RETRANS_RTO;
+	if (!strcmp(cause, "tail loss probe"))
+		return EX_RETRANS_TLP;
+	return EX_RETRANS;
+}
+
+/* Is row r the kernel's retransmission event for the segment at row seg? */
+static bool retransmits(const struct conn_row *r, const struct conn_row *seg, int from)
+{
+	return r->ev.kind == SYN_EV_RETRANSMIT && r->end == from && r->ev.rtx.seq == seg->ev.seg.seq;
+}
+
+/* Why a retransmitted segment went again: the kernel's retransmission
+ * event next to it on the sending lane says (the tracepoint fires once the
+ * segment is queued: just after its row, or before it on another CPU). */
+static __u8 retransmission_key(const struct conn *c, size_t i, int from)
+{
+	const struct conn_row *seg = &c->rows[i];
+
+	for (size_t j = i + 1, k = 0; j < c->nrows && k < 16; j++, k++)
+		if (retransmits(&c->rows[j], seg, from))
+			return retransmission_cause_key(&c->rows[j]);
+	for (size_t j = i, k = 0; j-- > 0 && k < 16; k++)
+		if (retransmits(&c->rows[j], seg, from))
+			return retransmission_cause_key(&c->rows[j]);
+	return EX_RETRANS;
+}
+
+/* Windows and probes: a zero window, the update that opens it again, and a
+ * segment of no data one byte below what was sent (a probe: of a zero window
+ * when the peer's is closed, else keepalive). EX_NONE otherwise. Keeps the
+ * lane's window and sequence figures up to date. */
+static __u8 window_key(struct story *s, const struct syn_segment *g, int from)
+{
+	bool probe = g->len == 0 && g->flags == SYN_TCP_ACK && s->seq_known[from] &&
+		     g->seq + 1 == s->seq_end[from];
+	bool was_zero = s->zero_win[from];
+	__u8 key = EX_NONE;
+
+	if (probe)
+		key = s->zero_win[!from] ? EX_WINDOW_PROBE : EX_KEEPALIVE;
+	else if (g->win == 0 && !(g->flags & SYN_TCP_RST))
+		key = EX_ZERO_WINDOW;
+	else if (was_zero && g->win)
+		key = EX_WINDOW_UPDATE;
+	if (!(g->flags & SYN_TCP_RST))
+		s->zero_win[from] = g->win == 0;
+	if (!s->seq_known[from] || (__s32)(g->seq + g->len - s->seq_end[from]) > 0) {
+		s->seq_end[from] = g->seq + g->len + !!(g->flags & (SYN_TCP_SYN | SYN_TCP_FIN));
+		s->seq_known[from] = true;
+	}
+	return key;
+}
+
+static void explain_segment(const struct conn *c, size_t i, struct story *s,
+			    struct explain_note *n)
+{
+	const struct conn_row *r = &c->rows[i];
+	const struct syn_segment *g = &r->ev.seg;
+	int from = seg_sender(&r->ev, r->end), to = !from;
+	bool syn = g->flags & SYN_TCP_SYN, ack = g->flags & SYN_TCP_ACK;
+
+	n->who = (__u8)from;
+	if (c->proto == IPPROTO_UDP) {
+		n->key = EX_UDP;
+		return;
+	}
+	__u8 win_key = window_key(s, g, from);
+
+	if (self_connected(c) && (g->flags & (SYN_TCP_SYN | SYN_TCP_FIN))) {
+		n->key = (g->flags & SYN_TCP_FIN) ? EX_SELF_FIN : ack ? EX_SELF_SYNACK : EX_SELF_SYN;
+		return;
+	}
+	if (g->flags & SYN_TCP_RST) {
+		/* an answer to a SYN from a lane that never had a socket: refused */
+		n->key = s->syn_sent[to] && !s->synack_sent[from] && !c->end[from].sock_id
+			 ? EX_RST_REFUSED : EX_RST;
+		return;
+	}
+	if (syn && !ack) {
+		if (s->syn_sent[from])
+			n->key = EX_SYN_RETRANS;
+		else
+			n->key = s->simul_open ? EX_SYN_SIMUL : EX_SYN;
+		s->syn_sent[from] = true;
+		return;
+	}
+	if (syn) {
+		n->key = s->simul_open ? EX_SYNACK_SIMUL :
+			 s->synack_sent[from] ? EX_SYNACK_AGAIN :
+			 (r->marks & ROW_COOKIE) ? EX_SYNACK_COOKIE : EX_SYNACK;
+		s->synack_again[from] = s->synack_sent[from];
+		s->synack_sent[from] = true;
+		return;
+	}
+	if (g->flags & SYN_TCP_FIN) {
+		bool exited = !lane_closed_by_call(c, i, from) && c->end[from].traced &&
+			      c->end[from].pid;
+
+		if (s->fin_sent[from]) {
+			n->key = retransmission_key(c, i, from);
+			return;
+		}
+		s->fin_sent[from] = true;
+		s->fin_end[from] = g->seq + g->len + 1;
+		if (s->simul_close) {
+			n->key = EX_FIN_SIMUL;
+			if (s->first_fin < 0)
+				s->first_fin = from;
+		} else if (s->first_fin < 0) {
+			s->first_fin = from;
+			n->key = exited ? EX_FIN1_EXIT : EX_FIN1;
+		} else if (!s->fin_acked[to]) {
+			s->fin_acked[to] = true;
+			n->key = EX_FIN_MERGED;
+		} else {
+			n->key = exited ? EX_FIN2_EXIT : EX_FIN2;
+		}
+		if (s->fin_sent[to] && acks(g, s->fin_end[to]))
+			s->fin_acked[to] = true;
+		return;
+	}
+	if (r->marks & ROW_RETRANSMIT) {
+		n->key = retransmission_key(c, i, from);
+		return;
+	}
+	if (win_key != EX_NONE) {
+		n->key = win_key;
+		return;
+	}
+	if (r->marks & ROW_DUP_ACK) {
+		n->key = EX_DUP_ACK;
+		return;
+	}
+	if (s->synack_again[to] && !(g->flags & SYN_TCP_FIN) && !g->len) {
+		s->synack_again[to] = false;
+		n->key = EX_ACK3_AGAIN;
+		return;
+	}
+	if (s->simul_open && s->synack_sent[to] && !s->simul_acked[from]) {
+		s->simul_acked[from] = true;
+		s->opened = true;
+		n->key = EX_ACK_SIMUL_OPEN;
+		return;
+	}
+	if (!s->opened && s->synack_sent[to]) {
+		s->opened = true;
+		n->key = EX_ACK3;
+		return;
+	}
+	if (s->fin_sent[to] && !s->fin_acked[to] && acks(g, s->fin_end[to])) {
+		s->fin_acked[to] = true;
+		if (s->simul_close)
+			n->key = EX_ACK_SIMUL;
+		else
+			n->key = s->first_fin == to ? EX_ACK2 : EX_ACK4;
+		return;
+	}
+	if (g->len) {
+		n->key = s->fin_sent[to] && !s->fin_sent[from] ? EX_DATA_HALF_CLOSED : EX_DATA;
+		return;
+	}
+	if (ack && s->opened)
+		n->key = EX_DATA_ACK;
+}
+
+static bool is_read_call(unsigned int call)
+{
+	return call == SYN_CALL_READ || call == SYN_CALL_RECVFROM || call == SYN_CALL_RECVMSG;
+}
+
+static bool is_write_call(unsigned int call)
+{
+	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
+}
+
+/* The flags of the first FIN or RST the lane sends after row i, 0 if none. */
+static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end == lane && r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX &&
+		    (r->ev.seg.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
+			return r->ev.seg.flags;
+	}
+	return 0;
+}
+
+/* The lane's state just before row i (a call changes no state). */
+static __u8 state_before(const struct conn *c, size_t i, int lane)
+{
+	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
+}
+
+static void explain_syscall(const struct conn *c, size_t i, struct story *s,
+			    struct explain_note *n)
+{
+	const struct syn_event *e = &c->rows[i].ev;
+	int lane = c->rows[i].end;
+	bool entry = e->sys.phase == SYN_PHASE_ENTRY, udp = c->proto == IPPROTO_UDP;
+	__u8 st = state_before(c, i, lane);
+
+	n->who = (__u8)lane;
+	switch (e->sys.call) {
+	case SYN_CALL_SOCKET:
+		n->key = EX_SOCKET;
+		break;
+	case SYN_CALL_BIND:
+		n->key = entry ? EX_BIND : EX_NONE;
+		break;
+	case SYN_CALL_CONNECT:
+		if (entry)
+			n->key = udp ? EX_NONE : EX_CONNECT_CALL;
+		else if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
+			n->key = EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
+		else if (e->sys.ret == 0)
+			n->key = udp ? EX_NONE : EX_CONNECT_OK;
+		else if (e->sys.ret == -111)
+			n->key = EX_CONNECT_REFUSED;
+		else if (e->sys.ret != -115) /* EINPROGRESS: non-blocking, not a failure */
+			n->key = EX_CONNECT_FAIL;
+		break;
+	case SYN_CALL_ACCEPT:
+	case SYN_CALL_ACCEPT4:
+		if (entry) {
+			n->key = EX_ACCEPT_CALL;
+			s->accept_entered = true;
+			s->accept_waiting = !s->handshake_done_at_server;
+		} else if (e->sys.ret >= 0) {
+			/* queued: accept() was called only after the handshake was over */
+			n->key = st == ST_SYN_RECV && s->fastopen_syn[lane] ? EX_ACCEPT_FASTOPEN :
+				 s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED
+									 : EX_ACCEPT_OK;
+		}
+		break;
+	case SYN_CALL_CLOSE:
+		if (!entry)
+			break;
+		if (!e->sys.last_ref)
+			n->key = EX_CLOSE_NOT_LAST;
+		else if (next_tx_flags(c, i, lane) & SYN_TCP_RST)
+			n->key = EX_CLOSE_RST;
+		else if (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_SYN_RECV)
+			n->key = EX_CLOSE_FIN;
+		else
+			n->key = EX_CLOSE_FREE;
+		break;
+	case SYN_CALL_SHUTDOWN:
+		if (entry)
+			n->key = e->sys.arg == SHUT_WR ? EX_SHUT_WR :
+				 e->sys.arg == SHUT_RD ? EX_SHUT_RD : EX_SHUT_RDWR;
+		break;
+	default:
+		if (entry)
+			break;
+		if (is_read_call(e->sys.call))
+			n->key = e->sys.ret > 0 ? (udp ? EX_RECVFROM_UDP : EX_READ_DATA) :
+				 e->sys.ret == 0 && !udp && s->reset[lane] && !s->fin_in[lane]
+					 ? EX_READ_AFTER_RESET :
+				 e->sys.ret == 0 && !udp ? EX_READ_EOF :
+				 e->sys.ret < 0 && e->sys.ret != -11 ? EX_READ_FAIL : EX_NONE;
+		else if (is_write_call(e->sys.call))
+			n->key = e->sys.ret >= 0 ? (udp ? EX_SENDTO_UDP :
+						    s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE) :
+				 e->sys.ret != -11 ? EX_WRITE_FAIL : EX_NONE;
+	}
+}
+
+static void explain_state(const struct conn *c, size_t i, struct story *s,
+			  struct explain_note *n)
+{
+	const struct conn_row *r = &c->rows[i];
+	int lane = r->end;
+	__u8 to = r->ev.state.newstate, from = r->ev.state.oldstate;
+	bool inferred = r->marks & ROW_INFERRED;
+
+	n->who = (__u8)lane;
+	if (r->state_after[lane] != to) {
+		/* the kernel's full socket leaves while a timewait socket carries
+		 * the lane on (in FIN-WAIT-2 until the FIN, then TIME-WAIT) */
+		if (to == ST_CLOSE && (r->state_after[lane] == ST_TIME_WAIT ||
+					r->state_after[lane] == ST_FIN_WAIT2))
+			n->key = EX_ST_TW_KERNEL;
+		return;
+	}
+	switch (to) {
+	case ST_SYN_SENT:
+		n->key = EX_ST_SYN_SENT;
+		break;
+	case ST_SYN_RECV:
+		if (inferred)
+			n->key = EX_ST_SYN_RECV_INFERRED;
+		else if (from == ST_SYN_SENT)
+			n->key = EX_ST_SYN_RECV_SIMUL;
+		else if (from == ST_LISTEN)
+			n->key = s->fastopen_syn[lane] && !s->opened ? EX_ST_SYN_RECV_FASTOPEN
+								     : EX_ST_SYN_RECV_KERNEL;
+		break;
+	case ST_ESTABLISHED:
+		n->key = EX_ST_ESTABLISHED;
+		if (lane == 1)
+			s->handshake_done_at_server = true;
+		break;
+	case ST_FIN_WAIT1:
+		n->key = EX_ST_FIN_WAIT1;
+		break;
+	case ST_FIN_WAIT2:
+		n->key = EX_ST_FIN_WAIT2;
+		break;
+	case ST_CLOSE_WAIT:
+		n->key = EX_ST_CLOSE_WAIT;
+		break;
+	case ST_LAST_ACK:
+		n->key = EX_ST_LAST_ACK;
+		break;
+	case ST_CLOSING:
+		n->key = EX_ST_CLOSING;
+		break;
+	case ST_TIME_WAIT:
+		n->key = EX_ST_TIME_WAIT;
+		break;
+	case ST_CLOSE:
+		n->key = inferred && from == ST_TIME_WAIT ? EX_ST_TW_KILLED :
+			 from == ST_LISTEN ? EX_NONE : EX_ST_CLOSED;
+		break;
+	case ST_LISTEN:
+		if (inferred && from == ST_SYN_RECV)
+			n->key = EX_ST_REQ_RESET;
+		break;
+	}
+}
+
+/* Did an accept() return this lane's connection before row i? */
+static bool lane_accepted(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end == lane && r->ev.kind == SYN_EV_SYSCALL &&
+		    r->ev.sys.phase == SYN_PHASE_RETURN && r->ev.sys.ret >= 0 &&
+		    (r->ev.sys.call == SYN_CALL_ACCEPT || r->ev.sys.call == SYN_CALL_ACCEPT4))
+			return true;
+	}
+	return false;
+}
+
+static void explain_reset(const struct conn *c, size_t i, struct explain_note *n)
+{
+	const struct conn_row *r = &c->rows[i];
+	const char *why = rst_reason_name(r->ev.rst.reason);
+
+	n->who = r->end;
+	if (r->marks & ROW_NO_RST) {
+		n->key = EX_RST_KERNEL_ABORT;
+	} else if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
+		/* an answer to our SYN: nothing listened there */
+		n->key = state_before(c, i, r->end) == ST_SYN_SENT ? EX_RST_RECEIVED_REFUSED
+								  : EX_RST_RECEIVED;
+	} else if (why && !strcmp(why, "NO_SOCKET")) {
+		n->key = EX_RST_SENT_NO_SOCKET;
+	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
+		n->key = EX_RST_SENT_UNREAD;
+	} else if (why && !strcmp(why, "TCP_STATE") && !lane_closed_by_call(c, i, r->end) &&
+		   !lane_accepted(c, i, r->end)) {
+		/* no close() of its own, never accepted: its listener closed */
+		n->key = EX_RST_SENT_LISTENER;
+	} else if (why && (!strcmp(why, "TCP_ABORT_ON_LINGER") || !strcmp(why, "TCP_STATE"))) {
+		/* close() with a zero linger time disconnects: RST from any live state */
+		n->key = EX_RST_SENT_LINGER;
+	} else {
+		n->key = EX_RST_SENT_OTHER;
+	}
+}
+
+static void explain_drop(const struct conn_row *r, struct explain_note *n)
+{
+	const char *why = drop_reason_name(r->ev.drop.reason);
+
+	n->who = r->end;
+	if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
+		n->key = EX_DROP_OLD;
+	else if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
+		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
+	else if (why && !strcmp(why, "NO_SOCKET"))
+		n->key = EX_DROP_NO_SOCKET;
+	else if (why && !strcmp(why, "TCP_INVALID_SYN"))
+		n->key = EX_DROP_INVALID_SYN;
+	else if (why && (!strcmp(why, "NETFILTER_DROP") || !strncmp(why, "NETFILTER", 9)))
+		n->key = EX_DROP_FIREWALL;
+	else
+		n->key = EX_DROP_OTHER;
+}
+
+/* What row r tells of its lane's past, for the rows after it. */
+static void story_note(struct story *s, const struct conn_row *r)
+{
+	const struct syn_event *e = &r->ev;
+	int lane = r->end & 1;
+
+	if (e->kind == SYN_EV_RESET && !(r->marks & ROW_NO_RST))
+		s->reset[lane] = true;
+	if (e->kind != SYN_EV_SEGMENT)
+		return;
+	if (e->seg.flags & SYN_TCP_RST)
+		s->reset[lane] = true;
+	if (e->seg.dir == SYN_DIR_RX && (e->seg.flags & SYN_TCP_FIN) && !(e->seg.flags & SYN_TCP_RST))
+		s->fin_in[lane] = true;
+	/* a SYN that brings a Fast Open cookie or data: the child may be
+	 * created at once, before any third segment */
+	if (e->seg.dir == SYN_DIR_RX && ev_is_bare_syn(e) &&
+	    (e->seg.len || ((e->seg.opts & SYN_OPT_FASTOPEN) && e->seg.fo_cookie_len)))
+		s->fastopen_syn[lane] = true;
+}
+
+void explain_conn(const struct conn *c, struct explain_note *notes)
+{
+	struct story s;
+
+	memset(&s, 0, sizeof(s));
+	s.first_fin = -1;
+	find_simultaneous(c, &s);
+	for (size_t i = 0; i < c->nrows; i++) {
+		const struct conn_row *r = &c->rows[i];
+		struct explain_note *n = &notes[i];
+
+		story_note(&s, r);
+		n->key = EX_NONE;
+		n->who = r->end;
+		switch (r->ev.kind) {
+		case SYN_EV_SEGMENT:
+			if (is_primary_segment(c, i))
+				explain_segment(c, i, &s, n);
+			else if (r->ev.seg.dir == SYN_DIR_RX && !self_connected(c) &&
+				 (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) ==
+					 SYN_TCP_SYN && syn_unanswered(c, i))
+				n->key = EX_SYN_UNANSWERED;
+			break;
+		case SYN_EV_SYSCALL:
+			explain_syscall(c, i, &s, n);
+			break;
+		case SYN_EV_STATE:
+			explain_state(c, i, &s, n);
+			break;
+		case SYN_EV_RESET:
+			explain_reset(c, i, n);
+			break;
+		case SYN_EV_TIMEWAIT:
+			n->key = r->ev.tw.substate == ST_FIN_WAIT2 ? EX_ST_FW2_TIMEOUT : EX_ST_TW_END;
+			break;
+		case CONN_ROW_SUMMARY:
+			n->key = EX_SUMMARY;
+			break;
+		case SYN_EV_ICMP:
+			n->key = strcmp(icmp_error_name(r->ev.family, r->ev.icmp.type, r->ev.icmp.code),
+					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
+			break;
+		case SYN_EV_DROP:
+			explain_drop(r, n);
+			break;
+		case SYN_EV_DESTROY:
+			n->key = EX_DESTROY;
+			break;
+		}
+	}
+}

@@ -1,0 +1,65 @@
+/* Explain mode: what each row of a finished connection means, in plain words,
+ * for a classroom ("handshake 1/3: SYN ...", "read() returns 0: end-of-file").
+ * The meaning comes from the whole connection (which FIN came first, whether
+ * an ACK rode on a FIN), so a connection is explained once, then row by row. */
+#ifndef SYNSCOPE_EXPLAIN_H
+#define SYNSCOPE_EXPLAIN_H
+
+#include <stddef.h>
+#include "track/conn.h"
+
+enum explain_lang {
+	EXPLAIN_OFF = 0,
+	EXPLAIN_EN,  /* English */
+	EXPLAIN_ZH,  /* Simplified Chinese */
+};
+
+/* What a row means: one of these, with the lanes it talks about. */
+enum explain_key {
+	EX_NONE = 0,
+	EX_SOCKET, EX_BIND, EX_CONNECT_CALL, EX_CONNECT_OK, EX_CONNECT_REFUSED, EX_CONNECT_FAIL,
+	EX_ACCEPT_CALL, EX_ACCEPT_OK, EX_ACCEPT_QUEUED,
+	EX_SYN, EX_SYN_RETRANS, EX_SYN_SIMUL, EX_SYN_UNANSWERED, EX_SYNACK, EX_SYNACK_SIMUL,
+	EX_SYNACK_AGAIN, EX_ACK3, EX_ACK3_AGAIN,
+	EX_DATA, EX_DATA_HALF_CLOSED, EX_DATA_ACK, EX_RETRANS,
+	EX_FIN1, EX_FIN1_EXIT, EX_ACK2, EX_FIN_MERGED, EX_FIN2, EX_FIN2_EXIT, EX_ACK4,
+	EX_FIN_SIMUL, EX_ACK_SIMUL, EX_ACK_SIMUL_OPEN,
+	EX_SELF_SYN, EX_SELF_SYNACK, EX_SELF_FIN,
+	EX_RST, EX_RST_REFUSED, EX_UDP,
+	EX_ST_SYN_SENT, EX_ST_SYN_RECV_INFERRED, EX_ST_SYN_RECV_KERNEL, EX_ST_SYN_RECV_SIMUL,
+	EX_ST_ESTABLISHED, EX_ST_FIN_WAIT1, EX_ST_FIN_WAIT2, EX_ST_CLOSE_WAIT, EX_ST_LAST_ACK,
+	EX_ST_CLOSING, EX_ST_TIME_WAIT, EX_ST_TW_KERNEL, EX_ST_TW_END, EX_ST_CLOSED,
+	EX_READ_DATA, EX_READ_EOF, EX_READ_FAIL, EX_WRITE, EX_WRITE_FAIL,
+	EX_CLOSE_FIN, EX_CLOSE_RST, EX_CLOSE_NOT_LAST, EX_CLOSE_FREE,
+	EX_SHUT_WR, EX_SHUT_RD, EX_SHUT_RDWR,
+	EX_SENDTO_UDP, EX_RECVFROM_UDP,
+	EX_DESTROY,
+	EX_DROP_BACKLOG, EX_DROP_BACKLOG_ACK, EX_DROP_INVALID_SYN, EX_DROP_OLD, EX_DROP_NO_SOCKET, EX_DROP_FIREWALL,
+	EX_DROP_OTHER,
+	EX_RST_SENT_NO_SOCKET, EX_RST_SENT_UNREAD, EX_RST_SENT_LINGER, EX_RST_SENT_OTHER,
+	EX_RST_RECEIVED,
+	EX_RETRANS_FAST, EX_RETRANS_RTO, EX_RETRANS_TLP, EX_DUP_ACK,
+	EX_ZERO_WINDOW, EX_WINDOW_UPDATE, EX_WINDOW_PROBE, EX_KEEPALIVE,
+	EX_SYNACK_COOKIE, EX_RST_KERNEL_ABORT, EX_RST_RECEIVED_REFUSED,
+	EX_ST_TW_KILLED, EX_ST_REQ_RESET, EX_ST_FW2_TIMEOUT, EX_SUMMARY, EX_RST_SENT_LISTENER,
+	EX_ST_SYN_RECV_FASTOPEN, EX_ACCEPT_FASTOPEN, EX_CONNECT_DEFERRED, EX_READ_AFTER_RESET,
+	EX_WRITE_ZERO_WINDOW, EX_RETRANS_RECOVERY, EX_ICMP_PORT, EX_ICMP,
+	EX_NKEYS
+};
+
+struct explain_note {
+	__u8 key;     /* enum explain_key */
+	__u8 who;     /* the lane the text is about: 0 client, 1 server */
+};
+
+/* Fill notes[0 .. c->nrows-1]: what each row means (EX_NONE: nothing to say). */
+void explain_conn(const struct conn *c, struct explain_note *notes);
+/* The note of row i as text in lang; "" for EX_NONE. Returns buf. */
+char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
+		   enum explain_lang lang, char *buf, size_t len);
+/* "client" / "客户端" ... */
+const char *explain_lane(int lane, enum explain_lang lang);
+/* The stable name of a key ("handshake-1", "teardown-2", ...), for JSONL and tests. */
+const char *explain_key_name(unsigned int key);
+
+#endif

@@ -1,0 +1,418 @@
+/* The words of explain mode, in English and Simplified Chinese. A template
+ * names what it needs: {who} the lane the row is about, {other} the other
+ * lane, {n} a number (bytes), {why} a kernel reason or errno name. */
+#include <stdio.h>
+#include <string.h>
+#include "render/explain.h"
+#include "base/names.h"
+#include "render/textout.h"
+
+struct ex_words {
+	const char *name; /* stable name, for JSONL and tests */
+	const char *en;
+	const char *zh;
+};
+
+static const struct ex_words words[EX_NKEYS] = {
+	[EX_SOCKET] = { "socket",
+		"socket(): a new socket, CLOSED, with no address yet",
+		"socket()：新建一个套接字，状态 CLOSED，还没有地址" },
+	[EX_BIND] = { "bind",
+		"bind(): the socket gets its local address and port",
+		"bind()：为套接字绑定本地地址和端口" },
+	[EX_CONNECT_CALL] = { "connect-call",
+		"connect(): the {who} starts the three-way handshake and waits",
+		"connect()：{who}发起三次握手并等待" },
+	[EX_CONNECT_OK] = { "connect-returns",
+		"connect() returns: the {who} saw the SYN-ACK (2nd segment)",
+		"connect() 返回：{who}收到了 SYN-ACK（第 2 个报文段）" },
+	[EX_CONNECT_REFUSED] = { "connect-refused",
+		"connect() fails with ECONNREFUSED: the SYN was answered with RST",
+		"connect() 失败（ECONNREFUSED）：对 SYN 的回答是 RST" },
+	[EX_CONNECT_FAIL] = { "connect-fails",
+		"connect() fails: {why}",
+		"connect() 失败：{why}" },
+	[EX_ACCEPT_CALL] = { "accept-call",
+		"accept(): the {who} waits for a connection whose handshake is complete",
+		"accept()：{who}等待一个已完成握手的连接" },
+	[EX_ACCEPT_OK] = { "accept-returns",
+		"accept() returns: the 3rd segment arrived, the connection is ready",
+		"accept() 返回：第 3 个报文段已到达，连接就绪" },
+	[EX_ACCEPT_QUEUED] = { "accept-from-queue",
+		"accept() returns at once: the handshake finished earlier and the connection waited in the accept queue; no new segment",
+		"accept() 立即返回：握手早已完成，连接一直在 accept 队列中等待；没有新的报文段" },
+	[EX_SYN] = { "handshake-1",
+		"handshake 1/3: SYN, the {who} asks to open and picks its initial sequence number",
+		"握手 1/3：SYN，{who}请求建立连接，并选定自己的初始序号" },
+	[EX_SYN_RETRANS] = { "syn-retransmitted",
+		"SYN again: no SYN-ACK came back within the initial RTO, so the {who} retransmits it",
+		"再次发送 SYN：在初始重传超时（RTO）内没有收到 SYN-ACK，{who}重传 SYN" },
+	[EX_SYN_SIMUL] = { "simultaneous-open-syn",
+		"simultaneous open: the {who} sends SYN while the {other}'s SYN is on its way",
+		"同时打开：{who}发送 SYN 时，{other}的 SYN 也在路上" },
+	[EX_SYN_UNANSWERED] = { "syn-unanswered",
+		"the SYN arrived, but the {who}'s kernel does not answer it and gives no drop reason (a full accept queue drops SYNs this way; nstat counts ListenOverflows)",
+		"SYN 已到达，但{who}的内核没有回答，也没有给出丢弃原因（accept 队列满时 SYN 就是这样被丢弃的；nstat 中的 ListenOverflows 会计数）" },
+	[EX_SYNACK_AGAIN] = { "synack-again",
+		"SYN-ACK again: the handshake's last ACK did not complete it, so the {who} repeats its SYN-ACK",
+		"再次发送 SYN-ACK：握手的最后一个 ACK 没有完成握手，{who}重发 SYN-ACK" },
+	[EX_ACK3_AGAIN] = { "handshake-3-again",
+		"the {who} answers the repeated SYN-ACK with its ACK again (handshake 3/3 once more)",
+		"{who}再次用 ACK 回答重复的 SYN-ACK（再一次握手 3/3）" },
+	[EX_SYNACK] = { "handshake-2",
+		"handshake 2/3: SYN-ACK, the {who} agrees, acknowledges the SYN and picks its own initial sequence number",
+		"握手 2/3：SYN-ACK，{who}同意建立连接，确认对方的 SYN，并选定自己的初始序号" },
+	[EX_SYNACK_SIMUL] = { "simultaneous-open-synack",
+		"simultaneous open: the {who} answers the {other}'s SYN with SYN-ACK",
+		"同时打开：{who}用 SYN-ACK 回答{other}的 SYN" },
+	[EX_ACK3] = { "handshake-3",
+		"handshake 3/3: ACK of the {other}'s SYN, the connection is open",
+		"握手 3/3：确认{other}的 SYN，连接建立" },
+	[EX_DATA] = { "data",
+		"data: {n} bytes from the {who}",
+		"数据：{who}发送 {n} 字节" },
+	[EX_DATA_HALF_CLOSED] = { "data-after-fin",
+		"half-close: the {who} still sends {n} bytes after the {other}'s FIN",
+		"半关闭：在{other}发出 FIN 之后，{who}仍在发送 {n} 字节数据" },
+	[EX_DATA_ACK] = { "ack",
+		"ACK: the {who} acknowledges the bytes it received",
+		"ACK：{who}确认收到的数据" },
+	[EX_RETRANS] = { "retransmission",
+		"retransmission: no ACK came in time, the {who} sends the same bytes again",
+		"重传：没有及时收到 ACK，{who}再次发送同样的数据" },
+	[EX_FIN1] = { "teardown-1",
+		"teardown 1/4: FIN, the {who} has no more data to send",
+		"挥手 1/4：FIN，{who}没有数据要发送了" },
+	[EX_FIN1_EXIT] = { "teardown-1-exit",
+		"teardown 1/4: FIN without a close() call: the {who}'s process exited and the kernel closed its sockets",
+		"挥手 1/4：没有调用 close() 却发出了 FIN：{who}进程已退出，内核关闭了它的套接字" },
+	[EX_ACK2] = { "teardown-2",
+		"teardown 2/4: ACK of the {other}'s FIN; from that FIN on, the {who}'s read() returns 0",
+		"挥手 2/4：确认{other}的 FIN；从那个 FIN 起，{who}的 read() 返回 0" },
+	[EX_FIN_MERGED] = { "teardown-2-3",
+		"teardown 2+3/4: the {who}'s FIN also acknowledges the {other}'s FIN: its delayed ACK rode on the FIN (three-segment teardown)",
+		"挥手 2+3/4：{who}的 FIN 同时确认了{other}的 FIN：被延迟的 ACK 搭载在 FIN 上（三次挥手）" },
+	[EX_FIN2] = { "teardown-3",
+		"teardown 3/4: FIN, the {who} closes too",
+		"挥手 3/4：FIN，{who}也关闭了" },
+	[EX_FIN2_EXIT] = { "teardown-3-exit",
+		"teardown 3/4: FIN without a close() call: the {who}'s process exited and the kernel closed its sockets",
+		"挥手 3/4：没有调用 close() 却发出了 FIN：{who}进程已退出，内核关闭了它的套接字" },
+	[EX_ACK4] = { "teardown-4",
+		"teardown 4/4: ACK of the {other}'s FIN, the connection is closed",
+		"挥手 4/4：确认{other}的 FIN，连接关闭" },
+	[EX_FIN_SIMUL] = { "simultaneous-close-fin",
+		"simultaneous close: the {who} sends FIN before it has seen the {other}'s FIN",
+		"同时关闭：{who}在收到{other}的 FIN 之前就发出了自己的 FIN" },
+	[EX_ACK_SIMUL] = { "simultaneous-close-ack",
+		"simultaneous close: the {who} acknowledges the {other}'s FIN",
+		"同时关闭：{who}确认{other}的 FIN" },
+	[EX_ACK_SIMUL_OPEN] = { "simultaneous-open-ack",
+		"simultaneous open: the {who} acknowledges the {other}'s SYN-ACK",
+		"同时打开：{who}确认{other}的 SYN-ACK" },
+	[EX_SELF_SYN] = { "self-connect-syn",
+		"self-connect: the socket sends SYN to its own address and port, and receives it itself: a simultaneous open with itself",
+		"自连接：套接字向自己的地址和端口发送 SYN，并由自己收到：与自己的同时打开" },
+	[EX_SELF_SYNACK] = { "self-connect-synack",
+		"self-connect: the socket answers its own SYN with SYN-ACK",
+		"自连接：套接字用 SYN-ACK 回答自己的 SYN" },
+	[EX_SELF_FIN] = { "self-connect-fin",
+		"self-connect: the socket's FIN comes back to itself while it waits in FIN-WAIT-1: a simultaneous close with itself",
+		"自连接：套接字的 FIN 在它处于 FIN-WAIT-1 时回到自己：与自己的同时关闭" },
+	[EX_RST] = { "rst",
+		"RST: the {who} aborts the connection at once: no FIN exchange, no TIME-WAIT",
+		"RST：{who}立即中止连接：没有 FIN 交换，也没有 TIME-WAIT" },
+	[EX_RST_REFUSED] = { "rst-refused",
+		"RST: nothing listens on this port, so the {who}'s kernel refuses the connection",
+		"RST：该端口没有进程在监听，{who}的内核拒绝连接" },
+	[EX_UDP] = { "udp-datagram",
+		"UDP datagram of {n} bytes from the {who}: no handshake before it, no ACK after it, no teardown",
+		"UDP 数据报（{n} 字节），由{who}发送：之前没有握手，之后没有确认，也没有挥手" },
+	[EX_ST_SYN_SENT] = { "state-syn-sent",
+		"SYN-SENT: the {who} waits for the SYN-ACK",
+		"SYN-SENT：{who}等待 SYN-ACK" },
+	[EX_ST_SYN_RECV_INFERRED] = { "state-syn-received",
+		"SYN-RECEIVED (inferred): Linux keeps this half-open connection in a request socket and reports no state for it",
+		"SYN-RECEIVED（推断）：Linux 把这个半连接放在请求套接字（request sock）里，不报告它的状态" },
+	[EX_ST_SYN_RECV_KERNEL] = { "state-full-socket",
+		"the final ACK arrived: only now does the kernel create the full socket (it reports LISTEN -> SYN_RECV here)",
+		"最后的 ACK 到达：内核现在才创建完整的套接字（所以在这里报告 LISTEN -> SYN_RECV）" },
+	[EX_ST_SYN_RECV_SIMUL] = { "state-syn-received-simultaneous",
+		"SYN-RECEIVED: a SYN arrived while the {who}'s own SYN was unanswered (simultaneous open)",
+		"SYN-RECEIVED：{who}自己的 SYN 尚未得到回答时，收到了对方的 SYN（同时打开）" },
+	[EX_ST_ESTABLISHED] = { "state-established",
+		"ESTABLISHED: the {who} can send and receive data",
+		"ESTABLISHED：{who}可以收发数据了" },
+	[EX_ST_FIN_WAIT1] = { "state-fin-wait-1",
+		"FIN-WAIT-1: the {who}'s FIN is out, waiting for its ACK",
+		"FIN-WAIT-1：{who}的 FIN 已发出，等待对它的确认" },
+	[EX_ST_FIN_WAIT2] = { "state-fin-wait-2",
+		"FIN-WAIT-2: the {who}'s FIN was acknowledged; waiting for the {other}'s FIN",
+		"FIN-WAIT-2：{who}的 FIN 已被确认；等待{other}的 FIN" },
+	[EX_ST_CLOSE_WAIT] = { "state-close-wait",
+		"CLOSE-WAIT: the {other} has closed; the {who} may still send until it closes too",
+		"CLOSE-WAIT：{other}已经关闭；{who}在自己关闭之前仍然可以发送数据" },
+	[EX_ST_LAST_ACK] = { "state-last-ack",
+		"LAST-ACK: the {who}'s FIN is out, waiting for the last ACK",
+		"LAST-ACK：{who}的 FIN 已发出，等待最后一个 ACK" },
+	[EX_ST_CLOSING] = { "state-closing",
+		"CLOSING: the {other}'s FIN arrived before the ACK of the {who}'s own FIN",
+		"CLOSING：{other}的 FIN 先于对{who}自己 FIN 的确认到达" },
+	[EX_ST_TIME_WAIT] = { "state-time-wait",
+		"TIME-WAIT: waits 2MSL, so that a lost last ACK can be repeated and old duplicates of this connection die out before its ports are used again (inferred: a timewait socket holds it, 60 s on Linux)",
+		"TIME-WAIT：等待 2MSL，以便在最后的 ACK 丢失时可以重发，并让这个连接的旧重复报文在端口被再次使用之前消失（推断：由 timewait 套接字保持，Linux 上为 60 秒）" },
+	[EX_ST_TW_KERNEL] = { "state-timewait-socket",
+		"the kernel frees the full socket (it reports CLOSE); a small timewait socket carries the connection on",
+		"内核释放完整的套接字（报告 CLOSE）；由一个小的 timewait 套接字继续维持这个连接" },
+	[EX_ST_TW_END] = { "state-time-wait-end",
+		"2MSL are over: the timewait socket's timer fired, TIME-WAIT ends and the connection is gone",
+		"2MSL 结束：timewait 套接字的定时器到期，TIME-WAIT 结束，连接彻底消失" },
+	[EX_ST_CLOSED] = { "state-closed",
+		"CLOSED: the connection is over for the {who}",
+		"CLOSED：对{who}来说连接结束了" },
+	[EX_READ_DATA] = { "read-data",
+		"{call}() returns {n} bytes from the receive buffer",
+		"{call}() 从接收缓冲区返回 {n} 字节" },
+	[EX_READ_EOF] = { "read-eof",
+		"{call}() returns 0: end-of-file, the {other}'s FIN arrived and no more data will come",
+		"{call}() 返回 0：文件结束（EOF），{other}的 FIN 已到达，不会再有数据" },
+	[EX_READ_FAIL] = { "read-fails",
+		"{call}() fails: {why}",
+		"{call}() 失败：{why}" },
+	[EX_WRITE] = { "write",
+		"{call}(): {n} bytes copied into the send buffer; the kernel sends them",
+		"{call}()：{n} 字节被复制到发送缓冲区，由内核发送" },
+	[EX_WRITE_FAIL] = { "write-fails",
+		"{call}() fails: {why}",
+		"{call}() 失败：{why}" },
+	[EX_CLOSE_FIN] = { "close-sends-fin",
+		"close(): the last descriptor of this socket is closed, so the kernel sends FIN",
+		"close()：这个套接字的最后一个描述符被关闭，内核发送 FIN" },
+	[EX_CLOSE_RST] = { "close-aborts",
+		"close(): the last descriptor is closed, but the kernel aborts the connection: RST instead of FIN",
+		"close()：最后一个描述符被关闭，但内核中止了连接：发送 RST 而不是 FIN" },
+	[EX_CLOSE_NOT_LAST] = { "close-not-last",
+		"close(): another descriptor (from dup() or fork()) still refers to the socket, so nothing is sent",
+		"close()：还有另一个描述符（来自 dup() 或 fork()）指向这个套接字，所以什么也不发送" },
+	[EX_CLOSE_FREE] = { "close",
+		"close(): releases the descriptor",
+		"close()：释放描述符" },
+	[EX_SHUT_WR] = { "shutdown-wr",
+		"shutdown(SHUT_WR): half-close, send FIN but keep reading",
+		"shutdown(SHUT_WR)：半关闭，发送 FIN，但仍然可以读" },
+	[EX_SHUT_RD] = { "shutdown-rd",
+		"shutdown(SHUT_RD): stop reading; nothing is sent",
+		"shutdown(SHUT_RD)：不再读取；不发送任何报文段" },
+	[EX_SHUT_RDWR] = { "shutdown-rdwr",
+		"shutdown(SHUT_RDWR): send FIN and stop reading",
+		"shutdown(SHUT_RDWR)：发送 FIN，并且不再读取" },
+	[EX_SENDTO_UDP] = { "udp-send",
+		"{call}(): one datagram of {n} bytes, sent as it is: no connection needed",
+		"{call}()：发送一个 {n} 字节的数据报：不需要连接" },
+	[EX_RECVFROM_UDP] = { "udp-receive",
+		"{call}(): one whole datagram of {n} bytes",
+		"{call}()：收到一个完整的 {n} 字节数据报" },
+	[EX_DESTROY] = { "socket-freed",
+		"the kernel frees the {who}'s socket",
+		"内核释放{who}的套接字" },
+	[EX_DROP_BACKLOG] = { "drop-backlog-full",
+		"dropped: the listen backlog (accept queue) is full; the {other} will retransmit",
+		"被丢弃：监听队列（accept 队列）已满；{other}稍后会重传" },
+	[EX_DROP_BACKLOG_ACK] = { "drop-backlog-full-ack",
+		"dropped: the handshake's last ACK found the accept queue full; the {who} keeps the half-open connection and repeats its SYN-ACK later",
+		"被丢弃：握手的最后一个 ACK 到达时 accept 队列已满；{who}保留这个半连接，稍后重发 SYN-ACK" },
+	[EX_DROP_INVALID_SYN] = { "drop-invalid-syn",
+		"dropped: a SYN on a connection that is already open is not valid (RFC 5961); the {who} answers it with an ACK",
+		"被丢弃：对已建立的连接来说，SYN 是无效的（RFC 5961）；{who}用一个 ACK 回应它" },
+	[EX_DROP_NO_SOCKET] = { "drop-no-socket",
+		"dropped: no socket on the {who}'s host wants this segment (nothing listens, or the connection is gone)",
+		"被丢弃：{who}所在主机上没有套接字接收这个报文段（没有进程监听，或者连接已经不存在）" },
+	[EX_DROP_OLD] = { "drop-old",
+		"dropped: nothing in this segment is new to the {who} (already received); its ACK was used, the rest is dropped",
+		"被丢弃：这个报文段对{who}来说没有新内容（已经收到过）；内核使用了其中的 ACK，其余丢弃" },
+	[EX_DROP_FIREWALL] = { "drop-firewall",
+		"dropped by the firewall (netfilter) on the {who}'s host",
+		"被{who}所在主机的防火墙（netfilter）丢弃" },
+	[EX_DROP_OTHER] = { "drop",
+		"dropped by the {who}'s kernel: {why}",
+		"被{who}的内核丢弃：{why}" },
+	[EX_RST_SENT_NO_SOCKET] = { "rst-no-socket",
+		"the {who}'s kernel has no socket for this port: it answers with RST (connection refused)",
+		"{who}的内核在这个端口上没有套接字：用 RST 回答（连接被拒绝）" },
+	[EX_RST_SENT_UNREAD] = { "rst-unread-data",
+		"close() with unread data in the receive queue: the {who} aborts with RST instead of FIN",
+		"接收队列中还有未读数据时调用 close()：{who}用 RST 而不是 FIN 中止连接" },
+	[EX_RST_SENT_LINGER] = { "rst-linger",
+		"close() with SO_LINGER and a zero timeout: the {who} aborts with RST instead of FIN",
+		"设置了 SO_LINGER 且超时为 0 时调用 close()：{who}用 RST 而不是 FIN 中止连接" },
+	[EX_RST_SENT_OTHER] = { "rst-sent",
+		"the {who} sends RST: {why}",
+		"{who}发送 RST：{why}" },
+	[EX_RST_RECEIVED] = { "rst-received",
+		"RST received: the {other} aborted; the {who}'s next call fails with ECONNRESET",
+		"收到 RST：{other}中止了连接；{who}接下来的调用会以 ECONNRESET 失败" },
+	[EX_RETRANS_FAST] = { "retransmission-fast",
+		"fast retransmit: duplicate ACKs told the {who} this segment was lost, so it sends it again without waiting for its timer",
+		"快速重传：重复的 ACK 告诉{who}这个报文段丢失了，于是不等定时器到期就再次发送" },
+	[EX_RETRANS_RTO] = { "retransmission-timeout",
+		"retransmission timeout: no ACK came in time, the {who} sends the same bytes again (and waits twice as long next time)",
+		"超时重传：没有及时收到 ACK，{who}再次发送同样的数据（下次等待的时间加倍）" },
+	[EX_RETRANS_TLP] = { "retransmission-probe",
+		"tail loss probe: the {other} has been quiet, so the {who} sends its last segment again to draw an ACK before its timer would",
+		"尾部丢失探测：{other}一直没有回应，{who}在定时器到期之前重发最后一个报文段，以引出一个 ACK" },
+	[EX_DUP_ACK] = { "duplicate-ack",
+		"duplicate ACK: the {who} acknowledges the same byte again, with no data: a segment before it is missing (the third in a row makes the {other} retransmit)",
+		"重复 ACK：{who}再次确认同一个字节且不带数据：前面有报文段丢失（连续第三个会让{other}重传）" },
+	[EX_ZERO_WINDOW] = { "zero-window",
+		"zero window: the {who}'s receive buffer is full; the {other} must stop sending until it opens again",
+		"零窗口：{who}的接收缓冲区满了；{other}必须停止发送，直到窗口再次打开" },
+	[EX_WINDOW_UPDATE] = { "window-update",
+		"window update: the {who}'s application read, there is room again, the {other} may send",
+		"窗口更新：{who}的应用程序读取了数据，又有空间了，{other}可以继续发送" },
+	[EX_WINDOW_PROBE] = { "window-probe",
+		"window probe: the {other}'s window is zero; the {who} asks whether it has opened (the answer carries the window)",
+		"窗口探测：{other}的窗口为零；{who}询问窗口是否已经打开（回答中带有窗口大小）" },
+	[EX_KEEPALIVE] = { "keepalive-probe",
+		"keepalive probe: the connection was quiet, so the {who} checks the {other} is still there: a byte it already sent, asking for an ACK",
+		"保活探测：连接一直空闲，{who}检查{other}是否还在：重发一个已发送过的字节，要求对方回 ACK" },
+	[EX_SYNACK_COOKIE] = { "handshake-2-cookie",
+		"handshake 2/3 with a SYN cookie: the {who}'s queue of half-open connections is full (a flood?), so it keeps nothing and encodes the connection in its initial sequence number; the ACK must bring it back",
+		"握手 2/3（SYN cookie）：{who}的半连接队列已满（遭到洪泛？），所以不保存任何状态，而是把连接信息编码进初始序号；由 ACK 把它带回来" },
+	[EX_RST_KERNEL_ABORT] = { "rst-kernel-abort",
+		"the {who}'s kernel aborts the connection itself (no RST arrived): data came after the {who} had closed, and the kernel answers it with RST",
+		"{who}的内核自己中止了连接（并没有收到 RST）：{who}关闭之后又来了数据，内核用 RST 回答" },
+	[EX_RST_RECEIVED_REFUSED] = { "rst-received-refused",
+		"RST in answer to the SYN: nothing listens on that port; connect() fails with ECONNREFUSED",
+		"对 SYN 的回答是 RST：那个端口上没有进程监听；connect() 以 ECONNREFUSED 失败" },
+	[EX_ST_TW_KILLED] = { "time-wait-killed",
+		"the RST kills the timewait socket at once: TIME-WAIT ends early (Linux does this unless net.ipv4.tcp_rfc1337 is set; RFC 1337 calls it TIME-WAIT assassination)",
+		"RST 立即终止了 timewait 套接字：TIME-WAIT 提前结束（Linux 默认如此，除非设置了 net.ipv4.tcp_rfc1337；RFC 1337 称之为 TIME-WAIT 暗杀）" },
+	[EX_ST_REQ_RESET] = { "state-request-reset",
+		"the RST ends the half-open connection: the request socket is freed and the listener goes on (RFC 9293: back to LISTEN)",
+		"RST 结束了这个半连接：请求套接字被释放，监听继续（RFC 9293：回到 LISTEN）" },
+	[EX_ST_FW2_TIMEOUT] = { "fin-wait-2-timeout",
+		"FIN-WAIT-2 times out: the {other}'s FIN never came, and Linux does not wait for ever (net.ipv4.tcp_fin_timeout)",
+		"FIN-WAIT-2 超时：{other}的 FIN 一直没有来，Linux 不会永远等待（net.ipv4.tcp_fin_timeout）" },
+	[EX_RST_SENT_LISTENER] = { "rst-listener-closed",
+		"the listener was closed while this connection still waited in its accept queue: the {who}'s kernel resets it (nobody will accept() it)",
+		"监听套接字被关闭时，这个连接还在 accept 队列中等待：{who}的内核用 RST 中止它（不会再有人 accept() 它）" },
+	[EX_ST_SYN_RECV_FASTOPEN] = { "state-syn-received-fastopen",
+		"TCP Fast Open: the SYN's cookie is valid, so the kernel creates the full socket at once, in SYN-RECEIVED, and its data can be read before the handshake ends",
+		"TCP 快速打开：SYN 中的 cookie 有效，内核立即创建完整的套接字（处于 SYN-RECEIVED），不等握手结束就可以读取其中的数据" },
+	[EX_ACCEPT_FASTOPEN] = { "accept-fastopen",
+		"accept() returns before the 3rd segment: with TCP Fast Open the connection is ready at the SYN",
+		"accept() 在第 3 个报文段之前就返回：使用 TCP 快速打开时，连接在收到 SYN 时就已就绪" },
+	[EX_CONNECT_DEFERRED] = { "connect-deferred",
+		"connect() returns at once and sends nothing: with TCP_FASTOPEN_CONNECT the SYN waits for the first write, to carry its data",
+		"connect() 立即返回且不发送任何报文段：使用 TCP_FASTOPEN_CONNECT 时，SYN 要等到第一次写入，好携带数据" },
+	[EX_READ_AFTER_RESET] = { "read-after-reset",
+		"{call}() returns 0: the connection was reset, nothing more will come (no FIN arrived)",
+		"{call}() 返回 0：连接已被重置，不会再有数据（并没有收到 FIN）" },
+	[EX_WRITE_ZERO_WINDOW] = { "write-zero-window",
+		"{call}(): {n} bytes copied into the send buffer; the {other}'s window is zero, so they wait there until it opens",
+		"{call}()：{n} 字节被复制到发送缓冲区；{other}的窗口为零，数据留在缓冲区里，直到窗口打开" },
+	[EX_RETRANS_RECOVERY] = { "retransmission-recovery",
+		"SACK recovery: still recovering after the fast retransmit, the {who} resends the next hole the {other}'s SACK blocks show",
+		"SACK 恢复：快速重传之后仍在恢复中，{who}重发{other}的 SACK 块所显示的下一个空洞" },
+	[EX_ICMP_PORT] = { "icmp-port-unreachable",
+		"ICMP port unreachable: the {other}'s host says nothing listens there (it answers with ICMP instead of RST); a connect() still waiting fails with ECONNREFUSED",
+		"ICMP 端口不可达：{other}所在主机说那里没有进程监听（它用 ICMP 而不是 RST 回答）；仍在等待的 connect() 以 ECONNREFUSED 失败" },
+	[EX_ICMP] = { "icmp",
+		"ICMP error about the {who}'s segment: {why}; a connect() still waiting gives up with it, an open connection only notes it and keeps retrying",
+		"关于{who}的报文段的 ICMP 差错：{why}；仍在等待的 connect() 因此放弃，已建立的连接只记下它并继续重试" },
+	[EX_SUMMARY] = { "summary",
+		"summary: these rows moved ordinary data and acknowledgements; the figures say how much each way (-v draws every row)",
+		"汇总：这些行只是普通的数据和确认；数字给出每个方向的数量（-v 显示每一行）" },
+};
+
+const char *explain_key_name(unsigned int key)
+{
+	return key < EX_NKEYS && words[key].name ? words[key].name : "";
+}
+
+const char *explain_lane(int lane, enum explain_lang lang)
+{
+	if (lang == EXPLAIN_ZH)
+		return lane ? "服务器" : "客户端";
+	return lane ? "server" : "client";
+}
+
+/* The number and reason a row's text may need. */
+static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why, size_t wlen)
+{
+	const struct syn_event *e = &r->ev;
+	const char *name = NULL;
+
+	n[0] = why[0] = '\0';
+	switch (e->kind) {
+	case SYN_EV_SEGMENT:
+		snprintf(n, nlen, "%u", e->seg.len);
+		break;
+	case SYN_EV_SYSCALL:
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
+		else if (e->sys.phase == SYN_PHASE_RETURN)
+			name = txt_errno_name((long)-e->sys.ret);
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret < 0 && !name)
+			snprintf(why, wlen, "errno %lld", -(long long)e->sys.ret);
+		break;
+	case SYN_EV_DROP:
+		name = drop_reason_name(e->drop.reason);
+		if (!name)
+			snprintf(why, wlen, "reason %u", e->drop.reason);
+		break;
+	case SYN_EV_RESET:
+		name = rst_reason_name(e->rst.reason);
+		if (!name)
+			snprintf(why, wlen, "reason %u", e->rst.reason);
+		break;
+	case SYN_EV_ICMP:
+		name = icmp_error_name(e->family, e->icmp.type, e->icmp.code);
+		break;
+	}
+	if (name)
+		snprintf(why, wlen, "%s", name);
+}
+
+char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
+		   enum explain_lang lang, char *buf, size_t len)
+{
+	const char *tpl, *p;
+	char num[24], why[64];
+	size_t used = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	if (n->key == EX_NONE || n->key >= EX_NKEYS || lang == EXPLAIN_OFF)
+		return buf;
+	tpl = lang == EXPLAIN_ZH ? words[n->key].zh : words[n->key].en;
+	row_facts(&c->rows[i], num, sizeof(num), why, sizeof(why));
+	for (p = tpl; *p && used + 1 < len;) {
+		const char *sub = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(p, "{who}", 5))
+			sub = explain_lane(n->who, lang), skip = 5;
+		else if (!strncmp(p, "{other}", 7))
+			sub = explain_lane(!n->who, lang), skip = 7;
+		else if (!strncmp(p, "{n}", 3))
+			sub = num, skip = 3;
+		else if (!strncmp(p, "{why}", 5))
+			sub = why, skip = 5;
+		else if (!strncmp(p, "{call}", 6))
+			sub = syn_call_name(c->rows[i].ev.sys.call), skip = 6;
+		if (sub) {
+			int w = snprintf(buf + used, len - used, "%s", sub);
+
+			used += w > 0 ? (size_t)w : 0;
+			if (used >= len)
+				used = len - 1;
+			p += skip;
+		} else {
+			buf[used++] = *p++;
+		}
+	}
+	buf[used] = '\0';
+	return buf;
+}

@@ -1,0 +1,19 @@
+#include "run/sink_select.h"
+
+struct syn_sink *sink_for_options(const struct options *o, const struct sink_opts *so)
+{
+	switch (o->format) {
+	case FORMAT_STREAM:
+		return stream_sink_new(so);
+	case FORMAT_JSONL:
+		return jsonl_sink_new(so);
+	case FORMAT_HTML:
+		return html_sink_new(so);
+	case FORMAT_MERMAID:
+		return mermaid_sink_new(so);
+	case FORMAT_PCAPNG:
+		return pcapng_sink_new(so);
+	default:
+		return o->style == STYLE_RFC ? rfc_sink_new(so) : ladder_sink_new(so);
+	}
+}

@@ -1,0 +1,688 @@
+/*
+ * Recording files (docs/recording.md): a gzip stream holding the magic
+ * "SYNSCOPE", a format version, then records of [type u16][length u16]
+ * [payload]. The header records say where and when the trace was made and
+ * how to name what the kernel reported; then come the events, each a raw
+ * struct syn_event; an end record with the event count closes the file.
+ *
+ * The reader trusts nothing: every length is checked before it is used, and
+ * any problem ends reading with one line naming the byte offset (in the
+ * uncompressed stream, as `zcat FILE | head -c N` counts) and the record.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "record/outfile.h"
+#include "source/file/recording.h"
+
+/* Every integer is stored little-endian, struct syn_event included (it is
+ * written as it lies in memory). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "recordings assume a little-endian host");
+
+#define REC_MAGIC "SYNSCOPE"
+#define REC_MAGIC_LEN 8
+#define REC_PREFIX_LEN (REC_MAGIC_LEN + 4)  /* magic + format version */
+#define REC_RECHDR_LEN 4                    /* type u16 + length u16 */
+#define REC_HEADER_LEN 24                   /* the HEADER record's fixed part */
+/* Timestamps and the clock offset stay below this (146 years of ns) so that
+ * ts_ns + wall_offset_ns, which every sink computes, cannot overflow. */
+#define REC_TIME_MAX (1ull << 62)
+
+/* Fast compression and a big buffer: the writer must keep up with the ring
+ * buffer at full speed (see docs/recording.md for the numbers). */
+/* FILE.gz: zlib level 1; any other name: the records as they are ("T", zlib's
+ * transparent mode), which costs a memcpy where level 1 costs ~0.35 us an
+ * event (docs/performance.md). The reader takes either. */
+#define REC_GZ_MODE "wb1"
+#define REC_RAW_MODE "wbT"
+#define REC_GZ_BUFFER (1u << 20)
+
+enum rec_type {
+	REC_T_HEADER = 1,      /* abi u32, event size u32, wall offset s64, start s64 */
+	REC_T_HOST = 2,        /* text */
+	REC_T_KERNEL = 3,      /* text */
+	REC_T_RST_REASON = 4,  /* value u32, name */
+	REC_T_HEADER_END = 5,  /* empty: events follow */
+	REC_T_DROP_REASON = 6, /* value u32, name */
+	REC_T_EVENT = 16,      /* struct syn_event, event size bytes */
+	REC_T_END = 17,        /* number of event records u64 */
+};
+
+static void put_u16(__u8 *p, __u16 v)
+{
+	p[0] = (__u8)v;
+	p[1] = (__u8)(v >> 8);
+}
+
+static void put_u32(__u8 *p, __u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (__u8)(v >> (8 * i));
+}
+
+static void put_u64(__u8 *p, __u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (__u8)(v >> (8 * i));
+}
+
+static __u16 get_u16(const __u8 *p)
+{
+	return (__u16)(p[0] | p[1] << 8);
+}
+
+static __u32 get_u32(const __u8 *p)
+{
+	__u32 v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static __u64 get_u64(const __u8 *p)
+{
+	__u64 v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+void rec_header_init_local(struct rec_header *h)
+{
+	struct utsname u;
+	struct timespec ts;
+
+	memset(h, 0, sizeof(*h));
+	h->format_version = REC_FORMAT_VERSION;
+	h->abi_version = SYN_EV_ABI_VERSION;
+	h->event_size = sizeof(struct syn_event);
+	if (uname(&u) == 0) {
+		copy_text(h->host, sizeof(h->host), u.nodename);
+		copy_text(h->kernel, sizeof(h->kernel), u.release);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->start_ns = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+void rec_header_free_names(struct rec_header *h)
+{
+	for (int i = 0; i < REC_RST_REASONS; i++) {
+		free(h->rst_names[i]);
+		free(h->drop_names[i]);
+		h->rst_names[i] = h->drop_names[i] = NULL;
+	}
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+struct rec_writer {
+	gzFile gz;
+	__u64 events;
+	bool failed;
+	char err[256];
+};
+
+static int writer_fail(struct rec_writer *w)
+{
+	int zerr = Z_OK;
+	const char *msg = gzerror(w->gz, &zerr);
+
+	if (!w->failed) {
+		w->failed = true;
+		snprintf(w->err, sizeof(w->err), "cannot write: %s",
+			 zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	return -1;
+}
+
+/* One record, in one gzwrite: the writer's cost is per call, not per byte. */
+static int write_record(struct rec_writer *w, enum rec_type type, const void *a, size_t alen,
+			const void *b, size_t blen)
+{
+	__u8 rec[REC_RECHDR_LEN + 2 * REC_TEXT_MAX];
+	size_t len = REC_RECHDR_LEN + alen + blen;
+
+	_Static_assert(sizeof(struct syn_event) <= 2 * REC_TEXT_MAX, "an event fits in rec[]");
+	if (w->failed)
+		return -1;
+	if (len > sizeof(rec)) {
+		snprintf(w->err, sizeof(w->err), "record of %zu bytes: too long", len);
+		w->failed = true;
+		return -1;
+	}
+	put_u16(rec, (__u16)type);
+	put_u16(rec + 2, (__u16)(alen + blen));
+	if (alen)
+		memcpy(rec + REC_RECHDR_LEN, a, alen);
+	if (blen)
+		memcpy(rec + REC_RECHDR_LEN + alen, b, blen);
+	if (gzwrite(w->gz, rec, (unsigned)len) != (int)len)
+		return writer_fail(w);
+	return 0;
+}
+
+static int write_text(struct rec_writer *w, enum rec_type type, const char *s)
+{
+	return write_record(w, type, s, strnlen(s, REC_TEXT_MAX - 1), NULL, 0);
+}
+
+static int write_header(struct rec_writer *w, const struct rec_header *h)
+{
+	__u8 prefix[REC_PREFIX_LEN], fixed[REC_HEADER_LEN], val[4];
+
+	memcpy(prefix, REC_MAGIC, REC_MAGIC_LEN);
+	put_u32(prefix + REC_MAGIC_LEN, REC_FORMAT_VERSION);
+	if (gzwrite(w->gz, prefix, sizeof(prefix)) != (int)sizeof(prefix))
+		return writer_fail(w);
+	put_u32(fixed, SYN_EV_ABI_VERSION);
+	put_u32(fixed + 4, sizeof(struct syn_event));
+	put_u64(fixed + 8, (__u64)h->wall_offset_ns);
+	put_u64(fixed + 16, h->start_ns);
+	if (write_record(w, REC_T_HEADER, fixed, sizeof(fixed), NULL, 0) ||
+	    write_text(w, REC_T_HOST, h->host) || write_text(w, REC_T_KERNEL, h->kernel))
+		return -1;
+	for (__u32 i = 0; i < 2 * REC_RST_REASONS; i++) {
+		bool drop = i >= REC_RST_REASONS;
+		__u32 v = i % REC_RST_REASONS;
+		const char *name = drop ? h->drop_names[v] : h->rst_names[v];
+
+		if (!name || !*name)
+			continue;
+		put_u32(val, v);
+		if (write_record(w, drop ? REC_T_DROP_REASON : REC_T_RST_REASON, val, sizeof(val),
+				 name, strnlen(name, REC_TEXT_MAX - 1)))
+			return -1;
+	}
+	return write_record(w, REC_T_HEADER_END, NULL, 0, NULL, 0);
+}
+
+bool rec_path_compressed(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 3 && !strcmp(path + n - 3, ".gz");
+}
+
+struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
+				   char *err, size_t errlen)
+{
+	struct rec_writer *w = calloc(1, sizeof(*w));
+	int fd;
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	fd = outfile_create(path, "-w", err, errlen);
+	if (fd < 0) {
+		free(w);
+		return NULL;
+	}
+	w->gz = gzdopen(fd, rec_path_compressed(path) ? REC_GZ_MODE : REC_RAW_MODE);
+	if (!w->gz) {
+		snprintf(err, errlen, "%s: cannot start compressing: out of memory", path);
+		close(fd);
+		free(w);
+		return NULL;
+	}
+	gzbuffer(w->gz, REC_GZ_BUFFER);
+	if (write_header(w, h) || gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK) {
+		writer_fail(w);
+		snprintf(err, errlen, "%s: %s", path, w->err);
+		gzclose(w->gz);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
+{
+	if (write_record(w, REC_T_EVENT, e, sizeof(*e), NULL, 0))
+		return -1;
+	w->events++;
+	return 0;
+}
+
+int rec_writer_flush(struct rec_writer *w)
+{
+	if (w->failed)
+		return -1;
+	if (gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK)
+		return writer_fail(w);
+	return 0;
+}
+
+int rec_writer_close(struct rec_writer *w, char *err, size_t errlen)
+{
+	__u8 count[8];
+	int rc;
+
+	if (!w)
+		return 0;
+	put_u64(count, w->events);
+	write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
+	rc = gzclose(w->gz);
+	if (!w->failed && rc != Z_OK) {
+		w->failed = true;
+		snprintf(w->err, sizeof(w->err), "cannot write: %s",
+			 rc == Z_ERRNO ? strerror(errno) : "compression failed");
+	}
+	rc = w->failed ? -1 : 0;
+	if (rc)
+		snprintf(err, errlen, "%s", w->err);
+	free(w);
+	return rc;
+}
+
+const char *rec_writer_error(const struct rec_writer *w)
+{
+	return w->err;
+}
+
+__u64 rec_writer_events(const struct rec_writer *w)
+{
+	return w->events;
+}
+
+/* ---- reader ------------------------------------------------------------ */
+
+#define REC_READ_BUFFER (256u << 10)
+
+struct rec_reader {
+	gzFile gz;
+	__u64 offset;       /* uncompressed bytes consumed */
+	__u64 record;       /* number of the record being read, from 1; 0: file header */
+	__u64 record_start; /* its offset */
+	__u64 events;
+	__u32 event_size;
+	__u32 abi_version;
+	enum rec_status status; /* REC_EVENT while reading; sticky after */
+	__u8 buf[65535];    /* one record's payload: its length is a u16 */
+	char err[256];
+};
+
+/* Stop reading: "LEAD at byte N (record M): detail", or just the detail
+ * when lead is NULL (a file that is not what it claims: no place to name). */
+static enum rec_status reader_stop(struct rec_reader *r, enum rec_status st, const char *lead,
+				   const char *fmt, ...)
+{
+	/* a bad record is named where it starts; anything else where reading stopped */
+	__u64 at = lead && !strcmp(lead, "bad record") ? r->record_start : r->offset;
+	va_list ap;
+	int n = 0;
+
+	if (lead && r->record)
+		n = snprintf(r->err, sizeof(r->err), "%s at byte %llu (record %llu): ", lead,
+			     (unsigned long long)at, (unsigned long long)r->record);
+	else if (lead)
+		n = snprintf(r->err, sizeof(r->err), "%s at byte %llu (file header): ", lead,
+			     (unsigned long long)at);
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->status = st;
+	return st;
+}
+
+/* Read up to len bytes; *got says how many came. REC_EVENT when all did;
+ * a read or decompression error stops reading here; a short read is left to
+ * the caller, which knows what was cut short. */
+static enum rec_status read_bytes(struct rec_reader *r, void *buf, size_t len, size_t *got)
+{
+	int zerr = Z_OK;
+	int n = gzread(r->gz, buf, (unsigned)len);
+	const char *msg;
+
+	*got = n > 0 ? (size_t)n : 0;
+	r->offset += *got;
+	if (*got == len)
+		return REC_EVENT;
+	msg = gzerror(r->gz, &zerr);
+	if (zerr == Z_ERRNO)
+		return reader_stop(r, REC_BAD, "cannot read", "%s", strerror(errno));
+	if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+		return reader_stop(r, REC_BAD, "damaged", "compressed data: %s", msg);
+	r->status = zerr == Z_BUF_ERROR ? REC_TRUNCATED : REC_END; /* provisional */
+	return REC_TRUNCATED;
+}
+
+/* Did the gzip stream stop before its own end (rather than cleanly)? */
+static bool gzip_cut(const struct rec_reader *r)
+{
+	return r->status == REC_TRUNCATED;
+}
+
+/* The next record: its type and length, its payload in r->buf. */
+static enum rec_status read_record(struct rec_reader *r, __u16 *type, size_t *len)
+{
+	__u8 hdr[REC_RECHDR_LEN];
+	size_t got;
+
+	r->record++;
+	r->record_start = r->offset;
+	if (read_bytes(r, hdr, sizeof(hdr), &got) != REC_EVENT) {
+		if (r->status == REC_BAD)
+			return REC_BAD;
+		if (got)
+			return reader_stop(r, REC_TRUNCATED, "truncated",
+					   "record header cut short: %zu of %d bytes", got,
+					   REC_RECHDR_LEN);
+		return reader_stop(r, REC_TRUNCATED, "truncated", gzip_cut(r)
+				   ? "the compressed data stops before the end record"
+				   : "no end record (the recording was not finished)");
+	}
+	*type = get_u16(hdr);
+	*len = get_u16(hdr + 2);
+	if (read_bytes(r, r->buf, *len, &got) != REC_EVENT) {
+		if (r->status == REC_BAD)
+			return REC_BAD;
+		return reader_stop(r, REC_TRUNCATED, "truncated",
+				   "record cut short: %zu of %zu bytes", got, *len);
+	}
+	return REC_EVENT;
+}
+
+/* Text the sinks may print: printable ASCII; a name: an identifier. */
+static bool text_ok(const __u8 *s, size_t len, bool ident)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+		if (ident && !(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
+			       (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+static enum rec_status take_text(struct rec_reader *r, char *dst, size_t len, const char *what)
+{
+	if (len > REC_TEXT_MAX - 1)
+		return reader_stop(r, REC_BAD, "bad record", "%s of %zu bytes (at most %d)", what,
+				   len, REC_TEXT_MAX - 1);
+	if (!text_ok(r->buf, len, false))
+		return reader_stop(r, REC_BAD, "bad record", "%s is not printable text", what);
+	memcpy(dst, r->buf, len);
+	dst[len] = '\0';
+	return REC_EVENT;
+}
+
+static enum rec_status take_fixed_header(struct rec_reader *r, struct rec_header *h,
+					 __u16 type, size_t len)
+{
+	if (type != REC_T_HEADER)
+		return reader_stop(r, REC_BAD, "bad record", "type %u where the header record belongs",
+				   type);
+	if (len < REC_HEADER_LEN)
+		return reader_stop(r, REC_BAD, "bad record", "header record of %zu bytes (at least %d)",
+				   len, REC_HEADER_LEN);
+	h->abi_version = get_u32(r->buf);
+	h->event_size = get_u32(r->buf + 4);
+	h->wall_offset_ns = (__s64)get_u64(r->buf + 8);
+	h->start_ns = get_u64(r->buf + 16);
+	if (h->abi_version != SYN_EV_ABI_VERSION && h->abi_version != REC_ABI_OLDEST)
+		return reader_stop(r, REC_BAD, NULL, "events of ABI version %u: this synscope reads "
+				   "versions %d to %d", h->abi_version, REC_ABI_OLDEST,
+				   SYN_EV_ABI_VERSION);
+	if (h->event_size != sizeof(struct syn_event))
+		return reader_stop(r, REC_BAD, "bad record", "events of %u bytes: ABI version %d has %zu",
+				   h->event_size, SYN_EV_ABI_VERSION, sizeof(struct syn_event));
+	if (h->wall_offset_ns >= (__s64)REC_TIME_MAX || h->wall_offset_ns <= -(__s64)REC_TIME_MAX)
+		return reader_stop(r, REC_BAD, "bad record", "clock offset of %lld ns: impossible",
+				   (long long)h->wall_offset_ns);
+	r->event_size = h->event_size;
+	r->abi_version = h->abi_version;
+	return REC_EVENT;
+}
+
+/* One record between the header record and the header's end. */
+static enum rec_status take_header_record(struct rec_reader *r, struct rec_header *h,
+					  __u16 type, size_t len)
+{
+	__u32 value;
+
+	switch (type) {
+	case REC_T_HOST:
+		return take_text(r, h->host, len, "host name");
+	case REC_T_KERNEL:
+		return take_text(r, h->kernel, len, "kernel release");
+	case REC_T_RST_REASON:
+	case REC_T_DROP_REASON: {
+		const char *what = type == REC_T_RST_REASON ? "reset reason" : "drop reason";
+		char **names = type == REC_T_RST_REASON ? h->rst_names : h->drop_names;
+
+		if (len < 5 || len > 4 + REC_TEXT_MAX - 1)
+			return reader_stop(r, REC_BAD, "bad record", "%s record of %zu bytes (5-%d)",
+					   what, len, 4 + REC_TEXT_MAX - 1);
+		value = get_u32(r->buf);
+		if (value >= REC_RST_REASONS)
+			return reader_stop(r, REC_BAD, "bad record", "%s %u (at most %d)", what,
+					   value, REC_RST_REASONS - 1);
+		if (!text_ok(r->buf + 4, len - 4, true))
+			return reader_stop(r, REC_BAD, "bad record", "%s %u: its name is not an "
+					   "identifier", what, value);
+		free(names[value]);
+		names[value] = strndup((const char *)r->buf + 4, len - 4);
+		if (!names[value])
+			return reader_stop(r, REC_BAD, NULL, "out of memory");
+		return REC_EVENT;
+	}
+	case REC_T_HEADER:
+		return reader_stop(r, REC_BAD, "bad record", "a second header record");
+	case REC_T_EVENT:
+	case REC_T_END:
+		return reader_stop(r, REC_BAD, "bad record", "%s record before the header ended",
+				   type == REC_T_EVENT ? "an event" : "the end");
+	default:
+		return REC_EVENT; /* a later version's header record: skip it */
+	}
+}
+
+static bool is_prefix(const __u8 *p, size_t n, const char *of, size_t oflen)
+{
+	return n <= oflen && memcmp(p, of, n) == 0;
+}
+
+/* Magic and format version. */
+static enum rec_status read_prefix(struct rec_reader *r, struct rec_header *h)
+{
+	__u8 p[REC_PREFIX_LEN] = { 0 };
+	size_t got;
+
+	if (read_bytes(r, p, sizeof(p), &got) != REC_EVENT) {
+		if (r->status == REC_BAD)
+			return REC_BAD;
+		/* a gzip header cut short reads as raw bytes: say truncated too */
+		if (!got || is_prefix(p, got, REC_MAGIC, REC_MAGIC_LEN) ||
+		    (gzdirect(r->gz) && is_prefix(p, got, "\x1f\x8b", 2)))
+			return reader_stop(r, REC_TRUNCATED, "truncated", got || gzip_cut(r)
+					   ? "the file header is cut short"
+					   : "the file is empty");
+	}
+	if (memcmp(p, REC_MAGIC, REC_MAGIC_LEN))
+		return reader_stop(r, REC_BAD, NULL, "not a synscope recording (neither gzip "
+				   "nor plain data starts with SYNSCOPE)");
+	h->format_version = get_u32(p + REC_MAGIC_LEN);
+	if (got < sizeof(p))
+		return reader_stop(r, REC_TRUNCATED, "truncated", "the file header is cut short");
+	if (h->format_version != REC_FORMAT_VERSION)
+		return reader_stop(r, REC_BAD, NULL, "recording format version %u: this synscope "
+				   "reads version %d", h->format_version, REC_FORMAT_VERSION);
+	return REC_EVENT;
+}
+
+static enum rec_status read_header(struct rec_reader *r, struct rec_header *h)
+{
+	enum rec_status st = read_prefix(r, h);
+	__u16 type;
+	size_t len;
+
+	if (st != REC_EVENT)
+		return st;
+	st = read_record(r, &type, &len);
+	if (st == REC_EVENT)
+		st = take_fixed_header(r, h, type, len);
+	while (st == REC_EVENT) {
+		st = read_record(r, &type, &len);
+		if (st != REC_EVENT)
+			break;
+		if (type == REC_T_HEADER_END)
+			return REC_EVENT;
+		st = take_header_record(r, h, type, len);
+	}
+	return st;
+}
+
+struct rec_reader *rec_reader_fdopen(int fd, struct rec_header *h, char *err, size_t errlen)
+{
+	struct rec_reader *r = calloc(1, sizeof(*r));
+
+	memset(h, 0, sizeof(*h));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		return NULL;
+	}
+	r->status = REC_EVENT;
+	r->gz = gzdopen(fd, "rb");
+	if (!r->gz) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		free(r);
+		return NULL;
+	}
+	gzbuffer(r->gz, REC_READ_BUFFER);
+	if (read_header(r, h) != REC_EVENT) {
+		snprintf(err, errlen, "%s", r->err);
+		rec_header_free_names(h);
+		rec_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct rec_reader *rec_reader_open(const char *path, struct rec_header *h,
+				   char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		memset(h, 0, sizeof(*h));
+		snprintf(err, errlen, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	return rec_reader_fdopen(fd, h, err, errlen);
+}
+
+/* After the end record: nothing may follow, and the gzip stream must close. */
+static enum rec_status check_after_end(struct rec_reader *r)
+{
+	__u8 extra;
+	size_t got;
+
+	r->record++;
+	r->record_start = r->offset;
+	if (read_bytes(r, &extra, 1, &got) == REC_EVENT)
+		return reader_stop(r, REC_BAD, "bad record", "data after the end record");
+	if (r->status == REC_BAD)
+		return REC_BAD;
+	if (gzip_cut(r))
+		return reader_stop(r, REC_TRUNCATED, "truncated", "the compressed data stops before "
+				   "its checksum (every record was read)");
+	r->status = REC_END;
+	return REC_END;
+}
+
+/* Version 2 had the same size and layout; the bytes version 3 gave a
+ * meaning were padding, an unused interface index, or past the end of a
+ * smaller member: none of them may be read as version 3's fields. */
+static void event_from_v2(struct syn_event *e)
+{
+	e->sk_kind = SYN_SK_UNKNOWN;
+	if (e->kind == SYN_EV_SEGMENT)
+		memset(&e->seg.fo_cookie_len, 0, 4);
+	if (e->kind == SYN_EV_RETRANSMIT) {
+		e->rtx.ca_state = 0;
+		memset(&e->rtx.timer, 0, 4);
+	}
+	if (e->kind == SYN_EV_LOST)
+		e->lost.since_ns = 0;
+}
+
+enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e)
+{
+	enum rec_status st;
+	__u16 type;
+	size_t len;
+
+	while (r->status == REC_EVENT) {
+		st = read_record(r, &type, &len);
+		if (st != REC_EVENT)
+			return st;
+		switch (type) {
+		case REC_T_EVENT:
+			if (len != r->event_size)
+				return reader_stop(r, REC_BAD, "bad record", "event record of %zu bytes "
+						   "(the header says %u)", len, r->event_size);
+			memcpy(e, r->buf, sizeof(*e));
+			if (r->abi_version == 2)
+				event_from_v2(e);
+			if (e->ts_ns >= REC_TIME_MAX)
+				return reader_stop(r, REC_BAD, "bad record", "event time %llu ns: "
+						   "impossible", (unsigned long long)e->ts_ns);
+			r->events++;
+			return REC_EVENT;
+		case REC_T_END:
+			if (len != 8)
+				return reader_stop(r, REC_BAD, "bad record", "end record of %zu bytes (8)",
+						   len);
+			if (get_u64(r->buf) != r->events)
+				return reader_stop(r, REC_BAD, "bad record", "the end record counts %llu "
+						   "events, %llu came before it",
+						   (unsigned long long)get_u64(r->buf),
+						   (unsigned long long)r->events);
+			return check_after_end(r);
+		case REC_T_HEADER:
+		case REC_T_HOST:
+		case REC_T_KERNEL:
+		case REC_T_RST_REASON:
+		case REC_T_DROP_REASON:
+		case REC_T_HEADER_END:
+			return reader_stop(r, REC_BAD, "bad record", "header record (type %u) among "
+					   "the events", type);
+		default:
+			break; /* a later version's record kind: skip it */
+		}
+	}
+	return r->status;
+}
+
+const char *rec_reader_error(const struct rec_reader *r)
+{
+	return r->err;
+}
+
+void rec_reader_close(struct rec_reader *r)
+{
+	if (!r)
+		return;
+	if (r->gz)
+		gzclose(r->gz);
+	free(r);
+}

@@ -1,0 +1,67 @@
+/* A sink consumes the tracker's output: live events and finished connections. */
+#ifndef SYNSCOPE_SINK_H
+#define SYNSCOPE_SINK_H
+
+#include <stdio.h>
+#include "track/conn.h"
+#include "track/halfopen.h"
+
+struct run_summary {
+	__u64 events;        /* events decoded */
+	__u64 lost;          /* events the kernel could not reserve */
+	__u64 conns;         /* connections rendered */
+	__u64 incomplete;    /* of those, still open when tracing ended (or evicted) */
+	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
+	__u64 continued;     /* late rows of connections already shown (their TIME-WAIT's
+			      * traffic, a late reset), shown as "continued" */
+	const struct halfopen *halfopen; /* a flood's half-open connections, by port */
+};
+
+/* event()'s end for an event shown as it happens but placed in its
+ * connection only later (an accept() entry: its connection is known when it
+ * returns): rows() will have it. */
+#define SINK_END_LATER (-2)
+
+struct syn_sink {
+	/* Every event as it is decoded. conn is NULL for events outside any
+	 * connection (listen(), a listener's states, lost counts, and with end
+	 * SINK_END_LATER an accept() entry); end is the lane. */
+	void (*event)(struct syn_sink *s, const struct syn_event *e,
+		      const struct conn *conn, int end);
+	/* Rows of conn, every one (none folded), a batch at a time in time order:
+	 * lanes, states after each row and marks final; a pair index points into
+	 * the same batch (the tracker never splits a pair between batches). A
+	 * short connection comes in one batch when it ends, a long one while it
+	 * lasts (tracker.h). */
+	void (*rows)(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
+		     size_t n);
+	/* A connection ended (or tracing did): its story, conn->rows with runs of
+	 * ordinary data folded into summary rows. */
+	void (*conn_done)(struct syn_sink *s, const struct conn *conn);
+	/* Tracing ended: print a summary, flush. */
+	void (*finish)(struct syn_sink *s, const struct run_summary *sum);
+	void (*destroy)(struct syn_sink *s);
+};
+
+/* Output options shared by the text sinks. */
+struct sink_opts {
+	FILE *out;
+	bool color;          /* ANSI colour: only on a terminal, never with NO_COLOR */
+	bool relative_seq;   /* print seq/ack relative to each end's initial sequence number */
+	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start: ts_ns + this = epoch ns */
+	__u8 explain;        /* enum explain_lang: annotate rows with what they mean */
+	unsigned int pace_ms; /* slow motion: pause after each printed row */
+};
+
+struct syn_sink *ladder_sink_new(const struct sink_opts *o);
+struct syn_sink *stream_sink_new(const struct sink_opts *o);
+struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
+/* One self-contained HTML page, an SVG ladder per connection (docs/html.md). */
+struct syn_sink *html_sink_new(const struct sink_opts *o);
+struct syn_sink *mermaid_sink_new(const struct sink_opts *o);
+/* Binary: o->out must not be a terminal (main refuses that). */
+struct syn_sink *pcapng_sink_new(const struct sink_opts *o);
+/* The connection in the notation of RFC 9293's figures (docs/rfc-style.md). */
+struct syn_sink *rfc_sink_new(const struct sink_opts *o);
+
+#endif

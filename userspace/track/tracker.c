@@ -1,0 +1,811 @@
+/*
+ * Connection tracker: which connection, and which end of it, each event
+ * belongs to.
+ *
+ * Identity: a connection is the unordered pair of its two endpoints, from
+ * its first event to its last, through the kernel objects that carry it in
+ * turn (a request socket, a full socket, a timewait socket). Events that
+ * carry the full 4-tuple find it by tuple; events that do not (connect()
+ * before the port is chosen, a socket already unhashed on its way out) find
+ * it by sock_id, the full socket's identity that the kernel side puts on its
+ * syscalls, states and transmitted segments. Events of a socket seen before
+ * its tuple wait in a pending list until an event binds the socket. A new
+ * SYN (another initial sequence number, or a SYN on a tuple whose earlier
+ * traffic had none) starts a new connection on the same tuple. A connection
+ * that ended is remembered by its tuple for a while (finished.h): a late
+ * segment of it (TIME-WAIT's traffic, a reset after the socket was freed)
+ * carries on that connection, as "continued".
+ *
+ * Attribution: an end belongs to the process that connect()ed or accept()ed
+ * it; before accept() returns, the server end is credited to the listening
+ * process. Packets and softirq state changes carry whatever task the CPU
+ * happened to run, so their pid is never used.
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "track/tracker_int.h"
+
+#define PENDING_MAX 64      /* events kept for one socket before it has a tuple */
+
+/* ---- endpoints and keys ------------------------------------------------ */
+
+/* Events made without a protocol (older recordings, tests) are TCP's. */
+__u8 ev_proto(const struct syn_event *e)
+{
+	return e->proto ? e->proto : IPPROTO_TCP;
+}
+
+/* Events read off a packet name both ports themselves, 0 included (a SYN
+ * from port 0 is a SYN); on a socket, port 0 means not chosen yet, or
+ * already given back. */
+static bool from_packet(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_SEGMENT || e->kind == SYN_EV_DROP || e->kind == SYN_EV_TIMEWAIT ||
+	       e->kind == SYN_EV_ICMP || (e->kind == SYN_EV_RESET && !e->sock_id);
+}
+
+static bool tuple_full(const struct syn_event *e)
+{
+	if (from_packet(e))
+		return e->family != 0;
+	return e->family && e->sport && e->dport;
+}
+
+static int endpoint_cmp(const __u8 a[16], __u16 ap, const __u8 b[16], __u16 bp)
+{
+	int r = memcmp(a, b, 16);
+
+	return r ? r : (int)ap - (int)bp;
+}
+
+/* The same key from either end's view. Every event computes one: eight
+ * bytes at a time, not a byte-wise hash. */
+static __u64 endpoints_key(__u8 family, __u8 proto, const __u8 *lo, __u16 lop, const __u8 *hi,
+			   __u16 hip)
+{
+	__u64 w[4], h;
+
+	if (endpoint_cmp(lo, lop, hi, hip) > 0) {
+		const __u8 *a = lo;
+		__u16 ap = lop;
+
+		lo = hi, lop = hip;
+		hi = a, hip = ap;
+	}
+	memcpy(w, lo, 16);
+	memcpy(w + 2, hi, 16);
+	h = (__u64)family | (__u64)proto << 8 | (__u64)lop << 16 | (__u64)hip << 32;
+	for (int i = 0; i < 4; i++)
+		h = hmap_mix(h ^ w[i]) + (__u64)i;
+	return h ? h : 1;
+}
+
+__u64 tuple_key(const struct syn_event *e)
+{
+	return endpoints_key(e->family, ev_proto(e), e->saddr, e->sport, e->daddr, e->dport);
+}
+
+__u64 ends_key(const struct conn_end end[2], __u8 proto)
+{
+	return endpoints_key(end[0].family, proto, end[0].addr, end[0].port, end[1].addr,
+			     end[1].port);
+}
+
+static bool end_is_local_of(const struct conn_end *end, const struct syn_event *e)
+{
+	return end->family == e->family && end->port == e->sport &&
+	       memcmp(end->addr, e->saddr, 16) == 0;
+}
+
+static bool ends_have_tuple(const struct conn_end end[2], __u8 proto, const struct syn_event *e)
+{
+	const struct conn_end *a = &end[0], *b = &end[1];
+
+	if (a->family != e->family || proto != ev_proto(e))
+		return false;
+	return (end_is_local_of(a, e) && b->port == e->dport && !memcmp(b->addr, e->daddr, 16)) ||
+	       (end_is_local_of(b, e) && a->port == e->dport && !memcmp(a->addr, e->daddr, 16));
+}
+
+static bool conn_has_tuple(const struct tconn *tc, const struct syn_event *e)
+{
+	return ends_have_tuple(tc->c.end, tc->c.proto, e);
+}
+
+/* The lane an event happened on. */
+static int end_of(const struct tconn *tc, const struct syn_event *e)
+{
+	if (e->sock_id) {
+		for (int i = 0; i < 2; i++)
+			if (tc->c.end[i].sock_id == e->sock_id)
+				return i;
+	}
+	if (e->family && end_is_local_of(&tc->c.end[1], e) && !end_is_local_of(&tc->c.end[0], e))
+		return 1;
+	return 0;
+}
+
+/* A thread in accept(): thread ids are per host, namespaces tell hosts
+ * apart when synscope merge joins two. */
+static __u64 accept_key(const struct syn_event *e)
+{
+	return ((__u64)e->netns << 32 | e->tid) + 1;
+}
+
+static __u64 listener_key(__u32 netns, __u16 port)
+{
+	return ((__u64)netns << 16 | port) + 1;
+}
+
+/* ---- roles and owners ---------------------------------------------------- */
+
+static void set_role(struct tconn *tc, int end, enum conn_role role)
+{
+	struct conn_end *e = &tc->c.end[end], *o = &tc->c.end[!end];
+
+	if (e->role == ROLE_UNKNOWN)
+		e->role = role;
+	if (o->role == ROLE_UNKNOWN)
+		o->role = role == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
+}
+
+static void attribute(struct tconn *tc, int end, __u32 pid, const char *comm,
+		      enum attribution how)
+{
+	struct conn_end *e = &tc->c.end[end];
+
+	if (tc->te[end].attr >= how)
+		return;
+	tc->te[end].attr = how;
+	e->pid = pid;
+	memcpy(e->comm, comm, SYN_COMM_LEN);
+}
+
+/* Before accept(), the server end belongs to whoever listens on its port. */
+void attribute_listener(struct tracker *t, struct tconn *tc, int end)
+{
+	struct conn_end *e = &tc->c.end[end];
+	struct listener *l;
+
+	if (e->role == ROLE_CLIENT)
+		return;
+	l = hmap_get(&t->listeners, listener_key(e->netns, e->port));
+	if (!l)
+		return;
+	e->listening = true;
+	if (tc->te[end].attr == ATTR_NONE)
+		attribute(tc, end, l->pid, l->comm, ATTR_LISTENER);
+}
+
+static void learn_call(struct tconn *tc, int end, const struct syn_event *e)
+{
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		tc->in_call++;
+	else if (tc->in_call > 0)
+		tc->in_call--;
+	if (e->sys.call == SYN_CALL_CONNECT)
+		set_role(tc, end, ROLE_CLIENT);
+	if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4)
+		set_role(tc, end, ROLE_SERVER);
+	if (e->sys.call != SYN_CALL_LISTEN)
+		attribute(tc, end, e->pid, e->comm, ATTR_SYSCALL);
+}
+
+static void learn_segment(struct tconn *tc, int end, const struct syn_event *e)
+{
+	const struct syn_segment *g = &e->seg;
+	struct tend *te = &tc->te[end];
+	int sender = g->dir == SYN_DIR_TX ? end : !end;
+
+	tc->segments = true;
+	if (tc->c.proto == IPPROTO_UDP) {
+		/* no handshake: whoever sent the first datagram is the client */
+		set_role(tc, sender, ROLE_CLIENT);
+		return;
+	}
+	if (g->dir == SYN_DIR_TX && (g->flags & SYN_TCP_RST) && !tc->c.end[end].sock_id)
+		te->sockless_rst = true;
+	if (g->dir == SYN_DIR_RX && (g->flags & SYN_TCP_RST))
+		te->rst_in = true;
+	if (g->dir == SYN_DIR_RX && (g->flags & SYN_TCP_FIN) && !(g->flags & SYN_TCP_RST))
+		te->fin_in = true;
+	if (g->dir == SYN_DIR_TX && ev_is_synack(e))
+		te->synack_out = true;
+	if (g->flags & SYN_TCP_SYN) {
+		if (ev_is_syn(e))
+			set_role(tc, sender, ROLE_CLIENT);
+		if (!tc->c.end[sender].isn_known) {
+			tc->c.end[sender].isn_known = true;
+			tc->c.end[sender].isn = g->seq;
+		}
+	}
+}
+
+/* Roles, owners and settling facts from one event on an end. */
+static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
+{
+	struct conn_end *ce = &tc->c.end[end];
+
+	ce->traced = true;
+	if (!ce->netns)
+		ce->netns = e->netns;
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		learn_call(tc, end, e);
+		break;
+	case SYN_EV_STATE:
+		if (e->state.newstate == ST_SYN_SENT)
+			set_role(tc, end, ROLE_CLIENT);
+		if (e->state.oldstate == ST_LISTEN)
+			set_role(tc, end, ROLE_SERVER);
+		if (e->state.oldstate == ST_FIN_WAIT2 && e->state.newstate == ST_CLOSE)
+			tc->te[end].handed_over = true;
+		break;
+	case SYN_EV_SEGMENT:
+		learn_segment(tc, end, e);
+		break;
+	case SYN_EV_TIMEWAIT:
+		tc->te[end].tw_gone = true;
+		break;
+	case SYN_EV_DESTROY:
+		ce->destroyed = true;
+		break;
+	}
+	/* a UDP socket has no destroy tracepoint: its last close() ends it */
+	if (tc->c.proto == IPPROTO_UDP && e->kind == SYN_EV_SYSCALL &&
+	    e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY && e->sys.last_ref)
+		ce->destroyed = true;
+	attribute_listener(t, tc, end);
+	attribute_listener(t, tc, !end);
+}
+
+/* ---- events onto connections ---------------------------------------------- */
+
+static void emit_event(struct tracker *t, const struct syn_event *e, const struct conn *c, int end)
+{
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->event)
+			t->sinks[i]->event(t->sinks[i], e, c, end);
+}
+
+static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid);
+
+/* Add e to tc on lane end. shown: the sinks' event() had it already (an
+ * accept() entry, shown when it happened and placed when it returned). */
+static void conn_add_event(struct tracker *t, struct tconn *tc, int end,
+			   const struct syn_event *e, bool shown)
+{
+	if (e->sock_id && !tc->c.end[end].sock_id && e->kind != SYN_EV_RESET)
+		bind_sock(t, tc, end, e->sock_id);
+	conn_touch(t, tc, e->ts_ns);
+	if (e->ts_ns <= t->lost_until)
+		tc->c.maybe_lost = true;
+	conn_add_row(t, tc, e, end);
+	learn(t, tc, end, e);
+	if (!shown)
+		emit_event(t, e, &tc->c, end);
+}
+
+/* The socket now has its connection: move the events it had before. */
+static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	tc->c.end[end].sock_id = sid;
+	hmap_put(&t->by_sock, sid, tc);
+	if (!p)
+		return;
+	t->npending--;
+	for (size_t i = 0; i < p->n; i++)
+		conn_add_event(t, tc, end, &p->evs[i], false);
+	free(p->evs);
+	free(p);
+}
+
+static void pending_add(struct tracker *t, const struct syn_event *e)
+{
+	struct pending *p = hmap_get(&t->pending, e->sock_id);
+
+	if (!p) {
+		if (t->npending >= TRACKER_MAX_PENDING)
+			return; /* sockets that never connect: do not hold them all */
+		p = calloc(1, sizeof(*p));
+		if (!p || hmap_put(&t->pending, e->sock_id, p)) {
+			free(p);
+			return;
+		}
+		t->npending++;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		struct syn_event *evs;
+
+		if (cap > PENDING_MAX)
+			return; /* a socket that never connects: keep the first ones */
+		evs = realloc(p->evs, cap * sizeof(*evs));
+		if (!evs)
+			return;
+		p->evs = evs;
+		p->cap = cap;
+	}
+	p->evs[p->n++] = *e;
+}
+
+static void pending_drop(struct tracker *t, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	if (p) {
+		free(p->evs);
+		free(p);
+		t->npending--;
+	}
+}
+
+/* A socket turned out to have no connection of its own (it listens, or it
+ * closed unconnected): what it had waiting is shown on its own. */
+static void pending_release(struct tracker *t, __u64 sid)
+{
+	struct pending *p = hmap_del(&t->pending, sid);
+
+	if (!p)
+		return;
+	t->npending--;
+	for (size_t i = 0; i < p->n; i++)
+		emit_event(t, &p->evs[i], NULL, 0);
+	free(p->evs);
+	free(p);
+}
+
+static void listener_set(struct tracker *t, const struct syn_event *e)
+{
+	__u64 key = listener_key(e->netns, e->sport);
+	struct listener *l = hmap_get(&t->listeners, key);
+
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l || hmap_put(&t->listeners, key, l)) {
+			free(l);
+			return;
+		}
+	}
+	l->pid = e->pid;
+	memcpy(l->comm, e->comm, SYN_COMM_LEN);
+}
+
+static void listener_drop(struct tracker *t, const struct syn_event *e)
+{
+	free(hmap_del(&t->listeners, listener_key(e->netns, e->sport)));
+}
+
+/* ---- which connection ------------------------------------------------------ */
+
+/* Is this a new connection reusing the tuple of one we still hold? A SYN
+ * with another initial sequence number than its sender's first; a SYN on a
+ * tuple whose traffic so far had none (a connection from before tracing)
+ * unless the other side's SYN began it (a simultaneous open); a live
+ * socket on an end whose socket is gone. */
+static bool starts_new_conn(const struct tconn *tc, const struct syn_event *e)
+{
+	int end = end_of(tc, e);
+	const struct conn_end *ce = &tc->c.end[end];
+
+	if (ev_is_syn(e)) {
+		int sender = e->seg.dir == SYN_DIR_TX ? end : !end;
+
+		if (tc->c.end[sender].isn_known)
+			return tc->c.end[sender].isn != e->seg.seq;
+		return !tc->c.end[!sender].isn_known && tc->segments;
+	}
+	return e->sock_id && ce->sock_id && ce->sock_id != e->sock_id && ce->destroyed;
+}
+
+/* The connection a socket id belongs to. The kernel reuses a freed socket's
+ * memory, and so its id: once an end's socket is destroyed, only the calls
+ * that were in it when it went (close(), an accept() of a child already
+ * reset) and the reset it sent on its way out still belong there; anything
+ * else with that id is a new socket, and the old mapping goes. */
+static struct tconn *conn_of_sock(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = e->sock_id ? hmap_get(&t->by_sock, e->sock_id) : NULL;
+
+	if (!tc)
+		return NULL;
+	for (int i = 0; i < 2; i++) {
+		if (tc->c.end[i].sock_id != e->sock_id || !tc->c.end[i].destroyed)
+			continue;
+		if (e->kind == SYN_EV_SYSCALL && e->sys.phase == SYN_PHASE_RETURN &&
+		    (e->sys.call == SYN_CALL_CLOSE || e->sys.call == SYN_CALL_ACCEPT ||
+		     e->sys.call == SYN_CALL_ACCEPT4))
+			return tc;
+		if (e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_CLOSE &&
+		    tc->c.proto == IPPROTO_UDP)
+			return tc;
+		if (e->kind == SYN_EV_RESET || e->kind == SYN_EV_DROP)
+			return tc;
+		hmap_del(&t->by_sock, e->sock_id);
+		return NULL;
+	}
+	return tc;
+}
+
+/* The open connection with this event's tuple, if any. */
+static struct tconn *conn_of_tuple(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = hmap_get(&t->by_tuple, tuple_key(e));
+
+	return tc && conn_has_tuple(tc, e) ? tc : NULL;
+}
+
+/* Is e a late event of the finished connection a: not a new SYN, not a
+ * socket other than its own? */
+static bool late_event_of(const struct afterlife *a, const struct syn_event *e)
+{
+	if (ev_is_syn(e)) {
+		int sender = e->seg.dir == SYN_DIR_TX ? 0 : 1;
+
+		/* which end sent it: the one whose address and port are the source */
+		if (!end_is_local_of(&a->end[0], e))
+			sender = !sender;
+		return a->end[sender].isn_known && a->end[sender].isn == e->seg.seq;
+	}
+	if (e->sock_id)
+		return e->sock_id == a->end[0].sock_id || e->sock_id == a->end[1].sock_id;
+	return from_packet(e) || e->kind == SYN_EV_RETRANSMIT;
+}
+
+/* A late event of a connection that ended: it carries on as "continued",
+ * with the same number, lanes and what its timeline had learnt. */
+static struct tconn *conn_continue(struct tracker *t, const struct syn_event *e)
+{
+	struct finished_conn *fc = finished_get(&t->finished, tuple_key(e));
+	struct afterlife *a = fc ? fc->what : NULL;
+	struct tconn *tc;
+
+	if (!a || !ends_have_tuple(a->end, a->proto, e) || !late_event_of(a, e))
+		return NULL;
+	tc = conn_new(t, e);
+	if (!tc)
+		return NULL;
+	t->next_id--;
+	tc->c.id = a->id;
+	tc->c.continued = true;
+	memcpy(tc->c.end, a->end, sizeof(tc->c.end));
+	memcpy(tc->te, a->te, sizeof(tc->te));
+	tc->tl = a->tl;
+	tc->ordered = true;
+	for (int i = 0; i < 2; i++)
+		tc->c.end[i].traced = false; /* settles again from what comes now */
+	finished_forget(&t->finished, fc->key);
+	return tc;
+}
+
+static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = conn_of_tuple(t, e);
+
+	if (tc && starts_new_conn(tc, e)) {
+		conn_finish(t, tc, conn_settled(tc));
+		tc = NULL;
+	}
+	if (!tc && e->sock_id)
+		tc = conn_of_sock(t, e);
+	if (tc && !conn_has_tuple(tc, e))
+		tc = NULL;
+	if (!tc)
+		tc = conn_continue(t, e);
+	if (!tc) {
+		finished_forget(&t->finished, tuple_key(e)); /* a new one on its tuple */
+		tc = conn_new(t, e);
+	}
+	return tc;
+}
+
+/* ---- events by kind ---------------------------------------------------------- */
+
+/* A close() return with its entry's full tuple (TCP: the BPF side stashes
+ * what the entry saw, because the socket can be freed before the return). */
+static bool is_late_close(const struct syn_event *e)
+{
+	return e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_RETURN &&
+	       ev_proto(e) == IPPROTO_TCP && tuple_full(e);
+}
+
+/* Socket calls that carry no connection: listen(), and the end of a socket
+ * that never had a peer (a listener's close()). Others on a socket without
+ * a peer yet (socket(), bind(), a UDP server's recvfrom()) wait for one. */
+static bool call_is_unattached(const struct syn_event *e)
+{
+	if (e->sys.call == SYN_CALL_LISTEN)
+		return true;
+	return (e->sys.call == SYN_CALL_CLOSE || e->sys.call == SYN_CALL_SHUTDOWN) && !e->dport;
+}
+
+/* accept() entered: shown now, placed in its connection when it returns
+ * (only then do we know which). */
+static void accept_entered(struct tracker *t, const struct syn_event *e)
+{
+	struct syn_event *copy = malloc(sizeof(*copy));
+
+	if (copy) {
+		*copy = *e;
+		free(hmap_del(&t->accepts, accept_key(e)));
+		if (hmap_put(&t->accepts, accept_key(e), copy))
+			free(copy);
+	}
+	listener_set(t, e);
+	emit_event(t, e, NULL, SINK_END_LATER);
+}
+
+static struct tconn *conn_of_call(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc;
+
+	if (is_late_close(e)) {
+		/* its socket was freed before it returned, and the id may name a
+		 * newer socket by now: the tuple its entry saw says whose it is */
+		tc = conn_of_tuple(t, e);
+		return tc ? tc : conn_continue(t, e);
+	}
+	tc = conn_of_sock(t, e);
+	if (!tc && tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	return tc;
+}
+
+static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
+{
+	bool is_accept = e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4;
+	struct syn_event *entry = NULL;
+	struct tconn *tc;
+
+	if (e->sys.call == SYN_CALL_LISTEN && e->sys.phase == SYN_PHASE_RETURN && e->sys.ret == 0)
+		listener_set(t, e);
+	if (is_accept && e->sys.phase == SYN_PHASE_ENTRY) {
+		accept_entered(t, e);
+		return NULL;
+	}
+	if (is_accept) {
+		entry = hmap_del(&t->accepts, accept_key(e));
+		if (e->sys.ret < 0 || (!tuple_full(e) && !e->sock_id)) {
+			free(entry); /* EAGAIN and friends: no connection came */
+			return NULL;
+		}
+	}
+	tc = conn_of_call(t, e);
+	if (!tc) {
+		if (call_is_unattached(e)) {
+			pending_release(t, e->sock_id);
+			emit_event(t, e, NULL, 0);
+		} else if (is_late_close(e)) {
+			emit_event(t, e, NULL, 0); /* its connection is already shown */
+		} else {
+			pending_add(t, e);
+		}
+		free(entry);
+		return NULL;
+	}
+	int end = end_of(tc, e);
+
+	if (entry) {
+		conn_add_event(t, tc, end, entry, true);
+		free(entry);
+	}
+	conn_add_event(t, tc, end, e, false);
+	return tc;
+}
+
+static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = conn_of_sock(t, e);
+
+	if (!tc && !e->dport &&
+	    (e->state.newstate == ST_LISTEN || e->state.oldstate == ST_LISTEN)) {
+		if (e->state.oldstate == ST_LISTEN)
+			listener_drop(t, e);
+		emit_event(t, e, NULL, 0);
+		return NULL;
+	}
+	if (!tc && tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	if (!tc) {
+		pending_add(t, e);
+		return NULL;
+	}
+	conn_add_event(t, tc, end_of(tc, e), e, false);
+	return tc;
+}
+
+/* A timewait socket ended after its connection was shown: its rows go to
+ * the sinks that keep every row (JSONL, stream), not as a story of its own
+ * (nothing else happened). True when it was such an end. */
+static bool timewait_after_end(struct tracker *t, const struct syn_event *e)
+{
+	struct finished_conn *fc = finished_get(&t->finished, tuple_key(e));
+	struct afterlife *a = fc ? fc->what : NULL;
+	struct conn c;
+	struct conn_row r;
+	int end;
+
+	if (!a || !ends_have_tuple(a->end, a->proto, e))
+		return false;
+	memset(&c, 0, sizeof(c));
+	c.id = a->id;
+	c.proto = a->proto;
+	c.continued = true;
+	memcpy(c.end, a->end, sizeof(c.end));
+	end = end_is_local_of(&c.end[1], e) && !end_is_local_of(&c.end[0], e);
+	memset(&r, 0, sizeof(r));
+	r.ev = *e;
+	r.end = (__u8)end;
+	r.pair = -1;
+	a->end[end].state = ST_CLOSE;
+	a->tl.cur[end] = ST_CLOSE;
+	a->tl.in_tw[end] = false;
+	r.state_after[0] = a->end[0].state;
+	r.state_after[1] = a->end[1].state;
+	c.end[end].state = ST_CLOSE;
+	emit_event(t, e, &c, end);
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->rows)
+			t->sinks[i]->rows(t->sinks[i], &c, &r, 1);
+	fc->until = t->clock + TRACKER_AFTERLIFE_NS;
+	return true;
+}
+
+static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc;
+
+	if (e->kind == SYN_EV_TIMEWAIT && !conn_of_tuple(t, e) && timewait_after_end(t, e))
+		return NULL;
+	if (tuple_full(e))
+		tc = conn_for_tuple(t, e);
+	else
+		tc = conn_of_sock(t, e);
+	if (tc)
+		conn_add_event(t, tc, end_of(tc, e), e, false);
+	else
+		emit_event(t, e, NULL, 0);
+	return tc;
+}
+
+static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = conn_of_sock(t, e);
+
+	if (!tc) {
+		pending_drop(t, e->sock_id); /* never had a connection */
+		return NULL;
+	}
+	/* the id stays mapped until the connection finishes: the close() that
+	 * freed the socket returns after this event */
+	conn_add_event(t, tc, end_of(tc, e), e, false);
+	return tc;
+}
+
+/* Events were lost, stamped after since_ns (0: any time) and up to the
+ * report: every connection active then may miss some, and so may one whose
+ * events up to the report are still to come. */
+static void on_lost(struct tracker *t, const struct syn_event *e)
+{
+	t->sum.lost += e->lost.count;
+	for (struct tconn *tc = t->open; tc; tc = tc->next)
+		if (tc->last_ts >= e->lost.since_ns)
+			tc->c.maybe_lost = true;
+	if (e->ts_ns > t->lost_until)
+		t->lost_until = e->ts_ns;
+	emit_event(t, e, NULL, 0);
+}
+
+static void clock_advance(struct tracker *t, const struct syn_event *e)
+{
+	if (e->kind == SYN_EV_TICK)
+		t->ticked = true;
+	else if (t->ticked)
+		return; /* the source says when everything before a time has come */
+	if (e->ts_ns > t->clock)
+		t->clock = e->ts_ns;
+}
+
+void tracker_on_event(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = NULL;
+
+	if (e->kind != SYN_EV_TICK) /* the source's clock: no event, no sink sees it */
+		t->sum.events++;
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		tc = on_syscall(t, e);
+		break;
+	case SYN_EV_STATE:
+		tc = on_state(t, e);
+		break;
+	case SYN_EV_SEGMENT:
+	case SYN_EV_RETRANSMIT:
+	case SYN_EV_RESET:
+	case SYN_EV_DROP:
+	case SYN_EV_TIMEWAIT:
+	case SYN_EV_ICMP:
+		tc = on_packet_event(t, e);
+		break;
+	case SYN_EV_DESTROY:
+		tc = on_destroy(t, e);
+		break;
+	case SYN_EV_LOST:
+		on_lost(t, e);
+		break;
+	}
+	if (tc)
+		conn_check_settled(t, tc);
+	clock_advance(t, e);
+	tracker_run_clock(t);
+}
+
+struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tracker_opts *o)
+{
+	struct tracker *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->sinks = sinks;
+	t->nsinks = nsinks;
+	if (o)
+		t->opts = *o;
+	t->halfopen.all = t->opts.all_rows;
+	t->sum.halfopen = &t->halfopen;
+	return t;
+}
+
+const struct run_summary *tracker_summary(const struct tracker *t)
+{
+	return &t->sum;
+}
+
+void tracker_finish(struct tracker *t)
+{
+	/* settled ones first: they ended; then the rest, oldest first, so
+	 * the output reads in the order connections began */
+	while (t->settled)
+		conn_finish(t, t->settled, true);
+	while (t->oldest)
+		conn_finish(t, t->oldest, conn_settled(t->oldest));
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->finish)
+			t->sinks[i]->finish(t->sinks[i], &t->sum);
+}
+
+static void free_all(struct hmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->vals[i]);
+	hmap_free(m);
+}
+
+void tracker_free(struct tracker *t)
+{
+	if (!t)
+		return;
+	while (t->open) {
+		struct tconn *tc = t->open;
+
+		t->open = tc->next;
+		conn_free(tc);
+	}
+	for (size_t i = 0; i < t->pending.cap; i++) {
+		struct pending *p = t->pending.vals[i];
+
+		if (p)
+			free(p->evs);
+	}
+	free_all(&t->pending);
+	free_all(&t->accepts);
+	free_all(&t->listeners);
+	finished_free(&t->finished);
+	halfopen_free(&t->halfopen);
+	hmap_free(&t->by_tuple);
+	hmap_free(&t->by_sock);
+	free(t);
+}

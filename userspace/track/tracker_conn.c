@@ -1,0 +1,350 @@
+/*
+ * A connection from its first row to the sinks (tracker_int.h).
+ *
+ * Rows wait in tconn.raw, in time order (the two ends' events can come from
+ * two CPUs a little out of order). They go out in batches: when the
+ * connection ends, or while it lasts once TRACKER_BATCH_MAX wait. A batch is
+ * paired and cut where no pair is split, made into the timeline (marks,
+ * inferred states), handed to every sink's rows(), and folded into the
+ * story that conn_done() gets at the end.
+ *
+ * A connection ends when every end on this host has settled (end_settled)
+ * and no call on it is in flight, TRACKER_GRACE_NS later on the source's
+ * clock; or when tracing stops; or early, to bound memory (evict).
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include "track/tracker_int.h"
+
+/* ---- the lists ---------------------------------------------------------- */
+
+struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
+{
+	struct tconn *tc = calloc(1, sizeof(*tc));
+
+	if (!tc)
+		return NULL;
+	tc->c.id = ++t->next_id;
+	tc->c.proto = ev_proto(e);
+	for (int i = 0; i < 2; i++) {
+		struct conn_end *end = &tc->c.end[i];
+
+		end->family = e->family;
+		memcpy(end->addr, i ? e->daddr : e->saddr, 16);
+		end->port = i ? e->dport : e->sport;
+	}
+	tc->c.end[0].netns = e->netns;
+	tc->key = tuple_key(e);
+	if (hmap_get(&t->by_tuple, tc->key) || hmap_put(&t->by_tuple, tc->key, tc))
+		tc->key = 0; /* a key collision: found through its sockets only */
+	tc->last_ts = e->ts_ns;
+	tc->next = t->open;
+	if (t->open)
+		t->open->prev = tc;
+	else
+		t->oldest = tc;
+	t->open = tc;
+	t->nopen++;
+	return tc;
+}
+
+/* An event for tc: it becomes the most recently active. */
+void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts)
+{
+	if (ts > tc->last_ts)
+		tc->last_ts = ts;
+	if (t->open == tc)
+		return;
+	tc->prev->next = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+	else
+		t->oldest = tc->prev;
+	tc->prev = NULL;
+	tc->next = t->open;
+	t->open->prev = tc;
+	t->open = tc;
+}
+
+static void settled_unlink(struct tracker *t, struct tconn *tc)
+{
+	if (!tc->settled_at)
+		return;
+	if (tc->sprev)
+		tc->sprev->snext = tc->snext;
+	else
+		t->settled = tc->snext;
+	if (tc->snext)
+		tc->snext->sprev = tc->sprev;
+	else
+		t->settled_last = tc->sprev;
+	tc->sprev = tc->snext = NULL;
+	tc->settled_at = 0;
+}
+
+static void conn_unlink(struct tracker *t, struct tconn *tc)
+{
+	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
+		hmap_del(&t->by_tuple, tc->key);
+	for (int i = 0; i < 2; i++) {
+		__u64 sid = tc->c.end[i].sock_id;
+
+		if (sid && hmap_get(&t->by_sock, sid) == tc)
+			hmap_del(&t->by_sock, sid);
+	}
+	settled_unlink(t, tc);
+	if (tc->prev)
+		tc->prev->next = tc->next;
+	else
+		t->open = tc->next;
+	if (tc->next)
+		tc->next->prev = tc->prev;
+	else
+		t->oldest = tc->prev;
+	t->nopen--;
+}
+
+void conn_free(struct tconn *tc)
+{
+	row_vec_free(&tc->raw);
+	free(tc->fold);
+	free(tc->c.rows);
+	free(tc->c.sums);
+	free(tc);
+}
+
+/* ---- rows and batches ---------------------------------------------------- */
+
+/* Put the client in end[0], the ladder's left lane, for good. */
+static void order_ends(struct tconn *tc)
+{
+	struct conn *c = &tc->c;
+	bool swap;
+
+	if (c->end[0].role == ROLE_UNKNOWN && c->end[1].role == ROLE_UNKNOWN)
+		swap = c->end[0].port < c->end[1].port; /* the lower port: more likely the service */
+	else
+		swap = c->end[0].role == ROLE_SERVER || c->end[1].role == ROLE_CLIENT;
+	tc->ordered = true;
+	if (!swap)
+		return;
+	struct conn_end e = c->end[0];
+	struct tend te = tc->te[0];
+
+	c->end[0] = c->end[1];
+	c->end[1] = e;
+	tc->te[0] = tc->te[1];
+	tc->te[1] = te;
+	for (size_t i = 0; i < tc->raw.n; i++)
+		tc->raw.v[i].end = !tc->raw.v[i].end;
+}
+
+/* Hand over the rows waiting: all of them (the end: fold then ends too),
+ * or all but the lookahead. A connection handed over in one go folds with
+ * a fold on the stack; one in many batches keeps its own. */
+static void conn_release(struct tracker *t, struct tconn *tc, bool all)
+{
+	struct row_vec out = { 0 };
+	struct fold here, *f = tc->fold;
+	size_t n;
+
+	if (!tc->ordered) {
+		order_ends(tc);
+		attribute_listener(t, tc, 0);
+		attribute_listener(t, tc, 1);
+	}
+	if (!f && all) {
+		f = &here;
+		fold_init(f, t->opts.all_rows);
+	} else if (!f) {
+		f = tc->fold = malloc(sizeof(*tc->fold));
+		if (!f)
+			return; /* keep the rows: a later batch tries again */
+		fold_init(f, t->opts.all_rows);
+	}
+	timeline_pair(tc->raw.v, tc->raw.n);
+	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);
+	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
+		for (int i = 0; i < t->nsinks; i++)
+			if (t->sinks[i]->rows)
+				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
+		fold_rows(f, &tc->c, out.v, out.n);
+	}
+	if (all)
+		fold_end(f, &tc->c);
+	row_vec_free(&out);
+	row_vec_shift(&tc->raw, n);
+}
+
+void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end)
+{
+	struct row_vec *raw = &tc->raw;
+	struct conn_row *r;
+	size_t at;
+
+	if (!row_vec_reserve(raw, 1))
+		return; /* keep what we have: the story shows it */
+	/* rows come almost in time order: find the place from the back */
+	at = raw->n;
+	while (at > 0 && raw->v[at - 1].ev.ts_ns > e->ts_ns)
+		at--;
+	memmove(raw->v + at + 1, raw->v + at, (raw->n - at) * sizeof(*raw->v));
+	raw->n++;
+	r = &raw->v[at];
+	memset(r, 0, sizeof(*r));
+	r->ev = *e;
+	r->end = (__u8)end;
+	r->pair = -1;
+	if (raw->n > TRACKER_BATCH_MAX)
+		conn_release(t, tc, false);
+}
+
+/* ---- settling and the end ------------------------------------------------ */
+
+/* Has this end of the connection nothing more to say? Its socket is gone
+ * (and, when a timewait socket in FIN-WAIT-2 took over for a peer we cannot
+ * see, the peer's FIN came or the timewait socket ended); or, for an end
+ * that never had a full socket here, a reset ended its part. An end that
+ * is not on this host has no say. */
+static bool end_settled(const struct tconn *tc, int i)
+{
+	const struct conn_end *e = &tc->c.end[i];
+	const struct tend *te = &tc->te[i];
+
+	if (!e->traced)
+		return true;
+	if (!e->sock_id)
+		return te->sockless_rst || te->rst_in || te->tw_gone;
+	if (!e->destroyed)
+		return false;
+	if (te->handed_over && !te->fin_in && !te->rst_in && !te->tw_gone && !tc->c.end[!i].traced)
+		return false;
+	return true;
+}
+
+bool conn_settled(const struct tconn *tc)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++) {
+		any |= tc->c.end[i].traced;
+		if (!end_settled(tc, i))
+			return false;
+	}
+	return any && !tc->in_call;
+}
+
+void conn_check_settled(struct tracker *t, struct tconn *tc)
+{
+	bool settled = conn_settled(tc);
+
+	if (settled && !tc->settled_at) {
+		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
+		tc->sprev = t->settled_last;
+		tc->snext = NULL;
+		if (t->settled_last)
+			t->settled_last->snext = tc;
+		else
+			t->settled = tc;
+		t->settled_last = tc;
+	} else if (!settled && tc->settled_at) {
+		settled_unlink(t, tc);
+	}
+}
+
+/* Remember the connection by its tuple: a late segment of it is told as
+ * its own. Longer when an end is left in TIME-WAIT or FIN-WAIT-2. */
+static void conn_remember(struct tracker *t, const struct tconn *tc)
+{
+	struct finished_conn fc;
+	struct afterlife *a;
+	bool lingers = false;
+
+	if (tc->c.proto != IPPROTO_TCP || !tc->c.end[0].family)
+		return;
+	a = malloc(sizeof(*a));
+	if (!a)
+		return;
+	a->id = tc->c.id;
+	a->proto = tc->c.proto;
+	memcpy(a->end, tc->c.end, sizeof(a->end));
+	memcpy(a->te, tc->te, sizeof(a->te));
+	a->tl = tc->tl;
+	for (int i = 0; i < 2; i++)
+		lingers |= tc->c.end[i].state == ST_TIME_WAIT || tc->c.end[i].state == ST_FIN_WAIT2;
+	fc.key = ends_key(tc->c.end, tc->c.proto);
+	fc.until = t->clock + TRACKER_AFTERLIFE_NS + (lingers ? TIME_WAIT_NS : 0);
+	fc.what = a;
+	finished_put(&t->finished, &fc);
+}
+
+void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
+{
+	struct conn *c = &tc->c;
+
+	conn_unlink(t, tc);
+	c->complete = complete;
+	conn_release(t, tc, true);
+	conn_remember(t, tc);
+	if (c->continued) {
+		t->sum.continued++;
+	} else {
+		t->sum.conns++;
+		if (!complete)
+			t->sum.incomplete++;
+	}
+	/* a flood's half-open connections: the first few drawn, the rest counted */
+	if (!halfopen_is(c) || halfopen_count(&t->halfopen, c))
+		for (int i = 0; i < t->nsinks; i++)
+			if (t->sinks[i]->conn_done)
+				t->sinks[i]->conn_done(t->sinks[i], c);
+	conn_free(tc);
+}
+
+void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason)
+{
+	tc->c.evicted = reason;
+	t->sum.evicted++;
+	conn_finish(t, tc, false);
+}
+
+static bool has_live_socket(const struct tconn *tc)
+{
+	for (int i = 0; i < 2; i++)
+		if (tc->c.end[i].sock_id && !tc->c.end[i].destroyed)
+			return true;
+	return false;
+}
+
+/* Show early what would otherwise be held forever: connections without a
+ * live socket that went quiet (half-open, a SYN flood, a peer that never
+ * answered), and, past the cap, the least recently active. A few steps per
+ * call keep the cost per event bounded. */
+static void evict(struct tracker *t, __u64 now)
+{
+	for (int step = 0; step < 4 && t->oldest; step++) {
+		struct tconn *tc = t->oldest;
+
+		if (t->nopen > TRACKER_MAX_OPEN) {
+			conn_evict(t, tc, EVICT_CAP);
+		} else if (tc->last_ts + TRACKER_IDLE_NS < now) {
+			if (has_live_socket(tc))
+				conn_touch(t, tc, tc->last_ts); /* long-lived: look again later */
+			else
+				conn_evict(t, tc, EVICT_IDLE);
+		} else {
+			break;
+		}
+	}
+}
+
+/* The clock moved: settled connections whose grace is over leave, the
+ * finished table forgets what is past its time, idle ones are evicted. */
+void tracker_run_clock(struct tracker *t)
+{
+	while (t->settled && t->settled->settled_at + TRACKER_GRACE_NS <= t->clock)
+		conn_finish(t, t->settled, true);
+	finished_expire(&t->finished, t->clock);
+	evict(t, t->clock);
+}

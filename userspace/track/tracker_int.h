@@ -1,0 +1,109 @@
+/* What the tracker's two files share: tracker.c routes events to
+ * connections (identity, attribution), tracker_conn.c keeps a connection
+ * from its first row to the sinks (batches, settling, the end). */
+#ifndef SYNSCOPE_TRACKER_INT_H
+#define SYNSCOPE_TRACKER_INT_H
+
+#include "track/finished.h"
+#include "track/fold.h"
+#include "base/hmap.h"
+#include "track/timeline.h"
+#include "track/tracker.h"
+
+/* How sure we are who owns an end. */
+enum attribution {
+	ATTR_NONE = 0,
+	ATTR_LISTENER = 1, /* the process listening on the server's port */
+	ATTR_SYSCALL = 2,  /* the process that connected or accepted it */
+};
+
+/* What the tracker learnt of one end from its raw events: who owns it, and
+ * whether it has settled (tracker_conn.c: end_settled). Swapped with the
+ * end when the ends take their lanes. */
+struct tend {
+	enum attribution attr;
+	bool sockless_rst;     /* answered with a reset and has no socket */
+	bool handed_over;      /* the kernel reported FIN_WAIT2 -> CLOSE: a timewait socket
+				* in FIN-WAIT-2 took over */
+	bool fin_in;           /* the peer's FIN arrived at this end */
+	bool rst_in;           /* an RST arrived at this end */
+	bool tw_gone;          /* its timewait socket ended (SYN_EV_TIMEWAIT) */
+	bool synack_out;       /* it answered a SYN */
+};
+
+struct tconn {
+	struct conn c;          /* what the sinks see: first member */
+	__u64 key;              /* key in by_tuple, 0 when not indexed */
+	struct tend te[2];
+	int in_call;            /* socket calls entered and not yet returned */
+	bool segments;          /* a segment of it was seen */
+	bool ordered;           /* the ends have their lanes for good (a batch went out) */
+	struct row_vec raw;     /* rows not handed over yet, in time order */
+	struct timeline tl;
+	struct fold *fold;      /* the story being folded; made with the first batch */
+	__u64 last_ts;          /* its latest event: the open list is kept by this */
+	__u64 settled_at;       /* every end settled at this time; 0 while not */
+	struct tconn *prev, *next;   /* the open list, most recently active first */
+	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
+};
+
+/* What the tracker keeps of a connection that ended (finished.h), to go on
+ * where it stopped when a late segment of it comes. */
+struct afterlife {
+	__u64 id;
+	__u8 proto;
+	struct conn_end end[2]; /* in their lanes: the client first */
+	struct tend te[2];
+	struct timeline tl;
+};
+
+struct pending {
+	struct syn_event *evs;
+	size_t n, cap;
+};
+
+struct listener {
+	__u32 pid;
+	char comm[SYN_COMM_LEN];
+};
+
+struct tracker {
+	struct syn_sink **sinks;
+	int nsinks;
+	struct tracker_opts opts;
+	struct hmap by_tuple;   /* tuple key -> tconn */
+	struct hmap by_sock;    /* sock_id -> tconn */
+	struct hmap pending;    /* sock_id -> pending: events before the tuple */
+	struct hmap accepts;    /* netns:tid -> syn_event: accept() entered, not returned */
+	struct hmap listeners;  /* netns:port -> listener */
+	struct finished_table finished;
+	struct tconn *open;     /* open connections, most recently active first */
+	struct tconn *oldest;   /* ... and its other end */
+	struct tconn *settled, *settled_last; /* settled, waiting for TRACKER_GRACE_NS */
+	size_t nopen, npending;
+	__u64 next_id;
+	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
+	bool ticked;            /* the source sends ticks: only they move the clock */
+	__u64 lost_until;       /* events stamped up to this may have lost company */
+	struct halfopen halfopen;
+	struct run_summary sum;
+};
+
+/* tracker.c */
+__u64 tuple_key(const struct syn_event *e);
+__u64 ends_key(const struct conn_end end[2], __u8 proto);
+__u8 ev_proto(const struct syn_event *e);
+void attribute_listener(struct tracker *t, struct tconn *tc, int end);
+
+/* tracker_conn.c */
+struct tconn *conn_new(struct tracker *t, const struct syn_event *e);
+void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts);
+void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end);
+bool conn_settled(const struct tconn *tc);
+void conn_check_settled(struct tracker *t, struct tconn *tc);
+void conn_finish(struct tracker *t, struct tconn *tc, bool complete);
+void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason);
+void tracker_run_clock(struct tracker *t);
+void conn_free(struct tconn *tc);
+
+#endif
