@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "source/file/recording.h"
+#include "source/file/rec_read.h"
 
 static void must(int ok, const char *what)
 {

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "filter/event_filter.h"
 #include "base/names.h"
-#include "source/file/recording.h"
+#include "source/file/rec_read.h"
 #include "track/tracker.h"
 
 static FILE *devnull;

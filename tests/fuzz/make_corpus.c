@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <zlib.h>
 #include "events.h"
-#include "source/file/recording.h"
+#include "record/rec_write.h"
+#include "source/file/rec_read.h"
 
 static int write_rec(const char *path, int nev)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/names.h"
-#include "source/file/recording.h"
+#include "source/file/rec_read.h"
 #include "track/sink.h"
 #include "track/tracker.h"
 

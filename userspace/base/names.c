@@ -1,10 +1,11 @@
+#include <errno.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "base/names.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
 
 static const char *const tcp_states[] = {
 	[1] = "ESTABLISHED", [2] = "SYN_SENT",   [3] = "SYN_RECV",
@@ -194,3 +195,32 @@ const char *icmp_error_name(__u8 family, __u8 type, __u8 code)
 		return code < 16 ? unreach4[code] : "destination unreachable";
 	return type == 11 ? "time exceeded" : type == 12 ? "parameter problem" : "error";
 }
+
+static const struct {
+	int err;
+	const char *name;
+} errno_names[] = {
+	{ ECONNREFUSED, "ECONNREFUSED" }, { ECONNRESET, "ECONNRESET" },
+	{ ETIMEDOUT, "ETIMEDOUT" },       { EINPROGRESS, "EINPROGRESS" },
+	{ EAGAIN, "EAGAIN" },             { EINTR, "EINTR" },
+	{ EBADF, "EBADF" },               { ENOTCONN, "ENOTCONN" },
+	{ EINVAL, "EINVAL" },             { EADDRINUSE, "EADDRINUSE" },
+	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
+	{ EPIPE, "EPIPE" },
+};
+
+const char *txt_errno_name(long err)
+{
+	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)
+		if (errno_names[i].err == err)
+			return errno_names[i].name;
+	return NULL;
+}
+
+const char *txt_shutdown_how(int how)
+{
+	static const char *const hows[] = { "SHUT_RD", "SHUT_WR", "SHUT_RDWR" };
+
+	return how >= 0 && how < 3 ? hows[how] : NULL;
+}
+

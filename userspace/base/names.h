@@ -38,4 +38,9 @@ const char *drop_reason_name(unsigned int reason);
 /* "port unreachable", "packet too big" ...: what an ICMP error says. */
 const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
 
+/* "ECONNREFUSED" ... for the errnos sockets commonly return; NULL otherwise. */
+const char *txt_errno_name(long err);
+/* shutdown()'s how: "SHUT_RD", "SHUT_WR", "SHUT_RDWR"; NULL otherwise. */
+const char *txt_shutdown_how(int how);
+
 #endif

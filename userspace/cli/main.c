@@ -25,10 +25,12 @@
 #include "record/outfile.h"
 #include "source/live/privs.h"
 #include "source/live/proc_ports.h"
-#include "source/file/recording.h"
+#include "record/rec_write.h"
+#include "source/file/rec_read.h"
 #include "track/sink.h"
 #include "run/sink_select.h"
-#include "render/textout.h"
+#include "render/text_summary.h"
+#include "render/text_time.h"
 #include "track/tracker.h"
 
 #define POLL_MS 50          /* the longest an event waits before it is shown */

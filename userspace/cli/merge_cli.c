@@ -12,8 +12,11 @@
 #include "source/file/merge.h"
 #include "cli/merge_cli.h"
 #include "base/names.h"
+#include "filter/event_filter.h"
+#include "record/rec_write.h"
 #include "run/sink_select.h"
-#include "render/textout.h"
+#include "render/text_summary.h"
+#include "render/text_time.h"
 #include "track/tracker.h"
 
 #define MAX_OFFSET_S 1e9   /* 31 years: anything more is a typo */
@@ -380,8 +383,12 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 	fo.nports = o->nports;
 	fo.family = o->family;
 	for (int i = 0; i < 2; i++) {
-		if (merge_input_load(&in[i], m->in[i], &fo, err, sizeof(err))) {
+		if (merge_input_load(&in[i], m->in[i], err, sizeof(err))) {
 			fprintf(msg, "synscope: %s: %s\n", m->in[i], err);
+			goto done;
+		}
+		if (event_filter_events(&fo, &in[i].ev, &in[i].n)) {
+			fprintf(msg, "synscope: %s: out of memory\n", m->in[i]);
 			goto done;
 		}
 	}

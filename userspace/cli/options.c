@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include "render/explain.h"
 #include "cli/options.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
 
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"

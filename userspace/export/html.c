@@ -11,7 +11,9 @@
 #include <string.h>
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "render/text_event.h"
+#include "render/text_line.h"
+#include "render/text_time.h"
 
 /* SVG geometry, in SVG units (the drawing scales to the page width). */
 #define SVG_W 1100

@@ -10,7 +10,8 @@
 #include "render/explain.h"
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
+#include "render/text_event.h"
 
 #define JSONL_VERSION_STR "1"
 

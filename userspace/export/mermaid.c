@@ -9,7 +9,9 @@
 #include <string.h>
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
+#include "render/text_event.h"
+#include "render/text_time.h"
 
 #define MMD_INDENT "    "
 

@@ -22,7 +22,8 @@
 #include <sys/socket.h>
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "render/text_event.h"
+#include "render/text_time.h"
 
 #define PCAPNG_SHB 0x0A0D0D0Au
 #define PCAPNG_IDB 0x00000001u

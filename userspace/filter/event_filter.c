@@ -389,3 +389,55 @@ void event_filter_free(struct event_filter *f)
 	free(f->q);
 	free(f);
 }
+
+/* ---- a whole array at once (synscope merge's inputs) ---- */
+
+struct kept {
+	struct syn_event *ev;
+	size_t n, cap;
+	bool oom;
+};
+
+static void keep_event(void *ctx, const struct syn_event *e)
+{
+	struct kept *k = ctx;
+
+	if (k->oom)
+		return;
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 1024;
+		struct syn_event *p = realloc(k->ev, cap * sizeof(*p));
+
+		if (!p) {
+			k->oom = true;
+			return;
+		}
+		k->ev = p;
+		k->cap = cap;
+	}
+	k->ev[k->n++] = *e;
+}
+
+int event_filter_events(const struct event_filter_opts *o, struct syn_event **ev, size_t *n)
+{
+	struct event_filter *f;
+	struct kept k = { 0 };
+
+	if (!event_filter_any(o))
+		return 0;
+	f = event_filter_new(o);
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < *n; i++)
+		event_filter_push(f, &(*ev)[i], keep_event, &k);
+	event_filter_finish(f, keep_event, &k);
+	event_filter_free(f);
+	if (k.oom) {
+		free(k.ev);
+		return -1;
+	}
+	free(*ev);
+	*ev = k.ev;
+	*n = k.n;
+	return 0;
+}

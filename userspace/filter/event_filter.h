@@ -40,4 +40,8 @@ void event_filter_push(struct event_filter *f, const struct syn_event *e,
 void event_filter_finish(struct event_filter *f, event_filter_emit emit, void *ctx);
 void event_filter_free(struct event_filter *f);
 
+/* Keep, in order, what of ev[0..*n) passes o's filters (an input read
+ * whole): *ev and *n replaced. 0, or -1 when out of memory (unchanged). */
+int event_filter_events(const struct event_filter_opts *o, struct syn_event **ev, size_t *n);
+
 #endif

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include "render/explain.h"
 #include "base/names.h"
-#include "render/textout.h"
+#include "render/text_event.h"
 
 /* What the scan has learnt so far, per lane (0 client, 1 server). */
 struct story {

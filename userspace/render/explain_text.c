@@ -5,7 +5,6 @@
 #include <string.h>
 #include "render/explain.h"
 #include "base/names.h"
-#include "render/textout.h"
 
 struct ex_words {
 	const char *name; /* stable name, for JSONL and tests */

@@ -8,7 +8,11 @@
 #include "render/explain.h"
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
+#include "render/text_event.h"
+#include "render/text_line.h"
+#include "render/text_summary.h"
+#include "render/text_time.h"
 #include "track/tracker.h"
 
 /* Columns: "%4d %10s %10s " then the client lane's state, its rail '|', the

@@ -11,7 +11,11 @@
 #include <sys/socket.h>
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
+#include "render/text_event.h"
+#include "render/text_line.h"
+#include "render/text_summary.h"
+#include "render/text_time.h"
 #include "track/tracker.h"
 
 #define RFC_WIDTH 100        /* the connection header wraps here */

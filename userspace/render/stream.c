@@ -4,7 +4,10 @@
 #include <string.h>
 #include "base/names.h"
 #include "track/sink.h"
-#include "render/textout.h"
+#include "render/text_event.h"
+#include "render/text_line.h"
+#include "render/text_summary.h"
+#include "render/text_time.h"
 
 /* Live, the handshake is at the start of a connection's rows: look no further
  * for the ISNs, so a long connection does not cost a scan per event. */

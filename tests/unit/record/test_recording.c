@@ -11,7 +11,8 @@
 #include <zlib.h>
 #include "test.h"
 #include "events.h"
-#include "source/file/recording.h"
+#include "record/rec_write.h"
+#include "source/file/rec_read.h"
 
 #define NEV 12
 #define EV_REC_LEN (4 + 120)   /* record header + struct syn_event */

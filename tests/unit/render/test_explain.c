@@ -6,7 +6,8 @@
 #include "fake_conn.h"
 #include "base/names.h"
 #include "test.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
+#include "render/text_line.h"
 
 static struct explain_note notes[FAKE_MAX_ROWS];
 

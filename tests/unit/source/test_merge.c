@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #include "events.h"
+#include "record/rec_write.h"
 #include "source/file/jsonl_read.h"
 #include "source/file/merge.h"
 #include "cli/merge_cli.h"
@@ -206,11 +207,11 @@ static char *merge_files(const char *pa, const char *pb, struct merge_plan *plan
 	char err[512], *text = NULL;
 
 	keep_init(k);
-	if (!CHECK_EQ_INT(merge_input_load(&a, pa, NULL, err, sizeof(err)), 0)) {
+	if (!CHECK_EQ_INT(merge_input_load(&a, pa, err, sizeof(err)), 0)) {
 		fprintf(stderr, "  %s\n", err);
 		return NULL;
 	}
-	if (!CHECK_EQ_INT(merge_input_load(&b, pb, NULL, err, sizeof(err)), 0)) {
+	if (!CHECK_EQ_INT(merge_input_load(&b, pb, err, sizeof(err)), 0)) {
 		fprintf(stderr, "  %s\n", err);
 		merge_input_free(&a);
 		return NULL;

@@ -8,7 +8,7 @@
 #include "test.h"
 #include "events.h"
 #include "base/names.h"
-#include "render/textout.h"
+#include "render/text_summary.h"
 #include "track/tracker.h"
 
 #define ESTABLISHED 1

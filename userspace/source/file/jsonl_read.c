@@ -21,7 +21,7 @@
 #include "source/file/json_scan.h"
 #include "source/file/jsonl_read.h"
 #include "base/names.h"
-#include "render/textout.h"
+#include "base/strbuf.h"
 
 #define JSONL_SCHEMA_VERSION 1
 #define TS_LIMIT (1ull << 62)   /* as recordings: times stay far from overflow */

@@ -98,49 +98,7 @@ static int sniff(FILE *f, struct merge_input *in, char *err, size_t errlen)
 	return -1;
 }
 
-struct collect {
-	struct merge_input *in;
-	size_t cap;
-	bool oom;
-};
-
-static void collect_event(void *ctx, const struct syn_event *e)
-{
-	struct collect *c = ctx;
-
-	if (!c->oom && push(c->in, &c->cap, e))
-		c->oom = true;
-}
-
-/* Keep what passes the filters, in order. */
-static int filter_events(struct merge_input *in, const struct event_filter_opts *fo,
-			 char *err, size_t errlen)
-{
-	struct event_filter *f = event_filter_new(fo);
-	struct syn_event *all = in->ev;
-	size_t n = in->n;
-	struct collect c = { .in = in };
-
-	if (!f) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	in->ev = NULL;
-	in->n = 0;
-	for (size_t i = 0; i < n; i++)
-		event_filter_push(f, &all[i], collect_event, &c);
-	event_filter_finish(f, collect_event, &c);
-	event_filter_free(f);
-	free(all);
-	if (c.oom) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-int merge_input_load(struct merge_input *in, const char *path, const struct event_filter_opts *fo,
-		     char *err, size_t errlen)
+int merge_input_load(struct merge_input *in, const char *path, char *err, size_t errlen)
 {
 	FILE *f;
 	int rc;
@@ -156,8 +114,6 @@ int merge_input_load(struct merge_input *in, const char *path, const struct even
 	if (!rc)
 		rc = in->jsonl ? load_jsonl(in, f, err, errlen) : load_recording(in, err, errlen);
 	fclose(f);
-	if (!rc && fo && event_filter_any(fo))
-		rc = filter_events(in, fo, err, errlen);
 	if (rc) {
 		merge_input_free(in);
 		in->path = path;

@@ -5,8 +5,7 @@
 #define SYNSCOPE_MERGE_INPUT_H
 
 #include <stdbool.h>
-#include "filter/event_filter.h"
-#include "source/file/recording.h"
+#include "source/file/rec_read.h"
 
 struct merge_input {
 	const char *path;
@@ -23,12 +22,12 @@ struct merge_input {
 				     * said; the events before it are kept */
 };
 
-/* Read path whole, keeping what passes fo's filters (when any). -1 with one
- * line in err when it cannot be read at all: not there, neither kind, a bad
- * JSONL line ("line N: ..."). A recording damaged part way is not an error:
- * see damage. */
-int merge_input_load(struct merge_input *in, const char *path, const struct event_filter_opts *fo,
-		     char *err, size_t errlen);
+/* Read path whole. -1 with one line in err when it cannot be read at all:
+ * not there, neither kind, a bad JSONL line ("line N: ..."). A recording
+ * damaged part way is not an error: see damage. (Each input is filtered
+ * apart, with the filter stage's event_filter_events(): a host's filters
+ * follow that host's sockets.) */
+int merge_input_load(struct merge_input *in, const char *path, char *err, size_t errlen);
 void merge_input_free(struct merge_input *in);
 
 #endif

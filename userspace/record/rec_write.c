@@ -1,0 +1,184 @@
+/* The recording writer (rec_write.h): what the tracker is given, as it
+ * comes, into a file replay reads back. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "record/outfile.h"
+#include "record/rec_write.h"
+#include "source/file/rec_format.h"
+
+/* ---- writer ------------------------------------------------------------ */
+
+struct rec_writer {
+	gzFile gz;
+	__u64 events;
+	bool failed;
+	char err[256];
+};
+
+static int writer_fail(struct rec_writer *w)
+{
+	int zerr = Z_OK;
+	const char *msg = gzerror(w->gz, &zerr);
+
+	if (!w->failed) {
+		w->failed = true;
+		snprintf(w->err, sizeof(w->err), "cannot write: %s",
+			 zerr == Z_ERRNO ? strerror(errno) : msg);
+	}
+	return -1;
+}
+
+/* One record, in one gzwrite: the writer's cost is per call, not per byte. */
+static int write_record(struct rec_writer *w, enum rec_type type, const void *a, size_t alen,
+			const void *b, size_t blen)
+{
+	__u8 rec[REC_RECHDR_LEN + 2 * REC_TEXT_MAX];
+	size_t len = REC_RECHDR_LEN + alen + blen;
+
+	_Static_assert(sizeof(struct syn_event) <= 2 * REC_TEXT_MAX, "an event fits in rec[]");
+	if (w->failed)
+		return -1;
+	if (len > sizeof(rec)) {
+		snprintf(w->err, sizeof(w->err), "record of %zu bytes: too long", len);
+		w->failed = true;
+		return -1;
+	}
+	put_u16(rec, (__u16)type);
+	put_u16(rec + 2, (__u16)(alen + blen));
+	if (alen)
+		memcpy(rec + REC_RECHDR_LEN, a, alen);
+	if (blen)
+		memcpy(rec + REC_RECHDR_LEN + alen, b, blen);
+	if (gzwrite(w->gz, rec, (unsigned)len) != (int)len)
+		return writer_fail(w);
+	return 0;
+}
+
+static int write_text(struct rec_writer *w, enum rec_type type, const char *s)
+{
+	return write_record(w, type, s, strnlen(s, REC_TEXT_MAX - 1), NULL, 0);
+}
+
+static int write_header(struct rec_writer *w, const struct rec_header *h)
+{
+	__u8 prefix[REC_PREFIX_LEN], fixed[REC_HEADER_LEN], val[4];
+
+	memcpy(prefix, REC_MAGIC, REC_MAGIC_LEN);
+	put_u32(prefix + REC_MAGIC_LEN, REC_FORMAT_VERSION);
+	if (gzwrite(w->gz, prefix, sizeof(prefix)) != (int)sizeof(prefix))
+		return writer_fail(w);
+	put_u32(fixed, SYN_EV_ABI_VERSION);
+	put_u32(fixed + 4, sizeof(struct syn_event));
+	put_u64(fixed + 8, (__u64)h->wall_offset_ns);
+	put_u64(fixed + 16, h->start_ns);
+	if (write_record(w, REC_T_HEADER, fixed, sizeof(fixed), NULL, 0) ||
+	    write_text(w, REC_T_HOST, h->host) || write_text(w, REC_T_KERNEL, h->kernel))
+		return -1;
+	for (__u32 i = 0; i < 2 * REC_RST_REASONS; i++) {
+		bool drop = i >= REC_RST_REASONS;
+		__u32 v = i % REC_RST_REASONS;
+		const char *name = drop ? h->drop_names[v] : h->rst_names[v];
+
+		if (!name || !*name)
+			continue;
+		put_u32(val, v);
+		if (write_record(w, drop ? REC_T_DROP_REASON : REC_T_RST_REASON, val, sizeof(val),
+				 name, strnlen(name, REC_TEXT_MAX - 1)))
+			return -1;
+	}
+	return write_record(w, REC_T_HEADER_END, NULL, 0, NULL, 0);
+}
+
+bool rec_path_compressed(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 3 && !strcmp(path + n - 3, ".gz");
+}
+
+struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
+				   char *err, size_t errlen)
+{
+	struct rec_writer *w = calloc(1, sizeof(*w));
+	int fd;
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	fd = outfile_create(path, "-w", err, errlen);
+	if (fd < 0) {
+		free(w);
+		return NULL;
+	}
+	w->gz = gzdopen(fd, rec_path_compressed(path) ? REC_GZ_MODE : REC_RAW_MODE);
+	if (!w->gz) {
+		snprintf(err, errlen, "%s: cannot start compressing: out of memory", path);
+		close(fd);
+		free(w);
+		return NULL;
+	}
+	gzbuffer(w->gz, REC_GZ_BUFFER);
+	if (write_header(w, h) || gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK) {
+		writer_fail(w);
+		snprintf(err, errlen, "%s: %s", path, w->err);
+		gzclose(w->gz);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
+{
+	if (write_record(w, REC_T_EVENT, e, sizeof(*e), NULL, 0))
+		return -1;
+	w->events++;
+	return 0;
+}
+
+int rec_writer_flush(struct rec_writer *w)
+{
+	if (w->failed)
+		return -1;
+	if (gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK)
+		return writer_fail(w);
+	return 0;
+}
+
+int rec_writer_close(struct rec_writer *w, char *err, size_t errlen)
+{
+	__u8 count[8];
+	int rc;
+
+	if (!w)
+		return 0;
+	put_u64(count, w->events);
+	write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
+	rc = gzclose(w->gz);
+	if (!w->failed && rc != Z_OK) {
+		w->failed = true;
+		snprintf(w->err, sizeof(w->err), "cannot write: %s",
+			 rc == Z_ERRNO ? strerror(errno) : "compression failed");
+	}
+	rc = w->failed ? -1 : 0;
+	if (rc)
+		snprintf(err, errlen, "%s", w->err);
+	free(w);
+	return rc;
+}
+
+const char *rec_writer_error(const struct rec_writer *w)
+{
+	return w->err;
+}
+
+__u64 rec_writer_events(const struct rec_writer *w)
+{
+	return w->events;
+}

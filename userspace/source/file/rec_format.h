@@ -1,0 +1,85 @@
+/* The recording file format (docs/recording.md), shared by its reader
+ * (here) and its writer (record/rec_write.c): a gzip stream holding the
+ * magic "SYNSCOPE", a format version, then records of [type u16][length
+ * u16][payload]. Every integer is stored little-endian. */
+#ifndef SYNSCOPE_REC_FORMAT_H
+#define SYNSCOPE_REC_FORMAT_H
+
+#include "source/file/rec_read.h"
+
+
+/* Every integer is stored little-endian, struct syn_event included (it is
+ * written as it lies in memory). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "recordings assume a little-endian host");
+
+#define REC_MAGIC "SYNSCOPE"
+#define REC_MAGIC_LEN 8
+#define REC_PREFIX_LEN (REC_MAGIC_LEN + 4)  /* magic + format version */
+#define REC_RECHDR_LEN 4                    /* type u16 + length u16 */
+#define REC_HEADER_LEN 24                   /* the HEADER record's fixed part */
+/* Timestamps and the clock offset stay below this (146 years of ns) so that
+ * ts_ns + wall_offset_ns, which every sink computes, cannot overflow. */
+#define REC_TIME_MAX (1ull << 62)
+
+/* Fast compression and a big buffer: the writer must keep up with the ring
+ * buffer at full speed (see docs/recording.md for the numbers). */
+/* FILE.gz: zlib level 1; any other name: the records as they are ("T", zlib's
+ * transparent mode), which costs a memcpy where level 1 costs ~0.35 us an
+ * event (docs/performance.md). The reader takes either. */
+#define REC_GZ_MODE "wb1"
+#define REC_RAW_MODE "wbT"
+#define REC_GZ_BUFFER (1u << 20)
+
+enum rec_type {
+	REC_T_HEADER = 1,      /* abi u32, event size u32, wall offset s64, start s64 */
+	REC_T_HOST = 2,        /* text */
+	REC_T_KERNEL = 3,      /* text */
+	REC_T_RST_REASON = 4,  /* value u32, name */
+	REC_T_HEADER_END = 5,  /* empty: events follow */
+	REC_T_DROP_REASON = 6, /* value u32, name */
+	REC_T_EVENT = 16,      /* struct syn_event, event size bytes */
+	REC_T_END = 17,        /* number of event records u64 */
+};
+
+static inline void put_u16(__u8 *p, __u16 v)
+{
+	p[0] = (__u8)v;
+	p[1] = (__u8)(v >> 8);
+}
+
+static inline void put_u32(__u8 *p, __u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (__u8)(v >> (8 * i));
+}
+
+static inline void put_u64(__u8 *p, __u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (__u8)(v >> (8 * i));
+}
+
+static inline __u16 get_u16(const __u8 *p)
+{
+	return (__u16)(p[0] | p[1] << 8);
+}
+
+static inline __u32 get_u32(const __u8 *p)
+{
+	__u32 v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline __u64 get_u64(const __u8 *p)
+{
+	__u64 v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif
