@@ -14,6 +14,8 @@
 #include "source/file/merge.h"
 #include "base/names.h"
 #include "track/tracker.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 static FILE *devnull;
 

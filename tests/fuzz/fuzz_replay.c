@@ -13,6 +13,8 @@
 #include "base/names.h"
 #include "source/file/rec_read.h"
 #include "track/tracker.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 static FILE *devnull;
 

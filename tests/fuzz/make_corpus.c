@@ -43,7 +43,7 @@ static int write_rec(const char *path, int nev)
 	}
 	for (int i = 0; i < nev && i < n; i++)
 		rec_writer_event(w, &ev[i]);
-	if (rec_writer_close(w, err, sizeof(err))) {
+	if (rec_writer_close(w, NULL, err, sizeof(err))) {
 		fprintf(stderr, "make_corpus: %s: %s\n", path, err);
 		return -1;
 	}

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include "track/conn.h"
 #include "track/sink.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 /* Each test uses some of these helpers. */
 #define FAKE_FN static __attribute__((unused))

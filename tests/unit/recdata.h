@@ -10,6 +10,8 @@
 #include "base/names.h"
 #include "source/file/rec_read.h"
 #include "track/sink.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 #include "track/tracker.h"
 
 #define DATA_DIR "tests/unit/data/"

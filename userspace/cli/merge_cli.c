@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "source/file/merge.h"
+#include "cli/commands.h"
 #include "cli/merge_cli.h"
 #include "base/names.h"
 #include "filter/event_filter.h"
@@ -294,25 +295,6 @@ static void say_clock(FILE *msg, const struct merge_input *a, const struct merge
 			"some of %s's are shown with %s's names\n", b->path, a->path);
 }
 
-struct feed {
-	struct tracker *t;
-	struct rec_writer *w;
-	const char *w_path;
-	bool w_failed;
-	FILE *msg;
-};
-
-static void feed_event(void *ctx, const struct syn_event *e)
-{
-	struct feed *f = ctx;
-
-	if (f->w && !f->w_failed && rec_writer_event(f->w, e)) {
-		fprintf(f->msg, "synscope: %s: %s\n", f->w_path, rec_writer_error(f->w));
-		f->w_failed = true;
-	}
-	tracker_on_event(f->t, e);
-}
-
 /* "hostA+hostB": where the merged recording's events come from. */
 static void both(char *out, size_t len, const char *a, const char *b)
 {
@@ -322,76 +304,104 @@ static void both(char *out, size_t len, const char *a, const char *b)
 		snprintf(out, len, "%s+%s", a[0] ? a : "?", b[0] ? b : "?");
 }
 
-static struct rec_writer *open_recording(const struct merge_cli *m, const struct merge_input *a,
-					 const struct merge_input *b, const struct merge_plan *p,
-					 FILE *msg)
+/* The merged recording's header: both hosts, A's clock and reason names. */
+static void merged_header(struct rec_header *h, const struct merge_input *a,
+			  const struct merge_input *b, const struct merge_plan *p)
 {
-	struct rec_header h;
-	struct rec_writer *w;
-	char err[256];
+	rec_header_init_local(h);
+	both(h->host, sizeof(h->host), a->host, b->host);
+	both(h->kernel, sizeof(h->kernel), a->kernel, b->kernel);
+	h->start_ns = a->start_ns && (!b->start_ns || a->start_ns < b->start_ns) ? a->start_ns
+										 : b->start_ns;
+	h->wall_offset_ns = p->wall_offset_ns;
+	memcpy(h->rst_names, a->rst_names, sizeof(h->rst_names));
+	memcpy(h->drop_names, a->drop_names, sizeof(h->drop_names));
+}
 
-	rec_header_init_local(&h);
-	both(h.host, sizeof(h.host), a->host, b->host);
-	both(h.kernel, sizeof(h.kernel), a->kernel, b->kernel);
-	h.start_ns = a->start_ns && (!b->start_ns || a->start_ns < b->start_ns) ? a->start_ns
-										: b->start_ns;
-	h.wall_offset_ns = p->wall_offset_ns;
-	memcpy(h.rst_names, a->rst_names, sizeof(h.rst_names));
-	memcpy(h.drop_names, a->drop_names, sizeof(h.drop_names));
-	w = rec_writer_open(m->o.write_path, &h, err, sizeof(err));
-	if (!w)
-		fprintf(msg, "synscope: %s: %s\n", m->o.write_path, err);
-	return w;
+/* Each input read whole and filtered apart: a host's filters follow that
+ * host's sockets. */
+static int load_inputs(const struct merge_cli *m, struct merge_input in[2], FILE *msg)
+{
+	const struct options *o = &m->o;
+	struct event_filter_opts fo = { 0 };
+	char err[512];
+
+	memcpy(fo.ports, o->ports, sizeof(fo.ports));
+	fo.nports = o->nports;
+	fo.family = o->family;
+	if (same_file(m->in[0], m->in[1])) {
+		fprintf(msg, "synscope: merge: %s and %s are the same file: give one from each host\n",
+			m->in[0], m->in[1]);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (merge_input_load(&in[i], m->in[i], err, sizeof(err))) {
+			fprintf(msg, "synscope: %s: %s\n", m->in[i], err);
+			return -1;
+		}
+		if (event_filter_events(&fo, &in[i].ev, &in[i].n)) {
+			fprintf(msg, "synscope: %s: out of memory\n", m->in[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct feed {
+	struct run *run;
+};
+
+static void feed_event(void *ctx, const struct syn_event *e)
+{
+	run_event(((struct feed *)ctx)->run, e);
+}
+
+/* The merged events through the one run: every output rule of live
+ * tracing holds here too. */
+static int merge_draw(const struct merge_cli *m, struct merge_input in[2],
+		      const struct merge_plan *plan, FILE *msg)
+{
+	struct run_opts ro;
+	struct rec_header h;
+	struct feed f;
+	int rc;
+
+	merged_header(&h, &in[0], &in[1], plan);
+	run_opts_from(&m->o, false, &ro); /* each input was filtered as it was read */
+	ro.msg = msg;
+	ro.sink.wall_offset_ns = plan->wall_offset_ns;
+	ro.header = &h;
+	ro.inputs[0] = m->in[0];
+	ro.inputs[1] = m->in[1];
+	/* the sinks name reasons as the kernels did: both kernels' names, in A's numbers */
+	rst_reason_names_set((const char *const *)in[0].rst_names, REC_RST_REASONS);
+	drop_reason_names_set((const char *const *)in[0].drop_names, REC_RST_REASONS);
+	f.run = run_open(&ro, &rc);
+	if (!f.run)
+		return rc;
+	merge_emit(&in[0], &in[1], feed_event, &f);
+	return run_close(f.run, 0);
 }
 
 int merge_run(const struct merge_cli *m, FILE *msg)
 {
-	const struct options *o = &m->o;
-	struct event_filter_opts fo = { 0 };
 	struct merge_input in[2] = { { 0 } };
 	struct merge_plan plan;
-	struct sink_opts so = { 0 };
-	struct syn_sink *sink = NULL;
-	struct feed f = { .msg = msg };
-	FILE *out = NULL;
+	struct run_opts ro;
 	char err[512];
-	int rc = 1;
+	int rc;
 
-	if (o->format == FORMAT_PCAPNG && !o->out_path && isatty(STDOUT_FILENO)) {
-		fprintf(msg, "synscope: pcapng is binary: give -o FILE or pipe it, not to a terminal\n");
-		return 2;
-	}
-	if (same_file(m->in[0], m->in[1])) {
-		fprintf(msg, "synscope: merge: %s and %s are the same file: give one from each host\n",
-			m->in[0], m->in[1]);
-		return 1;
-	}
-	for (int i = 0; i < 2; i++) {
-		const char *clash = same_file(m->in[i], o->out_path) ? o->out_path
-				    : same_file(m->in[i], o->write_path) ? o->write_path : NULL;
-
-		if (clash) {
-			fprintf(msg, "synscope: %s: is an input of merge\n", clash);
-			return 1;
-		}
-	}
-	if (same_file(o->write_path, o->out_path)) {
-		fprintf(msg, "synscope: %s: is the -o output too\n", o->write_path);
-		return 1;
-	}
-	memcpy(fo.ports, o->ports, sizeof(fo.ports));
-	fo.nports = o->nports;
-	fo.family = o->family;
-	for (int i = 0; i < 2; i++) {
-		if (merge_input_load(&in[i], m->in[i], err, sizeof(err))) {
-			fprintf(msg, "synscope: %s: %s\n", m->in[i], err);
-			goto done;
-		}
-		if (event_filter_events(&fo, &in[i].ev, &in[i].n)) {
-			fprintf(msg, "synscope: %s: out of memory\n", m->in[i]);
-			goto done;
-		}
-	}
+	/* outputs that clash with the inputs: said before anything is read */
+	run_opts_from(&m->o, false, &ro);
+	ro.msg = msg;
+	ro.inputs[0] = m->in[0];
+	ro.inputs[1] = m->in[1];
+	rc = run_check(&ro);
+	if (rc)
+		return rc;
+	rc = 1;
+	if (load_inputs(m, in, msg))
+		goto done;
 	say_input(msg, &in[0]);
 	say_input(msg, &in[1]);
 	if (merge_prepare(&in[0], &in[1], m->has_offset ? &m->offset_ns : NULL, &plan, err,
@@ -400,64 +410,12 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 		goto done;
 	}
 	say_clock(msg, &in[0], &in[1], &plan);
-
-	out = o->out_path ? fopen(o->out_path, "w") : stdout;
-	if (!out) {
-		fprintf(msg, "synscope: cannot write %s: %s\n", o->out_path, strerror(errno));
-		goto done;
-	}
-	/* the sinks name reasons as the kernels did: both kernels' names, in A's numbers */
-	rst_reason_names_set((const char *const *)in[0].rst_names, REC_RST_REASONS);
-	drop_reason_names_set((const char *const *)in[0].drop_names, REC_RST_REASONS);
-	so.out = out;
-	so.color = !o->out_path && !o->no_color && isatty(fileno(out)) &&
-		   !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
-	so.relative_seq = o->relative_seq;
-	so.explain = o->explain;
-	so.pace_ms = o->pace_ms;
-	so.wall_offset_ns = plan.wall_offset_ns;
-	sink = sink_for_options(o, &so);
-	f.t = sink ? tracker_new(&sink, 1, &(struct tracker_opts){ .all_rows = o->verbose }) : NULL;
-	if (!f.t) {
-		fprintf(msg, "synscope: out of memory\n");
-		goto finish;
-	}
-	if (o->write_path) {
-		f.w = open_recording(m, &in[0], &in[1], &plan, msg);
-		f.w_path = o->write_path;
-		if (!f.w)
-			goto finish;
-	}
-	merge_emit(&in[0], &in[1], feed_event, &f);
-	rc = 0;
-finish:
-	if (f.w && rec_writer_close(f.w, err, sizeof(err)) && !f.w_failed) {
-		fprintf(msg, "synscope: %s: %s\n", f.w_path, err);
-		rc = 1;
-	}
-	if (f.w_failed)
-		rc = 1;
-	if (f.t) {
-		tracker_finish(f.t);
-		if (o->out_path || !isatty(fileno(stdout)) ||
-		    (o->format != FORMAT_LADDER && o->format != FORMAT_STREAM))
-			txt_summary(msg, tracker_summary(f.t));
-		tracker_free(f.t);
-	}
-	if (sink)
-		sink->destroy(sink);
-	if (fflush(out) || ferror(out)) {
-		fprintf(msg, "synscope: error writing %s: %s\n",
-			o->out_path ? o->out_path : "standard output", strerror(errno));
-		rc = 1;
-	}
-	if (out != stdout)
-		fclose(out);
-	/* last, under what was rendered: where a damaged recording stopped */
+	rc = merge_draw(m, in, &plan, msg);
+	/* last, under what was drawn: where a damaged recording stopped */
 	for (int i = 0; i < 2; i++) {
 		if (in[i].damage[0]) {
 			fprintf(msg, "synscope: %s: %s\n", in[i].path, in[i].damage);
-			rc = 1;
+			rc = rc ? rc : 1;
 		}
 	}
 done:

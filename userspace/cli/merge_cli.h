@@ -21,6 +21,5 @@ void merge_usage(FILE *f);
  * status: 0, 1 (an input or the output failed), 2 (usage). */
 int merge_run(const struct merge_cli *m, FILE *msg);
 /* Both, for main(): argv[0] is "merge". */
-int merge_main(int argc, char **argv);
 
 #endif

@@ -7,21 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "bpf/synscope_event.h"
+#include "run/run.h"
 
-enum out_format {
-	FORMAT_LADDER = 0,
-	FORMAT_STREAM,
-	FORMAT_JSONL,
-	FORMAT_HTML,
-	FORMAT_MERMAID,
-	FORMAT_PCAPNG,
-};
-
-/* How the ladder format draws a connection. */
-enum ladder_style {
-	STYLE_LADDER = 0,  /* lanes, rails and arrows (docs/ladder.md) */
-	STYLE_RFC,         /* RFC 9293's figures (docs/rfc-style.md) */
-};
 
 struct options {
 	__u16 ports[SYN_MAX_PORTS];

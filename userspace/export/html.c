@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/names.h"
-#include "track/sink.h"
+#include "export/exports.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
 #include "render/text_time.h"

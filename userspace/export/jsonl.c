@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include "render/explain.h"
 #include "base/names.h"
-#include "track/sink.h"
+#include "export/exports.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/names.h"
-#include "track/sink.h"
+#include "export/exports.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
 #include "render/text_time.h"

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "base/names.h"
-#include "track/sink.h"
+#include "export/exports.h"
 #include "render/text_event.h"
 #include "render/text_time.h"
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "record/outfile.h"
@@ -15,7 +16,11 @@
 
 struct rec_writer {
 	gzFile gz;
-	__u64 events;
+	int fd;             /* a second descriptor of the file: it is cut back with it */
+	__u64 records;      /* event records written (the end record counts these) */
+	__u64 events;       /* ... of which events (not the source's ticks) */
+	__u64 kept_events;  /* events known to be in the file: at the last flush */
+	off_t kept_bytes;   /* ... and the file's size then */
 	bool failed;
 	char err[256];
 };
@@ -116,18 +121,23 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 		free(w);
 		return NULL;
 	}
-	w->gz = gzdopen(fd, rec_path_compressed(path) ? REC_GZ_MODE : REC_RAW_MODE);
+	w->fd = dup(fd);
+	w->gz = w->fd >= 0 ? gzdopen(fd, rec_path_compressed(path) ? REC_GZ_MODE : REC_RAW_MODE)
+			   : NULL;
 	if (!w->gz) {
 		snprintf(err, errlen, "%s: cannot start compressing: out of memory", path);
 		close(fd);
+		if (w->fd >= 0)
+			close(w->fd);
 		free(w);
 		return NULL;
 	}
 	gzbuffer(w->gz, REC_GZ_BUFFER);
-	if (write_header(w, h) || gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK) {
+	if (write_header(w, h) || rec_writer_flush(w)) {
 		writer_fail(w);
 		snprintf(err, errlen, "%s: %s", path, w->err);
 		gzclose(w->gz);
+		close(w->fd);
 		free(w);
 		return NULL;
 	}
@@ -138,27 +148,48 @@ int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
 {
 	if (write_record(w, REC_T_EVENT, e, sizeof(*e), NULL, 0))
 		return -1;
-	w->events++;
+	w->records++;
+	w->events += e->kind != SYN_EV_TICK;
 	return 0;
 }
 
 int rec_writer_flush(struct rec_writer *w)
 {
+	off_t end;
+
 	if (w->failed)
 		return -1;
 	if (gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK)
 		return writer_fail(w);
+	/* all of it is in the file now: what it keeps if a later write fails */
+	end = lseek(w->fd, 0, SEEK_CUR);
+	if (end >= 0) {
+		w->kept_bytes = end;
+		w->kept_events = w->events;
+	}
 	return 0;
 }
 
-int rec_writer_close(struct rec_writer *w, char *err, size_t errlen)
+/* A write failed: the file is cut back to the last flush, a recording that
+ * replays whole up to there (and then says it stops early), and what it
+ * holds is what the writer says it recorded. */
+static void writer_cut_back(struct rec_writer *w)
+{
+	struct stat st;
+
+	if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+		(void)!ftruncate(w->fd, w->kept_bytes);
+	w->events = w->kept_events;
+}
+
+int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen)
 {
 	__u8 count[8];
 	int rc;
 
 	if (!w)
 		return 0;
-	put_u64(count, w->events);
+	put_u64(count, w->records);
 	write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
 	rc = gzclose(w->gz);
 	if (!w->failed && rc != Z_OK) {
@@ -166,9 +197,14 @@ int rec_writer_close(struct rec_writer *w, char *err, size_t errlen)
 		snprintf(w->err, sizeof(w->err), "cannot write: %s",
 			 rc == Z_ERRNO ? strerror(errno) : "compression failed");
 	}
+	if (w->failed)
+		writer_cut_back(w);
+	close(w->fd);
 	rc = w->failed ? -1 : 0;
 	if (rc)
 		snprintf(err, errlen, "%s", w->err);
+	if (kept)
+		*kept = w->events;
 	free(w);
 	return rc;
 }
@@ -180,5 +216,5 @@ const char *rec_writer_error(const struct rec_writer *w)
 
 __u64 rec_writer_events(const struct rec_writer *w)
 {
-	return w->events;
+	return w->failed ? w->kept_events : w->events;
 }

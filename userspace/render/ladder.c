@@ -7,7 +7,7 @@
 #include <time.h>
 #include "render/explain.h"
 #include "base/names.h"
-#include "track/sink.h"
+#include "render/sinks.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
 #include "render/text_line.h"

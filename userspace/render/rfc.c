@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "base/names.h"
-#include "track/sink.h"
+#include "render/sinks.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
 #include "render/text_line.h"

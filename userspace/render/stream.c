@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/names.h"
-#include "track/sink.h"
+#include "render/sinks.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
 #include "render/text_summary.h"

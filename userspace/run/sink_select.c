@@ -1,8 +1,12 @@
+/* The sink a run asks for (sink_select.h). */
+#include "export/exports.h"
+#include "render/sinks.h"
 #include "run/sink_select.h"
 
-struct syn_sink *sink_for_options(const struct options *o, const struct sink_opts *so)
+struct syn_sink *sink_for_format(enum out_format format, enum ladder_style style,
+				 const struct sink_opts *so)
 {
-	switch (o->format) {
+	switch (format) {
 	case FORMAT_STREAM:
 		return stream_sink_new(so);
 	case FORMAT_JSONL:
@@ -14,6 +18,6 @@ struct syn_sink *sink_for_options(const struct options *o, const struct sink_opt
 	case FORMAT_PCAPNG:
 		return pcapng_sink_new(so);
 	default:
-		return o->style == STYLE_RFC ? rfc_sink_new(so) : ladder_sink_new(so);
+		return style == STYLE_RFC ? rfc_sink_new(so) : ladder_sink_new(so);
 	}
 }

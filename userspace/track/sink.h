@@ -43,25 +43,4 @@ struct syn_sink {
 	void (*destroy)(struct syn_sink *s);
 };
 
-/* Output options shared by the text sinks. */
-struct sink_opts {
-	FILE *out;
-	bool color;          /* ANSI colour: only on a terminal, never with NO_COLOR */
-	bool relative_seq;   /* print seq/ack relative to each end's initial sequence number */
-	__s64 wall_offset_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC at start: ts_ns + this = epoch ns */
-	__u8 explain;        /* enum explain_lang: annotate rows with what they mean */
-	unsigned int pace_ms; /* slow motion: pause after each printed row */
-};
-
-struct syn_sink *ladder_sink_new(const struct sink_opts *o);
-struct syn_sink *stream_sink_new(const struct sink_opts *o);
-struct syn_sink *jsonl_sink_new(const struct sink_opts *o);
-/* One self-contained HTML page, an SVG ladder per connection (docs/html.md). */
-struct syn_sink *html_sink_new(const struct sink_opts *o);
-struct syn_sink *mermaid_sink_new(const struct sink_opts *o);
-/* Binary: o->out must not be a terminal (main refuses that). */
-struct syn_sink *pcapng_sink_new(const struct sink_opts *o);
-/* The connection in the notation of RFC 9293's figures (docs/rfc-style.md). */
-struct syn_sink *rfc_sink_new(const struct sink_opts *o);
-
 #endif

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 /* ---- a tiny well-formedness checker for what the sink writes ---- */
 

@@ -3,6 +3,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 /* ---- a strict, minimal JSON validator (RFC 8259) ---- */
 

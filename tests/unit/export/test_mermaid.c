@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 static char *render_all(struct fake **fs, int n, bool relative)
 {

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 #define MAX_PKTS 32
 #define MAX_COMMENTS 16

@@ -80,7 +80,7 @@ static bool write_recording(const char *path, int nev)
 	for (int i = 0; i < nev; i++)
 		CHECK_EQ_INT(rec_writer_event(w, &ev[i]), 0);
 	CHECK_EQ_INT(rec_writer_events(w), nev);
-	return CHECK_EQ_INT(rec_writer_close(w, err, sizeof(err)), 0);
+	return CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), 0);
 }
 
 static size_t slurp(const char *path, unsigned char **buf)

@@ -8,6 +8,8 @@
 #include "test.h"
 #include "base/strbuf.h"
 #include "render/text_line.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 static struct explain_note notes[FAKE_MAX_ROWS];
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 #define WIDTH 100
 

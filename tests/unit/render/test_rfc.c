@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 static char *render(struct fake *f, bool color, bool relative)
 {

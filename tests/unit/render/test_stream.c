@@ -2,6 +2,8 @@
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 #define LISTEN_BEFORE_US 1000 /* the listen() call comes 1 ms before the connection */
 

@@ -6,6 +6,8 @@
 #include "events.h"
 #include "base/names.h"
 #include "track/tracker.h"
+#include "render/sinks.h"
+#include "export/exports.h"
 
 #define TX SYN_DIR_TX
 #define RX SYN_DIR_RX

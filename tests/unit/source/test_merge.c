@@ -89,7 +89,7 @@ static bool write_rec(const char *path, const struct rec_header *h0, __s64 wall_
 		e.ts_ns += (__u64)ts_shift;
 		rec_writer_event(w, &e);
 	}
-	return rec_writer_close(w, err, sizeof(err)) == 0;
+	return rec_writer_close(w, NULL, err, sizeof(err)) == 0;
 }
 
 static bool write_text(const char *path, const char *text)
@@ -698,7 +698,7 @@ static void test_cli_runs(void)
 	before = slurp(pa);
 	msg = run_cli(ARGS(pa, pb, "-o", pa), &rc);
 	CHECK_EQ_INT(rc, 1);
-	snprintf(want, sizeof(want), "synscope: %s: is an input of merge\n", pa);
+	snprintf(want, sizeof(want), "synscope: %s: is a file being read\n", pa);
 	CHECK_EQ_STR(msg, want);
 	after = slurp(pa);
 	CHECK(!strcmp(before, after) && strlen(before) > 0);

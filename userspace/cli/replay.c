@@ -1,0 +1,83 @@
+/* -r FILE: the recorded events through the same run as live tracing.
+ * Exit status 0 for a whole recording; 1 when it was damaged or cut short
+ * (what came before is drawn, and one line says where it ended) or when an
+ * output could not be written. */
+#include <stdio.h>
+#include "base/names.h"
+#include "base/strbuf.h"
+#include "cli/commands.h"
+#include "render/text_time.h"
+#include "source/file/rec_read.h"
+
+#define COMMIT_EVENTS 4096 /* a commit point of the output every so many events */
+
+static void say_recording(const char *path, const struct rec_header *h)
+{
+	char when[64], q[512];
+
+	txt_wall_utc((__s64)h->start_ns, when, sizeof(when));
+	fprintf(stderr, "synscope: replaying %s: recorded on %s (kernel %s), %s\n",
+		txt_one_line(txt_copy(q, sizeof(q), path)), h->host[0] ? h->host : "?",
+		h->kernel[0] ? h->kernel : "?", when);
+}
+
+/* The events, until the end, a damage, or an output that stops the run. */
+static enum rec_status replay_events(struct rec_reader *rd, struct run *run, bool *output_stopped)
+{
+	struct syn_event e;
+	enum rec_status st;
+	unsigned long n = 0;
+
+	while ((st = rec_reader_next(rd, &e)) == REC_EVENT) {
+		run_event(run, &e);
+		if (++n % COMMIT_EVENTS == 0 && !run_commit(run, n, 0)) {
+			*output_stopped = true; /* said by the run, or a reader gone */
+			break;
+		}
+	}
+	return st;
+}
+
+int replay_main(const struct options *o)
+{
+	struct run_opts ro;
+	struct rec_header h;
+	struct rec_reader *rd;
+	struct run *run;
+	enum rec_status st;
+	bool output_stopped = false;
+	char err[256], q[512];
+	int rc;
+
+	rd = rec_reader_open(o->read_path, &h, err, sizeof(err));
+	if (!rd) {
+		fprintf(stderr, "synscope: %s: %s\n", txt_one_line(txt_copy(q, sizeof(q), o->read_path)),
+			err);
+		return 1;
+	}
+	run_opts_from(o, true, &ro);
+	ro.sink.wall_offset_ns = h.wall_offset_ns;
+	ro.header = &h;
+	ro.inputs[0] = o->read_path;
+	/* the sinks name reasons as the recording kernel did */
+	rst_reason_names_set((const char *const *)h.rst_names, REC_RST_REASONS);
+	drop_reason_names_set((const char *const *)h.drop_names, REC_RST_REASONS);
+	run = run_open(&ro, &rc);
+	if (run) {
+		say_recording(o->read_path, &h);
+		st = replay_events(rd, run, &output_stopped);
+		rc = run_close(run, 0);
+		/* last, under what was drawn: where the recording stopped (not when
+		 * it was the output that stopped reading) */
+		if (!output_stopped && st != REC_END) {
+			fprintf(stderr, "synscope: %s: %s\n",
+				txt_one_line(txt_copy(q, sizeof(q), o->read_path)), rec_reader_error(rd));
+			rc = 1;
+		}
+	}
+	rst_reason_names_set(NULL, 0);
+	drop_reason_names_set(NULL, 0);
+	rec_reader_close(rd);
+	rec_header_free_names(&h);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* The run a command line asks for (commands.h). */
+#include <stdio.h>
+#include <string.h>
+#include "cli/commands.h"
+
+void run_opts_from(const struct options *o, bool filter, struct run_opts *ro)
+{
+	memset(ro, 0, sizeof(*ro));
+	ro->format = o->format;
+	ro->style = o->style;
+	ro->draw = !o->record_only;
+	ro->out_path = o->out_path;
+	ro->write_path = o->write_path;
+	ro->no_color = o->no_color;
+	ro->sink.relative_seq = o->relative_seq;
+	ro->sink.explain = o->explain;
+	ro->sink.pace_ms = o->pace_ms;
+	ro->track.all_rows = o->verbose;
+	ro->msg = stderr;
+	if (filter) {
+		memcpy(ro->filter.ports, o->ports, sizeof(ro->filter.ports));
+		ro->filter.nports = o->nports;
+		ro->filter.pid = o->pid;
+		ro->filter.family = o->family;
+	}
+}

@@ -1,0 +1,239 @@
+/* One run of the pipeline (run.h). */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "base/strbuf.h"
+#include "record/outfile.h"
+#include "record/rec_write.h"
+#include "render/text_summary.h"
+#include "run/run.h"
+#include "run/sink_select.h"
+
+struct run {
+	struct run_opts o;
+	struct event_filter *filter;   /* NULL: nothing to filter */
+	struct rec_writer *w;          /* -w */
+	bool w_failed;                 /* said once; the other outputs go on */
+	__u64 w_flushed_at;
+	struct outfile *out;           /* NULL: nothing drawn */
+	struct syn_sink *sink;
+	struct tracker *t;
+	bool stopped;                  /* the output failed (said) or its reader went */
+};
+
+/* Two names of one file? (an input and an output, -o and -w) */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* A file name as a message may quote it: control bytes as '?'. */
+static const char *quoted(const char *path, char *buf, size_t len)
+{
+	return txt_one_line(txt_copy(buf, len, path));
+}
+
+static void say(const struct run *r, const char *path, const char *what)
+{
+	char q[512];
+
+	fprintf(r->o.msg, "synscope: %s: %s\n", quoted(path, q, sizeof(q)), what);
+}
+
+int run_check(const struct run_opts *o)
+{
+	const struct run *r = &(struct run){ .o = *o };
+
+	if (o->draw && o->format == FORMAT_PCAPNG && !o->out_path && isatty(STDOUT_FILENO)) {
+		fprintf(o->msg, "synscope: pcapng is binary: give -o FILE or pipe it, "
+			"not to a terminal\n");
+		return 2;
+	}
+	for (int i = 0; i < RUN_MAX_INPUTS; i++) {
+		if (o->draw && same_file(o->inputs[i], o->out_path)) {
+			say(r, o->out_path, "is a file being read");
+			return 1;
+		}
+		if (same_file(o->inputs[i], o->write_path)) {
+			say(r, o->write_path, "is a file being read");
+			return 1;
+		}
+	}
+	if (o->draw && same_file(o->write_path, o->out_path)) {
+		say(r, o->write_path, "is the -o output too");
+		return 1;
+	}
+	return 0;
+}
+
+static bool open_recording(struct run *r)
+{
+	char err[512];
+
+	r->w = rec_writer_open(r->o.write_path, r->o.header, err, sizeof(err));
+	if (!r->w)
+		fprintf(r->o.msg, "synscope: %s\n", txt_one_line(err)); /* it names the file */
+	return r->w != NULL;
+}
+
+/* -o FILE (a regular file, never through a symbolic link) or standard
+ * output; colour only on a terminal, never with NO_COLOR. */
+static bool open_drawing(struct run *r)
+{
+	struct run_opts *o = &r->o;
+	const char *no_color = getenv("NO_COLOR");
+	char err[512];
+
+	r->out = o->out_path ? outfile_open(o->out_path, err, sizeof(err)) : outfile_stdout();
+	if (!r->out) {
+		fprintf(o->msg, "synscope: %s\n", o->out_path ? txt_one_line(err) : "out of memory");
+		return false;
+	}
+	o->sink.out = outfile_stream(r->out);
+	o->sink.color = !o->out_path && !o->no_color && isatty(outfile_fd(r->out)) &&
+			!(no_color && *no_color);
+	r->sink = sink_for_format(o->format, o->style, &o->sink);
+	r->t = r->sink ? tracker_new(&r->sink, 1, &o->track) : NULL;
+	if (!r->t)
+		fprintf(o->msg, "synscope: out of memory\n");
+	return r->t != NULL;
+}
+
+struct run *run_open(const struct run_opts *opts, int *status)
+{
+	struct run *r = calloc(1, sizeof(*r));
+
+	*status = 1;
+	if (!r) {
+		fprintf(opts->msg, "synscope: out of memory\n");
+		return NULL;
+	}
+	r->o = *opts;
+	*status = run_check(&r->o);
+	if (*status)
+		goto fail;
+	*status = 1;
+	if (event_filter_any(&r->o.filter) && !(r->filter = event_filter_new(&r->o.filter))) {
+		fprintf(r->o.msg, "synscope: out of memory\n");
+		goto fail;
+	}
+	if (r->o.write_path && !open_recording(r))
+		goto fail;
+	if (r->o.draw && !open_drawing(r))
+		goto fail;
+	/* a reader that went away (| head) is seen as EPIPE and ends the run
+	 * quietly; a traced command was forked before, with SIGPIPE as it was */
+	signal(SIGPIPE, SIG_IGN);
+	*status = 0;
+	return r;
+fail:
+	if (r->w)
+		rec_writer_close(r->w, NULL, (char[8]){ 0 }, 8);
+	if (r->sink)
+		r->sink->destroy(r->sink);
+	tracker_free(r->t);
+	if (r->out)
+		outfile_close(r->out, (char[8]){ 0 }, 8);
+	event_filter_free(r->filter);
+	free(r);
+	return NULL;
+}
+
+/* After the filter: the recording holds exactly what the tracker is given. */
+static void feed_tracker(void *ctx, const struct syn_event *e)
+{
+	struct run *r = ctx;
+
+	if (r->w && !r->w_failed && rec_writer_event(r->w, e)) {
+		/* keep tracing to the other outputs: they lose nothing */
+		say(r, r->o.write_path, rec_writer_error(r->w));
+		r->w_failed = true;
+	}
+	if (r->t)
+		tracker_on_event(r->t, e);
+}
+
+void run_event(struct run *r, const struct syn_event *e)
+{
+	if (r->filter)
+		event_filter_push(r->filter, e, feed_tracker, r);
+	else
+		feed_tracker(r, e);
+}
+
+bool run_commit(struct run *r, __u64 now_ns, __u64 flush_ns)
+{
+	if (r->out && !r->stopped && !outfile_commit(r->out))
+		r->stopped = true; /* a write error, or nobody reads any more */
+	if (r->w && !r->w_failed && now_ns - r->w_flushed_at >= flush_ns) {
+		r->w_flushed_at = now_ns;
+		if (rec_writer_flush(r->w)) {
+			say(r, r->o.write_path, rec_writer_error(r->w));
+			r->w_failed = true;
+		}
+	}
+	return !r->stopped;
+}
+
+/* The end record and the gzip trailer. -w alone says what it recorded: the
+ * events the file holds, after a write error too. */
+static int close_recording(struct run *r, __u64 lost)
+{
+	char err[256], q[512];
+	__u64 kept = 0;
+	int rc = 0;
+
+	if (!r->w)
+		return 0;
+	if (rec_writer_close(r->w, &kept, err, sizeof(err))) {
+		if (!r->w_failed)
+			say(r, r->o.write_path, err);
+		rc = 1;
+	} else if (r->w_failed) {
+		rc = 1;
+	}
+	if (!r->o.draw)
+		fprintf(r->o.msg, "synscope: %llu events recorded in %s, %llu lost\n",
+			(unsigned long long)kept, quoted(r->o.write_path, q, sizeof(q)),
+			(unsigned long long)lost);
+	return rc;
+}
+
+/* The summary line ends the ladder and the stream; said on msg too when
+ * their output is not what the user is looking at, and always for the
+ * formats that keep it out of their output. */
+static bool summary_on_msg(const struct run *r)
+{
+	return r->o.out_path || !isatty(STDOUT_FILENO) ||
+	       (r->o.format != FORMAT_LADDER && r->o.format != FORMAT_STREAM);
+}
+
+int run_close(struct run *r, __u64 lost)
+{
+	char err[512];
+	int rc = 0;
+
+	if (r->filter)
+		event_filter_finish(r->filter, feed_tracker, r);
+	if (r->t) { /* after a write error, nothing more reaches the file */
+		tracker_finish(r->t);
+		if (summary_on_msg(r))
+			txt_summary(r->o.msg, tracker_summary(r->t));
+	}
+	rc |= close_recording(r, lost);
+	if (r->sink)
+		r->sink->destroy(r->sink);
+	tracker_free(r->t);
+	if (r->out && outfile_close(r->out, err, sizeof(err))) {
+		fprintf(r->o.msg, "synscope: %s\n", txt_one_line(err));
+		rc = 1;
+	}
+	event_filter_free(r->filter);
+	free(r);
+	return rc;
+}
