@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 
 /* Subcommands by name, as bpftool's cmds[]: the first word after synscope. */
-static const struct command {
+static const struct subcommand {
 	const char *name;
 	int (*main)(int argc, char **argv);
 } commands[] = {

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/merge_cli.h"
 #include "base/names.h"
+#include "base/strbuf.h"
 #include "filter/event_filter.h"
 #include "record/rec_write.h"
 #include "run/sink_select.h"
@@ -20,7 +21,6 @@
 #include "render/text_time.h"
 #include "track/tracker.h"
 
-#define MAX_OFFSET_S 1e9   /* 31 years: anything more is a typo */
 
 static const char usage_text[] =
 "usage: synscope merge [options] A B\n"
@@ -44,172 +44,17 @@ void merge_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-/* The main command's options: which take a value, which merge refuses. */
-static const struct merge_opt {
-	const char *name;
-	char c;
-	bool value;
-	const char *refused; /* why merge has no use for it */
-} opts[] = {
-	{ "port", 'P', true, NULL },
-	{ "pid", 'p', true, "a pid names a process on one host only" },
-	{ "ipv4", '4', false, NULL },
-	{ "ipv6", '6', false, NULL },
-	{ "format", 'f', true, NULL },
-	{ "style", 0, true, NULL },
-	{ "output", 'o', true, NULL },
-	{ "write", 'w', true, NULL },
-	{ "read", 'r', true, "the inputs are A and B" },
-	{ "duration", 'd', true, "merge reads files, it does not trace" },
-	{ "buffer-kb", 'b', true, "merge reads files, it does not trace" },
-	{ "relative-seq", 0, false, NULL },
-	{ "verbose", 'v', false, NULL },
-	{ "no-color", 0, false, NULL },
-	{ "explain", 0, false, NULL },
-	{ "lang", 0, true, NULL },
-	{ "pace", 0, true, NULL },
-	{ "help", 'h', false, NULL },
-};
-
-#define NOPTS (sizeof(opts) / sizeof(opts[0]))
-
-/* A long option by its name or, as getopt_long takes them, a prefix only
- * it has. NULL when unknown or ambiguous (options_parse says which). */
-static const struct merge_opt *long_opt(const char *name, size_t len)
-{
-	const struct merge_opt *found = NULL;
-
-	for (size_t i = 0; i < NOPTS; i++) {
-		if (strncmp(opts[i].name, name, len))
-			continue;
-		if (strlen(opts[i].name) == len)
-			return &opts[i];
-		if (found)
-			return NULL;
-		found = &opts[i];
-	}
-	return found;
-}
-
-static const struct merge_opt *short_opt(char c)
-{
-	for (size_t i = 0; i < NOPTS; i++)
-		if (opts[i].c == c)
-			return &opts[i];
-	return NULL;
-}
-
-static int refuse(const struct merge_opt *mo, char *err, size_t errlen)
-{
-	if (mo->c)
-		snprintf(err, errlen, "merge has no -%c/--%s: %s", mo->c, mo->name, mo->refused);
-	else
-		snprintf(err, errlen, "merge has no --%s: %s", mo->name, mo->refused);
-	return -1;
-}
-
-static int parse_offset(const char *s, struct merge_cli *m, char *err, size_t errlen)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = s ? strtod(s, &end) : 0;
-	if (!s || !*s || errno || *end || !(v >= -MAX_OFFSET_S && v <= MAX_OFFSET_S)) {
-		snprintf(err, errlen, "invalid offset: '%s' (seconds, B's clock minus A's, e.g. "
-			 "-0.25)", s ? s : "");
-		return -1;
-	}
-	m->has_offset = true;
-	m->offset_ns = (__s64)(v * 1e9 + (v < 0 ? -0.5 : 0.5));
-	return 0;
-}
-
 int merge_options_parse(int argc, char **argv, struct merge_cli *m, char *err, size_t errlen)
 {
-	char **pass = calloc((size_t)argc + 1, sizeof(*pass));
-	int npass = 0, nin = 0, rc = -1;
-
 	memset(m, 0, sizeof(*m));
-	if (!pass) {
-		snprintf(err, errlen, "out of memory");
+	if (options_parse_as(CMD_MERGE, argc, argv, &m->o, err, errlen))
 		return -1;
-	}
-	pass[npass++] = "synscope merge";
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const struct merge_opt *mo = NULL;
-		bool takes_next = false;
-
-		if (!strcmp(a, "--")) {
-			for (i++; i < argc; i++) {
-				if (nin == 2)
-					goto too_many;
-				m->in[nin++] = argv[i];
-			}
-			break;
-		}
-		if (a[0] != '-' || !a[1]) {
-			if (nin == 2)
-				goto too_many;
-			m->in[nin++] = a;
-			continue;
-		}
-		if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-
-			if (len == 6 && !strncmp(a + 2, "offset", 6)) {
-				if (!eq && i + 1 >= argc) {
-					snprintf(err, errlen, "option --offset needs a value");
-					goto out;
-				}
-				if (parse_offset(eq ? eq + 1 : argv[++i], m, err, errlen))
-					goto out;
-				continue;
-			}
-			mo = long_opt(a + 2, len);
-			takes_next = mo && mo->value && !eq;
-		} else {
-			/* a cluster: -46, -fjsonl, -f jsonl */
-			for (const char *c = a + 1; *c; c++) {
-				mo = short_opt(*c);
-				if (!mo || mo->refused)
-					break;
-				if (mo->value) {
-					takes_next = !c[1];
-					break;
-				}
-			}
-		}
-		if (mo && mo->refused) {
-			refuse(mo, err, errlen);
-			goto out;
-		}
-		if (mo && !strcmp(mo->name, "help"))
-			m->help = true;
-		pass[npass++] = (char *)a;
-		if (takes_next && i + 1 < argc)
-			pass[npass++] = argv[++i];
-	}
-	if (m->help) {
-		rc = 0;
-		goto out;
-	}
-	if (options_parse(npass, pass, &m->o, err, errlen))
-		goto out;
-	if (nin < 2) {
-		snprintf(err, errlen, "merge needs two inputs, one from each host: synscope merge "
-			 "[options] A B");
-		goto out;
-	}
-	rc = 0;
-	goto out;
-too_many:
-	snprintf(err, errlen, "merge joins two inputs: '%s' is a third", argv[argc - 1]);
-out:
-	free(pass);
-	return rc;
+	m->help = m->o.help;
+	m->in[0] = m->o.inputs[0];
+	m->in[1] = m->o.inputs[1];
+	m->has_offset = m->o.has_offset;
+	m->offset_ns = m->o.offset_ns;
+	return 0;
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -320,7 +165,8 @@ static void merged_header(struct rec_header *h, const struct merge_input *a,
 
 /* Each input read whole and filtered apart: a host's filters follow that
  * host's sockets. */
-static int load_inputs(const struct merge_cli *m, struct merge_input in[2], FILE *msg)
+static int load_inputs(const struct merge_cli *m, struct merge_input in[2],
+		       const char *const shown[2], FILE *msg)
 {
 	const struct options *o = &m->o;
 	struct event_filter_opts fo = { 0 };
@@ -331,29 +177,41 @@ static int load_inputs(const struct merge_cli *m, struct merge_input in[2], FILE
 	fo.family = o->family;
 	if (same_file(m->in[0], m->in[1])) {
 		fprintf(msg, "synscope: merge: %s and %s are the same file: give one from each host\n",
-			m->in[0], m->in[1]);
+			shown[0], shown[1]);
 		return -1;
 	}
 	for (int i = 0; i < 2; i++) {
 		if (merge_input_load(&in[i], m->in[i], err, sizeof(err))) {
-			fprintf(msg, "synscope: %s: %s\n", m->in[i], err);
+			fprintf(msg, "synscope: %s: %s\n", shown[i], err);
 			return -1;
 		}
+		in[i].path = shown[i]; /* every later message names it so */
 		if (event_filter_events(&fo, &in[i].ev, &in[i].n)) {
-			fprintf(msg, "synscope: %s: out of memory\n", m->in[i]);
+			fprintf(msg, "synscope: %s: out of memory\n", shown[i]);
 			return -1;
 		}
 	}
 	return 0;
 }
 
+#define COMMIT_EVENTS 64 /* a commit point of the output (and -w's flush) every so many
+			  * events: the inputs are in memory, a commit costs a flush */
+
 struct feed {
 	struct run *run;
+	unsigned long n;
+	bool stopped;      /* the output failed (said) or nobody reads it */
 };
 
 static void feed_event(void *ctx, const struct syn_event *e)
 {
-	run_event(((struct feed *)ctx)->run, e);
+	struct feed *f = ctx;
+
+	if (f->stopped)
+		return;
+	run_event(f->run, e);
+	if (++f->n % COMMIT_EVENTS == 0 && !run_commit(f->run, f->n, 0))
+		f->stopped = true;
 }
 
 /* The merged events through the one run: every output rule of live
@@ -363,7 +221,7 @@ static int merge_draw(const struct merge_cli *m, struct merge_input in[2],
 {
 	struct run_opts ro;
 	struct rec_header h;
-	struct feed f;
+	struct feed f = { 0 };
 	int rc;
 
 	merged_header(&h, &in[0], &in[1], plan);
@@ -389,8 +247,12 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 	struct merge_plan plan;
 	struct run_opts ro;
 	char err[512];
+	char quoted[2][512]; /* a file name as messages show it: on one line */
+	const char *shown[2];
 	int rc;
 
+	for (int i = 0; i < 2; i++)
+		shown[i] = txt_one_line(txt_copy(quoted[i], sizeof(quoted[i]), m->in[i]));
 	/* outputs that clash with the inputs: said before anything is read */
 	run_opts_from(&m->o, false, &ro);
 	ro.msg = msg;
@@ -400,7 +262,7 @@ int merge_run(const struct merge_cli *m, FILE *msg)
 	if (rc)
 		return rc;
 	rc = 1;
-	if (load_inputs(m, in, msg))
+	if (load_inputs(m, in, shown, msg))
 		goto done;
 	say_input(msg, &in[0]);
 	say_input(msg, &in[1]);

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "render/explain.h"
-#include "cli/options.h"
 #include "base/strbuf.h"
+#include "cli/options.h"
+#include "render/explain.h"
 
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"
@@ -36,7 +36,8 @@ static const char usage_text[] =
 "                        alone, nothing is drawn: add -o or -f to draw as well\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
 "                        the same output as live; -P, -p, -4, -6 filter it\n"
-"  -d, --duration SECS   stop after SECS seconds (a command still running gets SIGTERM)\n"
+"  -d, --duration SECS   stop after SECS seconds, at most 10000000 (a command still\n"
+"                        running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN\n"
 "  -v, --verbose         draw every row: no data run folded into a summary row,\n"
 "                        every half-open connection of a flood drawn on its own\n"
@@ -44,8 +45,8 @@ static const char usage_text[] =
 "      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
 "      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
-"  -b, --buffer-kb N     each CPU's ring buffer in KiB (power of two; default 16384\n"
-"                        for all CPUs together, at least 1024 each)\n"
+"  -b, --buffer-kb N     each CPU's ring buffer in KiB (a power of two, 4-2097152;\n"
+"                        default 16384 for all CPUs together, at least 1024 each)\n"
 "  -Z, --user USER       once attached, run as USER (default: the sudo caller;\n"
 "                        -Z root keeps root); -o files and the command run as USER\n"
 "      --no-payload      the default, and the only mode: payload bytes are never\n"
@@ -57,34 +58,46 @@ void options_usage(FILE *f)
 	fputs(usage_text, f);
 }
 
+
+/* ---- the one table: trace, replay (-r) and merge take their options here ---- */
+
 enum {
 	OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE,
-	OPT_NO_PAYLOAD,
+	OPT_NO_PAYLOAD, OPT_OFFSET,
 };
 
-static const struct option long_opts[] = {
-	{ "port", required_argument, NULL, 'P' },
-	{ "pid", required_argument, NULL, 'p' },
-	{ "ipv4", no_argument, NULL, '4' },
-	{ "ipv6", no_argument, NULL, '6' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "style", required_argument, NULL, OPT_STYLE },
-	{ "output", required_argument, NULL, 'o' },
-	{ "write", required_argument, NULL, 'w' },
-	{ "read", required_argument, NULL, 'r' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "buffer-kb", required_argument, NULL, 'b' },
-	{ "relative-seq", no_argument, NULL, OPT_RELATIVE_SEQ },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
-	{ "explain", no_argument, NULL, OPT_EXPLAIN },
-	{ "lang", required_argument, NULL, OPT_LANG },
-	{ "pace", required_argument, NULL, OPT_PACE },
-	{ "user", required_argument, NULL, 'Z' },
-	{ "no-payload", no_argument, NULL, OPT_NO_PAYLOAD },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+#define BUFFER_KB_MAX (1u << 21) /* 2 GiB a ring: the kernel takes no more */
+#define DURATION_MAX 1e7         /* 116 days: anything more is a typo */
+#define PACE_MAX 60
+#define OFFSET_MAX 1e9           /* 31 years: anything more is a typo */
+
+_Static_assert(SYN_MAX_PORTS == 8, "the -P message names the limit");
+
+struct parse {
+	struct options *o;
+	char *err;
+	size_t errlen;
+	bool draw, want_explain;
+	__u8 lang;
 };
+
+typedef int (*opt_set)(struct parse *p, const char *arg);
+
+struct opt_def {
+	const char *name;   /* --name */
+	int c;              /* -c, or an OPT_ number */
+	bool value;         /* takes one */
+	bool once;          /* twice is refused: the last would silently win */
+	bool draws;         /* asks for a drawing (with -w: draw as well as record) */
+	opt_set set;
+	const char *no_trace, *no_replay, *no_merge; /* why not, NULL: it applies */
+};
+
+static int fail(struct parse *p, const char *fmt, const char *arg)
+{
+	snprintf(p->err, p->errlen, fmt, arg);
+	return -1;
+}
 
 /* A whole decimal number in [lo, hi], nothing else in the string. */
 static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
@@ -102,264 +115,447 @@ static bool parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsig
 	return true;
 }
 
-static const char *opt_name(int c, char *buf, size_t len)
+/* A decimal number of seconds in [lo, hi]. */
+static bool parse_secs(const char *s, double lo, double hi, bool lo_open, double *out)
 {
-	for (const struct option *lo = long_opts; lo->name; lo++) {
-		if (lo->val == c) {
-			if (c < 256)
-				snprintf(buf, len, "-%c/--%s", c, lo->name);
-			else
-				snprintf(buf, len, "--%s", lo->name);
-			return buf;
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || *end || !*s || !(lo_open ? d > lo : d >= lo) || !(d <= hi))
+		return false;
+	*out = d;
+	return true;
+}
+
+static int set_port(struct parse *p, const char *arg)
+{
+	unsigned long v;
+
+	if (!parse_ulong(arg, 1, 65535, &v))
+		return fail(p, "port out of range: '%s' (1-65535)", arg);
+	if (p->o->nports == SYN_MAX_PORTS)
+		return fail(p, "too many ports: at most %s -P options", "8");
+	p->o->ports[p->o->nports++] = (__u16)v;
+	return 0;
+}
+
+static int set_pid(struct parse *p, const char *arg)
+{
+	unsigned long v;
+
+	if (!parse_ulong(arg, 1, INT_MAX, &v))
+		return fail(p, "invalid pid: '%s'", arg);
+	p->o->pid = (__u32)v;
+	return 0;
+}
+
+static int set_family(struct parse *p, __u8 family)
+{
+	if (p->o->family && p->o->family != family)
+		return fail(p, "%s", "-4 and -6 exclude each other (give neither for both)");
+	p->o->family = family;
+	return 0;
+}
+
+static int set_ipv4(struct parse *p, const char *arg)
+{
+	(void)arg;
+	return set_family(p, AF_INET);
+}
+
+static int set_ipv6(struct parse *p, const char *arg)
+{
+	(void)arg;
+	return set_family(p, AF_INET6);
+}
+
+static int set_format(struct parse *p, const char *arg)
+{
+	static const char *const names[] = {
+		[FORMAT_LADDER] = "ladder", [FORMAT_STREAM] = "stream", [FORMAT_JSONL] = "jsonl",
+		[FORMAT_HTML] = "html",     [FORMAT_MERMAID] = "mermaid", [FORMAT_PCAPNG] = "pcapng",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(arg, names[i])) {
+			p->o->format = (enum out_format)i;
+			return 0;
 		}
 	}
-	snprintf(buf, len, "-%c", c);
+	return fail(p, "unknown format: '%s' (ladder, stream, jsonl, html, mermaid or pcapng)", arg);
+}
+
+static int set_style(struct parse *p, const char *arg)
+{
+	if (!strcmp(arg, "ladder") || !strcmp(arg, "rfc")) {
+		p->o->style = arg[0] == 'r' ? STYLE_RFC : STYLE_LADDER;
+		return 0;
+	}
+	return fail(p, "unknown style: '%s' (ladder or rfc)", arg);
+}
+
+static int set_path(struct parse *p, const char *arg, const char **dst, const char *what)
+{
+	if (!*arg)
+		return fail(p, "empty %s file name", what);
+	*dst = arg;
+	return 0;
+}
+
+static int set_output(struct parse *p, const char *arg)
+{
+	return set_path(p, arg, &p->o->out_path, "output");
+}
+
+static int set_write(struct parse *p, const char *arg)
+{
+	return set_path(p, arg, &p->o->write_path, "recording");
+}
+
+static int set_read(struct parse *p, const char *arg)
+{
+	return set_path(p, arg, &p->o->read_path, "replay");
+}
+
+static int set_duration(struct parse *p, const char *arg)
+{
+	if (!parse_secs(arg, 0, DURATION_MAX, true, &p->o->duration_s))
+		return fail(p, "invalid duration: '%s' (seconds, more than 0 and at most 10000000)",
+			    arg);
+	return 0;
+}
+
+static int set_buffer(struct parse *p, const char *arg)
+{
+	unsigned long v;
+
+	if (!parse_ulong(arg, 4, BUFFER_KB_MAX, &v) || (v & (v - 1)))
+		return fail(p, "invalid buffer size: '%s' KiB (a power of two, 4-2097152)", arg);
+	p->o->buffer_kb = (unsigned int)v;
+	return 0;
+}
+
+static int set_user(struct parse *p, const char *arg)
+{
+	if (!*arg)
+		return fail(p, "%s", "empty user name for -Z");
+	p->o->run_as = arg;
+	return 0;
+}
+
+static int set_flag(struct parse *p, const char *arg)
+{
+	(void)p, (void)arg; /* --no-payload: nothing to switch off, no payload byte is ever read */
+	return 0;
+}
+
+static int set_relative(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->relative_seq = true;
+	return 0;
+}
+
+static int set_verbose(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->verbose = true;
+	return 0;
+}
+
+static int set_no_color(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->no_color = true;
+	return 0;
+}
+
+static int set_explain(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->want_explain = true;
+	return 0;
+}
+
+static int set_lang(struct parse *p, const char *arg)
+{
+	if (!strcmp(arg, "en") || !strcmp(arg, "zh")) {
+		p->lang = arg[0] == 'z' ? EXPLAIN_ZH : EXPLAIN_EN;
+		p->o->lang_set = true;
+		return 0;
+	}
+	return fail(p, "unknown language: '%s' (en or zh)", arg);
+}
+
+static int set_pace(struct parse *p, const char *arg)
+{
+	double d;
+
+	if (!parse_secs(arg, 0, PACE_MAX, false, &d))
+		return fail(p, "invalid pace: '%s' (seconds between rows, 0-60)", arg);
+	p->o->pace_ms = (unsigned int)(d * 1000 + 0.5);
+	return 0;
+}
+
+static int set_offset(struct parse *p, const char *arg)
+{
+	double v;
+
+	if (!parse_secs(arg, -OFFSET_MAX, OFFSET_MAX, false, &v))
+		return fail(p, "invalid offset: '%s' (seconds, B's clock minus A's, e.g. -0.25)", arg);
+	p->o->has_offset = true;
+	p->o->offset_ns = (__s64)(v * 1e9 + (v < 0 ? -0.5 : 0.5));
+	return 0;
+}
+
+static int set_help(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->help = true;
+	return 0;
+}
+
+#define NOT_LIVE "replay reads a recording: nothing is traced"
+#define NOT_FILES "merge reads files: nothing is traced"
+static const struct opt_def defs[] = {
+	{ "port", 'P', true, false, false, set_port, NULL, NULL, NULL },
+	{ "pid", 'p', true, true, false, set_pid, NULL, NULL,
+	  "a pid names a process on one host only" },
+	{ "ipv4", '4', false, false, false, set_ipv4, NULL, NULL, NULL },
+	{ "ipv6", '6', false, false, false, set_ipv6, NULL, NULL, NULL },
+	{ "format", 'f', true, true, true, set_format, NULL, NULL, NULL },
+	{ "style", OPT_STYLE, true, true, true, set_style, NULL, NULL, NULL },
+	{ "output", 'o', true, true, true, set_output, NULL, NULL, NULL },
+	{ "write", 'w', true, true, false, set_write, NULL, NULL, NULL },
+	{ "read", 'r', true, true, false, set_read, NULL, NULL, "the inputs are A and B" },
+	{ "duration", 'd', true, true, false, set_duration, NULL,
+	  "a replay reads the whole recording", NOT_FILES },
+	{ "buffer-kb", 'b', true, true, false, set_buffer, NULL, "a replay has no ring buffer",
+	  NOT_FILES },
+	{ "user", 'Z', true, true, false, set_user, NULL,
+	  "-Z is the user to become after attaching; a replay attaches nothing and needs no root: "
+	  "run it as that user", "-Z is the user to become after attaching; merge attaches nothing "
+	  "and needs no root: run it as that user" },
+	{ "relative-seq", OPT_RELATIVE_SEQ, false, false, true, set_relative, NULL, NULL, NULL },
+	{ "verbose", 'v', false, false, true, set_verbose, NULL, NULL, NULL },
+	{ "no-color", OPT_NO_COLOR, false, false, true, set_no_color, NULL, NULL, NULL },
+	{ "explain", OPT_EXPLAIN, false, false, true, set_explain, NULL, NULL, NULL },
+	{ "lang", OPT_LANG, true, true, false, set_lang, NULL, NULL, NULL },
+	{ "pace", OPT_PACE, true, true, true, set_pace, NULL, NULL, NULL },
+	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL },
+	{ "offset", OPT_OFFSET, true, true, false, set_offset, "only merge has two clocks",
+	  "only merge has two clocks", NULL },
+	{ "help", 'h', false, false, false, set_help, NULL, NULL, NULL },
+};
+
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+static const struct opt_def *def_of(int c)
+{
+	for (size_t i = 0; i < NDEFS; i++)
+		if (defs[i].c == c)
+			return &defs[i];
+	return NULL;
+}
+
+/* "-f/--format" or "--style". */
+static const char *opt_name(const struct opt_def *d, char *buf, size_t len)
+{
+	if (d->c < 256)
+		snprintf(buf, len, "-%c/--%s", d->c, d->name);
+	else
+		snprintf(buf, len, "--%s", d->name);
 	return buf;
 }
 
-/* What -r and -w allow with them. */
-static int options_check_files(const struct options *o, char *err, size_t errlen)
+/* getopt_long's tables, made from defs[]. */
+static void getopt_tables(struct option *longs, char *shorts, bool permute)
 {
-	if (o->read_path) {
-		if (o->cmd) {
-			snprintf(err, errlen, "-r and a command exclude each other: a recording is replayed, "
-				 "nothing runs");
-			return -1;
-		}
-		if (o->duration_s > 0) {
-			snprintf(err, errlen, "-r and -d exclude each other: a replay reads the whole recording");
-			return -1;
-		}
-		if (o->buffer_kb) {
-			snprintf(err, errlen, "-r and -b exclude each other: a replay has no ring buffer");
-			return -1;
-		}
-		if (o->write_path && !strcmp(o->read_path, o->write_path)) {
-			snprintf(err, errlen, "-r and -w name the same file: '%s'", o->read_path);
-			return -1;
-		}
-		if (o->out_path && !strcmp(o->read_path, o->out_path)) {
-			snprintf(err, errlen, "-r and -o name the same file: '%s'", o->read_path);
-			return -1;
+	char *s = shorts;
+	size_t n = 0;
+
+	if (!permute)
+		*s++ = '+'; /* stop at the first non-option: the command to run */
+	*s++ = ':';
+	for (size_t i = 0; i < NDEFS; i++) {
+		longs[n++] = (struct option){ defs[i].name, defs[i].value ? required_argument
+									 : no_argument, NULL, defs[i].c };
+		if (defs[i].c < 256) {
+			*s++ = (char)defs[i].c;
+			if (defs[i].value)
+				*s++ = ':';
 		}
 	}
-	if (o->write_path && o->out_path && !strcmp(o->write_path, o->out_path)) {
-		snprintf(err, errlen, "-w and -o name the same file: '%s'", o->write_path);
+	longs[n] = (struct option){ NULL, 0, NULL, 0 };
+	*s = '\0';
+}
+
+/* What getopt said it could not take. */
+static int bad_option(struct parse *p, int c, char **argv)
+{
+	const char *arg = argv[optind - 1];
+	char name[64];
+
+	if (c == ':' && optopt && def_of(optopt))
+		return fail(p, "option %s needs a value", opt_name(def_of(optopt), name, sizeof(name)));
+	if (c == ':')
+		return fail(p, "option %s needs a value", arg);
+	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '=')) {
+		/* --no-color=1: getopt names the option by its value */
+		snprintf(p->err, p->errlen, "option %.*s takes no value",
+			 (int)(strchr(arg, '=') - arg), arg);
 		return -1;
+	}
+	if (optopt && optopt < 256) {
+		snprintf(p->err, p->errlen, "unknown option: -%c", optopt);
+		return -1;
+	}
+	return fail(p, "unknown option: %s", arg);
+}
+
+/* Each option given, once where once is all it takes, where it applies. */
+static int check_given(struct parse *p, enum command cmd, const unsigned int *count)
+{
+	static const char *const cmd_names[] = { "", "tracing", "replay (-r)", "", "merge" };
+	char name[64];
+
+	for (size_t i = 0; i < NDEFS; i++) {
+		const struct opt_def *d = &defs[i];
+		const char *why = cmd == CMD_TRACE ? d->no_trace : cmd == CMD_REPLAY ? d->no_replay
+									      : d->no_merge;
+
+		if (!count[i])
+			continue;
+		if (why) {
+			snprintf(p->err, p->errlen, "%s takes no %s: %s", cmd_names[cmd],
+				 opt_name(d, name, sizeof(name)), why);
+			return -1;
+		}
+		if (d->once && count[i] > 1) {
+			snprintf(p->err, p->errlen, "%s given twice: it takes one value (the last would "
+				 "silently win)", opt_name(d, name, sizeof(name)));
+			return -1;
+		}
 	}
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct options *o, char *err, size_t errlen)
+/* The options and what they ask for, as getopt hands them over. */
+static int parse_loop(struct parse *p, int argc, char **argv, bool permute, unsigned int *count)
 {
-	unsigned long v;
-	char name[32];
-	bool want_explain = false, draw = false;
-	__u8 lang = EXPLAIN_EN;
+	struct option longs[NDEFS + 1];
+	char shorts[3 + 2 * NDEFS];
 	int c;
 
-	memset(o, 0, sizeof(*o));
+	getopt_tables(longs, shorts, permute);
 	/* 0, not 1: glibc then also forgets where it was inside a group of
 	 * short options (-abc) the last time, which points into old argv */
 	optind = 0;
 	opterr = 0;
-	/* '+': stop at the first non-option, the command to run */
-	while ((c = getopt_long(argc, argv, "+:P:p:46f:o:w:r:d:b:Z:hv", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			if (!parse_ulong(optarg, 1, 65535, &v)) {
-				snprintf(err, errlen, "port out of range: '%s' (1-65535)", optarg);
-				return -1;
-			}
-			if (o->nports == SYN_MAX_PORTS) {
-				snprintf(err, errlen, "too many ports: at most %d -P options", SYN_MAX_PORTS);
-				return -1;
-			}
-			o->ports[o->nports++] = (__u16)v;
-			break;
-		case 'p':
-			if (!parse_ulong(optarg, 1, INT_MAX, &v)) {
-				snprintf(err, errlen, "invalid pid: '%s'", optarg);
-				return -1;
-			}
-			o->pid = (__u32)v;
-			break;
-		case '4':
-		case '6':
-			if (o->family && o->family != (c == '4' ? AF_INET : AF_INET6)) {
-				snprintf(err, errlen, "-4 and -6 exclude each other (give neither for both)");
-				return -1;
-			}
-			o->family = c == '4' ? AF_INET : AF_INET6;
-			break;
-		case 'f':
-			draw = true;
-			if (!strcmp(optarg, "ladder")) {
-				o->format = FORMAT_LADDER;
-			} else if (!strcmp(optarg, "stream")) {
-				o->format = FORMAT_STREAM;
-			} else if (!strcmp(optarg, "jsonl")) {
-				o->format = FORMAT_JSONL;
-			} else if (!strcmp(optarg, "html")) {
-				o->format = FORMAT_HTML;
-			} else if (!strcmp(optarg, "mermaid")) {
-				o->format = FORMAT_MERMAID;
-			} else if (!strcmp(optarg, "pcapng")) {
-				o->format = FORMAT_PCAPNG;
-			} else {
-				snprintf(err, errlen,
-					 "unknown format: '%s' (ladder, stream, jsonl, html, mermaid or pcapng)",
-					 optarg);
-				return -1;
-			}
-			break;
-		case 'o':
-			draw = true;
-			if (!*optarg) {
-				snprintf(err, errlen, "empty output file name");
-				return -1;
-			}
-			o->out_path = optarg;
-			break;
-		case 'w':
-		case 'r':
-			if (!*optarg) {
-				snprintf(err, errlen, "empty %s file name", c == 'w' ? "recording" : "replay");
-				return -1;
-			}
-			*(c == 'w' ? &o->write_path : &o->read_path) = optarg;
-			break;
-		case 'd': {
-			char *end;
-			double d;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		const struct opt_def *d = def_of(c);
 
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || *end || !*optarg || !(d > 0) || d > 1e7) {
-				snprintf(err, errlen, "invalid duration: '%s' (seconds, > 0)", optarg);
-				return -1;
-			}
-			o->duration_s = d;
-			break;
-		}
-		case 'b':
-			if (!parse_ulong(optarg, 4, 1u << 22, &v) || (v & (v - 1))) {
-				snprintf(err, errlen, "invalid buffer size: '%s' KiB (a power of two, 4-4194304)",
-					 optarg);
-				return -1;
-			}
-			o->buffer_kb = (unsigned int)v;
-			break;
-		case OPT_STYLE:
-			draw = true;
-			if (!strcmp(optarg, "ladder")) {
-				o->style = STYLE_LADDER;
-			} else if (!strcmp(optarg, "rfc")) {
-				o->style = STYLE_RFC;
-			} else {
-				snprintf(err, errlen, "unknown style: '%s' (ladder or rfc)", optarg);
-				return -1;
-			}
-			break;
-		case 'Z':
-			if (!*optarg) {
-				snprintf(err, errlen, "empty user name for -Z");
-				return -1;
-			}
-			o->run_as = optarg;
-			break;
-		case OPT_NO_PAYLOAD:
-			/* nothing to switch off: no payload byte is ever read */
-			break;
-		case OPT_RELATIVE_SEQ:
-			draw = true;
-			o->relative_seq = true;
-			break;
-		case 'v':
-			draw = true;
-			o->verbose = true;
-			break;
-		case OPT_NO_COLOR:
-			draw = true;
-			o->no_color = true;
-			break;
-		case OPT_PACE: {
-			char *end;
-			double d;
-
-			draw = true;
-			errno = 0;
-			d = strtod(optarg, &end);
-			if (errno || *end || !*optarg || !(d >= 0) || d > 60) {
-				snprintf(err, errlen, "invalid pace: '%s' (seconds between rows, 0-60)",
-					 optarg);
-				return -1;
-			}
-			o->pace_ms = (unsigned int)(d * 1000 + 0.5);
-			break;
-		}
-		case OPT_EXPLAIN:
-			draw = true;
-			want_explain = true;
-			break;
-		case OPT_LANG:
-			if (!strcmp(optarg, "en")) {
-				lang = EXPLAIN_EN;
-			} else if (!strcmp(optarg, "zh")) {
-				lang = EXPLAIN_ZH;
-			} else {
-				snprintf(err, errlen, "unknown language: '%s' (en or zh)", optarg);
-				return -1;
-			}
-			o->lang_set = true;
-			break;
-		case 'h':
-			o->help = true;
+		if (!d)
+			return bad_option(p, c, argv);
+		count[d - defs]++;
+		p->draw |= d->draws;
+		if (d->set(p, optarg))
+			return -1;
+		if (p->o->help)
 			return 0;
-		case ':':
-			snprintf(err, errlen, "option %s needs a value",
-				 optopt ? opt_name(optopt, name, sizeof(name)) : argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt && !strncmp(argv[optind - 1], "--", 2) && strchr(argv[optind - 1], '='))
-				/* --no-color=1: getopt names the option by its value */
-				snprintf(err, errlen, "option %.*s takes no value",
-					 (int)(strchr(argv[optind - 1], '=') - argv[optind - 1]),
-					 argv[optind - 1]);
-			else if (optopt && optopt < 256)
-				snprintf(err, errlen, "unknown option: -%c", optopt);
-			else
-				snprintf(err, errlen, "unknown option: %s", argv[optind - 1]);
-			return -1;
-		}
 	}
-	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER) {
-		snprintf(err, errlen, "--style rfc draws the ladder format only (not -f %s)",
-			 o->format == FORMAT_STREAM ? "stream" : "jsonl");
-		return -1;
-	}
-	if (optind < argc)
-		o->cmd = &argv[optind];
-	if (o->lang_set && !want_explain) {
-		snprintf(err, errlen, "--lang chooses the language of --explain: give --explain too");
-		return -1;
-	}
-	o->explain = want_explain ? lang : EXPLAIN_OFF;
-	/* like tcpdump -w: a recording alone draws nothing, and costs least */
-	o->record_only = o->write_path && !draw;
-	if (o->cmd && o->pid && !o->read_path) {
-		snprintf(err, errlen, "-p and a command exclude each other: the command is the process traced");
-		return -1;
-	}
-	return options_check_files(o, err, errlen);
+	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+/* ---- what the options say together ------------------------------------------ */
+
+static const char *format_name(enum out_format f)
 {
-	int rc = parse_args(argc, argv, o, err, errlen);
+	static const char *const names[] = { "ladder", "stream", "jsonl", "html", "mermaid",
+					     "pcapng" };
+
+	return names[f];
+}
+
+static int check_combined(struct parse *p, enum command cmd)
+{
+	struct options *o = p->o;
+
+	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER)
+		return fail(p, "--style rfc draws the ladder format only (not -f %s)",
+			    format_name(o->format));
+	if (o->lang_set && !p->want_explain)
+		return fail(p, "%s", "--lang chooses the language of --explain: give --explain too");
+	if (cmd == CMD_REPLAY && o->cmd)
+		return fail(p, "%s", "-r and a command exclude each other: a recording is replayed, "
+			    "nothing runs");
+	if (cmd == CMD_TRACE && o->cmd && o->pid)
+		return fail(p, "%s", "-p and a command exclude each other: the command is the "
+			    "process traced");
+	if (o->read_path && o->write_path && !strcmp(o->read_path, o->write_path))
+		return fail(p, "-r and -w name the same file: '%s'", o->read_path);
+	if (o->read_path && o->out_path && !strcmp(o->read_path, o->out_path))
+		return fail(p, "-r and -o name the same file: '%s'", o->read_path);
+	if (o->write_path && o->out_path && !strcmp(o->write_path, o->out_path))
+		return fail(p, "-w and -o name the same file: '%s'", o->write_path);
+	o->explain = p->want_explain ? p->lang : EXPLAIN_OFF;
+	/* like tcpdump -w: a recording alone draws nothing, and costs least */
+	o->record_only = o->write_path && !p->draw;
+	return 0;
+}
+
+/* merge's two inputs: what is left once the options are taken. */
+static int take_inputs(struct parse *p, int argc, char **argv)
+{
+	int n = argc - optind;
+
+	if (n > 2)
+		return fail(p, "merge joins two inputs: '%s' is a third", argv[optind + 2]);
+	if (n < 2)
+		return fail(p, "%s", "merge needs two inputs, one from each host: synscope merge "
+			    "[options] A B");
+	p->o->inputs[0] = argv[optind];
+	p->o->inputs[1] = argv[optind + 1];
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, enum command want, struct options *o, char *err,
+		      size_t errlen)
+{
+	struct parse p = { .o = o, .err = err, .errlen = errlen, .lang = EXPLAIN_EN };
+	unsigned int count[NDEFS] = { 0 };
+	enum command cmd;
+
+	memset(o, 0, sizeof(*o));
+	if (parse_loop(&p, argc, argv, want == CMD_MERGE, count))
+		return -1;
+	if (o->help)
+		return 0;
+	cmd = want == CMD_MERGE ? CMD_MERGE : o->read_path ? CMD_REPLAY : CMD_TRACE;
+	o->command = cmd;
+	if (check_given(&p, cmd, count))
+		return -1;
+	if (cmd == CMD_MERGE && take_inputs(&p, argc, argv))
+		return -1;
+	if (cmd != CMD_MERGE && optind < argc)
+		o->cmd = &argv[optind];
+	return check_combined(&p, cmd);
+}
+
+int options_parse_as(enum command cmd, int argc, char **argv, struct options *o, char *err,
+		     size_t errlen)
+{
+	int rc = parse_args(argc, argv, cmd, o, err, errlen);
 
 	/* messages quote what was typed: keep them one line of plain text */
 	if (rc && errlen)
 		txt_one_line(err);
 	return rc;
+}
+
+int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
+{
+	return options_parse_as(CMD_TRACE, argc, argv, o, err, errlen);
 }

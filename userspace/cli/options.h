@@ -10,7 +10,15 @@
 #include "run/run.h"
 
 
+/* What the command line asks for: tracing (no -r), a replay (-r), merge. */
+enum command {
+	CMD_TRACE = 1,
+	CMD_REPLAY = 2,
+	CMD_MERGE = 4,
+};
+
 struct options {
+	enum command command;
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
 	__u32 pid;
@@ -32,9 +40,19 @@ struct options {
 	const char *run_as;   /* -Z: user to become once attached; NULL = the sudo caller */
 	bool help;
 	char **cmd;           /* the command to run and trace, NULL-terminated; or NULL */
+	const char *inputs[2]; /* merge: A and B */
+	bool has_offset;      /* merge --offset: B's clock minus A's, not estimated */
+	__s64 offset_ns;
 };
 
-/* Parse argv. On error returns -1 with one line (no trailing newline) in err. */
+/* Parse argv: one table of options for every command, each refused where
+ * it does not apply, or when given twice where it takes one value, with a
+ * line that says why. CMD_TRACE also takes -r (then it is a replay); argv[0]
+ * is the program or "merge". On error returns -1 with one line (no trailing
+ * newline) in err. */
+int options_parse_as(enum command cmd, int argc, char **argv, struct options *o, char *err,
+		     size_t errlen);
+/* options_parse_as(CMD_TRACE, ...) */
 int options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen);
 void options_usage(FILE *f);
 

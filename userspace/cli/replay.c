@@ -9,7 +9,7 @@
 #include "render/text_time.h"
 #include "source/file/rec_read.h"
 
-#define COMMIT_EVENTS 4096 /* a commit point of the output every so many events */
+#define COMMIT_EVENTS 1024 /* a commit point of the output (and -w's flush) every so many events */
 
 static void say_recording(const char *path, const struct rec_header *h)
 {

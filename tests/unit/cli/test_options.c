@@ -137,9 +137,13 @@ static void test_errors(void)
 		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, stream, jsonl, html, mermaid or pcapng)" },
-		{ { "-d", "0" }, "invalid duration: '0' (seconds, > 0)" },
-		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, > 0)" },
-		{ { "-b", "1000" }, "invalid buffer size: '1000' KiB (a power of two, 4-4194304)" },
+		{ { "-d", "0" }, "invalid duration: '0' (seconds, more than 0 and at most 10000000)" },
+		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, more than 0 and at most 10000000)" },
+		{ { "-d", "10000001" }, "invalid duration: '10000001' (seconds, more than 0 and at most 10000000)" },
+		{ { "-b", "1000" }, "invalid buffer size: '1000' KiB (a power of two, 4-2097152)" },
+		/* the kernel takes a 2 GiB ring, not a 4 GiB one: the limit is the parser's */
+		{ { "-b", "4194304" }, "invalid buffer size: '4194304' KiB (a power of two, 4-2097152)" },
+		{ { "-b", "2" }, "invalid buffer size: '2' KiB (a power of two, 4-2097152)" },
 		{ { "-o", "" }, "empty output file name" },
 		{ { "-P" }, "option -P/--port needs a value" },
 		{ { "-p", "5", "--", "ls" }, "-p and a command exclude each other: the command is the process traced" },
@@ -152,8 +156,22 @@ static void test_errors(void)
 		{ { "-r" }, "option -r/--read needs a value" },
 		{ { "-r", "x.gz", "--", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
 		{ { "-r", "x.gz", "-p", "5", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
-		{ { "-r", "x.gz", "-d", "5" }, "-r and -d exclude each other: a replay reads the whole recording" },
-		{ { "-r", "x.gz", "-b", "64" }, "-r and -b exclude each other: a replay has no ring buffer" },
+		{ { "-r", "x.gz", "-d", "5" }, "replay (-r) takes no -d/--duration: a replay reads the whole recording" },
+		{ { "-r", "x.gz", "-b", "64" }, "replay (-r) takes no -b/--buffer-kb: a replay has no ring buffer" },
+		{ { "-r", "x.gz", "-Z", "nobody" }, "replay (-r) takes no -Z/--user: -Z is the user to become after attaching; a replay attaches nothing and needs no root: run it as that user" },
+		{ { "--offset", "1" }, "tracing takes no --offset: only merge has two clocks" },
+		{ { "-r", "x.gz", "--offset", "1" }, "replay (-r) takes no --offset: only merge has two clocks" },
+		/* one value each: the last would win silently */
+		{ { "-o", "a", "-o", "b" }, "-o/--output given twice: it takes one value (the last would silently win)" },
+		{ { "-f", "jsonl", "-f", "html" }, "-f/--format given twice: it takes one value (the last would silently win)" },
+		{ { "-w", "a", "-w", "b" }, "-w/--write given twice: it takes one value (the last would silently win)" },
+		{ { "-r", "a", "-r", "b" }, "-r/--read given twice: it takes one value (the last would silently win)" },
+		{ { "--style", "rfc", "--style", "ladder" }, "--style given twice: it takes one value (the last would silently win)" },
+		{ { "-f", "html", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f html)" },
+		{ { "-f", "mermaid", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f mermaid)" },
+		{ { "-f", "pcapng", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f pcapng)" },
+		/* what was typed is quoted, control bytes and all, as one plain line */
+		{ { "-f", "x\033[2J\ny" }, "unknown format: 'x?[2J?y' (ladder, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-r", "x.gz", "-w", "x.gz" }, "-r and -w name the same file: 'x.gz'" },
 		{ { "-r", "x.gz", "-o", "x.gz" }, "-r and -o name the same file: 'x.gz'" },
 		{ { "-w", "x.gz", "-o", "x.gz" }, "-w and -o name the same file: 'x.gz'" },
@@ -180,7 +198,7 @@ static void test_style(void)
 	CHECK_EQ_INT(o.format, FORMAT_LADDER);
 	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "-f", "ladder")), 0);
 	CHECK_EQ_INT(o.style, STYLE_RFC);
-	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "ladder", "--style", "rfc", "--style", "ladder")), 0);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "ladder", "--style", "ladder")), 0);
 	CHECK_EQ_INT(o.style, STYLE_LADDER);
 	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--style", "ladder")), 0);
 	CHECK_EQ_INT(o.format, FORMAT_JSONL);

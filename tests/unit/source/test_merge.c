@@ -550,10 +550,10 @@ static void test_cli_errors(void)
 	} cases[] = {
 		{ { "a" }, "merge needs two inputs, one from each host: synscope merge [options] A B" },
 		{ { "a", "b", "c" }, "merge joins two inputs: 'c' is a third" },
-		{ { "-d", "5", "a", "b" }, "merge has no -d/--duration: merge reads files, it does not trace" },
-		{ { "--pid=5", "a", "b" }, "merge has no -p/--pid: a pid names a process on one host only" },
-		{ { "-4r", "x", "a", "b" }, "merge has no -r/--read: the inputs are A and B" },
-		{ { "--buf", "8", "a", "b" }, "merge has no -b/--buffer-kb: merge reads files, it does not trace" },
+		{ { "-d", "5", "a", "b" }, "merge takes no -d/--duration: merge reads files: nothing is traced" },
+		{ { "--pid=5", "a", "b" }, "merge takes no -p/--pid: a pid names a process on one host only" },
+		{ { "-4r", "x", "a", "b" }, "merge takes no -r/--read: the inputs are A and B" },
+		{ { "--buf", "8", "a", "b" }, "merge takes no -b/--buffer-kb: merge reads files: nothing is traced" },
 		{ { "--offset", "soon", "a", "b" }, "invalid offset: 'soon' (seconds, B's clock minus A's, e.g. -0.25)" },
 		{ { "--offset=1e10", "a", "b" }, "invalid offset: '1e10' (seconds, B's clock minus A's, e.g. -0.25)" },
 		{ { "a", "b", "--offset" }, "option --offset needs a value" },
@@ -563,6 +563,8 @@ static void test_cli_errors(void)
 		{ { "--bogus", "a", "b" }, "unknown option: --bogus" },
 		{ { "-46", "a", "b" }, "-4 and -6 exclude each other (give neither for both)" },
 		{ { "--lang", "zh", "a", "b" }, "--lang chooses the language of --explain: give --explain too" },
+		{ { "-Z", "nobody", "a", "b" }, "merge takes no -Z/--user: -Z is the user to become after attaching; merge attaches nothing and needs no root: run it as that user" },
+		{ { "-o", "x", "a", "b", "-o", "y" }, "-o/--output given twice: it takes one value (the last would silently win)" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
