@@ -138,7 +138,7 @@ sanitize-build:
 sanitize asan: sanitize-build
 	$(Q)./scripts/run-tests.sh sanitize
 
-unit: all
+unit: $(UNIT_BINS)
 	$(Q)./scripts/run-tests.sh unit
 
 integration: all
