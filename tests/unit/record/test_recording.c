@@ -78,7 +78,7 @@ static bool write_recording(const char *path, int nev)
 		return false;
 	}
 	for (int i = 0; i < nev; i++)
-		CHECK_EQ_INT(rec_writer_event(w, &ev[i]), 0);
+		CHECK_EQ_INT(rec_writer_event(w, &ev[i % NEV]), 0);
 	CHECK_EQ_INT(rec_writer_events(w), nev);
 	return CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), 0);
 }
@@ -133,7 +133,9 @@ struct read_result {
 	char err[256];
 };
 
-static struct read_result read_all(const char *path)
+/* Read path whole: its events must be ev[0], ev[1], ... ev[NEV-1], ev[0] ...,
+ * never more than max. */
+static struct read_result read_upto(const char *path, int max)
 {
 	struct read_result r = { .events_match = true };
 	struct syn_event ev[NEV], e;
@@ -146,7 +148,7 @@ static struct read_result read_all(const char *path)
 		return r;
 	r.opened = true;
 	while ((r.last = rec_reader_next(rd, &e)) == REC_EVENT) {
-		if (r.events >= NEV || memcmp(&e, &ev[r.events], sizeof(e)))
+		if (r.events >= max || memcmp(&e, &ev[r.events % NEV], sizeof(e)))
 			r.events_match = false;
 		r.events++;
 	}
@@ -157,6 +159,11 @@ static struct read_result read_all(const char *path)
 	rec_reader_close(rd);
 	rec_header_free_names(&h);
 	return r;
+}
+
+static struct read_result read_all(const char *path)
+{
+	return read_upto(path, NEV);
 }
 
 static void test_round_trip(void)
@@ -550,6 +557,119 @@ static void test_flipped_bits(void)
 	free(gz);
 }
 
+#define MANY 3849 /* the small .gz of the report: one zlib buffer holds it all */
+
+/* deflate src into a gzip file, with a sync flush after the first `flush_at`
+ * bytes (a block boundary on a byte: the next block's header starts at
+ * *boundary in the file). */
+static size_t gzip_with_boundary(const unsigned char *src, size_t len, size_t flush_at,
+				 unsigned char **dst, size_t *boundary)
+{
+	z_stream z = { 0 };
+	size_t cap = len + 4096;
+
+	*dst = malloc(cap);
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_out = *dst;
+	z.avail_out = (uInt)cap;
+	z.next_in = (unsigned char *)src;
+	z.avail_in = (uInt)flush_at;
+	deflate(&z, Z_SYNC_FLUSH);
+	*boundary = z.total_out;
+	z.avail_in = (uInt)(len - flush_at);
+	deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	return z.total_out;
+}
+
+/* One damaged byte in the compressed data of a small recording: every event
+ * before the damage comes, each as written, and the damage is said where it
+ * is. The events before it are what the same bytes give uncompressed. */
+static void test_damage_small_gzip(void)
+{
+	const char *path = tmp_path("small.gz"), *plain = tmp_path("small-cut"),
+		   *out = tmp_path("small-damaged.gz");
+	unsigned char *raw, *gz;
+	size_t len, gzlen, boundary, half;
+	struct read_result before, r;
+	char want[64];
+
+	if (!write_recording(path, MANY))
+		return;
+	len = gunzip(path, &raw);
+	half = len / 2;
+	spill(plain, raw, half);
+	before = read_upto(plain, MANY);
+	CHECK(before.events > MANY / 3 && before.events_match);
+	gzlen = gzip_with_boundary(raw, len, half, &gz, &boundary);
+	gz[boundary] = 0x06; /* the next block's type: 3, which deflate does not have */
+	spill(out, gz, gzlen);
+	r = read_upto(out, MANY);
+	CHECK(r.opened);
+	CHECK_EQ_INT(r.events, before.events);
+	CHECK(r.events_match);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "damaged at byte %zu ", half);
+	CHECK_CONTAINS(r.err, want);
+	snprintf(want, sizeof(want), "invalid block type (found at byte %zu of the file)",
+		 boundary + 1);
+	CHECK_CONTAINS(r.err, want);
+	free(raw);
+	free(gz);
+}
+
+/* src as one gzip member at dst (room enough): its length. */
+static size_t gzip_bytes(unsigned char *dst, const void *src, size_t len)
+{
+	unsigned char *gz;
+	size_t boundary, n = gzip_with_boundary(src, len, 0, &gz, &boundary);
+
+	memcpy(dst, gz, n);
+	free(gz);
+	return n;
+}
+
+/* Bytes after the end of the gzip stream are said, after every event. */
+static void test_trailing_garbage(void)
+{
+	const char *path = tmp_path("trail.gz"), *out = tmp_path("trailed.gz");
+	unsigned char *gz;
+	size_t len;
+	struct read_result r;
+	char want[96];
+
+	if (!write_recording(path, NEV))
+		return;
+	len = slurp(path, &gz);
+	gz = realloc(gz, len + 5);
+	memcpy(gz + len, "junk\n", 5);
+	spill(out, gz, len + 5);
+	r = read_all(out);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK(r.events_match);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "data after the end of the gzip stream (at byte %zu of the file)",
+		 len);
+	CHECK_CONTAINS(r.err, want);
+	/* a second gzip member goes on with the stream, as zcat reads it: here
+	 * an empty one is nothing more, and one holding a byte is that byte */
+	free(gz);
+	len = slurp(path, &gz);
+	gz = realloc(gz, 2 * len + 64);
+	len += gzip_bytes(gz + len, "", 0);
+	spill(out, gz, len);
+	r = read_all(out);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_END);
+	len += gzip_bytes(gz + len, "x", 1);
+	spill(out, gz, len);
+	r = read_all(out);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_CONTAINS(r.err, "data after the end record");
+	free(gz);
+}
+
 /* Random bytes, raw and inside a valid gzip container. */
 static void test_garbage(void)
 {
@@ -642,6 +762,8 @@ int main(void)
 	RUN(test_records_out_of_place);
 	RUN(test_data_after_end);
 	RUN(test_flipped_bits);
+	RUN(test_damage_small_gzip);
+	RUN(test_trailing_garbage);
 	RUN(test_garbage);
 	RUN(test_write_errors);
 	if (!tests_failed) {

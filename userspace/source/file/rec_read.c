@@ -19,7 +19,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "source/file/byte_in.h"
 #include "source/file/rec_format.h"
 
 
@@ -56,10 +56,8 @@ void rec_header_free_names(struct rec_header *h)
 
 /* ---- reader ------------------------------------------------------------ */
 
-#define REC_READ_BUFFER (256u << 10)
-
 struct rec_reader {
-	gzFile gz;
+	struct byte_in *in;
 	__u64 offset;       /* uncompressed bytes consumed */
 	__u64 record;       /* number of the record being read, from 1; 0: file header */
 	__u64 record_start; /* its offset */
@@ -95,25 +93,33 @@ static enum rec_status reader_stop(struct rec_reader *r, enum rec_status st, con
 }
 
 /* Read up to len bytes; *got says how many came. REC_EVENT when all did;
- * a read or decompression error stops reading here; a short read is left to
- * the caller, which knows what was cut short. */
+ * a read error or damaged compressed data stops reading here; a short read
+ * is left to the caller, which knows what was cut short. */
 static enum rec_status read_bytes(struct rec_reader *r, void *buf, size_t len, size_t *got)
 {
-	int zerr = Z_OK;
-	int n = gzread(r->gz, buf, (unsigned)len);
-	const char *msg;
+	enum byte_in_status st = byte_in_read(r->in, buf, len, got);
+	unsigned long long at = (unsigned long long)byte_in_file_offset(r->in);
 
-	*got = n > 0 ? (size_t)n : 0;
 	r->offset += *got;
-	if (*got == len)
+	switch (st) {
+	case BYTE_IN_OK:
 		return REC_EVENT;
-	msg = gzerror(r->gz, &zerr);
-	if (zerr == Z_ERRNO)
-		return reader_stop(r, REC_BAD, "cannot read", "%s", strerror(errno));
-	if (zerr != Z_OK && zerr != Z_BUF_ERROR)
-		return reader_stop(r, REC_BAD, "damaged", "compressed data: %s", msg);
-	r->status = zerr == Z_BUF_ERROR ? REC_TRUNCATED : REC_END; /* provisional */
-	return REC_TRUNCATED;
+	case BYTE_IN_IO:
+		return reader_stop(r, REC_BAD, "cannot read", "%s", byte_in_error(r->in));
+	case BYTE_IN_DAMAGED:
+		return reader_stop(r, REC_BAD, "damaged", "compressed data: %s (found at byte %llu "
+				   "of the file)", byte_in_error(r->in), at);
+	case BYTE_IN_TRAILING:
+		return reader_stop(r, REC_BAD, "damaged", "%s (at byte %llu of the file)",
+				   byte_in_error(r->in), at);
+	case BYTE_IN_CUT:
+		r->status = REC_TRUNCATED; /* provisional: the caller says what was cut */
+		return REC_TRUNCATED;
+	case BYTE_IN_END:
+	default:
+		r->status = REC_END; /* provisional */
+		return REC_TRUNCATED;
+	}
 }
 
 /* Did the gzip stream stop before its own end (rather than cleanly)? */
@@ -264,7 +270,7 @@ static enum rec_status read_prefix(struct rec_reader *r, struct rec_header *h)
 			return REC_BAD;
 		/* a gzip header cut short reads as raw bytes: say truncated too */
 		if (!got || is_prefix(p, got, REC_MAGIC, REC_MAGIC_LEN) ||
-		    (gzdirect(r->gz) && is_prefix(p, got, "\x1f\x8b", 2)))
+		    (!byte_in_compressed(r->in) && is_prefix(p, got, "\x1f\x8b", 2)))
 			return reader_stop(r, REC_TRUNCATED, "truncated", got || gzip_cut(r)
 					   ? "the file header is cut short"
 					   : "the file is empty");
@@ -314,14 +320,12 @@ struct rec_reader *rec_reader_fdopen(int fd, struct rec_header *h, char *err, si
 		return NULL;
 	}
 	r->status = REC_EVENT;
-	r->gz = gzdopen(fd, "rb");
-	if (!r->gz) {
+	r->in = byte_in_open(fd);
+	if (!r->in) {
 		snprintf(err, errlen, "out of memory");
-		close(fd);
 		free(r);
 		return NULL;
 	}
-	gzbuffer(r->gz, REC_READ_BUFFER);
 	if (read_header(r, h) != REC_EVENT) {
 		snprintf(err, errlen, "%s", r->err);
 		rec_header_free_names(h);
@@ -436,7 +440,6 @@ void rec_reader_close(struct rec_reader *r)
 {
 	if (!r)
 		return;
-	if (r->gz)
-		gzclose(r->gz);
+	byte_in_close(r->in);
 	free(r);
 }
