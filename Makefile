@@ -51,7 +51,12 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -Iuserspace \
 FUZZ_SECONDS ?= 20
 
 .PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench bench-floors install clean help
-all: $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
+all: $(OUT)/stages.ok $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
+
+# the stage rule (scripts/check-stages.sh) checked whenever a source changes
+$(OUT)/stages.ok: $(ALL_SRCS) $(CORE_HDRS) scripts/check-stages.sh | $(OUT)
+	$(call msg,CHECK,stages)
+	$(Q)./scripts/check-stages.sh && touch $@
 
 help:
 	@echo "make            build synscope and the test programs into $(OUT)/"
@@ -138,7 +143,7 @@ sanitize-build:
 sanitize asan: sanitize-build
 	$(Q)./scripts/run-tests.sh sanitize
 
-unit: $(UNIT_BINS)
+unit: $(OUT)/stages.ok $(UNIT_BINS)
 	$(Q)./scripts/run-tests.sh unit
 
 integration: all

@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc pkg-config
            libclang-rt-14-dev
-           tcpdump iproute2 python3 nftables chromium tshark valgrind)
+           tcpdump iproute2 python3 nftables chromium tshark valgrind pmccabe)
 # --bench: also what make bench compares synscope with (tcpstates)
 [ "${1:-}" = --bench ] && need_pkgs+=(libbpf-tools)
 

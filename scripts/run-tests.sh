@@ -101,6 +101,14 @@ run_unit() {
 	done
 }
 
+# run_checks: the code's shape (docs/design.md): the stage rule of its
+# includes, and functions small enough to read (pmccabe).
+run_checks() {
+	run_one check_stages bash -c 'scripts/check-stages.sh && echo "1 passed, 0 failed" ||
+		{ echo "0 passed, 1 failed"; exit 1; }'
+	run_one check_complexity scripts/check-complexity.sh
+}
+
 # run_integration [BUILD_DIR LABEL SCRIPT...]: every tests/integration/test_*.sh
 # against build/, or the named ones against BUILD_DIR's synscope and tcpdemo.
 run_integration() {
@@ -155,6 +163,7 @@ sanitize)
 	run_integration "$SAN_DIR" asan: $SANITIZE_SCRIPTS
 	;;
 all)
+	run_checks
 	run_unit
 	run_integration
 	run_fuzz

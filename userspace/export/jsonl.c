@@ -267,6 +267,125 @@ static const char *retransmit_cause_name(const struct syn_event *e)
 }
 
 /* One event as one line. conn NULL: outside any connection. */
+/* The lane's own view, whatever the kernel still had on the event (a
+ * socket on its way out reports port 0); the event's own addresses when it
+ * belongs to no connection. */
+static void json_put_endpoints(struct jbuf *j, const struct syn_event *e,
+			       const struct conn *conn, int end)
+{
+	const struct conn_end *me, *peer;
+
+	if (!conn) {
+		json_put_addr(j, "saddr", e->family, e->saddr);
+		jb_u64(j, "sport", e->sport);
+		json_put_addr(j, "daddr", e->family, e->daddr);
+		jb_u64(j, "dport", e->dport);
+		return;
+	}
+	me = &conn->end[end];
+	peer = &conn->end[!end];
+	json_put_addr(j, "saddr", me->family, me->addr);
+	jb_u64(j, "sport", me->port);
+	json_put_addr(j, "daddr", peer->family, peer->addr);
+	jb_u64(j, "dport", peer->port);
+	if (e->family && (e->sport != me->port || e->dport != peer->port)) {
+		jb_u64(j, "kernel_sport", e->sport);
+		jb_u64(j, "kernel_dport", e->dport);
+	}
+}
+
+static void json_put_retransmit(struct jbuf *j, const struct syn_event *e, __u8 marks)
+{
+	jb_u64(j, "seq", e->rtx.seq);
+	jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
+	json_put_state(j, e->rtx.state);
+	jb_name(j, "cause", (marks & ROW_RECOVERY) ? "recovery" : retransmit_cause_name(e));
+}
+
+static void json_put_reason_name(struct jbuf *j, const char *name)
+{
+	if (!name)
+		return;
+	jb_key(j, "reason_name");
+	json_put_str(j, name, 256);
+}
+
+static void json_put_reset(struct jbuf *j, const struct syn_event *e, __u8 marks)
+{
+	bool sent = e->rst.kind == SYN_RESET_SENT;
+
+	/* the kernel's own abort reports "received" with no RST behind it */
+	jb_name(j, "rst", sent ? "sent" : (marks & ROW_NO_RST) ? "kernel_abort" : "received");
+	json_put_sk(j, e->sk_kind);
+	json_put_state(j, e->rst.state);
+	jb_u64(j, "reason", e->rst.reason);
+	if (sent)
+		json_put_reason_name(j, rst_reason_name(e->rst.reason));
+}
+
+static void json_put_icmp(struct jbuf *j, const struct syn_event *e)
+{
+	jb_u64(j, "type", e->icmp.type);
+	jb_u64(j, "code", e->icmp.code);
+	jb_name(j, "icmp", icmp_error_name(e->family, e->icmp.type, e->icmp.code));
+	jb_u64(j, "seq", e->icmp.seq);
+	if (e->icmp.info)
+		jb_u64(j, "mtu", e->icmp.info);
+	json_put_addr(j, "from", e->family, e->icmp.from);
+}
+
+static void json_put_drop(struct jbuf *j, const struct syn_event *e)
+{
+	json_put_dir_flags(j, e->drop.dir, e->drop.flags);
+	jb_u64(j, "seq", e->drop.seq);
+	jb_u64(j, "ack", e->drop.ack);
+	jb_u64(j, "len", e->drop.len);
+	jb_u64(j, "reason", e->drop.reason);
+	json_put_reason_name(j, drop_reason_name(e->drop.reason));
+}
+
+/* The fields of the event's kind (docs/jsonl.md). */
+static void json_put_kind_fields(struct jbuf *j, const struct sink_opts *o,
+				 const struct syn_event *e, __u8 marks)
+{
+	switch (e->kind) {
+	case SYN_EV_SYSCALL:
+		json_put_syscall(j, e);
+		break;
+	case SYN_EV_STATE:
+		jb_name(j, "from", tcp_state_name(e->state.oldstate));
+		jb_name(j, "to", tcp_state_name(e->state.newstate));
+		if (marks & ROW_INFERRED)
+			jb_lit(j, ",\"inferred\":true");
+		break;
+	case SYN_EV_SEGMENT:
+		json_put_segment(j, &e->seg, marks);
+		json_put_sk(j, e->sk_kind);
+		break;
+	case SYN_EV_RETRANSMIT:
+		json_put_retransmit(j, e, marks);
+		break;
+	case SYN_EV_RESET:
+		json_put_reset(j, e, marks);
+		break;
+	case SYN_EV_LOST:
+		jb_u64(j, "count", (unsigned long long)e->lost.count);
+		if (e->lost.since_ns)
+			jb_s64(j, "since_t_ns", (long long)((__s64)e->lost.since_ns + o->wall_offset_ns));
+		break;
+	case SYN_EV_ICMP:
+		json_put_icmp(j, e);
+		break;
+	case SYN_EV_TIMEWAIT:
+		jb_name(j, "from", tcp_state_name(e->tw.substate));
+		jb_lit(j, ",\"to\":\"CLOSE\",\"how\":\"timer\"");
+		break;
+	case SYN_EV_DROP:
+		json_put_drop(j, e);
+		break;
+	}
+}
+
 static void jsonl_write_event(const struct sink_opts *o, const struct syn_event *e,
 			      const struct conn *conn, int end, __u8 marks,
 			      const char *explain_key, const char *explain_text)
@@ -291,90 +410,10 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 	jb_u64(j, "pid", pid);
 	jb_key(j, "comm");
 	json_put_str(j, comm, SYN_COMM_LEN);
-	if (in_conn) {
-		/* the lane's own view, whatever the kernel still had on the event
-		 * (a socket on its way out reports port 0) */
-		const struct conn_end *me = &conn->end[end], *peer = &conn->end[!end];
-
-		json_put_addr(j, "saddr", me->family, me->addr);
-		jb_u64(j, "sport", me->port);
-		json_put_addr(j, "daddr", peer->family, peer->addr);
-		jb_u64(j, "dport", peer->port);
-		if (e->family && (e->sport != me->port || e->dport != peer->port)) {
-			jb_u64(j, "kernel_sport", e->sport);
-			jb_u64(j, "kernel_dport", e->dport);
-		}
-	} else {
-		json_put_addr(j, "saddr", e->family, e->saddr);
-		jb_u64(j, "sport", e->sport);
-		json_put_addr(j, "daddr", e->family, e->daddr);
-		jb_u64(j, "dport", e->dport);
-	}
+	json_put_endpoints(j, e, in_conn ? conn : NULL, end);
 	if (e->proto == IPPROTO_UDP)
 		jb_lit(j, ",\"proto\":\"udp\"");
-
-	switch (e->kind) {
-	case SYN_EV_SYSCALL:
-		json_put_syscall(j, e);
-		break;
-	case SYN_EV_STATE:
-		jb_name(j, "from", tcp_state_name(e->state.oldstate));
-		jb_name(j, "to", tcp_state_name(e->state.newstate));
-		if (marks & ROW_INFERRED)
-			jb_lit(j, ",\"inferred\":true");
-		break;
-	case SYN_EV_SEGMENT:
-		json_put_segment(j, &e->seg, marks);
-		json_put_sk(j, e->sk_kind);
-		break;
-	case SYN_EV_RETRANSMIT:
-		jb_u64(j, "seq", e->rtx.seq);
-		jb_name(j, "rtx", e->rtx.kind == SYN_RETRANS_SYNACK ? "synack" : "skb");
-		json_put_state(j, e->rtx.state);
-		jb_name(j, "cause", (marks & ROW_RECOVERY) ? "recovery" : retransmit_cause_name(e));
-		break;
-	case SYN_EV_RESET:
-		/* the kernel's own abort reports "received" with no RST behind it */
-		jb_name(j, "rst", e->rst.kind == SYN_RESET_SENT ? "sent" :
-				  (marks & ROW_NO_RST) ? "kernel_abort" : "received");
-		json_put_sk(j, e->sk_kind);
-		json_put_state(j, e->rst.state);
-		jb_u64(j, "reason", e->rst.reason);
-		if (e->rst.kind == SYN_RESET_SENT && rst_reason_name(e->rst.reason)) {
-			jb_key(j, "reason_name");
-			json_put_str(j, rst_reason_name(e->rst.reason), 256);
-		}
-		break;
-	case SYN_EV_LOST:
-		jb_u64(j, "count", (unsigned long long)e->lost.count);
-		if (e->lost.since_ns)
-			jb_s64(j, "since_t_ns", (long long)((__s64)e->lost.since_ns + o->wall_offset_ns));
-		break;
-	case SYN_EV_ICMP:
-		jb_u64(j, "type", e->icmp.type);
-		jb_u64(j, "code", e->icmp.code);
-		jb_name(j, "icmp", icmp_error_name(e->family, e->icmp.type, e->icmp.code));
-		jb_u64(j, "seq", e->icmp.seq);
-		if (e->icmp.info)
-			jb_u64(j, "mtu", e->icmp.info);
-		json_put_addr(j, "from", e->family, e->icmp.from);
-		break;
-	case SYN_EV_TIMEWAIT:
-		jb_name(j, "from", tcp_state_name(e->tw.substate));
-		jb_lit(j, ",\"to\":\"CLOSE\",\"how\":\"timer\"");
-		break;
-	case SYN_EV_DROP:
-		json_put_dir_flags(j, e->drop.dir, e->drop.flags);
-		jb_u64(j, "seq", e->drop.seq);
-		jb_u64(j, "ack", e->drop.ack);
-		jb_u64(j, "len", e->drop.len);
-		jb_u64(j, "reason", e->drop.reason);
-		if (drop_reason_name(e->drop.reason)) {
-			jb_key(j, "reason_name");
-			json_put_str(j, drop_reason_name(e->drop.reason), 256);
-		}
-		break;
-	}
+	json_put_kind_fields(j, o, e, marks);
 	if (explain_key && *explain_key) {
 		jb_name(j, "explain", explain_key);
 		jb_key(j, "explain_text");

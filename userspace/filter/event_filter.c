@@ -224,43 +224,63 @@ static struct hold *hold_connect(struct event_filter *f, const struct syn_event 
 
 /* ---- one decision per event kind, as the kernel makes it ----------------- */
 
+/* A call's return passes when its entry did; a held connect() is settled by
+ * it: its socket names the peer now, unless the connection already failed
+ * (port 0). */
+static enum fate decide_return(struct event_filter *f, const struct syn_event *e)
+{
+	void *entry = hmap_get(&f->calls, e->tid);
+
+	if (!entry)
+		return FATE_DROP;
+	if (entry != CALL_PASSED) {
+		settle(f, entry, e->dport && port_wanted(f, 0, e->dport));
+		if (!hmap_get(&f->calls, e->tid))
+			return FATE_DROP;
+	}
+	hmap_del(&f->calls, e->tid);
+	if (e->sys.call == SYN_CALL_CONNECT)
+		watch_port(f, e->sport);
+	return FATE_PASS;
+}
+
+/* Does a call's entry concern a wanted port: its socket's, or the one it binds or sends to? */
+static bool call_wanted(struct event_filter *f, const struct syn_event *e)
+{
+	bool names_port = (e->sys.call == SYN_CALL_BIND || e->sys.call == SYN_CALL_SENDTO) &&
+			  e->sys.arg;
+
+	return port_wanted(f, e->sport, e->dport) || sock_tracked(f, e->sock_id) ||
+	       (names_port && port_wanted(f, 0, (__u16)e->sys.arg));
+}
+
+/* A wanted call's entry: what it starts to watch. */
+static void note_call(struct event_filter *f, const struct syn_event *e)
+{
+	unsigned int call = e->sys.call;
+
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || e->proto == IPPROTO_UDP ||
+	    (call == SYN_CALL_SENDTO && e->sys.arg))
+		sock_track(f, e->sock_id);
+	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4)
+		watch_port(f, e->sport);
+	hmap_put(&f->calls, e->tid, CALL_PASSED);
+}
+
 static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 			     struct hold **wait)
 {
-	void *entry;
-	bool wanted;
-
 	if (e->sys.call == SYN_CALL_SOCKET) {
 		/* reported on return only, and only without a port filter: its
 		 * socket has no port to filter on yet */
 		return !f->o.nports && (!f->o.pid || e->pid == f->o.pid) &&
 		       family_wanted(f, e->family) ? FATE_PASS : FATE_DROP;
 	}
-	if (e->sys.phase == SYN_PHASE_RETURN) {
-		entry = hmap_get(&f->calls, e->tid);
-		if (!entry)
-			return FATE_DROP;
-		if (entry != CALL_PASSED) {
-			/* the held connect() returns: its socket names the peer
-			 * now, unless the connection already failed (port 0) */
-			settle(f, entry, e->dport && port_wanted(f, 0, e->dport));
-			entry = hmap_get(&f->calls, e->tid);
-			if (!entry)
-				return FATE_DROP;
-		}
-		hmap_del(&f->calls, e->tid);
-		if (e->sys.call == SYN_CALL_CONNECT)
-			watch_port(f, e->sport);
-		return FATE_PASS;
-	}
-	if (f->o.pid && e->pid != f->o.pid)
+	if (e->sys.phase == SYN_PHASE_RETURN)
+		return decide_return(f, e);
+	if ((f->o.pid && e->pid != f->o.pid) || !family_wanted(f, e->family))
 		return FATE_DROP;
-	if (!family_wanted(f, e->family))
-		return FATE_DROP;
-	wanted = port_wanted(f, e->sport, e->dport) || sock_tracked(f, e->sock_id) ||
-		 ((e->sys.call == SYN_CALL_BIND || e->sys.call == SYN_CALL_SENDTO) && e->sys.arg &&
-		  port_wanted(f, 0, (__u16)e->sys.arg));
-	if (!wanted) {
+	if (!call_wanted(f, e)) {
 		/* another call on a socket whose connect() is held would need
 		 * its return to wait too: never seen; dropped */
 		if (e->sys.call != SYN_CALL_CONNECT || !f->o.nports || open_hold(f, e->sock_id))
@@ -268,13 +288,7 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		*wait = hold_connect(f, e);
 		return *wait ? FATE_WAIT : FATE_DROP;
 	}
-	if (e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_BIND ||
-	    e->proto == IPPROTO_UDP || (e->sys.call == SYN_CALL_SENDTO && e->sys.arg))
-		sock_track(f, e->sock_id);
-	if (e->sys.call == SYN_CALL_LISTEN || e->sys.call == SYN_CALL_ACCEPT ||
-	    e->sys.call == SYN_CALL_ACCEPT4)
-		watch_port(f, e->sport);
-	hmap_put(&f->calls, e->tid, CALL_PASSED);
+	note_call(f, e);
 	return FATE_PASS;
 }
 

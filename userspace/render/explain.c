@@ -198,116 +198,128 @@ static __u8 window_key(struct story *s, const struct syn_segment *g, int from)
 	return key;
 }
 
+/* A SYN or a SYN-ACK: the opening, the first time or again. */
+static __u8 syn_key(const struct conn_row *r, struct story *s, int from)
+{
+	__u8 key;
+
+	if (!(r->ev.seg.flags & SYN_TCP_ACK)) {
+		key = s->syn_sent[from] ? EX_SYN_RETRANS : s->simul_open ? EX_SYN_SIMUL : EX_SYN;
+		s->syn_sent[from] = true;
+		return key;
+	}
+	key = s->simul_open ? EX_SYNACK_SIMUL :
+	      s->synack_sent[from] ? EX_SYNACK_AGAIN :
+	      (r->marks & ROW_COOKIE) ? EX_SYNACK_COOKIE : EX_SYNACK;
+	s->synack_again[from] = s->synack_sent[from];
+	s->synack_sent[from] = true;
+	return key;
+}
+
+/* A FIN: which of the closing's segments it is, and who closed first. */
+static __u8 fin_key(const struct conn *c, size_t i, struct story *s, int from)
+{
+	const struct syn_segment *g = &c->rows[i].ev.seg;
+	int to = !from;
+	bool exited = !lane_closed_by_call(c, i, from) && c->end[from].traced && c->end[from].pid;
+	__u8 key;
+
+	if (s->fin_sent[from])
+		return retransmission_key(c, i, from);
+	s->fin_sent[from] = true;
+	s->fin_end[from] = g->seq + g->len + 1;
+	if (s->simul_close) {
+		key = EX_FIN_SIMUL;
+		if (s->first_fin < 0)
+			s->first_fin = from;
+	} else if (s->first_fin < 0) {
+		s->first_fin = from;
+		key = exited ? EX_FIN1_EXIT : EX_FIN1;
+	} else if (!s->fin_acked[to]) {
+		s->fin_acked[to] = true;
+		key = EX_FIN_MERGED;
+	} else {
+		key = exited ? EX_FIN2_EXIT : EX_FIN2;
+	}
+	if (s->fin_sent[to] && acks(g, s->fin_end[to]))
+		s->fin_acked[to] = true;
+	return key;
+}
+
+/* The handshake's last ACK, in its plain, repeated or simultaneous form;
+ * EX_NONE when the segment is not one. */
+static __u8 opening_ack_key(const struct syn_segment *g, struct story *s, int from)
+{
+	int to = !from;
+
+	if (s->synack_again[to] && !g->len) {
+		s->synack_again[to] = false;
+		return EX_ACK3_AGAIN;
+	}
+	if (s->simul_open && s->synack_sent[to] && !s->simul_acked[from]) {
+		s->simul_acked[from] = true;
+		s->opened = true;
+		return EX_ACK_SIMUL_OPEN;
+	}
+	if (!s->opened && s->synack_sent[to]) {
+		s->opened = true;
+		return EX_ACK3;
+	}
+	return EX_NONE;
+}
+
+/* A segment with no SYN, FIN or RST: what it answers or carries. */
+static __u8 ack_key(const struct conn_row *r, struct story *s, int from, __u8 win_key)
+{
+	const struct syn_segment *g = &r->ev.seg;
+	int to = !from;
+	__u8 key;
+
+	if (win_key != EX_NONE)
+		return win_key;
+	if (r->marks & ROW_DUP_ACK)
+		return EX_DUP_ACK;
+	key = opening_ack_key(g, s, from);
+	if (key != EX_NONE)
+		return key;
+	if (s->fin_sent[to] && !s->fin_acked[to] && acks(g, s->fin_end[to])) {
+		s->fin_acked[to] = true;
+		return s->simul_close ? EX_ACK_SIMUL : s->first_fin == to ? EX_ACK2 : EX_ACK4;
+	}
+	if (g->len)
+		return s->fin_sent[to] && !s->fin_sent[from] ? EX_DATA_HALF_CLOSED : EX_DATA;
+	return (g->flags & SYN_TCP_ACK) && s->opened ? EX_DATA_ACK : EX_NONE;
+}
+
 static void explain_segment(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
 	const struct conn_row *r = &c->rows[i];
 	const struct syn_segment *g = &r->ev.seg;
 	int from = seg_sender(&r->ev, r->end), to = !from;
-	bool syn = g->flags & SYN_TCP_SYN, ack = g->flags & SYN_TCP_ACK;
+	__u8 win_key;
 
 	n->who = (__u8)from;
 	if (c->proto == IPPROTO_UDP) {
 		n->key = EX_UDP;
 		return;
 	}
-	__u8 win_key = window_key(s, g, from);
-
-	if (self_connected(c) && (g->flags & (SYN_TCP_SYN | SYN_TCP_FIN))) {
-		n->key = (g->flags & SYN_TCP_FIN) ? EX_SELF_FIN : ack ? EX_SELF_SYNACK : EX_SELF_SYN;
-		return;
-	}
-	if (g->flags & SYN_TCP_RST) {
+	win_key = window_key(s, g, from);
+	if (self_connected(c) && (g->flags & (SYN_TCP_SYN | SYN_TCP_FIN)))
+		n->key = (g->flags & SYN_TCP_FIN) ? EX_SELF_FIN :
+			 (g->flags & SYN_TCP_ACK) ? EX_SELF_SYNACK : EX_SELF_SYN;
+	else if (g->flags & SYN_TCP_RST)
 		/* an answer to a SYN from a lane that never had a socket: refused */
 		n->key = s->syn_sent[to] && !s->synack_sent[from] && !c->end[from].sock_id
 			 ? EX_RST_REFUSED : EX_RST;
-		return;
-	}
-	if (syn && !ack) {
-		if (s->syn_sent[from])
-			n->key = EX_SYN_RETRANS;
-		else
-			n->key = s->simul_open ? EX_SYN_SIMUL : EX_SYN;
-		s->syn_sent[from] = true;
-		return;
-	}
-	if (syn) {
-		n->key = s->simul_open ? EX_SYNACK_SIMUL :
-			 s->synack_sent[from] ? EX_SYNACK_AGAIN :
-			 (r->marks & ROW_COOKIE) ? EX_SYNACK_COOKIE : EX_SYNACK;
-		s->synack_again[from] = s->synack_sent[from];
-		s->synack_sent[from] = true;
-		return;
-	}
-	if (g->flags & SYN_TCP_FIN) {
-		bool exited = !lane_closed_by_call(c, i, from) && c->end[from].traced &&
-			      c->end[from].pid;
-
-		if (s->fin_sent[from]) {
-			n->key = retransmission_key(c, i, from);
-			return;
-		}
-		s->fin_sent[from] = true;
-		s->fin_end[from] = g->seq + g->len + 1;
-		if (s->simul_close) {
-			n->key = EX_FIN_SIMUL;
-			if (s->first_fin < 0)
-				s->first_fin = from;
-		} else if (s->first_fin < 0) {
-			s->first_fin = from;
-			n->key = exited ? EX_FIN1_EXIT : EX_FIN1;
-		} else if (!s->fin_acked[to]) {
-			s->fin_acked[to] = true;
-			n->key = EX_FIN_MERGED;
-		} else {
-			n->key = exited ? EX_FIN2_EXIT : EX_FIN2;
-		}
-		if (s->fin_sent[to] && acks(g, s->fin_end[to]))
-			s->fin_acked[to] = true;
-		return;
-	}
-	if (r->marks & ROW_RETRANSMIT) {
+	else if (g->flags & SYN_TCP_SYN)
+		n->key = syn_key(r, s, from);
+	else if (g->flags & SYN_TCP_FIN)
+		n->key = fin_key(c, i, s, from);
+	else if (r->marks & ROW_RETRANSMIT)
 		n->key = retransmission_key(c, i, from);
-		return;
-	}
-	if (win_key != EX_NONE) {
-		n->key = win_key;
-		return;
-	}
-	if (r->marks & ROW_DUP_ACK) {
-		n->key = EX_DUP_ACK;
-		return;
-	}
-	if (s->synack_again[to] && !(g->flags & SYN_TCP_FIN) && !g->len) {
-		s->synack_again[to] = false;
-		n->key = EX_ACK3_AGAIN;
-		return;
-	}
-	if (s->simul_open && s->synack_sent[to] && !s->simul_acked[from]) {
-		s->simul_acked[from] = true;
-		s->opened = true;
-		n->key = EX_ACK_SIMUL_OPEN;
-		return;
-	}
-	if (!s->opened && s->synack_sent[to]) {
-		s->opened = true;
-		n->key = EX_ACK3;
-		return;
-	}
-	if (s->fin_sent[to] && !s->fin_acked[to] && acks(g, s->fin_end[to])) {
-		s->fin_acked[to] = true;
-		if (s->simul_close)
-			n->key = EX_ACK_SIMUL;
-		else
-			n->key = s->first_fin == to ? EX_ACK2 : EX_ACK4;
-		return;
-	}
-	if (g->len) {
-		n->key = s->fin_sent[to] && !s->fin_sent[from] ? EX_DATA_HALF_CLOSED : EX_DATA;
-		return;
-	}
-	if (ack && s->opened)
-		n->key = EX_DATA_ACK;
+	else
+		n->key = ack_key(r, s, from, win_key);
 }
 
 static bool is_read_call(unsigned int call)
@@ -339,12 +351,87 @@ static __u8 state_before(const struct conn *c, size_t i, int lane)
 	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
 }
 
+static __u8 connect_key(const struct syn_event *e, bool udp, __u8 st)
+{
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		return udp ? EX_NONE : EX_CONNECT_CALL;
+	if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
+		return EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
+	if (e->sys.ret == 0)
+		return udp ? EX_NONE : EX_CONNECT_OK;
+	if (e->sys.ret == -111)
+		return EX_CONNECT_REFUSED;
+	/* EINPROGRESS: non-blocking, not a failure */
+	return e->sys.ret != -115 ? EX_CONNECT_FAIL : EX_NONE;
+}
+
+static __u8 accept_key(const struct syn_event *e, struct story *s, int lane, __u8 st)
+{
+	if (e->sys.phase == SYN_PHASE_ENTRY) {
+		s->accept_entered = true;
+		s->accept_waiting = !s->handshake_done_at_server;
+		return EX_ACCEPT_CALL;
+	}
+	if (e->sys.ret < 0)
+		return EX_NONE;
+	if (st == ST_SYN_RECV && s->fastopen_syn[lane])
+		return EX_ACCEPT_FASTOPEN;
+	/* queued: accept() was called only after the handshake was over */
+	return s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED : EX_ACCEPT_OK;
+}
+
+static __u8 close_key(const struct conn *c, size_t i, int lane, __u8 st)
+{
+	const struct syn_event *e = &c->rows[i].ev;
+
+	if (e->sys.phase != SYN_PHASE_ENTRY)
+		return EX_NONE;
+	if (!e->sys.last_ref)
+		return EX_CLOSE_NOT_LAST;
+	if (next_tx_flags(c, i, lane) & SYN_TCP_RST)
+		return EX_CLOSE_RST;
+	if (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_SYN_RECV)
+		return EX_CLOSE_FIN;
+	return EX_CLOSE_FREE;
+}
+
+static __u8 shutdown_key(const struct syn_event *e)
+{
+	if (e->sys.phase != SYN_PHASE_ENTRY)
+		return EX_NONE;
+	return e->sys.arg == SHUT_WR ? EX_SHUT_WR : e->sys.arg == SHUT_RD ? EX_SHUT_RD : EX_SHUT_RDWR;
+}
+
+/* A read or write returning: data, end of file, a reset, an error. */
+static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, bool udp)
+{
+	__s64 ret = e->sys.ret;
+
+	if (e->sys.phase == SYN_PHASE_ENTRY || ret == -11) /* EAGAIN: nothing yet */
+		return EX_NONE;
+	if (is_read_call(e->sys.call)) {
+		if (ret > 0)
+			return udp ? EX_RECVFROM_UDP : EX_READ_DATA;
+		if (ret == 0 && udp)
+			return EX_NONE;
+		if (ret == 0)
+			return s->reset[lane] && !s->fin_in[lane] ? EX_READ_AFTER_RESET : EX_READ_EOF;
+		return EX_READ_FAIL;
+	}
+	if (is_write_call(e->sys.call)) {
+		if (ret < 0)
+			return EX_WRITE_FAIL;
+		return udp ? EX_SENDTO_UDP : s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE;
+	}
+	return EX_NONE;
+}
+
 static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
 	const struct syn_event *e = &c->rows[i].ev;
 	int lane = c->rows[i].end;
-	bool entry = e->sys.phase == SYN_PHASE_ENTRY, udp = c->proto == IPPROTO_UDP;
+	bool udp = c->proto == IPPROTO_UDP;
 	__u8 st = state_before(c, i, lane);
 
 	n->who = (__u8)lane;
@@ -353,63 +440,23 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_SOCKET;
 		break;
 	case SYN_CALL_BIND:
-		n->key = entry ? EX_BIND : EX_NONE;
+		n->key = e->sys.phase == SYN_PHASE_ENTRY ? EX_BIND : EX_NONE;
 		break;
 	case SYN_CALL_CONNECT:
-		if (entry)
-			n->key = udp ? EX_NONE : EX_CONNECT_CALL;
-		else if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
-			n->key = EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
-		else if (e->sys.ret == 0)
-			n->key = udp ? EX_NONE : EX_CONNECT_OK;
-		else if (e->sys.ret == -111)
-			n->key = EX_CONNECT_REFUSED;
-		else if (e->sys.ret != -115) /* EINPROGRESS: non-blocking, not a failure */
-			n->key = EX_CONNECT_FAIL;
+		n->key = connect_key(e, udp, st);
 		break;
 	case SYN_CALL_ACCEPT:
 	case SYN_CALL_ACCEPT4:
-		if (entry) {
-			n->key = EX_ACCEPT_CALL;
-			s->accept_entered = true;
-			s->accept_waiting = !s->handshake_done_at_server;
-		} else if (e->sys.ret >= 0) {
-			/* queued: accept() was called only after the handshake was over */
-			n->key = st == ST_SYN_RECV && s->fastopen_syn[lane] ? EX_ACCEPT_FASTOPEN :
-				 s->accept_entered && !s->accept_waiting ? EX_ACCEPT_QUEUED
-									 : EX_ACCEPT_OK;
-		}
+		n->key = accept_key(e, s, lane, st);
 		break;
 	case SYN_CALL_CLOSE:
-		if (!entry)
-			break;
-		if (!e->sys.last_ref)
-			n->key = EX_CLOSE_NOT_LAST;
-		else if (next_tx_flags(c, i, lane) & SYN_TCP_RST)
-			n->key = EX_CLOSE_RST;
-		else if (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_SYN_RECV)
-			n->key = EX_CLOSE_FIN;
-		else
-			n->key = EX_CLOSE_FREE;
+		n->key = close_key(c, i, lane, st);
 		break;
 	case SYN_CALL_SHUTDOWN:
-		if (entry)
-			n->key = e->sys.arg == SHUT_WR ? EX_SHUT_WR :
-				 e->sys.arg == SHUT_RD ? EX_SHUT_RD : EX_SHUT_RDWR;
+		n->key = shutdown_key(e);
 		break;
 	default:
-		if (entry)
-			break;
-		if (is_read_call(e->sys.call))
-			n->key = e->sys.ret > 0 ? (udp ? EX_RECVFROM_UDP : EX_READ_DATA) :
-				 e->sys.ret == 0 && !udp && s->reset[lane] && !s->fin_in[lane]
-					 ? EX_READ_AFTER_RESET :
-				 e->sys.ret == 0 && !udp ? EX_READ_EOF :
-				 e->sys.ret < 0 && e->sys.ret != -11 ? EX_READ_FAIL : EX_NONE;
-		else if (is_write_call(e->sys.call))
-			n->key = e->sys.ret >= 0 ? (udp ? EX_SENDTO_UDP :
-						    s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE) :
-				 e->sys.ret != -11 ? EX_WRITE_FAIL : EX_NONE;
+		n->key = io_key(e, s, lane, udp);
 	}
 }
 

@@ -374,33 +374,23 @@ static int open_rings(struct bpf_source *s, char *err, size_t errlen)
 	return 0;
 }
 
-struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
+/* The per-CPU tables and the rings' slots, before the object is opened. */
+static int alloc_per_cpu(struct bpf_source *s, const struct bpf_source_opts *o, char *err,
+			 size_t errlen)
 {
-	struct bpf_source *s = calloc(1, sizeof(*s));
-	size_t ring, eighth_us;
-	struct btf *btf = NULL;
-	bool fast;
-	int inner = -1, rc;
-
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	s->epfd = -1;
-	libbpf_set_print(libbpf_print);
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus < 1) {
 		snprintf(err, errlen, "cannot count the CPUs: %s", strerror(-s->ncpus));
-		goto fail;
+		return -1;
 	}
 	s->lost_percpu = calloc(s->ncpus, sizeof(__u64));
 	s->online = calloc(s->ncpus, sizeof(*s->online));
 	if (!s->lost_percpu || !s->online) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
+		return -1;
 	}
 	s->nrings = count_online(s);
-	ring = s->ring_bytes = ring_bytes_per_cpu(o, s->nrings);
+	s->ring_bytes = ring_bytes_per_cpu(o, s->nrings);
 	s->maps = malloc(s->nrings * sizeof(*s->maps));
 	if (s->maps)
 		for (int i = 0; i < s->nrings; i++)
@@ -409,21 +399,32 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	s->skel = synscope_bpf__open();
 	if (!s->maps || ring_merge_init(&s->merge, s->nrings) || !s->skel) {
 		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
-		goto fail;
+		return -1;
 	}
-	btf = btf__load_vmlinux_btf();
+	return 0;
+}
+
+/* What this kernel needs: its BTF checked, the settings written, and the
+ * program of each pair that its BTF can verify chosen. */
+static int prepare_programs(struct bpf_source *s, const struct bpf_source_opts *o, char *err,
+			    size_t errlen)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool fast;
+
 	if (!btf) {
 		snprintf(err, errlen, "this kernel has no BTF at /sys/kernel/btf/vmlinux "
 			 "(needs CONFIG_DEBUG_INFO_BTF=y)");
-		goto fail;
+		return -1;
 	}
-	if (probe_kernel(s->skel, btf, err, errlen))
-		goto fail;
-	configure(s->skel, btf, o, ring);
+	if (probe_kernel(s->skel, btf, err, errlen)) {
+		btf__free(btf);
+		return -1;
+	}
+	configure(s->skel, btf, o, s->ring_bytes);
 	load_reason_names(btf);
 	fast = has_rdonly_cast(btf);
 	btf__free(btf);
-	btf = NULL;
 	bpf_program__set_autoload(s->skel->progs.on_sys_enter, fast);
 	bpf_program__set_autoload(s->skel->progs.on_sys_exit, fast);
 	bpf_program__set_autoload(s->skel->progs.on_sys_enter_compat, !fast);
@@ -433,38 +434,70 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	bpf_program__set_autoload(s->skel->progs.on_net_dev_queue_compat, !fast);
 	bpf_program__set_autoload(s->skel->progs.on_netif_receive_skb_compat, !fast);
 	bpf_map__set_max_entries(s->skel->maps.rings, (__u32)s->ncpus);
-	/* The kernel checks each CPU's ring against this template's size. */
-	inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "synscope_tmpl", 0, 0, (__u32)ring, NULL);
+	return 0;
+}
+
+/* Data in the ring makes epoll return at once: a reader that polls again
+ * right away takes events a few at a time, with several system calls for
+ * each few (docs/performance.md). After a batch it waits instead, for as
+ * long as a fast producer (~250 MB/s) takes to fill a 1/8 of the ring, at
+ * most 10 ms; not at all for a small ring. The merge holds back no longer
+ * than that either. */
+static void set_pacing(struct bpf_source *s)
+{
+	size_t eighth_us = s->ring_bytes / 2048;
+
+	s->gather_us = eighth_us > 10000 ? 10000 : eighth_us < 200 ? 0 : (unsigned int)eighth_us;
+	s->margin_ns = eighth_us * 1000 > MERGE_MARGIN_NS ? MERGE_MARGIN_NS : eighth_us * 1000;
+}
+
+/* Load with the rings' template in place: the kernel checks each CPU's
+ * ring against this template's size. */
+static int load_programs(struct bpf_source *s, char *err, size_t errlen)
+{
+	size_t ring = s->ring_bytes;
+	int inner = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "synscope_tmpl", 0, 0, (__u32)ring, NULL);
+	int rc;
+
 	if (inner < 0 || bpf_map__set_inner_map_fd(s->skel->maps.rings, inner)) {
 		snprintf(err, errlen, "cannot create a %zu KiB ring buffer: %s", ring >> 10,
 			 strerror(errno));
-		goto fail;
+		if (inner >= 0)
+			close(inner);
+		return -1;
 	}
-	/* Data in the ring makes epoll return at once: a reader that polls
-	 * again right away takes events a few at a time, with several system
-	 * calls for each few (docs/performance.md). After a batch it waits
-	 * instead, for as long as a fast producer (~250 MB/s) takes to fill a
-	 * 1/8 of the ring, at most 10 ms; not at all for a small ring. The
-	 * merge holds back no longer than that either. */
-	eighth_us = ring / 2048;
-	s->gather_us = eighth_us > 10000 ? 10000 : eighth_us < 200 ? 0 : (unsigned int)eighth_us;
-	s->margin_ns = eighth_us * 1000 > MERGE_MARGIN_NS ? MERGE_MARGIN_NS : eighth_us * 1000;
 	rc = synscope_bpf__load(s->skel);
 	close(inner);
-	inner = -1;
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-rc),
 			 rc != -EPERM ? "" : kernel_locked_down() ?
 			 " (kernel lockdown=confidentiality forbids reading kernel memory)" :
 			 " (needs CAP_BPF and CAP_PERFMON, or root)");
-		goto fail;
+		return -1;
 	}
-	for (int i = 0; i < o->nwatch; i++) {
-		__u8 one = 1;
+	return 0;
+}
 
+struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, size_t errlen)
+{
+	struct bpf_source *s = calloc(1, sizeof(*s));
+	__u8 one = 1;
+	int rc;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->epfd = -1;
+	libbpf_set_print(libbpf_print);
+	if (alloc_per_cpu(s, o, err, errlen) || prepare_programs(s, o, err, errlen))
+		goto fail;
+	set_pacing(s);
+	if (load_programs(s, err, errlen))
+		goto fail;
+	for (int i = 0; i < o->nwatch; i++)
 		bpf_map__update_elem(s->skel->maps.watch_ports, &o->watch_ports[i],
 				     sizeof(o->watch_ports[i]), &one, sizeof(one), BPF_ANY);
-	}
 	/* before attaching: a program that finds no ring counts its event lost */
 	if (open_rings(s, err, errlen))
 		goto fail;
@@ -475,9 +508,6 @@ struct bpf_source *bpf_source_open(const struct bpf_source_opts *o, char *err, s
 	}
 	return s;
 fail:
-	if (inner >= 0)
-		close(inner);
-	btf__free(btf);
 	bpf_source_close(s);
 	return NULL;
 }
