@@ -34,7 +34,7 @@ endif
 # source/live, source/file, filter, record, track, render, export, run, cli.
 # Everything but the libbpf edge and main() is the library the tests link.
 ALL_SRCS := $(wildcard userspace/*/*.c userspace/*/*/*.c)
-EDGE_SRCS := userspace/source/live/bpf_source.c userspace/cli/main.c
+EDGE_SRCS := userspace/source/live/bpf_source.c userspace/cli/trace.c userspace/cli/main.c
 CORE_SRCS := $(filter-out $(EDGE_SRCS),$(ALL_SRCS))
 CORE_OBJS := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(CORE_SRCS))
 EDGE_OBJS := $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(EDGE_SRCS))

@@ -42,6 +42,7 @@ struct json_field {
 struct json_obj {
 	struct json_field f[JSON_MAX_FIELDS];
 	int n;
+	int next;            /* where json_get() looks first */
 	char *pool;          /* decoded strings */
 };
 

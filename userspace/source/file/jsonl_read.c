@@ -83,6 +83,37 @@ static int need_uint(struct line *l, const char *key, __u64 max, __u64 *out)
 	return get_uint(l, key, max, true, out, &present);
 }
 
+/* A required unsigned field into a narrower field of the event. */
+static int need_u32(struct line *l, const char *key, __u32 *out)
+{
+	__u64 u = 0;
+
+	if (need_uint(l, key, UINT32_MAX, &u))
+		return -1;
+	*out = (__u32)u;
+	return 0;
+}
+
+static int need_u16(struct line *l, const char *key, __u16 *out)
+{
+	__u64 u = 0;
+
+	if (need_uint(l, key, 65535, &u))
+		return -1;
+	*out = (__u16)u;
+	return 0;
+}
+
+static int need_u8(struct line *l, const char *key, __u8 *out)
+{
+	__u64 u = 0;
+
+	if (need_uint(l, key, 255, &u))
+		return -1;
+	*out = (__u8)u;
+	return 0;
+}
+
 /* A signed integer in [lo, hi]. */
 static int get_sint(struct line *l, const char *key, __s64 lo, __s64 hi, bool required,
 		    __s64 *out, bool *present)
@@ -280,6 +311,83 @@ static const char *call_word(unsigned int i)
 	return syn_call_name(i);
 }
 
+/* shutdown's "how": its name (SHUT_WR ...) or, for a value with no name, the number. */
+static int parse_shutdown_how(struct line *l, struct syn_syscall *s)
+{
+	struct json_field *f = json_get(&l->o, "how");
+	bool present;
+	__s64 v;
+
+	if (!f)
+		return missing(l, "how");
+	if (f->type != JSON_STR) {
+		if (get_sint(l, "how", INT32_MIN, INT32_MAX, true, &v, &present))
+			return -1;
+		s->arg = (__s32)v;
+		return 0;
+	}
+	for (int how = 0; how < 3; how++) {
+		if (!strcmp(f->str.s, txt_shutdown_how(how))) {
+			s->arg = how;
+			return 0;
+		}
+	}
+	return say(l, f, "\"how\": unknown \"%.20s\"", f->str.s);
+}
+
+/* The argument an entry carries, by call. */
+static int parse_entry_arg(struct line *l, struct syn_syscall *s, unsigned int call)
+{
+	bool present, last_ref = false;
+	__u64 u;
+	__s64 v;
+
+	switch (call) {
+	case SYN_CALL_CLOSE:
+		if (!field_of(l, "last_ref"))
+			return missing(l, "last_ref");
+		if (get_bool(l, "last_ref", &last_ref))
+			return -1;
+		s->last_ref = last_ref;
+		return 0;
+	case SYN_CALL_SHUTDOWN:
+		return parse_shutdown_how(l, s);
+	case SYN_CALL_LISTEN:
+		if (get_sint(l, "backlog", INT32_MIN, INT32_MAX, true, &v, &present))
+			return -1;
+		s->arg = (__s32)v;
+		return 0;
+	case SYN_CALL_BIND:
+	case SYN_CALL_SENDTO:
+		if (get_uint(l, "port", 65535, false, &u, &present))
+			return -1;
+		s->arg = present ? (__s32)u : 0;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A return: its value, its error's name, accept()'s new descriptor. */
+static int parse_return(struct line *l, struct syn_syscall *s, unsigned int call)
+{
+	const struct json_str *str;
+	bool present;
+	__s64 v;
+
+	if (get_sint(l, "ret", INT64_MIN, INT64_MAX, true, &v, &present))
+		return -1;
+	s->ret = v;
+	if (get_str(l, "error", false, false, &str))
+		return -1;
+	if ((call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4) && s->ret >= 0) {
+		if (get_sint(l, "new_fd", INT32_MIN, INT32_MAX, false, &v, &present))
+			return -1;
+		s->new_fd = present ? (__s32)v : -1;
+	}
+	return 0;
+}
+
 static int parse_syscall(struct line *l, struct syn_event *e)
 {
 	struct syn_syscall *s = &e->sys;
@@ -287,7 +395,7 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 	__u64 u;
 	__s64 v;
 	unsigned int call;
-	bool present, last_ref = false;
+	bool present;
 
 	if (need_uint(l, "tid", UINT32_MAX, &u))
 		return -1;
@@ -304,54 +412,9 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 		return -1;
 	s->fd = (__s32)v;
 	s->new_fd = -1;
-	if (s->phase == SYN_PHASE_ENTRY) {
-		if (call == SYN_CALL_CLOSE) {
-			if (!field_of(l, "last_ref"))
-				return missing(l, "last_ref");
-			if (get_bool(l, "last_ref", &last_ref))
-				return -1;
-			s->last_ref = last_ref;
-		} else if (call == SYN_CALL_SHUTDOWN) {
-			struct json_field *f = json_get(&l->o, "how");
-
-			if (!f)
-				return missing(l, "how");
-			if (f->type == JSON_STR) {
-				int how;
-
-				for (how = 0; how < 3; how++)
-					if (!strcmp(f->str.s, txt_shutdown_how(how)))
-						break;
-				if (how == 3)
-					return say(l, f, "\"how\": unknown \"%.20s\"", f->str.s);
-				s->arg = how;
-			} else if (get_sint(l, "how", INT32_MIN, INT32_MAX, true, &v, &present)) {
-				return -1;
-			} else {
-				s->arg = (__s32)v;
-			}
-		} else if (call == SYN_CALL_LISTEN) {
-			if (get_sint(l, "backlog", INT32_MIN, INT32_MAX, true, &v, &present))
-				return -1;
-			s->arg = (__s32)v;
-		} else if (call == SYN_CALL_BIND || call == SYN_CALL_SENDTO) {
-			if (get_uint(l, "port", 65535, false, &u, &present))
-				return -1;
-			s->arg = present ? (__s32)u : 0;
-		}
-		return 0;
-	}
-	if (get_sint(l, "ret", INT64_MIN, INT64_MAX, true, &v, &present))
-		return -1;
-	s->ret = v;
-	if (get_str(l, "error", false, false, &str))
-		return -1;
-	if ((call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4) && s->ret >= 0) {
-		if (get_sint(l, "new_fd", INT32_MIN, INT32_MAX, false, &v, &present))
-			return -1;
-		s->new_fd = present ? (__s32)v : -1;
-	}
-	return 0;
+	if (s->phase == SYN_PHASE_ENTRY)
+		return parse_entry_arg(l, s, call);
+	return parse_return(l, s, call);
 }
 
 static int parse_segment(struct line *l, struct syn_event *e)
@@ -470,12 +533,99 @@ static int parse_cause(struct line *l, struct syn_event *e)
 	return say(l, field_of(l, "cause"), "\"cause\": unknown \"%.20s\"", s->s);
 }
 
-static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
+static int parse_retransmit(struct line *l, struct syn_event *e)
+{
+	const struct json_str *s;
+
+	if (need_u32(l, "seq", &e->rtx.seq) || get_str(l, "rtx", true, false, &s))
+		return -1;
+	if (strcmp(s->s, "skb") && strcmp(s->s, "synack"))
+		return say(l, field_of(l, "rtx"), "\"rtx\" must be \"skb\" or \"synack\"");
+	e->rtx.kind = s->s[1] == 'y' ? SYN_RETRANS_SYNACK : SYN_RETRANS_SKB;
+	if (get_state(l, "state", true, &e->rtx.state))
+		return -1;
+	return parse_cause(l, e);
+}
+
+static int parse_reset(struct line *l, struct jsonl_rec *r)
 {
 	struct syn_event *e = &r->ev;
 	const struct json_str *s;
+
+	if (get_str(l, "rst", true, false, &s))
+		return -1;
+	if (strcmp(s->s, "sent") && strcmp(s->s, "received") && strcmp(s->s, "kernel_abort"))
+		return say(l, field_of(l, "rst"),
+			   "\"rst\" must be \"sent\", \"received\" or \"kernel_abort\"");
+	/* a kernel's abort is its "reset received" with no RST behind it:
+	 * the tracker tells it so again */
+	e->rst.kind = s->s[0] == 's' ? SYN_RESET_SENT : SYN_RESET_RECEIVED;
+	if (parse_sk(l, e) || get_state(l, "state", true, &e->rst.state) ||
+	    need_u32(l, "reason", &e->rst.reason))
+		return -1;
+	/* only a reset this host sent has a reason */
+	return e->rst.kind == SYN_RESET_SENT ? get_reason_name(l, r->reason_name) : 0;
+}
+
+static int parse_drop(struct line *l, struct jsonl_rec *r)
+{
+	struct syn_event *e = &r->ev;
+
+	if (get_dir(l, &e->drop.dir) || get_flags(l, &e->drop.flags) ||
+	    need_u32(l, "seq", &e->drop.seq) || need_u32(l, "ack", &e->drop.ack) ||
+	    need_u32(l, "len", &e->drop.len) || need_u32(l, "reason", &e->drop.reason))
+		return -1;
+	return get_reason_name(l, r->reason_name);
+}
+
+static int parse_lost(struct line *l, struct syn_event *e)
+{
 	bool present;
 	__u64 u;
+
+	if (need_uint(l, "count", UINT64_MAX, &u))
+		return -1;
+	e->lost.count = u;
+	if (get_uint(l, "since_t_ns", TS_LIMIT - 1, false, &u, &present))
+		return -1;
+	e->lost.since_ns = present ? u : 0;
+	return 0;
+}
+
+static int parse_icmp(struct line *l, struct syn_event *e)
+{
+	const struct json_str *s;
+	bool present;
+	__u64 u;
+	__u8 fam;
+
+	if (need_u8(l, "type", &e->icmp.type) || need_u8(l, "code", &e->icmp.code) ||
+	    get_str(l, "icmp", true, false, &s) || need_u32(l, "seq", &e->icmp.seq))
+		return -1;
+	if (get_uint(l, "mtu", UINT32_MAX, false, &u, &present))
+		return -1;
+	e->icmp.info = present ? (__u32)u : 0;
+	return get_addr(l, "from", e->icmp.from, &fam);
+}
+
+static int parse_timewait(struct line *l, struct syn_event *e)
+{
+	const struct json_str *s;
+
+	if (get_state(l, "from", false, &e->tw.substate))
+		return -1;
+	if (get_str(l, "to", true, false, &s) || strcmp(s->s, "CLOSE"))
+		return say(l, field_of(l, "to"), "\"to\" of a timewait end must be \"CLOSE\"");
+	if (get_str(l, "how", true, false, &s) || strcmp(s->s, "timer"))
+		return say(l, field_of(l, "how"), "\"how\" of a timewait end must be \"timer\"");
+	e->tw.how = SYN_TW_TIMER;
+	e->sk_kind = SYN_SK_TIMEWAIT;
+	return 0;
+}
+
+static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
+{
+	struct syn_event *e = &r->ev;
 
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
@@ -488,85 +638,17 @@ static int parse_kind_fields(struct line *l, struct jsonl_rec *r)
 	case SYN_EV_SEGMENT:
 		return parse_segment(l, e) || parse_sk(l, e) ? -1 : 0;
 	case SYN_EV_RETRANSMIT:
-		if (need_uint(l, "seq", UINT32_MAX, &u))
-			return -1;
-		e->rtx.seq = (__u32)u;
-		if (get_str(l, "rtx", true, false, &s))
-			return -1;
-		if (strcmp(s->s, "skb") && strcmp(s->s, "synack"))
-			return say(l, field_of(l, "rtx"), "\"rtx\" must be \"skb\" or \"synack\"");
-		e->rtx.kind = s->s[1] == 'y' ? SYN_RETRANS_SYNACK : SYN_RETRANS_SKB;
-		if (get_state(l, "state", true, &e->rtx.state))
-			return -1;
-		return parse_cause(l, e);
+		return parse_retransmit(l, e);
 	case SYN_EV_RESET:
-		if (get_str(l, "rst", true, false, &s))
-			return -1;
-		if (strcmp(s->s, "sent") && strcmp(s->s, "received") && strcmp(s->s, "kernel_abort"))
-			return say(l, field_of(l, "rst"),
-				   "\"rst\" must be \"sent\", \"received\" or \"kernel_abort\"");
-		/* a kernel's abort is its "reset received" with no RST behind it:
-		 * the tracker tells it so again */
-		e->rst.kind = s->s[0] == 's' ? SYN_RESET_SENT : SYN_RESET_RECEIVED;
-		if (parse_sk(l, e))
-			return -1;
-		if (get_state(l, "state", true, &e->rst.state) ||
-		    need_uint(l, "reason", UINT32_MAX, &u))
-			return -1;
-		e->rst.reason = (__u32)u;
-		/* only a reset this host sent has a reason */
-		return e->rst.kind == SYN_RESET_SENT ? get_reason_name(l, r->reason_name) : 0;
+		return parse_reset(l, r);
 	case SYN_EV_DROP:
-		if (get_dir(l, &e->drop.dir) || get_flags(l, &e->drop.flags))
-			return -1;
-		if (need_uint(l, "seq", UINT32_MAX, &u))
-			return -1;
-		e->drop.seq = (__u32)u;
-		if (need_uint(l, "ack", UINT32_MAX, &u))
-			return -1;
-		e->drop.ack = (__u32)u;
-		if (need_uint(l, "len", UINT32_MAX, &u))
-			return -1;
-		e->drop.len = (__u32)u;
-		if (need_uint(l, "reason", UINT32_MAX, &u))
-			return -1;
-		e->drop.reason = (__u32)u;
-		return get_reason_name(l, r->reason_name);
+		return parse_drop(l, r);
 	case SYN_EV_LOST:
-		if (need_uint(l, "count", UINT64_MAX, &u))
-			return -1;
-		e->lost.count = u;
-		if (get_uint(l, "since_t_ns", TS_LIMIT - 1, false, &u, &present))
-			return -1;
-		e->lost.since_ns = present ? u : 0;
-		return 0;
-	case SYN_EV_ICMP: {
-		__u8 fam;
-
-		if (need_uint(l, "type", 255, &u))
-			return -1;
-		e->icmp.type = (__u8)u;
-		if (need_uint(l, "code", 255, &u))
-			return -1;
-		e->icmp.code = (__u8)u;
-		if (get_str(l, "icmp", true, false, &s) || need_uint(l, "seq", UINT32_MAX, &u))
-			return -1;
-		e->icmp.seq = (__u32)u;
-		if (get_uint(l, "mtu", UINT32_MAX, false, &u, &present))
-			return -1;
-		e->icmp.info = present ? (__u32)u : 0;
-		return get_addr(l, "from", e->icmp.from, &fam);
-	}
+		return parse_lost(l, e);
+	case SYN_EV_ICMP:
+		return parse_icmp(l, e);
 	case SYN_EV_TIMEWAIT:
-		if (get_state(l, "from", false, &e->tw.substate))
-			return -1;
-		if (get_str(l, "to", true, false, &s) || strcmp(s->s, "CLOSE"))
-			return say(l, field_of(l, "to"), "\"to\" of a timewait end must be \"CLOSE\"");
-		if (get_str(l, "how", true, false, &s) || strcmp(s->s, "timer"))
-			return say(l, field_of(l, "how"), "\"how\" of a timewait end must be \"timer\"");
-		e->tw.how = SYN_TW_TIMER;
-		e->sk_kind = SYN_SK_TIMEWAIT;
-		return 0;
+		return parse_timewait(l, e);
 	}
 	return 0;
 }
@@ -576,13 +658,66 @@ static const char *kind_word(unsigned int i)
 	return i == SYN_EV_DESTROY || i == SYN_EV_TICK ? NULL : syn_kind_name(i); /* never written */
 }
 
+/* "end": a lane on a connection's lines, absent outside any (conn 0). */
+static int parse_end(struct line *l, struct jsonl_rec *r)
+{
+	const struct json_str *s;
+
+	if (need_uint(l, "conn", UINT64_MAX, &r->conn) || get_str(l, "end", false, false, &s))
+		return -1;
+	if (r->conn && !s)
+		return missing(l, "end");
+	if (!r->conn && s)
+		return say(l, field_of(l, "end"), "\"end\" on a line outside any connection (conn 0)");
+	r->end = -1;
+	if (!s)
+		return 0;
+	if (strcmp(s->s, "client") && strcmp(s->s, "server"))
+		return say(l, field_of(l, "end"), "\"end\" must be \"client\" or \"server\"");
+	r->end = s->s[0] == 's';
+	return 0;
+}
+
+/* A port the kernel had on the event, where the lane's differs. */
+static int kernel_port(struct line *l, const char *key, __u16 *port)
+{
+	bool present;
+	__u64 u;
+
+	if (get_uint(l, key, 65535, false, &u, &present))
+		return -1;
+	if (present)
+		*port = (__u16)u;
+	return 0;
+}
+
+/* Addresses, ports and protocol. */
+static int parse_endpoints(struct line *l, struct syn_event *e)
+{
+	const struct json_str *s;
+	__u8 dfam;
+
+	if (get_addr(l, "saddr", e->saddr, &e->family) || get_addr(l, "daddr", e->daddr, &dfam))
+		return -1;
+	if (e->family != dfam)
+		return say(l, field_of(l, "daddr"),
+			   "\"saddr\" and \"daddr\" of different families (or one null)");
+	if (need_u16(l, "sport", &e->sport) || need_u16(l, "dport", &e->dport) ||
+	    kernel_port(l, "kernel_sport", &e->sport) || kernel_port(l, "kernel_dport", &e->dport))
+		return -1;
+	if (get_str(l, "proto", false, false, &s))
+		return -1;
+	if (s && strcmp(s->s, "udp"))
+		return say(l, field_of(l, "proto"), "\"proto\" must be \"udp\" (TCP lines have none)");
+	e->proto = s ? IPPROTO_UDP : e->kind == SYN_EV_LOST ? 0 : IPPROTO_TCP;
+	return 0;
+}
+
 static int parse_common(struct line *l, struct jsonl_rec *r)
 {
 	struct syn_event *e = &r->ev;
 	const struct json_str *s;
 	unsigned int kind;
-	__u8 dfam;
-	bool present;
 	__u64 u;
 
 	if (need_uint(l, "v", UINT64_MAX, &u))
@@ -597,65 +732,27 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	if (need_uint(l, "t_ns", TS_LIMIT - 1, &u))
 		return -1;
 	e->ts_ns = u;
-	if (need_uint(l, "conn", UINT64_MAX, &r->conn))
-		return -1;
-	if (get_str(l, "end", false, false, &s))
-		return -1;
-	if (r->conn && !s)
-		return missing(l, "end");
-	if (!r->conn && s)
-		return say(l, field_of(l, "end"), "\"end\" on a line outside any connection (conn 0)");
-	r->end = -1;
-	if (s) {
-		if (strcmp(s->s, "client") && strcmp(s->s, "server"))
-			return say(l, field_of(l, "end"), "\"end\" must be \"client\" or \"server\"");
-		r->end = s->s[0] == 's';
-	}
-	if (need_uint(l, "pid", UINT32_MAX, &u))
-		return -1;
-	e->pid = (__u32)u;
-	if (get_str(l, "comm", true, false, &s))
+	if (parse_end(l, r) || need_u32(l, "pid", &e->pid) || get_str(l, "comm", true, false, &s))
 		return -1;
 	if (s->len > SYN_COMM_LEN)
 		return say(l, field_of(l, "comm"), "\"comm\" longer than %d bytes", SYN_COMM_LEN);
 	memcpy(e->comm, s->s, s->len);
-	if (get_addr(l, "saddr", e->saddr, &e->family) || get_addr(l, "daddr", e->daddr, &dfam))
+	if (parse_endpoints(l, e))
 		return -1;
-	if (e->family != dfam)
-		return say(l, field_of(l, "daddr"),
-			   "\"saddr\" and \"daddr\" of different families (or one null)");
-	if (need_uint(l, "sport", 65535, &u))
-		return -1;
-	e->sport = (__u16)u;
-	if (need_uint(l, "dport", 65535, &u))
-		return -1;
-	e->dport = (__u16)u;
-	/* what the kernel had on the event, where the lane's ports differ */
-	if (get_uint(l, "kernel_sport", 65535, false, &u, &present))
-		return -1;
-	if (present)
-		e->sport = (__u16)u;
-	if (get_uint(l, "kernel_dport", 65535, false, &u, &present))
-		return -1;
-	if (present)
-		e->dport = (__u16)u;
-	if (get_str(l, "proto", false, false, &s))
-		return -1;
-	if (s && strcmp(s->s, "udp"))
-		return say(l, field_of(l, "proto"), "\"proto\" must be \"udp\" (TCP lines have none)");
-	e->proto = s ? IPPROTO_UDP : e->kind == SYN_EV_LOST ? 0 : IPPROTO_TCP;
 	/* what --explain added: said again by the tracker, if asked */
 	if (get_str(l, "explain", false, false, &s) || get_str(l, "explain_text", false, false, &s))
 		return -1;
-	(void)present;
 	return 0;
 }
 
 int jsonl_parse_line(const char *text, size_t len, struct jsonl_rec *r, char *err, size_t errlen)
 {
-	struct line l = { .err = err, .errlen = errlen };
+	struct line l; /* not zeroed: json_scan_object() sets what it uses of l.o */
 	int rc = -1;
 
+	l.err = err;
+	l.errlen = errlen;
+	l.kind = NULL;
 	memset(r, 0, sizeof(*r));
 	r->end = -1;
 	err[0] = '\0';
@@ -768,69 +865,85 @@ static bool ev_has_socket_id(const struct item *it)
 
 /* Socket ids, namespaces and "socket freed" events for items[0..n) (in time
  * order); appends to items, which has room for n more. */
-static int rebuild(struct item *items, size_t *np, char *err, size_t errlen)
+/* Pass 1: what each end of each connection shows: a socket of its own,
+ * its change to CLOSE, its last close(). */
+static int note_ends(struct item *items, size_t n, struct hmap *ends)
 {
-	struct hmap ends = { 0 }, fds = { 0 };
-	size_t n = *np, extra = 0;
-	int rc = -1;
-
 	for (size_t i = 0; i < n; i++) {
-		struct item *it = &items[i];
+		const struct syn_event *e = &items[i].ev;
+		__u64 key = end_key(items[i].conn, items[i].end);
 		struct end_info *ei;
-		__u64 key;
 
-		if (!it->conn)
+		if (!items[i].conn)
 			continue;
-		key = end_key(it->conn, it->end);
-		ei = hmap_get(&ends, key);
+		ei = hmap_get(ends, key);
 		if (!ei) {
 			ei = calloc(1, sizeof(*ei));
-			if (!ei || hmap_put(&ends, key, ei)) {
+			if (!ei || hmap_put(ends, key, ei)) {
 				free(ei);
-				goto oom;
+				return -1;
 			}
 			ei->closed = ei->last_close = -1;
 		}
-		if (it->ev.kind == SYN_EV_SYSCALL || it->ev.kind == SYN_EV_STATE)
+		if (e->kind == SYN_EV_SYSCALL || e->kind == SYN_EV_STATE)
 			ei->socket = true;
-		if (it->ev.kind == SYN_EV_STATE && it->ev.state.newstate == TCP_CLOSE_STATE)
+		if (e->kind == SYN_EV_STATE && e->state.newstate == TCP_CLOSE_STATE)
 			ei->closed = (long)i;
-		if (it->ev.kind == SYN_EV_SYSCALL && it->ev.sys.call == SYN_CALL_CLOSE &&
-		    it->ev.sys.phase == SYN_PHASE_ENTRY && it->ev.sys.last_ref)
+		if (e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_CLOSE &&
+		    e->sys.phase == SYN_PHASE_ENTRY && e->sys.last_ref)
 			ei->last_close = (long)i;
 	}
+	return 0;
+}
+
+/* A call outside any connection: a process's fd names one socket from its
+ * socket() on. */
+static int fd_socket_id(struct hmap *fds, struct syn_event *e)
+{
+	__u64 fdkey = nonzero(((__u64)e->pid << 32) ^ (__u32)e->sys.fd);
+	__u64 *gen = hmap_get(fds, fdkey);
+
+	if (!gen) {
+		gen = calloc(1, sizeof(*gen));
+		if (!gen || hmap_put(fds, fdkey, gen)) {
+			free(gen);
+			return -1;
+		}
+	}
+	if (e->sys.call == SYN_CALL_SOCKET)
+		(*gen)++;
+	e->sock_id = nonzero(hmap_mix(fdkey ^ hmap_mix(*gen + 0x5bd1e995ull)) ^
+			     0x8000000000000000ull);
+	return 0;
+}
+
+/* Pass 2: namespaces and socket ids, as the kernel gave them. */
+static int give_socket_ids(struct item *items, size_t n, struct hmap *ends, struct hmap *fds)
+{
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		struct syn_event *e = &it->ev;
 
 		e->netns = e->kind == SYN_EV_LOST ? 0 : 1;
 		if (it->conn) {
-			struct end_info *ei = hmap_get(&ends, end_key(it->conn, it->end));
+			struct end_info *ei = hmap_get(ends, end_key(it->conn, it->end));
 
 			if (ei->socket && ev_has_socket_id(it))
 				e->sock_id = nonzero(hmap_mix(end_key(it->conn, it->end)));
-			continue;
-		}
-		if (e->kind == SYN_EV_SYSCALL) {
-			/* a process's fd names one socket from its socket() on */
-			__u64 fdkey = nonzero(((__u64)e->pid << 32) ^ (__u32)e->sys.fd);
-			__u64 *gen = hmap_get(&fds, fdkey);
-
-			if (!gen) {
-				gen = calloc(1, sizeof(*gen));
-				if (!gen || hmap_put(&fds, fdkey, gen)) {
-					free(gen);
-					goto oom;
-				}
-			}
-			if (e->sys.call == SYN_CALL_SOCKET)
-				(*gen)++;
-			e->sock_id = nonzero(hmap_mix(fdkey ^ hmap_mix(*gen + 0x5bd1e995ull)) ^
-					     0x8000000000000000ull);
+		} else if (e->kind == SYN_EV_SYSCALL && fd_socket_id(fds, e)) {
+			return -1;
 		}
 	}
-	/* the kernel freed a socket after its change to CLOSE and after the
-	 * last close() (the process may close it long after a reset) */
+	return 0;
+}
+
+/* Pass 3: the kernel freed a socket after its change to CLOSE and after the
+ * last close() (the process may close it long after a reset); the freeing
+ * goes at the end of items (room for one per end was made). */
+static size_t add_destroys(struct item *items, size_t n, struct hmap *ends)
+{
+	size_t extra = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i], *d;
 		struct end_info *ei;
@@ -838,7 +951,7 @@ static int rebuild(struct item *items, size_t *np, char *err, size_t errlen)
 
 		if (!it->conn)
 			continue;
-		ei = hmap_get(&ends, end_key(it->conn, it->end));
+		ei = hmap_get(ends, end_key(it->conn, it->end));
 		if (!ei || ei->closed < 0 || (long)i != ei->closed)
 			continue;
 		anchor = ei->closed;
@@ -856,18 +969,29 @@ static int rebuild(struct item *items, size_t *np, char *err, size_t errlen)
 		d->end = it->end;
 		d->order = items[anchor].order + 1;
 	}
-	*np = n + extra;
-	rc = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "out of memory");
-out:
-	for (size_t i = 0; i < ends.cap; i++)
-		free(ends.vals[i]);
-	for (size_t i = 0; i < fds.cap; i++)
-		free(fds.vals[i]);
-	hmap_free(&ends);
-	hmap_free(&fds);
+	return extra;
+}
+
+static void free_table(struct hmap *h)
+{
+	for (size_t i = 0; i < h->cap; i++)
+		free(h->vals[i]);
+	hmap_free(h);
+}
+
+static int rebuild(struct item *items, size_t *np, char *err, size_t errlen)
+{
+	struct hmap ends = { 0 }, fds = { 0 };
+	int rc = -1;
+
+	if (!note_ends(items, *np, &ends) && !give_socket_ids(items, *np, &ends, &fds)) {
+		*np += add_destroys(items, *np, &ends);
+		rc = 0;
+	} else {
+		snprintf(err, errlen, "out of memory");
+	}
+	free_table(&ends);
+	free_table(&fds);
 	return rc;
 }
 
