@@ -204,13 +204,27 @@ static int close_recording(struct run *r, __u64 lost)
 	return rc;
 }
 
+/* Do two descriptors write to one file or pipe (`> lesson.txt 2>&1`)? */
+static bool same_file_open(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 /* The summary line ends the ladder and the stream; said on msg too when
  * their output is not what the user is looking at, and always for the
- * formats that keep it out of their output. */
+ * formats that keep it out of their output; never twice in one file. */
 static bool summary_on_msg(const struct run *r)
 {
-	return r->o.out_path || !isatty(STDOUT_FILENO) ||
-	       (r->o.format != FORMAT_LADDER && r->o.format != FORMAT_STREAM);
+	bool in_output = r->o.format == FORMAT_LADDER || r->o.format == FORMAT_STREAM;
+
+	if (!in_output)
+		return true;
+	if (r->o.out_path)
+		return true;
+	return !isatty(STDOUT_FILENO) && !same_file_open(STDOUT_FILENO, fileno(r->o.msg));
 }
 
 int run_close(struct run *r, __u64 lost)
