@@ -166,8 +166,10 @@ bench-floors: $(OUT)/floor-attach.bpf.c $(OUT)/floor-record.bpf.c
 			$(OUT)/floor-$$f/synscope || exit 1; \
 	done
 
+# PREFIX (default /usr/local) and DESTDIR as usual
 install: $(OUT)/synscope
 	install -D -m 0755 $(OUT)/synscope $(DESTDIR)$(PREFIX)/sbin/synscope
+	install -D -m 0644 docs/synscope.8 $(DESTDIR)$(PREFIX)/share/man/man8/synscope.8
 
 clean:
 	rm -rf $(OUT) $(SAN_DIR)

@@ -135,6 +135,9 @@ static void test_simultaneous_open(void)
 		     "simultaneous-open-syn simultaneous-open-syn state-syn-received-simultaneous "
 		     "simultaneous-open-synack simultaneous-open-synack simultaneous-open-ack "
 		     "simultaneous-open-ack data");
+	/* connect() returns after four segments, not after "the 2nd" */
+	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, 0);         /* 8 */
+	CHECK_EQ_STR(key_at(&f, 8), "connect-returns-simultaneous");
 }
 
 static void test_refused(void)
@@ -280,6 +283,35 @@ static void test_wrap_utf8(void)
 
 /* One socket connected to itself: it sends to itself, and only what it
  * sends is explained. */
+/* The kernel's CLOSE when a timewait socket takes the lane over: the full
+ * socket is freed there only if its descriptor was already closed; a
+ * half-closed client still holds it until its close(). */
+static void test_timewait_handover(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_TIME_WAIT;
+	f.st[S] = ST_LAST_ACK;
+	r = fake_state(&f, 1, C, ST_FIN_WAIT2, ST_CLOSE, false);                  /* 0 */
+	r->state_after[C] = f.st[C] = ST_TIME_WAIT;
+	fake_sys(&f, 2, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);             /* 1 */
+	r = fake_sys(&f, 3, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0);         /* 2 */
+	r->ev.sys.last_ref = 1;
+	fake_row(&f, 4, C, SYN_EV_DESTROY);                                        /* 3 */
+	CHECK_EQ_STR(key_at(&f, 0), "state-timewait-socket-held");
+	/* the same, closed first: the socket goes at the handover */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_FIN_WAIT2;
+	r = fake_state(&f, 1, C, ST_FIN_WAIT2, ST_CLOSE, false);                  /* 0 */
+	r->state_after[C] = f.st[C] = ST_FIN_WAIT2;
+	fake_row(&f, 2, C, SYN_EV_DESTROY);                                        /* 1 */
+	CHECK_EQ_STR(key_at(&f, 0), "state-timewait-socket");
+}
+
 static void test_self_connect(void)
 {
 	struct fake f;
@@ -295,6 +327,10 @@ static void test_self_connect(void)
 	fake_seg(&f, 5, C, SYN_DIR_TX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 4 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "self-connect-syn - self-connect-synack - self-connect-fin");
+	/* its own FIN comes back: no "server" sent it */
+	fake_seg(&f, 6, C, SYN_DIR_RX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 5 */
+	fake_state(&f, 7, C, ST_FIN_WAIT1, ST_CLOSING, false);                     /* 6 */
+	CHECK_EQ_STR(key_at(&f, 6), "state-closing-self");
 }
 
 int main(void)
@@ -311,5 +347,6 @@ int main(void)
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_self_connect);
+	RUN(test_timewait_handover);
 	return TEST_SUMMARY();
 }
