@@ -15,7 +15,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "track/owners.h"
 #include "track/tracker_int.h"
+#include "track/tuple.h"
 
 /* ---- the lists ---------------------------------------------------------- */
 

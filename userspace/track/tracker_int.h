@@ -89,12 +89,6 @@ struct tracker {
 	struct run_summary sum;
 };
 
-/* tracker.c */
-__u64 tuple_key(const struct syn_event *e);
-__u64 ends_key(const struct conn_end end[2], __u8 proto);
-__u8 ev_proto(const struct syn_event *e);
-void attribute_listener(struct tracker *t, struct tconn *tc, int end);
-
 /* tracker_conn.c */
 struct tconn *conn_new(struct tracker *t, const struct syn_event *e);
 void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts);
