@@ -182,32 +182,41 @@ static bool fold_row(struct fold *f, struct conn *c, const struct conn_row *r)
 	return true;
 }
 
+/* The i-th row held, oldest first (the held rows are a ring: a run folds
+ * one row per row it holds, and moving them all each time was a copy of
+ * the whole tail per row). */
+static struct fold_held *held_at(struct fold *f, int i)
+{
+	return &f->held[(f->held_first + i) % FOLD_HELD];
+}
+
 /* The held rows go into the story, in order, their pairs linked. pos and
  * base: the current batch's placements, for partners placed before. */
 static bool flush_held(struct fold *f, struct conn *c, __s32 *pos, __u64 base, size_t n)
 {
-	__s32 at[FOLD_TAIL + 2];
+	__s32 at[FOLD_HELD];
 
 	for (int i = 0; i < f->nheld; i++) {
-		struct fold_held *h = &f->held[i];
+		struct fold_held *h = held_at(f, i);
 
 		if (!place(c, &h->row, &at[i]))
 			return false;
 		if (h->serial >= base && h->serial < base + n)
 			pos[h->serial - base] = at[i];
 		for (int j = 0; j < i; j++)
-			if (f->held[j].serial == h->pair_serial)
+			if (held_at(f, j)->serial == h->pair_serial)
 				link_pair(c, at[j], at[i]);
 		if (h->pair_serial != NO_SERIAL && h->pair_serial >= base && h->pair_serial < base + n)
 			link_pair(c, pos[h->pair_serial - base], at[i]);
 	}
 	f->nheld = 0;
+	f->held_first = 0;
 	return true;
 }
 
 static void held_drop_first(struct fold *f)
 {
-	memmove(f->held, f->held + 1, (size_t)(f->nheld - 1) * sizeof(*f->held));
+	f->held_first = (f->held_first + 1) % FOLD_HELD;
 	f->nheld--;
 }
 
@@ -216,25 +225,27 @@ static void held_drop_first(struct fold *f)
 static bool hold(struct fold *f, struct conn *c, const struct conn_row *r, __u64 s, __u64 ps,
 		 __s32 *pos, __u64 base)
 {
-	struct fold_held *h = &f->held[f->nheld++];
+	struct fold_held *h = held_at(f, f->nheld++);
 
 	h->row = *r;
 	h->serial = s;
 	h->pair_serial = ps;
 	pos[s - base] = POS_HELD;
 	while (f->nheld > FOLD_TAIL) {
-		struct fold_held first = f->held[0];
+		struct fold_held *first = held_at(f, 0);
+		__u64 first_pair = first->pair_serial;
 
-		if (!fold_row(f, c, &first.row))
+		if (!fold_row(f, c, &first->row))
 			return false;
-		if (first.serial >= base)
-			pos[first.serial - base] = POS_FOLDED;
+		if (first->serial >= base)
+			pos[first->serial - base] = POS_FOLDED;
 		held_drop_first(f);
-		if (f->nheld && f->held[0].serial == first.pair_serial) {
-			if (!fold_row(f, c, &f->held[0].row))
+		first = held_at(f, 0);
+		if (f->nheld && first->serial == first_pair) {
+			if (!fold_row(f, c, &first->row))
 				return false;
-			if (f->held[0].serial >= base)
-				pos[f->held[0].serial - base] = POS_FOLDED;
+			if (first->serial >= base)
+				pos[first->serial - base] = POS_FOLDED;
 			held_drop_first(f);
 		}
 	}
