@@ -171,13 +171,32 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	row_vec_shift(&tc->raw, n);
 }
 
+/* Room for one more waiting row. Past a few dozen, room for a whole batch
+ * at once and never more: doubling on to twice the batch copied a long
+ * connection's rows over and over and left half of it unused. */
+static bool raw_reserve(struct row_vec *raw)
+{
+	struct conn_row *v;
+
+	if (raw->n < raw->cap)
+		return true;
+	if (raw->cap < 64 || raw->cap > TRACKER_BATCH_MAX)
+		return row_vec_reserve(raw, 1);
+	v = realloc(raw->v, (TRACKER_BATCH_MAX + 1) * sizeof(*v));
+	if (!v)
+		return false;
+	raw->v = v;
+	raw->cap = TRACKER_BATCH_MAX + 1;
+	return true;
+}
+
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end)
 {
 	struct row_vec *raw = &tc->raw;
 	struct conn_row *r;
 	size_t at;
 
-	if (!row_vec_reserve(raw, 1))
+	if (!raw_reserve(raw))
 		return; /* keep what we have: the story shows it */
 	/* rows come almost in time order: find the place from the back */
 	at = raw->n;
