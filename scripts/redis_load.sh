@@ -11,8 +11,10 @@
 #
 # Environment: REDIS_RUNS (5), REDIS_PORT (21790), REDIS_REQUESTS (20000),
 # REDIS_CLIENTS (50), REDIS_TRACE ("-w FILE -f jsonl -o FILE" by default;
-# "none" runs untraced, "record" -w only, "ladder" -o FILE only), SYNSCOPE,
-# KEEP=1 keeps the work directory and the last run's outputs.
+# "none" runs untraced, "record" -w only, "ladder" -o FILE only, "jsonl-null"
+# -w FILE -f jsonl with the JSONL to /dev/null), SYNSCOPE,
+# REDIS_DIR (/tmp: where the outputs go), KEEP=1 keeps the work directory and the
+# last run's outputs.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -36,7 +38,7 @@ command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
 	die "redis-server and redis-benchmark not installed (scripts/install-deps.sh)"
 [ -x "$SYNSCOPE" ] || die "$SYNSCOPE not built (run make)"
 
-WORK=$(mktemp -d /tmp/synscope-redis.XXXXXX)
+WORK=$(mktemp -d "${REDIS_DIR:-/tmp}/synscope-redis.XXXXXX")
 unset SUDO_UID SUDO_GID
 REDIS_PID=
 TRACER=
@@ -67,13 +69,14 @@ for ((r = 1; r <= RUNS; r++)); do
 	args=(-P "$PORT")
 	case $TRACE in
 	full) args+=(-w "$WORK/trace.rec" -f jsonl -o "$WORK/trace.jsonl") ;;
+	jsonl-null) args+=(-w "$WORK/trace.rec" -f jsonl) ;; # JSONL to /dev/null: no file to write
 	record) args+=(-w "$WORK/trace.rec") ;;
 	ladder) args+=(-o "$WORK/trace.txt") ;;
 	none) args=() ;;
-	*) die "REDIS_TRACE: full, record, ladder or none" ;;
+	*) die "REDIS_TRACE: full, record, ladder, jsonl-null or none" ;;
 	esac
 	if [ ${#args[@]} -gt 0 ]; then
-		"$SYNSCOPE" "${args[@]}" "${EXTRA[@]}" 2>"$WORK/synscope.err" &
+		"$SYNSCOPE" "${args[@]}" "${EXTRA[@]}" >/dev/null 2>"$WORK/synscope.err" &
 		TRACER=$!
 		for ((i = 0; i < 200; i++)); do
 			grep -q '^synscope: tracing' "$WORK/synscope.err" 2>/dev/null && break

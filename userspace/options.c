@@ -44,7 +44,7 @@ static const char usage_text[] =
 "      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
 "      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
-"  -b, --buffer-kb N     each CPU's ring buffer in KiB (power of two; default 16384\n"
+"  -b, --buffer-kb N     each CPU's ring buffer in KiB (power of two; default 32768\n"
 "                        for all CPUs together, at least 1024 each)\n"
 "  -Z, --user USER       once attached, run as USER (default: the sudo caller;\n"
 "                        -Z root keeps root); -o files and the command run as USER\n"
