@@ -3,9 +3,15 @@
 tcpdump capture of the same traffic, segment for segment (issue 17).
 
 Usage:
-  check_long.py --name TEST --pcap CAPTURE.pcap [--conns N]
-                [--jsonl TRACE.jsonl]... [--pcapng TRACE.pcapng]...
+  check_long.py --name TEST (--pcap CAPTURE.pcap | --reference-jsonl TRACE.jsonl)
+                [--conns N] [--jsonl TRACE.jsonl]... [--pcapng TRACE.pcapng]...
                 [--ladder LADDER.txt [--max-rows R]] [--ladder-all LADDER-v.txt]
+                [--incomplete]
+
+--reference-jsonl takes the segments a JSONL trace says each lane sent as
+what happened, in place of a capture (a replay of a recording cut short);
+--incomplete: the ladders' connections were cut short (their headers say
+INCOMPLETE, and no teardown is asked for).
 
 Every connection of the capture (a flow that starts with a SYN) is matched
 with synscope's by its client's address and port. Prints "ok TEST/CHECK" or
@@ -34,6 +40,7 @@ only (and tshark for --pcapng).
                    drawn: the drawn ones alone equal tcpdump's
 """
 import argparse
+import json
 import re
 import sys
 from collections import OrderedDict
@@ -59,6 +66,25 @@ def capture_flows(path):
     flows = OrderedDict()
     for (client, server), segs in read_pcap(path).items():
         flows[client] = {"server": server, "segs": segs}
+    return flows
+
+
+def jsonl_flows(path):
+    """The same as capture_flows, from the tx segment lines of a JSONL trace."""
+    flows = OrderedDict()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if '"kind":"segment"' not in line or '"dir":"tx"' not in line:
+                continue
+            r = json.loads(line)
+            me = (r["saddr"], r["sport"])
+            peer = (r["daddr"], r["dport"])
+            client = me if r["end"] == "client" else peer
+            flow = flows.setdefault(client, {"server": peer if r["end"] == "client" else me,
+                                             "segs": []})
+            flags = norm_flags(r.get("flags", []))
+            flow["segs"].append((r["end"], flags, r["seq"],
+                                 r["ack"] if "ACK" in flags.split(",") else None, r["len"]))
     return flows
 
 
@@ -245,7 +271,7 @@ def ladder_figures(conn):
     return drawn, summed, nsum
 
 
-def check_ladder(rep, tag, path, flows, nconns, max_rows, every_row):
+def check_ladder(rep, tag, path, flows, nconns, max_rows, every_row, incomplete=False):
     try:
         conns = parse_ladders(path)
     except OSError as e:
@@ -257,7 +283,8 @@ def check_ladder(rep, tag, path, flows, nconns, max_rows, every_row):
     for c in conns:
         cid = c["id"]
         header = " ".join(c["header"])
-        if ", complete" not in header or "events were lost" in header:
+        if (", INCOMPLETE" if incomplete else ", complete") not in header or \
+                "events were lost" in header:
             head_bad.append(f"conn {cid}: header {header[:200]!r}")
         flow = flows.get(c["client"])
         if not flow:
@@ -268,7 +295,10 @@ def check_ladder(rep, tag, path, flows, nconns, max_rows, every_row):
         if kinds[:3] != [("client", "SYN"), ("server", "SYN,ACK"), ("client", "ACK")]:
             hs_bad.append(f"conn {cid}: first segments drawn {kinds[:3]}")
         fins = [i for i, (_s, f) in enumerate(kinds) if "FIN" in f.split(",")]
-        if len(fins) != 2 or not kinds[fins[1] + 1:] or \
+        if incomplete:
+            if fins:
+                td_bad.append(f"conn {cid}: a FIN drawn in a connection cut short")
+        elif len(fins) != 2 or not kinds[fins[1] + 1:] or \
                 kinds[-1] != ("client" if kinds[fins[1]][0] == "server" else "server", "ACK"):
             td_bad.append(f"conn {cid}: teardown drawn {kinds[fins[0]:] if fins else kinds[-4:]}")
         nrows = len(c["rows"])
@@ -294,7 +324,9 @@ def check_ladder(rep, tag, path, flows, nconns, max_rows, every_row):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--name", required=True)
-    ap.add_argument("--pcap", required=True)
+    ap.add_argument("--pcap")
+    ap.add_argument("--reference-jsonl")
+    ap.add_argument("--incomplete", action="store_true")
     ap.add_argument("--conns", type=int, default=1)
     ap.add_argument("--jsonl", action="append", default=[])
     ap.add_argument("--pcapng", action="append", default=[])
@@ -303,21 +335,23 @@ def main():
     ap.add_argument("--max-rows", type=int, default=0)
     a = ap.parse_args()
     rep = Checks(a.name)
+    if bool(a.pcap) == bool(a.reference_jsonl):
+        ap.error("one of --pcap and --reference-jsonl")
     try:
-        flows = capture_flows(a.pcap)
-    except (RuntimeError, OSError) as e:
+        flows = capture_flows(a.pcap) if a.pcap else jsonl_flows(a.reference_jsonl)
+    except (RuntimeError, OSError, ValueError, KeyError) as e:
         rep("capture", False, str(e))
         return 1
-    rep("capture", len(flows) == a.conns,
-        f"{len(flows)} connections in the capture, want {a.conns}")
+    rep("capture" if a.pcap else "reference", len(flows) == a.conns,
+        f"{len(flows)} connections in {a.pcap or a.reference_jsonl}, want {a.conns}")
     for i, path in enumerate(a.jsonl):
         check_jsonl(rep, "jsonl" if i == 0 else f"jsonl{i + 1}", path, flows, a.conns)
     for i, path in enumerate(a.pcapng):
         check_pcapng(rep, "pcapng" if i == 0 else f"pcapng{i + 1}", path, a.pcap)
     if a.ladder:
-        check_ladder(rep, "ladder", a.ladder, flows, a.conns, a.max_rows, False)
+        check_ladder(rep, "ladder", a.ladder, flows, a.conns, a.max_rows, False, a.incomplete)
     if a.ladder_all:
-        check_ladder(rep, "ladder-all", a.ladder_all, flows, a.conns, 0, True)
+        check_ladder(rep, "ladder-all", a.ladder_all, flows, a.conns, 0, True, a.incomplete)
     sys.stdout.flush()
     return 1 if rep.failed else 0
 
