@@ -317,6 +317,43 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 	conn_free(tc);
 }
 
+/* A new connection takes tc's tuple: tc gets no more events (its indexes
+ * go), but it is handed over only once the source's clock has passed it, as
+ * a settled one is, complete or not as it is now: a loss reported until
+ * then may concern it (on_lost looks at the open list). */
+void conn_retire(struct tracker *t, struct tconn *tc)
+{
+	bool complete = conn_settled(tc);
+
+	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
+		hmap_del(&t->by_tuple, tc->key);
+	tc->key = 0;
+	for (int i = 0; i < 2; i++) {
+		__u64 sid = tc->c.end[i].sock_id;
+
+		if (sid && hmap_get(&t->by_sock, sid) == tc)
+			hmap_del(&t->by_sock, sid);
+	}
+	tc->retired = true;
+	tc->retired_complete = complete;
+	if (!tc->settled_at) {
+		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
+		tc->sprev = t->settled_last;
+		tc->snext = NULL;
+		if (t->settled_last)
+			t->settled_last->snext = tc;
+		else
+			t->settled = tc;
+		t->settled_last = tc;
+	}
+}
+
+/* Hand over a connection of the settled list. */
+void conn_finish_settled(struct tracker *t, struct tconn *tc)
+{
+	conn_finish(t, tc, tc->retired ? tc->retired_complete : true);
+}
+
 void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason)
 {
 	tc->c.evicted = reason;
@@ -359,7 +396,7 @@ static void evict(struct tracker *t, __u64 now)
 void tracker_run_clock(struct tracker *t)
 {
 	while (t->settled && t->settled->settled_at + TRACKER_GRACE_NS <= t->clock)
-		conn_finish(t, t->settled, true);
+		conn_finish_settled(t, t->settled);
 	finished_expire(&t->finished, t->clock);
 	evict(t, t->clock);
 }

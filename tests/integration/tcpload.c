@@ -19,8 +19,10 @@
  *       Serves C connections (then exits): each request of S bytes gets a
  *       reply of S bytes.
  *   tcpload client [--port P] [--family 4|6] [--conns C] [--requests N]
- *                  [--size S] [--threads T]
- *       C connections, N round trips each.
+ *                  [--size S] [--threads T] [--pause-ms MS]
+ *       C connections, N round trips each; --pause-ms: a client thread
+ *       waits this long after each reply before the next request (a
+ *       connection that stays open but is mostly idle).
  *
  * A request is S-1 bytes of 'p' and a newline ("ping\n" when S is 5), its
  * reply S-1 bytes of 'o' and a newline; the client checks every reply.
@@ -56,7 +58,7 @@
 #define MAX_THREADS 64
 
 struct opts {
-	unsigned int port, family, conns, requests, size, threads, timeout_ms;
+	unsigned int port, family, conns, requests, size, threads, timeout_ms, pause_ms;
 };
 
 static const char *role = "tcpload";
@@ -328,6 +330,8 @@ static void *client_loop(void *arg)
 				fail("not the reply");
 			c->have = 0;
 			if (++c->done < o->requests) {
+				if (o->pause_ms)
+					sleep_ms(o->pause_ms);
 				write_all(c->fd, ct->request, o->size);
 				continue;
 			}
@@ -446,7 +450,8 @@ static int run_pair(const struct opts *o)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: tcpload pair|server|client [--port P] [--family 4|6] [--conns C]\n"
-		   "               [--requests N] [--size S] [--threads T] [--timeout-ms MS]\n");
+		   "               [--requests N] [--size S] [--threads T] [--timeout-ms MS]\n"
+		   "               [--pause-ms MS]\n");
 }
 
 static unsigned int parse_uint(const char *name, const char *s, unsigned int min,
@@ -472,6 +477,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "timeout-ms", required_argument, NULL, 'T' },
+		{ "pause-ms", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -495,6 +501,7 @@ int main(int argc, char **argv)
 		case 's': o.size = parse_uint("size", optarg, 1, MAX_SIZE); break;
 		case 't': o.threads = parse_uint("threads", optarg, 1, MAX_THREADS); break;
 		case 'T': o.timeout_ms = parse_uint("timeout-ms", optarg, 1, 86400000); break;
+		case 'p': o.pause_ms = parse_uint("pause-ms", optarg, 0, 60000); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
