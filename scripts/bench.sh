@@ -40,7 +40,7 @@
 #     each run lost);
 #   - memory: MEM_CONNS connections traced end to end (ladder to /dev/null
 #     through standard output: -o takes regular files only),
-#     synscope's resident memory after every 100,000.
+#     synscope's own resident memory (RssAnon: not the rings) after every 100,000.
 # Informational: ratios and counts, never a wall-clock assert.
 #
 # Other synscope instances (a test suite running next to the bench) slow every
@@ -535,7 +535,8 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 			LL[$c]="${LL[$c]:-}${LL[$c]:+ }$LOST"
 			[ "$TOOL_CPU" != - ] && LC[$c]="${LC[$c]:-} $TOOL_CPU"
 			line+=$(printf ' %s %.0f' "$c" "$LRATE")
-			rm -f "$WORK/long.txt" "$WORK/long.jsonl" "$WORK/long.rec" "$WORK/long.rec.gz" "$WORK/long.pcap"
+			[ "$c" = record ] && mv "$WORK/long.rec" "$WORK/long-kept.rec" # replayed below
+			rm -f "$WORK/long.txt" "$WORK/long.jsonl" "$WORK/long.rec.gz" "$WORK/long.pcap"
 		done
 		echo "$line"
 	done
@@ -595,6 +596,31 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 	echo " each run's rate / the same run's untraced rate; events/s: events the tracer took / the"
 	echo " workload's seconds; tracer CPU: its own per event (tcpdump: per packet); machine CPU: busy"
 	echo " time of all CPUs per round trip, (untraced's / this one's), and over untraced per event)"
+
+	# what each sink sustains: the recording replayed through it on one CPU
+	if [ -f "$WORK/long-kept.rec" ] && command -v taskset >/dev/null; then
+		echo
+		echo "replay of the long-connection recording ($(stat -c %s "$WORK/long-kept.rec") bytes) on one CPU, to a file, median of $RUNS:"
+		for f in ladder stream jsonl pcapng html mermaid record record-gz; do
+			rates=()
+			for ((r = 1; r <= RUNS; r++)); do
+				case $f in
+				record) args=(-w "$WORK/replay.out") ;;
+				record-gz) args=(-w "$WORK/replay.out.gz") ;;
+				*) args=(-f "$f" -o "$WORK/replay.out") ;;
+				esac
+				t0=$(date +%s.%N)
+				taskset -c 0 "$SYNSCOPE" -r "$WORK/long-kept.rec" "${args[@]}" 2>"$WORK/replay.err" ||
+					die "replay to $f failed: $(tail -n 1 "$WORK/replay.err")"
+				t1=$(date +%s.%N)
+				ev=$(sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)
+				rates+=("$(awk -v e="$ev" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')")
+				rm -f "$WORK/replay.out" "$WORK/replay.out.gz"
+			done
+			printf '  %-10s %9.0f events/s (runs: %s)\n' "$f" "$(echo "${rates[*]}" | median)" "${rates[*]}"
+		done
+		rm -f "$WORK/long-kept.rec"
+	fi
 fi
 
 # ---- server load: redis-benchmark (issue 17) ------------------------------
@@ -620,14 +646,14 @@ while [ "$done_conns" -lt "$MEM_CONNS" ]; do
 	storm "$step"
 	still_clean memory
 	done_conns=$((done_conns + step))
-	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$TOOL_PID/status")
+	rss=$(awk '/^RssAnon:/ { print $2 }' "/proc/$TOOL_PID/status") # its own: not the rings
 	series+=("$((done_conns / 1000))k:$((rss / 1024))MiB")
 done
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$TOOL_PID/status")
 stop_tool memory
-echo "memory: $MEM_CONNS connections traced (ladder to /dev/null$([ "$CLEAN" = 1 ] || echo ', not clean')): resident after each ${MEM_STEP}:"
+echo "memory: $MEM_CONNS connections traced (ladder to /dev/null$([ "$CLEAN" = 1 ] || echo ', not clean')): its own resident memory (RssAnon, the rings not in) after each ${MEM_STEP}:"
 echo "  ${series[*]}"
 first=${series[0]#*:}
 last=${series[-1]#*:}
-echo "  peak $((hwm / 1024)) MiB; after the first ${MEM_STEP}: ${first%MiB} -> ${last%MiB} MiB"
+echo "  peak resident with the rings mapped in (VmHWM; their data is mapped twice) $((hwm / 1024)) MiB; own after the first ${MEM_STEP}: ${first%MiB} -> ${last%MiB} MiB"
 echo "  $SUMMARY"
