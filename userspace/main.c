@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "bpf_source.h"
+#include "collector_prio.h"
 #include "event_filter.h"
 #include "merge_cli.h"
 #include "names.h"
@@ -441,6 +442,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "synscope: %s\n", err);
 		goto cleanup;
 	}
+	/* ahead of the load it traces, while it may (the command runs as it was) */
+	collector_raise_priority();
 	/* attached: root is not needed any more; the output files are made
 	 * by the user they belong to (docs/reliability.md) */
 	switch (privs_drop(&run_as, source_works_unprivileged, src, err, sizeof(err))) {
