@@ -564,7 +564,6 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 		echo "$out" | median | awk '{ printf "%.2f", $1 }'
 	}
 	ubusy=$(echo "${LB[untraced]:-}" | median)
-	urate=$(echo "${LR[untraced]:-}" | median)
 	rts=$((LONG_CONNS * LONG_REQUESTS))
 	echo
 	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "configuration" "rt/s" "paired" "events/s" "lost (per run)" "tracer CPU" "machine CPU"

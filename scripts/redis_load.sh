@@ -34,8 +34,9 @@ die() {
 }
 
 [ "$(id -u)" -eq 0 ] || die "must run as root"
-command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null ||
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
 	die "redis-server and redis-benchmark not installed (scripts/install-deps.sh)"
+fi
 [ -x "$SYNSCOPE" ] || die "$SYNSCOPE not built (run make)"
 
 WORK=$(mktemp -d "${REDIS_DIR:-/tmp}/synscope-redis.XXXXXX")
@@ -110,8 +111,9 @@ for ((r = 1; r <= RUNS; r++)); do
 	cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$HZ" 'BEGIN { printf "%.2f", (b - a) / hz }')
 	echo "run $r: lost ${lost:-?}, benchmark ${secs}s, synscope CPU ${cpu}s during it; ${line#synscope: }"
 	# KEEP=1 keeps the last run's outputs
-	[ "${KEEP:-0}" = 1 ] && [ "$r" -eq "$RUNS" ] ||
+	if [ "${KEEP:-0}" != 1 ] || [ "$r" -ne "$RUNS" ]; then
 		rm -f "$WORK/trace.rec" "$WORK/trace.jsonl" "$WORK/trace.txt"
+	fi
 done
 if [ "$TRACE" != none ]; then
 	echo "lost in $lossy of $RUNS runs"

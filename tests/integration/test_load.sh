@@ -43,7 +43,7 @@ echo "# $summary"
 
 "$SYNSCOPE" -r "$W/trace.rec" -o "$W/ladder.txt" 2>"$W/replay.err"
 expect_eq replay-exit 0 $?
-out=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME" \
+checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME" \
 	--pcap "$W/capture.pcap" --conns "$CONNS" --jsonl "$W/trace.jsonl" --ladder "$W/ladder.txt" 2>&1)
-count_checks check_long "$out" $?
+count_checks check_long "$checked" $?
 finish

@@ -57,9 +57,9 @@ else
 	fail replay-jsonl-same "$(diff "$W/trace.jsonl" "$W/replay.jsonl" | head -n 2 | cut -c1-200)"
 fi
 
-out=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME" \
+checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME" \
 	--pcap "$W/capture.pcap" --jsonl "$W/trace.jsonl" --jsonl "$W/replay.jsonl" \
 	--pcapng "$W/replay.pcapng" --ladder "$W/live-ladder.txt" --max-rows 300 \
 	--ladder-all "$W/replay-v.txt" 2>&1)
-count_checks check_long "$out" $?
+count_checks check_long "$checked" $?
 finish

@@ -63,9 +63,9 @@ expect_eq replay-v-exit 0 "$rc"
 echo "# replay of the million to a -v ladder: peak $((kib / 1024)) MiB"
 expect_true replay-v-memory test "$kib" -lt $((48 * 1024))
 rm -f "$W/big-v.txt"
-out=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME/million" \
+checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME/million" \
 	--reference-jsonl "$W/big.jsonl" --ladder "$W/big.ladder" --max-rows 300 2>&1)
-count_checks check_long "$out" $?
+count_checks check_long "$checked" $?
 rm -f "$W/big.jsonl" "$W/big.ladder" "$W/tenth.rec"
 
 # cut in the middle: raw, and compressed
@@ -82,9 +82,9 @@ for cut in cut.rec cut.gz; do
 	expect_eq "$cut-exit" 1 "$rc"
 	expect_true "$cut-says-where" grep -Eq "^synscope: $W/$cut: truncated at byte [0-9]+ \(record [0-9]+\)" <<<"$last"
 	"$SYNSCOPE" -r "$W/$cut" -f jsonl -o "$W/$cut.jsonl" 2>/dev/null
-	out=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME/$cut" \
+	checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NAME/$cut" \
 		--reference-jsonl "$W/$cut.jsonl" --ladder "$W/$cut.txt" --max-rows 300 --incomplete 2>&1)
-	count_checks check_long "$out" $?
+	count_checks check_long "$checked" $?
 	rm -f "$W/$cut.jsonl"
 done
 finish

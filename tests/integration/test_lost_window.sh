@@ -65,7 +65,7 @@ expect_eq jsonl-lost-adds-up "$summary_lost" "$jsonl_lost"
 
 "$SYNSCOPE" -r "$W/trace.rec" -f jsonl -o "$W/trace.jsonl" 2>/dev/null
 "$SYNSCOPE" -r "$W/trace.rec" -o "$W/ladder.txt" 2>/dev/null
-out=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LOST" --name "$TEST_NAME" \
+checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LOST" --name "$TEST_NAME" \
 	--pcap "$W/capture.pcap" --jsonl "$W/trace.jsonl" --ladder "$W/ladder.txt" 2>&1)
-count_checks check_lost "$out" $?
+count_checks check_lost "$checked" $?
 finish
