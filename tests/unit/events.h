@@ -150,9 +150,11 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 	copy = &k->conns[k->nconns++];
 	*copy = *c;
 	copy->rows = malloc(c->nrows * sizeof(*c->rows) + 1);
-	memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
+	if (c->nrows) /* memcpy from NULL is undefined, even of nothing */
+		memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
 	copy->sums = malloc(c->nsums * sizeof(*c->sums) + 1);
-	memcpy(copy->sums, c->sums, c->nsums * sizeof(*c->sums));
+	if (c->nsums)
+		memcpy(copy->sums, c->sums, c->nsums * sizeof(*c->sums));
 }
 
 static inline void keep_finish(struct syn_sink *s, const struct run_summary *sum)

@@ -347,7 +347,7 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 	struct tconn *tc = conn_of_tuple(t, e);
 
 	if (tc && starts_new_conn(tc, e)) {
-		conn_finish(t, tc, conn_settled(tc));
+		conn_retire(t, tc);
 		tc = NULL;
 	}
 	if (!tc && e->sock_id)
@@ -547,13 +547,14 @@ static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 }
 
 /* Events were lost, stamped after since_ns (0: any time) and up to the
- * report: every connection active then may miss some, and so may one whose
- * events up to the report are still to come. */
+ * report: every connection open then may miss some, a quiet one too (what
+ * it did then may be just what was lost), unless all its ends had settled
+ * before; and so may one whose events up to the report are still to come. */
 static void on_lost(struct tracker *t, const struct syn_event *e)
 {
 	t->sum.lost += e->lost.count;
 	for (struct tconn *tc = t->open; tc; tc = tc->next)
-		if (tc->last_ts >= e->lost.since_ns)
+		if (!tc->settled_at || tc->settled_at >= e->lost.since_ns)
 			tc->c.maybe_lost = true;
 	if (e->ts_ns > t->lost_until)
 		t->lost_until = e->ts_ns;
@@ -629,7 +630,7 @@ void tracker_finish(struct tracker *t)
 	/* settled ones first: they ended; then the rest, oldest first, so
 	 * the output reads in the order connections began */
 	while (t->settled)
-		conn_finish(t, t->settled, true);
+		conn_finish_settled(t, t->settled);
 	while (t->oldest)
 		conn_finish(t, t->oldest, conn_settled(t->oldest));
 	for (int i = 0; i < t->nsinks; i++)

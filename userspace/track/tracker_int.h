@@ -43,6 +43,9 @@ struct tconn {
 	struct fold *fold;      /* the story being folded; made with the first batch */
 	__u64 last_ts;          /* its latest event: the open list is kept by this */
 	__u64 settled_at;       /* every end settled at this time; 0 while not */
+	bool retired;           /* a new connection took its tuple: it waits, unindexed, for
+				 * the clock to hand it over as it was then (retired_complete) */
+	bool retired_complete;
 	struct tconn *prev, *next;   /* the open list, most recently active first */
 	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
 };
@@ -97,6 +100,8 @@ bool conn_settled(const struct tconn *tc);
 void conn_check_settled(struct tracker *t, struct tconn *tc);
 void conn_finish(struct tracker *t, struct tconn *tc, bool complete);
 void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason);
+void conn_retire(struct tracker *t, struct tconn *tc);
+void conn_finish_settled(struct tracker *t, struct tconn *tc);
 void tracker_run_clock(struct tracker *t);
 void conn_free(struct tconn *tc);
 
