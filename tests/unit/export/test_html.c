@@ -425,6 +425,33 @@ static void test_syscall_boxes(void)
 	free(out);
 }
 
+/* Two threads of the server in read() at once: each box runs from its
+ * thread's entry to that thread's return, none is left open. */
+static void test_call_boxes_per_thread(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 9, AF_INET, "127.0.0.1", 40000, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	r = fake_sys(&f, 10, S, SYN_CALL_READ, SYN_PHASE_ENTRY, 4, 0, 0);
+	r->ev.tid = 1240;
+	r = fake_sys(&f, 20, S, SYN_CALL_READ, SYN_PHASE_ENTRY, 5, 0, 0);
+	r->ev.tid = 1241;
+	r = fake_sys(&f, 30, S, SYN_CALL_READ, SYN_PHASE_RETURN, 5, 0, 3);
+	r->ev.tid = 1241;
+	r = fake_sys(&f, 40, S, SYN_CALL_READ, SYN_PHASE_RETURN, 4, 0, 5);
+	r->ev.tid = 1240;
+	char *out = render_one(&f);
+	CHECK(well_formed(out));
+	CHECK_EQ_INT(count_of(out, "<g class=\"call\">"), 2);
+	CHECK_EQ_INT(count_of(out, "<g class=\"call open\">"), 0);
+	/* times from the connection's first row (10 us) */
+	CHECK_CONTAINS(out, "srv/11 called read(fd=4) at 0.000000 s\nreturned read = 5 at 0.000030 s");
+	CHECK_CONTAINS(out, "srv/11 called read(fd=5) at 0.000010 s\nreturned read = 3 at 0.000020 s");
+	free(out);
+}
+
 /* Process names can hold anything a program puts there. */
 static void test_hostile_comm_escaped(void)
 {
@@ -549,6 +576,7 @@ int main(void)
 	RUN(test_inferred_states_marked);
 	RUN(test_timewait_socket_aside);
 	RUN(test_syscall_boxes);
+	RUN(test_call_boxes_per_thread);
 	RUN(test_hostile_comm_escaped);
 	RUN(test_banners);
 	RUN(test_time_gap);
