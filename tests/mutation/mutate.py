@@ -36,6 +36,9 @@ import time
 ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 LIST = os.path.join(ROOT, "tests", "mutation", "mutations.txt")
 UNIT_TIMEOUT = int(os.environ.get("MUTATE_TIMEOUT", "60"))
+# Integration scripts share network namespace names and ports with every other
+# run of them on this host: each takes this lock (flock), as other runs do.
+INTEGRATION_LOCK = os.environ.get("MUTATE_INTEGRATION_LOCK", "/tmp/synscope-integration.lock")
 INTEGRATION_TIMEOUT = int(os.environ.get("MUTATE_INTEGRATION_TIMEOUT", "300"))
 KEYS = ("file", "why", "find", "replace", "tests", "integration", "equivalent")
 
@@ -183,8 +186,10 @@ def make(work, targets):
 def test_failed(work, name, integration):
     """None when the test passed, else a short reason."""
     if integration:
-        status, out = run(["bash", os.path.join("tests", "integration", name + ".sh")], work,
-                          INTEGRATION_TIMEOUT)
+        cmd = ["bash", os.path.join("tests", "integration", name + ".sh")]
+        if INTEGRATION_LOCK and shutil.which("flock"):
+            cmd = ["flock", INTEGRATION_LOCK] + cmd
+        status, out = run(cmd, work, INTEGRATION_TIMEOUT)
     else:
         status, out = run([os.path.join(work, "build", "tests", name)], work, UNIT_TIMEOUT)
     if status is None:

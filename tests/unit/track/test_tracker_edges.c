@@ -230,24 +230,30 @@ static void test_roles_without_a_handshake(void)
 }
 
 /* Tracing began between the SYN and its SYN-ACK: the SYN-ACK's sender is
- * the server, never the client. */
+ * the server, whatever its port (a service on 50000 answering a client on
+ * 40000 too, where the lower-port guess would swap them). */
 static void test_synack_first_seen(void)
 {
-	struct ep srv_here = { "10.0.0.2", 80 }, cli_there = { "10.0.0.1", 40000 };
-	struct syn_event ev[2];
-	struct run r;
+	static const __u16 ports[][2] = { { 80, 40000 }, { 50000, 40000 } }; /* server, client */
 
-	ev[0] = ev_seg(10 * US, 0, srv_here, cli_there, TX, S_ | A_, 900, 101, 0);
-	ev[1] = ev_seg(20 * US, 0, srv_here, cli_there, RX, A_, 101, 901, 0);
-	run_new(&r);
-	feed(&r, ev, 2);
-	tracker_finish(r.t);
-	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		CHECK_EQ_INT(r.k.conns[0].end[1].port, 80);
-		CHECK(r.k.conns[0].end[0].role != ROLE_SERVER);
-		CHECK(r.k.conns[0].end[1].role != ROLE_CLIENT);
+	for (int k = 0; k < 2; k++) {
+		struct ep srv_here = { "10.0.0.2", ports[k][0] }, cli_there = { "10.0.0.1", ports[k][1] };
+		struct syn_event ev[2];
+		struct run r;
+
+		ev[0] = ev_seg(10 * US, 0, srv_here, cli_there, TX, S_ | A_, 900, 101, 0);
+		ev[1] = ev_seg(20 * US, 0, srv_here, cli_there, RX, A_, 101, 901, 0);
+		run_new(&r);
+		feed(&r, ev, 2);
+		tracker_finish(r.t);
+		if (CHECK_EQ_INT(r.k.nconns, 1)) {
+			CHECK_EQ_INT(r.k.conns[0].end[1].port, ports[k][0]);
+			CHECK_EQ_INT(r.k.conns[0].end[0].port, ports[k][1]);
+			CHECK_EQ_INT(r.k.conns[0].end[1].role, ROLE_SERVER);
+			CHECK_EQ_INT(r.k.conns[0].end[0].role, ROLE_CLIENT);
+		}
+		run_free(&r);
 	}
-	run_free(&r);
 }
 
 /* Traffic of a connection from before tracing (no SYN), then a SYN on the
