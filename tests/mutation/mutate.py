@@ -196,9 +196,16 @@ def test_failed(work, name, integration):
         return f"{name} (timed out)"
     summary = re.findall(r"^(\d+) passed, (\d+) failed", out, re.M)
     if status != 0 or not summary or summary[-1][1] != "0":
+        # the test functions that failed (a unit binary's "FAIL test_x" lines),
+        # else a script's first FAIL line, else how it ended
+        funcs = re.findall(r"^FAIL (test_\w+)$", out, re.M)
         fails = [l.strip() for l in out.splitlines() if l.lstrip().startswith("FAIL")]
-        why = fails[0] if fails else (f"exit status {status}" if status >= 0
-                                      else f"signal {-status}")
+        if funcs:
+            why = "FAIL " + " ".join(funcs)
+        elif fails:
+            why = fails[0]
+        else:
+            why = f"exit status {status}" if status >= 0 else f"signal {-status}"
         return f"{name}: {why}"
     return None
 
