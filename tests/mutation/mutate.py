@@ -20,7 +20,7 @@ copies under a temporary directory (removed at the end; KEEP=1 keeps it).
 Exit status 0 when every mutant is killed or equivalent, 1 otherwise, 2 on
 a usage error or when the unmutated tree fails its own tests.
 
-  tests/mutation/run.sh [-j N] [--only REGEX] [--check] [--unit-only] [-v]
+  tests/mutation/run.sh [-j N] [--only REGEX] [--check] [--unit-only] [-v] [--list FILE]
 """
 import argparse
 import os
@@ -323,7 +323,8 @@ def main():
                     help="only check that every rule still applies (no build)")
     ap.add_argument("--unit-only", action="store_true", help="no integration script")
     ap.add_argument("-v", "--verbose", action="store_true", help="say which test killed each")
-    ap.add_argument("--list", default=LIST, help=argparse.SUPPRESS)
+    ap.add_argument("--list", metavar="FILE", default=LIST,
+                    help="another list of rules (default: tests/mutation/mutations.txt)")
     a = ap.parse_args()
 
     rules, errors = parse_list(a.list)
