@@ -149,8 +149,10 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 		return;
 	copy = &k->conns[k->nconns++];
 	*copy = *c;
+	/* a story with no summary row (or no row) has NULL there: memcpy()
+	 * may not be given NULL, even for 0 bytes (UBSan says so) */
 	copy->rows = malloc(c->nrows * sizeof(*c->rows) + 1);
-	if (c->nrows) /* memcpy from NULL is undefined, even of nothing */
+	if (c->nrows)
 		memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
 	copy->sums = malloc(c->nsums * sizeof(*c->sums) + 1);
 	if (c->nsums)

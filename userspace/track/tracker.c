@@ -97,6 +97,8 @@ static void learn_segment(struct tconn *tc, int end, const struct syn_event *e)
 	if (g->flags & SYN_TCP_SYN) {
 		if (ev_is_syn(e))
 			set_role(tc, sender, ROLE_CLIENT);
+		else if (ev_is_synack(e)) /* its SYN was before tracing began */
+			set_role(tc, sender, ROLE_SERVER);
 		if (!tc->c.end[sender].isn_known) {
 			tc->c.end[sender].isn_known = true;
 			tc->c.end[sender].isn = g->seq;

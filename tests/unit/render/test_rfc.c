@@ -671,6 +671,107 @@ static void test_rst_ends_time_wait(void)
 	free(out);
 }
 
+/* The client's firewall dropped the first SYN-ACK after the device saw it
+ * (so it shows arriving), the server sent it again: the kernel's
+ * SYN_SENT -> ESTABLISHED belongs to the copy TCP processed, the second.
+ * Longest label "<SEQ=5000><ACK=1001><CTL=SYN,ACK>" (33): segments 35 wide. */
+static void test_state_belongs_to_the_copy_processed(void)
+{
+	struct fake f;
+
+	fake_init(&f, 5, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_seg(&f, 10, C, SYN_DIR_RX, F_SYN | F_ACK, 5000, 1001, 0, 64240);
+	fake_seg(&f, 1000010, C, SYN_DIR_RX, F_SYN | F_ACK, 5000, 1001, 0, 64240);
+	fake_state(&f, 1000011, C, ST_SYN_SENT, ST_ESTABLISHED, false);
+	fake_seg(&f, 1000012, C, SYN_DIR_TX, F_ACK, 1001, 5001, 0, 64240);
+
+	char *out = render(&f, false, false);
+	CHECK_CONTAINS(out,
+		"3.  SYN-SENT    <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <--\n"
+		"\n"
+		"4.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <--\n");
+	free(out);
+}
+
+/* Close calls that are not the RFC's CLOSE: shutdown(SHUT_RD) sends
+ * nothing and closes nothing of the sending side. */
+static void test_shutdown_rd_is_no_close(void)
+{
+	struct fake f;
+
+	fake_init(&f, 6, AF_INET, "127.0.0.1", 40000, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_sys(&f, 0, S, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 4, 0, 0); /* SHUT_RD */
+	fake_seg_both(&f, 1, 2, C, F_PSH | F_ACK, 1001, 5001, 5, 64);
+	char *out = render(&f, false, false);
+	CHECK(!strstr(out, "(Close)"));
+	free(out);
+	/* shutdown(SHUT_RDWR) is */
+	f.rows[0].ev.sys.arg = 2;
+	out = render(&f, false, false);
+	CHECK_CONTAINS(out, "(Close)");
+	free(out);
+}
+
+/* A timewait socket's timer: the end of TIME-WAIT, (2 MSL), only when it
+ * was in TIME-WAIT; an orphan in FIN-WAIT-2 timing out is no 2 MSL. */
+static void test_fin_wait2_timeout_is_no_2msl(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	for (int substate = ST_FIN_WAIT2; substate <= ST_TIME_WAIT; substate++) {
+		fake_init(&f, 7, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+		f.c.end[S].traced = false;
+		f.st[C] = (__u8)substate;
+		fake_seg(&f, 0, C, SYN_DIR_TX, F_ACK, 1002, 5002, 0, 64);
+		r = fake_row(&f, 60000000, C, SYN_EV_TIMEWAIT);
+		r->ev.tw.substate = (__u8)substate;
+		r->state_after[C] = f.st[C] = ST_CLOSE;
+		char *out = render(&f, false, false);
+		CHECK_EQ_INT(strstr(out, "(2 MSL)") != NULL, substate == ST_TIME_WAIT);
+		free(out);
+	}
+}
+
+/* A lane seen only as packets gets no states: the tracker's guesses for it
+ * (here LISTEN, then SYN_RECV at the SYN) are not written. The kernel's
+ * NEW_SYN_RECV of a traced lane is the RFC's SYN-RECEIVED. */
+static void test_states_only_for_traced_lanes(void)
+{
+	struct fake f;
+
+	fake_init(&f, 8, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	f.st[S] = ST_LISTEN;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_state(&f, 2, S, ST_LISTEN, ST_SYN_RECV, true);
+	char *out = render(&f, false, false);
+	CHECK(!strstr(out, "LISTEN"));
+	CHECK(!strstr(out, "SYN-RECEIVED"));
+	free(out);
+
+	/* traced, the server's SYN seen arriving, its state the kernel's name */
+	fake_init(&f, 8, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 99, "srv");
+	f.st[C] = ST_CLOSE;
+	f.st[S] = ST_LISTEN;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg_both(&f, 1, 2, C, F_SYN, 1000, 0, 0, 64240);
+	fake_state(&f, 3, S, ST_LISTEN, ST_NEW_SYN_RECV, true);
+	out = render(&f, false, false);
+	CHECK_CONTAINS(out, "1.  CLOSED");
+	CHECK_CONTAINS(out, "LISTEN\n");
+	CHECK_CONTAINS(out, "SYN-RECEIVED*\n"); /* inferred at the SYN */
+	CHECK(!strstr(out, "NEW_SYN_RECV"));
+	free(out);
+}
+
 /* Nothing but a header and the starting states for a connection of no rows;
  * every line without trailing spaces. */
 static void test_empty_and_tidy(void)
@@ -702,5 +803,9 @@ int main(void)
 	RUN(test_dropped_syn_seen_by_the_device);
 	RUN(test_rst_ends_time_wait);
 	RUN(test_empty_and_tidy);
+	RUN(test_state_belongs_to_the_copy_processed);
+	RUN(test_shutdown_rd_is_no_close);
+	RUN(test_fin_wait2_timeout_is_no_2msl);
+	RUN(test_states_only_for_traced_lanes);
 	return TEST_SUMMARY();
 }
