@@ -10,7 +10,7 @@
 #
 #   untraced    nothing traces
 #   ladder      synscope -o FILE                 (system-wide, ladder text to a file)
-#   record      synscope -w FILE                 (the events as they are; nothing drawn)
+#   record      synscope -w FILE                 (compact events, docs/recording.md; nothing drawn)
 #   record-gz   synscope -w FILE.gz              (the same, gzip level 1)
 #   filtered    synscope -P <a port nobody uses> -o FILE
 #   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
@@ -31,6 +31,9 @@
 #     and ns per run of each synscope program, events per connection;
 #   - replay: the last recording replayed to JSONL on one CPU (taskset),
 #     events per second;
+#   - recording size: the last -w FILE storm recording's bytes per event in
+#     format 1 and 2, raw and zlib level 1, and their ratio (rec_size.py);
+#     the same for the long connections' recording;
 #   - long connections (issue 17): LONG_CONNS persistent connections of
 #     LONG_REQUESTS round trips each (tcpload), untraced and traced by each
 #     sink (ladder, stream, jsonl, -w, -w .gz) and tcpdump -w, interleaved:
@@ -452,6 +455,19 @@ if [ -f "$REC" ] && command -v taskset >/dev/null; then
 	done
 fi
 
+# ---- recording size -------------------------------------------------------
+# the last storm's recording in format 1 and 2 (scripts/rec_size.py)
+
+rec_size() {
+	[ -f "$2" ] || return 0
+	python3 "$ROOT/scripts/rec_size.py" "$1" "$2" || echo "  $1: rec_size.py failed"
+}
+if [ -f "$WORK/storm.rec" ]; then
+	echo
+	echo "bytes per event of a recording, format 1 (events as they are) and 2 (compact), zlib level 1:"
+	rec_size "storm" "$WORK/storm.rec"
+fi
+
 # ---- long connections ---------------------------------------------------
 # LONG_CONNS persistent connections of LONG_REQUESTS round trips each
 # (tcpload pair, port PORT+2, every client thread keeping a request in
@@ -598,6 +614,9 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 
 	# what each sink sustains: the recording replayed through it on one CPU
 	if [ -f "$WORK/long-kept.rec" ] && command -v taskset >/dev/null; then
+		echo
+		echo "bytes per event of the long-connection recording, as above:"
+		rec_size "long connections" "$WORK/long-kept.rec"
 		echo
 		echo "replay of the long-connection recording ($(stat -c %s "$WORK/long-kept.rec") bytes) on one CPU, to a file, median of $RUNS:"
 		for f in ladder stream jsonl pcapng html mermaid record record-gz; do

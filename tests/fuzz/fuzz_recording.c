@@ -49,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_message(err);
 		return 0;
 	}
-	must(h.format_version == REC_FORMAT_VERSION && h.event_size == sizeof(e),
+	must(h.format_version >= REC_FORMAT_OLDEST && h.format_version <= REC_FORMAT_VERSION &&
+	     h.event_size == sizeof(e),
 	     "a header accepted that this version cannot read");
 	for (int i = 0; i < REC_RST_REASONS; i++)
 		must(!h.rst_names[i] || strlen(h.rst_names[i]) < REC_TEXT_MAX, "a name too long");

@@ -24,6 +24,7 @@ its kind:
   tick        (nothing more)
 Numbers stay numbers (states in the kernel's TCP_* numbering); the names
 are the ABI's: kind, sk_kind, call, phase, dir, flags, opts, rtx, rst.
+Both formats: 1 (each event as it lies in memory) and 2 (compact events).
 """
 import argparse
 import gzip
@@ -59,14 +60,74 @@ def addr(family, raw):
     return ""
 
 
+T_HEADER, T_HEADER_END = 1, 5
+HISTORY = 1024  # format 2: the events a compact record may refer back to
+
+
+def varint(data, pos):
+    """An unsigned LEB128 number at pos: (value, the position after it)."""
+    v = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        v |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return v, pos
+        shift += 7
+
+
+def compact_events(data, pos, size):
+    """Format 2's records after HEADER_END (docs/recording.md): each event
+    against one or two of the last HISTORY events, given as EVENT records."""
+    words = (size + 7) // 8
+    hist = [bytes(size)] * HISTORY
+    count = prev = 0
+    while pos < len(data):
+        if data[pos] == 0:  # a framed record
+            rtype, length = struct.unpack_from("<HH", data, pos + 1)
+            yield rtype, data[pos + 5:pos + 5 + length]
+            pos += 5 + length
+            continue
+        head, pos = varint(data, pos)
+        ev = bytearray(hist[(count - (head >> 1)) % HISTORY])
+        if head & 1:
+            back, pos = varint(data, pos)
+            split, pos = varint(data, pos)
+            ev[split * 8:] = hist[(count - back) % HISTORY][split * 8:]
+        dt, pos = varint(data, pos)
+        prev = (prev + ((dt >> 1) ^ -(dt & 1))) % 2**64
+        struct.pack_into("<Q", ev, 0, prev)
+        mask, pos = varint(data, pos)
+        for w in range(1, words):
+            if not mask >> (words - 1 - w) & 1:
+                continue
+            bm = data[pos]
+            pos += 1
+            for b in range(8):
+                if bm >> b & 1:
+                    ev[w * 8 + b] ^= data[pos]
+                    pos += 1
+        hist[count % HISTORY] = bytes(ev)
+        count += 1
+        yield T_EVENT, bytes(ev)
+
+
 def records(data):
+    """(type, payload) of every record, format 1 or 2; format 2's events as
+    EVENT records holding the event's bytes."""
     if data[:8] != MAGIC:
         sys.exit("rec_events: not a recording")
-    pos = 12
+    version, = struct.unpack_from("<I", data, 8)
+    pos, size = 12, EVENT_SIZE
     while pos + 4 <= len(data):
         rtype, length = struct.unpack_from("<HH", data, pos)
         yield rtype, data[pos + 4:pos + 4 + length]
         pos += 4 + length
+        if rtype == T_HEADER:
+            size, = struct.unpack_from("<I", data, pos - length + 4)
+        if rtype == T_HEADER_END and version == 2:
+            yield from compact_events(data, pos, size)
+            return
 
 
 def decode(p):

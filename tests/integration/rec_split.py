@@ -21,15 +21,20 @@ With --all, nothing is cut out: every event is kept and only the events of
 ADDR's host are moved by --shift-ts (the whole recording as a merge with a
 clock estimate off by NS would see it).
 
-Reads and writes the format of docs/recording.md itself (not synscope's
-code), gzip-compressed, with a correct END count. Prints to stderr how many
+Reads the format of docs/recording.md itself (not synscope's code; format
+1 or 2, through rec_events.py) and writes format 1, gzip-compressed, with a
+correct END count. Prints to stderr how many
 events it kept of how many, and the namespaces.
 """
 import argparse
 import gzip
 import ipaddress
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rec_events  # noqa: E402  (format 2's events, read)
 
 MAGIC = b"SYNSCOPE"
 T_HEADER, T_HEADER_END, T_EVENT, T_END = 1, 5, 16, 17
@@ -40,11 +45,7 @@ KIND_LOST = 7
 def records(data):
     if data[:8] != MAGIC:
         sys.exit("rec_split: not a recording")
-    pos = 12
-    while pos < len(data):
-        rtype, length = struct.unpack_from("<HH", data, pos)
-        yield rtype, data[pos + 4:pos + 4 + length]
-        pos += 4 + length
+    return rec_events.records(data)
 
 
 def addr_bytes(text):
@@ -79,7 +80,7 @@ def main():
     if not netns:
         sys.exit("rec_split: no event has the local address %s" % ", ".join(args.addr))
 
-    out = bytearray(data[:12])
+    out = bytearray(MAGIC + struct.pack("<I", 1))  # written as format 1
     kept = total = 0
     for rtype, p in recs:
         if rtype == T_HEADER:

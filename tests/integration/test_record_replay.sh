@@ -168,10 +168,18 @@ fi
 
 # ---- a truncated copy ----------------------------------------------------
 full="$NB/rec.stream.gz"
-# cut 60% into the events (the header, with the kernel's reason names, is
-# a good part of a short recording's compressed bytes), gzip stream and all
+# cut 60% into the events, gzip stream and all (the header, with the
+# kernel's reason names, is most of a short recording of compact events:
+# where it ends is found from its framed records)
 usize=$(zcat "$full" | wc -c)
-zcat "$full" | head -c $((usize * 6 / 10)) | gzip -1 | head -c -8 >"$NB/cut.gz"
+hsize=$(zcat "$full" | python3 -c '
+import struct, sys
+d, p, t = sys.stdin.buffer.read(), 12, 0
+while t != 5:  # HEADER_END
+    t, n = struct.unpack_from("<HH", d, p)
+    p += 4 + n
+print(p)')
+zcat "$full" | head -c $((hsize + (usize - hsize) * 6 / 10)) | gzip -1 | head -c -8 >"$NB/cut.gz"
 chmod 644 "$NB/cut.gz"
 as_nobody -r "$full" -f stream -o "$NB/whole.stream" 2>/dev/null
 as_nobody -r "$NB/cut.gz" -f stream -o "$NB/cut.stream" 2>"$NB/cut.err"

@@ -8,14 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "record/ev_encode.h"
 #include "record/outfile.h"
 #include "record/rec_write.h"
 #include "source/file/rec_format.h"
 
 /* ---- writer ------------------------------------------------------------ */
 
+/* Event records are put together here and handed to zlib a batch at a
+ * time: a gzwrite() per record of a dozen bytes would cost more than it. */
+#define STAGE_SIZE (64u << 10)
+
 struct rec_writer {
 	gzFile gz;
+	struct ev_encoder *enc;
+	size_t staged;      /* bytes in stage */
 	int fd;             /* a second descriptor of the file: it is cut back with it */
 	__u64 records;      /* event records written (the end record counts these) */
 	__u64 events;       /* ... of which events (not the source's ticks) */
@@ -23,6 +30,7 @@ struct rec_writer {
 	off_t kept_bytes;   /* ... and the file's size then */
 	bool failed;
 	char err[256];
+	__u8 stage[STAGE_SIZE];
 };
 
 static int writer_fail(struct rec_writer *w)
@@ -38,6 +46,19 @@ static int writer_fail(struct rec_writer *w)
 	return -1;
 }
 
+/* The staged event records, to zlib. */
+static int write_staged(struct rec_writer *w)
+{
+	size_t n = w->staged;
+
+	w->staged = 0;
+	if (w->failed)
+		return -1;
+	if (n && gzwrite(w->gz, w->stage, (unsigned)n) != (int)n)
+		return writer_fail(w);
+	return 0;
+}
+
 /* One record, in one gzwrite: the writer's cost is per call, not per byte. */
 static int write_record(struct rec_writer *w, enum rec_type type, const void *a, size_t alen,
 			const void *b, size_t blen)
@@ -45,7 +66,6 @@ static int write_record(struct rec_writer *w, enum rec_type type, const void *a,
 	__u8 rec[REC_RECHDR_LEN + 2 * REC_TEXT_MAX];
 	size_t len = REC_RECHDR_LEN + alen + blen;
 
-	_Static_assert(sizeof(struct syn_event) <= 2 * REC_TEXT_MAX, "an event fits in rec[]");
 	if (w->failed)
 		return -1;
 	if (len > sizeof(rec)) {
@@ -106,19 +126,28 @@ bool rec_path_compressed(const char *path)
 	return n > 3 && !strcmp(path + n - 3, ".gz");
 }
 
+static void writer_free(struct rec_writer *w)
+{
+	ev_encoder_free(w->enc);
+	free(w);
+}
+
 struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 				   char *err, size_t errlen)
 {
 	struct rec_writer *w = calloc(1, sizeof(*w));
 	int fd;
 
-	if (!w) {
+	if (w)
+		w->enc = ev_encoder_new();
+	if (!w || !w->enc) {
 		snprintf(err, errlen, "out of memory");
+		free(w);
 		return NULL;
 	}
 	fd = outfile_create(path, "-w", err, errlen);
 	if (fd < 0) {
-		free(w);
+		writer_free(w);
 		return NULL;
 	}
 	w->fd = dup(fd);
@@ -129,7 +158,7 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 		close(fd);
 		if (w->fd >= 0)
 			close(w->fd);
-		free(w);
+		writer_free(w);
 		return NULL;
 	}
 	gzbuffer(w->gz, REC_GZ_BUFFER);
@@ -138,7 +167,7 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 		snprintf(err, errlen, "%s: %s", path, w->err);
 		gzclose(w->gz);
 		close(w->fd);
-		free(w);
+		writer_free(w);
 		return NULL;
 	}
 	return w;
@@ -146,10 +175,13 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 
 int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
 {
-	if (write_record(w, REC_T_EVENT, e, sizeof(*e), NULL, 0))
+	if (w->failed)
 		return -1;
+	w->staged += ev_encode(w->enc, e, w->stage + w->staged);
 	w->records++;
 	w->events += e->kind != SYN_EV_TICK;
+	if (w->staged > STAGE_SIZE - EV_ENCODED_MAX)
+		return write_staged(w);
 	return 0;
 }
 
@@ -157,7 +189,7 @@ int rec_writer_flush(struct rec_writer *w)
 {
 	off_t end;
 
-	if (w->failed)
+	if (write_staged(w))
 		return -1;
 	if (gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK)
 		return writer_fail(w);
@@ -189,8 +221,12 @@ int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen
 
 	if (!w)
 		return 0;
-	put_u64(count, w->records);
-	write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
+	/* among format 2's events a framed record starts with a 0 */
+	w->stage[w->staged++] = 0;
+	if (!write_staged(w)) {
+		put_u64(count, w->records);
+		write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
+	}
 	rc = gzclose(w->gz);
 	if (!w->failed && rc != Z_OK) {
 		w->failed = true;
@@ -205,7 +241,7 @@ int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen
 		snprintf(err, errlen, "%s", w->err);
 	if (kept)
 		*kept = w->events;
-	free(w);
+	writer_free(w);
 	return rc;
 }
 

@@ -292,7 +292,8 @@ void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,
 		seg_tok(t->tok[SEG_WIN], "win=", s->win);
 
 	if (s->opts) {
-		/* at most "mss=65535 ws=255 sackOK ts=4294967295/4294967295": fits */
+		/* at most "mss=65535 ws=255 sackOK ts=4294967295/4294967295
+		 * fastopen:cookie=255B": 70 bytes, and the NUL */
 		char *p = t->opts;
 
 		if (s->opts & SYN_OPT_MSS)

@@ -87,7 +87,7 @@ enum seg_tok { SEG_FLAGS, SEG_SEQ, SEG_ACK, SEG_LEN, SEG_WIN, SEG_NTOK };
  * opts: "mss=N ws=N sackOK ts=VAL/ECR", the options present. */
 struct seg_text {
 	char tok[SEG_NTOK][40];
-	char opts[64];
+	char opts[80];   /* the longest: 70 (text_event.c) */
 };
 
 void seg_text_build(struct seg_text *t, const struct syn_event *e, int end,

@@ -11,11 +11,13 @@
 #include <zlib.h>
 #include "test.h"
 #include "events.h"
+#include "record/ev_encode.h"
 #include "record/rec_write.h"
 #include "source/file/rec_read.h"
 
 #define NEV 12
-#define EV_REC_LEN (4 + 120)   /* record header + struct syn_event */
+#define EV_REC_LEN (4 + 120)   /* format 1: record header + struct syn_event */
+#define END_LEN_V2 (1 + 4 + 8) /* format 2: 0, the framed end record */
 
 static char tmpdir[] = "/tmp/synscope-test-recording.XXXXXX";
 
@@ -125,6 +127,124 @@ static size_t gunzip(const char *path, unsigned char **buf)
 	return n;
 }
 
+/* deflate src into a gzip file, with a sync flush after the first `flush_at`
+ * bytes (a block boundary on a byte: the next block's header starts at
+ * *boundary in the file). */
+static size_t gzip_with_boundary(const unsigned char *src, size_t len, size_t flush_at,
+				 unsigned char **dst, size_t *boundary)
+{
+	z_stream z = { 0 };
+	size_t cap = len + 4096;
+
+	*dst = malloc(cap);
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_out = *dst;
+	z.avail_out = (uInt)cap;
+	z.next_in = (unsigned char *)src;
+	z.avail_in = (uInt)flush_at;
+	deflate(&z, Z_SYNC_FLUSH);
+	*boundary = z.total_out;
+	z.avail_in = (uInt)(len - flush_at);
+	deflate(&z, Z_FINISH);
+	deflateEnd(&z);
+	return z.total_out;
+}
+
+/* src as one gzip member at dst (room enough): its length. */
+static size_t gzip_bytes(unsigned char *dst, const void *src, size_t len)
+{
+	unsigned char *gz;
+	size_t boundary, n = gzip_with_boundary(src, len, 0, &gz, &boundary);
+
+	memcpy(dst, gz, n);
+	free(gz);
+	return n;
+}
+
+static size_t first_event_offset(void)
+{
+	return 12 + (4 + 24) + (4 + 8) + (4 + 11) + (4 + 13) + (4 + 12) + 4;
+}
+
+/* The plain stream of a recording of nev events (make_events() over and
+ * over): format 2 as the writer writes it, or format 1 as synscope wrote
+ * it before: the same header records, each event as it lies in memory in a
+ * record of its own, the end record. */
+static size_t recording_stream(int format, int nev, unsigned char **raw)
+{
+	const char *path = tmp_path("stream.rec");
+	struct syn_event ev[NEV];
+	unsigned char *v1;
+	size_t n;
+
+	*raw = NULL;
+	if (!write_recording(path, nev))
+		return 0;
+	n = slurp(path, raw);
+	if (format == 2)
+		return n;
+	make_events(ev);
+	n = first_event_offset();
+	v1 = malloc(n + (size_t)nev * EV_REC_LEN + 12);
+	memcpy(v1, *raw, n);
+	v1[8] = 1;
+	for (int i = 0; i < nev; i++) {
+		memcpy(v1 + n, "\x10\x00\x78\x00", 4);
+		memcpy(v1 + n + 4, &ev[i % NEV], 120);
+		n += EV_REC_LEN;
+	}
+	memcpy(v1 + n, "\x11\x00\x08\x00", 4);
+	for (int i = 0; i < 8; i++)
+		v1[n + 4 + i] = (unsigned char)((__u64)nev >> (8 * i));
+	free(*raw);
+	*raw = v1;
+	return n + 12;
+}
+
+/* A plain stream into a file, gzip-compressed when gz. */
+static void spill_stream(const char *path, const unsigned char *raw, size_t len, bool gz)
+{
+	unsigned char *z;
+	size_t zlen, boundary;
+
+	if (!gz) {
+		spill(path, raw, len);
+		return;
+	}
+	zlen = gzip_with_boundary(raw, len, 0, &z, &boundary);
+	spill(path, z, zlen);
+	free(z);
+}
+
+/* That stream in a file, gzip-compressed when gz. */
+static bool write_stream(const char *path, int format, int nev, bool gz)
+{
+	unsigned char *raw;
+	size_t len = recording_stream(format, nev, &raw);
+
+	if (!raw)
+		return false;
+	spill_stream(path, raw, len, gz);
+	free(raw);
+	return true;
+}
+
+/* Where each event record of that stream ends. */
+static void event_ends(int format, int nev, size_t *ends)
+{
+	struct ev_encoder *enc = ev_encoder_new();
+	struct syn_event ev[NEV];
+	size_t at = first_event_offset();
+	__u8 rec[EV_ENCODED_MAX];
+
+	make_events(ev);
+	for (int i = 0; i < nev; i++) {
+		at += format == 1 ? EV_REC_LEN : ev_encode(enc, &ev[i % NEV], rec);
+		ends[i] = at;
+	}
+	ev_encoder_free(enc);
+}
+
 struct read_result {
 	bool opened;
 	int events;             /* delivered, each checked against the original */
@@ -183,7 +303,7 @@ static void test_round_trip(void)
 		fprintf(stderr, "  %s\n", err);
 		return;
 	}
-	CHECK_EQ_INT(h.format_version, 1);
+	CHECK_EQ_INT(h.format_version, 2);
 	CHECK_EQ_INT(h.abi_version, SYN_EV_ABI_VERSION);
 	CHECK_EQ_INT(h.event_size, 120);
 	CHECK_EQ_STR(h.host, "testhost");
@@ -260,8 +380,25 @@ static void test_local_header(void)
 static void test_layout(void)
 {
 	const char *path = tmp_path("layout.gz");
+	/* The first event, connect() entry, against the event of zeros before
+	 * it (1 back: head 02): time 1000, zigzag 2000, d0 0f; the words that
+	 * are not zero: 1 (sock_id 7), 2 (netns 0xf0000000 at 16, pid 300 =
+	 * 0x12c at 20), 3 (tid 300 at 24, kind 1 at 28, family 2 at 29), 8
+	 * and 9 (comm "client" from 68), 11 (call 2 at 88, fd 3 at 92), 12
+	 * (new_fd -1 at 100): mask bits 13, 12, 11, 6, 5, 3, 2 = 0x386c,
+	 * varint ec 70; then each word's byte mask and bytes. */
+	static const __u8 first[] = {
+		0x02, 0xd0, 0x0f, 0xec, 0x70,
+		0x01, 0x07,
+		0x38, 0xf0, 0x2c, 0x01,
+		0x33, 0x2c, 0x01, 0x01, 0x02,
+		0xf0, 'c', 'l', 'i', 'e',
+		0x03, 'n', 't',
+		0x11, 0x02, 0x03,
+		0xf0, 0xff, 0xff, 0xff, 0xff,
+	};
 	unsigned char *gz, *raw, *p;
-	size_t gzlen, len;
+	size_t gzlen, len, ends[NEV];
 
 	if (!write_recording(path, NEV))
 		return;
@@ -270,7 +407,7 @@ static void test_layout(void)
 	len = gunzip(path, &raw);
 	p = raw;
 	CHECK(memcmp(p, "SYNSCOPE", 8) == 0);
-	CHECK(p[8] == 1 && p[9] == 0 && p[10] == 0 && p[11] == 0);
+	CHECK(p[8] == 2 && p[9] == 0 && p[10] == 0 && p[11] == 0);
 	p += 12;
 	/* header record: type 1, 24 bytes: abi, event size, wall offset, start */
 	CHECK(p[0] == 1 && p[1] == 0 && p[2] == 24 && p[3] == 0);
@@ -288,37 +425,64 @@ static void test_layout(void)
 	p += 4 + 12;
 	CHECK(p[0] == 5 && p[2] == 0 && p[3] == 0);
 	p += 4;
-	/* the events, then the end record with their count */
-	CHECK(p[0] == 16 && p[2] == 120 && p[3] == 0);
-	CHECK(p[4] == (1000 & 0xff) && p[5] == (1000 >> 8)); /* ts_ns, little-endian */
-	p += NEV * EV_REC_LEN;
-	CHECK(p[0] == 17 && p[2] == 8 && p[4] == NEV && p[5] == 0);
-	p += 4 + 8;
-	CHECK_EQ_INT(p - raw, len);
+	/* the events, each a compact record, the first as worked out above */
+	CHECK_EQ_INT(p - raw, first_event_offset());
+	CHECK(memcmp(p, first, sizeof(first)) == 0);
+	event_ends(2, NEV, ends);
+	CHECK_EQ_INT(ends[0] - first_event_offset(), sizeof(first));
+	/* then a 0 and the framed end record with their count */
+	p = raw + ends[NEV - 1];
+	CHECK(p[0] == 0 && p[1] == 17 && p[2] == 0 && p[3] == 8 && p[4] == 0);
+	CHECK(p[5] == NEV && p[6] == 0 && p[12] == 0);
+	CHECK_EQ_INT(ends[NEV - 1] + END_LEN_V2, len);
 	free(gz);
 	free(raw);
 }
 
+/* What reading a format 2 stream cut at byte c (inside the events or the
+ * end record) must say: where a record starts, that the recording was not
+ * finished; inside one, how much of it came. */
+static void cut_message_v2(size_t c, int nev, const size_t *ends, char *want, size_t len)
+{
+	size_t start = first_event_offset();
+	int rec = 7; /* six header records before the first event */
+	int n = snprintf(want, len, "truncated at byte %zu ", c);
+
+	for (int i = 0; i < nev && ends[i] <= c; i++, rec++)
+		start = ends[i];
+	n += snprintf(want + n, len - (size_t)n, "(record %d): ", rec);
+	if (c == start)
+		snprintf(want + n, len - (size_t)n, "no end record (the recording was not finished)");
+	else if (rec - 7 < nev)
+		snprintf(want + n, len - (size_t)n, "record cut short: an event record stops after "
+			 "%zu bytes", c - start);
+	else if (c - start < 5)
+		snprintf(want + n, len - (size_t)n, "record header cut short: %zu of 5 bytes",
+			 c - start);
+	else
+		snprintf(want + n, len - (size_t)n, "record cut short: %zu of 8 bytes", c - start - 5);
+}
+
 /* The uncompressed stream cut at every byte: exactly the whole events
  * before the cut come out, and the message names the byte. */
-static void test_truncated_plain_every_byte(void)
+static void truncated_plain_every_byte(int format)
 {
-	const char *path = tmp_path("plain.gz"), *cut = tmp_path("plain-cut");
+	const char *cut = tmp_path("plain-cut");
 	unsigned char *raw;
-	size_t len, first_event;
+	size_t len = recording_stream(format, NEV, &raw), first_event = first_event_offset();
+	size_t ends[NEV];
 	bool all_ok = true;
 
-	if (!write_recording(path, NEV))
+	if (!raw)
 		return;
-	len = gunzip(path, &raw);
-	first_event = len - NEV * EV_REC_LEN - 12; /* the end record is 12 bytes */
+	event_ends(format, NEV, ends);
 	for (size_t c = 0; c < len; c++) {
 		struct read_result r;
-		char want[64];
-		int want_events = c < first_event ? 0 : (int)((c - first_event) / EV_REC_LEN);
+		char want[160];
+		int want_events = 0;
 
-		if (want_events > NEV)
-			want_events = NEV;
+		while (want_events < NEV && ends[want_events] <= c)
+			want_events++;
 		spill(cut, raw, c);
 		r = read_all(cut);
 		snprintf(want, sizeof(want), "truncated at byte %zu ", c);
@@ -327,21 +491,30 @@ static void test_truncated_plain_every_byte(void)
 		all_ok &= CHECK(r.events_match);
 		if (r.opened)
 			all_ok &= CHECK_EQ_INT(r.last, REC_TRUNCATED);
-		all_ok &= CHECK_CONTAINS(r.err, want);
+		if (format == 2 && r.opened)
+			cut_message_v2(c, NEV, ends, want, sizeof(want));
+		all_ok &= format == 2 && r.opened ? CHECK_EQ_STR(r.err, want)
+						  : CHECK_CONTAINS(r.err, want);
 		/* a plain stream has no container to say it was cut */
-		if (c > first_event && (c - first_event) % EV_REC_LEN == 0 && want_events < NEV)
+		if (want_events > 0 && c == ends[want_events - 1] && want_events < NEV)
 			all_ok &= CHECK_CONTAINS(r.err, "no end record (the recording was not finished)");
 		if (!all_ok) {
-			fprintf(stderr, "  at cut %zu of %zu\n", c, len);
+			fprintf(stderr, "  format %d, at cut %zu of %zu\n", format, c, len);
 			break;
 		}
 	}
 	free(raw);
 }
 
+static void test_truncated_plain_every_byte(void)
+{
+	truncated_plain_every_byte(1);
+	truncated_plain_every_byte(2);
+}
+
 /* The gzip file cut at every byte: no crash, never more than was written,
  * more of the file never gives fewer events, and it always says so. */
-static void test_truncated_gzip_every_byte(void)
+static void truncated_gzip_every_byte(int format)
 {
 	const char *path = tmp_path("cut.gz"), *cut = tmp_path("cut-part.gz");
 	unsigned char *gz;
@@ -349,7 +522,7 @@ static void test_truncated_gzip_every_byte(void)
 	int prev = 0;
 	bool all_ok = true;
 
-	if (!write_recording(path, NEV))
+	if (!write_stream(path, format, NEV, true))
 		return;
 	len = slurp(path, &gz);
 	for (size_t c = 0; c < len; c++) {
@@ -365,7 +538,7 @@ static void test_truncated_gzip_every_byte(void)
 		all_ok &= CHECK(!strstr(r.err, "no end record"));
 		prev = r.events;
 		if (!all_ok) {
-			fprintf(stderr, "  at cut %zu of %zu: %s\n", c, len, r.err);
+			fprintf(stderr, "  format %d, at cut %zu of %zu: %s\n", format, c, len, r.err);
 			break;
 		}
 	}
@@ -374,39 +547,40 @@ static void test_truncated_gzip_every_byte(void)
 	free(gz);
 }
 
-/* Rewrite the plain stream with one change, read it back. */
+static void test_truncated_gzip_every_byte(void)
+{
+	truncated_gzip_every_byte(1);
+	truncated_gzip_every_byte(2);
+}
+
+/* Rewrite the plain stream (of format 1, whose records have one length)
+ * with one change, read it back. */
 static struct read_result read_patched(size_t at, const void *bytes, size_t n)
 {
-	const char *path = tmp_path("patch-src.gz"), *out = tmp_path("patched");
+	const char *out = tmp_path("patched");
 	unsigned char *raw;
-	size_t len;
+	size_t len = recording_stream(1, NEV, &raw);
 	struct read_result r = { 0 };
 
-	if (!write_recording(path, NEV))
+	if (!raw)
 		return r;
-	len = gunzip(path, &raw);
 	memcpy(raw + at, bytes, n);
 	spill(out, raw, len);
 	free(raw);
 	return read_all(out);
 }
 
-static size_t first_event_offset(void)
-{
-	return 12 + (4 + 24) + (4 + 8) + (4 + 11) + (4 + 13) + (4 + 12) + 4;
-}
-
 static void test_bad_magic_version_abi(void)
 {
 	struct read_result r;
-	__u8 v2[4] = { 2, 0, 0, 0 };
+	__u8 v3[4] = { 3, 0, 0, 0 };
 
 	r = read_patched(0, "SYNSCOPX", 8);
 	CHECK(!r.opened);
 	CHECK_EQ_STR(r.err, "not a synscope recording (neither gzip nor plain data starts with SYNSCOPE)");
-	r = read_patched(8, v2, 4);
+	r = read_patched(8, v3, 4);
 	CHECK(!r.opened);
-	CHECK_EQ_STR(r.err, "recording format version 2: this synscope reads version 1");
+	CHECK_EQ_STR(r.err, "recording format version 3: this synscope reads versions 1 to 2");
 	__u8 abi_next[4] = { SYN_EV_ABI_VERSION + 1, 0, 0, 0 };
 	char want[128];
 
@@ -557,30 +731,129 @@ static void test_flipped_bits(void)
 	free(gz);
 }
 
-#define MANY 3849 /* the small .gz of the report: one zlib buffer holds it all */
-
-/* deflate src into a gzip file, with a sync flush after the first `flush_at`
- * bytes (a block boundary on a byte: the next block's header starts at
- * *boundary in the file). */
-static size_t gzip_with_boundary(const unsigned char *src, size_t len, size_t flush_at,
-				 unsigned char **dst, size_t *boundary)
+/* Format 2 without compression has no checksum: a flipped bit may go
+ * unseen, but never crashes, and what stops reading is said. */
+static void test_flipped_bits_plain(void)
 {
-	z_stream z = { 0 };
-	size_t cap = len + 4096;
+	const char *out = tmp_path("flipped");
+	unsigned char *raw;
+	size_t len = recording_stream(2, NEV, &raw);
+	int silent = 0;
 
-	*dst = malloc(cap);
-	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-	z.next_out = *dst;
-	z.avail_out = (uInt)cap;
-	z.next_in = (unsigned char *)src;
-	z.avail_in = (uInt)flush_at;
-	deflate(&z, Z_SYNC_FLUSH);
-	*boundary = z.total_out;
-	z.avail_in = (uInt)(len - flush_at);
-	deflate(&z, Z_FINISH);
-	deflateEnd(&z);
-	return z.total_out;
+	for (size_t i = first_event_offset(); raw && i < len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			struct read_result r;
+
+			raw[i] ^= (unsigned char)(1 << bit);
+			spill(out, raw, len);
+			r = read_all(out);
+			raw[i] ^= (unsigned char)(1 << bit);
+			silent += r.opened && r.last != REC_END && !r.err[0];
+			CHECK(r.opened);
+		}
+	}
+	CHECK_EQ_INT(silent, 0);
+	free(raw);
 }
+
+/* Records format 2 refuses or skips among its events, each said where it
+ * starts: the stream with bytes put in at one place, or one changed. */
+static struct read_result read_spliced(size_t at, const void *bytes, size_t n, bool insert)
+{
+	const char *out = tmp_path("spliced");
+	unsigned char *raw, *b;
+	size_t len = recording_stream(2, NEV, &raw);
+	struct read_result r = { 0 };
+
+	if (!raw)
+		return r;
+	b = malloc(len + n);
+	memcpy(b, raw, at);
+	memcpy(b + at, bytes, n);
+	memcpy(b + at + n, raw + at + (insert ? 0 : n), len - at - (insert ? 0 : n));
+	spill(out, b, len + (insert ? n : 0));
+	free(raw);
+	free(b);
+	return read_all(out);
+}
+
+static void test_compact_records_out_of_place(void)
+{
+	size_t ev0 = first_event_offset(), ends[NEV];
+	struct read_result r;
+	char want[160];
+
+	event_ends(2, NEV, ends);
+	/* the first event's head says 0 back */
+	r = read_spliced(ev0, "\x01", 1, false);
+	CHECK_EQ_INT(r.events, 0);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_EQ_STR(r.err, "bad record at byte 104 (record 7): event record: a reference 0 events "
+		     "back (1 to 1024)");
+	/* an event as format 1 wrote it, before the end */
+	r = read_spliced(ends[NEV - 1], "\x00\x10\x00\x00\x00", 5, true);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "bad record at byte %zu (record %d): an event record of format 1 "
+		 "among format 2's", ends[NEV - 1], 7 + NEV);
+	CHECK_EQ_STR(r.err, want);
+	/* a header record */
+	r = read_spliced(ev0, "\x00\x01\x00\x00\x00", 5, true);
+	CHECK_EQ_INT(r.events, 0);
+	CHECK_EQ_STR(r.err, "bad record at byte 104 (record 7): header record (type 1) among the "
+		     "events");
+	/* a record of a kind a later version may add is skipped whole */
+	r = read_spliced(ends[2], "\x00\x63\x00\x02\x00\x00\x00", 7, true);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK(r.events_match);
+	CHECK_EQ_INT(r.last, REC_END);
+	/* the end record's count */
+	r = read_spliced(ends[NEV - 1] + 5, "\x09", 1, false);
+	CHECK_EQ_INT(r.events, NEV);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "bad record at byte %zu (record %d): the end record counts 9 "
+		 "events, 12 came before it", ends[NEV - 1], 7 + NEV);
+	CHECK_EQ_STR(r.err, want);
+}
+
+/* A format 2 event damaged (its head made a reference 0 events back) at
+ * the first, second, a middle and the last event, plain and gzip: every
+ * event before it comes, each as written, and the message names the byte
+ * where the damaged record starts and its number. */
+static void test_compact_damage_at_offsets(void)
+{
+	static const int at[] = { 0, 1, NEV / 2, NEV - 1 };
+	const char *out = tmp_path("damaged.gz");
+	size_t ends[NEV], len;
+	unsigned char *raw;
+
+	event_ends(2, NEV, ends);
+	len = recording_stream(2, NEV, &raw);
+	for (size_t i = 0; raw && i < sizeof(at) / sizeof(at[0]); i++) {
+		size_t start = at[i] ? ends[at[i] - 1] : first_event_offset();
+		unsigned char was = raw[start];
+		char want[160];
+
+		snprintf(want, sizeof(want), "bad record at byte %zu (record %d): event record: a "
+			 "reference 0 events back (1 to 1024)", start, 7 + at[i]);
+		raw[start] = 0x01;
+		for (int gz = 0; gz <= 1; gz++) {
+			struct read_result r;
+
+			spill_stream(out, raw, len, gz);
+			r = read_all(out);
+			CHECK_EQ_INT(r.events, at[i]);
+			CHECK(r.events_match);
+			CHECK_EQ_INT(r.last, REC_BAD);
+			if (!CHECK_EQ_STR(r.err, want))
+				fprintf(stderr, "  damage at event %d, %s\n", at[i], gz ? "gzip" : "plain");
+		}
+		raw[start] = was;
+	}
+	free(raw);
+}
+
+#define MANY 3849 /* the small .gz of the report: one zlib buffer holds it all */
 
 /* One damaged byte in the compressed data of a small recording: every event
  * before the damage comes, each as written, and the damage is said where it
@@ -616,17 +889,6 @@ static void test_damage_small_gzip(void)
 	CHECK_CONTAINS(r.err, want);
 	free(raw);
 	free(gz);
-}
-
-/* src as one gzip member at dst (room enough): its length. */
-static size_t gzip_bytes(unsigned char *dst, const void *src, size_t len)
-{
-	unsigned char *gz;
-	size_t boundary, n = gzip_with_boundary(src, len, 0, &gz, &boundary);
-
-	memcpy(dst, gz, n);
-	free(gz);
-	return n;
 }
 
 /* Bytes after the end of the gzip stream are said, after every event. */
@@ -714,7 +976,11 @@ struct hand {
 	unsigned char b[300000];
 	size_t n;
 	int events;
+	unsigned format;
 };
+
+/* Format 2's events, as the writer codes them (test_compact checks it). */
+static struct ev_encoder *hand_enc;
 
 static void hand_bytes(struct hand *h, const void *p, size_t n)
 {
@@ -747,6 +1013,9 @@ static void hand_start(struct hand *h, unsigned format, unsigned abi, unsigned e
 
 	h->n = 0;
 	h->events = 0;
+	h->format = format;
+	ev_encoder_free(hand_enc);
+	hand_enc = ev_encoder_new();
 	hand_bytes(h, "SYNSCOPE", 8);
 	hand_le(h, format, 4);
 	for (int i = 0; i < 4; i++) {
@@ -778,8 +1047,9 @@ static void hand_text(struct hand *h, unsigned type, char c, size_t len)
 	hand_record(h, type, t, len);
 }
 
-/* An event record of len bytes: a lost event at ts (the rest zeros). */
-static void hand_event(struct hand *h, unsigned long long ts, size_t len)
+/* An event record of len bytes (format 1; format 2's are as long as they
+ * are): a lost event at ts (the rest zeros). */
+static void hand_lost(struct hand *h, unsigned long long ts, unsigned long long since, size_t len)
 {
 	struct syn_event e;
 	unsigned char p[200] = { 0 };
@@ -788,9 +1058,18 @@ static void hand_event(struct hand *h, unsigned long long ts, size_t len)
 	e.kind = SYN_EV_LOST;
 	e.ts_ns = ts;
 	e.lost.count = 1;
+	e.lost.since_ns = since;
 	memcpy(p, &e, sizeof(e));
-	hand_record(h, 16, p, len);
+	if (h->format == 2)
+		h->n += ev_encode(hand_enc, &e, h->b + h->n);
+	else
+		hand_record(h, 16, p, len);
 	h->events++;
+}
+
+static void hand_event(struct hand *h, unsigned long long ts, size_t len)
+{
+	hand_lost(h, ts, 0, len);
 }
 
 static void hand_end(struct hand *h, size_t len, unsigned long long count)
@@ -799,6 +1078,8 @@ static void hand_end(struct hand *h, size_t len, unsigned long long count)
 
 	for (int i = 0; i < 8; i++)
 		p[i] = (unsigned char)(count >> (8 * i));
+	if (h->format == 2)
+		hand_le(h, 0, 1);
 	hand_record(h, 17, p, len);
 }
 
@@ -1011,7 +1292,7 @@ static void test_limit_header_record(void)
 	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 119 bytes: ABI version 3 has 120");
 }
 
-/* Versions: format 1 only; event ABI 2 (the oldest) to 3. */
+/* Versions: formats 1 and 2; event ABI 2 (the oldest) to 3. */
 static void test_limit_versions(void)
 {
 	static const struct {
@@ -1020,10 +1301,13 @@ static void test_limit_versions(void)
 	} cases[] = {
 		{ 1, 2, NULL },
 		{ 1, 3, NULL },
+		{ 2, 2, NULL },
+		{ 2, 3, NULL },
 		{ 1, 1, "events of ABI version 1: this synscope reads versions 2 to 3" },
 		{ 1, 4, "events of ABI version 4: this synscope reads versions 2 to 3" },
-		{ 0, 3, "recording format version 0: this synscope reads version 1" },
-		{ 2, 3, "recording format version 2: this synscope reads version 1" },
+		{ 2, 4, "events of ABI version 4: this synscope reads versions 2 to 3" },
+		{ 0, 3, "recording format version 0: this synscope reads versions 1 to 2" },
+		{ 3, 3, "recording format version 3: this synscope reads versions 1 to 2" },
 	};
 	struct hand h;
 	struct hand_read r;
@@ -1102,6 +1386,44 @@ static void test_limit_event_and_end_records(void)
 
 /* Times: an event's and the clock offset stay below 2^62 (REC_TIME_MAX),
  * the offset above -2^62, so that their sum cannot overflow. */
+/* A recording of one lost event, at ts, lost since since, read back. */
+static struct hand_read one_lost_event(struct hand *h, unsigned format, unsigned long long ts,
+				       unsigned long long since)
+{
+	hand_start(h, format, V, 120, 0, 24);
+	hand_record(h, 5, NULL, 0);
+	hand_lost(h, ts, since, 120);
+	hand_end(h, 8, 1);
+	return hand_read(h);
+}
+
+/* That event refused, for why, where it starts (byte 44, record 3). */
+static void refused_first_event(const struct hand_read *r, const char *why)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "bad record at byte 44 (record 3): %s", why);
+	CHECK_EQ_INT(r->events, 0);
+	CHECK_EQ_INT(r->last, REC_BAD);
+	CHECK_EQ_STR(r->err, want);
+}
+
+/* A lost event's since_ns is a time as well: below 2^62, in both formats
+ * (jsonl prints it with the wall offset added). */
+static void test_limit_lost_since(void)
+{
+	const unsigned long long max = 1ull << 62;
+	struct hand h;
+	struct hand_read r;
+
+	for (unsigned format = 1; format <= 2; format++) {
+		r = one_lost_event(&h, format, 1000, max - 1);
+		hand_ok(&r);
+		r = one_lost_event(&h, format, 1000, max);
+		refused_first_event(&r, "lost events since 4611686018427387904 ns: impossible");
+	}
+}
+
 static void test_limit_times(void)
 {
 	const unsigned long long max = 1ull << 62;
@@ -1109,20 +1431,22 @@ static void test_limit_times(void)
 	struct hand_read r;
 	char want[160];
 
-	hand_start(&h, 1, V, 120, 0, 24);
+	/* in both formats: format 2's times are differences, summed mod 2^64 */
+	for (unsigned format = 1; format <= 2; format++) {
+		r = one_lost_event(&h, format, max - 1, 0);
+		hand_ok(&r);
+		r = one_lost_event(&h, format, max, 0);
+		refused_first_event(&r, "event time 4611686018427387904 ns: impossible");
+	}
+	/* format 2: a time past 2^64 wraps round, to a time far beyond 2^62 */
+	hand_start(&h, 2, V, 120, 0, 24);
 	hand_record(&h, 5, NULL, 0);
-	hand_event(&h, max - 1, 120);
-	hand_end(&h, 8, 1);
+	hand_event(&h, 1000, 120);
+	hand_bytes(&h, "\x02\xd1\x0f\x00", 4); /* zigzag(-1001) = 2001, d1 0f: 1000 - 1001 ns */
+	hand_end(&h, 8, 2);
 	r = hand_read(&h);
-	hand_ok(&r);
-	hand_start(&h, 1, V, 120, 0, 24);
-	hand_record(&h, 5, NULL, 0);
-	hand_event(&h, max, 120);
-	hand_end(&h, 8, 1);
-	r = hand_read(&h);
-	CHECK_EQ_INT(r.events, 0);
-	CHECK_EQ_INT(r.last, REC_BAD);
-	CHECK_EQ_STR(r.err, "bad record at byte 44 (record 3): event time 4611686018427387904 ns: "
+	CHECK_EQ_INT(r.events, 1);
+	CHECK_EQ_STR(r.err, "bad record at byte 53 (record 4): event time 18446744073709551615 ns: "
 		     "impossible");
 
 	for (int sign = 1; sign >= -1; sign -= 2) {
@@ -1252,6 +1576,9 @@ int main(void)
 	RUN(test_records_out_of_place);
 	RUN(test_data_after_end);
 	RUN(test_flipped_bits);
+	RUN(test_flipped_bits_plain);
+	RUN(test_compact_records_out_of_place);
+	RUN(test_compact_damage_at_offsets);
 	RUN(test_damage_small_gzip);
 	RUN(test_trailing_garbage);
 	RUN(test_garbage);
@@ -1262,8 +1589,10 @@ int main(void)
 	RUN(test_limit_versions);
 	RUN(test_limit_event_and_end_records);
 	RUN(test_limit_times);
+	RUN(test_limit_lost_since);
 	RUN(test_abi2_padding_is_not_read);
 	RUN(test_write_errors);
+	ev_encoder_free(hand_enc);
 	if (!tests_failed) {
 		char cmd[128];
 

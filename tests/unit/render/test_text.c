@@ -136,6 +136,27 @@ static void test_end_names(void)
 	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), " ~/42");
 }
 
+/* A segment's options at their longest: every option, every number at
+ * its largest, a Fast Open cookie of 255 bytes (a crafted recording can
+ * say so). */
+static void test_longest_options(void)
+{
+	struct syn_event e;
+	struct seg_text t;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_SEGMENT;
+	e.proto = IPPROTO_TCP;
+	e.seg.flags = SYN_TCP_SYN | SYN_TCP_ACK;
+	e.seg.opts = SYN_OPT_MSS | SYN_OPT_WSCALE | SYN_OPT_SACK_PERM | SYN_OPT_TS | SYN_OPT_FASTOPEN;
+	e.seg.mss = 65535;
+	e.seg.wscale = 255;
+	e.seg.tsval = e.seg.tsecr = 4294967295u;
+	e.seg.fo_cookie_len = 255;
+	seg_text_build(&t, &e, 0, NULL);
+	CHECK_EQ_STR(t.opts, "mss=65535 ws=255 sackOK ts=4294967295/4294967295 fastopen:cookie=255B");
+}
+
 int main(void)
 {
 	RUN(test_delta_units);
@@ -144,5 +165,6 @@ int main(void)
 	RUN(test_wrap_at_the_room);
 	RUN(test_retransmit_cause);
 	RUN(test_end_names);
+	RUN(test_longest_options);
 	return TEST_SUMMARY();
 }

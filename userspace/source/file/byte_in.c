@@ -13,6 +13,7 @@
 
 #define IN_SIZE (64u << 10)
 #define OUT_SIZE (256u << 10)
+_Static_assert(BYTE_IN_PEEK_MAX <= OUT_SIZE / 2, "a peek leaves room to refill");
 #define GZIP_ONLY (16 + MAX_WBITS) /* inflateInit2: a gzip wrapper, no other */
 
 struct byte_in {
@@ -94,11 +95,11 @@ static void refill_gzip(struct byte_in *b)
 	ssize_t n;
 	int rc;
 
-	b->z.next_out = b->out;
-	b->z.avail_out = OUT_SIZE;
+	b->z.next_out = b->out + b->out_len;
+	b->z.avail_out = (uInt)(OUT_SIZE - b->out_len);
 	while (b->pending == BYTE_IN_OK) {
 		if (b->z.avail_in == 0) {
-			if (b->z.avail_out < OUT_SIZE)
+			if (b->z.avail_out < OUT_SIZE - b->out_len)
 				break;
 			n = b->file_ended ? 0 : read_some(b, b->in, IN_SIZE);
 			if (n < 0)
@@ -120,19 +121,31 @@ static void refill_gzip(struct byte_in *b)
 		if (b->z.avail_out == 0)
 			break;
 	}
-	b->out_pos = 0;
 	b->out_len = OUT_SIZE - b->z.avail_out;
 }
 
 static void refill_plain(struct byte_in *b)
 {
-	ssize_t n = read_some(b, b->out, OUT_SIZE);
+	ssize_t n = read_some(b, b->out + b->out_len, OUT_SIZE - b->out_len);
 
-	b->out_pos = 0;
-	b->out_len = n > 0 ? (size_t)n : 0;
-	b->plain_taken += b->out_len;
+	if (n > 0) {
+		b->out_len += (size_t)n;
+		b->plain_taken += (size_t)n;
+	}
 	if (n == 0)
 		stop(b, BYTE_IN_END, NULL);
+}
+
+/* More bytes after those not yet handed out, which move to the front. */
+static void refill(struct byte_in *b)
+{
+	memmove(b->out, b->out + b->out_pos, b->out_len - b->out_pos);
+	b->out_len -= b->out_pos;
+	b->out_pos = 0;
+	if (b->gzip)
+		refill_gzip(b);
+	else
+		refill_plain(b);
 }
 
 /* The first bytes decide: gzip's magic, or the bytes as they are. */
@@ -182,10 +195,7 @@ enum byte_in_status byte_in_read(struct byte_in *b, void *buf, size_t len, size_
 		if (b->out_pos == b->out_len) {
 			if (b->pending != BYTE_IN_OK)
 				return b->pending;
-			if (b->gzip)
-				refill_gzip(b);
-			else
-				refill_plain(b);
+			refill(b);
 			continue;
 		}
 		n = len - *got < b->out_len - b->out_pos ? len - *got : b->out_len - b->out_pos;
@@ -194,6 +204,22 @@ enum byte_in_status byte_in_read(struct byte_in *b, void *buf, size_t len, size_
 		*got += n;
 	}
 	return BYTE_IN_OK;
+}
+
+enum byte_in_status byte_in_peek(struct byte_in *b, size_t want, const __u8 **p, size_t *avail)
+{
+	if (want > BYTE_IN_PEEK_MAX)
+		want = BYTE_IN_PEEK_MAX;
+	while (b->out_len - b->out_pos < want && b->pending == BYTE_IN_OK)
+		refill(b);
+	*p = b->out + b->out_pos;
+	*avail = b->out_len - b->out_pos;
+	return *avail >= want ? BYTE_IN_OK : b->pending;
+}
+
+void byte_in_skip(struct byte_in *b, size_t n)
+{
+	b->out_pos += n < b->out_len - b->out_pos ? n : b->out_len - b->out_pos;
 }
 
 bool byte_in_compressed(const struct byte_in *b)

@@ -26,6 +26,14 @@ struct byte_in *byte_in_open(int fd);
 /* Up to len bytes into buf, *got of them. Anything but BYTE_IN_OK is said
  * once the bytes before it are all handed out; then it stays. */
 enum byte_in_status byte_in_read(struct byte_in *b, void *buf, size_t len, size_t *got);
+/* The next bytes in place, without taking them: at least want of them
+ * (at most BYTE_IN_PEEK_MAX) at *p, *avail in all. Fewer only when the data
+ * stops before: then the status says why (as byte_in_read() would), and
+ * *p holds every byte that came before it. */
+#define BYTE_IN_PEEK_MAX (64u << 10)
+enum byte_in_status byte_in_peek(struct byte_in *b, size_t want, const __u8 **p, size_t *avail);
+/* Take n of the bytes a peek showed. */
+void byte_in_skip(struct byte_in *b, size_t n);
 bool byte_in_compressed(const struct byte_in *b);
 /* What the status said (zlib's words, strerror), "" when nothing. */
 const char *byte_in_error(const struct byte_in *b);

@@ -30,6 +30,17 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "recordings assume a l
 #define REC_RAW_MODE "wbT"
 #define REC_GZ_BUFFER (1u << 20)
 
+/* Format 2's events (docs/recording.md): each one coded against one or two
+ * of the last REC_HISTORY events. A record's first byte (its head) is 0 for
+ * a framed record ([type u16][length u16][payload]), else it starts an
+ * event. The split between two references is a word number (8 bytes). */
+#define REC_HISTORY 1024u
+#define REC_WORD 8
+#define REC_VARINT_MAX 10                   /* bytes of a 64-bit number */
+/* The most bytes an event of `size` bytes takes: head, second reference
+ * and split, time, word mask, then a byte mask and 8 bytes per word. */
+#define REC_EVENT_CODED_MAX(size) (5 * REC_VARINT_MAX + ((size) + REC_WORD - 1) / REC_WORD * (1 + REC_WORD))
+
 enum rec_type {
 	REC_T_HEADER = 1,      /* abi u32, event size u32, wall offset s64, start s64 */
 	REC_T_HOST = 2,        /* text */
@@ -57,6 +68,32 @@ static inline void put_u64(__u8 *p, __u64 v)
 {
 	for (int i = 0; i < 8; i++)
 		p[i] = (__u8)(v >> (8 * i));
+}
+
+/* Unsigned LEB128: 7 bits a byte, the lowest first, the top bit set on all
+ * but the last. Returns the bytes written (at most REC_VARINT_MAX). */
+static inline size_t put_varint(__u8 *p, __u64 v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (__u8)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (__u8)v;
+	return n;
+}
+
+/* A signed difference as an unsigned number, small either way: 0, -1, 1,
+ * -2 ... become 0, 1, 2, 3 ... */
+static inline __u64 zigzag(__u64 d)
+{
+	return d << 1 ^ (__u64)((__s64)d >> 63);
+}
+
+static inline __u64 unzigzag(__u64 z)
+{
+	return z >> 1 ^ (__u64)-(__s64)(z & 1);
 }
 
 static inline __u16 get_u16(const __u8 *p)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "source/file/byte_in.h"
+#include "source/file/ev_decode.h"
 #include "source/file/rec_format.h"
 
 
@@ -58,6 +59,8 @@ void rec_header_free_names(struct rec_header *h)
 
 struct rec_reader {
 	struct byte_in *in;
+	struct ev_decoder *dec; /* format 2's events */
+	__u32 format;
 	__u64 offset;       /* uncompressed bytes consumed */
 	__u64 record;       /* number of the record being read, from 1; 0: file header */
 	__u64 record_start; /* its offset */
@@ -92,15 +95,13 @@ static enum rec_status reader_stop(struct rec_reader *r, enum rec_status st, con
 	return st;
 }
 
-/* Read up to len bytes; *got says how many came. REC_EVENT when all did;
- * a read error or damaged compressed data stops reading here; a short read
- * is left to the caller, which knows what was cut short. */
-static enum rec_status read_bytes(struct rec_reader *r, void *buf, size_t len, size_t *got)
+/* What the byte stream said: REC_EVENT when it goes on; a read error or
+ * damaged compressed data stops reading here; an end (or a cut gzip
+ * stream) is left to the caller, which knows what was cut short. */
+static enum rec_status stream_status(struct rec_reader *r, enum byte_in_status st)
 {
-	enum byte_in_status st = byte_in_read(r->in, buf, len, got);
 	unsigned long long at = (unsigned long long)byte_in_file_offset(r->in);
 
-	r->offset += *got;
 	switch (st) {
 	case BYTE_IN_OK:
 		return REC_EVENT;
@@ -122,30 +123,47 @@ static enum rec_status read_bytes(struct rec_reader *r, void *buf, size_t len, s
 	}
 }
 
+/* Read up to len bytes; *got says how many came. REC_EVENT when all did;
+ * a read error or damaged compressed data stops reading here; a short read
+ * is left to the caller, which knows what was cut short. */
+static enum rec_status read_bytes(struct rec_reader *r, void *buf, size_t len, size_t *got)
+{
+	enum byte_in_status st = byte_in_read(r->in, buf, len, got);
+
+	r->offset += *got;
+	return stream_status(r, st);
+}
+
 /* Did the gzip stream stop before its own end (rather than cleanly)? */
 static bool gzip_cut(const struct rec_reader *r)
 {
 	return r->status == REC_TRUNCATED;
 }
 
-/* The next record: its type and length, its payload in r->buf. */
-static enum rec_status read_record(struct rec_reader *r, __u16 *type, size_t *len)
+/* The data stops where a record would start. */
+static enum rec_status stops_between_records(struct rec_reader *r)
+{
+	return reader_stop(r, REC_TRUNCATED, "truncated", gzip_cut(r)
+			   ? "the compressed data stops before the end record"
+			   : "no end record (the recording was not finished)");
+}
+
+/* A framed record's header and payload (lead: its bytes already taken, the
+ * 0 before it among format 2's events): its type and length, its payload
+ * in r->buf. */
+static enum rec_status read_framed(struct rec_reader *r, size_t lead, __u16 *type, size_t *len)
 {
 	__u8 hdr[REC_RECHDR_LEN];
 	size_t got;
 
-	r->record++;
-	r->record_start = r->offset;
 	if (read_bytes(r, hdr, sizeof(hdr), &got) != REC_EVENT) {
 		if (r->status == REC_BAD)
 			return REC_BAD;
-		if (got)
+		if (got || lead)
 			return reader_stop(r, REC_TRUNCATED, "truncated",
-					   "record header cut short: %zu of %d bytes", got,
-					   REC_RECHDR_LEN);
-		return reader_stop(r, REC_TRUNCATED, "truncated", gzip_cut(r)
-				   ? "the compressed data stops before the end record"
-				   : "no end record (the recording was not finished)");
+					   "record header cut short: %zu of %zu bytes", lead + got,
+					   lead + REC_RECHDR_LEN);
+		return stops_between_records(r);
 	}
 	*type = get_u16(hdr);
 	*len = get_u16(hdr + 2);
@@ -156,6 +174,76 @@ static enum rec_status read_record(struct rec_reader *r, __u16 *type, size_t *le
 				   "record cut short: %zu of %zu bytes", got, *len);
 	}
 	return REC_EVENT;
+}
+
+/* The next record: its type and length, its payload in r->buf. */
+static enum rec_status read_record(struct rec_reader *r, __u16 *type, size_t *len)
+{
+	r->record++;
+	r->record_start = r->offset;
+	return read_framed(r, 0, type, len);
+}
+
+/* Format 1's next record, as read_record() gives it; an event's copied into e. */
+static enum rec_status read_plain(struct rec_reader *r, struct syn_event *e, __u16 *type,
+				  size_t *len)
+{
+	if (read_record(r, type, len) != REC_EVENT)
+		return r->status;
+	if (*type != REC_T_EVENT)
+		return REC_EVENT;
+	if (*len != r->event_size)
+		return reader_stop(r, REC_BAD, "bad record", "event record of %zu bytes (the header "
+				   "says %u)", *len, r->event_size);
+	memcpy(e, r->buf, sizeof(*e));
+	return REC_EVENT;
+}
+
+/* Format 2's next record: an event, decoded into e (*type REC_T_EVENT), or
+ * a framed one as read_record() gives it. */
+static enum rec_status read_compact(struct rec_reader *r, struct syn_event *e, __u16 *type,
+				    size_t *len)
+{
+	enum byte_in_status st;
+	const __u8 *p;
+	size_t avail, used;
+	char why[160];
+
+	r->record++;
+	r->record_start = r->offset;
+	st = byte_in_peek(r->in, ev_decoder_record_max(r->dec), &p, &avail);
+	if (!avail)
+		return stream_status(r, st) == REC_BAD ? REC_BAD : stops_between_records(r);
+	if (!p[0]) {
+		byte_in_skip(r->in, 1);
+		r->offset++;
+		if (read_framed(r, 1, type, len) != REC_EVENT)
+			return r->status;
+		if (*type == REC_T_EVENT)
+			return reader_stop(r, REC_BAD, "bad record", "an event record of format 1 "
+					   "among format 2's");
+		return REC_EVENT;
+	}
+	switch (ev_decode(r->dec, p, avail, e, &used, why, sizeof(why))) {
+	case EV_DECODED:
+		byte_in_skip(r->in, used);
+		r->offset += used;
+		*type = REC_T_EVENT;
+		return REC_EVENT;
+	case EV_CUT:
+		if (st == BYTE_IN_OK)
+			return reader_stop(r, REC_BAD, "bad record", "an event record of more "
+					   "than %zu bytes", avail);
+		byte_in_skip(r->in, avail);
+		r->offset += avail;
+		if (stream_status(r, st) == REC_BAD)
+			return REC_BAD;
+		return reader_stop(r, REC_TRUNCATED, "truncated", "record cut short: an event "
+				   "record stops after %zu bytes", avail);
+	case EV_BAD:
+	default:
+		return reader_stop(r, REC_BAD, "bad record", "event record: %s", why);
+	}
 }
 
 /* Text the sinks may print: printable ASCII; a name: an identifier. */
@@ -208,6 +296,8 @@ static enum rec_status take_fixed_header(struct rec_reader *r, struct rec_header
 				   (long long)h->wall_offset_ns);
 	r->event_size = h->event_size;
 	r->abi_version = h->abi_version;
+	if (r->format == 2 && !(r->dec = ev_decoder_new(h->event_size)))
+		return reader_stop(r, REC_BAD, NULL, "out of memory");
 	return REC_EVENT;
 }
 
@@ -281,9 +371,11 @@ static enum rec_status read_prefix(struct rec_reader *r, struct rec_header *h)
 	h->format_version = get_u32(p + REC_MAGIC_LEN);
 	if (got < sizeof(p))
 		return reader_stop(r, REC_TRUNCATED, "truncated", "the file header is cut short");
-	if (h->format_version != REC_FORMAT_VERSION)
+	if (h->format_version < REC_FORMAT_OLDEST || h->format_version > REC_FORMAT_VERSION)
 		return reader_stop(r, REC_BAD, NULL, "recording format version %u: this synscope "
-				   "reads version %d", h->format_version, REC_FORMAT_VERSION);
+				   "reads versions %d to %d", h->format_version, REC_FORMAT_OLDEST,
+				   REC_FORMAT_VERSION);
+	r->format = h->format_version;
 	return REC_EVENT;
 }
 
@@ -390,20 +482,20 @@ enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e)
 	size_t len;
 
 	while (r->status == REC_EVENT) {
-		st = read_record(r, &type, &len);
+		st = r->dec ? read_compact(r, e, &type, &len) : read_plain(r, e, &type, &len);
 		if (st != REC_EVENT)
 			return st;
 		switch (type) {
 		case REC_T_EVENT:
-			if (len != r->event_size)
-				return reader_stop(r, REC_BAD, "bad record", "event record of %zu bytes "
-						   "(the header says %u)", len, r->event_size);
-			memcpy(e, r->buf, sizeof(*e));
 			if (r->abi_version == 2)
 				event_from_v2(e);
 			if (e->ts_ns >= REC_TIME_MAX)
 				return reader_stop(r, REC_BAD, "bad record", "event time %llu ns: "
 						   "impossible", (unsigned long long)e->ts_ns);
+			/* a time too, which the sinks print with the wall offset added */
+			if (e->kind == SYN_EV_LOST && e->lost.since_ns >= REC_TIME_MAX)
+				return reader_stop(r, REC_BAD, "bad record", "lost events since %llu "
+						   "ns: impossible", (unsigned long long)e->lost.since_ns);
 			r->events++;
 			return REC_EVENT;
 		case REC_T_END:
@@ -441,5 +533,6 @@ void rec_reader_close(struct rec_reader *r)
 	if (!r)
 		return;
 	byte_in_close(r->in);
+	ev_decoder_free(r->dec);
 	free(r);
 }
