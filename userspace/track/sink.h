@@ -14,6 +14,9 @@ struct run_summary {
 	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
 	__u64 continued;     /* late rows of connections already shown (their TIME-WAIT's
 			      * traffic, a late reset), shown as "continued" */
+	__u64 unselected;    /* connections that ended and were not chosen (--slower,
+			      * --rst, --comm): counted above, not shown */
+	__u64 open;          /* connections open now (a report while tracing goes on) */
 	const struct halfopen *halfopen; /* a flood's half-open connections, by port */
 };
 
@@ -41,6 +44,15 @@ struct syn_sink {
 	/* Tracing ended: print a summary, flush. */
 	void (*finish)(struct syn_sink *s, const struct run_summary *sum);
 	void (*destroy)(struct syn_sink *s);
+	/* Optional. The source's clock moved (a tick: every event before now_ns
+	 * has come): what refreshes on time does it here. */
+	void (*clock)(struct syn_sink *s, __u64 now_ns);
+	/* Optional. Asked while tracing goes on (SIGUSR1): say what is known
+	 * so far, without stopping. */
+	void (*report)(struct syn_sink *s, const struct run_summary *sum);
+	/* conn_done() for every connection, also the half-open ones a flood's
+	 * summary counts instead of drawing (halfopen.h): the views that count. */
+	bool every_conn;
 };
 
 #endif

@@ -710,6 +710,22 @@ static void clock_advance(struct tracker *t, const struct syn_event *e)
 		t->clock = e->ts_ns;
 }
 
+void tracker_report(struct tracker *t)
+{
+	t->sum.open = t->nopen;
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->report)
+			t->sinks[i]->report(t->sinks[i], &t->sum);
+}
+
+/* The source's clock moved: the sinks that refresh on time are told. */
+static void tell_clock(struct tracker *t, __u64 now)
+{
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->clock)
+			t->sinks[i]->clock(t->sinks[i], now);
+}
+
 void tracker_on_event(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = NULL;
@@ -742,6 +758,10 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 		conn_check_settled(t, tc);
 	clock_advance(t, e);
 	tracker_run_clock(t);
+	if (e->kind == SYN_EV_TICK) {
+		t->sum.open = t->nopen;
+		tell_clock(t, t->clock);
+	}
 }
 
 struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tracker_opts *o)
@@ -763,6 +783,7 @@ const struct run_summary *tracker_summary(const struct tracker *t)
 {
 	return &t->sum;
 }
+
 
 void tracker_finish(struct tracker *t)
 {

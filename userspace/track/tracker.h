@@ -6,6 +6,7 @@
 #ifndef SYNSCOPE_TRACKER_H
 #define SYNSCOPE_TRACKER_H
 
+#include "track/conn_facts.h"
 #include "track/sink.h"
 
 /* Linux keeps a timewait socket for TCP_TIMEWAIT_LEN: its 2MSL. */
@@ -32,6 +33,7 @@
 
 struct tracker_opts {
 	bool all_rows;       /* -v: stories keep every row (fold.h) */
+	struct conn_select select; /* which finished connections go to conn_done() */
 };
 
 struct tracker;
@@ -45,5 +47,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e);
 void tracker_finish(struct tracker *t);
 void tracker_free(struct tracker *t);
 const struct run_summary *tracker_summary(const struct tracker *t);
+/* While tracing goes on (SIGUSR1): each sink's report() with the summary so far. */
+void tracker_report(struct tracker *t);
 
 #endif

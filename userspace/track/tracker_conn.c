@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "track/conn_facts.h"
 #include "track/tracker_int.h"
 
 /* ---- the lists ---------------------------------------------------------- */
@@ -27,6 +28,7 @@ struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 		return NULL;
 	tc->c.id = ++t->next_id;
 	tc->c.proto = ev_proto(e);
+	facts_init(&tc->c.facts);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *end = &tc->c.end[i];
 
@@ -170,9 +172,12 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
 		fold_rows(f, &tc->c, out.v, out.n);
+		facts_rows(&tc->c.facts, &tc->c, out.v, out.n);
 	}
-	if (all)
+	if (all) {
 		fold_end(f, &tc->c);
+		facts_end(&tc->c.facts, &tc->c);
+	}
 	row_vec_free(&out);
 	row_vec_shift(&tc->raw, n);
 }
@@ -294,11 +299,17 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 		if (!complete)
 			t->sum.incomplete++;
 	}
+	if (!conn_selected(&t->opts.select, c)) {
+		t->sum.unselected++;
+		conn_free(tc);
+		return;
+	}
 	/* a flood's half-open connections: the first few drawn, the rest counted */
-	if (!halfopen_is(c) || halfopen_count(&t->halfopen, c))
-		for (int i = 0; i < t->nsinks; i++)
-			if (t->sinks[i]->conn_done)
-				t->sinks[i]->conn_done(t->sinks[i], c);
+	bool drawn = !halfopen_is(c) || halfopen_count(&t->halfopen, c);
+
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->conn_done && (drawn || t->sinks[i]->every_conn))
+			t->sinks[i]->conn_done(t->sinks[i], c);
 	conn_free(tc);
 }
 
