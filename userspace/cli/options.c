@@ -23,6 +23,8 @@ static const char usage_text[] =
 "  -4, --ipv4            only IPv4\n"
 "  -6, --ipv6            only IPv6\n"
 "  -f, --format F        ladder (default): a diagram per connection when it ends\n"
+"                        table: a line per connection when it ends (tcplife's look)\n"
+"                        stats: statistics at the end and on SIGUSR1 (docs/views.md)\n"
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
 "                        html: one web page drawing every connection (docs/html.md)\n"
@@ -31,6 +33,14 @@ static const char usage_text[] =
 "                        (mermaid and pcapng: docs/exports.md)\n"
 "      --style S         how the ladder format draws: ladder (default), or rfc:\n"
 "                        numbered lines in the notation of RFC 9293's figures\n"
+"      --top             a live view on the terminal, a screen a second: connections\n"
+"                        by state and process, rates, the slowest handshakes\n"
+"      --stats           the statistics too, after the output (on stderr for jsonl,\n"
+"                        html, mermaid, pcapng); kill -USR1 says them so far\n"
+"      --slower MS       only connections that took at least MS milliseconds to open\n"
+"                        (SYN -> SYN-ACK, connect() or the accept wait)\n"
+"      --rst             only connections that ended in a reset (refused too)\n"
+"      --comm NAME       only connections of processes named NAME (either end)\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
 "  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
 "                        alone, nothing is drawn: add -o or -f to draw as well\n"
@@ -63,13 +73,14 @@ void options_usage(FILE *f)
 
 enum {
 	OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE,
-	OPT_NO_PAYLOAD, OPT_OFFSET,
+	OPT_NO_PAYLOAD, OPT_OFFSET, OPT_TOP, OPT_STATS, OPT_SLOWER, OPT_RST, OPT_COMM,
 };
 
 #define BUFFER_KB_MAX (1u << 21) /* 2 GiB a ring: the kernel takes no more */
 #define DURATION_MAX 1e7         /* 116 days: anything more is a typo */
 #define PACE_MAX 60
 #define OFFSET_MAX 1e9           /* 31 years: anything more is a typo */
+#define SLOWER_MAX_MS 1e7        /* 2.8 hours: anything more is a typo */
 
 _Static_assert(SYN_MAX_PORTS == 8, "the -P message names the limit");
 
@@ -78,6 +89,7 @@ struct parse {
 	char *err;
 	size_t errlen;
 	bool draw, want_explain;
+	bool format_given, top;
 	__u8 lang;
 };
 
@@ -171,20 +183,28 @@ static int set_ipv6(struct parse *p, const char *arg)
 	return set_family(p, AF_INET6);
 }
 
-static int set_format(struct parse *p, const char *arg)
+static const char *format_name(enum out_format f)
 {
 	static const char *const names[] = {
 		[FORMAT_LADDER] = "ladder", [FORMAT_STREAM] = "stream", [FORMAT_JSONL] = "jsonl",
 		[FORMAT_HTML] = "html",     [FORMAT_MERMAID] = "mermaid", [FORMAT_PCAPNG] = "pcapng",
+		[FORMAT_TABLE] = "table",   [FORMAT_STATS] = "stats",   [FORMAT_TOP] = "top",
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(arg, names[i])) {
-			p->o->format = (enum out_format)i;
+	return names[f];
+}
+
+static int set_format(struct parse *p, const char *arg)
+{
+	for (enum out_format f = FORMAT_LADDER; f < FORMAT_TOP; f++) {
+		if (!strcmp(arg, format_name(f))) {
+			p->o->format = f;
+			p->format_given = true;
 			return 0;
 		}
 	}
-	return fail(p, "unknown format: '%s' (ladder, stream, jsonl, html, mermaid or pcapng)", arg);
+	return fail(p, "unknown format: '%s' (ladder, table, stats, stream, jsonl, html, mermaid "
+		    "or pcapng)", arg);
 }
 
 static int set_style(struct parse *p, const char *arg)
@@ -310,6 +330,49 @@ static int set_offset(struct parse *p, const char *arg)
 	return 0;
 }
 
+static int set_top(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->top = true;
+	return 0;
+}
+
+static int set_stats(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->stats = true;
+	return 0;
+}
+
+static int set_slower(struct parse *p, const char *arg)
+{
+	double ms;
+
+	if (!parse_secs(arg, 0, SLOWER_MAX_MS, true, &ms))
+		return fail(p, "invalid --slower: '%s' (milliseconds, more than 0, e.g. 0.5 or 200)",
+			    arg);
+	p->o->slower_ns = (__u64)(ms * 1e6 + 0.5);
+	return 0;
+}
+
+static int set_rst(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->rst_only = true;
+	return 0;
+}
+
+/* A process name as the kernel keeps it: at most 15 bytes. */
+static int set_comm(struct parse *p, const char *arg)
+{
+	if (!*arg || strlen(arg) >= SYN_COMM_LEN)
+		return fail(p, "invalid --comm: '%s' (a process name, 1-15 bytes, as ps -o comm "
+			    "shows it)", arg);
+	memset(p->o->comm, 0, sizeof(p->o->comm));
+	memcpy(p->o->comm, arg, strlen(arg));
+	return 0;
+}
+
 static int set_help(struct parse *p, const char *arg)
 {
 	(void)arg;
@@ -319,6 +382,7 @@ static int set_help(struct parse *p, const char *arg)
 
 #define NOT_LIVE "replay reads a recording: nothing is traced"
 #define NOT_FILES "merge reads files: nothing is traced"
+#define NOT_NOW "--top shows what happens now, and a file is over: -f table or -f stats"
 static const struct opt_def defs[] = {
 	{ "port", 'P', true, false, false, set_port, NULL, NULL, NULL },
 	{ "pid", 'p', true, true, false, set_pid, NULL, NULL,
@@ -347,6 +411,11 @@ static const struct opt_def defs[] = {
 	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL },
 	{ "offset", OPT_OFFSET, true, true, false, set_offset, "only merge has two clocks",
 	  "only merge has two clocks", NULL },
+	{ "top", OPT_TOP, false, false, true, set_top, NULL, NOT_NOW, NOT_NOW },
+	{ "stats", OPT_STATS, false, false, true, set_stats, NULL, NULL, NULL },
+	{ "slower", OPT_SLOWER, true, true, true, set_slower, NULL, NULL, NULL },
+	{ "rst", OPT_RST, false, false, true, set_rst, NULL, NULL, NULL },
+	{ "comm", OPT_COMM, true, true, false, set_comm, NULL, NULL, NULL },
 	{ "help", 'h', false, false, false, set_help, NULL, NULL, NULL },
 };
 
@@ -471,18 +540,42 @@ static int parse_loop(struct parse *p, int argc, char **argv, bool permute, unsi
 
 /* ---- what the options say together ------------------------------------------ */
 
-static const char *format_name(enum out_format f)
+/* --top, --stats and the options that choose finished connections. */
+static int check_views(struct parse *p)
 {
-	static const char *const names[] = { "ladder", "stream", "jsonl", "html", "mermaid",
-					     "pcapng" };
+	struct options *o = p->o;
+	enum out_format f = o->format;
 
-	return names[f];
+	if (p->top && p->format_given)
+		return fail(p, "--top is a view of its own: not with -f %s", format_name(f));
+	if (p->top) {
+		o->format = f = FORMAT_TOP;
+		if (o->out_path)
+			return fail(p, "%s", "--top draws on the terminal: not with -o (-f table or "
+				    "-f stats write to files)");
+		if (o->stats)
+			return fail(p, "%s", "--top is a screen: --stats pages would be drawn over "
+				    "(run synscope -f stats beside it)");
+	}
+	if (o->stats && f == FORMAT_STATS)
+		return fail(p, "%s", "--stats with -f stats: the statistics are the output already");
+	if ((o->slower_ns || o->rst_only) && f == FORMAT_TOP)
+		return fail(p, "%s", "--slower and --rst choose connections once they end; --top "
+			    "shows them while they last");
+	if ((o->slower_ns || o->rst_only) &&
+	    (f == FORMAT_STREAM || f == FORMAT_JSONL || f == FORMAT_PCAPNG))
+		return fail(p, "--slower and --rst choose connections once they end; -f %s writes "
+			    "them while they last (jsonl: choose from its \"connection\" lines)",
+			    format_name(f));
+	return 0;
 }
 
 static int check_combined(struct parse *p, enum command cmd)
 {
 	struct options *o = p->o;
 
+	if (check_views(p))
+		return -1;
 	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER)
 		return fail(p, "--style rfc draws the ladder format only (not -f %s)",
 			    format_name(o->format));

@@ -43,6 +43,10 @@ struct options {
 	const char *inputs[2]; /* merge: A and B */
 	bool has_offset;      /* merge --offset: B's clock minus A's, not estimated */
 	__s64 offset_ns;
+	bool stats;           /* --stats: the statistics too, at the end and on SIGUSR1 */
+	__u64 slower_ns;      /* --slower MS: only connections that opened this slowly */
+	bool rst_only;        /* --rst: only connections that ended in a reset */
+	char comm[SYN_COMM_LEN]; /* --comm NAME: only this process's ("" = any) */
 };
 
 /* Parse argv: one table of options for every command, each refused where

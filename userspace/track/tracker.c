@@ -775,6 +775,12 @@ struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tr
 	if (o)
 		t->opts = *o;
 	t->halfopen.all = t->opts.all_rows;
+	/* sinks that take every connection leave none "counted, not drawn" */
+	bool every = nsinks > 0;
+
+	for (int i = 0; i < nsinks; i++)
+		every &= sinks[i]->every_conn;
+	t->halfopen.all |= every;
 	t->sum.halfopen = &t->halfopen;
 	return t;
 }

@@ -62,6 +62,7 @@ static void test_every_format_by_name(void)
 		{ "ladder", FORMAT_LADDER }, { "stream", FORMAT_STREAM },
 		{ "jsonl", FORMAT_JSONL },   { "html", FORMAT_HTML },
 		{ "mermaid", FORMAT_MERMAID }, { "pcapng", FORMAT_PCAPNG },
+		{ "table", FORMAT_TABLE },   { "stats", FORMAT_STATS },
 	};
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -101,6 +102,9 @@ static void test_usage_lists_formats(void)
 	CHECK_CONTAINS(text, "\n                        jsonl: ");
 	CHECK_CONTAINS(text, "\n                        mermaid: ");
 	CHECK_CONTAINS(text, "\n                        pcapng: ");
+	CHECK_CONTAINS(text, "\n                        table: ");
+	CHECK_CONTAINS(text, "\n                        stats: ");
+	CHECK_CONTAINS(text, "\n      --top ");
 	free(text);
 }
 
@@ -134,9 +138,9 @@ static void test_errors(void)
 		{ { "--bogus" }, "unknown option: --bogus" },
 		{ { "-z" }, "unknown option: -z" },
 		{ { "-4", "-6" }, "-4 and -6 exclude each other (give neither for both)" },
-		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl, html, mermaid or pcapng)" },
-		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl, html, mermaid or pcapng)" },
-		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-d", "0" }, "invalid duration: '0' (seconds, more than 0 and at most 10000000)" },
 		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, more than 0 and at most 10000000)" },
 		{ { "-d", "10000001" }, "invalid duration: '10000001' (seconds, more than 0 and at most 10000000)" },
@@ -171,7 +175,7 @@ static void test_errors(void)
 		{ { "-f", "mermaid", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f mermaid)" },
 		{ { "-f", "pcapng", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f pcapng)" },
 		/* what was typed is quoted, control bytes and all, as one plain line */
-		{ { "-f", "x\033[2J\ny" }, "unknown format: 'x?[2J?y' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "x\033[2J\ny" }, "unknown format: 'x?[2J?y' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-r", "x.gz", "-w", "x.gz" }, "-r and -w name the same file: 'x.gz'" },
 		{ { "-r", "x.gz", "-o", "x.gz" }, "-r and -o name the same file: 'x.gz'" },
 		{ { "-w", "x.gz", "-o", "x.gz" }, "-w and -o name the same file: 'x.gz'" },
@@ -328,7 +332,78 @@ static void test_error_quoting_control_bytes(void)
 	char err[256];
 
 	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "a\nb\033[31m")), -1);
-	CHECK_EQ_STR(err, "unknown format: 'a?b?[31m' (ladder, stream, jsonl, html, mermaid or pcapng)");
+	CHECK_EQ_STR(err, "unknown format: 'a?b?[31m' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)");
+}
+
+/* The views' options: --top, --stats, and the choice of connections. */
+static void test_views(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("--top", "-P", "80")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_TOP);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "table", "--stats", "--slower", "1.5", "--rst",
+					   "--comm", "nginx")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_TABLE);
+	CHECK(o.stats && o.rst_only);
+	CHECK_EQ_INT(o.slower_ns, 1500000);
+	CHECK_EQ_STR(o.comm, "nginx");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--slower", "0.001")), 0);
+	CHECK_EQ_INT(o.slower_ns, 1000);
+	CHECK_EQ_INT(o.format, FORMAT_LADDER); /* --slower draws: the ladders of slow ones */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "x.rec", "--rst")), 0);
+	CHECK(!o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "x.rec", "--comm", "ab")), 0);
+	CHECK(o.record_only); /* a filter: it chooses what is recorded, it draws nothing */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--comm", "ab", "--stats")), 0);
+}
+
+static void test_views_refused(void)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "--top", "-f", "table" }, "--top is a view of its own: not with -f table" },
+		{ { "--top", "-o", "x" },
+		  "--top draws on the terminal: not with -o (-f table or -f stats write to files)" },
+		{ { "--top", "--stats" },
+		  "--top is a screen: --stats pages would be drawn over (run synscope -f stats beside it)" },
+		{ { "-f", "stats", "--stats" },
+		  "--stats with -f stats: the statistics are the output already" },
+		{ { "-f", "jsonl", "--rst" }, "--slower and --rst choose connections once they end; "
+		  "-f jsonl writes them while they last (jsonl: choose from its \"connection\" lines)" },
+		{ { "--slower", "5", "-f", "stream" }, "--slower and --rst choose connections once they "
+		  "end; -f stream writes them while they last (jsonl: choose from its \"connection\" "
+		  "lines)" },
+		{ { "--top", "--rst" },
+		  "--slower and --rst choose connections once they end; --top shows them while they last" },
+		{ { "--slower", "0" }, "invalid --slower: '0' (milliseconds, more than 0, e.g. 0.5 or 200)" },
+		{ { "--slower", "fast" },
+		  "invalid --slower: 'fast' (milliseconds, more than 0, e.g. 0.5 or 200)" },
+		{ { "--comm", "" },
+		  "invalid --comm: '' (a process name, 1-15 bytes, as ps -o comm shows it)" },
+		{ { "--comm", "0123456789abcdef" }, "invalid --comm: '0123456789abcdef' (a process name, "
+		  "1-15 bytes, as ps -o comm shows it)" },
+		{ { "-r", "x.rec", "--top" }, "replay (-r) takes no --top: --top shows what happens now, "
+		  "and a file is over: -f table or -f stats" },
+		{ { "-f", "top" },
+		  "unknown format: 'top' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+	};
+	struct options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_EQ_INT(parse(&o, err, cases[i].args), -1);
+		CHECK_EQ_STR(err, cases[i].msg);
+	}
+	CHECK_EQ_INT(options_parse_as(CMD_MERGE, 4, (char *[]){ "merge", "--top", "a", "b", NULL },
+				      &o, err, sizeof(err)), -1);
+	CHECK_EQ_STR(err, "merge takes no --top: --top shows what happens now, and a file is over: "
+		     "-f table or -f stats");
+	CHECK_EQ_INT(options_parse_as(CMD_MERGE, 5, (char *[]){ "merge", "-f", "table", "a", "b",
+								 NULL }, &o, err, sizeof(err)), 0);
 }
 
 int main(void)
@@ -348,5 +423,7 @@ int main(void)
 	RUN(test_parse_after_a_stopped_group);
 	RUN(test_error_quoting_control_bytes);
 	RUN(test_user_and_no_payload);
+	RUN(test_views);
+	RUN(test_views_refused);
 	return TEST_SUMMARY();
 }

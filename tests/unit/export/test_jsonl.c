@@ -191,8 +191,9 @@ static void test_loopback_lines(void)
 	fake_loopback(&f);
 	char *out = run_conn(&f, false);
 
-	/* 36 rows, the destroy row is not written */
-	CHECK_EQ_INT(count_lines(out), 35);
+	/* 36 rows, the destroy row is not written; the connection's line last */
+	CHECK_EQ_INT(count_lines(out), 36);
+	CHECK_CONTAINS(line_of(out, 35, line, sizeof(line)), "\"kind\":\"connection\"");
 	CHECK(all_lines_valid(out));
 	/* t_ns = 2026-11-23 11:21:37.123456 UTC + the row's offset */
 	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
@@ -408,6 +409,48 @@ static void test_hostile_comm(void)
 	free(out);
 }
 
+/* The connection line: its facts, set by hand, as docs/jsonl.md writes
+ * them; a lane not on this host, a duration not known (null). */
+static void test_connection_line(void)
+{
+	struct fake f;
+	struct conn_facts *k = &f.c.facts;
+	char line[1024];
+
+	fake_init(&f, 7, AF_INET, "10.0.0.1", 40000, 300, "curl", "10.0.0.2", 80, 0, "");
+	f.c.end[1].traced = false;
+	f.c.maybe_lost = true;
+	k->first_ts = FAKE_T0_NS;
+	k->last_ts = FAKE_T0_NS + 2000000;
+	k->syn_synack_ns = 30000;
+	k->connect_ns = 110000;
+	k->accept_ns = -1;
+	k->duration_ns = 1900000;
+	k->bytes[0] = 100, k->bytes[1] = 300;
+	k->segs[0] = 6, k->segs[1] = 5;
+	k->rtx[0] = 1;
+	k->closed_first = 1;
+	k->outcome = OUT_RST;
+	k->rst_lane = 1;
+	k->rst_reason_lane = -1; /* the peer's: no reason */
+	char *out = run_conn(&f, false);
+
+	CHECK_EQ_INT(count_lines(out), 1);
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897125456000,\"kind\":\"connection\",\"conn\":7,"
+		     "\"end\":\"client\",\"pid\":300,\"comm\":\"curl\",\"saddr\":\"10.0.0.1\","
+		     "\"sport\":40000,\"daddr\":\"10.0.0.2\",\"dport\":80,"
+		     "\"start_t_ns\":1795432897123456000,\"syn_synack_ns\":30000,"
+		     "\"connect_ns\":110000,\"accept_wait_ns\":null,\"duration_ns\":1900000,"
+		     "\"client_bytes\":100,\"client_segs\":6,\"client_rtx\":1,\"server_bytes\":300,"
+		     "\"server_segs\":5,\"server_rtx\":0,\"server_pid\":0,\"server_comm\":\"\","
+		     "\"server_remote\":true,\"closed_first\":\"server\",\"outcome\":\"rst\","
+		     "\"rst_by\":\"server\",\"time_wait\":null,\"complete\":true,"
+		     "\"events_lost\":true}");
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_validator_itself);
@@ -415,5 +458,6 @@ int main(void)
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
 	RUN(test_hostile_comm);
+	RUN(test_connection_line);
 	return TEST_SUMMARY();
 }

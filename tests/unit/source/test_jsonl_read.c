@@ -299,6 +299,33 @@ static void test_file_errors_name_the_line(void)
 	CHECK_EQ_INT(je.n, 0);
 }
 
+/* A "connection" line sums up its connection: taken as it is (every field
+ * known or not) and skipped, since the tracker makes it again; its version
+ * and number are checked. */
+static void test_connection_lines_are_skipped(void)
+{
+#define CONN_LINE \
+		"{\"v\":1,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3,\"end\":\"client\"," \
+		"\"outcome\":\"fin\",\"syn_synack_ns\":null,\"a_field_of_later\":[\"x\"]}\n"
+	struct jsonl_events je;
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3}"), 0);
+	CHECK(rec.summary);
+	CHECK_EQ_INT(parse("{\"v\":2,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3}"), -1);
+	CHECK_EQ_STR(err, "column 6: schema version 2 (this synscope reads version 1)");
+	CHECK_EQ_INT(parse("{\"v\":1,\"kind\":\"connection\",\"conn\":0}"), -1);
+	CHECK_EQ_STR(err, "column 35: a connection line of connection 0");
+	CHECK_EQ_INT(parse("{\"v\":1,\"kind\":\"connection\"}"), -1);
+	CHECK_EQ_STR(err, "missing field \"conn\" in a connection line");
+	CHECK_EQ_INT(parse(L1), 0);
+	CHECK(!rec.summary);
+	CHECK_EQ_INT(read_text(L1 CONN_LINE L1, &je), 0);
+	CHECK_EQ_INT(je.lines, 3);
+	CHECK_EQ_INT(je.n, 2); /* the two lost counts */
+	jsonl_events_free(&je);
+#undef CONN_LINE
+}
+
 /* What the reader rebuilds: inferred states dropped, one socket id per end
  * with a socket (none on received segments), "socket freed" after the later
  * of the change to CLOSE and the last close(). */
@@ -389,6 +416,7 @@ int main(void)
 	RUN(test_bad_lines_say_what_and_where);
 	RUN(test_file_errors_name_the_line);
 	RUN(test_rebuilt_ids_and_freed_sockets);
+	RUN(test_connection_lines_are_skipped);
 	RUN(test_real_traces_come_back_whole);
 	return TEST_SUMMARY();
 }

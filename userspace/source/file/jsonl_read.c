@@ -745,6 +745,37 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	return 0;
 }
 
+/* A "connection" line sums up a connection's other lines: the tracker
+ * makes it again from them. Its schema version and number are checked, the
+ * rest is taken as it is. 1 when the line is one, 0 when it is not, -1 on
+ * an error (said). */
+static int parse_summary(struct line *l, struct jsonl_rec *r)
+{
+	struct json_field *k = json_get(&l->o, "kind");
+	__u64 u;
+
+	if (!k || k->type != JSON_STR || strcmp(k->str.s, "connection")) {
+		if (k)
+			k->used = false; /* parse_common() takes it */
+		l->o.next = 0;       /* ... in the order the writer wrote them */
+		return 0;
+	}
+	l->kind = "connection";
+	if (need_uint(l, "v", UINT64_MAX, &u))
+		return -1;
+	if (u != JSONL_SCHEMA_VERSION)
+		return say(l, field_of(l, "v"), "schema version %llu (this synscope reads version %d)",
+			   (unsigned long long)u, JSONL_SCHEMA_VERSION);
+	if (need_uint(l, "conn", UINT64_MAX, &u))
+		return -1;
+	if (!u)
+		return say(l, field_of(l, "conn"), "a connection line of connection 0");
+	for (int i = 0; i < l->o.n; i++)
+		l->o.f[i].used = true;
+	r->summary = true;
+	return 1;
+}
+
 int jsonl_parse_line(const char *text, size_t len, struct jsonl_rec *r, char *err, size_t errlen)
 {
 	struct line l; /* not zeroed: json_scan_object() sets what it uses of l.o */
@@ -758,6 +789,13 @@ int jsonl_parse_line(const char *text, size_t len, struct jsonl_rec *r, char *er
 	err[0] = '\0';
 	if (json_scan_object(text, len, &l.o, err, errlen))
 		goto out;
+	switch (parse_summary(&l, r)) {
+	case 1:
+		rc = 0;
+		goto out;
+	case -1:
+		goto out;
+	}
 	if (parse_common(&l, r) || parse_kind_fields(&l, r))
 		goto out;
 	for (int i = 0; i < l.o.n; i++) {
@@ -1029,8 +1067,8 @@ int jsonl_read_events(FILE *f, struct jsonl_events *out, char *err, size_t errle
 			snprintf(err, errlen, "line %llu: %s", (unsigned long long)out->lines, msg);
 			goto fail;
 		}
-		if (r.inferred)
-			continue; /* the tracker infers it again */
+		if (r.inferred || r.summary)
+			continue; /* the tracker makes it again */
 		if (n == cap) {
 			/* room for a "socket freed" per line, added later */
 			size_t ncap = cap ? cap * 2 : 64;
