@@ -23,6 +23,7 @@
 
 struct fake {
 	struct conn c;
+	struct conn_facts facts; /* c.facts points here */
 	struct conn_row rows[FAKE_MAX_ROWS];
 	__u8 st[2]; /* the lanes' current states */
 };
@@ -72,6 +73,7 @@ FAKE_FN void fake_init(struct fake *f, __u64 id, int family,
 	f->c.rows = f->rows;
 	f->c.cap = FAKE_MAX_ROWS;
 	f->c.complete = true;
+	f->c.facts = &f->facts;
 	fake_end(&f->c.end[0], ROLE_CLIENT, family, caddr, cport, cpid, ccomm);
 	fake_end(&f->c.end[1], ROLE_SERVER, family, saddr, sport, spid, scomm);
 }

@@ -489,7 +489,7 @@ static void json_put_lanes(struct jbuf *j, const char *key, unsigned int bits)
 /* What each lane sent, and who it is when it is not the common fields' client. */
 static void json_put_lane_counts(struct jbuf *j, const struct conn *c)
 {
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 
 	jb_u64(j, "client_bytes", f->bytes[0]);
 	jb_u64(j, "client_segs", f->segs[0]);
@@ -509,7 +509,7 @@ static void json_put_lane_counts(struct jbuf *j, const struct conn *c)
 /* How it ended (docs/jsonl.md, "connection"). */
 static void json_put_ending(struct jbuf *j, const struct conn *c)
 {
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 
 	json_put_lanes(j, "closed_first", f->closed_first < 0 ? 0 : 1u << f->closed_first);
 	jb_name(j, "outcome", facts_outcome_name(f->outcome));
@@ -536,7 +536,7 @@ static void json_put_ending(struct jbuf *j, const struct conn *c)
 static void jsonl_conn_done(struct syn_sink *s, const struct conn *c)
 {
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 	struct jbuf jb, *j = &jb;
 
 	j->f = js->opts.out;

@@ -94,7 +94,7 @@ static void count_proc(struct stats_sink *ss, const struct conn_end *e)
 static void stats_conn_done(struct syn_sink *s, const struct conn *c)
 {
 	struct stats_sink *ss = (struct stats_sink *)s;
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 
 	if (c->continued) { /* late rows of a connection already counted */
 		ss->continued++;

@@ -55,7 +55,7 @@ static const char *tw_word(__u8 bits)
 
 char *table_ended(const struct conn *c, char *buf, size_t len)
 {
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 	const char *why;
 	int n;
 
@@ -84,7 +84,7 @@ char *table_ended(const struct conn *c, char *buf, size_t len)
 
 char *table_line(const struct conn *c, __s64 wall_offset_ns, char *buf, size_t len)
 {
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 	char when[24], id[24], proc[2][48], ep[2][ADDR_STR_LEN], ms[4][24], rtx[48], ended[96];
 
 	txt_clock_utc((__s64)f->last_ts + wall_offset_ns, when, sizeof(when));

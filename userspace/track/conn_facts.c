@@ -291,7 +291,7 @@ static bool comm_is(const char comm[SYN_COMM_LEN], const char *want)
 
 bool conn_selected(const struct conn_select *s, const struct conn *c)
 {
-	const struct conn_facts *f = &c->facts;
+	const struct conn_facts *f = c->facts;
 
 	if (s->rst_only && f->outcome != OUT_RST && f->outcome != OUT_REFUSED)
 		return false;

@@ -28,7 +28,6 @@ struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 		return NULL;
 	tc->c.id = ++t->next_id;
 	tc->c.proto = ev_proto(e);
-	facts_init(&tc->c.facts);
 	for (int i = 0; i < 2; i++) {
 		struct conn_end *end = &tc->c.end[i];
 
@@ -111,6 +110,8 @@ void conn_free(struct tconn *tc)
 {
 	row_vec_free(&tc->raw);
 	free(tc->fold);
+	if (!tc->facts_borrowed)
+		free(tc->facts);
 	free(tc->c.rows);
 	free(tc->c.sums);
 	free(tc);
@@ -165,6 +166,12 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 			return; /* keep the rows: a later batch tries again */
 		fold_init(f, t->opts.all_rows);
 	}
+	if (!tc->facts) { /* the last batch has conn_finish()'s */
+		tc->facts = malloc(sizeof(*tc->facts));
+		if (!tc->facts)
+			return; /* keep the rows, as above */
+		facts_init(tc->facts);
+	}
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);
 	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
@@ -172,11 +179,12 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
 		fold_rows(f, &tc->c, out.v, out.n);
-		facts_rows(&tc->c.facts, &tc->c, out.v, out.n);
+		facts_rows(tc->facts, &tc->c, out.v, out.n);
 	}
 	if (all) {
 		fold_end(f, &tc->c);
-		facts_end(&tc->c.facts, &tc->c);
+		facts_end(tc->facts, &tc->c);
+		tc->c.facts = tc->facts;
 	}
 	row_vec_free(&out);
 	row_vec_shift(&tc->raw, n);
@@ -287,9 +295,15 @@ static void conn_remember(struct tracker *t, const struct tconn *tc)
 void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 {
 	struct conn *c = &tc->c;
+	struct conn_facts here;
 
 	conn_unlink(t, tc);
 	c->complete = complete;
+	if (!tc->facts) { /* handed over in one go: no facts held while it was open */
+		facts_init(&here);
+		tc->facts = &here;
+		tc->facts_borrowed = true;
+	}
 	conn_release(t, tc, true);
 	conn_remember(t, tc);
 	if (c->continued) {

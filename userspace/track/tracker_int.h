@@ -41,6 +41,9 @@ struct tconn {
 	struct row_vec raw;     /* rows not handed over yet, in time order */
 	struct timeline tl;
 	struct fold *fold;      /* the story being folded; made with the first batch */
+	struct conn_facts *facts; /* what it amounts to so far: made with the first batch of
+				   * many, or for the last one on conn_finish()'s stack */
+	bool facts_borrowed;    /* facts is conn_finish()'s, not to be freed */
 	__u64 last_ts;          /* its latest event: the open list is kept by this */
 	__u64 settled_at;       /* every end settled at this time; 0 while not */
 	struct tconn *prev, *next;   /* the open list, most recently active first */

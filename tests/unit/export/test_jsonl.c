@@ -414,7 +414,7 @@ static void test_hostile_comm(void)
 static void test_connection_line(void)
 {
 	struct fake f;
-	struct conn_facts *k = &f.c.facts;
+	struct conn_facts *k = &f.facts;
 	char line[1024];
 
 	fake_init(&f, 7, AF_INET, "10.0.0.1", 40000, 300, "curl", "10.0.0.2", 80, 0, "");

@@ -77,7 +77,7 @@ static void test_hist_print(void)
  * 2 ms after FAKE_T0_NS (11:21:37.123456 UTC + 2 ms = 11:21:37.125). */
 static void fake_facts(struct fake *f)
 {
-	struct conn_facts *k = &f->c.facts;
+	struct conn_facts *k = &f->facts;
 
 	fake_init(f, 7, AF_INET, "10.0.0.1", 40000, 300, "curl", "10.0.0.2", 80, 400, "nginx");
 	facts_init(k);
@@ -121,20 +121,20 @@ static void test_table_ended(void)
 	fake_facts(&f);
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "FIN/FIN");
 	rst_reason_names_set(names, 3);
-	f.c.facts.outcome = OUT_RST;
-	f.c.facts.rst_lane = 1;
-	f.c.facts.rst_reason_lane = 1;
-	f.c.facts.rst_reason = 2;
+	f.facts.outcome = OUT_RST;
+	f.facts.rst_lane = 1;
+	f.facts.rst_reason_lane = 1;
+	f.facts.rst_reason = 2;
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "RST:server:NO_SOCKET");
-	f.c.facts.rst_reason_lane = 0; /* the reason was another lane's: not this RST's */
+	f.facts.rst_reason_lane = 0; /* the reason was another lane's: not this RST's */
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "RST:server");
 	rst_reason_names_set(NULL, 0);
-	f.c.facts.outcome = OUT_REFUSED;
+	f.facts.outcome = OUT_REFUSED;
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "refused");
-	f.c.facts.outcome = OUT_EVICTED;
+	f.facts.outcome = OUT_EVICTED;
 	f.c.evicted = EVICT_IDLE;
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "evicted:idle");
-	f.c.facts.outcome = OUT_OPEN;
+	f.facts.outcome = OUT_OPEN;
 	f.c.maybe_lost = true;
 	f.c.proto = 17;
 	CHECK_EQ_STR(table_ended(&f.c, w, sizeof(w)), "open;udp;events-lost");
@@ -185,14 +185,14 @@ static void test_stats(void)
 	f[1].c.id = 8;
 	f[1].c.end[1].pid = 0;
 	f[1].c.end[1].port = 9090;
-	f[1].c.facts.outcome = OUT_REFUSED;
-	f[1].c.facts.syn_synack_ns = -1;
-	f[1].c.facts.connect_ns = 25000;
-	f[1].c.facts.duration_ns = 8000;
-	f[1].c.facts.bytes[0] = f[1].c.facts.bytes[1] = 0;
-	f[1].c.facts.rtx[0] = 0;
-	f[1].c.facts.segs[0] = f[1].c.facts.segs[1] = 1;
-	f[1].c.facts.rsts[0] = (struct facts_reason){ 2, 1 };
+	f[1].facts.outcome = OUT_REFUSED;
+	f[1].facts.syn_synack_ns = -1;
+	f[1].facts.connect_ns = 25000;
+	f[1].facts.duration_ns = 8000;
+	f[1].facts.bytes[0] = f[1].facts.bytes[1] = 0;
+	f[1].facts.rtx[0] = 0;
+	f[1].facts.segs[0] = f[1].facts.segs[1] = 1;
+	f[1].facts.rsts[0] = (struct facts_reason){ 2, 1 };
 	fake_facts(&f[2]);
 	f[2].c.continued = true;
 	rst_reason_names_set(names, 3);

@@ -145,7 +145,7 @@ static void test_accept_late_client_closes(void)
 	accept_late_close(&l);
 	feed(&r, &l, NULL, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->syn_synack_ns, 30000);  /* SYN out 1020, SYN-ACK in 1050 */
 		CHECK_EQ_INT(f->connect_ns, 110000);    /* connect() 1000 -> 1110 */
@@ -200,7 +200,7 @@ static void test_syn_dropped_once(void)
 	call(&l, 1001110, SID_CLI, CLI, SRV, PID_CLI, SYN_CALL_CONNECT, RET, 0);
 	feed(&r, &l, NULL, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->syn_synack_ns, 1000030000); /* 1020 -> 1001050 */
 		CHECK_EQ_INT(f->connect_ns, 1000110000);    /* 1000 -> 1001110 */
@@ -252,7 +252,7 @@ static void test_refused(void)
 	refused(&l);
 	feed(&r, &l, NULL, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->outcome, OUT_REFUSED);
 		CHECK_EQ_INT(f->rst_lane, 1);
@@ -295,7 +295,7 @@ static void test_reset_by_client(void)
 	seg_both(&l, 3020, true, SID_CLI, R_ | A_, 1001, 5051, 0);
 	feed(&r, &l, NULL, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->outcome, OUT_RST);
 		CHECK_EQ_INT(f->rst_lane, 0);
@@ -327,7 +327,7 @@ static void test_late_peer_nonblocking(void)
 	add(&l, ev_seg(US(500000), 0, cli, srv, RX, P_ | A_, 901, 2, 1000));
 	feed(&r, &l, NULL, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->syn_synack_ns, 400000000); /* 10 -> 400010 */
 		CHECK(f->connect_nonblocking);
@@ -378,14 +378,14 @@ static void test_select(void)
 	o.select.rst_only = true;
 	feed(&r, &a, &o, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1))
-		CHECK_EQ_INT(r.k.conns[0].facts.outcome, OUT_REFUSED);
+		CHECK_EQ_INT(r.k.conns[0].facts->outcome, OUT_REFUSED);
 	fed_free(&r);
 
 	memset(&o, 0, sizeof(o));
 	strcpy(o.select.comm, "demo-server"); /* the refused connection had no server process */
 	feed(&r, &a, &o, true);
 	if (CHECK_EQ_INT(r.k.nconns, 1))
-		CHECK_EQ_INT(r.k.conns[0].facts.outcome, OUT_FIN);
+		CHECK_EQ_INT(r.k.conns[0].facts->outcome, OUT_FIN);
 	fed_free(&r);
 	strcpy(o.select.comm, "demo-client");
 	feed(&r, &a, &o, true);
@@ -428,7 +428,7 @@ static void test_batches_add_up(void)
 	tracker_finish(r.t);
 	CHECK(r.k.batches > 1);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
-		const struct conn_facts *f = &r.k.conns[0].facts;
+		const struct conn_facts *f = r.k.conns[0].facts;
 
 		CHECK_EQ_INT(f->segs[0], 2002);    /* SYN, ACK, 2000 data */
 		CHECK_EQ_INT(f->segs[1], 2001);    /* SYN-ACK, 2000 data */
