@@ -52,6 +52,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Read-only configuration, set by the loader before load. */
 const volatile __u32 filter_pid = 0;      /* trace this process and its descendants */
+/* trace the tasks of this name (--comm; the 16 bytes of task->comm, NUL
+ * padded, as two words: compared in two loads), 0 = any */
+const volatile __u64 filter_comm[2] = {};
 const volatile __u8 filter_family = 0;    /* AF_INET / AF_INET6, 0 = both */
 const volatile __u8 filter_nports = 0;
 const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
@@ -99,7 +102,7 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
-/* With a pid filter: local ports of the traced processes' sockets, so the
+/* With a pid or name filter: local ports of the traced processes' sockets, so the
  * segments and softirq state changes of their connections pass too. Keyed
  * by namespace as well: the same port elsewhere is someone else's. */
 struct {
@@ -109,7 +112,7 @@ struct {
 	__type(value, __u8);
 } watch_ports SEC(".maps");
 
-/* With a pid filter: connections a traced socket took part in, by their
+/* With a pid or name filter: connections a traced socket took part in, by their
  * addresses and ports (either end's view), in any namespace: so the peer's
  * half on this host passes too, even where no traced process lives (a
  * refusing server namespace's RST). Filled by the handshake's segments. */
@@ -203,9 +206,31 @@ static __always_inline bool family_wanted(__u8 family)
 	return !filter_family || filter_family == family;
 }
 
-/* The current task (t) or one of its ancestors is the traced process. */
+/* -p or --comm: only some tasks' calls, and what their sockets take part in
+ * (their ports, their connections' other halves). */
+static __always_inline bool filter_task(void)
+{
+	return filter_pid || filter_comm[0];
+}
+
+/* The current task (t) has the name asked for: the kernel keeps comm NUL
+ * padded (__set_task_comm), so two words compare it whole. */
+static __always_inline bool comm_wanted(struct task_struct *t)
+{
+	__u64 c[2];
+
+	if (!filter_comm[0])
+		return true;
+	__builtin_memcpy(c, t->comm, sizeof(c));
+	return c[0] == filter_comm[0] && c[1] == filter_comm[1];
+}
+
+/* The current task (t) has the name asked for, and it or one of its
+ * ancestors is the traced process. */
 static __always_inline bool task_wanted(struct task_struct *t)
 {
+	if (!comm_wanted(t))
+		return false;
 	if (!filter_pid)
 		return true;
 	for (int i = 0; i < 8; i++) {
@@ -218,7 +243,7 @@ static __always_inline bool task_wanted(struct task_struct *t)
 	return false;
 }
 
-/* With a pid filter, a packet or softirq event passes when one of its ports
+/* With a pid or name filter, a packet or softirq event passes when one of its ports
  * belongs to a traced process's socket. */
 /* The same key from either end's view of a connection. */
 static __always_inline void conn_key_of(const struct tuple *t, struct conn_key *k)
@@ -245,7 +270,7 @@ static __always_inline void watch_conn(const struct tuple *t)
 	struct conn_key k;
 	__u8 one = 1;
 
-	if (!filter_pid)
+	if (!filter_task())
 		return;
 	conn_key_of(t, &k);
 	bpf_map_update_elem(&watch_conns, &k, &one, BPF_ANY);
@@ -256,7 +281,7 @@ static __always_inline bool ports_watched(const struct tuple *t)
 	struct syn_watch_key k = { .netns = t->netns, .port = t->sport };
 	struct conn_key ck;
 
-	if (!filter_pid)
+	if (!filter_task())
 		return true;
 	if (bpf_map_lookup_elem(&watch_ports, &k))
 		return true;
@@ -277,13 +302,13 @@ static __always_inline void watch_port(__u32 netns, __u16 port)
 	struct syn_watch_key k = { .netns = netns, .port = port };
 	__u8 one = 1;
 
-	if (filter_pid && port)
+	if (filter_task() && port)
 		bpf_map_update_elem(&watch_ports, &k, &one, BPF_ANY);
 }
 
 static __always_inline bool filtering(void)
 {
-	return filter_nports || filter_pid;
+	return filter_nports || filter_task();
 }
 
 /* Set once any socket was tracked: until then (a filter that matched
@@ -834,7 +859,7 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		}
 		new_fd = (__s32)ret;
 	}
-	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_pid)
+	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_task())
 		watch_port(t.netns, t.sport);
 	emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, fd, arg, ret, new_fd, false);
 	return 0;
@@ -871,7 +896,7 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
  * decide before its tuple is read: most sockets are someone else's. */
 static __always_inline bool sk_ports_unwanted(const struct sock *sk)
 {
-	return filter_nports && !filter_pid &&
+	return filter_nports && !filter_task() &&
 	       !port_wanted(sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport)) &&
 	       !sock_tracked(sk);
 }
@@ -1262,12 +1287,12 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
 	t.netns = skb->dev->nd_net.net->ns.inum;
-	if (filter_pid && !ports_watched(&t)) {
+	if (filter_task() && !ports_watched(&t)) {
 		if (rx || !sock_tracked(skb->sk))
 			return 0;
 		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
 	}
-	if (filter_pid && (th.flags & SYN_TCP_SYN))
+	if (filter_task() && (th.flags & SYN_TCP_SYN))
 		watch_conn(&t); /* its peer's half passes too, wherever it lives */
 	if (!rx) {
 		struct sock *sk = skb->sk;

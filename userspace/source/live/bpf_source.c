@@ -286,6 +286,7 @@ static void configure(struct synscope_bpf *skel, const struct btf *btf,
 			   "are not shown (timer_expire_entry is not traced)");
 	}
 	skel->rodata->filter_pid = o->pid;
+	memcpy((void *)skel->rodata->filter_comm, o->comm, sizeof(skel->rodata->filter_comm));
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
 	for (int i = 0; i < o->nports && i < SYN_MAX_PORTS; i++)
