@@ -9,6 +9,7 @@
 #include "events.h"
 #include "shorthand.h"
 #include "track/conn_facts.h"
+#include "track/halfopen.h"
 #include "track/tracker.h"
 
 
@@ -368,6 +369,11 @@ static void test_select(void)
 	CHECK_EQ_INT(tracker_summary(r.t)->conns, 2);
 	fed_free(&r);
 
+	o.select.slower_ns = 5010000; /* exactly the slowest: at least that slow */
+	feed(&r, &a, &o, true);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	fed_free(&r);
+
 	o.select.slower_ns = 5010001; /* 1 ns more than the slowest */
 	feed(&r, &a, &o, true);
 	CHECK_EQ_INT(r.k.nconns, 0);
@@ -441,6 +447,169 @@ static void test_batches_add_up(void)
 	fed_free(&r);
 }
 
+/* Both FINs are out (the server's at 20020), then an RST comes (20100):
+ * it ended in order; the RST is counted, not its outcome. */
+static void test_reset_after_both_fins(void)
+{
+	struct ev_list l = { .n = 0 };
+	struct fed r;
+
+	accept_late_close(&l);
+	seg_both(&l, 20090, false, 0, R_, 5302, 0, 0);
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn_facts *f = r.k.conns[0].facts;
+
+		CHECK_EQ_INT(f->outcome, OUT_FIN);
+		CHECK_EQ_INT(f->rst_ts[1], US(20090));
+		CHECK_EQ_INT(f->segs[1], 6);
+		CHECK_EQ_INT(f->closed_first, 0);
+	}
+	fed_free(&r);
+}
+
+/* A client on another host gives up the handshake: the server (here)
+ * answered the SYN, and an RST comes back instead of the ACK. Reset by the
+ * client, not refused: the server did not refuse anything. */
+static void test_remote_client_resets_handshake(void)
+{
+	struct ep cli = { "10.9.0.1", 50000 }, srv = { "10.9.0.2", 80 };
+	struct ev_list l = { .n = 0 };
+	struct fed r;
+
+	add(&l, ev_seg(US(10), 0, srv, cli, RX, S_, 1, 0, 0));
+	add(&l, ev_seg(US(20), 0, srv, cli, TX, S_ | A_, 900, 2, 0));
+	add(&l, ev_seg(US(30000), 0, srv, cli, RX, R_, 2, 0, 0));
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn_facts *f = r.k.conns[0].facts;
+
+		CHECK_EQ_INT(f->outcome, OUT_RST);
+		CHECK_EQ_INT(f->rst_lane, 0);
+		CHECK_EQ_INT(f->rsts_peer, 0); /* no reset event: the kernel reports none for it */
+		CHECK_EQ_INT(f->segs[0], 2);   /* the SYN and the RST, counted where they arrived */
+		CHECK_EQ_INT(f->syn_synack_ns, -1);
+	}
+	fed_free(&r);
+}
+
+/* A connecting socket without an answer: closed by its program before any
+ * retransmission (ended, no timeout), or closed by the kernel after two
+ * SYN retransmissions with no call to say so (its retries ran out: a
+ * timeout). And a blocking connect() that returns ETIMEDOUT. */
+static void test_unanswered_syn(void)
+{
+	struct ep cli = { "10.9.0.1", 50000 }, srv = { "10.9.0.2", 80 }, cli0 = { "10.9.0.1", 0 };
+	struct ev_list l = { .n = 0 };
+	struct fed r;
+
+	add(&l, ev_state(US(5), 9, cli0, srv, CLOSE, SYN_SENT));
+	add(&l, ev_seg(US(10), 9, cli, srv, TX, S_, 1, 0, 0));
+	add(&l, ev_state(US(300000), 9, cli, srv, SYN_SENT, CLOSE));
+	add(&l, ev_kind(SYN_EV_DESTROY, US(300010), 9, cli, srv));
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK_EQ_INT(r.k.conns[0].facts->outcome, OUT_CLOSED);
+	fed_free(&r);
+
+	l.n = 2;
+	add(&l, ev_kind(SYN_EV_RETRANSMIT, US(1000010), 9, cli, srv));
+	add(&l, ev_seg(US(1000011), 9, cli, srv, TX, S_, 1, 0, 0));
+	add(&l, ev_kind(SYN_EV_RETRANSMIT, US(3000010), 9, cli, srv));
+	add(&l, ev_seg(US(3000011), 9, cli, srv, TX, S_, 1, 0, 0));
+	add(&l, ev_state(US(7000000), 9, cli, srv, SYN_SENT, CLOSE));
+	add(&l, ev_kind(SYN_EV_DESTROY, US(7000010), 9, cli, srv));
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn_facts *f = r.k.conns[0].facts;
+
+		CHECK_EQ_INT(f->outcome, OUT_TIMEOUT);
+		CHECK_EQ_INT(f->rtx[0], 2);
+		CHECK_EQ_INT(f->kernel_rtx[0], 2);
+		CHECK_EQ_INT(f->closed_first, -1);
+	}
+	fed_free(&r);
+
+	l.n = 0;
+	add(&l, ev_call(US(0), 9, ANY, ANY, PID_CLI, "demo-client", SYN_CALL_CONNECT, ENTRY, 3, 0));
+	add(&l, ev_state(US(5), 9, cli0, srv, CLOSE, SYN_SENT));
+	add(&l, ev_seg(US(10), 9, cli, srv, TX, S_, 1, 0, 0));
+	add(&l, ev_state(US(7000000), 9, cli, srv, SYN_SENT, CLOSE));
+	add(&l, ev_call(US(7000020), 9, cli, srv, PID_CLI, "demo-client", SYN_CALL_CONNECT, RET, 3,
+			-ETIMEDOUT));
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		CHECK_EQ_INT(r.k.conns[0].facts->outcome, OUT_TIMEOUT);
+		CHECK_EQ_INT(r.k.conns[0].facts->connect_ns, 7000020000);
+	}
+	fed_free(&r);
+}
+
+/* This host's qdisc drops the first SYN on its way out (a tx drop of the
+ * same segment): it never left, so it is not counted, and the connect
+ * latency runs from the SYN that did leave (its retransmission). */
+static void test_syn_not_sent(void)
+{
+	struct ep cli = { "10.9.0.1", 50000 }, srv = { "10.9.0.2", 80 }, cli0 = { "10.9.0.1", 0 };
+	struct ev_list l = { .n = 0 };
+	struct syn_event d;
+	struct fed r;
+
+	add(&l, ev_state(US(5), 9, cli0, srv, CLOSE, SYN_SENT));
+	add(&l, ev_seg(US(10), 9, cli, srv, TX, S_, 1, 0, 0));
+	d = ev_kind(SYN_EV_DROP, US(12), 9, cli, srv);
+	d.drop.dir = TX;
+	d.drop.flags = S_;
+	d.drop.seq = 1;
+	d.drop.reason = 65; /* made up */
+	add(&l, d);
+	add(&l, ev_seg(US(1000010), 9, cli, srv, TX, S_, 1, 0, 0));
+	add(&l, ev_seg(US(1000210), 0, cli, srv, RX, S_ | A_, 900, 2, 0));
+	add(&l, ev_state(US(1000220), 9, cli, srv, SYN_SENT, ESTABLISHED));
+	add(&l, ev_seg(US(1000230), 9, cli, srv, TX, A_, 2, 901, 0));
+	feed(&r, &l, NULL, true);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn_facts *f = r.k.conns[0].facts;
+
+		CHECK_EQ_INT(f->segs[0], 2);              /* the SYN that left, the ACK */
+		CHECK_EQ_INT(f->syn_synack_ns, 200000);   /* 1000010 -> 1000210 */
+		CHECK_EQ_INT(f->drops[0].reason, 65);
+		CHECK_EQ_INT(f->duration_ns, 1000220000); /* any SYN seen: 10 -> 1000230 */
+	}
+	fed_free(&r);
+}
+
+/* A flood's half-open connections: a view that counts (every_conn) gets
+ * each one, beside a drawing that gets the first HALFOPEN_DRAWN of the port
+ * (the rest told in its summary). */
+static void test_every_conn_beside_a_drawing(void)
+{
+	struct ep srv = { "10.9.0.2", 80 };
+	struct keep_sink drawing, counting;
+	struct syn_sink *sinks[2] = { &drawing.s, &counting.s };
+	struct tracker *t;
+
+	keep_init(&drawing);
+	keep_init(&counting);
+	counting.s.every_conn = true;
+	t = tracker_new(sinks, 2, NULL);
+	for (int i = 0; i < HALFOPEN_DRAWN + 2; i++) {
+		struct ep cli = { "10.9.0.1", (__u16)(50000 + i) };
+		struct syn_event e = ev_seg(US(100 * i), 0, srv, cli, RX, S_, 1, 0, 0);
+
+		tracker_on_event(t, &e);
+		e = ev_seg(US(100 * i + 10), 0, srv, cli, TX, S_ | A_, 900, 2, 0);
+		tracker_on_event(t, &e);
+	}
+	tracker_finish(t);
+	CHECK_EQ_INT(drawing.nconns, HALFOPEN_DRAWN);
+	CHECK_EQ_INT(counting.nconns, HALFOPEN_DRAWN + 2);
+	CHECK_EQ_INT(tracker_summary(t)->halfopen->counted, 2);
+	tracker_free(t);
+	keep_free(&drawing);
+	keep_free(&counting);
+}
+
 int main(void)
 {
 	RUN(test_accept_late_client_closes);
@@ -450,5 +619,10 @@ int main(void)
 	RUN(test_late_peer_nonblocking);
 	RUN(test_select);
 	RUN(test_batches_add_up);
+	RUN(test_reset_after_both_fins);
+	RUN(test_remote_client_resets_handshake);
+	RUN(test_unanswered_syn);
+	RUN(test_syn_not_sent);
+	RUN(test_every_conn_beside_a_drawing);
 	return TEST_SUMMARY();
 }
