@@ -39,6 +39,7 @@ remote_need
 for c in nft nginx ab redis-server redis-benchmark script; do
 	command -v "$c" >/dev/null || abort "$c missing (scripts/install-deps.sh installs it)"
 done
+# shellcheck disable=SC2317 # run by the EXIT trap
 views_cleanup() {
 	[ -n "$NGINX_PID" ] && kill_wait "$NGINX_PID"
 	[ -n "$REDIS_PID" ] && kill_wait "$REDIS_PID"
@@ -199,9 +200,12 @@ NFT
 	expect_true syn-dropped/drop-said grep -q "drops in connections, by reason: NETFILTER_DROP 1" \
 		"$d/replay.stats"
 	# host A (the client's namespace) and host B (the server's), B's clock 3.5 s ahead
-	python3 "$SPLIT" "$d/trace.rec.gz" "$d/a.gz" --addr 10.99.0.1 --keep-lost 2>/dev/null &&
-		python3 "$SPLIT" "$d/trace.rec.gz" "$d/b.gz" --addr 10.99.0.2 --shift-ts 3500000000 \
-			2>/dev/null || { fail syn-dropped/split "rec_split.py failed"; return; }
+	if ! { python3 "$SPLIT" "$d/trace.rec.gz" "$d/a.gz" --addr 10.99.0.1 --keep-lost &&
+		python3 "$SPLIT" "$d/trace.rec.gz" "$d/b.gz" --addr 10.99.0.2 --shift-ts 3500000000; } \
+		2>"$d/split.err"; then
+		fail syn-dropped/split "rec_split.py: $(last_line "$d/split.err")"
+		return
+	fi
 	"$SYNSCOPE" merge "$d/a.gz" "$d/b.gz" --offset 3.5 -f table -o "$d/merged-exact.table" 2>/dev/null
 	expect_eq syn-dropped/merge-exact "" "$(diff "$d/merged-exact.table" "$d/replay.table" | head -n 3)"
 	"$SYNSCOPE" merge "$d/a.gz" "$d/b.gz" -f table -o "$d/merged.table" 2>/dev/null
@@ -297,7 +301,8 @@ PY
 	# nginx's own calls are not traced: its ends are the connections' other halves
 	views nginx/comm expect "$d/comm.table" "lines >= 20" "CLIENT ~ ^ab/" "SERVER == ?"
 	"$SYNSCOPE" -r "$d/comm.rec" -f jsonl -o "$d/comm.jsonl" 2>/dev/null
-	expect_eq nginx/comm-in-kernel 0 "$(grep -c "\"sport\":$PORT_OTHER[,}]\|\"dport\":$PORT_OTHER[,}]" "$d/comm.jsonl")"
+	expect_eq nginx/comm-in-kernel 0 \
+		"$(grep -c "\"sport\":${PORT_OTHER}[,}]\|\"dport\":${PORT_OTHER}[,}]" "$d/comm.jsonl")"
 	kill_wait "$NGINX_PID"
 	NGINX_PID=
 }
