@@ -157,8 +157,8 @@ static bool retransmits(const struct conn_row *r, const struct conn_row *seg, in
 }
 
 /* Why a retransmitted segment went again: the kernel's retransmission
- * event next to it on the sending lane says (the tracepoint fires once the
- * segment is queued: just after its row, or before it on another CPU). */
+ * event next to it on the sending lane says (the tracker places it just
+ * before the segment; looked for on both sides). */
 static __u8 retransmission_key(const struct conn *c, size_t i, int from)
 {
 	const struct conn_row *seg = &c->rows[i];

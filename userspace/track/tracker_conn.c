@@ -177,6 +177,53 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	row_vec_shift(&tc->raw, n);
 }
 
+/* The kernel reports a reset that a full socket sends (tcp_send_active_reset:
+ * SO_LINGER 0, unread data at close()) and a retransmission (of a segment
+ * or a SYN-ACK) only once the segment went to the device; on loopback and
+ * veth the peer has often received and processed it by then (its softirq
+ * runs before the sender's call returns). Such a report is the cause of its
+ * segment: it is placed just before the segment's departure, at its time. */
+#define LATE_REPORT_NS 10000000ull /* the segment left at most this long before */
+#define LATE_REPORT_ROWS 64
+
+static bool reported_late(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_RETRANSMIT ||
+	       (e->kind == SYN_EV_RESET && e->rst.kind == SYN_RESET_SENT &&
+		e->sk_kind == SYN_SK_FULL);
+}
+
+/* Is the row the departure that report e (on lane end) speaks of? */
+static bool report_of(const struct syn_event *e, const struct conn_row *q, int end)
+{
+	const struct syn_segment *g = &q->ev.seg;
+
+	if (q->end != end || q->ev.kind != SYN_EV_SEGMENT || g->dir != SYN_DIR_TX)
+		return false;
+	if (e->kind == SYN_EV_RESET)
+		return g->flags & SYN_TCP_RST;
+	return g->seq == e->rtx.seq && !(g->flags & SYN_TCP_RST);
+}
+
+/* Where report e goes among the raw rows: before its segment when that
+ * left just before it (and has no report of its own yet), else at. */
+static size_t late_report_place(const struct row_vec *raw, size_t at, const struct syn_event *e,
+				int end)
+{
+	for (size_t j = at, k = 0; j-- > 0 && k < LATE_REPORT_ROWS; k++) {
+		const struct conn_row *q = &raw->v[j];
+
+		if (q->ev.ts_ns + LATE_REPORT_NS < e->ts_ns)
+			break;
+		if (!report_of(e, q, end))
+			continue;
+		if (j > 0 && raw->v[j - 1].ev.kind == e->kind && report_of(&raw->v[j - 1].ev, q, end))
+			continue; /* told already: an earlier one of the same */
+		return j;
+	}
+	return at;
+}
+
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end)
 {
 	struct row_vec *raw = &tc->raw;
@@ -189,11 +236,15 @@ void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e
 	at = raw->n;
 	while (at > 0 && raw->v[at - 1].ev.ts_ns > e->ts_ns)
 		at--;
+	if (reported_late(e))
+		at = late_report_place(raw, at, e, end);
 	memmove(raw->v + at + 1, raw->v + at, (raw->n - at) * sizeof(*raw->v));
 	raw->n++;
 	r = &raw->v[at];
 	memset(r, 0, sizeof(*r));
 	r->ev = *e;
+	if (at + 1 < raw->n && r->ev.ts_ns > raw->v[at + 1].ev.ts_ns)
+		r->ev.ts_ns = raw->v[at + 1].ev.ts_ns; /* a late report: its segment's time */
 	r->end = (__u8)end;
 	r->pair = -1;
 	if (raw->n > TRACKER_BATCH_MAX)

@@ -1168,6 +1168,88 @@ static void test_late_close_return_after_id_reuse(void)
 	run_end(&r);
 }
 
+/* Index of the first row of lane end that is of kind, from row i on; -1. */
+static long find_row(const struct conn *c, size_t i, int end, __u8 kind)
+{
+	for (; i < c->nrows; i++)
+		if (c->rows[i].end == end && c->rows[i].ev.kind == kind)
+			return (long)i;
+	return -1;
+}
+
+/* The kernel reports a full socket's reset (tcp_send_active_reset) and a
+ * retransmission only once the segment went to the device; on veth the
+ * peer has processed it by then (linger-rst: "RST sent: TCP_STATE" came
+ * after the server's "RST received"; lost-syn: "SYN resent (timer)" after
+ * the resent SYN). Each report is the cause of its segment: it goes just
+ * before the segment's departure, at the segment's time, and the rows stay
+ * in time order. */
+static void test_late_reports_before_their_segment(void)
+{
+	struct ep cli = { "10.99.0.1", 38100 }, srv = { "10.99.0.2", 9300 };
+	enum { C = 0xC7, S = 0x57 };
+	struct syn_event ev[32];
+	struct run r;
+	size_t n = 0;
+
+	/* the first SYN is dropped on the way (seen leaving only), resent 1 s later */
+	ev[n++] = ev_state(5, C, cli, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(10, C, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000010, C, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000040, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_RETRANSMIT, 1000000050, C, cli, srv);
+	ev[n - 1].rtx.seq = 100;
+	ev[n - 1].rtx.flags = S_;
+	ev[n - 1].rtx.state = SYN_SENT;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_seg(1000000060, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(1000000070, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_state(1000000080, C, cli, srv, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(1000000090, C, cli, srv, TX, A_, 101, 901, 0);
+	ev[n++] = ev_seg(1000000100, 0, srv, cli, RX, A_, 101, 901, 0);
+	ev[n++] = ev_state(1000000110, S, srv, cli, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(1000000120, S, srv, cli, SYN_RECV, ESTABLISHED);
+	/* close() with SO_LINGER 0: CLOSE, the RST, and the report of it last */
+	ev[n++] = ev_state(2000000000, C, cli, srv, ESTABLISHED, CLOSE);
+	ev[n++] = ev_seg(2000000010, C, cli, srv, TX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_seg(2000000020, 0, srv, cli, RX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_kind(SYN_EV_RESET, 2000000030, S, srv, cli);
+	ev[n - 1].rst.kind = SYN_RESET_RECEIVED;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_state(2000000040, S, srv, cli, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_RESET, 2000000050, C, cli, srv);
+	ev[n - 1].rst.kind = SYN_RESET_SENT;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 2000000060, C, cli, srv);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 2000000070, S, srv, cli);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK(!r.k.rows_out_of_order);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
+		long rtx = find_row(c, 0, 0, SYN_EV_RETRANSMIT);
+		long rst = find_row(c, 0, 0, SYN_EV_RESET);
+
+		CHECK_EQ_INT(c->events, n + 1); /* every event kept, and the inferred SYN_RECV */
+		if (CHECK(rtx > 0 && (size_t)rtx + 1 < c->nrows)) {
+			const struct conn_row *seg = &c->rows[rtx + 1];
+
+			CHECK(seg->ev.kind == SYN_EV_SEGMENT && seg->ev.seg.dir == TX);
+			CHECK(seg->marks & ROW_RETRANSMIT);
+			CHECK_EQ_INT(c->rows[rtx].ev.ts_ns, 1000000010);
+		}
+		if (CHECK(rst > 0 && (size_t)rst + 1 < c->nrows)) {
+			const struct conn_row *seg = &c->rows[rst + 1];
+
+			CHECK(seg->ev.kind == SYN_EV_SEGMENT && (seg->ev.seg.flags & R_));
+			CHECK_EQ_INT(c->rows[rst].ev.ts_ns, 2000000010);
+			/* before the server heard of it */
+			CHECK(rst < find_row(c, 0, 1, SYN_EV_RESET));
+		}
+	}
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -1193,5 +1275,6 @@ int main(void)
 	RUN(test_simultaneous_open_synack_not_retransmit);
 	RUN(test_socket_id_reused_after_destroy);
 	RUN(test_late_close_return_after_id_reuse);
+	RUN(test_late_reports_before_their_segment);
 	return TEST_SUMMARY();
 }
