@@ -49,6 +49,16 @@ static int tests_passed, tests_failed;
 	}								\
 	ok_; })
 
+/* How many times needle occurs in hay (overlapping ones too). */
+static inline int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 #define RUN(fn) do {							\
 	int before_ = test_checks_failed;				\
 	fn();								\

@@ -54,8 +54,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	enum txt_color color = TXT_PLAIN;
 	char t[32], id[32], proc[48], eps[2 * ADDR_STR_LEN + 4], text[200];
 
-	if (e->kind == SYN_EV_TICK)
-		return;
+	if (e->kind == SYN_EV_TICK || end == SINK_END_SHOWN)
+		return; /* the clock, or printed already when it happened */
 	if (!ss->started) {
 		ss->started = true;
 		ss->t0 = e->ts_ns;

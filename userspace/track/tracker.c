@@ -299,14 +299,19 @@ static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid)
 		return;
 	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
-		conn_add_event(t, tc, end, &p->evs[i], false);
+		conn_add_event(t, tc, end, &p->evs[i], true);
 	free(p->evs);
 	free(p);
 }
 
+/* An event of a socket whose connection is not known yet: shown now (the
+ * stream prints it when it happens, not when its socket binds), kept until
+ * the socket binds or turns out to have no connection. */
 static void pending_add(struct tracker *t, const struct syn_event *e)
 {
 	struct pending *p = hmap_get(&t->pending, e->sock_id);
+
+	emit_event(t, e, NULL, SINK_END_LATER);
 
 	if (!p) {
 		if (t->npending >= TRACKER_MAX_PENDING)
@@ -354,7 +359,7 @@ static void pending_release(struct tracker *t, __u64 sid)
 		return;
 	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
-		emit_event(t, &p->evs[i], NULL, 0);
+		emit_event(t, &p->evs[i], NULL, SINK_END_SHOWN);
 	free(p->evs);
 	free(p);
 }

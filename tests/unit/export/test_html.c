@@ -144,15 +144,6 @@ static bool well_formed(const char *doc)
 	return true;
 }
 
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
-
 /* ---- rendering ---- */
 
 /* conns rendered into one page, finished with sum. */
