@@ -13,13 +13,15 @@
 #   -6               IPv6
 #
 # make demo runs it with no arguments. Environment: SYNSCOPE (binary),
-# DEMO_PORT (9000).
+# DEMO_PORT (9000), DEMO_PREFIX (namespaces PREFIX-client, PREFIX-server: scn).
+# The scenario's own results ("scenario NAME: ok") come after the ladders.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SYNSCOPE=${SYNSCOPE:-$ROOT/build/synscope}
 SCENARIO=$ROOT/scripts/scenario.sh
 PORT=${DEMO_PORT:-9000}
+PREFIX=${DEMO_PREFIX:-scn}
 
 usage() {
 	echo "usage: scripts/demo.sh [--list | NAME] [--lang en|zh] [--pace SECS] [--slow MS] [--rfc] [-6]" >&2
@@ -69,4 +71,14 @@ where the textbook draws them (docs/classroom.md explains why).
 
 EOF
 
-exec "$SYNSCOPE" "${SYN_OPTS[@]}" -- "$SCENARIO" "$NAME" --port "$PORT" "${RUN_OPTS[@]}"
+# The scenario prints its results when it ends, while synscope may still be
+# drawing connections that ended just before: they are kept, and shown once
+# every ladder is out. Its narration (--slow) goes to stderr, as it happens.
+RESULTS=$(mktemp /tmp/demo-results.XXXXXX) || exit 1
+trap 'rm -f "$RESULTS"' EXIT
+# shellcheck disable=SC2016 # expanded by the inner shell
+"$SYNSCOPE" "${SYN_OPTS[@]}" -- /bin/sh -c 'out=$1; shift; exec "$@" >"$out"' sh "$RESULTS" \
+	"$SCENARIO" "$NAME" --prefix "$PREFIX" --port "$PORT" "${RUN_OPTS[@]}"
+rc=$?
+cat "$RESULTS"
+exit "$rc"

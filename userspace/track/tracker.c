@@ -475,6 +475,7 @@ static struct tconn *conn_continue(struct tracker *t, const struct syn_event *e)
 	if (!tc)
 		return NULL;
 	t->next_id--;
+	conn_unborn(t, tc);
 	tc->c.id = a->id;
 	tc->c.continued = true;
 	memcpy(tc->c.end, a->end, sizeof(tc->c.end));
@@ -771,8 +772,10 @@ const struct run_summary *tracker_summary(const struct tracker *t)
 
 void tracker_finish(struct tracker *t)
 {
-	/* settled ones first: they ended; then the rest, oldest first, so
-	 * the output reads in the order connections began */
+	/* in the order connections began (their numbers), then the late rows
+	 * of ones shown before: settled ones first, they ended */
+	while (t->born)
+		conn_finish(t, t->born, conn_settled(t->born));
 	while (t->settled)
 		conn_finish(t, t->settled, true);
 	while (t->oldest)

@@ -39,6 +39,13 @@ struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 	if (hmap_get(&t->by_tuple, tc->key) || hmap_put(&t->by_tuple, tc->key, tc))
 		tc->key = 0; /* a key collision: found through its sockets only */
 	tc->last_ts = e->ts_ns;
+	tc->in_birth = true;
+	tc->bprev = t->born_last;
+	if (t->born_last)
+		t->born_last->bnext = tc;
+	else
+		t->born = tc;
+	t->born_last = tc;
 	tc->next = t->open;
 	if (t->open)
 		t->open->prev = tc;
@@ -67,10 +74,29 @@ void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts)
 	t->open = tc;
 }
 
+/* Out of the birth list: it ended, or it continues one shown before (its
+ * number is old; it waits for no one, and no one for it). */
+void conn_unborn(struct tracker *t, struct tconn *tc)
+{
+	if (!tc->in_birth)
+		return;
+	if (tc->bprev)
+		tc->bprev->bnext = tc->bnext;
+	else
+		t->born = tc->bnext;
+	if (tc->bnext)
+		tc->bnext->bprev = tc->bprev;
+	else
+		t->born_last = tc->bprev;
+	tc->bprev = tc->bnext = NULL;
+	tc->in_birth = false;
+}
+
 static void settled_unlink(struct tracker *t, struct tconn *tc)
 {
 	if (!tc->settled_at)
 		return;
+	t->nsettled--;
 	if (tc->sprev)
 		tc->sprev->snext = tc->snext;
 	else
@@ -94,6 +120,7 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 			hmap_del(&t->by_sock, sid);
 	}
 	settled_unlink(t, tc);
+	conn_unborn(t, tc);
 	if (tc->prev)
 		tc->prev->next = tc->next;
 	else
@@ -291,6 +318,7 @@ void conn_check_settled(struct tracker *t, struct tconn *tc)
 	bool settled = conn_settled(tc);
 
 	if (settled && !tc->settled_at) {
+		t->nsettled++;
 		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
 		tc->sprev = t->settled_last;
 		tc->snext = NULL;
@@ -390,12 +418,38 @@ static void evict(struct tracker *t, __u64 now)
 	}
 }
 
-/* The clock moved: settled connections whose grace is over leave, the
+static bool grace_over(const struct tracker *t, const struct tconn *tc)
+{
+	return tc->settled_at && tc->settled_at + TRACKER_GRACE_NS <= t->clock;
+}
+
+/* The next settled connection to hand over, or NULL: the oldest open one
+ * when it settled; else the first to settle, once it need not wait for the
+ * older ones any more (it continues one shown before, it waited
+ * TRACKER_ORDER_NS, or too many wait). */
+static struct tconn *next_to_finish(const struct tracker *t)
+{
+	struct tconn *s = t->settled;
+
+	if (t->born && grace_over(t, t->born))
+		return t->born;
+	if (!s || !grace_over(t, s))
+		return NULL;
+	if (!s->in_birth || s == t->born || t->nsettled > TRACKER_ORDER_HELD ||
+	    s->settled_at + TRACKER_ORDER_NS <= t->clock)
+		return s;
+	return NULL;
+}
+
+/* The clock moved: settled connections whose grace is over leave, in the
+ * order they began as far as that costs little (next_to_finish), the
  * finished table forgets what is past its time, idle ones are evicted. */
 void tracker_run_clock(struct tracker *t)
 {
-	while (t->settled && t->settled->settled_at + TRACKER_GRACE_NS <= t->clock)
-		conn_finish(t, t->settled, true);
+	struct tconn *tc;
+
+	while ((tc = next_to_finish(t)))
+		conn_finish(t, tc, true);
 	finished_expire(&t->finished, t->clock);
 	evict(t, t->clock);
 }

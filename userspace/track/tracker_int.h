@@ -45,6 +45,8 @@ struct tconn {
 	__u64 settled_at;       /* every end settled at this time; 0 while not */
 	struct tconn *prev, *next;   /* the open list, most recently active first */
 	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
+	struct tconn *bprev, *bnext; /* the birth list, oldest first: not continued ones */
+	bool in_birth;
 };
 
 /* What the tracker keeps of a connection that ended (finished.h), to go on
@@ -80,7 +82,8 @@ struct tracker {
 	struct tconn *open;     /* open connections, most recently active first */
 	struct tconn *oldest;   /* ... and its other end */
 	struct tconn *settled, *settled_last; /* settled, waiting for TRACKER_GRACE_NS */
-	size_t nopen, npending;
+	struct tconn *born, *born_last; /* open ones in the order they began */
+	size_t nopen, npending, nsettled;
 	__u64 next_id;
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
 	bool ticked;            /* the source sends ticks: only they move the clock */
@@ -98,6 +101,7 @@ void attribute_listener(struct tracker *t, struct tconn *tc, int end);
 /* tracker_conn.c */
 struct tconn *conn_new(struct tracker *t, const struct syn_event *e);
 void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts);
+void conn_unborn(struct tracker *t, struct tconn *tc);
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end);
 bool conn_settled(const struct tconn *tc);
 void conn_check_settled(struct tracker *t, struct tconn *tc);

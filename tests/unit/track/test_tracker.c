@@ -1250,6 +1250,106 @@ static void test_late_reports_before_their_segment(void)
 	run_end(&r);
 }
 
+/* A connection's events from port cport at time t0 (ns): the handshake, or
+ * (whole) the handshake then an abort by RST and both sockets freed. */
+static size_t short_conn(struct syn_event *ev, __u16 cport, __u64 sid, __u64 t0, bool whole)
+{
+	struct ep cli = { "127.0.0.1", cport }, srv = { "127.0.0.1", 9126 };
+	size_t n = 0;
+	__u64 t = t0;
+
+	ev[n++] = ev_state(t += 10, sid, cli, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(t += 10, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_state(t += 10, sid, cli, srv, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, A_, 101, 901, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, A_, 101, 901, 0);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, SYN_RECV, ESTABLISHED);
+	if (!whole)
+		return n;
+	ev[n++] = ev_state(t += 10, sid, cli, srv, ESTABLISHED, CLOSE);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid, cli, srv);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid + 1, srv, cli);
+	return n;
+}
+
+static void tick_at(struct tracker *t, __u64 ts)
+{
+	struct syn_event tick;
+
+	memset(&tick, 0, sizeof(tick));
+	tick.kind = SYN_EV_TICK;
+	tick.ts_ns = ts;
+	tracker_on_event(t, &tick);
+}
+
+/* backlog-late drew connections 1, 3, 2: they went to the sinks as they
+ * ended, and its second connection (a dropped last ACK, answered late) ended
+ * after the third. A connection that ended now waits for the older ones
+ * still open, so the ladders come in the order the connections began; but
+ * not for long (TRACKER_ORDER_NS), and not too many (TRACKER_ORDER_HELD). */
+static void test_connections_shown_in_order_they_began(void)
+{
+	struct syn_event a[16], b[16], rest[16];
+	size_t na = short_conn(a, 40001, 0xA0, 1000000, false);
+	size_t nb = short_conn(b, 40002, 0xB0, 2000000, true);
+	size_t nr = short_conn(rest, 40001, 0xA0, 1000000, true);
+	struct run r;
+
+	keep_init(&r.k);
+	r.sinks[0] = &r.k.s;
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);                     /* 1 begins */
+	feed(r.t, b, nb);                     /* 2 begins and ends */
+	tick_at(r.t, 2000000000);             /* 2 s on: 2 waits for 1 */
+	CHECK_EQ_INT(r.k.nconns, 0);
+	for (size_t i = na; i < nr; i++)      /* 1 ends at 3 s */
+		rest[i].ts_ns += 3000000000ull;
+	feed(r.t, rest + na, nr - na);
+	tick_after(r.t, rest, nr);
+	if (CHECK_EQ_INT(r.k.nconns, 2)) {
+		CHECK_EQ_INT(r.k.conns[0].id, 1);
+		CHECK_EQ_INT(r.k.conns[1].id, 2);
+	}
+	run_end(&r);
+
+	/* 1 stays open: 2 is shown TRACKER_ORDER_NS after it ended */
+	keep_init(&r.k);
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);
+	feed(r.t, b, nb);
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_ORDER_NS - 1);
+	CHECK_EQ_INT(r.k.nconns, 0);
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_ORDER_NS);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK_EQ_INT(r.k.conns[0].id, 2);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2);
+	run_end(&r);
+
+	/* 1 stays open, and more than TRACKER_ORDER_HELD end: the first to end go */
+	keep_init(&r.k);
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);
+	for (int i = 0; i <= TRACKER_ORDER_HELD; i++) {
+		nb = short_conn(b, (__u16)(41000 + i), 0x1000 + 2 * (__u64)i, 2000000 + 1000 * (__u64)i,
+				true);
+		feed(r.t, b, nb);
+	}
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_GRACE_NS);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK_EQ_INT(r.k.conns[0].id, 2);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 64); /* the keep sink holds 64 */
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -1276,5 +1376,6 @@ int main(void)
 	RUN(test_socket_id_reused_after_destroy);
 	RUN(test_late_close_return_after_id_reuse);
 	RUN(test_late_reports_before_their_segment);
+	RUN(test_connections_shown_in_order_they_began);
 	return TEST_SUMMARY();
 }
