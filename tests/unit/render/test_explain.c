@@ -278,6 +278,41 @@ static void test_wrap_utf8(void)
 	CHECK_EQ_INT(txt_width("a：b"), 4);
 }
 
+/* Kinsoku: no line starts with closing punctuation (，。；：、）」 ...) nor
+ * ends with an opening bracket; the character before goes down with it. */
+static void test_wrap_utf8_kinsoku(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		/* 8 wide characters a line: the 9th is "；", the 8th goes with it */
+		{ "一二三四五六七八；九十", "  # 一二三四五六七\n    八；九十\n" },
+		{ "一二三四五六七八，九十", "  # 一二三四五六七\n    八，九十\n" },
+		{ "一二三四五六七八。", "  # 一二三四五六七\n    八。\n" },
+		{ "一二三四五六七八）九", "  # 一二三四五六七\n    八）九\n" },
+		{ "一二三四五六七八」九", "  # 一二三四五六七\n    八」九\n" },
+		{ "一二三四五六七八、九", "  # 一二三四五六七\n    八、九\n" },
+		{ "一二三四五六七八：九", "  # 一二三四五六七\n    八：九\n" },
+		/* the 8th is "（": it opens what follows, it goes down */
+		{ "一二三四五六七（八九）", "  # 一二三四五六七\n    （八九）\n" },
+		/* two in a row: both stay with the character before them */
+		{ "一二三四五六七八）。九", "  # 一二三四五六七\n    八）。九\n" },
+		/* a space is still a place to break */
+		{ "一二三四五六 abc；", "  # 一二三四五六\n    abc；\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		txt_wrap_utf8(f, cases[i].text, 2, "# ", 20);
+		fclose(f);
+		CHECK_EQ_STR(buf, cases[i].want);
+		free(buf);
+	}
+}
+
 /* One socket connected to itself: it sends to itself, and only what it
  * sends is explained. */
 static void test_self_connect(void)
@@ -310,6 +345,7 @@ int main(void)
 	RUN(test_udp_and_drops);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
+	RUN(test_wrap_utf8_kinsoku);
 	RUN(test_self_connect);
 	return TEST_SUMMARY();
 }
