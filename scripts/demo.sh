@@ -29,7 +29,9 @@ usage() {
 }
 
 NAME=handshake-close
-SYN_OPTS=(--explain)
+LANG_OPTS=()
+PACE_OPTS=()
+STYLE_OPTS=()
 RUN_OPTS=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,16 +39,19 @@ while [ $# -gt 0 ]; do
 		"$SCENARIO" --list
 		exit
 		;;
-	--lang) [ $# -ge 2 ] || usage; SYN_OPTS+=(--lang "$2"); shift 2 ;;
-	--pace) [ $# -ge 2 ] || usage; SYN_OPTS+=(--pace "$2"); shift 2 ;;
+	--lang) [ $# -ge 2 ] || usage; LANG_OPTS=(--lang "$2"); shift 2 ;;
+	--pace) [ $# -ge 2 ] || usage; PACE_OPTS=(--pace "$2"); shift 2 ;;
 	--slow) [ $# -ge 2 ] || usage; RUN_OPTS+=(--slow "$2"); shift 2 ;;
-	--rfc) SYN_OPTS=(--style rfc --relative-seq); shift ;;
+	--rfc) STYLE_OPTS=(--style rfc --relative-seq); shift ;;
 	-6) RUN_OPTS+=(-6); shift ;;
 	-h | --help) usage ;;
 	-*) echo "demo: unknown option $1" >&2; usage ;;
 	*) NAME=$1; shift ;;
 	esac
 done
+
+# explained in either style, in either language, at any pace
+SYN_OPTS=(--explain "${STYLE_OPTS[@]}" "${LANG_OPTS[@]}" "${PACE_OPTS[@]}")
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: synscope loads BPF programs into the kernel: run it as root (sudo make demo)." >&2
@@ -58,18 +63,37 @@ if ! "$SCENARIO" --list | awk '{print $1}' | grep -qx -- "$NAME"; then
 	exit 2
 fi
 
-summary=$("$SCENARIO" --list | awk -v n="$NAME" '$1 == n { $1 = ""; sub(/^ +/, ""); print }')
-cat <<EOF
-synscope demo: $NAME: $summary.
+# What the class reads first: the scenario, then how to read what follows.
+# Every line fits 78 columns.
+banner() {
+	local summary
+	summary=$("$SCENARIO" --list | awk -v n="$NAME" '$1 == n { $1 = ""; sub(/^ +/, ""); print }')
+	echo "synscope demo: $NAME"
+	echo "$summary." | fold -s -w 76 | sed 's/^/  /; s/ *$//'
+	echo
+	cat <<-EOF
+	A client process (demo-client) in the "client" network namespace talks to a
+	server process (demo-server) in the "server" namespace, over a virtual cable.
+	EOF
+	if [ ${#STYLE_OPTS[@]} -gt 0 ]; then
+		cat <<-EOF
+		Drawn as RFC 9293's figures: TCP Peer A is the client, TCP Peer B the
+		server. Each numbered step shows the peers' states after it and the segment
+		between them (--> or <--; ... while it is still in flight). Under each step,
+		lines starting with # say what it means, and for which peer.
+		EOF
+	else
+		cat <<-EOF
+		Left lane: the client's socket calls and TCP states; right lane: the server's.
+		Arrows are the segments on the wire. Under each row, a line starting with #
+		says what it means. States marked * are inferred: Linux does not report them
+		where the textbook draws them (docs/classroom.md explains why).
+		EOF
+	fi
+	echo
+}
 
-A client process (demo-client) in the "client" network namespace talks to a
-server process (demo-server) in the "server" namespace, over a virtual cable.
-Left lane: the client's socket calls and TCP states; right lane: the server's.
-Arrows are the segments on the wire. Under each row, a line starting with #
-says what it means. States marked * are inferred: Linux does not report them
-where the textbook draws them (docs/classroom.md explains why).
-
-EOF
+banner
 
 # The scenario prints its results when it ends, while synscope may still be
 # drawing connections that ended just before: they are kept, and shown once

@@ -4,7 +4,9 @@
 #  - order: the ladders come in the order the connections began (backlog-late
 #    and backlog-full have three each; the second one of backlog-late ends
 #    last), and the scenario's own result ("scenario NAME: ok") comes after
-#    every ladder and the summary line, not between two ladders.
+#    every ladder and the summary line, not between two ladders;
+#  - flags: `demo.sh refused --rfc --lang zh` draws RFC 9293's notation
+#    explained in Chinese (comment lines), and its banner says so.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 DEMO=${DEMO:-$ROOT/scripts/demo.sh}
@@ -40,5 +42,12 @@ for name in backlog-late backlog-full; do
 	expect_eq "$name/result-last" "synscope: 3 connections|scenario $name: ok" \
 		"$(tail -n 2 "$out" | sed 's/ (.*//' | tr '\n' '|' | sed 's/|$//')"
 done
+
+out=$WORKDIR/refused-rfc-zh.txt
+if demo refused "$out" --rfc --lang zh; then
+	expect_true refused-rfc/notation grep -q '^    TCP Peer A  *TCP Peer B$' "$out"
+	expect_true refused-rfc/explained-zh grep -q '^    # 客户端：' "$out"
+	expect_true refused-rfc/banner-says-rfc grep -q "RFC 9293's figures" "$out"
+fi
 
 finish

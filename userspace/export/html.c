@@ -11,6 +11,7 @@
 #include <string.h>
 #include "base/names.h"
 #include "export/exports.h"
+#include "render/explain.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
 #include "render/text_time.h"
@@ -57,6 +58,25 @@ static void html_put(FILE *f, const char *s)
 		case '\n': fputc('\n', f); break; /* a tooltip's line break */
 		default:
 			fputc((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?', f);
+		}
+	}
+}
+
+/* Text that may hold UTF-8 (explanations in Chinese) as HTML text: escaped
+ * like html_put, whole UTF-8 characters kept, anything else '?'. */
+static void html_put_utf8(FILE *f, const char *s)
+{
+	while (*s) {
+		int n = txt_utf8_len(s);
+
+		if (n > 1) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+		} else {
+			char one[2] = { n ? *s : '?', '\0' };
+
+			html_put(f, one);
+			s++;
 		}
 	}
 }
@@ -168,6 +188,11 @@ static const char page_head[] =
 "svg.ladder .note text { fill: #555; font-style: italic; }\n"
 "svg.ladder .note.rtx text { fill: #b0169e; font-style: normal; font-weight: bold; }\n"
 "svg.ladder .note.rst text { fill: #d00000; font-style: normal; font-weight: bold; }\n"
+"ol.explain { margin: 0.3em 0 1em; padding-left: 2.2em; }\n"
+"ol.explain li { margin: 0.15em 0; }\n"
+"ol.explain .time { font-family: \"DejaVu Sans Mono\", \"Liberation Mono\", monospace;\n"
+"  font-size: 0.85em; color: #777; }\n"
+"ol.explain .who { font-weight: bold; }\n"
 "footer.summary { margin-top: 2em; padding-top: 0.5em; border-top: 3px solid #999;\n"
 "  font-size: 1.1em; }\n"
 "#details { position: fixed; left: 1em; right: 1em; bottom: 0.5em; padding: 0.4em 0.8em;\n"
@@ -561,6 +586,34 @@ static void html_draw_note(struct html_ctx *x, size_t i)
 	fputs("</g>\n", x->f);
 }
 
+/* --explain: what each row means, as a list under the drawing, each with
+ * its time and the lane it happened on. */
+static void html_explain(struct html_ctx *x)
+{
+	const struct conn *c = x->c;
+	enum explain_lang lang = x->o->explain;
+	struct explain_note *notes = calloc(c->nrows ? c->nrows : 1, sizeof(*notes));
+	char text[512], t[32];
+
+	if (!notes)
+		return;
+	explain_conn(c, notes);
+	fprintf(x->f, "<ol class=\"explain\" lang=\"%s\">\n", lang == EXPLAIN_ZH ? "zh-Hans" : "en");
+	for (size_t i = 0; i < c->nrows; i++) {
+		if (notes[i].key == EX_NONE)
+			continue;
+		explain_text(c, i, &notes[i], lang, text, sizeof(text));
+		fprintf(x->f, "<li><span class=\"time\">%s</span> <span class=\"who\">",
+			html_time(x, c->rows[i].ev.ts_ns, t, sizeof(t)));
+		html_put_utf8(x->f, explain_lane(c->rows[i].end & 1, lang));
+		fputs("</span> ", x->f);
+		html_put_utf8(x->f, text);
+		fputs("</li>\n", x->f);
+	}
+	fputs("</ol>\n", x->f);
+	free(notes);
+}
+
 /* The two lanes and their owners at the top. */
 static void html_draw_lanes(struct html_ctx *x, int height)
 {
@@ -678,7 +731,10 @@ static void html_render_conn(const struct sink_opts *o, const struct conn *c)
 		else if (kind != SYN_EV_SYSCALL && kind != SYN_EV_SEGMENT)
 			html_draw_note(&x, i);
 	}
-	fputs("</svg>\n</section>\n", x.f);
+	fputs("</svg>\n", x.f);
+	if (o->explain)
+		html_explain(&x);
+	fputs("</section>\n", x.f);
 out:
 	free(x.y);
 	free(x.drawn);

@@ -318,13 +318,8 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 		}
 	}
 
-	if (x->o->pace_ms) {
-		/* slow motion for a class: one row at a time */
-		struct timespec pause = { x->o->pace_ms / 1000, (x->o->pace_ms % 1000) * 1000000L };
-
-		fflush(f);
-		nanosleep(&pause, NULL);
-	}
+	if (x->o->pace_ms) /* slow motion for a class: one row at a time */
+		txt_pause(f, x->o->pace_ms);
 	x->prev_ts = ts;
 	x->prev_state[0] = v->last->state_after[0];
 	x->prev_state[1] = v->last->state_after[1];

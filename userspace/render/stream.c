@@ -111,6 +111,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, color, text);
 	txt_line_end(&l);
+	if (ss->opts.pace_ms) /* slow motion: the kernel's rings hold what comes meanwhile */
+		txt_pause(ss->opts.out, ss->opts.pace_ms);
 }
 
 static void stream_conn_done(struct syn_sink *s, const struct conn *conn)

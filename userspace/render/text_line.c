@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "bpf/synscope_event.h"
 #include "render/text_line.h"
 
@@ -313,7 +314,8 @@ static size_t utf8_line_bytes(const char *text, int room)
 	return (size_t)(brk - text);
 }
 
-void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width)
+static void wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width,
+		      bool every)
 {
 	int room = width - indent - txt_width(mark);
 	bool first = true;
@@ -325,13 +327,43 @@ void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int 
 	while (*text) {
 		size_t n = utf8_line_bytes(text, room);
 
-		fprintf(f, "%*s%s%.*s\n", indent, "", first ? mark : "", (int)n, text);
-		if (first) {
+		fprintf(f, "%*s%s%.*s\n", indent, "", first || every ? mark : "", (int)n, text);
+		if (first && !every)
 			indent += txt_width(mark);
-			first = false;
-		}
+		first = false;
 		text += n;
 		while (*text == ' ')
 			text++;
 	}
+}
+
+void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width)
+{
+	wrap_utf8(f, text, indent, mark, width, false);
+}
+
+void txt_wrap_utf8_marked(FILE *f, const char *text, int indent, const char *mark, int width)
+{
+	wrap_utf8(f, text, indent, mark, width, true);
+}
+
+int txt_utf8_len(const char *s)
+{
+	int nb;
+	unsigned int cp = utf8_next(s, &nb);
+
+	if ((unsigned char)s[0] < 0x80)
+		return 1;
+	/* not one ('?' for a bad byte), or a character written too long */
+	if (nb == 1 || cp < 0x80 || (nb == 3 && cp < 0x800) || (nb == 4 && cp < 0x10000))
+		return 0;
+	return nb;
+}
+
+void txt_pause(FILE *f, unsigned int ms)
+{
+	struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	fflush(f);
+	nanosleep(&pause, NULL);
 }

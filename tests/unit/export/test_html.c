@@ -8,6 +8,8 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
+#include "render/text_line.h"
 
 /* ---- a tiny well-formedness checker for what the sink writes ---- */
 
@@ -87,7 +89,8 @@ static const char *check_attrs(const char *doc, const char *p, bool *self_closed
 }
 
 /* Every element closed, in order; text holds no raw < >, every & an entity;
- * script and style bodies are skipped; printable ASCII and newlines only. */
+ * script and style bodies are skipped; printable ASCII, whole UTF-8 characters
+ * (explanations in Chinese) and newlines only. */
 static bool well_formed(const char *doc)
 {
 	char stack[MAX_DEPTH][16], name[16];
@@ -133,8 +136,10 @@ static bool well_formed(const char *doc)
 			if (!n)
 				return bad(doc, p, "& that starts no entity");
 			p += n;
+		} else if ((unsigned char)*p >= 0x80 && txt_utf8_len(p) > 1) {
+			p += txt_utf8_len(p); /* whole UTF-8 characters: explanations in Chinese */
 		} else if (*p != '\n' && (*p < 0x20 || *p > 0x7e)) {
-			return bad(doc, p, "byte outside printable ASCII");
+			return bad(doc, p, "byte outside printable ASCII or UTF-8");
 		} else {
 			p++;
 		}
@@ -522,6 +527,39 @@ static void test_summary_footer(void)
 	free(out);
 }
 
+/* --explain: what each row means, as text under the drawing, in a list
+ * that gives each its time and lane; Chinese as UTF-8. */
+static void test_explained_as_text(void)
+{
+	for (int lang = EXPLAIN_EN; lang <= EXPLAIN_ZH; lang++) {
+		int explained;
+		char *out = fake_loopback_explained(html_sink_new, lang, &explained);
+
+		CHECK(well_formed(out));
+		CHECK_EQ_INT(count_of(out, "<ol class=\"explain\""), 1);
+		CHECK_EQ_INT(count_of(out, "<li>"), explained);
+		if (lang == EXPLAIN_EN) {
+			CHECK_CONTAINS(out, "<ol class=\"explain\" lang=\"en\">");
+			CHECK_CONTAINS(out, "<li><span class=\"time\">0.000009 s</span> "
+				       "<span class=\"who\">client</span> handshake 1/3: SYN, the "
+				       "client asks to open and picks its initial sequence number</li>");
+		} else {
+			CHECK_CONTAINS(out, "<ol class=\"explain\" lang=\"zh-Hans\">");
+			CHECK_CONTAINS(out, "<span class=\"who\">客户端</span> 握手 1/3：SYN，"
+				       "客户端请求建立连接");
+		}
+		free(out);
+	}
+	/* without --explain, no list */
+	struct fake f;
+	char *out;
+
+	fake_loopback(&f);
+	out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "class=\"explain\""), 0);
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_checker_rejects_bad_pages);
@@ -539,5 +577,6 @@ int main(void)
 	RUN(test_time_gap);
 	RUN(test_no_kernel_addresses);
 	RUN(test_summary_footer);
+	RUN(test_explained_as_text);
 	return TEST_SUMMARY();
 }

@@ -1,5 +1,6 @@
 /* Stream sink: one line per event, as it arrives; nothing when a connection ends. */
 #include <stdbool.h>
+#include <time.h>
 #include "fake_conn.h"
 #include "test.h"
 #include "render/sinks.h"
@@ -139,11 +140,32 @@ static void test_colour_and_hostile_comm(void)
 	free(out);
 }
 
+/* --pace: a pause after each line, as the ladder after each row. */
+static void test_paced(void)
+{
+	struct sink_opts o = { .pace_ms = 20 };
+	struct capture cap;
+	struct timespec a, b;
+	struct fake f;
+
+	fake_loopback(&f);
+	capture_start(&cap, &o);
+	struct syn_sink *s = stream_sink_new(&o);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (size_t i = 0; i < 5; i++)
+		s->event(s, &f.rows[i].ev, &f.c, f.rows[i].end);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s->destroy(s);
+	free(capture_end(&cap));
+	CHECK((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 5 * 20);
+}
+
 int main(void)
 {
 	RUN(test_one_line_per_event);
 	RUN(test_lines_fit);
 	RUN(test_relative_seq);
 	RUN(test_colour_and_hostile_comm);
+	RUN(test_paced);
 	return TEST_SUMMARY();
 }
