@@ -6,7 +6,11 @@
 #    last), and the scenario's own result ("scenario NAME: ok") comes after
 #    every ladder and the summary line, not between two ladders;
 #  - flags: `demo.sh refused --rfc --lang zh` draws RFC 9293's notation
-#    explained in Chinese (comment lines), and its banner says so.
+#    explained in Chinese (comment lines), and its banner says so;
+#  - width: on an 80-column terminal (a pty whose window is 80 columns), no
+#    line of the demo is wider than 80 display columns (a Chinese character
+#    takes two, colour codes none): explained in English and in Chinese, and
+#    with --rfc; nothing of the ladder is lost (each row is there).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 DEMO=${DEMO:-$ROOT/scripts/demo.sh}
@@ -22,32 +26,94 @@ trap '"$NETNS" down "$DEMO_PREFIX"; cleanup' EXIT
 # demo NAME OUT [demo options...]: scripts/demo.sh, stdout and stderr into
 # OUT (as `scripts/demo.sh NAME > lesson.txt 2>&1`); passes when it exits 0.
 demo() {
-	local name=$1 out=$2
+	local name=$1 log=$2
 	shift 2
 	PORT=$((PORT + 50))
-	if DEMO_PORT=$PORT timeout "$TIMEOUT" "$DEMO" "$name" "$@" >"$out" 2>&1; then
+	if DEMO_PORT=$PORT timeout "$TIMEOUT" "$DEMO" "$name" "$@" >"$log" 2>&1; then
 		pass "$name/run${*:+ $*}"
 		return 0
 	fi
-	fail "$name/run${*:+ $*}" "demo.sh failed: $(tail -n 2 "$out" | tr '\n' ' ')"
+	fail "$name/run${*:+ $*}" "demo.sh failed: $(tail -n 2 "$log" | tr '\n' ' ')"
 	return 1
 }
 
 for name in backlog-late backlog-full; do
-	out=$WORKDIR/$name.txt
-	demo "$name" "$out" || continue
+	file=$WORKDIR/$name.txt
+	demo "$name" "$file" || continue
 	expect_eq "$name/ladders-in-order" "1 2 3" \
-		"$(sed -n 's/^connection \([0-9]*\):.*/\1/p' "$out" | tr '\n' ' ' | sed 's/ $//')"
+		"$(sed -n 's/^connection \([0-9]*\):.*/\1/p' "$file" | tr '\n' ' ' | sed 's/ $//')"
 	# the summary line, then the scenario's result: the last two lines
 	expect_eq "$name/result-last" "synscope: 3 connections|scenario $name: ok" \
-		"$(tail -n 2 "$out" | sed 's/ (.*//' | tr '\n' '|' | sed 's/|$//')"
+		"$(tail -n 2 "$file" | sed 's/ (.*//' | tr '\n' '|' | sed 's/|$//')"
 done
 
-out=$WORKDIR/refused-rfc-zh.txt
-if demo refused "$out" --rfc --lang zh; then
-	expect_true refused-rfc/notation grep -q '^    TCP Peer A  *TCP Peer B$' "$out"
-	expect_true refused-rfc/explained-zh grep -q '^    # 客户端：' "$out"
-	expect_true refused-rfc/banner-says-rfc grep -q "RFC 9293's figures" "$out"
+file=$WORKDIR/refused-rfc-zh.txt
+if demo refused "$file" --rfc --lang zh; then
+	expect_true refused-rfc/notation grep -q '^    TCP Peer A  *TCP Peer B$' "$file"
+	expect_true refused-rfc/explained-zh grep -q '^    # 客户端：' "$file"
+	expect_true refused-rfc/banner-says-rfc grep -q "RFC 9293's figures" "$file"
 fi
+
+# on_pty.py COLS OUT CMD...: runs CMD on a pseudo-terminal COLS columns wide
+# (its window size, as a terminal emulator sets it), its output into OUT;
+# exits as CMD did.
+cat >"$WORKDIR/on_pty.py" <<'PY'
+import fcntl, os, pty, struct, sys, termios
+cols, out, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.pop("COLUMNS", None)
+    os.execvp(argv[0], argv)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+data = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    data += chunk
+_, status = os.waitpid(pid, 0)
+open(out, "wb").write(data.replace(b"\r\n", b"\n"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+
+# widest OUT: the widest line's display columns and the line, colour codes out.
+widest() {
+	python3 - "$1" <<-'PY'
+	import re, sys, unicodedata
+	best = (0, "")
+	for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+	    text = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip("\n"))
+	    w = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+	    best = max(best, (w, text))
+	print(best[0], best[1])
+	PY
+}
+
+for opts in "" "--lang zh" "--rfc"; do
+	tag="80cols${opts:+ $opts}"
+	file=$WORKDIR/merged-fin-${opts//[- ]/}.pty
+	PORT=$((PORT + 50))
+	# shellcheck disable=SC2086 # the options are words
+	if ! DEMO_PORT=$PORT timeout "$TIMEOUT" python3 "$WORKDIR/on_pty.py" 80 "$file" "$DEMO" merged-fin $opts; then
+		fail "$tag/run" "demo.sh failed: $(tail -n 2 "$file" | tr '\n' ' ')"
+		continue
+	fi
+	pass "$tag/run"
+	read -r cols line < <(widest "$file")
+	if [ "$cols" -le 80 ]; then
+		pass "$tag/fits"
+	else
+		fail "$tag/fits" "a line of $cols columns: $line"
+	fi
+	# every ladder row is there: the rows the header counts, numbered 1..N
+	if [ -z "$opts" ] || [ "$opts" = "--lang zh" ]; then
+		rows=$(sed -n 's/^  started .*, \([0-9]*\) rows, .*/\1/p' "$file" | head -n 1)
+		last=$(grep -cE '^ {0,3}[0-9]+ +[0-9]+\.[0-9]+ ' "$file")
+		expect_eq "$tag/every-row" "$rows" "$last"
+	fi
+done
 
 finish

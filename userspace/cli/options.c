@@ -32,6 +32,8 @@ static const char usage_text[] =
 "      --style S         how the ladder format draws: ladder (default), or rfc:\n"
 "                        numbered lines in the notation of RFC 9293's figures\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
+"      --width N         the ladder's width in columns, 80-200 (default: a terminal's\n"
+"                        width up to 100; 100 in a file or a pipe)\n"
 "  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
 "                        alone, nothing is drawn: add -o or -f to draw as well\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
@@ -67,7 +69,7 @@ void options_usage(FILE *f)
 
 enum {
 	OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE,
-	OPT_NO_PAYLOAD, OPT_OFFSET,
+	OPT_NO_PAYLOAD, OPT_OFFSET, OPT_WIDTH,
 };
 
 #define BUFFER_KB_MAX (1u << 21) /* 2 GiB a ring: the kernel takes no more */
@@ -311,6 +313,16 @@ static int set_pace(struct parse *p, const char *arg)
 	return 0;
 }
 
+static int set_width(struct parse *p, const char *arg)
+{
+	unsigned long v;
+
+	if (!parse_ulong(arg, TEXT_WIDTH_MIN, TEXT_WIDTH_MAX, &v))
+		return fail(p, "invalid width: '%s' (columns, 80-200)", arg);
+	p->o->width = (int)v;
+	return 0;
+}
+
 static int set_offset(struct parse *p, const char *arg)
 {
 	double v;
@@ -343,6 +355,11 @@ static const char *const pace_not[NDRAWINGS] = {
 	[DRAW_JSONL] = READ_WHOLE, [DRAW_HTML] = READ_WHOLE, [DRAW_MERMAID] = READ_WHOLE,
 	[DRAW_PCAPNG] = READ_WHOLE,
 };
+#define NO_WIDTH "only the ladder and --style rfc are drawn to a width"
+static const char *const width_not[NDRAWINGS] = {
+	[DRAW_STREAM] = NO_WIDTH, [DRAW_JSONL] = NO_WIDTH, [DRAW_HTML] = NO_WIDTH,
+	[DRAW_MERMAID] = NO_WIDTH, [DRAW_PCAPNG] = NO_WIDTH,
+};
 static const char *const relative_not[NDRAWINGS] = {
 	[DRAW_JSONL] = "JSON Lines keeps the numbers on the wire (a reader counts from each SYN's "
 		       "seq: docs/jsonl.md)",
@@ -373,6 +390,7 @@ static const struct opt_def defs[] = {
 	{ "explain", OPT_EXPLAIN, false, false, true, set_explain, NULL, NULL, NULL, explain_not },
 	{ "lang", OPT_LANG, true, true, false, set_lang, NULL, NULL, NULL, explain_not },
 	{ "pace", OPT_PACE, true, true, true, set_pace, NULL, NULL, NULL, pace_not },
+	{ "width", OPT_WIDTH, true, true, true, set_width, NULL, NULL, NULL, width_not },
 	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL, NULL },
 	{ "offset", OPT_OFFSET, true, true, false, set_offset, "only merge has two clocks",
 	  "only merge has two clocks", NULL, NULL },

@@ -19,7 +19,6 @@
 #include "render/text_time.h"
 #include "track/tracker.h"
 
-#define RFC_WIDTH 100        /* the connection header wraps here */
 #define RFC_MIN_STATE_W 12   /* "ESTABLISHED " */
 #define RFC_MIN_NUM_W 4      /* "1.  " */
 #define RFC_SEG_GAP 2        /* spaces after the widest segment */
@@ -105,6 +104,13 @@ struct rfc_ctx {
 	long call_row[2];   /* the row of each lane's (Close) still to draw */
 	struct explain_note *notes; /* --explain: what each row means, or NULL */
 };
+
+/* The connection header and --explain's comment lines wrap at this width
+ * (a terminal's, --width, or 100); the figure is as wide as its segments. */
+static int rfc_width(const struct sink_opts *o)
+{
+	return o->width > 0 ? o->width : TEXT_WIDTH_DEFAULT;
+}
 
 /* The RFC's state names: hyphens, and the kernel's extra names folded in. */
 static const char *rfc_state_name(unsigned int st)
@@ -921,7 +927,7 @@ static void rfc_end_step(const struct rfc_ctx *x, size_t from, size_t to, int in
 		explain_text(x->c, r, &x->notes[r], x->o->explain, text, sizeof(text));
 		snprintf(line, sizeof(line), "%s%s%s", explain_lane(x->c->rows[r].end & 1, x->o->explain),
 			 x->o->explain == EXPLAIN_ZH ? "：" : ": ", text);
-		txt_wrap_utf8_marked(x->o->out, line, indent, "# ", RFC_WIDTH);
+		txt_wrap_utf8_marked(x->o->out, line, indent, "# ", rfc_width(x->o));
 	}
 	if (x->o->pace_ms)
 		txt_pause(x->o->out, x->o->pace_ms);
@@ -1000,7 +1006,7 @@ static void rfc_print_header(const struct rfc_ctx *x)
 	snprintf(text, sizeof(text), "connection %llu: started %s, %s%s", (unsigned long long)c->id,
 		 when, c->complete ? "complete" : "INCOMPLETE: still open when tracing stopped",
 		 c->maybe_lost ? ";\tevents were lost, this figure may be incomplete" : "");
-	txt_wrap(f, text, '\t', 0, 4, RFC_WIDTH);
+	txt_wrap(f, text, '\t', 0, 4, rfc_width(x->o));
 	for (int i = 0; i < 2; i++)
 		fprintf(f, "  %s: %s %s\n", peer_title(c, i), ep[i], proc[i]);
 	fputc('\n', f);

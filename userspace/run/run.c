@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/strbuf.h"
@@ -81,8 +82,29 @@ static bool open_recording(struct run *r)
 	return r->w != NULL;
 }
 
+/* The width a terminal on fd has (its window size, else $COLUMNS), within
+ * what the text drawings take: never over the default, never under the
+ * least they can be drawn to. 0 when fd is no terminal. */
+static int terminal_width(int fd)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long cols = 0;
+
+	if (!isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		cols = ws.ws_col;
+	else if (env && *env)
+		cols = strtol(env, NULL, 10);
+	if (cols <= 0 || cols > TEXT_WIDTH_DEFAULT)
+		return TEXT_WIDTH_DEFAULT;
+	return cols < TEXT_WIDTH_MIN ? TEXT_WIDTH_MIN : (int)cols;
+}
+
 /* -o FILE (a regular file, never through a symbolic link) or standard
- * output; colour only on a terminal, never with NO_COLOR. */
+ * output; colour only on a terminal, never with NO_COLOR; on a terminal
+ * and without --width, the terminal's width. */
 static bool open_drawing(struct run *r)
 {
 	struct run_opts *o = &r->o;
@@ -97,6 +119,8 @@ static bool open_drawing(struct run *r)
 	o->sink.out = outfile_stream(r->out);
 	o->sink.color = !o->out_path && !o->no_color && isatty(outfile_fd(r->out)) &&
 			!(no_color && *no_color);
+	if (!o->sink.width && !o->out_path)
+		o->sink.width = terminal_width(outfile_fd(r->out));
 	r->sink = sink_for_format(o->format, o->style, &o->sink);
 	r->t = r->sink ? tracker_new(&r->sink, 1, &o->track) : NULL;
 	if (!r->t)

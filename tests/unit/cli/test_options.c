@@ -337,6 +337,31 @@ static void test_options_by_format(void)
 	CHECK_CONTAINS(err, "--explain does not apply to -f stream: ");
 }
 
+/* --width N: the ladder's and --style rfc's width for a file (a terminal's
+ * own width is taken when it is not given). */
+static void test_width(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK_EQ_INT(o.width, 0);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "80", "-o", "x.txt")), 0);
+	CHECK_EQ_INT(o.width, 80);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "--width=200")), 0);
+	CHECK_EQ_INT(o.width, 200);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "79")), -1);
+	CHECK_EQ_STR(err, "invalid width: '79' (columns, 80-200)");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "201")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "wide")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "html", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f html: only the ladder and --style rfc are "
+		     "drawn to a width");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "stream", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f stream: only the ladder and --style rfc are "
+		     "drawn to a width");
+}
+
 /* -Z and --no-payload (docs/reliability.md) */
 static void test_user_and_no_payload(void)
 {
@@ -401,6 +426,7 @@ int main(void)
 	RUN(test_too_many_ports);
 	RUN(test_explain_and_lang);
 	RUN(test_options_by_format);
+	RUN(test_width);
 	RUN(test_parse_after_a_stopped_group);
 	RUN(test_error_quoting_control_bytes);
 	RUN(test_user_and_no_payload);

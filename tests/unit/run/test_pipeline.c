@@ -46,13 +46,13 @@ static size_t refused_loopback(struct syn_event *ev)
 	return n;
 }
 
-static char *run_events(struct syn_sink *(*make)(const struct sink_opts *),
-			const struct syn_event *ev, size_t n)
+static char *run_width(struct syn_sink *(*make)(const struct sink_opts *),
+		       const struct syn_event *ev, size_t n, int width)
 {
 	size_t len = 0;
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, &len);
-	struct sink_opts o = { .out = f };
+	struct sink_opts o = { .out = f, .width = width };
 	struct syn_sink *s = make(&o);
 	struct tracker *t = tracker_new(&s, 1, NULL);
 
@@ -63,6 +63,12 @@ static char *run_events(struct syn_sink *(*make)(const struct sink_opts *),
 	s->destroy(s);
 	fclose(f);
 	return buf;
+}
+
+static char *run_events(struct syn_sink *(*make)(const struct sink_opts *),
+			const struct syn_event *ev, size_t n)
+{
+	return run_width(make, ev, n, 0);
 }
 
 static char *run(struct syn_sink *(*make)(const struct sink_opts *))
@@ -210,11 +216,70 @@ static void test_stream_shows_held_calls_when_they_happen(void)
 	free(out);
 }
 
+/* A loopback connection with n data segments from the client, each
+ * acknowledged, then reset: long enough for the story to fold. */
+static size_t long_conn(struct syn_event *ev, size_t n)
+{
+	struct ep cli = { "127.0.0.1", 40700 }, srv = { "127.0.0.1", 9700 };
+	size_t k = 0;
+	__u64 t = 1000;
+	__u32 seq = 101;
+
+	ev[k++] = ev_state(t += 10, 0xC1, cli, srv, 7, 2);
+	ev[k++] = ev_seg(t += 10, 0xC1, cli, srv, TX, SYN_TCP_SYN, 100, 0, 0);
+	ev[k++] = ev_seg(t += 10, 0, srv, cli, RX, SYN_TCP_SYN, 100, 0, 0);
+	ev[k++] = ev_seg(t += 10, 0, srv, cli, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101, 0);
+	ev[k++] = ev_seg(t += 10, 0, cli, srv, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101, 0);
+	ev[k++] = ev_state(t += 10, 0xC1, cli, srv, 2, 1);
+	for (size_t i = 0; i < n; i++, seq += 10) {
+		ev[k++] = ev_seg(t += 10, 0xC1, cli, srv, TX, SYN_TCP_ACK | SYN_TCP_PSH, seq, 901, 10);
+		ev[k++] = ev_seg(t += 10, 0, srv, cli, RX, SYN_TCP_ACK | SYN_TCP_PSH, seq, 901, 10);
+		ev[k++] = ev_seg(t += 10, 0x51, srv, cli, TX, SYN_TCP_ACK, 901, seq + 10, 0);
+		ev[k++] = ev_seg(t += 10, 0, cli, srv, RX, SYN_TCP_ACK, 901, seq + 10, 0);
+	}
+	ev[k++] = ev_seg(t += 10, 0xC1, cli, srv, TX, SYN_TCP_RST | SYN_TCP_ACK, seq, 901, 0);
+	ev[k++] = ev_kind(SYN_EV_DESTROY, t += 10, 0xC1, cli, srv);
+	return k;
+}
+
+/* A summary row fits the middle: at 100 columns its head is between the
+ * colons as before; at 80 the middle says "summary" and the head moves
+ * below, with the figures. */
+static void test_summary_row_fits(void)
+{
+	static struct syn_event ev[8 + 4 * 60];
+	size_t n = long_conn(ev, 60);
+
+	for (int width = 80; width <= 100; width += 20) {
+		char *buf = run_width(ladder_sink_new, ev, n, width);
+		/* the header says how many rows the summary stands for */
+		const char *hdr = strstr(buf, " events, ");
+		unsigned int folded = 0;
+		char want[128];
+
+		CHECK(hdr && sscanf(hdr, " events, %u of them in summary rows", &folded) == 1);
+		if (width == 100) {
+			/* the head, between colons (its length sets how many) */
+			snprintf(want, sizeof(want), ":: %u rows in ", folded);
+			CHECK_CONTAINS(buf, want);
+			CHECK_CONTAINS(buf, " s summarized ::");
+		} else {
+			/* " summary " is 9 wide: 7 colons each side in 23 */
+			snprintf(want, sizeof(want), "|::::::: summary :::::::| SYN_RECV*\n"
+				 "                                         |  %u rows in ", folded);
+			CHECK_CONTAINS(buf, want);
+		}
+		CHECK(folded > 0);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	RUN(test_stream_never_names_softirq_task);
 	RUN(test_jsonl_server_rows_have_no_process);
 	RUN(test_ladder_says_no_socket);
 	RUN(test_stream_shows_held_calls_when_they_happen);
+	RUN(test_summary_row_fits);
 	return TEST_SUMMARY();
 }
