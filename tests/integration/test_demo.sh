@@ -7,6 +7,7 @@
 #    every ladder and the summary line, not between two ladders;
 #  - flags: `demo.sh refused --rfc --lang zh` draws RFC 9293's notation
 #    explained in Chinese (comment lines), and its banner says so;
+#  - language: under --lang zh the banner is in Chinese too;
 #  - width: on an 80-column terminal (a pty whose window is 80 columns), no
 #    line of the demo is wider than 80 display columns (a Chinese character
 #    takes two, colour codes none): explained in English and in Chinese, and
@@ -51,7 +52,7 @@ file=$WORKDIR/refused-rfc-zh.txt
 if demo refused "$file" --rfc --lang zh; then
 	expect_true refused-rfc/notation grep -q '^    TCP Peer A  *TCP Peer B$' "$file"
 	expect_true refused-rfc/explained-zh grep -q '^    # 客户端：' "$file"
-	expect_true refused-rfc/banner-says-rfc grep -q "RFC 9293's figures" "$file"
+	expect_true refused-rfc/banner-says-rfc grep -q '^按 RFC 9293 图示的记法绘制' "$file"
 fi
 
 # on_pty.py COLS OUT CMD...: runs CMD on a pseudo-terminal COLS columns wide
@@ -107,6 +108,15 @@ for opts in "" "--lang zh" "--rfc"; do
 		pass "$tag/fits"
 	else
 		fail "$tag/fits" "a line of $cols columns: $line"
+	fi
+	if [ "$opts" = "--lang zh" ]; then
+		expect_true "$tag/banner-zh" grep -qx 'synscope 演示：merged-fin' "$file"
+		expect_true "$tag/summary-zh" grep -q '^  服务器读到 EOF 立即关闭' "$file"
+		if grep -q 'A client process\|Left lane' "$file"; then
+			fail "$tag/no-english-banner" "the banner is in English"
+		else
+			pass "$tag/no-english-banner"
+		fi
 	fi
 	# every ladder row is there: the rows the header counts, numbered 1..N
 	if [ -z "$opts" ] || [ "$opts" = "--lang zh" ]; then
