@@ -33,6 +33,9 @@
 #define HEAD_HALF 7
 #define LABEL_RISE 7           /* a label sits this far above its arrow */
 #define LABEL_CHAR_W 10.3      /* width of one label character (17px monospace) */
+#define LABEL_ASCENT 14        /* a label's box: above its baseline ... */
+#define LABEL_DESCENT 5        /* ... and below */
+#define LABEL_MARGIN 6         /* labels keep this far inside the lanes */
 #define HTML_TCP_TIME_WAIT 6   /* kernel TCP_TIME_WAIT */
 
 struct html_sink {
@@ -242,6 +245,11 @@ static void html_start(struct html_sink *hs)
 
 /* ---- one connection ---- */
 
+/* A segment label's box on the page. */
+struct label_box {
+	double x0, y0, x1, y1;
+};
+
 struct html_ctx {
 	const struct conn *c;
 	const struct sink_opts *o;
@@ -250,6 +258,8 @@ struct html_ctx {
 	int *y;                /* each row's y */
 	bool *drawn;           /* syscall returns already drawn with their entry */
 	__u64 t0;
+	struct label_box *labels; /* the segment labels placed so far */
+	size_t nlabels;
 };
 
 static int lane_x(int end)
@@ -343,6 +353,46 @@ static const char *html_seg_class(unsigned int flags, bool retrans)
 	}
 }
 
+static bool label_free(const struct html_ctx *x, const struct label_box *b)
+{
+	for (size_t i = 0; i < x->nlabels; i++) {
+		const struct label_box *o = &x->labels[i];
+
+		if (b->x0 < o->x1 && o->x0 < b->x1 && b->y0 < o->y1 && o->y0 < b->y1)
+			return false;
+	}
+	return true;
+}
+
+/* Where a label half wide goes on the arrow from (x1, y1) by (dx, dy): over
+ * its middle, high enough to clear its slant, unless another label is there
+ * (two arrows that cross can have the same middle): then further along the
+ * arrow, nearer its sender first; as a last resort, above. Returns its
+ * centre's x and its baseline's y; the box is kept. */
+static void label_place(struct html_ctx *x, double x1, double y1, double dx, double dy,
+			double half, double *cx, double *cy)
+{
+	static const double along[] = { 0.5, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88 };
+	double lo = LANE_X0 + half + LABEL_MARGIN, hi = LANE_X1 - half - LABEL_MARGIN;
+	double rise = LABEL_RISE + (dy < 0 ? -dy : dy) / (dx < 0 ? -dx : dx) * half;
+	struct label_box b;
+
+	for (size_t k = 0; k < 2 * sizeof(along) / sizeof(along[0]) + 40; k++) {
+		double t = along[k < 7 ? k : 0];
+
+		*cx = x1 + t * dx;
+		*cx = lo > hi ? (LANE_X0 + LANE_X1) / 2.0 : *cx < lo ? lo : *cx > hi ? hi : *cx;
+		*cy = y1 + t * dy - rise;
+		if (k >= 7) /* stacked above the middle, a line at a time */
+			*cy -= (double)(k - 6) * (LABEL_ASCENT + LABEL_DESCENT + 1);
+		b = (struct label_box){ *cx - half, *cy - LABEL_ASCENT, *cx + half, *cy + LABEL_DESCENT };
+		if (label_free(x, &b))
+			break;
+	}
+	if (x->labels)
+		x->labels[x->nlabels++] = b;
+}
+
 /* The segment of row i: an arrow from the sender's lane to the receiver's,
  * from the row it left to the row it arrived when both were seen. */
 static void html_draw_segment(struct html_ctx *x, size_t i)
@@ -395,13 +445,10 @@ static void html_draw_segment(struct html_ctx *x, size_t i)
 	fprintf(x->f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>", x1, y1, bx, by);
 	fprintf(x->f, "<polygon points=\"%.1f,%d %.1f,%.1f %.1f,%.1f\"/>", x2, y2,
 		bx - uy * HEAD_HALF, by + ux * HEAD_HALF, bx + uy * HEAD_HALF, by - ux * HEAD_HALF);
-	/* centred over the arrow's middle, high enough to clear its slant */
-	double half = strlen(label) * LABEL_CHAR_W / 2, slope = dy / dx;
+	double cx, cy;
 
-	if (slope < 0)
-		slope = -slope;
-	fprintf(x->f, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"middle\">", (LANE_X0 + LANE_X1) / 2,
-		(y1 + y2) / 2.0 - LABEL_RISE - slope * half);
+	label_place(x, x1, y1, dx, dy, strlen(label) * LABEL_CHAR_W / 2, &cx, &cy);
+	fprintf(x->f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", cx, cy);
 	html_put(x->f, label);
 	fputs("</text></g>\n", x->f);
 }
@@ -698,6 +745,7 @@ static void html_render_conn(const struct sink_opts *o, const struct conn *c)
 
 	x.y = calloc(n, sizeof(*x.y));
 	x.drawn = calloc(n, sizeof(*x.drawn));
+	x.labels = calloc(n, sizeof(*x.labels)); /* NULL: labels placed without looking */
 	if (!x.y || !x.drawn) {
 		fprintf(x.f, "<p class=\"banner lost\">connection %llu: out of memory</p>\n",
 			(unsigned long long)c->id);
@@ -738,6 +786,7 @@ static void html_render_conn(const struct sink_opts *o, const struct conn *c)
 out:
 	free(x.y);
 	free(x.drawn);
+	free(x.labels);
 }
 
 /* ---- the sink ---- */
