@@ -1006,10 +1006,12 @@ static void rfc_print_footnotes(const struct rfc_ctx *x)
 	if (!x->any_inferred)
 		return;
 	fputc('\n', f);
-	fputs("    * inferred: Linux does not report this state at this step "
-	      "(docs/rfc-style.md)\n", f);
+	/* at the drawing's width: on an 80-column terminal the first is too long */
+	txt_wrap(f, "* inferred: Linux does not report this state at this step (docs/rfc-style.md)",
+		 ' ', 4, 6, rfc_width(x->o));
 	if (x->msl_predicted)
-		fputs("    (2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did\n", f);
+		txt_wrap(f, "(2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did", ' ', 4, 6,
+			 rfc_width(x->o));
 }
 
 static void rfc_print_header(const struct rfc_ctx *x)

@@ -866,6 +866,26 @@ static double now_s(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* At 80 columns (a terminal's) the footnote under a figure with a * wraps,
+ * its second line indented under its text; at 100 it is one line. */
+static void test_footnote_fits_the_width(void)
+{
+	struct sink_opts o = { .width = 80 };
+	struct fake f;
+	char *out;
+
+	fake_client_close(&f);
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step\n"
+			    "      (docs/rfc-style.md)\n");
+	free(out);
+	o.width = 0;
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step "
+			    "(docs/rfc-style.md)\n");
+	free(out);
+}
+
 /* --pace: a pause after each numbered step, as the ladder after each row. */
 static void test_paced(void)
 {
@@ -897,5 +917,6 @@ int main(void)
 	RUN(test_states_only_for_traced_lanes);
 	RUN(test_explained_as_comments);
 	RUN(test_paced);
+	RUN(test_footnote_fits_the_width);
 	return TEST_SUMMARY();
 }
