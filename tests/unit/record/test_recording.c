@@ -425,6 +425,34 @@ static void test_bad_magic_version_abi(void)
 	CHECK_EQ_STR(r.err, want);
 }
 
+/* Version 3 recordings replay: a call's bytes that version 4 gave to
+ * setsockopt's value were never written then, and read as none. */
+static void test_abi3_calls_have_no_value(void)
+{
+	const char *path = tmp_path("abi3-src.gz"), *out = tmp_path("abi3");
+	size_t sys = first_event_offset() + 4 + 88; /* the first event's union */
+	__u8 v3[4] = { 3, 0, 0, 0 }, junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	unsigned char *raw;
+	struct read_result r;
+	size_t len;
+
+	if (!write_recording(path, NEV))
+		return;
+	len = gunzip(path, &raw);
+	raw[sys + 3] = 4;                  /* vlen */
+	memcpy(raw + sys + 24, junk, 8);   /* val[] */
+	spill(out, raw, len);
+	r = read_all(out);                 /* as version 4: the value is read */
+	CHECK(r.opened && !r.events_match);
+	memcpy(raw + 12 + 4, v3, 4);
+	spill(out, raw, len);
+	r = read_all(out);                 /* as version 3: no value */
+	CHECK(r.opened);
+	CHECK(r.events_match);
+	CHECK_EQ_INT(r.events, NEV);
+	free(raw);
+}
+
 static void test_impossible_lengths(void)
 {
 	size_t ev0 = first_event_offset();
@@ -757,6 +785,7 @@ int main(void)
 	RUN(test_truncated_plain_every_byte);
 	RUN(test_truncated_gzip_every_byte);
 	RUN(test_bad_magic_version_abi);
+	RUN(test_abi3_calls_have_no_value);
 	RUN(test_impossible_lengths);
 	RUN(test_impossible_times);
 	RUN(test_records_out_of_place);
