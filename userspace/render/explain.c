@@ -3,6 +3,7 @@
  * (a FIN that does not acknowledge the other side's FIN was sent before that
  * FIN arrived: a simultaneous close), calls by their results, states by the
  * lane they move. The words are in explain_text.c. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -426,6 +427,46 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 	return EX_NONE;
 }
 
+/* setsockopt(): what the option does, by its value; its failure. */
+static __u8 sockopt_key(const struct syn_event *e)
+{
+	const char *name = sockopt_name(e->sys.level, e->sys.arg);
+	__s32 v = e->sys.val[0];
+
+	if (e->sys.phase == SYN_PHASE_RETURN)
+		return e->sys.ret < 0 ? EX_SOCKOPT_FAIL : EX_NONE;
+	if (!e->sys.vlen || !name)
+		return EX_NONE;
+	if (!strcmp(name, "SO_LINGER"))
+		return !v ? EX_SO_LINGER_OFF : e->sys.vlen < 8 ? EX_NONE :
+		       e->sys.val[1] ? EX_SO_LINGER_WAIT : EX_SO_LINGER_RST;
+	if (!v && (!strcmp(name, "SO_REUSEADDR") || !strcmp(name, "SO_REUSEPORT") ||
+		   !strcmp(name, "SO_KEEPALIVE") || !strcmp(name, "TCP_NODELAY")))
+		return EX_SOCKOPT_OFF;
+	static const struct {
+		const char *name;
+		__u8 key;
+	} keys[] = {
+		{ "SO_REUSEADDR", EX_SO_REUSEADDR },   { "SO_REUSEPORT", EX_SO_REUSEPORT },
+		{ "SO_KEEPALIVE", EX_SO_KEEPALIVE },   { "TCP_KEEPIDLE", EX_TCP_KEEPIDLE },
+		{ "TCP_KEEPINTVL", EX_TCP_KEEPINTVL }, { "TCP_KEEPCNT", EX_TCP_KEEPCNT },
+		{ "TCP_NODELAY", EX_TCP_NODELAY },     { "TCP_FASTOPEN", EX_TCP_FASTOPEN },
+	};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(name, keys[k].name))
+			return keys[k].key;
+	return EX_SOCKOPT;
+}
+
+static __u8 bind_key(const struct syn_event *e)
+{
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		return EX_BIND;
+	if (e->sys.ret >= 0)
+		return EX_NONE;
+	return e->sys.ret == -EADDRINUSE ? EX_BIND_IN_USE : EX_BIND_FAIL;
+}
+
 static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
@@ -440,7 +481,13 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_SOCKET;
 		break;
 	case SYN_CALL_BIND:
-		n->key = e->sys.phase == SYN_PHASE_ENTRY ? EX_BIND : EX_NONE;
+		n->key = bind_key(e);
+		break;
+	case SYN_CALL_LISTEN:
+		n->key = e->sys.phase == SYN_PHASE_ENTRY ? EX_LISTEN : EX_NONE;
+		break;
+	case SYN_CALL_SETSOCKOPT:
+		n->key = sockopt_key(e);
 		break;
 	case SYN_CALL_CONNECT:
 		n->key = connect_key(e, udp, st);
@@ -520,6 +567,8 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 	case ST_LISTEN:
 		if (inferred && from == ST_SYN_RECV)
 			n->key = EX_ST_REQ_RESET;
+		else if (from == ST_CLOSE)
+			n->key = EX_ST_LISTEN;
 		break;
 	}
 }

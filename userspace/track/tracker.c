@@ -179,7 +179,7 @@ void attribute_listener(struct tracker *t, struct tconn *tc, int end)
 		attribute(tc, end, l->pid, l->comm, ATTR_LISTENER);
 }
 
-static void learn_call(struct tconn *tc, int end, const struct syn_event *e)
+static void learn_call(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
 {
 	if (e->sys.phase == SYN_PHASE_ENTRY)
 		tc->in_call++;
@@ -187,8 +187,11 @@ static void learn_call(struct tconn *tc, int end, const struct syn_event *e)
 		tc->in_call--;
 	if (e->sys.call == SYN_CALL_CONNECT)
 		set_role(tc, end, ROLE_CLIENT);
-	if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4)
+	if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4) {
 		set_role(tc, end, ROLE_SERVER);
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+			setup_claim(t, tc, e);
+	}
 	if (e->sys.call != SYN_CALL_LISTEN)
 		attribute(tc, end, e->pid, e->comm, ATTR_SYSCALL);
 }
@@ -233,13 +236,15 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 		ce->netns = e->netns;
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
-		learn_call(tc, end, e);
+		learn_call(t, tc, end, e);
 		break;
 	case SYN_EV_STATE:
 		if (e->state.newstate == ST_SYN_SENT)
 			set_role(tc, end, ROLE_CLIENT);
-		if (e->state.oldstate == ST_LISTEN)
+		if (e->state.oldstate == ST_LISTEN) {
 			set_role(tc, end, ROLE_SERVER);
+			setup_claim(t, tc, e); /* the listener made this socket */
+		}
 		if (e->state.oldstate == ST_FIN_WAIT2 && e->state.newstate == ST_CLOSE)
 			tc->te[end].handed_over = true;
 		break;
@@ -577,8 +582,15 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 	tc = conn_of_call(t, e);
 	if (!tc) {
 		if (call_is_unattached(e)) {
+			if (e->sys.call == SYN_CALL_LISTEN)
+				setup_listen(t, e, hmap_get(&t->pending, e->sock_id));
+			else if (e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY &&
+				 e->sys.last_ref)
+				setup_end(t, e);
 			pending_release(t, e->sock_id);
 			emit_event(t, e, NULL, 0);
+		} else if (e->sys.call == SYN_CALL_SETSOCKOPT && setup_note(t, e)) {
+			emit_event(t, e, NULL, 0); /* on a listener: shown now, kept for its setup */
 		} else if (is_late_close(e)) {
 			emit_event(t, e, NULL, 0); /* its connection is already shown */
 		} else {
@@ -603,8 +615,12 @@ static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
 
 	if (!tc && !e->dport &&
 	    (e->state.newstate == ST_LISTEN || e->state.oldstate == ST_LISTEN)) {
-		if (e->state.oldstate == ST_LISTEN)
+		if (e->state.oldstate == ST_LISTEN) {
 			listener_drop(t, e);
+			setup_end(t, e);
+		} else {
+			setup_note(t, e);
+		}
 		emit_event(t, e, NULL, 0);
 		return NULL;
 	}
@@ -803,6 +819,7 @@ void tracker_free(struct tracker *t)
 	free_all(&t->pending);
 	free_all(&t->accepts);
 	free_all(&t->listeners);
+	setup_free_all(t);
 	finished_free(&t->finished);
 	halfopen_free(&t->halfopen);
 	hmap_free(&t->by_tuple);

@@ -2,6 +2,7 @@
  * traces) gets the textbook meaning a teacher would give it, in English and
  * Chinese, and the ladder prints it within its 100 columns. */
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include "render/explain.h"
 #include "fake_conn.h"
 #include "base/names.h"
@@ -232,6 +233,94 @@ static void test_udp_and_drops(void)
 	drop_reason_names_set(NULL, 0);
 }
 
+static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
+				     int nval, int v0, int v1)
+{
+	struct conn_row *r = fake_sys(f, t_us, end, SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, 3, opt, 0);
+
+	r->ev.sys.level = level;
+	r->ev.sys.vlen = (__u8)(4 * nval);
+	r->ev.sys.val[0] = v0;
+	r->ev.sys.val[1] = v1;
+	return r;
+}
+
+/* The listener's setup in the server lane: a bind() refused because the
+ * address is in use, SO_REUSEADDR, bind, listen(backlog), LISTEN; and what
+ * each socket option a class meets does. */
+static void test_listener_setup_and_options(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_sys(&f, 0, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 1, 3);           /* 0 */
+	fake_sys(&f, 1, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 21400, 0);          /* 1 */
+	fake_sys(&f, 2, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, -98);           /* 2 */
+	fake_sockopt(&f, 3, S, SOL_SOCKET, SO_REUSEADDR, 1, 1, 0);               /* 3 */
+	fake_sys(&f, 4, S, SYN_CALL_SETSOCKOPT, SYN_PHASE_RETURN, 3, SO_REUSEADDR, 0); /* 4 */
+	fake_sys(&f, 5, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, 0);             /* 5 */
+	fake_sys(&f, 6, S, SYN_CALL_LISTEN, SYN_PHASE_ENTRY, 3, 16, 0);           /* 6 */
+	fake_state(&f, 7, S, ST_CLOSE, ST_LISTEN, false);                         /* 7 */
+	fake_sys(&f, 8, S, SYN_CALL_LISTEN, SYN_PHASE_RETURN, 3, 0, 0);           /* 8 */
+	f.c.setup_rows = 9;
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "socket bind bind-in-use so-reuseaddr - - listen state-listen -");
+	CHECK_EQ_STR(explain_text(&f.c, 6, &notes[6], EXPLAIN_EN, buf, sizeof(buf)),
+		     "listen(): the server's socket will wait for connections: from now on its kernel "
+		     "answers SYNs on this port by itself and keeps the finished connections in an "
+		     "accept queue (backlog 16) until accept() takes them");
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
+		     "LISTEN: the server waits for connections on its port");
+	CHECK_CONTAINS(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		       "bind() fails with EADDRINUSE: another socket still holds this address and port");
+	CHECK_CONTAINS(explain_text(&f.c, 2, &notes[2], EXPLAIN_ZH, buf, sizeof(buf)),
+		       "bind() 失败（EADDRINUSE）");
+
+	/* the options, one row each, on the client */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_sockopt(&f, 0, C, SOL_SOCKET, SO_KEEPALIVE, 1, 1, 0);                /* 0 */
+	fake_sockopt(&f, 1, C, IPPROTO_TCP, 4, 1, 1, 0);      /* TCP_KEEPIDLE   1 */
+	fake_sockopt(&f, 2, C, IPPROTO_TCP, 5, 1, 1, 0);      /* TCP_KEEPINTVL  2 */
+	fake_sockopt(&f, 3, C, IPPROTO_TCP, 6, 1, 3, 0);      /* TCP_KEEPCNT    3 */
+	fake_sockopt(&f, 4, C, SOL_SOCKET, SO_LINGER, 2, 1, 0);                   /* 4 */
+	fake_sockopt(&f, 5, C, SOL_SOCKET, SO_LINGER, 2, 1, 5);                   /* 5 */
+	fake_sockopt(&f, 6, C, SOL_SOCKET, SO_LINGER, 2, 0, 5);                   /* 6 */
+	fake_sockopt(&f, 7, C, IPPROTO_TCP, 1, 1, 1, 0);      /* TCP_NODELAY    7 */
+	fake_sockopt(&f, 8, C, IPPROTO_TCP, 1, 1, 0, 0);      /* ... off        8 */
+	fake_sockopt(&f, 9, C, SOL_SOCKET, SO_REUSEPORT, 1, 1, 0);                /* 9 */
+	fake_sockopt(&f, 10, C, IPPROTO_TCP, 23, 1, 5, 0);    /* TCP_FASTOPEN  10 */
+	fake_sockopt(&f, 11, C, IPPROTO_TCP, 18, 1, 3000, 0); /* TCP_USER_TIMEOUT 11 */
+	fake_sockopt(&f, 12, C, IPPROTO_TCP, 6, 0, 0, 0);     /* value unread  12 */
+	fake_sys(&f, 13, C, SYN_CALL_SETSOCKOPT, SYN_PHASE_RETURN, 3, 6, -22)->ev.sys.level =
+		IPPROTO_TCP;                                                      /* 13 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "so-keepalive tcp-keepidle tcp-keepintvl tcp-keepcnt so-linger-zero so-linger "
+		     "so-linger-off tcp-nodelay sockopt-off so-reuseport tcp-fastopen sockopt - "
+		     "setsockopt-fails");
+	CHECK_EQ_STR(explain_text(&f.c, 1, &notes[1], EXPLAIN_EN, buf, sizeof(buf)),
+		     "TCP_KEEPIDLE 1 s: the first keepalive probe goes out once nothing has arrived from "
+		     "the server for 1 s");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)),
+		     "TCP_KEEPCNT 3: after 3 keepalive probes in a row without an answer the kernel "
+		     "gives the connection up: it sends RST, and the application's calls fail with "
+		     "ETIMEDOUT");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+		     "SO_LINGER on with 5 s: close() waits up to 5 s until the data still in the send "
+		     "buffer is acknowledged");
+	CHECK_EQ_STR(explain_text(&f.c, 8, &notes[8], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt(): TCP_NODELAY off");
+	CHECK_EQ_STR(explain_text(&f.c, 11, &notes[11], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt(): TCP_USER_TIMEOUT set to 3000");
+	CHECK_EQ_STR(explain_text(&f.c, 13, &notes[13], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt() fails: EINVAL; the option stays as it was");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "TCP_KEEPCNT 3：连续 3 个保活探测都没有回答，内核就放弃这个连接：发送 RST，"
+		     "应用程序的调用以 ETIMEDOUT 失败");
+}
+
 /* Every line of an explained ladder fits 100 columns, Chinese included. */
 static void test_ladder_explained_fits(void)
 {
@@ -308,6 +397,7 @@ int main(void)
 	RUN(test_exit_and_dup);
 	RUN(test_accept_queue);
 	RUN(test_udp_and_drops);
+	RUN(test_listener_setup_and_options);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_self_connect);
