@@ -1442,53 +1442,98 @@ static void eof_client(struct lab *l)
 	close_expect(l, fd, true);
 }
 
-/* udp: one datagram each way. No connection: no handshake, no teardown. */
-static void udp_server(struct lab *l)
+/* ---- UDP, for contrast ---- */
+
+static int udp_socket(const struct lab *l)
 {
 	int fd = socket(l->srv.af, SOCK_DGRAM, 0);
-	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
-	char buf[64];
-	ssize_t n;
 
 	if (fd < 0)
 		fail("socket: %s", strerror(errno));
+	return fd;
+}
+
+/* The server's socket, bound to its address; says "ready". */
+static int udp_bound(const struct lab *l)
+{
+	int fd = udp_socket(l);
+
 	if (bind(fd, (const struct sockaddr *)&l->srv.sa, l->srv.len) < 0)
 		fail("bind %s: %s", l->srv.text, strerror(errno));
 	announce_ready();
-	step(l, "recvfrom(): the request");
-	while ((n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len)) < 0 &&
+	return fd;
+}
+
+/* recvfrom() of one datagram that must be want; its sender into peer (NULL: not asked). */
+static void udp_recv_expect(int fd, const char *want, struct sockaddr_storage *peer,
+			    socklen_t *len)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)peer, len)) < 0 &&
 	       errno == EINTR)
 		;
-	if (n != (ssize_t)strlen(REQUEST) || memcmp(buf, REQUEST, (size_t)n) != 0)
-		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the request");
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, (size_t)n) != 0)
+		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the datagram sent");
+}
+
+static void udp_send(int fd, const char *msg, const struct sockaddr *to, socklen_t len,
+		     const char *what)
+{
+	if (sendto(fd, msg, strlen(msg), 0, to, len) < 0)
+		fail("sendto %s: %s", what, strerror(errno));
+}
+
+/* udp: one datagram each way. No connection: no handshake, no teardown. */
+static void udp_server(struct lab *l)
+{
+	int fd = udp_bound(l);
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	step(l, "recvfrom(): the request");
+	udp_recv_expect(fd, REQUEST, &peer, &len);
 	step(l, "sendto(): the reply");
-	if (sendto(fd, REPLY, strlen(REPLY), 0, (struct sockaddr *)&peer, len) < 0)
-		fail("sendto: %s", strerror(errno));
+	udp_send(fd, REPLY, (struct sockaddr *)&peer, len, "the client");
 	step(l, "close(): nothing on the wire");
 	close_checked(fd);
 }
 
 static void udp_client(struct lab *l)
 {
-	int fd = socket(l->srv.af, SOCK_DGRAM, 0);
+	int fd = udp_socket(l);
 	struct timeval limit = { .tv_sec = 5 };
-	char buf[64];
-	ssize_t n;
 
-	if (fd < 0)
-		fail("socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
 		fail("setsockopt SO_RCVTIMEO: %s", strerror(errno));
 	step(l, "sendto() %s: the request, no connection first", l->srv.text);
-	if (sendto(fd, REQUEST, strlen(REQUEST), 0, (const struct sockaddr *)&l->srv.sa,
-		   l->srv.len) < 0)
-		fail("sendto %s: %s", l->srv.text, strerror(errno));
+	udp_send(fd, REQUEST, (const struct sockaddr *)&l->srv.sa, l->srv.len, l->srv.text);
 	step(l, "recvfrom(): the reply");
-	while ((n = recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL)) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)strlen(REPLY) || memcmp(buf, REPLY, (size_t)n) != 0)
-		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the reply");
+	udp_recv_expect(fd, REPLY, NULL, NULL);
+	step(l, "close(): nothing on the wire");
+	close_checked(fd);
+}
+
+/* udp-oneway: the receiver binds and waits in recvfrom(); the sender only
+ * calls sendto() and closes. One datagram, no answer: nothing on the wire
+ * but the data itself, and nothing tells the sender it arrived. */
+static void udp_oneway_server(struct lab *l)
+{
+	int fd = udp_bound(l);
+
+	step(l, "recvfrom(): waits for a datagram");
+	udp_recv_expect(fd, REQUEST, NULL, NULL);
+	step(l, "close(): nothing on the wire");
+	close_checked(fd);
+}
+
+static void udp_oneway_client(struct lab *l)
+{
+	int fd = udp_socket(l);
+
+	step(l, "sendto() %s: one datagram, no connection, no answer", l->srv.text);
+	udp_send(fd, REQUEST, (const struct sockaddr *)&l->srv.sa, l->srv.len, l->srv.text);
 	step(l, "close(): nothing on the wire");
 	close_checked(fd);
 }
@@ -1532,6 +1577,8 @@ static const struct scenario scenarios[] = {
 	  eof_server, eof_client, false },
 	{ "udp", "UDP for contrast: a request and a reply, no handshake, no teardown",
 	  udp_server, udp_client, false },
+	{ "udp-oneway", "UDP one way: the sender only sends, the receiver only receives; no answer",
+	  udp_oneway_server, udp_oneway_client, false },
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

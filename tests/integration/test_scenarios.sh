@@ -49,6 +49,7 @@ declare -A WIRE=(
 	[fork-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[eof]="c:S s:S. c:. c:P. s:. c:F. s:. s:F. c:."
 	[udp]="c:U s:U"
+	[udp-oneway]="c:U"
 )
 # The racy ones: the last connection, as an extended regular expression.
 # Both FINs (SYNs) are on the wire before either is answered, in either order.

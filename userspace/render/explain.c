@@ -408,6 +408,8 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 {
 	__s64 ret = e->sys.ret;
 
+	if (e->sys.phase == SYN_PHASE_ENTRY && udp && is_read_call(e->sys.call))
+		return EX_RECV_WAIT_UDP;
 	if (e->sys.phase == SYN_PHASE_ENTRY || ret == -11) /* EAGAIN: nothing yet */
 		return EX_NONE;
 	if (is_read_call(e->sys.call)) {
@@ -478,7 +480,7 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	n->who = (__u8)lane;
 	switch (e->sys.call) {
 	case SYN_CALL_SOCKET:
-		n->key = EX_SOCKET;
+		n->key = udp ? EX_SOCKET_UDP : EX_SOCKET;
 		break;
 	case SYN_CALL_BIND:
 		n->key = bind_key(e);
@@ -498,6 +500,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		break;
 	case SYN_CALL_CLOSE:
 		n->key = close_key(c, i, lane, st);
+		if (udp && n->key == EX_CLOSE_FREE)
+			n->key = EX_CLOSE_UDP;
 		break;
 	case SYN_CALL_SHUTDOWN:
 		n->key = shutdown_key(e);

@@ -93,7 +93,7 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 		return txt_setsockopt(s, buf, len);
 	/* the common forms without printf: "read(fd=3)", "read = 1" */
 	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
-	    !(s->call == SYN_CALL_BIND && s->arg)) {
+	    !((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)) {
 		p = txt_put_str(tmp, name);
 		p = txt_put_str(p, "(fd=");
 		p = txt_put_s64(p, s->fd);

@@ -80,6 +80,8 @@ struct tracker {
 	struct hmap pending;    /* sock_id -> pending: events before the tuple */
 	struct hmap accepts;    /* netns:tid -> syn_event: accept() entered, not returned */
 	struct hmap listeners;  /* netns:port -> listener */
+	struct hmap udp_bound;  /* netns:port -> udp_bound: an unconnected UDP socket's calls wait
+				 * there for a datagram to its port to join */
 	struct hmap setups;     /* sock_id -> setup: a listener's calls before its connections */
 	struct hmap setup_ports; /* netns:port -> setup, the same */
 	size_t nsetups;

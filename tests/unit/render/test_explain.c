@@ -233,6 +233,37 @@ static void test_udp_and_drops(void)
 	drop_reason_names_set(NULL, 0);
 }
 
+/* UDP's calls say nothing of TCP states: a socket, a receiver waiting,
+ * a close() that sends nothing. */
+static void test_udp_calls(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.c.proto = IPPROTO_UDP;
+	fake_sys(&f, 0, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 2, 3);           /* 0 */
+	fake_sys(&f, 1, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 21400, 0);          /* 1 */
+	fake_sys(&f, 2, S, SYN_CALL_RECVFROM, SYN_PHASE_ENTRY, 3, 64, 0);         /* 2 */
+	fake_sys(&f, 3, C, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 2, 3);           /* 3 */
+	fake_sys(&f, 4, C, SYN_CALL_SENDTO, SYN_PHASE_RETURN, 3, 0, 6);           /* 4 */
+	fake_seg_both(&f, 5, 6, C, 0, 0, 0, 6, 0);                                /* 5, 6 */
+	fake_sys(&f, 7, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0)->ev.sys.last_ref = 1; /* 7 */
+	fake_sys(&f, 8, S, SYN_CALL_RECVFROM, SYN_PHASE_RETURN, 3, 0, 6);         /* 8 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "udp-socket bind udp-receive-wait udp-socket udp-send udp-datagram - udp-close "
+		     "udp-receive");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "socket(): a new UDP socket, with no address yet; UDP keeps no connection and no "
+		     "states");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		     "recvfrom(): the server waits for a datagram; it needs no connection: anyone may "
+		     "send one to its port");
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
+		     "close(): the socket is gone and nothing is sent: UDP has no connection to end");
+}
+
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
 				     int nval, int v0, int v1)
 {
@@ -398,6 +429,7 @@ int main(void)
 	RUN(test_accept_queue);
 	RUN(test_udp_and_drops);
 	RUN(test_listener_setup_and_options);
+	RUN(test_udp_calls);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_self_connect);

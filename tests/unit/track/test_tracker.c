@@ -973,6 +973,66 @@ static void test_udp_flow(void)
 	run_end(&r);
 }
 
+/* One-way UDP: a receiver binds and waits in recvfrom(), a sender only
+ * sends one datagram and closes. The receiver's calls name no peer: they
+ * join the flow when the datagram reaches its port (here it is bound to
+ * 0.0.0.0), and the flow is complete once both sockets closed. Another
+ * socket, unbound, on another port, stays out. */
+static void test_udp_one_way(void)
+{
+	struct ep cli = { "127.0.0.1", 40210 }, srv = { "127.0.0.1", 9310 };
+	struct ep bound = { "0.0.0.0", 9310 }, other = { "0.0.0.0", 9311 };
+	struct ep none = { "0.0.0.0", 0 };
+	struct syn_event ev[24];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(10, 71, none, none, 200, "receiver", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(11, 71, none, none, 200, "receiver", SYN_CALL_BIND, ENTRY, 3, 0);
+	ev[n++] = ev_call(12, 71, bound, none, 200, "receiver", SYN_CALL_BIND, RET, 3, 0);
+	ev[n++] = ev_call(13, 71, bound, none, 200, "receiver", SYN_CALL_RECVFROM, ENTRY, 3, 0);
+	ev[n++] = ev_call(14, 72, other, none, 200, "receiver", SYN_CALL_RECVFROM, ENTRY, 4, 0);
+	ev[n++] = ev_call(20, 81, none, none, 300, "sender", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(21, 81, none, none, 300, "sender", SYN_CALL_SENDTO, ENTRY, 3, 0);
+	ev[n++] = ev_seg(22, 81, cli, srv, TX, 0, 0, 0, 6);
+	ev[n++] = ev_seg(23, 0, srv, cli, RX, 0, 0, 0, 6);
+	ev[n++] = ev_call(24, 81, cli, none, 300, "sender", SYN_CALL_SENDTO, RET, 3, 6);
+	ev[n++] = ev_call(25, 81, cli, none, 300, "sender", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(26, 81, cli, none, 300, "sender", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(27, 71, bound, none, 200, "receiver", SYN_CALL_RECVFROM, RET, 3, 6);
+	ev[n++] = ev_call(28, 71, bound, none, 200, "receiver", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(29, 71, bound, none, 200, "receiver", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(30, 72, other, none, 200, "receiver", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(31, 72, other, none, 200, "receiver", SYN_CALL_CLOSE, RET, 4, 0);
+	for (size_t i = 0; i < n; i++)
+		ev[i].proto = IPPROTO_UDP;
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1); /* ended by itself: both sockets closed */
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->end[0].port, 40210);
+		CHECK_EQ_INT(c->end[0].pid, 300);
+		CHECK_EQ_STR(c->end[1].comm, "receiver");
+		CHECK_EQ_INT(c->end[1].pid, 200);
+		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)),
+			     "socket=3 sendto() sendto=6 close() close=0");
+		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)),
+			     "socket=3 bind() bind=0 recvfrom() recvfrom=6 close() close=0");
+	}
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	/* the other socket's recvfrom() and close(), on their own */
+	CHECK_EQ_INT(r.k.unattached, 3);
+	CHECK_EQ_INT(r.k.unattached_ev[0].sys.call, SYN_CALL_RECVFROM);
+	run_end(&r);
+}
+
 /* A drop is placed on the lane whose host dropped the segment. */
 static void test_drop_joins_connection(void)
 {
@@ -1286,6 +1346,7 @@ int main(void)
 	RUN(test_socket_and_bind_join_later);
 	RUN(test_listener_setup_in_first_connection);
 	RUN(test_udp_flow);
+	RUN(test_udp_one_way);
 	RUN(test_drop_joins_connection);
 	RUN(test_idle_half_open_is_evicted);
 	RUN(test_idle_socket_is_kept);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# test_lessons: the classroom scenarios of issue 19's lessons, each traced the
+# way a teacher runs it (`synscope --explain -- scripts/scenario.sh NAME`,
+# with `--pcap` for a capture of the same traffic in the server namespace):
+#  - the ladder's arrows, per connection, in order, with their direction and
+#    flags, are the packets tcpdump saw (check_ladder_wire.py): nothing drawn
+#    that was not on the wire (a segment dropped on its host before it is
+#    drawn "NOT SENT"), nothing on the wire missing;
+#  - the trace, replayed to JSON Lines, follows the scenario's hand-written
+#    story in tests/integration/stories/ (check_story.py: segments and states
+#    exactly, calls, drops and resets in order, each with its explanation);
+#  - the explanations a class reads in the ladder, counted or quoted below.
+# Scenarios: udp (request and reply), udp-oneway (IPv4 and IPv6).
+# Environment: LESSONS="udp ..." runs only those; KEEP=1 keeps the files.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+SCENARIO=$ROOT/scripts/scenario.sh
+NETNS=$ROOT/scripts/netns.sh
+STORIES=$ROOT/tests/integration/stories
+PREFIX=scn-l
+PORT=22700 # each run takes the next 10 ports
+
+need_root
+command -v nft >/dev/null || abort "nft missing (scripts/install-deps.sh installs nftables)"
+trap '"$NETNS" down "$PREFIX"; cleanup' EXIT
+"$NETNS" down "$PREFIX"
+
+# lesson NAME [-6]: traces the scenario, checks its ladder against the
+# capture and its JSON Lines against the story. Leaves $OUT.ladder.
+lesson() {
+	local name=$1 fam=${2:-} tag=$1 cli=10.99.0.1 out
+	[ "$fam" = -6 ] && tag=$name-v6 cli=fd99::1
+	OUT=$WORKDIR/$tag
+	out=$OUT
+	PORT=$((PORT + 10))
+	if timeout "$TIMEOUT" "$SYNSCOPE" --explain -o "$out.ladder" -w "$out.rec" -- \
+		"$SCENARIO" "$name" --prefix "$PREFIX" --port "$PORT" --pcap "$out.pcap" ${fam:+"$fam"} \
+		>"$out.stdout" 2>"$out.stderr"; then
+		pass "$tag/run"
+	else
+		fail "$tag/run" "synscope or the scenario failed: $(tail -n 2 "$out.stderr" | tr '\n' ' ')"
+		return 1
+	fi
+	count_checks ladder-wire "$(python3 "$ROOT/tests/integration/check_ladder_wire.py" \
+		--name "$tag" --ladder "$out.ladder" --pcap "$out.pcap" --client "$cli" 2>&1)" $?
+	"$SYNSCOPE" -r "$out.rec" --explain -f jsonl -o "$out.jsonl" 2>/dev/null
+	count_checks story "$(python3 "$ROOT/tests/integration/check_story.py" --name "$tag" \
+		--story "$STORIES/$name.story" --jsonl "$out.jsonl" 2>&1)" $?
+}
+
+# explains TAG N TEXT: the ladder has N explanation lines starting with TEXT
+explains() {
+	local got
+	got=$(grep -cF -- "# $3" "$OUT.ladder")
+	expect_eq "$1" "$2" "$got"
+}
+
+# has TAG TEXT: the ladder has TEXT (a row, a header)
+has() {
+	if grep -qF -- "$2" "$OUT.ladder"; then
+		pass "$1"
+	else
+		fail "$1" "no '$2' in the ladder"
+	fi
+}
+
+want() {
+	[ -z "${LESSONS:-}" ] || [[ " $LESSONS " == *" $1 "* ]]
+}
+
+if want udp; then
+	if lesson udp; then
+		explains udp/socket-no-tcp-state 2 "socket(): a new UDP socket, with no address yet"
+		explains udp/no-closed-state 0 "socket(): a new socket, CLOSED"
+		explains udp/close-sends-nothing 2 "close(): the socket is gone and nothing is sent"
+		has udp/complete "rows, complete"
+	fi
+fi
+
+if want udp-oneway; then
+	for fam in "" -6; do
+		lesson udp-oneway $fam || continue
+		t=udp-oneway${fam:+-v6}
+		# both lanes: the receiver is a process, with its calls, not "(no socket)"
+		has "$t/receiver-lane" "demo-server/"
+		has "$t/complete" "rows, complete"
+		explains "$t/receiver-waits" 1 "recvfrom(): the server waits for a datagram"
+		explains "$t/socket" 2 "socket(): a new UDP socket"
+		explains "$t/datagram" 1 "UDP datagram of 6 bytes from the client"
+		explains "$t/received" 1 "recvfrom(): one whole datagram of 6 bytes"
+		explains "$t/closes" 2 "close(): the socket is gone and nothing is sent"
+	done
+fi
+
+finish
