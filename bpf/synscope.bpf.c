@@ -1463,6 +1463,12 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 		kind = sk_kind_of(sk);
 		rx = kind != SYN_SK_CONTROL &&
 		     !(kind != SYN_SK_UNKNOWN && sk->__sk_common.skc_num == t.sport);
+		/* a full socket already unhashed has no skc_num (close() with
+		 * SO_LINGER 0 goes to CLOSE, then sends its RST): its packets
+		 * still carry inet_sport. Rare: a helper call is fine here */
+		if (rx && kind == SYN_SK_FULL && !sk->__sk_common.skc_num &&
+		    bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport)) == t.sport)
+			rx = false;
 	}
 	if (rx)
 		tuple_swap(&t);
