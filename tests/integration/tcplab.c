@@ -1442,6 +1442,118 @@ static void eof_client(struct lab *l)
 	close_expect(l, fd, true);
 }
 
+/* ---- keepalive ---- */
+
+#define KEEPALIVE_PROBES 3   /* TCP_KEEPCNT; TCP_KEEPIDLE and TCP_KEEPINTVL are 1 s */
+/* keepalive-dead: the server waits this long for anything to arrive. The
+ * client gives up 4 s after the handshake (idle 1 s, then 3 probes 1 s
+ * apart); the server must outlast it. */
+#define KEEPALIVE_DEAD_WAIT_MS 6000
+
+static void setsockopt_int(int fd, int level, int opt, int v, const char *name)
+{
+	if (setsockopt(fd, level, opt, &v, sizeof(v)) < 0)
+		fail("setsockopt %s: %s", name, strerror(errno));
+}
+
+/* A client socket with keepalive on: idle 1 s, probes 1 s apart, 3 of them. */
+static int keepalive_connect(const struct lab *l)
+{
+	int fd = tcp_socket(l->srv.af), err;
+
+	step(l, "SO_KEEPALIVE on: TCP_KEEPIDLE 1 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT %d",
+	     KEEPALIVE_PROBES);
+	setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1, "TCP_KEEPIDLE");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1, "TCP_KEEPINTVL");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_PROBES, "TCP_KEEPCNT");
+	step(l, "connect() to %s", l->srv.text);
+	err = try_connect(fd, &l->srv);
+	if (err)
+		fail("connect %s: %s", l->srv.text, strerror(err));
+	note_tuple(fd);
+	return fd;
+}
+
+/* keepalive: nobody sends anything; after 1 s of silence the client's
+ * kernel probes the server, whose kernel answers, three times, 1 s apart.
+ * The client closes just after the third answer: client-first teardown. */
+static void keepalive_server(struct lab *l)
+{
+	handshake_close_server(l);
+}
+
+static void keepalive_client(struct lab *l)
+{
+	int fd = keepalive_connect(l);
+	unsigned long long base = tcpext_counter("TCPKeepAlive"), sent = 0;
+	unsigned int limit_ms = peer_wait_ms(l);
+
+	say(l, "wait, sending nothing: the kernel probes after 1 s of silence");
+	for (unsigned int ms = 0; ms < limit_ms && sent < KEEPALIVE_PROBES; ms += 10) {
+		sleep_ms(10);
+		sent = tcpext_counter("TCPKeepAlive") - base;
+	}
+	if (sent != KEEPALIVE_PROBES)
+		fail("%llu keepalive probes sent in %u ms, expected %d", sent, limit_ms,
+		     KEEPALIVE_PROBES);
+	/* the answer comes within microseconds; the next probe 1 s later */
+	settle(l);
+	if (tcp_info_of(fd).tcpi_probes != 0)
+		fail("TCP_INFO: the last keepalive probe was not answered");
+	if (tcpext_counter("TCPKeepAlive") - base != KEEPALIVE_PROBES)
+		fail("more than %d keepalive probes before close()", KEEPALIVE_PROBES);
+	say(l, "close(): FIN");
+	close_expect(l, fd, true);
+}
+
+/* keepalive-dead: scripts/scenario.sh's firewall in the server's namespace
+ * lets the handshake in and then drops everything the client sends, and the
+ * RST the server's close() sends: to the client the server is gone, as if
+ * its host had crashed. The client's 3 probes go unanswered; its kernel
+ * gives up (RST, reason TCP_KEEPALIVE_TIMEOUT) and its blocked read() fails
+ * with ETIMEDOUT. The server never hears any of it. */
+static void keepalive_dead_server(struct lab *l)
+{
+	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct pollfd p;
+	int fd, n;
+
+	announce_ready();
+	step(l, "accept()");
+	fd = accept_one(lfd);
+	close_checked(lfd);
+	step(l, "SO_LINGER 0: its close() will send RST, which its firewall drops");
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		fail("setsockopt SO_LINGER: %s", strerror(errno));
+	say(l, "wait %d ms: nothing will arrive", KEEPALIVE_DEAD_WAIT_MS);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while ((n = poll(&p, 1, KEEPALIVE_DEAD_WAIT_MS)) < 0 && errno == EINTR)
+		;
+	if (n != 0)
+		fail("poll: %s; the firewall should have kept everything out",
+		     n < 0 ? strerror(errno) : "something arrived");
+	if (tcp_info_of(fd).tcpi_state != LAB_TCP_ESTABLISHED)
+		fail("not ESTABLISHED: the server should never have learnt of the client's end");
+	step(l, "close(): RST, dropped by its own firewall");
+	close_expect(l, fd, false);
+}
+
+static void keepalive_dead_client(struct lab *l)
+{
+	int fd = keepalive_connect(l);
+	unsigned long long base = tcpext_counter("TCPKeepAlive");
+
+	step(l, "read(): blocks; unanswered probes make it fail with ETIMEDOUT");
+	read_expect_error(fd, ETIMEDOUT);
+	if (tcpext_counter("TCPKeepAlive") - base != KEEPALIVE_PROBES)
+		fail("%llu keepalive probes sent, expected %d", tcpext_counter("TCPKeepAlive") - base,
+		     KEEPALIVE_PROBES);
+	step(l, "close(): the connection is already gone, nothing to send");
+	close_expect(l, fd, false);
+}
+
 /* ---- UDP, for contrast ---- */
 
 static int udp_socket(const struct lab *l)
@@ -1575,6 +1687,10 @@ static const struct scenario scenarios[] = {
 	  handshake_close_server, fork_close_client, false },
 	{ "eof", "the FIN is end-of-file: the server's blocked read() returns 0",
 	  eof_server, eof_client, false },
+	{ "keepalive", "SO_KEEPALIVE, idle 1 s: three probes of an idle connection, each answered",
+	  keepalive_server, keepalive_client, false },
+	{ "keepalive-dead", "keepalive with a dead peer: 3 probes unanswered, RST and ETIMEDOUT",
+	  keepalive_dead_server, keepalive_dead_client, false },
 	{ "udp", "UDP for contrast: a request and a reply, no handshake, no teardown",
 	  udp_server, udp_client, false },
 	{ "udp-oneway", "UDP one way: the sender only sends, the receiver only receives; no answer",

@@ -10,7 +10,8 @@
 #    story in tests/integration/stories/ (check_story.py: segments and states
 #    exactly, calls, drops and resets in order, each with its explanation);
 #  - the explanations a class reads in the ladder, counted or quoted below.
-# Scenarios: udp (request and reply), udp-oneway (IPv4 and IPv6).
+# Scenarios: udp (request and reply), udp-oneway (IPv4 and IPv6), keepalive
+# (IPv4 and IPv6), keepalive-dead.
 # Environment: LESSONS="udp ..." runs only those; KEEP=1 keeps the files.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -90,6 +91,42 @@ if want udp-oneway; then
 		explains "$t/received" 1 "recvfrom(): one whole datagram of 6 bytes"
 		explains "$t/closes" 2 "close(): the socket is gone and nothing is sent"
 	done
+fi
+
+if want keepalive; then
+	for fam in "" -6; do
+		lesson keepalive $fam || continue
+		t=keepalive${fam:+-v6}
+		has "$t/options" "setsockopt(fd=4, TCP_KEEPCNT=3)"
+		# three probes, each answered by the server's kernel, which then
+		# drops the probe: nothing new in it
+		explains "$t/probes" 3 "keepalive probe: nothing has arrived for a while, so the client's kernel"
+		explains "$t/answers" 3 "the server's kernel answers the keepalive probe with an ACK"
+		explains "$t/probe-dropped" 3 "dropped once answered"
+		explains "$t/not-plain-ack" 0 "ACK: the server acknowledges"
+	done
+fi
+
+if want keepalive-dead; then
+	if lesson keepalive-dead; then
+		t=keepalive-dead
+		explains $t/probe-1 1 "keepalive probe 1 in a row without an answer"
+		explains $t/probe-2 1 "keepalive probe 2 in a row without an answer"
+		explains $t/probe-3 1 "keepalive probe 3 in a row without an answer"
+		explains $t/no-probe-4 0 "keepalive probe 4"
+		explains $t/firewall 5 "dropped by the firewall (netfilter) on the server's host"
+		explains $t/rst-tied 1 "the client's kernel gives the server up: its last 3 keepalive probes got no answer"
+		explains $t/read-tied 1 "read() fails with ETIMEDOUT: the keepalive probes went unanswered"
+		explains $t/server-close-rst 1 "close(): the last descriptor is closed, but the kernel aborts the connection: RST"
+		# the server's own RST, dropped by its firewall on the way out:
+		# a tx drop of the server, never on the wire
+		got=$(python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print(" ".join("%s:%s:%s" % (r["end"], r["dir"], ",".join(r["flags"]))
+               for r in rows if r["kind"] == "drop" and "RST" in r["flags"]))' "$OUT.jsonl")
+		expect_eq $t/rst-drops "server:rx:RST,ACK server:tx:RST,ACK" "$got"
+	fi
 fi
 
 finish

@@ -35,6 +35,9 @@ struct story {
 	bool fastopen_syn[2];   /* the lane received a SYN with a Fast Open cookie or data */
 	bool seq_known[2];
 	__u32 seq_end[2];       /* just past the highest sequence number the lane sent */
+	bool ka_probed[2];      /* the lane's keepalive probe waits for its answer */
+	__u32 ka_unanswered[2]; /* the lane's keepalive probes in a row that got none */
+	bool ka_gave_up[2];     /* the lane's kernel reset the connection: keepalive timeout */
 };
 
 static bool ev_is_bare_syn(const struct syn_event *e)
@@ -199,6 +202,33 @@ static __u8 window_key(struct story *s, const struct syn_segment *g, int from)
 	return key;
 }
 
+/* Did the peer send anything after the lane's probe at row i, before the
+ * lane's next segment? */
+static bool probe_answered(const struct conn *c, size_t i, int from)
+{
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->ev.kind != SYN_EV_SEGMENT || !is_primary_segment(c, j))
+			continue;
+		return seg_sender(&r->ev, r->end) != from;
+	}
+	return false;
+}
+
+/* A keepalive probe, answered or the how-manieth in a row without. */
+static __u8 keepalive_key(const struct conn *c, size_t i, struct story *s, int from,
+			  struct explain_note *n)
+{
+	if (probe_answered(c, i, from)) {
+		s->ka_unanswered[from] = 0;
+		s->ka_probed[from] = true;
+		return EX_KEEPALIVE;
+	}
+	n->n = ++s->ka_unanswered[from];
+	return EX_KEEPALIVE_UNANSWERED;
+}
+
 /* A SYN or a SYN-ACK: the opening, the first time or again. */
 static __u8 syn_key(const struct conn_row *r, struct story *s, int from)
 {
@@ -278,6 +308,10 @@ static __u8 ack_key(const struct conn_row *r, struct story *s, int from, __u8 wi
 
 	if (win_key != EX_NONE)
 		return win_key;
+	if (s->ka_probed[to] && g->len == 0 && g->flags == SYN_TCP_ACK) {
+		s->ka_probed[to] = false;
+		return EX_KEEPALIVE_ACK;
+	}
 	if (r->marks & ROW_DUP_ACK)
 		return EX_DUP_ACK;
 	key = opening_ack_key(g, s, from);
@@ -319,6 +353,8 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = fin_key(c, i, s, from);
 	else if (r->marks & ROW_RETRANSMIT)
 		n->key = retransmission_key(c, i, from);
+	else if (win_key == EX_KEEPALIVE)
+		n->key = keepalive_key(c, i, s, from, n);
 	else
 		n->key = ack_key(r, s, from, win_key);
 }
@@ -342,6 +378,11 @@ static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
 		if (r->end == lane && r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX &&
 		    (r->ev.seg.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
 			return r->ev.seg.flags;
+		/* dropped on its way out before it had a device (the sender's
+		 * firewall): no transmission row, only this */
+		if (r->end == lane && r->ev.kind == SYN_EV_DROP && r->ev.drop.dir == SYN_DIR_TX &&
+		    (r->ev.drop.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
+			return r->ev.drop.flags;
 	}
 	return 0;
 }
@@ -419,7 +460,7 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 			return EX_NONE;
 		if (ret == 0)
 			return s->reset[lane] && !s->fin_in[lane] ? EX_READ_AFTER_RESET : EX_READ_EOF;
-		return EX_READ_FAIL;
+		return ret == -ETIMEDOUT && s->ka_gave_up[lane] ? EX_READ_KEEPALIVE : EX_READ_FAIL;
 	}
 	if (is_write_call(e->sys.call)) {
 		if (ret < 0)
@@ -591,13 +632,20 @@ static bool lane_accepted(const struct conn *c, size_t i, int lane)
 	return false;
 }
 
-static void explain_reset(const struct conn *c, size_t i, struct explain_note *n)
+static void explain_reset(const struct conn *c, size_t i, struct story *s,
+			  struct explain_note *n)
 {
 	const struct conn_row *r = &c->rows[i];
 	const char *why = rst_reason_name(r->ev.rst.reason);
 
 	n->who = r->end;
-	if (r->marks & ROW_NO_RST) {
+	if (r->ev.rst.kind == SYN_RESET_SENT && why && !strcmp(why, "TCP_KEEPALIVE_TIMEOUT") &&
+	    s->ka_unanswered[r->end]) {
+		/* the probes it gave up after are the rows above */
+		s->ka_gave_up[r->end] = true;
+		n->key = EX_RST_SENT_KEEPALIVE;
+		n->n = s->ka_unanswered[r->end];
+	} else if (r->marks & ROW_NO_RST) {
 		n->key = EX_RST_KERNEL_ABORT;
 	} else if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
 		/* an answer to our SYN: nothing listened there */
@@ -619,12 +667,26 @@ static void explain_reset(const struct conn *c, size_t i, struct explain_note *n
 	}
 }
 
-static void explain_drop(const struct conn_row *r, struct explain_note *n)
+/* A probe (keepalive, or of a zero window) that arrived at its peer: no
+ * data, one below what its sender has sent. */
+static bool drop_is_probe(const struct conn_row *r, const struct story *s)
+{
+	const struct syn_drop *d = &r->ev.drop;
+	int from = !r->end;
+
+	return d->dir == SYN_DIR_RX && d->len == 0 && d->flags == SYN_TCP_ACK &&
+	       s->seq_known[from] && d->seq + 1 == s->seq_end[from];
+}
+
+static void explain_drop(const struct conn_row *r, const struct story *s,
+			 struct explain_note *n)
 {
 	const char *why = drop_reason_name(r->ev.drop.reason);
 
 	n->who = r->end;
-	if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
+	if (why && !strcmp(why, "TCP_OLD_SEQUENCE") && drop_is_probe(r, s))
+		n->key = EX_DROP_PROBE;
+	else if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
 		n->key = EX_DROP_OLD;
 	else if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
 		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
@@ -673,6 +735,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 		story_note(&s, r);
 		n->key = EX_NONE;
 		n->who = r->end;
+		n->n = 0;
 		switch (r->ev.kind) {
 		case SYN_EV_SEGMENT:
 			if (is_primary_segment(c, i))
@@ -689,7 +752,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 			explain_state(c, i, &s, n);
 			break;
 		case SYN_EV_RESET:
-			explain_reset(c, i, n);
+			explain_reset(c, i, &s, n);
 			break;
 		case SYN_EV_TIMEWAIT:
 			n->key = r->ev.tw.substate == ST_FIN_WAIT2 ? EX_ST_FW2_TIMEOUT : EX_ST_TW_END;
@@ -702,7 +765,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
 			break;
 		case SYN_EV_DROP:
-			explain_drop(r, n);
+			explain_drop(r, &s, n);
 			break;
 		case SYN_EV_DESTROY:
 			n->key = EX_DESTROY;

@@ -49,12 +49,16 @@ enum explain_key {
 	EX_TCP_KEEPCNT, EX_SO_LINGER_RST, EX_SO_LINGER_WAIT, EX_SO_LINGER_OFF, EX_TCP_NODELAY,
 	EX_TCP_FASTOPEN, EX_SOCKOPT_OFF, EX_SOCKOPT, EX_SOCKOPT_FAIL,
 	EX_SOCKET_UDP, EX_CLOSE_UDP, EX_RECV_WAIT_UDP,
+	EX_KEEPALIVE_UNANSWERED, EX_KEEPALIVE_ACK, EX_DROP_PROBE, EX_RST_SENT_KEEPALIVE,
+	EX_READ_KEEPALIVE,
 	EX_NKEYS
 };
 
 struct explain_note {
 	__u8 key;     /* enum explain_key */
 	__u8 who;     /* the lane the text is about: 0 client, 1 server */
+	__u32 n;      /* a count the text says ({n}) that the row itself does not hold
+		       * (the 2nd unanswered keepalive probe); 0: the row's own number */
 };
 
 /* Fill notes[0 .. c->nrows-1]: what each row means (EX_NONE: nothing to say). */

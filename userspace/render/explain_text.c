@@ -272,8 +272,23 @@ static const struct ex_words words[EX_NKEYS] = {
 		"window probe: the {other}'s window is zero; the {who} asks whether it has opened (the answer carries the window)",
 		"窗口探测：{other}的窗口为零；{who}询问窗口是否已经打开（回答中带有窗口大小）" },
 	[EX_KEEPALIVE] = { "keepalive-probe",
-		"keepalive probe: the connection was quiet, so the {who} checks the {other} is still there: a byte it already sent, asking for an ACK",
-		"保活探测：连接一直空闲，{who}检查{other}是否还在：重发一个已发送过的字节，要求对方回 ACK" },
+		"keepalive probe: nothing has arrived for a while, so the {who}'s kernel checks the {other} is still there: an ACK with no data and a sequence number already used, which the {other}'s kernel must answer",
+		"保活探测：一段时间没有收到任何东西，{who}的内核检查{other}是否还在：一个不带数据、序号已经用过的 ACK，{other}的内核必须回答它" },
+	[EX_KEEPALIVE_UNANSWERED] = { "keepalive-probe-unanswered",
+		"keepalive probe {n} in a row without an answer: nothing comes back from the {other}; after TCP_KEEPCNT of them the {who}'s kernel gives up",
+		"连续第 {n} 个没有得到回答的保活探测：{other}那边什么也没有回来；连续 TCP_KEEPCNT 个之后，{who}的内核就会放弃" },
+	[EX_KEEPALIVE_ACK] = { "keepalive-answer",
+		"the {who}'s kernel answers the keepalive probe with an ACK: the {who} is still there (its application takes no part)",
+		"{who}的内核用 ACK 回答保活探测：{who}还在（应用程序并不参与）" },
+	[EX_DROP_PROBE] = { "drop-probe-answered",
+		"dropped once answered: the probe's sequence number is one the {who} has already acknowledged (TCP_OLD_SEQUENCE), which is what makes its kernel answer; the ACK it drew was the point",
+		"回答之后被丢弃：探测报文的序号是{who}已经确认过的（TCP_OLD_SEQUENCE），正因如此它的内核才会回答；引出那个 ACK 就是探测的目的" },
+	[EX_RST_SENT_KEEPALIVE] = { "rst-keepalive-timeout",
+		"the {who}'s kernel gives the {other} up: its last {n} keepalive probes got no answer (TCP_KEEPCNT), so it resets the connection, and the {who}'s calls fail with ETIMEDOUT",
+		"{who}的内核放弃了{other}：最近 {n} 个保活探测都没有回答（TCP_KEEPCNT），于是重置连接，{who}的调用以 ETIMEDOUT 失败" },
+	[EX_READ_KEEPALIVE] = { "read-keepalive-timeout",
+		"{call}() fails with ETIMEDOUT: the keepalive probes went unanswered, so the kernel gave the connection up (the RST above); the {other} never said goodbye",
+		"{call}() 以 ETIMEDOUT 失败：保活探测都没有得到回答，内核放弃了这个连接（见上面的 RST）；{other}从未道别" },
 	[EX_SYNACK_COOKIE] = { "handshake-2-cookie",
 		"handshake 2/3 with a SYN cookie: the {who}'s queue of half-open connections is full (a flood?), so it keeps nothing and encodes the connection in its initial sequence number; the ACK must bring it back",
 		"握手 2/3（SYN cookie）：{who}的半连接队列已满（遭到洪泛？），所以不保存任何状态，而是把连接信息编码进初始序号；由 ACK 把它带回来" },
@@ -466,6 +481,8 @@ char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
 		return buf;
 	tpl = lang == EXPLAIN_ZH ? words[n->key].zh : words[n->key].en;
 	row_facts(&c->rows[i], num, sizeof(num), why, sizeof(why));
+	if (n->n)
+		snprintf(num, sizeof(num), "%u", n->n);
 	for (p = tpl; *p && used + 1 < len;) {
 		const char *sub = NULL;
 		size_t skip = 0;

@@ -264,6 +264,101 @@ static void test_udp_calls(void)
 		     "close(): the socket is gone and nothing is sent: UDP has no connection to end");
 }
 
+/* A handshake between the two lanes of f: client ISN 100, server ISN 500. */
+static void fake_handshake(struct fake *f)
+{
+	fake_seg_both(f, 1, 2, C, F_SYN, 100, 0, 0, 512);
+	fake_seg_both(f, 3, 4, S, F_SYN | F_ACK, 500, 101, 0, 512);
+	fake_seg_both(f, 5, 6, C, F_ACK, 101, 501, 0, 512);
+}
+
+static struct conn_row *fake_drop(struct fake *f, __u64 t_us, int end, int dir, unsigned flags,
+				  __u32 seq, __u32 reason)
+{
+	struct conn_row *r = fake_row(f, t_us, end, SYN_EV_DROP);
+
+	r->ev.drop.dir = (__u8)dir;
+	r->ev.drop.flags = (__u8)flags;
+	r->ev.drop.seq = seq;
+	r->ev.drop.reason = reason;
+	return r;
+}
+
+/* Keepalive: a probe (no data, the sequence number one below the next) is
+ * answered by the peer's kernel, which drops the probe once answered
+ * (TCP_OLD_SEQUENCE). With a dead peer the probes are numbered, and the
+ * reset after the last (TCP_KEEPALIVE_TIMEOUT) and the read() that fails
+ * with ETIMEDOUT say that those probes went unanswered. */
+static void test_keepalive(void)
+{
+	static const char *drops[8], *rsts[4];
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024], buf[512];
+
+	drops[5] = "TCP_OLD_SEQUENCE";
+	drops[6] = "NETFILTER_DROP";
+	rsts[3] = "TCP_KEEPALIVE_TIMEOUT";
+	drop_reason_names_set(drops, 8);
+	rst_reason_names_set(rsts, 4);
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_handshake(&f);                                                       /* 0-5 */
+	fake_seg_both(&f, 1000000, 1000001, C, F_ACK, 100, 501, 0, 512);        /* 6, 7 */
+	fake_seg_both(&f, 1000002, 1000003, S, F_ACK, 501, 101, 0, 512);        /* 8, 9 */
+	fake_drop(&f, 1000002, S, SYN_DIR_RX, F_ACK, 100, 5);                     /* 10 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "handshake-1 - handshake-2 - handshake-3 - keepalive-probe - keepalive-answer - "
+		     "drop-probe-answered");
+	CHECK_EQ_STR(explain_text(&f.c, 8, &notes[8], EXPLAIN_EN, buf, sizeof(buf)),
+		     "the server's kernel answers the keepalive probe with an ACK: the server is still "
+		     "there (its application takes no part)");
+
+	/* the server's host is gone: its firewall drops everything */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_handshake(&f);                                                       /* 0-5 */
+	fake_sys(&f, 10, C, SYN_CALL_READ, SYN_PHASE_ENTRY, 3, 64, 0);            /* 6 */
+	for (int k = 0; k < 3; k++) {                                             /* 7-15 */
+		fake_seg_both(&f, 1000000 * (k + 1), 1000000 * (k + 1) + 1, C, F_ACK, 100, 501, 0,
+			      512);
+		fake_drop(&f, 1000000 * (k + 1) + 2, S, SYN_DIR_RX, F_ACK, 100, 6);
+	}
+	fake_seg_both(&f, 4000000, 4000001, C, F_RST | F_ACK, 101, 501, 0, 0);    /* 16, 17 */
+	r = fake_row(&f, 4000002, C, SYN_EV_RESET);                               /* 18 */
+	r->ev.rst.kind = SYN_RESET_SENT;
+	r->ev.rst.reason = 3;
+	fake_state(&f, 4000003, C, ST_ESTABLISHED, ST_CLOSE, false);              /* 19 */
+	fake_drop(&f, 4000004, S, SYN_DIR_RX, F_RST | F_ACK, 101, 6);             /* 20 */
+	fake_sys(&f, 4000005, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, -110);    /* 21 */
+	/* the server closes with SO_LINGER 0: its RST never leaves its host */
+	fake_sys(&f, 6000000, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0)->ev.sys.last_ref = 1; /* 22 */
+	fake_state(&f, 6000001, S, ST_ESTABLISHED, ST_CLOSE, false);              /* 23 */
+	fake_drop(&f, 6000002, S, SYN_DIR_TX, F_RST | F_ACK, 501, 6);             /* 24 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "handshake-1 - handshake-2 - handshake-3 - - keepalive-probe-unanswered - "
+		     "drop-firewall keepalive-probe-unanswered - drop-firewall "
+		     "keepalive-probe-unanswered - drop-firewall rst - rst-keepalive-timeout "
+		     "state-closed drop-firewall read-keepalive-timeout close-aborts state-closed "
+		     "drop-firewall");
+	CHECK_EQ_STR(explain_text(&f.c, 13, &notes[13], EXPLAIN_EN, buf, sizeof(buf)),
+		     "keepalive probe 3 in a row without an answer: nothing comes back from the server; "
+		     "after TCP_KEEPCNT of them the client's kernel gives up");
+	CHECK_EQ_STR(explain_text(&f.c, 18, &notes[18], EXPLAIN_EN, buf, sizeof(buf)),
+		     "the client's kernel gives the server up: its last 3 keepalive probes got no "
+		     "answer (TCP_KEEPCNT), so it resets the connection, and the client's calls fail "
+		     "with ETIMEDOUT");
+	CHECK_EQ_STR(explain_text(&f.c, 21, &notes[21], EXPLAIN_EN, buf, sizeof(buf)),
+		     "read() fails with ETIMEDOUT: the keepalive probes went unanswered, so the kernel "
+		     "gave the connection up (the RST above); the server never said goodbye");
+	CHECK_EQ_STR(explain_text(&f.c, 18, &notes[18], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "客户端的内核放弃了服务器：最近 3 个保活探测都没有回答（TCP_KEEPCNT），于是重置连接，"
+		     "客户端的调用以 ETIMEDOUT 失败");
+	drop_reason_names_set(NULL, 0);
+	rst_reason_names_set(NULL, 0);
+}
+
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
 				     int nval, int v0, int v1)
 {
@@ -430,6 +525,7 @@ int main(void)
 	RUN(test_udp_and_drops);
 	RUN(test_listener_setup_and_options);
 	RUN(test_udp_calls);
+	RUN(test_keepalive);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_self_connect);
