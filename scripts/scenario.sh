@@ -133,7 +133,7 @@ self-connect)
 	CAPTURE_NS=$NS_C
 	CAPTURE_IF=lo
 	;;
-simultaneous-close | simultaneous-open)
+simultaneous-close | simultaneous-open | reuseaddr)
 	: >"$WORK/sync"
 	EXTRA=(--sync "$WORK/sync")
 	[ "$NAME" = simultaneous-open ] && EXTRA+=(--client-addr "$ADDR_C")

@@ -725,12 +725,10 @@ static void pin_cpu(const struct lab *l)
  * accepts, reads EOF (the client's FIN), waits --settle-ms, so that the
  * kernel's delayed ACK of the FIN leaves first, and closes: ACK and FIN are
  * two segments. */
-static void handshake_close_server(struct lab *l)
+static void serve_until_eof(struct lab *l, int lfd)
 {
-	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
 	int fd;
 
-	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
 	close_checked(lfd);
@@ -739,6 +737,14 @@ static void handshake_close_server(struct lab *l)
 	settle(l);
 	step(l, "close()");
 	close_expect(l, fd, false);
+}
+
+static void handshake_close_server(struct lab *l)
+{
+	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
+
+	announce_ready();
+	serve_until_eof(l, lfd);
 }
 
 /* handshake-close: RFC 9293's Figure 6 then Figure 12. The client sends a
@@ -1554,6 +1560,46 @@ static void keepalive_dead_client(struct lab *l)
 	close_expect(l, fd, false);
 }
 
+/* ---- SO_REUSEADDR ---- */
+
+/* reuseaddr: the server closes first, so its end of the connection waits in
+ * TIME-WAIT, holding the address and port. It "restarts" on a new socket:
+ * bind() without SO_REUSEADDR fails with EADDRINUSE; with it (which the old
+ * socket had too, as servers do) it succeeds, and the client connects again.
+ * The two processes meet at the --sync barrier once the server listens again. */
+static void reuseaddr_server(struct lab *l)
+{
+	int lfd;
+
+	server_close_server(l);
+	step(l, "restart: a new socket, bind() without SO_REUSEADDR");
+	lfd = tcp_socket(l->srv.af);
+	if (bind(lfd, (const struct sockaddr *)&l->srv.sa, l->srv.len) == 0)
+		fail("bind %s succeeded; expected EADDRINUSE while TIME-WAIT holds it", l->srv.text);
+	if (errno != EADDRINUSE)
+		fail("bind %s: %s; expected EADDRINUSE", l->srv.text, strerrorname_np(errno));
+	step(l, "setsockopt(SO_REUSEADDR, 1), bind() again");
+	setsockopt_int(lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	if (bind(lfd, (const struct sockaddr *)&l->srv.sa, l->srv.len) < 0)
+		fail("bind %s with SO_REUSEADDR: %s", l->srv.text, strerror(errno));
+	if (listen(lfd, LISTEN_BACKLOG) < 0)
+		fail("listen %s: %s", l->srv.text, strerror(errno));
+	barrier(l, 0); /* the client may connect again */
+	serve_until_eof(l, lfd);
+}
+
+static void reuseaddr_client(struct lab *l)
+{
+	int fd;
+
+	server_close_client(l);
+	barrier(l, 0); /* the server listens again */
+	fd = connect_to(l, &l->srv);
+	settle(l);
+	step(l, "close(): FIN");
+	close_expect(l, fd, true);
+}
+
 /* ---- UDP, for contrast ---- */
 
 static int udp_socket(const struct lab *l)
@@ -1691,6 +1737,8 @@ static const struct scenario scenarios[] = {
 	  keepalive_server, keepalive_client, false },
 	{ "keepalive-dead", "keepalive with a dead peer: 3 probes unanswered, RST and ETIMEDOUT",
 	  keepalive_dead_server, keepalive_dead_client, false },
+	{ "reuseaddr", "the server restarts during TIME-WAIT: bind() fails, SO_REUSEADDR lets it",
+	  reuseaddr_server, reuseaddr_client, true },
 	{ "udp", "UDP for contrast: a request and a reply, no handshake, no teardown",
 	  udp_server, udp_client, false },
 	{ "udp-oneway", "UDP one way: the sender only sends, the receiver only receives; no answer",

@@ -11,7 +11,8 @@
 #    exactly, calls, drops and resets in order, each with its explanation);
 #  - the explanations a class reads in the ladder, counted or quoted below.
 # Scenarios: udp (request and reply), udp-oneway (IPv4 and IPv6), keepalive
-# (IPv4 and IPv6), keepalive-dead.
+# (IPv4 and IPv6), keepalive-dead, reuseaddr (IPv4 and IPv6); and the
+# listener's setup (socket, setsockopt, bind, listen) in the server lane.
 # Environment: LESSONS="udp ..." runs only those; KEEP=1 keeps the files.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -127,6 +128,37 @@ print(" ".join("%s:%s:%s" % (r["end"], r["dir"], ",".join(r["flags"]))
                for r in rows if r["kind"] == "drop" and "RST" in r["flags"]))' "$OUT.jsonl")
 		expect_eq $t/rst-drops "server:rx:RST,ACK server:tx:RST,ACK" "$got"
 	fi
+fi
+
+if want reuseaddr; then
+	for fam in "" -6; do
+		lesson reuseaddr $fam || continue
+		t=reuseaddr${fam:+-v6}
+		# connection 1's server closed first: it waits in TIME-WAIT
+		has "$t/server-time-wait" "the server stays in TIME-WAIT from"
+		# connection 2 begins with the restarted listener's setup
+		got=$(awk '/^connection 2:/ { on = 1 } on && /^ +[0-9]+ / { sub(/.*\| */, "", $0); print }' \
+			"$OUT.ladder" | head -n 10 | tr -s ' ' | paste -sd '|')
+		expect_eq "$t/restart-rows" "CLOSE|CLOSE|CLOSE|CLOSE|CLOSE|CLOSE|CLOSE|CLOSE|LISTEN|LISTEN" "$got"
+		got=$(awk '/^connection 2:/ { on = 1 } on && /^ +[0-9]+ / { print }' "$OUT.ladder" |
+			head -n 10 | sed 's/^.*| *\([^|]*\) |[^|]*$/\1/' | sed 's/ *$//' | paste -sd '|')
+		expect_eq "$t/restart-calls" "socket = 4|bind(fd=4, port=$PORT)|bind = -1 EADDRINUSE|setsockopt(fd=4, SO_REUSEADDR=1)|setsockopt = 0|bind(fd=4, port=$PORT)|bind = 0|listen(fd=4, backlog=16)|CLOSE -> LISTEN|listen = 0" "$got"
+		explains "$t/bind-in-use" 1 "bind() fails with EADDRINUSE: another socket still holds this address and port"
+		explains "$t/so-reuseaddr" 2 "SO_REUSEADDR on: bind() may take this address and port"
+		explains "$t/listen" 2 "listen(): the server's socket will wait for connections"
+		# JSON Lines has the same calls once, outside any connection
+		got=$(python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+rows.sort(key=lambda r: r["t_ns"])
+out = []
+for r in rows:
+    if r["conn"] == 0 and r["kind"] == "syscall" and r["comm"] == "demo-server" and r["name"] in ("bind", "setsockopt", "listen") and r["phase"] == "return":
+        out.append("%s=%d" % (r["name"], r["ret"]))
+print(" ".join(out))' "$OUT.jsonl")
+		expect_eq "$t/jsonl-listener-calls" \
+			"setsockopt=0 bind=0 listen=0 bind=-98 setsockopt=0 bind=0 listen=0" "$got"
+	done
 fi
 
 finish

@@ -48,6 +48,7 @@ declare -A WIRE=(
 	[dup-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[fork-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[eof]="c:S s:S. c:. c:P. s:. c:F. s:. s:F. c:."
+	[reuseaddr]="c:S s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. c:F. s:. s:F. c:."
 	[keepalive]="c:S s:S. c:. c:. s:. c:. s:. c:. s:. c:F. s:. s:F. c:."
 	[keepalive-dead]="c:S s:S. c:. c:. c:. c:. c:R."
 	[udp]="c:U s:U"
