@@ -8,6 +8,9 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 OUT := build
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP -I$(OUT) -I. -Iuserspace
+# EXTRA_CFLAGS: added last (make mutate builds its mutants with -Wno-error:
+# a mutant that leaves a variable unused is still a bug to catch)
+CFLAGS += $(EXTRA_CFLAGS)
 # SANITIZE=1: AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer,
 # any report fatal; `make sanitize` builds that way into build-asan/.
 SAN_DIR := build-asan
@@ -50,7 +53,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror -I. -Iuserspace \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps demo test unit integration fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench bench-floors install clean help
+.PHONY: all deps demo test unit integration mutate fuzz fuzz-build fuzz-corpus sanitize sanitize-build asan bench bench-floors install clean help
 all: $(OUT)/stages.ok $(OUT)/synscope $(UNIT_BINS) $(HELPER_BINS)
 
 # the stage rule (scripts/check-stages.sh) checked whenever a source changes
@@ -65,6 +68,7 @@ help:
 	@echo "make unit       unit tests only (no root)"
 	@echo "make fuzz       run each fuzz target for FUZZ_SECONDS (default 20) seconds"
 	@echo "make sanitize   build into $(SAN_DIR)/ with ASan+UBSan, run the tests there"
+	@echo "make mutate     mutation check: does a test catch each small bug (slow, docs/testing.md)"
 	@echo "make bench      loopback connection storm, untraced vs traced"
 	@echo "make install    install to \$$(DESTDIR)\$$(PREFIX)/sbin"
 
@@ -149,6 +153,11 @@ unit: $(OUT)/stages.ok $(UNIT_BINS)
 integration: all
 	$(Q)./scripts/run-tests.sh integration
 
+# Not part of make test (it is slow): each mutation in tests/mutation/mutations.txt,
+# built and tested in a scratch copy; MUTATE_ARGS="--only tracker -v" and so on.
+mutate:
+	$(Q)./tests/mutation/run.sh $(MUTATE_ARGS)
+
 fuzz: fuzz-build
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/run-tests.sh fuzz
 
@@ -166,8 +175,10 @@ bench-floors: $(OUT)/floor-attach.bpf.c $(OUT)/floor-record.bpf.c
 			$(OUT)/floor-$$f/synscope || exit 1; \
 	done
 
+# PREFIX (default /usr/local) and DESTDIR as usual
 install: $(OUT)/synscope
 	install -D -m 0755 $(OUT)/synscope $(DESTDIR)$(PREFIX)/sbin/synscope
+	install -D -m 0644 docs/synscope.8 $(DESTDIR)$(PREFIX)/share/man/man8/synscope.8
 
 clean:
 	rm -rf $(OUT) $(SAN_DIR)

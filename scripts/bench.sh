@@ -31,9 +31,16 @@
 #     and ns per run of each synscope program, events per connection;
 #   - replay: the last recording replayed to JSONL on one CPU (taskset),
 #     events per second;
+#   - long connections (issue 17): LONG_CONNS persistent connections of
+#     LONG_REQUESTS round trips each (tcpload), untraced and traced by each
+#     sink (ladder, stream, jsonl, -w, -w .gz) and tcpdump -w, interleaved:
+#     round trips/s, events/s, lost, tracer and machine CPU per event;
+#   - server load: scripts/redis_load.sh, redis-benchmark -n 20000 -c 50
+#     traced with -P PORT -w FILE -f jsonl -o FILE, REDIS_RUNS times (what
+#     each run lost);
 #   - memory: MEM_CONNS connections traced end to end (ladder to /dev/null
 #     through standard output: -o takes regular files only),
-#     synscope's resident memory after every 100,000.
+#     synscope's own resident memory (RssAnon: not the rings) after every 100,000.
 # Informational: ratios and counts, never a wall-clock assert.
 #
 # Other synscope instances (a test suite running next to the bench) slow every
@@ -44,8 +51,10 @@
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
 # BENCH_CONFIGS (all nine above, in that order), BENCH_MEM_CONNS (1000000; 0
-# skips), BENCH_CLEAN_WAIT (120), SYNSCOPE, TCPDEMO, FLOOR_ATTACH, FLOOR_RECORD
-# (binaries).
+# skips), BENCH_CLEAN_WAIT (120), BENCH_LONG (1; 0 skips the long connections),
+# BENCH_LONG_CONNS (50), BENCH_LONG_REQUESTS (2000), BENCH_LONG_CONFIGS
+# (untraced ladder stream jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
+# 0 skips), SYNSCOPE, TCPDEMO, TCPLOAD, FLOOR_ATTACH, FLOOR_RECORD (binaries).
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,6 +68,12 @@ CONFIGS=${BENCH_CONFIGS:-untraced ladder record record-gz filtered tcpstates tcp
 FLOOR_ATTACH=${FLOOR_ATTACH:-$ROOT/build/floor-attach/synscope}
 FLOOR_RECORD=${FLOOR_RECORD:-$ROOT/build/floor-record/synscope}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
+TCPLOAD=${TCPLOAD:-$ROOT/build/tests/tcpload}
+LONG=${BENCH_LONG:-1}
+LONG_CONNS=${BENCH_LONG_CONNS:-50}
+LONG_REQUESTS=${BENCH_LONG_REQUESTS:-2000}
+LONG_CONFIGS=${BENCH_LONG_CONFIGS:-untraced ladder stream jsonl record record-gz tcpdump}
+REDIS_RUNS=${BENCH_REDIS_RUNS:-5}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
 HZ=$(getconf CLK_TCK)
@@ -437,6 +452,185 @@ if [ -f "$REC" ] && command -v taskset >/dev/null; then
 	done
 fi
 
+# ---- long connections ---------------------------------------------------
+# LONG_CONNS persistent connections of LONG_REQUESTS round trips each
+# (tcpload pair, port PORT+2, every client thread keeping a request in
+# flight on each of its connections), untraced and traced by each sink, the
+# runs interleaved as above; tcpdump -w of the same port beside them. Per
+# configuration: round trips/s and its paired ratio to the same run's
+# untraced, events/s through the tracer, what it lost, its own CPU per
+# event, and the machine's CPU per round trip (ratio: untraced's / this one's)
+# and per event over the untraced run's.
+
+if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
+	echo
+	LPORT=$((PORT + 2))
+	lwant=()
+	for c in $LONG_CONFIGS; do
+		case $c in
+		untraced | ladder | stream | jsonl | record | record-gz) lwant+=("$c") ;;
+		tcpdump) [ -x "$TCPDUMP" ] && lwant+=("$c") ;;
+		*) die "unknown configuration '$c' in BENCH_LONG_CONFIGS" ;;
+		esac
+	done
+	# long_start CONFIG: the tracer, filtered to the workload's port
+	long_start() {
+		local c=$1
+		TOOL_ERR="$WORK/long-$c.err"
+		case $c in
+		ladder) "$SYNSCOPE" -P "$LPORT" -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
+		stream) "$SYNSCOPE" -P "$LPORT" -f stream -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
+		jsonl) "$SYNSCOPE" -P "$LPORT" -f jsonl -o "$WORK/long.jsonl" 2>"$TOOL_ERR" & ;;
+		record) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec" 2>"$TOOL_ERR" & ;;
+		record-gz) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec.gz" 2>"$TOOL_ERR" & ;;
+		tcpdump) "$TCPDUMP" -i lo -w "$WORK/long.pcap" "tcp port $LPORT" 2>"$TOOL_ERR" & ;;
+		esac
+		TOOL_PID=$!
+		if [ "$c" = tcpdump ]; then
+			wait_line "$TOOL_ERR" 'listening on'
+		else
+			wait_line "$TOOL_ERR" '^synscope: tracing'
+		fi || die "$c did not start: $(tail -n 2 "$TOOL_ERR" | tr '\n' ' ')"
+		sleep 0.2
+		TOOL_CPU0=$(cpu_ticks "$TOOL_PID")
+	}
+	# long_run: one workload; sets LRATE (round trips/s), LSECS, LBUSY (machine
+	# CPU seconds while it ran)
+	long_run() {
+		local line b0 b1
+		b0=$(busy_ticks)
+		line=$("$TCPLOAD" pair --port "$LPORT" --conns "$LONG_CONNS" --requests "$LONG_REQUESTS") ||
+			die "tcpload pair failed"
+		b1=$(busy_ticks)
+		LRATE=$(sed -nE 's/.* rate=([0-9.]+).*/\1/p' <<<"$line")
+		LSECS=$(sed -nE 's/.* secs=([0-9.]+).*/\1/p' <<<"$line")
+		LBUSY=$(awk -v t="$((b1 - b0))" -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')
+	}
+	declare -A LR LL LC LB LE LP
+	note "long connections: $RUNS x ${#lwant[@]} runs of $LONG_CONNS connections x $LONG_REQUESTS round trips, port $LPORT"
+	n=${#lwant[@]}
+	for ((r = 1; r <= RUNS; r++)); do
+		line="run $r:"
+		for ((k = 0; k < n; k++)); do
+			c=${lwant[$(((k + r - 1) % n))]}
+			wait_clean
+			if [ "$c" = untraced ]; then
+				long_run
+				LOST=- TOOL_CPU=- EV=-
+			else
+				long_start "$c"
+				long_run
+				sleep 0.3 # the last connections' last events
+				stop_tool "$c"
+				if [ "$c" = tcpdump ]; then
+					EV=$(sed -nE 's/^([0-9]+) packets? captured.*/\1/p' "$TOOL_ERR" | tail -n 1)
+				else
+					EV=$(sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$TOOL_ERR" | tail -n 1)
+				fi
+			fi
+			LR[$c]="${LR[$c]:-} $LRATE"
+			LB[$c]="${LB[$c]:-} $LBUSY"
+			LE[$c]="${LE[$c]:-} ${EV:-0}"
+			LP[$c]="${LP[$c]:-} $LSECS"
+			LL[$c]="${LL[$c]:-}${LL[$c]:+ }$LOST"
+			[ "$TOOL_CPU" != - ] && LC[$c]="${LC[$c]:-} $TOOL_CPU"
+			line+=$(printf ' %s %.0f' "$c" "$LRATE")
+			[ "$c" = record ] && mv "$WORK/long.rec" "$WORK/long-kept.rec" # replayed below
+			rm -f "$WORK/long.txt" "$WORK/long.jsonl" "$WORK/long.rec.gz" "$WORK/long.pcap"
+		done
+		echo "$line"
+	done
+	ldescribe() {
+		case $1 in
+		untraced) echo "untraced" ;;
+		ladder) echo "synscope -o FILE (ladder)" ;;
+		stream) echo "synscope -f stream -o FILE" ;;
+		jsonl) echo "synscope -f jsonl -o FILE" ;;
+		record) echo "synscope -w FILE" ;;
+		record-gz) echo "synscope -w FILE.gz" ;;
+		tcpdump) echo "tcpdump -i lo -w FILE" ;;
+		esac
+	}
+	# lpaired CONFIG ARRAY: the median over runs of CONFIG's value / untraced's
+	lpaired() {
+		local -a a u
+		local i out=
+		read -ra a <<<"$(eval echo "\${$2[$1]}")"
+		read -ra u <<<"$(eval echo "\${$2[untraced]:-}")"
+		for ((i = 0; i < ${#a[@]} && i < ${#u[@]}; i++)); do
+			out+=" $(awk -v t="${a[$i]}" -v p="${u[$i]}" 'BEGIN { if (p > 0) printf "%.4f", t / p }')"
+		done
+		[ -n "$out" ] || { echo -; return; }
+		echo "$out" | median | awk '{ printf "%.2f", $1 }'
+	}
+	ubusy=$(echo "${LB[untraced]:-}" | median)
+	rts=$((LONG_CONNS * LONG_REQUESTS))
+	echo
+	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "configuration" "rt/s" "paired" "events/s" "lost (per run)" "tracer CPU" "machine CPU"
+	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "" "" "" "" "" "ns/event" "us/rt (ratio), +ns/event"
+	for c in "${lwant[@]}"; do
+		m=$(echo "${LR[$c]}" | median)
+		busy=$(echo "${LB[$c]}" | median)
+		ev=$(echo "${LE[$c]}" | median)
+		secs=$(echo "${LP[$c]}" | median)
+		evs=-
+		[ "$c" != untraced ] && evs=$(awk -v e="$ev" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')
+		tcpu=-
+		if [ -n "${LC[$c]:-}" ] && [ "$c" != tcpdump ]; then
+			tcpu=$(echo "${LC[$c]}" | median)
+			tcpu=$(awk -v s="$tcpu" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", s * 1e9 / e; else print "-" }')
+		elif [ -n "${LC[$c]:-}" ]; then
+			tcpu=$(echo "${LC[$c]}" | median)
+			tcpu=$(awk -v s="$tcpu" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f/pkt", s * 1e9 / e; else print "-" }')
+		fi
+		urt=$(awk -v b="$busy" -v n="$rts" 'BEGIN { printf "%.1f", b * 1e6 / n }')
+		bratio=$(awk -v b="$busy" -v u="$ubusy" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
+		extra=-
+		[ "$c" != untraced ] && extra=$(awk -v b="$busy" -v u="$ubusy" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", (b - u) * 1e9 / e; else print "-" }')
+		[ "$c" = tcpdump ] && extra="$extra/pkt"
+		printf '%-27s %9.0f %7s %11s  %-14s %-12s %s\n' "$(ldescribe "$c")" "$m" "$(lpaired "$c" LR)" "$evs" \
+			"${LL[$c]:--}" "$tcpu" "$urt ($bratio), +$extra"
+	done
+	echo "(medians of $RUNS interleaved runs of $LONG_CONNS x $LONG_REQUESTS round trips; paired = the median of"
+	echo " each run's rate / the same run's untraced rate; events/s: events the tracer took / the"
+	echo " workload's seconds; tracer CPU: its own per event (tcpdump: per packet); machine CPU: busy"
+	echo " time of all CPUs per round trip, (untraced's / this one's), and over untraced per event)"
+
+	# what each sink sustains: the recording replayed through it on one CPU
+	if [ -f "$WORK/long-kept.rec" ] && command -v taskset >/dev/null; then
+		echo
+		echo "replay of the long-connection recording ($(stat -c %s "$WORK/long-kept.rec") bytes) on one CPU, to a file, median of $RUNS:"
+		for f in ladder stream jsonl pcapng html mermaid record record-gz; do
+			rates=()
+			for ((r = 1; r <= RUNS; r++)); do
+				case $f in
+				record) args=(-w "$WORK/replay.out") ;;
+				record-gz) args=(-w "$WORK/replay.out.gz") ;;
+				*) args=(-f "$f" -o "$WORK/replay.out") ;;
+				esac
+				t0=$(date +%s.%N)
+				taskset -c 0 "$SYNSCOPE" -r "$WORK/long-kept.rec" "${args[@]}" 2>"$WORK/replay.err" ||
+					die "replay to $f failed: $(tail -n 1 "$WORK/replay.err")"
+				t1=$(date +%s.%N)
+				ev=$(sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)
+				rates+=("$(awk -v e="$ev" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')")
+				rm -f "$WORK/replay.out" "$WORK/replay.out.gz"
+			done
+			printf '  %-10s %9.0f events/s (runs: %s)\n' "$f" "$(echo "${rates[*]}" | median)" "${rates[*]}"
+		done
+		rm -f "$WORK/long-kept.rec"
+	fi
+fi
+
+# ---- server load: redis-benchmark (issue 17) ------------------------------
+
+if [ "$REDIS_RUNS" -gt 0 ] && command -v redis-benchmark >/dev/null; then
+	echo
+	wait_clean
+	note "redis-benchmark -n 20000 -c 50 against redis-server, traced with -P PORT -w FILE -f jsonl -o FILE at the default ring, $REDIS_RUNS runs"
+	REDIS_RUNS=$REDIS_RUNS REDIS_PORT=$((PORT + 3)) SYNSCOPE="$SYNSCOPE" "$ROOT/scripts/redis_load.sh"
+fi
+
 # ---- memory --------------------------------------------------------------
 
 [ "$MEM_CONNS" -gt 0 ] || exit 0
@@ -451,14 +645,14 @@ while [ "$done_conns" -lt "$MEM_CONNS" ]; do
 	storm "$step"
 	still_clean memory
 	done_conns=$((done_conns + step))
-	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$TOOL_PID/status")
+	rss=$(awk '/^RssAnon:/ { print $2 }' "/proc/$TOOL_PID/status") # its own: not the rings
 	series+=("$((done_conns / 1000))k:$((rss / 1024))MiB")
 done
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$TOOL_PID/status")
 stop_tool memory
-echo "memory: $MEM_CONNS connections traced (ladder to /dev/null$([ "$CLEAN" = 1 ] || echo ', not clean')): resident after each ${MEM_STEP}:"
+echo "memory: $MEM_CONNS connections traced (ladder to /dev/null$([ "$CLEAN" = 1 ] || echo ', not clean')): its own resident memory (RssAnon, the rings not in) after each ${MEM_STEP}:"
 echo "  ${series[*]}"
 first=${series[0]#*:}
 last=${series[-1]#*:}
-echo "  peak $((hwm / 1024)) MiB; after the first ${MEM_STEP}: ${first%MiB} -> ${last%MiB} MiB"
+echo "  peak resident with the rings mapped in (VmHWM; their data is mapped twice) $((hwm / 1024)) MiB; own after the first ${MEM_STEP}: ${first%MiB} -> ${last%MiB} MiB"
 echo "  $SUMMARY"

@@ -48,6 +48,7 @@ SAN_DIR=build-asan
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+LOCK=${SYNSCOPE_TEST_LOCK:-/tmp/synscope-integration.lock}
 total_passed=0
 total_failed=0
 total_skipped=0
@@ -140,7 +141,9 @@ run_integration() {
 			fi
 			continue
 		fi
-		run_one "$name" env "${envs[@]}" bash "$script"
+		# one tracing test at a time on this machine: a whole-system trace
+		# would see another checkout's test traffic
+		run_one "$name" flock "$LOCK" env "${envs[@]}" bash "$script"
 	done
 }
 

@@ -77,7 +77,9 @@ FIGURES = {
 """),
 }
 
-SIDE = r"\(Close\)|\(2 MSL\)|[A-Z][A-Z0-9-]*"
+# a state may carry a * (inferred: docs/rfc-style.md); the figures' states
+# are compared without it
+SIDE = r"\(Close\)|\(2 MSL\)|[A-Z][A-Z0-9-]*\*?"
 LINE_RE = re.compile(
     r"^(?P<left>" + SIDE + r")?\s*"
     r"(?:(?P<la>-->|<--|\.\.\.)\s+(?P<seg>(?:<[^>]*>)+)\s+(?P<ra>-->|<--|\.\.\.))?\s*"
@@ -117,6 +119,8 @@ def parse_line(text, a_col, b_col):
     if not m:
         return None
     left, right = m.group("left"), m.group("right")
+    left = left.rstrip("*") if left else left
+    right = right.rstrip("*") if right else right
     # a lone token at the right-hand column is Peer B's
     if left and not m.group("seg") and not right and a_col + m.start("left") >= b_col - 2:
         left, right = None, left
@@ -140,6 +144,9 @@ def parse_figure(lines):
             continue
         if not text.strip():
             continue
+        # the footnotes under a figure (what a * means) end it
+        if re.match(r"^    (\* inferred: |\(2 MSL\) CLOSED\*: )", text):
+            break
         m = re.match(r"^(\d+)\.", text)
         if m:
             entries.append([])

@@ -37,7 +37,7 @@ What it asserts, per connection (rows grouped by their "conn" field):
              segment once). tcpdump prints no seq for a pure ACK: it is the
              sender's next sequence number, which the capture itself gives.
 
-The JSONL schema is synscope's (userspace/jsonl.c): "kind", "conn" (0 =
+The JSONL schema is synscope's (userspace/export/jsonl.c): "kind", "conn" (0 =
 outside any connection), "end" ("client"/"server"), "t_ns", "pid", "comm";
 segments "dir", "flags" (a list), "seq", "ack", "len"; states "from", "to",
 "inferred"; syscalls "name", "phase", "ret"; lost "count". A connection's

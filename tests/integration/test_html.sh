@@ -9,7 +9,7 @@
 #    href=, no url() or @import; no kernel-address-like text or number;
 #  - Chromium, in a network namespace of its own (no network at all), takes a
 #    screenshot that is not blank: many colours, enough ink, and pixels of the
-#    colours the SYN, data/ACK and FIN arrows are drawn in (userspace/html.c);
+#    colours the SYN, data/ACK and FIN arrows are drawn in (userspace/export/html.c);
 #  - Chromium lays the page out: a probe script added to a copy of the page
 #    counts, per connection, the arrows whose line and head have a size on
 #    screen and a stroke, and the count equals tcpdump's packet count; and

@@ -6,7 +6,7 @@
 #  - the tp_btf probe program is gone once synscope traces: no program named
 #    synscope_probe is loaded, and synscope holds one program per tracepoint;
 #  - every tracepoint bpf/synscope.bpf.c attaches to has its requirement
-#    written down in userspace/kernel_reqs.c (the table the probes judge by)
+#    written down in userspace/source/live/kernel_reqs.c (the table the probes judge by)
 #    and in docs/requirements.md, and exists in this kernel's BTF;
 #  - the raw records of that connection (-w): every one names its kernel
 #    object (sk_kind: calls, states and ends full sockets'; segments sent
@@ -89,7 +89,7 @@ expect_eq records-kinds-and-ticks "" "$out"
 bpftool btf dump file /sys/kernel/btf/vmlinux format raw 2>/dev/null |
 	sed -n "s/^\[[0-9]*\] TYPEDEF 'btf_trace_\([a-z_0-9]*\)'.*/\1/p" >"$WORKDIR/kernel-tps"
 for tp in "${TPS[@]}"; do
-	expect_true "$tp-in-kernel_reqs" grep -q "{ \"$tp\", [0-9]" "$ROOT/userspace/kernel_reqs.c"
+	expect_true "$tp-in-kernel_reqs" grep -q "{ \"$tp\", [0-9]" "$ROOT/userspace/source/live/kernel_reqs.c"
 	expect_true "$tp-in-requirements-doc" grep -q "\`$tp\`" "$ROOT/docs/requirements.md"
 	expect_true "$tp-in-this-kernel" grep -qx "$tp" "$WORKDIR/kernel-tps"
 done

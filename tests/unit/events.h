@@ -149,10 +149,14 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 		return;
 	copy = &k->conns[k->nconns++];
 	*copy = *c;
+	/* a story with no summary row (or no row) has NULL there: memcpy()
+	 * may not be given NULL, even for 0 bytes (UBSan says so) */
 	copy->rows = malloc(c->nrows * sizeof(*c->rows) + 1);
-	memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
+	if (c->nrows)
+		memcpy(copy->rows, c->rows, c->nrows * sizeof(*c->rows));
 	copy->sums = malloc(c->nsums * sizeof(*c->sums) + 1);
-	memcpy(copy->sums, c->sums, c->nsums * sizeof(*c->sums));
+	if (c->nsums)
+		memcpy(copy->sums, c->sums, c->nsums * sizeof(*c->sums));
 }
 
 static inline void keep_finish(struct syn_sink *s, const struct run_summary *sum)

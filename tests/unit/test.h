@@ -49,6 +49,23 @@ static int tests_passed, tests_failed;
 	}								\
 	ok_; })
 
+/* Order check: first and second both found in hay, first starting before
+ * second. Two strstr() results compared with < would pass when the first
+ * is NULL: this fails instead. */
+#define CHECK_ORDER(hay, first, second) ({				\
+	const char *h_ = (hay), *f_ = (first), *s_ = (second);		\
+	const char *pf_ = h_ && f_ ? strstr(h_, f_) : NULL;		\
+	const char *ps_ = h_ && s_ ? strstr(h_, s_) : NULL;		\
+	bool ok_ = pf_ && ps_ && pf_ < ps_;				\
+	if (!ok_) {							\
+		fprintf(stderr, "  FAIL %s:%d: \"%s\" %s \"%s\" in:\n%s\n",	\
+			__FILE__, __LINE__, f_ ? f_ : "(null)",		\
+			!pf_ ? "(not found) before" : !ps_ ? "before (not found)"	\
+			     : "not before", s_ ? s_ : "(null)", h_ ? h_ : "(null)"); \
+		test_checks_failed++;					\
+	}								\
+	ok_; })
+
 #define RUN(fn) do {							\
 	int before_ = test_checks_failed;				\
 	fn();								\

@@ -46,7 +46,7 @@ static const char usage_text[] =
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
 "      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
 "  -b, --buffer-kb N     each CPU's ring buffer in KiB (a power of two, 4-2097152;\n"
-"                        default 16384 for all CPUs together, at least 1024 each)\n"
+"                        default 32768 for all CPUs together, at least 1024 each)\n"
 "  -Z, --user USER       once attached, run as USER (default: the sudo caller;\n"
 "                        -Z root keeps root); -o files and the command run as USER\n"
 "      --no-payload      the default, and the only mode: payload bytes are never\n"

@@ -19,6 +19,7 @@
 #include "base/names.h"
 #include "cli/commands.h"
 #include "source/live/bpf_source.h"
+#include "source/live/collector_prio.h"
 #include "source/live/privs.h"
 #include "source/live/proc_ports.h"
 
@@ -275,6 +276,8 @@ static struct run *open_run(const struct options *o, struct bpf_source *src,
 	__s64 wall_offset_ns;
 
 	*status = 1;
+	/* ahead of the load it traces, while it may (the command runs as it was) */
+	collector_raise_priority();
 	switch (privs_drop(run_as, source_works_unprivileged, src, err, sizeof(err))) {
 	case -1:
 		fprintf(stderr, "synscope: %s\n", err);

@@ -15,9 +15,24 @@
 
 #define JSONL_VERSION_STR "1"
 
+/* ,"saddr":"...","sport":N,"daddr":"...","dport":N of one lane: the same
+ * on every line of a connection, made once per batch. */
+struct jsonl_where {
+	char text[2 * ADDR_STR_LEN + 64];
+	size_t len;
+};
+
 struct jsonl_sink {
 	struct syn_sink base;
 	struct sink_opts opts;
+	/* the last comms written and their JSON strings: a connection's lines
+	 * say its two owners' */
+	struct {
+		char raw[SYN_COMM_LEN];
+		char json[6 * SYN_COMM_LEN + 3];
+		size_t len;
+	} comms[4];
+	unsigned int comm_next;
 };
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if it
@@ -133,6 +148,26 @@ static void json_put_str(struct jbuf *j, const char *str, size_t max)
 	j->p = p;
 }
 
+/* A comm as a JSON string, from the cache when it was one of the last. */
+static void json_put_comm(struct jsonl_sink *js, struct jbuf *j, const char *comm)
+{
+	unsigned int k = js->comm_next++ % 4;
+	char *start;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		if (js->comms[i].len && !memcmp(comm, js->comms[i].raw, SYN_COMM_LEN)) {
+			jb_put(j, js->comms[i].json, js->comms[i].len);
+			js->comm_next--;
+			return;
+		}
+	}
+	start = jb_room(j, 6 * SYN_COMM_LEN + 2 + 24);
+	json_put_str(j, comm, SYN_COMM_LEN);
+	memcpy(js->comms[k].raw, comm, SYN_COMM_LEN);
+	js->comms[k].len = (size_t)(j->p - start);
+	memcpy(js->comms[k].json, start, js->comms[k].len);
+}
+
 /* A state name, or null for 0 (no socket / not known). */
 static void json_put_state(struct jbuf *j, unsigned int state)
 {
@@ -151,6 +186,38 @@ static void json_put_state(struct jbuf *j, unsigned int state)
 	else										\
 		jb_lit(j, ",\"" key "\":null");					\
 } while (0)
+
+/* Lane end's addresses and ports as every line of conn says them: its own
+ * view, whatever the kernel still had on an event (a socket on its way out
+ * reports port 0). */
+static void jsonl_where_make(struct jsonl_where *w, const struct conn *conn, int end)
+{
+	const struct conn_end *me = &conn->end[end], *peer = &conn->end[!end];
+	char a[ADDR_STR_LEN];
+	char *p = w->text;
+
+#define W_LIT(lit) (memcpy(p, lit, sizeof(lit) - 1), p += sizeof(lit) - 1)
+	if (me->family == AF_INET || me->family == AF_INET6) {
+		W_LIT(",\"saddr\":\"");
+		p = txt_put_str(p, addr_str(me->family, me->addr, a, sizeof(a)));
+		W_LIT("\"");
+	} else {
+		W_LIT(",\"saddr\":null");
+	}
+	W_LIT(",\"sport\":");
+	p = txt_put_u64(p, me->port);
+	if (peer->family == AF_INET || peer->family == AF_INET6) {
+		W_LIT(",\"daddr\":\"");
+		p = txt_put_str(p, addr_str(peer->family, peer->addr, a, sizeof(a)));
+		W_LIT("\"");
+	} else {
+		W_LIT(",\"daddr\":null");
+	}
+	W_LIT(",\"dport\":");
+	p = txt_put_u64(p, peer->port);
+#undef W_LIT
+	w->len = (size_t)(p - w->text);
+}
 
 /* "dir":"tx","flags":["SYN","ACK"] */
 static void json_put_dir_flags(struct jbuf *j, __u8 dir, __u8 flags)
@@ -290,13 +357,14 @@ static const char *retransmit_cause_name(const struct syn_event *e)
 }
 
 /* One event as one line. conn NULL: outside any connection. */
-/* The lane's own view, whatever the kernel still had on the event (a
- * socket on its way out reports port 0); the event's own addresses when it
- * belongs to no connection. */
+/* The lane's own view (where: made once a batch, or NULL to make it here),
+ * and what the kernel had on the event where it differs (a socket on its way
+ * out reports port 0); the event's own addresses outside any connection. */
 static void json_put_endpoints(struct jbuf *j, const struct syn_event *e,
-			       const struct conn *conn, int end)
+			       const struct conn *conn, int end, const struct jsonl_where *where)
 {
 	const struct conn_end *me, *peer;
+	struct jsonl_where w;
 
 	if (!conn) {
 		json_put_addr(j, "saddr", e->family, e->saddr);
@@ -305,12 +373,13 @@ static void json_put_endpoints(struct jbuf *j, const struct syn_event *e,
 		jb_u64(j, "dport", e->dport);
 		return;
 	}
+	if (!where) {
+		jsonl_where_make(&w, conn, end);
+		where = &w;
+	}
+	jb_put(j, where->text, where->len);
 	me = &conn->end[end];
 	peer = &conn->end[!end];
-	json_put_addr(j, "saddr", me->family, me->addr);
-	jb_u64(j, "sport", me->port);
-	json_put_addr(j, "daddr", peer->family, peer->addr);
-	jb_u64(j, "dport", peer->port);
 	if (e->family && (e->sport != me->port || e->dport != peer->port)) {
 		jb_u64(j, "kernel_sport", e->sport);
 		jb_u64(j, "kernel_dport", e->dport);
@@ -409,10 +478,14 @@ static void json_put_kind_fields(struct jbuf *j, const struct sink_opts *o,
 	}
 }
 
-static void jsonl_write_event(const struct sink_opts *o, const struct syn_event *e,
+/* One event as one line. conn NULL: outside any connection. where: the
+ * lanes' addresses (jsonl_where_make), or NULL to make them here. */
+static void jsonl_write_event(struct jsonl_sink *js, const struct syn_event *e,
 			      const struct conn *conn, int end, __u8 marks,
-			      const char *explain_key, const char *explain_text)
+			      const char *explain_key, const char *explain_text,
+			      const struct jsonl_where *where)
 {
+	const struct sink_opts *o = &js->opts;
 	struct jbuf jb, *j = &jb;
 	bool in_conn = conn && (end == 0 || end == 1);
 	const char *comm;
@@ -432,8 +505,8 @@ static void jsonl_write_event(const struct sink_opts *o, const struct syn_event 
 		jb_name(j, "end", txt_lane_name(end));
 	jb_u64(j, "pid", pid);
 	jb_key(j, "comm");
-	json_put_str(j, comm, SYN_COMM_LEN);
-	json_put_endpoints(j, e, in_conn ? conn : NULL, end);
+	json_put_comm(js, j, comm);
+	json_put_endpoints(j, e, in_conn ? conn : NULL, end, where);
 	if (e->proto == IPPROTO_UDP)
 		jb_lit(j, ",\"proto\":\"udp\"");
 	json_put_kind_fields(j, o, e, marks);
@@ -453,7 +526,7 @@ static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
 
 	/* Connection events come as rows: time order, lanes known. */
 	if (!conn && e->kind != SYN_EV_TICK && end != SINK_END_LATER)
-		jsonl_write_event(&js->opts, e, NULL, 0, 0, NULL, NULL);
+		jsonl_write_event(js, e, NULL, 0, 0, NULL, NULL, NULL);
 }
 
 /* A batch of a connection's rows. With --explain, a row's meaning is
@@ -465,6 +538,7 @@ static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
 	struct explain_note *notes = NULL;
 	struct conn batch = *conn;
+	struct jsonl_where where[2];
 
 	batch.rows = (struct conn_row *)rows;
 	batch.nrows = n;
@@ -473,14 +547,18 @@ static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct
 		if (notes)
 			explain_conn(&batch, notes);
 	}
+	jsonl_where_make(&where[0], conn, 0);
+	jsonl_where_make(&where[1], conn, 1);
 	for (size_t i = 0; i < n; i++) {
 		const struct conn_row *r = &rows[i];
-		char text[512] = "";
+		char text[512];
 
+		text[0] = '\0';
 		if (notes)
 			explain_text(&batch, i, &notes[i], js->opts.explain, text, sizeof(text));
-		jsonl_write_event(&js->opts, &r->ev, conn, r->end, r->marks,
-				  notes ? explain_key_name(notes[i].key) : NULL, text);
+		jsonl_write_event(js, &r->ev, conn, r->end, r->marks,
+				  notes ? explain_key_name(notes[i].key) : NULL, text,
+				  r->end < 2 ? &where[r->end] : NULL);
 	}
 	free(notes);
 }

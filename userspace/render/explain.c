@@ -393,12 +393,15 @@ static __u8 state_before(const struct conn *c, size_t i, int lane)
 	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
 }
 
-static __u8 connect_key(const struct syn_event *e, bool udp, __u8 st)
+static __u8 connect_key(const struct conn *c, const struct syn_event *e, const struct story *s,
+			bool udp, __u8 st)
 {
 	if (e->sys.phase == SYN_PHASE_ENTRY)
 		return udp ? EX_NONE : EX_CONNECT_CALL;
 	if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
 		return EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
+	if (e->sys.ret == 0 && s->simul_open && !self_connected(c) && !udp)
+		return EX_CONNECT_OK_SIMUL;
 	if (e->sys.ret == 0)
 		return udp ? EX_NONE : EX_CONNECT_OK;
 	if (e->sys.ret == -111)
@@ -533,7 +536,7 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		n->key = sockopt_key(e);
 		break;
 	case SYN_CALL_CONNECT:
-		n->key = connect_key(e, udp, st);
+		n->key = connect_key(c, e, s, udp, st);
 		break;
 	case SYN_CALL_ACCEPT:
 	case SYN_CALL_ACCEPT4:
@@ -552,6 +555,24 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	}
 }
 
+/* When a timewait socket takes a lane over, is the full socket freed there
+ * (its last descriptor was already closed), or does the process still hold
+ * it? The lane's next socket end comes before its next call if freed. */
+static bool freed_at_handover(const struct conn *c, size_t i, int lane)
+{
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end != lane)
+			continue;
+		if (r->ev.kind == SYN_EV_DESTROY)
+			return true;
+		if (r->ev.kind == SYN_EV_SYSCALL)
+			return false;
+	}
+	return false;
+}
+
 static void explain_state(const struct conn *c, size_t i, struct story *s,
 			  struct explain_note *n)
 {
@@ -566,7 +587,8 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 		 * the lane on (in FIN-WAIT-2 until the FIN, then TIME-WAIT) */
 		if (to == ST_CLOSE && (r->state_after[lane] == ST_TIME_WAIT ||
 					r->state_after[lane] == ST_FIN_WAIT2))
-			n->key = EX_ST_TW_KERNEL;
+			n->key = freed_at_handover(c, i, lane) ? EX_ST_TW_KERNEL
+							       : EX_ST_TW_KERNEL_HELD;
 		return;
 	}
 	switch (to) {
@@ -600,7 +622,7 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_ST_LAST_ACK;
 		break;
 	case ST_CLOSING:
-		n->key = EX_ST_CLOSING;
+		n->key = self_connected(c) ? EX_ST_CLOSING_SELF : EX_ST_CLOSING;
 		break;
 	case ST_TIME_WAIT:
 		n->key = EX_ST_TIME_WAIT;

@@ -48,6 +48,7 @@ struct lane_ev {
 	long last_state;    /* the newest state row caused by it, -1 for none */
 	long first_effect;  /* arrivals: the first row caused by it, -1 for none */
 	__u8 state;         /* the lane's state after it */
+	bool inferred;      /* ... which the kernel did not report there (drawn with *) */
 };
 
 /* One segment: sent at one end, received at the other, or both. */
@@ -99,6 +100,8 @@ struct rfc_ctx {
 	size_t nlines, cap_lines;
 	int num;
 	__u8 last_shown[2]; /* the state each lane showed last, 0 none yet */
+	bool any_inferred;  /* a state drawn with *: the footnote says what it means */
+	bool msl_predicted; /* a (2 MSL) end the trace did not reach */
 };
 
 /* The RFC's state names: hyphens, and the kernel's extra names folded in. */
@@ -138,10 +141,9 @@ static bool row_is_user_close(const struct conn_row *r)
  * (2 MSL) after a lane left in TIME-WAIT (rfc_with_msl_ends). */
 static bool row_is_msl_end(const struct conn_row *r)
 {
-	if (r->ev.kind == SYN_EV_TIMEWAIT)
-		return r->ev.tw.substate == ST_TIME_WAIT;
-	return r->ev.kind == SYN_EV_STATE && (r->marks & ROW_INFERRED) &&
-	       r->ev.state.oldstate == ST_TIME_WAIT && r->ev.state.newstate == ST_CLOSE;
+	/* the timer's end, seen (the kernel's) or expected (rfc_with_msl_ends,
+	 * marked inferred); an inferred TIME_WAIT -> CLOSE is an RST's kill */
+	return r->ev.kind == SYN_EV_TIMEWAIT && r->ev.tw.substate == ST_TIME_WAIT;
 }
 
 static struct lane_ev *lane_add(struct lane *l, enum lane_ev_kind kind, int seg, size_t row)
@@ -462,14 +464,17 @@ static void rfc_order_lane(struct rfc_ctx *x, int e)
 
 	long newest = -1;
 	__u8 st = l->initial;
+	bool inferred = false;
 	for (size_t k = 0; k < l->n; k++) {
 		struct lane_ev *a = &l->ev[k];
 
 		if (a->last_state > newest) {
 			newest = a->last_state;
 			st = c->rows[newest].state_after[e];
+			inferred = c->rows[newest].marks & ROW_INFERRED;
 		}
 		a->state = st;
+		a->inferred = inferred;
 	}
 }
 
@@ -617,14 +622,21 @@ static struct subline *line_new(struct rfc_ctx *x, bool numbered)
 	return s;
 }
 
-/* Lane e's state after event ev into side (blank for a lane only seen as
- * packets: its states would be guesses). */
-static void put_state(struct rfc_ctx *x, char *side, int e, __u8 st)
+/* Lane e's state into side (blank for a lane only seen as packets: its
+ * states would be guesses); a state the kernel did not report there gets
+ * a *, as in the ladder. */
+static void put_state(struct rfc_ctx *x, char *side, int e, __u8 st, bool inferred)
 {
 	if (!x->lane[e].traced || !st)
 		return;
-	txt_copy(side, RFC_SIDE_LEN, rfc_state_name(st));
+	snprintf(side, RFC_SIDE_LEN, "%s%s", rfc_state_name(st), inferred ? "*" : "");
 	x->last_shown[e] = st;
+	x->any_inferred |= inferred;
+}
+
+static void put_lane_state(struct rfc_ctx *x, char *side, int e, const struct lane_ev *a)
+{
+	put_state(x, side, e, a->state, a->inferred);
 }
 
 /* "TCP Peer A"; a UDP flow's peers are no TCP peers. */
@@ -683,11 +695,11 @@ static struct subline *segment_line(struct rfc_ctx *x, enum shown_kind form, int
 	if (!states)
 		return l;
 	if (form != SH_ARR && g->dep >= 0)
-		put_state(x, g->sender == 0 ? l->left : l->right, g->sender,
-			  x->lane[g->sender].ev[g->dep].state);
+		put_lane_state(x, g->sender == 0 ? l->left : l->right, g->sender,
+			       &x->lane[g->sender].ev[g->dep]);
 	if (form != SH_DEP && g->arr >= 0)
-		put_state(x, g->sender == 0 ? l->right : l->left, !g->sender,
-			  x->lane[!g->sender].ev[g->arr].state);
+		put_lane_state(x, g->sender == 0 ? l->right : l->left, !g->sender,
+			       &x->lane[!g->sender].ev[g->arr]);
 	return l;
 }
 
@@ -754,10 +766,10 @@ static size_t crossing_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 
 	if (l) {
 		/* both senders' states after sending */
-		put_state(x, a->sender == 0 ? l->left : l->right, a->sender,
-			  x->lane[a->sender].ev[a->dep].state);
-		put_state(x, b->sender == 0 ? l->left : l->right, b->sender,
-			  x->lane[b->sender].ev[b->dep].state);
+		put_lane_state(x, a->sender == 0 ? l->left : l->right, a->sender,
+			       &x->lane[a->sender].ev[a->dep]);
+		put_lane_state(x, b->sender == 0 ? l->left : l->right, b->sender,
+			       &x->lane[b->sender].ev[b->dep]);
 	}
 	segment_line(x, SH_FULL, x->shown[full].seg, false, false);
 	segment_line(x, SH_ARR, x->shown[arr].seg, false, false);
@@ -769,7 +781,8 @@ static size_t crossing_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 static size_t msl_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 {
 	bool side[2] = { false, false }, stale = false;
-	__u8 before[2] = { 0, 0 }, after[2] = { 0, 0 };
+	const struct lane_ev *before[2] = { NULL, NULL }, *after[2] = { NULL, NULL };
+	struct lane_ev start[2] = { { 0 }, { 0 } }; /* a lane's state before its first event */
 	size_t k = i;
 
 	for (; k < x->nshown && x->shown[k].kind == SH_MSL && !side[x->shown[k].lane]; k++) {
@@ -777,14 +790,17 @@ static size_t msl_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 		struct lane *l = &x->lane[e];
 
 		side[e] = true;
+		start[e].state = l->initial;
 		for (size_t j = 0; j < l->n; j++) {
 			if (l->ev[j].kind != LEV_MSL)
 				continue;
-			before[e] = j ? l->ev[j - 1].state : l->initial;
-			after[e] = l->ev[j].state;
+			before[e] = j ? &l->ev[j - 1] : &start[e];
+			after[e] = &l->ev[j];
 			break;
 		}
-		stale |= before[e] != x->last_shown[e];
+		stale |= before[e] && before[e]->state != x->last_shown[e];
+		/* the end the trace did not reach is the figure's, not an event */
+		x->msl_predicted |= after[e] && after[e]->inferred;
 	}
 
 	bool numbered = !calls_line(x, calls);
@@ -793,8 +809,8 @@ static size_t msl_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 	if (stale && (l = line_new(x, numbered))) {
 		numbered = false;
 		for (int e = 0; e < 2; e++)
-			if (side[e])
-				put_state(x, e ? l->right : l->left, e, before[e]);
+			if (side[e] && before[e])
+				put_lane_state(x, e ? l->right : l->left, e, before[e]);
 	}
 	if ((l = line_new(x, numbered))) {
 		if (side[0])
@@ -804,8 +820,8 @@ static size_t msl_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 	}
 	if ((l = line_new(x, false)))
 		for (int e = 0; e < 2; e++)
-			if (side[e])
-				put_state(x, e ? l->right : l->left, e, after[e]);
+			if (side[e] && after[e])
+				put_lane_state(x, e ? l->right : l->left, e, after[e]);
 	return k - i;
 }
 
@@ -816,8 +832,8 @@ static void rfc_build_lines(struct rfc_ctx *x)
 
 	/* 1. where both peers start */
 	if (l) {
-		put_state(x, l->left, 0, x->lane[0].initial);
-		put_state(x, l->right, 1, x->lane[1].initial);
+		put_state(x, l->left, 0, x->lane[0].initial, false);
+		put_state(x, l->right, 1, x->lane[1].initial, false);
 	}
 	for (size_t i = 0; i < x->nshown;) {
 		const struct shown *s = &x->shown[i];
@@ -914,6 +930,20 @@ static void rfc_print_lines(const struct rfc_ctx *x)
 	}
 }
 
+/* What a * means, under a figure that has one. */
+static void rfc_print_footnotes(const struct rfc_ctx *x)
+{
+	FILE *f = x->o->out;
+
+	if (!x->any_inferred)
+		return;
+	fputc('\n', f);
+	fputs("    * inferred: Linux does not report this state at this step "
+	      "(docs/rfc-style.md)\n", f);
+	if (x->msl_predicted)
+		fputs("    (2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did\n", f);
+}
+
 static void rfc_print_header(const struct rfc_ctx *x)
 {
 	const struct conn *c = x->c;
@@ -982,6 +1012,7 @@ static void rfc_render_conn(const struct sink_opts *o, const struct conn *c)
 
 	rfc_print_header(&x);
 	rfc_print_lines(&x);
+	rfc_print_footnotes(&x);
 	fputc('\n', o->out);
 out:
 	free(seg_of_row);
@@ -1002,8 +1033,9 @@ static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struc
 /* The figures begin with the connection: a listener's setup drawn before
  * it (conn.setup_rows) is left out, as the RFC's LISTEN has no calls. And
  * they end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the textbook's
- * timeline, not an event of the trace. A copy of the rows gets that end,
- * 2MSL after TIME-WAIT began, for the drawing only. */
+ * timeline. When the trace ended first, a copy of the rows gets that end,
+ * 2MSL after TIME-WAIT began, for the drawing only, marked inferred: it is
+ * drawn "CLOSED*" and the footnote says it was expected. */
 static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
 {
 	size_t skip = c->setup_rows <= c->nrows ? c->setup_rows : 0;
@@ -1032,10 +1064,10 @@ static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
 		struct conn_row *r = &rows[(*n)++];
 
 		memset(r, 0, sizeof(*r));
-		r->ev.kind = SYN_EV_STATE;
+		r->ev.kind = SYN_EV_TIMEWAIT;
 		r->ev.ts_ns = c->end[e].tw_since + TIME_WAIT_NS;
-		r->ev.state.oldstate = ST_TIME_WAIT;
-		r->ev.state.newstate = ST_CLOSE;
+		r->ev.tw.substate = ST_TIME_WAIT;
+		r->ev.tw.how = SYN_TW_TIMER;
 		r->end = (__u8)e;
 		r->marks = ROW_INFERRED;
 		r->pair = -1;

@@ -4,11 +4,15 @@
 
 #define NO_SERIAL (~0ull)
 
+/* Where a row of the batch went: its index in the story (>= 0), or ... */
 enum fold_pos {
 	POS_UNDECIDED = -1,
 	POS_HELD = -2,
-	POS_FOLDED = -3,
+	POS_FOLDED_BASE = -16, /* ... counted in summary k: POS_FOLDED_BASE - k */
 };
+#define POS_FOLDED_IN(k) ((__s32)(POS_FOLDED_BASE - (k)))
+#define POS_IS_FOLDED(p) ((p) <= POS_FOLDED_BASE)
+#define POS_SUMMARY(p) ((long)(POS_FOLDED_BASE - (p)))
 
 void fold_init(struct fold *f, bool all)
 {
@@ -43,29 +47,31 @@ static bool counting_sighting(const struct conn *c, const struct conn_row *r)
 
 /* Is the segment of row r an ordinary one: data or an acknowledgement,
  * neither a zero window, nor the update that ends one, nor a probe? The
- * sighting that counts updates what the lane last said. */
+ * sighting that counts updates what the lane last said: its window, and
+ * how far its sequence space reaches (a SYN's and a FIN's count: a probe
+ * after a FIN is one below the FIN's end). */
 static bool segment_is_ordinary(struct fold *f, const struct conn *c, const struct conn_row *r)
 {
 	const struct syn_segment *s = &r->ev.seg;
 	int from = seg_lane(r);
-	bool update = counting_sighting(c, r);
-	bool ordinary = true;
+	bool was_zero = f->zero_win[from];
+	bool probe = s->len == 0 && f->seq_known[from] && s->seq + 1 == f->seq_end[from] &&
+		     !(s->flags & (SYN_TCP_SYN | SYN_TCP_FIN | SYN_TCP_RST));
 
+	if (counting_sighting(c, r) && !(s->flags & SYN_TCP_RST)) {
+		__u32 end = s->seq + s->len + !!(s->flags & SYN_TCP_SYN) + !!(s->flags & SYN_TCP_FIN);
+
+		f->zero_win[from] = s->win == 0;
+		if (!f->seq_known[from] || (__s32)(end - f->seq_end[from]) > 0)
+			f->seq_end[from] = end;
+		f->seq_known[from] = true;
+	}
 	if (r->marks & (ROW_RETRANSMIT | ROW_NOT_SENT) ||
 	    (s->flags & (SYN_TCP_SYN | SYN_TCP_FIN | SYN_TCP_RST | SYN_TCP_URG)))
 		return false;
-	if (s->win == 0 || f->zero_win[from])
-		ordinary = false; /* a zero window, or the update that opens it again */
-	/* a keepalive or window probe: one byte below what was sent, no data */
-	if (s->len == 0 && f->seq_known[from] && s->seq + 1 == f->seq_end[from])
-		ordinary = false;
-	if (update) {
-		f->zero_win[from] = s->win == 0;
-		if (!f->seq_known[from] || (__s32)(s->seq + s->len - f->seq_end[from]) > 0)
-			f->seq_end[from] = s->seq + s->len;
-		f->seq_known[from] = true;
-	}
-	return ordinary;
+	/* a zero window, or the update that opens it again; a keepalive or
+	 * window probe: one byte below what was sent, no data */
+	return s->win != 0 && !was_zero && !probe;
 }
 
 static bool row_is_ordinary(struct fold *f, const struct conn *c, const struct conn_row *r)
@@ -124,9 +130,35 @@ static void link_pair(struct conn *c, __s32 a, __s32 b)
 	}
 }
 
+/* Count row r in summary s. */
+static void count_row(struct conn *c, struct conn_summary *s, const struct conn_row *r)
+{
+	const struct syn_event *e = &r->ev;
+
+	s->rows++;
+	c->folded++;
+	if (e->kind == SYN_EV_SEGMENT && counting_sighting(c, r)) {
+		int from = seg_lane(r);
+
+		s->segs[from]++;
+		s->bytes[from] += e->seg.len;
+		if (e->seg.len == 0 && e->seg.flags == SYN_TCP_ACK)
+			s->acks[from]++;
+		if (r->marks & ROW_DUP_ACK)
+			s->dup_acks[from]++;
+	} else if (is_data_call(e) && e->sys.phase == SYN_PHASE_RETURN && e->sys.ret > 0) {
+		bool w = is_write_call(e->sys.call);
+
+		(w ? s->writes : s->reads)[r->end]++;
+		(w ? s->write_bytes : s->read_bytes)[r->end] += (__u64)e->sys.ret;
+	} else if (e->kind != SYN_EV_SEGMENT && !is_data_call(e)) {
+		s->other[r->end]++;
+	}
+}
+
 /* Count row r into the summary of the current run (placing the summary row
- * first if it has none yet). */
-static bool fold_row(struct fold *f, struct conn *c, const struct conn_row *r)
+ * first if it has none yet); *at: where it went. */
+static bool fold_row(struct fold *f, struct conn *c, const struct conn_row *r, __s32 *at_pos)
 {
 	struct conn_summary *s;
 	const struct syn_event *e = &r->ev;
@@ -156,85 +188,95 @@ static bool fold_row(struct fold *f, struct conn *c, const struct conn_row *r)
 		f->sum_row = at;
 	}
 	s = &c->sums[f->sum_at];
-	s->rows++;
+	count_row(c, s, r);
 	s->ts_last = e->ts_ns;
-	c->folded++;
 	/* the summary row shows the lanes as they are after its last row */
 	c->rows[f->sum_row].state_after[0] = r->state_after[0];
 	c->rows[f->sum_row].state_after[1] = r->state_after[1];
-	if (e->kind == SYN_EV_SEGMENT && counting_sighting(c, r)) {
-		int from = seg_lane(r);
-
-		s->segs[from]++;
-		s->bytes[from] += e->seg.len;
-		if (e->seg.len == 0 && e->seg.flags == SYN_TCP_ACK)
-			s->acks[from]++;
-		if (r->marks & ROW_DUP_ACK)
-			s->dup_acks[from]++;
-	} else if (is_data_call(e) && e->sys.phase == SYN_PHASE_RETURN && e->sys.ret > 0) {
-		bool w = is_write_call(e->sys.call);
-
-		(w ? s->writes : s->reads)[r->end]++;
-		(w ? s->write_bytes : s->read_bytes)[r->end] += (__u64)e->sys.ret;
-	} else if (e->kind != SYN_EV_SEGMENT && !is_data_call(e)) {
-		s->other[r->end]++;
-	}
+	if (at_pos)
+		*at_pos = POS_FOLDED_IN(f->sum_at);
 	return true;
+}
+
+/* The i-th row held, oldest first (the held rows are a ring: a run folds
+ * one row per row it holds, and moving them all each time was a copy of
+ * the whole tail per row). */
+static struct fold_held *held_at(struct fold *f, int i)
+{
+	return &f->held[(f->held_first + i) % FOLD_HELD];
 }
 
 /* The held rows go into the story, in order, their pairs linked. pos and
  * base: the current batch's placements, for partners placed before. */
 static bool flush_held(struct fold *f, struct conn *c, __s32 *pos, __u64 base, size_t n)
 {
-	__s32 at[FOLD_TAIL + 2];
+	__s32 at[FOLD_HELD];
 
 	for (int i = 0; i < f->nheld; i++) {
-		struct fold_held *h = &f->held[i];
+		struct fold_held *h = held_at(f, i);
 
 		if (!place(c, &h->row, &at[i]))
 			return false;
 		if (h->serial >= base && h->serial < base + n)
 			pos[h->serial - base] = at[i];
 		for (int j = 0; j < i; j++)
-			if (f->held[j].serial == h->pair_serial)
+			if (held_at(f, j)->serial == h->pair_serial)
 				link_pair(c, at[j], at[i]);
 		if (h->pair_serial != NO_SERIAL && h->pair_serial >= base && h->pair_serial < base + n)
 			link_pair(c, pos[h->pair_serial - base], at[i]);
 	}
 	f->nheld = 0;
+	f->held_first = 0;
 	return true;
 }
 
 static void held_drop_first(struct fold *f)
 {
-	memmove(f->held, f->held + 1, (size_t)(f->nheld - 1) * sizeof(*f->held));
+	f->held_first = (f->held_first + 1) % FOLD_HELD;
 	f->nheld--;
 }
 
-/* Hold row r (serial s) at the end of the run; fold the oldest held past
- * FOLD_TAIL, with its pair when that is held next to it. */
+/* Fold a held row into the current run's summary. */
+static bool fold_held_row(struct fold *f, struct conn *c, const struct fold_held *h, __s32 *pos,
+			  __u64 base)
+{
+	__s32 at;
+
+	if (!fold_row(f, c, &h->row, &at))
+		return false;
+	if (h->serial >= base)
+		pos[h->serial - base] = at;
+	return true;
+}
+
+/* Hold row r (serial s) at the end of the run. Past FOLD_TAIL held, the
+ * oldest folds, and with it the other sighting of every segment folded,
+ * and whatever is held before that sighting: the two sightings of a
+ * segment are both drawn or both counted (a lone arrival drawn would be
+ * counted twice), and what a summary row counts all came before the rows
+ * drawn after it. */
 static bool hold(struct fold *f, struct conn *c, const struct conn_row *r, __u64 s, __u64 ps,
 		 __s32 *pos, __u64 base)
 {
-	struct fold_held *h = &f->held[f->nheld++];
+	struct fold_held *h = held_at(f, f->nheld++);
 
 	h->row = *r;
 	h->serial = s;
 	h->pair_serial = ps;
 	pos[s - base] = POS_HELD;
 	while (f->nheld > FOLD_TAIL) {
-		struct fold_held first = f->held[0];
+		int upto = 0;
 
-		if (!fold_row(f, c, &first.row))
-			return false;
-		if (first.serial >= base)
-			pos[first.serial - base] = POS_FOLDED;
-		held_drop_first(f);
-		if (f->nheld && f->held[0].serial == first.pair_serial) {
-			if (!fold_row(f, c, &f->held[0].row))
+		for (int i = 0; i <= upto; i++) {
+			__u64 want = held_at(f, i)->pair_serial;
+
+			for (int j = upto + 1; want != NO_SERIAL && j < f->nheld; j++)
+				if (held_at(f, j)->serial == want)
+					upto = j;
+		}
+		for (int i = 0; i <= upto; i++) {
+			if (!fold_held_row(f, c, held_at(f, 0), pos, base))
 				return false;
-			if (f->held[0].serial >= base)
-				pos[f->held[0].serial - base] = POS_FOLDED;
 			held_drop_first(f);
 		}
 	}
@@ -262,11 +304,9 @@ static bool place_control(struct fold *f, struct conn *c, const struct conn_row 
 static bool place_partner(struct fold *f, struct conn *c, const struct conn_row *r, __u64 s,
 			  __u64 ps, __s32 *pos, __u64 base, size_t n)
 {
-	if (f->nheld) {
-		if (!flush_held(f, c, pos, base, n))
-			return false;
-		f->sum_at = -1;
-	}
+	if (f->nheld && !flush_held(f, c, pos, base, n))
+		return false;
+	f->sum_at = -1;
 	if (!place(c, r, &pos[s - base]))
 		return false;
 	link_pair(c, pos[ps - base], pos[s - base]);
@@ -285,23 +325,38 @@ static bool fold_one(struct fold *f, struct conn *c, const struct conn_row *rows
 	bool ordinary;
 
 	c->events++;
+	/* the second sighting of a segment goes where the first went, past
+	 * the cap too: both drawn or both counted */
+	if (partner >= 0)
+		return place_partner(f, c, r, s, ps, pos, base, n);
+	if (partner == POS_HELD)
+		return hold(f, c, r, s, ps, pos, base);
+	if (POS_IS_FOLDED(partner) && POS_SUMMARY(partner) != f->sum_at) {
+		/* its first sighting is in an earlier run's summary: counted
+		 * there too (the segment belongs where it was sent; that
+		 * summary's time span stays) */
+		count_row(c, &c->sums[POS_SUMMARY(partner)], r);
+		pos[i] = partner;
+		return true;
+	}
+	if (POS_IS_FOLDED(partner)) {
+		/* in the current run's: what is held came before it, and is
+		 * counted too, so that a summary row stands only for rows
+		 * before those drawn after it */
+		while (f->nheld) {
+			if (!fold_held_row(f, c, held_at(f, 0), pos, base))
+				return false;
+			held_drop_first(f);
+		}
+		return fold_row(f, c, r, &pos[i]);
+	}
 	if (c->nrows >= cap && !row_is_essential(r)) {
-		pos[i] = POS_FOLDED;
 		if (f->nheld) {
 			if (!flush_held(f, c, pos, base, n))
 				return false;
 			f->sum_at = -1;
 		}
-		return fold_row(f, c, r);
-	}
-	/* the second sighting of a segment goes where the first went */
-	if (partner >= 0)
-		return place_partner(f, c, r, s, ps, pos, base, n);
-	if (partner == POS_HELD)
-		return hold(f, c, r, s, ps, pos, base);
-	if (partner == POS_FOLDED) {
-		pos[i] = POS_FOLDED;
-		return fold_row(f, c, r);
+		return fold_row(f, c, r, &pos[i]);
 	}
 	ordinary = !f->all && row_is_ordinary(f, c, r);
 	if (!ordinary)

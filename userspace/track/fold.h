@@ -16,6 +16,7 @@
 #define FOLD_TAIL 8
 #define FOLD_MAX 10000
 #define FOLD_MAX_ALL 200000
+#define FOLD_HELD (FOLD_TAIL + 2)
 
 struct fold_held {
 	struct conn_row row;
@@ -28,8 +29,8 @@ struct fold {
 	__u64 run;                 /* ordinary rows in the current run */
 	long sum_at;               /* the current run's summary: index in conn.sums, -1 none */
 	__s32 sum_row;             /* ... and its row in conn.rows */
-	struct fold_held held[FOLD_TAIL + 2]; /* the run's last rows, not placed yet */
-	int nheld;
+	struct fold_held held[FOLD_HELD]; /* the run's last rows, not placed yet: a ring */
+	int held_first, nheld;     /* ... from held[held_first], so many */
 	bool zero_win[2];          /* per sending lane: its last window was zero */
 	__u32 seq_end[2];          /* just past the highest sequence number sent */
 	bool seq_known[2];

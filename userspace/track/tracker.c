@@ -25,89 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "track/owners.h"
 #include "track/tracker_int.h"
+#include "track/tuple.h"
 
 #define PENDING_MAX 64      /* events kept for one socket before it has a tuple */
 
-/* ---- endpoints and keys ------------------------------------------------ */
-
-/* Events made without a protocol (older recordings, tests) are TCP's. */
-__u8 ev_proto(const struct syn_event *e)
-{
-	return e->proto ? e->proto : IPPROTO_TCP;
-}
-
-/* Events read off a packet name both ports themselves, 0 included (a SYN
- * from port 0 is a SYN); on a socket, port 0 means not chosen yet, or
- * already given back. */
-static bool from_packet(const struct syn_event *e)
-{
-	return e->kind == SYN_EV_SEGMENT || e->kind == SYN_EV_DROP || e->kind == SYN_EV_TIMEWAIT ||
-	       e->kind == SYN_EV_ICMP || (e->kind == SYN_EV_RESET && !e->sock_id);
-}
-
-static bool tuple_full(const struct syn_event *e)
-{
-	if (from_packet(e))
-		return e->family != 0;
-	return e->family && e->sport && e->dport;
-}
-
-static int endpoint_cmp(const __u8 a[16], __u16 ap, const __u8 b[16], __u16 bp)
-{
-	int r = memcmp(a, b, 16);
-
-	return r ? r : (int)ap - (int)bp;
-}
-
-/* The same key from either end's view. Every event computes one: eight
- * bytes at a time, not a byte-wise hash. */
-static __u64 endpoints_key(__u8 family, __u8 proto, const __u8 *lo, __u16 lop, const __u8 *hi,
-			   __u16 hip)
-{
-	__u64 w[4], h;
-
-	if (endpoint_cmp(lo, lop, hi, hip) > 0) {
-		const __u8 *a = lo;
-		__u16 ap = lop;
-
-		lo = hi, lop = hip;
-		hi = a, hip = ap;
-	}
-	memcpy(w, lo, 16);
-	memcpy(w + 2, hi, 16);
-	h = (__u64)family | (__u64)proto << 8 | (__u64)lop << 16 | (__u64)hip << 32;
-	for (int i = 0; i < 4; i++)
-		h = hmap_mix(h ^ w[i]) + (__u64)i;
-	return h ? h : 1;
-}
-
-__u64 tuple_key(const struct syn_event *e)
-{
-	return endpoints_key(e->family, ev_proto(e), e->saddr, e->sport, e->daddr, e->dport);
-}
-
-__u64 ends_key(const struct conn_end end[2], __u8 proto)
-{
-	return endpoints_key(end[0].family, proto, end[0].addr, end[0].port, end[1].addr,
-			     end[1].port);
-}
-
-static bool end_is_local_of(const struct conn_end *end, const struct syn_event *e)
-{
-	return end->family == e->family && end->port == e->sport &&
-	       memcmp(end->addr, e->saddr, 16) == 0;
-}
-
-static bool ends_have_tuple(const struct conn_end end[2], __u8 proto, const struct syn_event *e)
-{
-	const struct conn_end *a = &end[0], *b = &end[1];
-
-	if (a->family != e->family || proto != ev_proto(e))
-		return false;
-	return (end_is_local_of(a, e) && b->port == e->dport && !memcmp(b->addr, e->daddr, 16)) ||
-	       (end_is_local_of(b, e) && a->port == e->dport && !memcmp(a->addr, e->daddr, 16));
-}
+/* ---- connections by tuple ---------------------------------------------- */
 
 static bool conn_has_tuple(const struct tconn *tc, const struct syn_event *e)
 {
@@ -134,50 +58,7 @@ static __u64 accept_key(const struct syn_event *e)
 	return ((__u64)e->netns << 32 | e->tid) + 1;
 }
 
-static __u64 listener_key(__u32 netns, __u16 port)
-{
-	return ((__u64)netns << 16 | port) + 1;
-}
-
-/* ---- roles and owners ---------------------------------------------------- */
-
-static void set_role(struct tconn *tc, int end, enum conn_role role)
-{
-	struct conn_end *e = &tc->c.end[end], *o = &tc->c.end[!end];
-
-	if (e->role == ROLE_UNKNOWN)
-		e->role = role;
-	if (o->role == ROLE_UNKNOWN)
-		o->role = role == ROLE_CLIENT ? ROLE_SERVER : ROLE_CLIENT;
-}
-
-static void attribute(struct tconn *tc, int end, __u32 pid, const char *comm,
-		      enum attribution how)
-{
-	struct conn_end *e = &tc->c.end[end];
-
-	if (tc->te[end].attr >= how)
-		return;
-	tc->te[end].attr = how;
-	e->pid = pid;
-	memcpy(e->comm, comm, SYN_COMM_LEN);
-}
-
-/* Before accept(), the server end belongs to whoever listens on its port. */
-void attribute_listener(struct tracker *t, struct tconn *tc, int end)
-{
-	struct conn_end *e = &tc->c.end[end];
-	struct listener *l;
-
-	if (e->role == ROLE_CLIENT)
-		return;
-	l = hmap_get(&t->listeners, listener_key(e->netns, e->port));
-	if (!l)
-		return;
-	e->listening = true;
-	if (tc->te[end].attr == ATTR_NONE)
-		attribute(tc, end, l->pid, l->comm, ATTR_LISTENER);
-}
+/* ---- what an event tells of its end (owners.h: who owns it) -------------- */
 
 static void learn_call(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
 {
@@ -219,6 +100,8 @@ static void learn_segment(struct tconn *tc, int end, const struct syn_event *e)
 	if (g->flags & SYN_TCP_SYN) {
 		if (ev_is_syn(e))
 			set_role(tc, sender, ROLE_CLIENT);
+		else if (ev_is_synack(e)) /* its SYN was before tracing began */
+			set_role(tc, sender, ROLE_SERVER);
 		if (!tc->c.end[sender].isn_known) {
 			tc->c.end[sender].isn_known = true;
 			tc->c.end[sender].isn = g->seq;
@@ -429,27 +312,6 @@ static void udp_bound_join(struct tracker *t, struct tconn *tc, int end, const s
 	free(u);
 }
 
-static void listener_set(struct tracker *t, const struct syn_event *e)
-{
-	__u64 key = listener_key(e->netns, e->sport);
-	struct listener *l = hmap_get(&t->listeners, key);
-
-	if (!l) {
-		l = calloc(1, sizeof(*l));
-		if (!l || hmap_put(&t->listeners, key, l)) {
-			free(l);
-			return;
-		}
-	}
-	l->pid = e->pid;
-	memcpy(l->comm, e->comm, SYN_COMM_LEN);
-}
-
-static void listener_drop(struct tracker *t, const struct syn_event *e)
-{
-	free(hmap_del(&t->listeners, listener_key(e->netns, e->sport)));
-}
-
 /* ---- which connection ------------------------------------------------------ */
 
 /* Is this a new connection reusing the tuple of one we still hold? A SYN
@@ -557,7 +419,7 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 	struct tconn *tc = conn_of_tuple(t, e);
 
 	if (tc && starts_new_conn(tc, e)) {
-		conn_finish(t, tc, conn_settled(tc));
+		conn_retire(t, tc);
 		tc = NULL;
 	}
 	if (!tc && e->sock_id)
@@ -775,13 +637,14 @@ static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 }
 
 /* Events were lost, stamped after since_ns (0: any time) and up to the
- * report: every connection active then may miss some, and so may one whose
- * events up to the report are still to come. */
+ * report: every connection open then may miss some, a quiet one too (what
+ * it did then may be just what was lost), unless all its ends had settled
+ * before; and so may one whose events up to the report are still to come. */
 static void on_lost(struct tracker *t, const struct syn_event *e)
 {
 	t->sum.lost += e->lost.count;
 	for (struct tconn *tc = t->open; tc; tc = tc->next)
-		if (tc->last_ts >= e->lost.since_ns)
+		if (!tc->settled_at || tc->settled_at >= e->lost.since_ns)
 			tc->c.maybe_lost = true;
 	if (e->ts_ns > t->lost_until)
 		t->lost_until = e->ts_ns;
@@ -857,7 +720,7 @@ void tracker_finish(struct tracker *t)
 	/* settled ones first: they ended; then the rest, oldest first, so
 	 * the output reads in the order connections began */
 	while (t->settled)
-		conn_finish(t, t->settled, true);
+		conn_finish_settled(t, t->settled);
 	while (t->oldest)
 		conn_finish(t, t->oldest, conn_settled(t->oldest));
 	for (int i = 0; i < t->nsinks; i++)

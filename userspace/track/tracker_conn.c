@@ -15,7 +15,9 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "track/owners.h"
 #include "track/tracker_int.h"
+#include "track/tuple.h"
 
 /* ---- the lists ---------------------------------------------------------- */
 
@@ -180,13 +182,32 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	row_vec_shift(&tc->raw, n);
 }
 
+/* Room for one more waiting row. Past a few dozen, room for a whole batch
+ * at once and never more: doubling on to twice the batch copied a long
+ * connection's rows over and over and left half of it unused. */
+static bool raw_reserve(struct row_vec *raw)
+{
+	struct conn_row *v;
+
+	if (raw->n < raw->cap)
+		return true;
+	if (raw->cap < 64 || raw->cap > TRACKER_BATCH_MAX)
+		return row_vec_reserve(raw, 1);
+	v = realloc(raw->v, (TRACKER_BATCH_MAX + 1) * sizeof(*v));
+	if (!v)
+		return false;
+	raw->v = v;
+	raw->cap = TRACKER_BATCH_MAX + 1;
+	return true;
+}
+
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end)
 {
 	struct row_vec *raw = &tc->raw;
 	struct conn_row *r;
 	size_t at;
 
-	if (!row_vec_reserve(raw, 1))
+	if (!raw_reserve(raw))
 		return; /* keep what we have: the story shows it */
 	/* rows come almost in time order: find the place from the back */
 	at = raw->n;
@@ -305,6 +326,43 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 	conn_free(tc);
 }
 
+/* A new connection takes tc's tuple: tc gets no more events (its indexes
+ * go), but it is handed over only once the source's clock has passed it, as
+ * a settled one is, complete or not as it is now: a loss reported until
+ * then may concern it (on_lost looks at the open list). */
+void conn_retire(struct tracker *t, struct tconn *tc)
+{
+	bool complete = conn_settled(tc);
+
+	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
+		hmap_del(&t->by_tuple, tc->key);
+	tc->key = 0;
+	for (int i = 0; i < 2; i++) {
+		__u64 sid = tc->c.end[i].sock_id;
+
+		if (sid && hmap_get(&t->by_sock, sid) == tc)
+			hmap_del(&t->by_sock, sid);
+	}
+	tc->retired = true;
+	tc->retired_complete = complete;
+	if (!tc->settled_at) {
+		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
+		tc->sprev = t->settled_last;
+		tc->snext = NULL;
+		if (t->settled_last)
+			t->settled_last->snext = tc;
+		else
+			t->settled = tc;
+		t->settled_last = tc;
+	}
+}
+
+/* Hand over a connection of the settled list. */
+void conn_finish_settled(struct tracker *t, struct tconn *tc)
+{
+	conn_finish(t, tc, tc->retired ? tc->retired_complete : true);
+}
+
 void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason)
 {
 	tc->c.evicted = reason;
@@ -347,7 +405,7 @@ static void evict(struct tracker *t, __u64 now)
 void tracker_run_clock(struct tracker *t)
 {
 	while (t->settled && t->settled->settled_at + TRACKER_GRACE_NS <= t->clock)
-		conn_finish(t, t->settled, true);
+		conn_finish_settled(t, t->settled);
 	finished_expire(&t->finished, t->clock);
 	evict(t, t->clock);
 }

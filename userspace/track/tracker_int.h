@@ -47,6 +47,9 @@ struct tconn {
 	__u64 setup_sock;       /* ... drawn in the lane of this socket, the listener's child */
 	__u64 last_ts;          /* its latest event: the open list is kept by this */
 	__u64 settled_at;       /* every end settled at this time; 0 while not */
+	bool retired;           /* a new connection took its tuple: it waits, unindexed, for
+				 * the clock to hand it over as it was then (retired_complete) */
+	bool retired_complete;
 	struct tconn *prev, *next;   /* the open list, most recently active first */
 	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
 };
@@ -98,12 +101,6 @@ struct tracker {
 	struct run_summary sum;
 };
 
-/* tracker.c */
-__u64 tuple_key(const struct syn_event *e);
-__u64 ends_key(const struct conn_end end[2], __u8 proto);
-__u8 ev_proto(const struct syn_event *e);
-void attribute_listener(struct tracker *t, struct tconn *tc, int end);
-
 /* setup.c: a listener's setup, drawn before its first connection */
 /* listen() entered or returned on a socket without a connection; before: the
  * socket's calls until then (socket, setsockopt, bind), or NULL. */
@@ -129,6 +126,8 @@ bool conn_settled(const struct tconn *tc);
 void conn_check_settled(struct tracker *t, struct tconn *tc);
 void conn_finish(struct tracker *t, struct tconn *tc, bool complete);
 void conn_evict(struct tracker *t, struct tconn *tc, __u8 reason);
+void conn_retire(struct tracker *t, struct tconn *tc);
+void conn_finish_settled(struct tracker *t, struct tconn *tc);
 void tracker_run_clock(struct tracker *t);
 void conn_free(struct tconn *tc);
 

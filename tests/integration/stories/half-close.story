@@ -21,7 +21,7 @@ call server close() -> close-sends-fin
 state server CLOSE_WAIT>LAST_ACK -> state-last-ack
 tx server FIN,ACK -> teardown-3
 state client FIN_WAIT2>TIME_WAIT* -> state-time-wait
-state client FIN_WAIT2>CLOSE -> state-timewait-socket
+state client FIN_WAIT2>CLOSE -> state-timewait-socket-held
 tx client ACK -> teardown-4
 state server LAST_ACK>CLOSE -> state-closed
 call client read=0 -> read-eof

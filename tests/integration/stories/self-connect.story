@@ -21,7 +21,7 @@ call client close() -> close-sends-fin
 state client ESTABLISHED>FIN_WAIT1 -> state-fin-wait-1
 tx client FIN,ACK -> self-connect-fin
 tx client ACK
-state client FIN_WAIT1>CLOSING -> state-closing
+state client FIN_WAIT1>CLOSING -> state-closing-self
 state client CLOSING>TIME_WAIT* -> state-time-wait
 state client CLOSING>CLOSE -> state-timewait-socket
 # (the client stays in TIME-WAIT for 2MSL: the ladder says until when; no row, it has not happened)

@@ -30,6 +30,6 @@ drop client SYN,ACK TCP_OLD_DATA -> drop-old
 drop server SYN,ACK TCP_OLD_DATA -> drop-old
 tx client ACK -> simultaneous-open-ack
 tx server ACK -> simultaneous-open-ack
-call client connect=0 -> connect-returns
-call server connect=0 -> connect-returns
+call client connect=0 -> connect-returns-simultaneous
+call server connect=0 -> connect-returns-simultaneous
 include client-closes.inc

@@ -303,6 +303,95 @@ static void test_user_and_no_payload(void)
 	CHECK_EQ_STR(err, "option --no-payload takes no value");
 }
 
+/* Every limit of the option table, exactly at it and one past it (or the
+ * nearest value past it that is otherwise valid: -b takes powers of two). */
+static void test_limits_exactly(void)
+{
+	static const struct {
+		const char *opt, *ok, *bad, *msg; /* msg: %s is the bad value */
+	} cases[] = {
+		{ "-P", "1", "0", "port out of range: '%s' (1-65535)" },
+		{ "-P", "65535", "65536", "port out of range: '%s' (1-65535)" },
+		{ "-p", "1", "0", "invalid pid: '%s'" },
+		{ "-p", "2147483647", "2147483648", "invalid pid: '%s'" },      /* INT_MAX */
+		{ "-b", "4", "2", "invalid buffer size: '%s' KiB (a power of two, 4-2097152)" },
+		{ "-b", "2097152", "4194304", "invalid buffer size: '%s' KiB (a power of two, 4-2097152)" },
+		{ "-b", "8", "6", "invalid buffer size: '%s' KiB (a power of two, 4-2097152)" },
+		{ "-d", "10000000", "10000000.001",
+		  "invalid duration: '%s' (seconds, more than 0 and at most 10000000)" },
+		{ "-d", "0.000001", "0", "invalid duration: '%s' (seconds, more than 0 and at most 10000000)" },
+		{ "-d", "0.000001", "-0.000001",
+		  "invalid duration: '%s' (seconds, more than 0 and at most 10000000)" },
+		{ "--pace", "0", "-0.001", "invalid pace: '%s' (seconds between rows, 0-60)" },
+		{ "--pace", "60", "60.001", "invalid pace: '%s' (seconds between rows, 0-60)" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct options o;
+		char err[256], want[256];
+
+		if (!CHECK_EQ_INT(parse(&o, err, ARGS(cases[i].opt, cases[i].ok)), 0))
+			fprintf(stderr, "  %s %s: %s\n", cases[i].opt, cases[i].ok, err);
+		CHECK_EQ_INT(parse(&o, err, ARGS(cases[i].opt, cases[i].bad)), -1);
+		snprintf(want, sizeof(want), cases[i].msg, cases[i].bad);
+		CHECK_EQ_STR(err, want);
+	}
+}
+
+/* ... and the values taken at the limits are the values given. */
+static void test_limit_values_kept(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "65535", "-P", "1", "-p", "2147483647", "-b", "4")), 0);
+	CHECK_EQ_INT(o.ports[0], 65535);
+	CHECK_EQ_INT(o.ports[1], 1);
+	CHECK_EQ_INT(o.pid, 2147483647);
+	CHECK_EQ_INT(o.buffer_kb, 4);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-b", "2097152", "-d", "10000000", "--pace", "60")), 0);
+	CHECK_EQ_INT(o.buffer_kb, 2097152);
+	CHECK(o.duration_s == 10000000.0);
+	CHECK_EQ_INT(o.pace_ms, 60000);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--pace", "0.0004")), 0);
+	CHECK_EQ_INT(o.pace_ms, 0);     /* rounded to the nearest ms */
+	CHECK_EQ_INT(parse(&o, err, ARGS("--pace", "0.0005")), 0);
+	CHECK_EQ_INT(o.pace_ms, 1);
+	/* 8 ports is the most (SYN_MAX_PORTS): all kept; the 9th is refused (test_too_many_ports) */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "1", "-P", "2", "-P", "3", "-P", "4", "-P", "5",
+					   "-P", "6", "-P", "7", "-P", "8")), 0);
+	CHECK_EQ_INT(o.nports, 8);
+	CHECK_EQ_INT(o.ports[7], 8);
+}
+
+/* merge's --offset: at most 1e9 s either way (31 years: more is a typo). */
+static void test_limit_offset(void)
+{
+	static const char *const ok[] = { "1000000000", "-1000000000", "0", "-0.25" };
+	static const char *const bad[] = { "1000000000.5", "-1000000000.5", "1e10", "nan", "inf", "" };
+	static const __s64 ok_ns[] = { 1000000000ll * 1000000000ll, -1000000000ll * 1000000000ll, 0,
+				       -250000000 };
+	struct options o;
+	char err[256], want[160];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *argv[] = { "merge", "--offset", (char *)ok[i], "a", "b", NULL };
+
+		if (!CHECK_EQ_INT(options_parse_as(CMD_MERGE, 5, argv, &o, err, sizeof(err)), 0))
+			fprintf(stderr, "  --offset %s: %s\n", ok[i], err);
+		CHECK(o.has_offset);
+		CHECK_EQ_INT(o.offset_ns, ok_ns[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "merge", "--offset", (char *)bad[i], "a", "b", NULL };
+
+		CHECK_EQ_INT(options_parse_as(CMD_MERGE, 5, argv, &o, err, sizeof(err)), -1);
+		snprintf(want, sizeof(want), "invalid offset: '%s' (seconds, B's clock minus A's, "
+			 "e.g. -0.25)", bad[i]);
+		CHECK_EQ_STR(err, want);
+	}
+}
+
 /* Found by fuzz_options: a parse that stopped inside a group of short
  * options (-4x: -4, then the unknown -x) left glibc pointing into that argv;
  * the next parse, with other strings, must not read it. */
@@ -344,6 +433,9 @@ int main(void)
 	RUN(test_record_and_replay);
 	RUN(test_record_only);
 	RUN(test_too_many_ports);
+	RUN(test_limits_exactly);
+	RUN(test_limit_values_kept);
+	RUN(test_limit_offset);
 	RUN(test_explain_and_lang);
 	RUN(test_parse_after_a_stopped_group);
 	RUN(test_error_quoting_control_bytes);

@@ -273,7 +273,8 @@ static void test_one_svg_per_connection(void)
 	const char *s1 = strstr(out, "data-conn=\"1\""), *s2 = strstr(out, "data-conn=\"2\""),
 		   *s3 = strstr(out, "data-conn=\"3\"");
 	CHECK(s1 && s2 && s3 && s1 < s2 && s2 < s3);
-	CHECK(s1 && s2 && strstr(s1, "<svg") < s2);
+	/* the first connection's drawing is in its own section, before the second's */
+	CHECK_ORDER(s1, "<svg", "data-conn=\"2\"");
 	free(out);
 }
 
@@ -360,9 +361,14 @@ static void test_inferred_states_marked(void)
 	CHECK_EQ_INT(count_of(out, "<circle class=\"tick inferred\""), 1);
 	const char *s = strstr(out, "<text class=\"state inferred\"");
 	if (CHECK(s)) {
-		CHECK(strstr(s, "server: LISTEN -&gt; SYN_RECV") == strstr(s, "<title>") + 7);
-		CHECK(strstr(s, "inferred by synscope") < strstr(s, "</text>"));
-		CHECK(strstr(s, "</title>SYN_RECV</text>") < strstr(s, "<text class=\"state\""));
+		const char *title = strstr(s, "<title>");
+
+		/* its tooltip starts with the change, says who inferred it, and
+		 * ends inside this text element, before the next state's */
+		CHECK(title && !strncmp(title + 7, "server: LISTEN -&gt; SYN_RECV", 29));
+		CHECK_ORDER(s, "<title>server: LISTEN -&gt; SYN_RECV", "</text>");
+		CHECK_ORDER(s, "\ninferred by synscope: the kernel does not report this change", "</text>");
+		CHECK_ORDER(s, "</title>SYN_RECV</text>", "<text class=\"state\"");
 	}
 	free(out);
 }
@@ -416,6 +422,33 @@ static void test_syscall_boxes(void)
 	out = render_one(&f);
 	CHECK_EQ_INT(count_of(out, "<g class=\"call open\">"), 1);
 	CHECK_CONTAINS(out, "close(fd=4) ... [worker/1240]");
+	free(out);
+}
+
+/* Two threads of the server in read() at once: each box runs from its
+ * thread's entry to that thread's return, none is left open. */
+static void test_call_boxes_per_thread(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 9, AF_INET, "127.0.0.1", 40000, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	r = fake_sys(&f, 10, S, SYN_CALL_READ, SYN_PHASE_ENTRY, 4, 0, 0);
+	r->ev.tid = 1240;
+	r = fake_sys(&f, 20, S, SYN_CALL_READ, SYN_PHASE_ENTRY, 5, 0, 0);
+	r->ev.tid = 1241;
+	r = fake_sys(&f, 30, S, SYN_CALL_READ, SYN_PHASE_RETURN, 5, 0, 3);
+	r->ev.tid = 1241;
+	r = fake_sys(&f, 40, S, SYN_CALL_READ, SYN_PHASE_RETURN, 4, 0, 5);
+	r->ev.tid = 1240;
+	char *out = render_one(&f);
+	CHECK(well_formed(out));
+	CHECK_EQ_INT(count_of(out, "<g class=\"call\">"), 2);
+	CHECK_EQ_INT(count_of(out, "<g class=\"call open\">"), 0);
+	/* times from the connection's first row (10 us) */
+	CHECK_CONTAINS(out, "srv/11 called read(fd=4) at 0.000000 s\nreturned read = 5 at 0.000030 s");
+	CHECK_CONTAINS(out, "srv/11 called read(fd=5) at 0.000010 s\nreturned read = 3 at 0.000020 s");
 	free(out);
 }
 
@@ -543,6 +576,7 @@ int main(void)
 	RUN(test_inferred_states_marked);
 	RUN(test_timewait_socket_aside);
 	RUN(test_syscall_boxes);
+	RUN(test_call_boxes_per_thread);
 	RUN(test_hostile_comm_escaped);
 	RUN(test_banners);
 	RUN(test_time_gap);

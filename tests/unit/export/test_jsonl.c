@@ -1,6 +1,7 @@
 /* JSON Lines sink: every line a valid JSON object with the documented fields
  * in order; connection rows only from conn_done, other events live. */
 #include <stdbool.h>
+#include <stddef.h>
 #include "fake_conn.h"
 #include "test.h"
 #include "render/sinks.h"
@@ -16,6 +17,51 @@ static void json_ws(const char **p)
 		(*p)++;
 }
 
+/* The code point of the UTF-8 character at s, decoded by value and held to
+ * RFC 3629's definition: the shortest form only (no overlong), no surrogate
+ * (U+D800..U+DFFF), nothing above U+10FFFF. Its length in *n; -1 when the
+ * bytes are not one character. Written apart from the writer's own check
+ * (jsonl.c's table of second-byte ranges), so the two cannot share a slip. */
+static long utf8_decode(const unsigned char *s, int *n)
+{
+	static const long least[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	long cp;
+
+	if ((s[0] & 0xe0) == 0xc0)
+		*n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		*n = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		*n = 4, cp = s[0] & 0x07;
+	else
+		return -1; /* ASCII is not here; 80-BF continue, F8-FF lead nothing */
+	for (int i = 1; i < *n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* the end of the text included */
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < least[*n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return -1;
+	return cp;
+}
+
+/* Four hex digits after \u: their value, -1 if they are not four. */
+static long json_hex4(const unsigned char *s)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
 static bool json_string(const char **p)
 {
 	const unsigned char *s = (const unsigned char *)*p;
@@ -28,23 +74,29 @@ static bool json_string(const char **p)
 		if (*s == '\\') {
 			s++;
 			if (*s == 'u') {
-				for (int i = 1; i <= 4; i++)
-					if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
-						return false;
+				long u = json_hex4(s + 1);
+
+				if (u < 0 || (u >= 0xdc00 && u <= 0xdfff))
+					return false; /* a low surrogate alone */
 				s += 5;
+				if (u >= 0xd800 && u <= 0xdbff) { /* a high one: a low one must follow */
+					long lo = s[0] == '\\' && s[1] == 'u' ? json_hex4(s + 2) : -1;
+
+					if (lo < 0xdc00 || lo > 0xdfff)
+						return false;
+					s += 6;
+				}
 			} else if (*s && strchr("\"\\/bfnrt", *s)) {
 				s++;
 			} else {
 				return false;
 			}
-		} else if (*s >= 0x80) { /* UTF-8: lead byte then continuation bytes */
-			int n = *s >= 0xf0 ? 3 : *s >= 0xe0 ? 2 : *s >= 0xc2 ? 1 : -1;
-			if (n < 0 || *s > 0xf4)
+		} else if (*s >= 0x80) {
+			int n;
+
+			if (utf8_decode(s, &n) < 0)
 				return false;
-			for (int i = 1; i <= n; i++)
-				if ((s[i] & 0xc0) != 0x80)
-					return false;
-			s += n + 1;
+			s += n;
 		} else {
 			s++;
 		}
@@ -132,6 +184,15 @@ static bool json_line_valid(const char *line)
 	return *p == '{' && json_value(&p, 0) && *p == '\0';
 }
 
+/* {"a":"TEXT"} */
+static bool string_valid(const char *text)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "{\"a\":\"%s\"}", text);
+	return json_line_valid(line);
+}
+
 static void test_validator_itself(void)
 {
 	CHECK(json_line_valid("{\"a\":[1,-2,\"x\\u00e9\"],\"b\":{\"c\":null,\"d\":true}}"));
@@ -141,6 +202,40 @@ static void test_validator_itself(void)
 	CHECK(!json_line_valid("{\"a\":\"\xff\"}"));
 	CHECK(!json_line_valid("{\"a\":01}"));
 	CHECK(!json_line_valid("{\"a\":1} x"));
+
+	/* UTF-8 (RFC 3629): each boundary of the table, just inside and just out */
+	CHECK(string_valid("\xc2\x80"));             /* U+0080, the least of two bytes */
+	CHECK(!string_valid("\xc1\xbf"));            /* U+007F in two: overlong */
+	CHECK(!string_valid("\xc0\x80"));            /* U+0000 in two: overlong */
+	CHECK(string_valid("\xdf\xbf"));             /* U+07FF */
+	CHECK(string_valid("\xe0\xa0\x80"));         /* U+0800, the least of three */
+	CHECK(!string_valid("\xe0\x80\x80"));        /* U+0000 in three: overlong */
+	CHECK(!string_valid("\xe0\x9f\xbf"));        /* U+07FF in three: overlong */
+	CHECK(string_valid("\xed\x9f\xbf"));         /* U+D7FF, below the surrogates */
+	CHECK(!string_valid("\xed\xa0\x80"));        /* U+D800, a surrogate */
+	CHECK(!string_valid("\xed\xbf\xbf"));        /* U+DFFF, a surrogate */
+	CHECK(string_valid("\xee\x80\x80"));         /* U+E000, above them */
+	CHECK(string_valid("\xe2\x82\xac"));         /* U+20AC, the euro sign */
+	CHECK(string_valid("\xf0\x90\x80\x80"));     /* U+10000, the least of four */
+	CHECK(!string_valid("\xf0\x8f\xbf\xbf"));    /* U+FFFF in four: overlong */
+	CHECK(string_valid("\xf4\x8f\xbf\xbf"));     /* U+10FFFF, the last code point */
+	CHECK(!string_valid("\xf4\x90\x80\x80"));    /* U+110000: past the last */
+	CHECK(!string_valid("\xf5\x80\x80\x80"));    /* F5 leads nothing */
+	CHECK(!string_valid("\xf8\x88\x80\x80\x80")); /* nor does F8 (five bytes) */
+	CHECK(!string_valid("\x80"));                /* a continuation byte alone */
+	CHECK(!string_valid("\xe2\x82"));            /* cut short by the quote */
+	CHECK(!string_valid("\xe2\x82x"));           /* cut short by ASCII */
+	/* escapes: a surrogate only as a pair, high then low */
+	CHECK(string_valid("\\ud83d\\ude00"));
+	CHECK(string_valid("\\uD7FF\\uE000"));
+	CHECK(!string_valid("\\ud800"));
+	CHECK(!string_valid("\\ud800x"));
+	CHECK(!string_valid("\\ud800\\u0041"));
+	CHECK(!string_valid("\\udc00"));
+	CHECK(!string_valid("\\ude00\\ud83d"));
+	CHECK(!string_valid("\\u12"));
+	CHECK(!string_valid("\\u12g4"));
+	CHECK(!string_valid("\\u12\x10" "4"));
 }
 
 /* ---- the sink ---- */
@@ -467,6 +562,66 @@ static void test_hostile_comm(void)
 	free(out);
 }
 
+/* Bytes that look like UTF-8 and are not: a surrogate, overlong forms, a
+ * code point past U+10FFFF, a byte that leads nothing. Each byte of them is
+ * written \u00XX (the byte as a code point), and the line stays valid. The
+ * well-formed neighbours of each go out as they are. */
+static void test_comm_not_quite_utf8(void)
+{
+	static const struct {
+		const char *comm, *want;
+	} cases[] = {
+		{ "\xed\xa0\x80", "\\u00ed\\u00a0\\u0080" },          /* U+D800 */
+		{ "\xed\x9f\xbf", "\xed\x9f\xbf" },                      /* U+D7FF */
+		{ "\xe0\x80\x80", "\\u00e0\\u0080\\u0080" },          /* overlong U+0000 */
+		{ "\xe0\xa0\x80", "\xe0\xa0\x80" },                      /* U+0800 */
+		{ "\xc1\xbf", "\\u00c1\\u00bf" },                       /* overlong U+007F */
+		{ "\xf0\x8f\xbf\xbf", "\\u00f0\\u008f\\u00bf\\u00bf" }, /* overlong U+FFFF */
+		{ "\xf0\x90\x80\x80", "\xf0\x90\x80\x80" },              /* U+10000 */
+		{ "\xf4\x90\x80\x80", "\\u00f4\\u0090\\u0080\\u0080" }, /* U+110000 */
+		{ "\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" },              /* U+10FFFF */
+		{ "\xf5\x80\x80\x80", "\\u00f5\\u0080\\u0080\\u0080" }, /* no lead byte */
+	};
+	struct sink_opts o = { 0 };
+	struct capture cap;
+	struct syn_event e = { 0 };
+	char line[1024], want[128];
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+	e.kind = SYN_EV_SYSCALL;
+	for (size_t i = 0; i < n; i++) {
+		memset(e.comm, 0, sizeof(e.comm));
+		memcpy(e.comm, cases[i].comm, strlen(cases[i].comm));
+		s->event(s, &e, NULL, 0);
+	}
+	/* all 16 bytes used, the last character cut after two of its three
+	 * bytes; the byte after the name (padding, which a ring buffer record
+	 * does not clear) is 0xAC and would complete it, but it is not the
+	 * name's */
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_LOST;
+	memcpy(e.comm, "0123456789abcd\xe2\x82", 16);
+	((unsigned char *)&e)[offsetof(struct syn_event, comm) + SYN_COMM_LEN] = 0xac;
+	e.lost.count = 172;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_INT(count_lines(out), (int)n + 1);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), ",\"comm\":\"%s\",", cases[i].want);
+		if (!CHECK_CONTAINS(line_of(out, (int)i, line, sizeof(line)), want))
+			fprintf(stderr, "  case %zu\n", i);
+	}
+	CHECK_CONTAINS(line_of(out, (int)n, line, sizeof(line)),
+		       ",\"comm\":\"0123456789abcd\\u00e2\\u0082\",");
+	CHECK_CONTAINS(line, ",\"count\":172}");
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_validator_itself);
@@ -475,5 +630,6 @@ int main(void)
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);
 	RUN(test_hostile_comm);
+	RUN(test_comm_not_quite_utf8);
 	return TEST_SUMMARY();
 }

@@ -554,6 +554,35 @@ static void test_udp_datagram(void)
 	free(out.buf);
 }
 
+/* A segment this host dropped before the wire (a full qdisc) never left:
+ * no packet, a note on the next packet instead. The client's SYN and its
+ * resent data are the two packets (sequence numbers relative to the SYN). */
+static void test_not_sent_is_no_packet(void)
+{
+	static struct capfile cf;
+	struct conn_row *r;
+	struct fake f;
+
+	fake_init(&f, 7, AF_INET, "127.0.0.1", 40000, 10, "cli", "10.0.0.2", 9000, 0, "");
+	f.c.end[S].traced = false;
+	fake_seg(&f, 0, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 100);
+	r = fake_seg(&f, 10, C, SYN_DIR_TX, F_PSH | F_ACK, 1001, 5001, 5, 100);
+	r->marks |= ROW_NOT_SENT;
+	r = fake_seg(&f, 20, C, SYN_DIR_TX, F_PSH | F_ACK, 1001, 5001, 5, 100);
+	r->marks |= ROW_RETRANSMIT;
+
+	struct output out = render(&f);
+	if (CHECK(parse_capture((const __u8 *)out.buf, out.len, &cf)) && CHECK_EQ_INT(cf.npkts, 2)) {
+		CHECK_EQ_INT(be32(cf.pkts[0].data + 24), 1000);
+		CHECK_EQ_INT(be32(cf.pkts[1].data + 24), 1001);
+		CHECK_EQ_INT(cf.pkts[1].origlen, 45);
+		if (CHECK_EQ_INT(cf.pkts[1].ncomments, 2))
+			CHECK_EQ_STR(cf.pkts[1].comment[1],
+				     "client: NOT SENT (dropped on this host): PSH,ACK seq=1 ack=5001 len=5");
+	}
+	free(out.buf);
+}
+
 int main(void)
 {
 	RUN(test_loopback_packets);
@@ -561,5 +590,6 @@ int main(void)
 	RUN(test_ts_only_and_gso);
 	RUN(test_empty_and_many);
 	RUN(test_udp_datagram);
+	RUN(test_not_sent_is_no_packet);
 	return TEST_SUMMARY();
 }

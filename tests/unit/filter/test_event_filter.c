@@ -263,6 +263,69 @@ static void test_fastopen_sendto_tracks_its_socket(void)
 	CHECK_EQ_STR(run(&o, ev, 4), "1 2 3 4");
 }
 
+/* socket() is reported on return only, with no port yet: under -P it
+ * cannot be wanted, so the kernel drops it; under -p it passes for the
+ * process; with no filter, always. */
+static void test_socket_call_and_the_filters(void)
+{
+	struct event_filter_opts port = { .ports = { 8080 }, .nports = 1 }, pid = { .pid = 300 };
+	struct event_filter_opts none = { 0 }, family = { .family = AF_INET6 };
+	struct syn_event ev[2];
+
+	ev[0] = ev_call(1, 10, any, any, 300, "x", SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 3);
+	ev[1] = ev_call(2, 11, any, any, 301, "y", SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 3);
+	CHECK_EQ_STR(run(&port, ev, 2), "");
+	CHECK_EQ_STR(run(&pid, ev, 2), "1");
+	CHECK_EQ_STR(run(&none, ev, 2), "1 2");
+	CHECK_EQ_STR(run(&family, ev, 2), ""); /* IPv4 (any's family) under -6 */
+}
+
+/* A held connect() gives up after a second of recorded time: what waited
+ * behind it comes out then, not at the end of the recording. */
+static void test_old_hold_releases_what_waits(void)
+{
+	struct event_filter_opts o = { .ports = { 8080 }, .nports = 1 };
+	struct ep a = { "127.0.0.1", 8080 }, b = { "127.0.0.1", 5000 };
+	struct event_filter *f = event_filter_new(&o);
+	struct got g = { 0 };
+	struct syn_event e;
+
+	e = ev_call(1, 10, any, any, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0);
+	event_filter_push(f, &e, collect, &g);
+	e = ev_seg(2, 0, a, b, RX, SYN_TCP_ACK, 1, 1, 0);
+	event_filter_push(f, &e, collect, &g);
+	CHECK_EQ_INT(g.n, 0); /* waits behind the connect() */
+	e = ev_seg(1000000001, 0, a, b, RX, SYN_TCP_ACK, 1, 1, 0); /* the hold is 1 s + 1 ns old: still held */
+	event_filter_push(f, &e, collect, &g);
+	CHECK_EQ_INT(g.n, 0);
+	e = ev_seg(1000000002, 0, a, b, RX, SYN_TCP_ACK, 1, 1, 0); /* 1 s + 2 ns: given up */
+	event_filter_push(f, &e, collect, &g);
+	if (CHECK_EQ_INT(g.n, 3)) {
+		CHECK_EQ_INT(g.ts[0], 2);
+		CHECK_EQ_INT(g.ts[1], 1000000001);
+		CHECK_EQ_INT(g.ts[2], 1000000002);
+	}
+	event_filter_finish(f, collect, &g);
+	event_filter_free(f);
+}
+
+/* The kernel reuses a freed socket's memory, and so its id: once a wanted
+ * socket's end passed, its id is forgotten. A new socket with the same id
+ * to an unwanted port does not pass. */
+static void test_freed_socket_id_is_forgotten(void)
+{
+	struct event_filter_opts o = { .ports = { 8080 }, .nports = 1 };
+	struct ep cli = { "127.0.0.1", 41000 }, srv = { "127.0.0.1", 8080 };
+	struct ep cli0 = { "127.0.0.1", 0 }, other = { "127.0.0.1", 9090 };
+	struct syn_event ev[4];
+
+	ev[0] = ev_state(1, 10, cli, srv, 7, 2);              /* tracked from here */
+	ev[1] = ev_kind(SYN_EV_DESTROY, 2, 10, cli0, srv);
+	ev[2] = ev_state(3, 10, cli0, other, 7, 2);           /* the new socket, port 0 yet */
+	ev[3] = ev_kind(SYN_EV_DESTROY, 4, 10, cli0, other);
+	CHECK_EQ_STR(run(&o, ev, 4), "1 2");
+}
+
 int main(void)
 {
 	RUN(test_no_filter_passes_everything);
@@ -276,5 +339,8 @@ int main(void)
 	RUN(test_return_follows_entry);
 	RUN(test_timewait_and_ticks);
 	RUN(test_fastopen_sendto_tracks_its_socket);
+	RUN(test_socket_call_and_the_filters);
+	RUN(test_old_hold_releases_what_waits);
+	RUN(test_freed_socket_id_is_forgotten);
 	return TEST_SUMMARY();
 }

@@ -733,6 +733,497 @@ static void test_garbage(void)
 	CHECK_EQ_STR(read_all(tmp_path("does-not-exist")).err, "cannot open: No such file or directory");
 }
 
+/* ---- every limit the reader enforces: exactly at it, and one past ---- */
+
+/* A recording's plain stream, built byte by byte as docs/recording.md lays
+ * it out, so each field can sit exactly at a limit (the writer would never
+ * write most of these). */
+struct hand {
+	unsigned char b[300000];
+	size_t n;
+	int events;
+};
+
+static void hand_bytes(struct hand *h, const void *p, size_t n)
+{
+	memcpy(h->b + h->n, p, n);
+	h->n += n;
+}
+
+static void hand_le(struct hand *h, unsigned long long v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		h->b[h->n++] = (unsigned char)(v >> (8 * i));
+}
+
+static void hand_record(struct hand *h, unsigned type, const void *payload, size_t len)
+{
+	hand_le(h, type, 2);
+	hand_le(h, len, 2);
+	if (payload)
+		hand_bytes(h, payload, len);
+	else
+		memset(h->b + h->n, 0, len), h->n += len;
+}
+
+/* Magic, format version, a header record of hdr_len bytes (24 is the
+ * fixed part; more is zeros a later version may use). */
+static void hand_start(struct hand *h, unsigned format, unsigned abi, unsigned evsize,
+		       long long wall, size_t hdr_len)
+{
+	unsigned char hdr[64] = { 0 };
+
+	h->n = 0;
+	h->events = 0;
+	hand_bytes(h, "SYNSCOPE", 8);
+	hand_le(h, format, 4);
+	for (int i = 0; i < 4; i++) {
+		hdr[i] = (unsigned char)(abi >> (8 * i));
+		hdr[4 + i] = (unsigned char)(evsize >> (8 * i));
+	}
+	for (int i = 0; i < 8; i++)
+		hdr[8 + i] = (unsigned char)((unsigned long long)wall >> (8 * i));
+	hand_record(h, 1, hdr, hdr_len);
+}
+
+/* A reason record: value, then a name of len bytes ('A', 'B', ...). */
+static void hand_reason(struct hand *h, unsigned type, unsigned value, size_t name_len)
+{
+	unsigned char p[4 + 300];
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(value >> (8 * i));
+	for (size_t i = 0; i < name_len; i++)
+		p[4 + i] = (unsigned char)('A' + i % 26);
+	hand_record(h, type, p, 4 + name_len);
+}
+
+static void hand_text(struct hand *h, unsigned type, char c, size_t len)
+{
+	char t[300];
+
+	memset(t, c, len);
+	hand_record(h, type, t, len);
+}
+
+/* An event record of len bytes: a lost event at ts (the rest zeros). */
+static void hand_event(struct hand *h, unsigned long long ts, size_t len)
+{
+	struct syn_event e;
+	unsigned char p[200] = { 0 };
+
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_LOST;
+	e.ts_ns = ts;
+	e.lost.count = 1;
+	memcpy(p, &e, sizeof(e));
+	hand_record(h, 16, p, len);
+	h->events++;
+}
+
+static void hand_end(struct hand *h, size_t len, unsigned long long count)
+{
+	unsigned char p[16] = { 0 };
+
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(count >> (8 * i));
+	hand_record(h, 17, p, len);
+}
+
+/* The usual header's end, one event at 1000 ns and the end record. */
+static void hand_finish(struct hand *h)
+{
+	hand_record(h, 5, NULL, 0);
+	hand_event(h, 1000, 120);
+	hand_end(h, 8, (unsigned long long)h->events);
+}
+
+struct hand_read {
+	bool opened;
+	int events;
+	enum rec_status last;
+	char err[256];
+	struct rec_header h;     /* its names freed; host, kernel, offset kept */
+	bool name_at[2][REC_RST_REASONS]; /* which reason values got a name */
+	size_t name_len[2][REC_RST_REASONS];
+};
+
+static struct hand_read hand_read(const struct hand *h)
+{
+	const char *path = tmp_path("hand.rec");
+	struct hand_read r;
+	struct rec_reader *rd;
+	struct syn_event e;
+
+	memset(&r, 0, sizeof(r));
+	spill(path, h->b, h->n);
+	rd = rec_reader_open(path, &r.h, r.err, sizeof(r.err));
+	if (!rd)
+		return r;
+	r.opened = true;
+	while ((r.last = rec_reader_next(rd, &e)) == REC_EVENT)
+		r.events++;
+	snprintf(r.err, sizeof(r.err), "%s", rec_reader_error(rd));
+	for (int i = 0; i < REC_RST_REASONS; i++) {
+		r.name_at[0][i] = r.h.rst_names[i] != NULL;
+		r.name_at[1][i] = r.h.drop_names[i] != NULL;
+		r.name_len[0][i] = r.h.rst_names[i] ? strlen(r.h.rst_names[i]) : 0;
+		r.name_len[1][i] = r.h.drop_names[i] ? strlen(r.h.drop_names[i]) : 0;
+	}
+	rec_header_free_names(&r.h);
+	rec_reader_close(rd);
+	return r;
+}
+
+/* Read whole: opened, its one event, the end. */
+static bool hand_ok(const struct hand_read *r)
+{
+	bool ok = CHECK(r->opened) && CHECK_EQ_INT(r->events, 1) && CHECK_EQ_INT(r->last, REC_END);
+
+	if (!ok)
+		fprintf(stderr, "  error: %s\n", r->err);
+	return ok;
+}
+
+#define V SYN_EV_ABI_VERSION
+
+/* Host name and kernel release: 255 bytes (REC_TEXT_MAX - 1, what the
+ * header's arrays hold with their NUL) and 256. One byte more would be
+ * written into the next field: nothing outside the struct for a sanitizer
+ * to see, so only the refusal shows it. */
+static void test_limit_text_length(void)
+{
+	struct hand h;
+	struct hand_read r;
+
+	for (unsigned type = 2; type <= 3; type++) {
+		const char *what = type == 2 ? "host name" : "kernel release";
+		char want[128];
+
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_text(&h, type, 'x', 255);
+		hand_text(&h, type == 2 ? 3 : 2, 'y', 3); /* the other one, after */
+		hand_finish(&h);
+		r = hand_read(&h);
+		if (hand_ok(&r)) {
+			CHECK_EQ_INT(strlen(type == 2 ? r.h.host : r.h.kernel), 255);
+			CHECK_EQ_STR(type == 2 ? r.h.kernel : r.h.host, "yyy");
+		}
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_text(&h, type, 'x', 256);
+		hand_finish(&h);
+		r = hand_read(&h);
+		CHECK(!r.opened);
+		snprintf(want, sizeof(want), "bad record at byte 40 (record 2): %s of 256 bytes "
+			 "(at most 255)", what);
+		CHECK_EQ_STR(r.err, want);
+	}
+	/* empty is fine */
+	hand_start(&h, 1, V, 120, 0, 24);
+	hand_text(&h, 2, 'x', 0);
+	hand_finish(&h);
+	r = hand_read(&h);
+	if (hand_ok(&r))
+		CHECK_EQ_STR(r.h.host, "");
+}
+
+/* Printable ASCII: ' ' (0x20) and '~' (0x7e) pass; 0x1f and DEL (0x7f)
+ * would reach the terminal: refused. */
+static void test_limit_text_bytes(void)
+{
+	static const struct {
+		char c;
+		bool ok;
+	} cases[] = { { ' ', true }, { '~', true }, { '\x1f', false }, { '\x7f', false } };
+	struct hand h;
+	struct hand_read r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_text(&h, 2, cases[i].c, 4);
+		hand_finish(&h);
+		r = hand_read(&h);
+		if (cases[i].ok) {
+			hand_ok(&r);
+		} else {
+			CHECK(!r.opened);
+			CHECK_EQ_STR(r.err, "bad record at byte 40 (record 2): host name is not "
+				     "printable text");
+		}
+	}
+}
+
+/* Reason records: value (4 bytes) and a name of 1 to 255 bytes, value
+ * 0 to 255 (REC_RST_REASONS - 1); both tables, reset and drop. */
+static void test_limit_reasons(void)
+{
+	struct hand h;
+	struct hand_read r;
+
+	for (unsigned type = 4; type <= 6; type += 2) {
+		int t = type == 4 ? 0 : 1;
+		const char *what = type == 4 ? "reset reason" : "drop reason";
+		char want[160];
+
+		/* the smallest and the largest: name of 1 at value 0, 255 at 255 */
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_reason(&h, type, 0, 1);
+		hand_reason(&h, type, 255, 255);
+		hand_finish(&h);
+		r = hand_read(&h);
+		if (hand_ok(&r)) {
+			CHECK(r.name_at[t][0] && r.name_at[t][255] && !r.name_at[t][254]);
+			CHECK_EQ_INT(r.name_len[t][0], 1);
+			CHECK_EQ_INT(r.name_len[t][255], 255);
+			CHECK(!r.name_at[!t][0] && !r.name_at[!t][255]); /* the other table: none */
+		}
+		/* no name: 4 bytes */
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_reason(&h, type, 3, 0);
+		hand_finish(&h);
+		r = hand_read(&h);
+		CHECK(!r.opened);
+		snprintf(want, sizeof(want), "bad record at byte 40 (record 2): %s record of 4 bytes "
+			 "(5-259)", what);
+		CHECK_EQ_STR(r.err, want);
+		/* a name of 256 */
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_reason(&h, type, 3, 256);
+		hand_finish(&h);
+		r = hand_read(&h);
+		CHECK(!r.opened);
+		snprintf(want, sizeof(want), "bad record at byte 40 (record 2): %s record of 260 "
+			 "bytes (5-259)", what);
+		CHECK_EQ_STR(r.err, want);
+		/* value 256: one past the table */
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_reason(&h, type, 256, 4);
+		hand_finish(&h);
+		r = hand_read(&h);
+		CHECK(!r.opened);
+		snprintf(want, sizeof(want), "bad record at byte 40 (record 2): %s 256 (at most 255)",
+			 what);
+		CHECK_EQ_STR(r.err, want);
+	}
+}
+
+/* The header record: its 24 bytes are needed, more are a later version's
+ * (skipped); events of exactly 120 bytes. */
+static void test_limit_header_record(void)
+{
+	struct hand h;
+	struct hand_read r;
+
+	hand_start(&h, 1, V, 120, 0, 24);
+	hand_finish(&h);
+	r = hand_read(&h);
+	hand_ok(&r);
+	hand_start(&h, 1, V, 120, 0, 25);
+	hand_finish(&h);
+	r = hand_read(&h);
+	hand_ok(&r);
+	hand_start(&h, 1, V, 120, 0, 23);
+	hand_finish(&h);
+	r = hand_read(&h);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): header record of 23 bytes (at least 24)");
+	hand_start(&h, 1, V, 121, 0, 24);
+	hand_finish(&h);
+	r = hand_read(&h);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 121 bytes: ABI version 4 has 120");
+	hand_start(&h, 1, V, 119, 0, 24);
+	hand_finish(&h);
+	r = hand_read(&h);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 119 bytes: ABI version 4 has 120");
+}
+
+/* Versions: format 1 only; event ABI 2 (the oldest) to 4. */
+static void test_limit_versions(void)
+{
+	static const struct {
+		unsigned format, abi;
+		const char *err; /* NULL: read */
+	} cases[] = {
+		{ 1, 2, NULL },
+		{ 1, 3, NULL },
+		{ 1, 4, NULL },
+		{ 1, 1, "events of ABI version 1: this synscope reads versions 2 to 4" },
+		{ 1, 5, "events of ABI version 5: this synscope reads versions 2 to 4" },
+		{ 0, 4, "recording format version 0: this synscope reads version 1" },
+		{ 2, 4, "recording format version 2: this synscope reads version 1" },
+	};
+	struct hand h;
+	struct hand_read r;
+
+	CHECK_EQ_INT(SYN_EV_ABI_VERSION, 4); /* the messages below say so */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hand_start(&h, cases[i].format, cases[i].abi, 120, 0, 24);
+		hand_finish(&h);
+		r = hand_read(&h);
+		if (!cases[i].err) {
+			if (hand_ok(&r))
+				CHECK_EQ_INT(r.h.abi_version, cases[i].abi);
+		} else {
+			CHECK(!r.opened);
+			CHECK_EQ_STR(r.err, cases[i].err);
+		}
+	}
+}
+
+/* Event and end records: exactly 120 and 8 bytes; one less, one more
+ * refused. The event record starts at byte 44 (12 + 28 + 4), the end record
+ * after it at 168. */
+static void test_limit_event_and_end_records(void)
+{
+	static const size_t ev_len[] = { 119, 121 }, end_len[] = { 7, 9 };
+	struct hand h;
+	struct hand_read r;
+	char want[128];
+
+	for (int i = 0; i < 2; i++) {
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_record(&h, 5, NULL, 0);
+		hand_event(&h, 1000, ev_len[i]);
+		hand_end(&h, 8, 1);
+		r = hand_read(&h);
+		CHECK(r.opened);
+		CHECK_EQ_INT(r.events, 0);
+		CHECK_EQ_INT(r.last, REC_BAD);
+		snprintf(want, sizeof(want), "bad record at byte 44 (record 3): event record of %zu "
+			 "bytes (the header says 120)", ev_len[i]);
+		CHECK_EQ_STR(r.err, want);
+
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_record(&h, 5, NULL, 0);
+		hand_event(&h, 1000, 120);
+		hand_end(&h, end_len[i], 1);
+		r = hand_read(&h);
+		CHECK_EQ_INT(r.events, 1);
+		CHECK_EQ_INT(r.last, REC_BAD);
+		snprintf(want, sizeof(want), "bad record at byte 168 (record 4): end record of %zu "
+			 "bytes (8)", end_len[i]);
+		CHECK_EQ_STR(r.err, want);
+	}
+	/* the count: one event, the end record says 0 or 2 */
+	for (unsigned long long count = 0; count <= 2; count += 2) {
+		hand_start(&h, 1, V, 120, 0, 24);
+		hand_record(&h, 5, NULL, 0);
+		hand_event(&h, 1000, 120);
+		hand_end(&h, 8, count);
+		r = hand_read(&h);
+		CHECK_EQ_INT(r.last, REC_BAD);
+		snprintf(want, sizeof(want), "bad record at byte 168 (record 4): the end record counts "
+			 "%llu events, 1 came before it", count);
+		CHECK_EQ_STR(r.err, want);
+	}
+	/* a record of the largest length (65535: its length is a u16) of a
+	 * kind this version does not know is skipped whole */
+	hand_start(&h, 1, V, 120, 0, 24);
+	hand_record(&h, 5, NULL, 0);
+	hand_record(&h, 99, NULL, 65535);
+	hand_event(&h, 1000, 120);
+	hand_end(&h, 8, 1);
+	r = hand_read(&h);
+	hand_ok(&r);
+}
+
+/* Times: an event's and the clock offset stay below 2^62 (REC_TIME_MAX),
+ * the offset above -2^62, so that their sum cannot overflow. */
+static void test_limit_times(void)
+{
+	const unsigned long long max = 1ull << 62;
+	struct hand h;
+	struct hand_read r;
+	char want[160];
+
+	hand_start(&h, 1, V, 120, 0, 24);
+	hand_record(&h, 5, NULL, 0);
+	hand_event(&h, max - 1, 120);
+	hand_end(&h, 8, 1);
+	r = hand_read(&h);
+	hand_ok(&r);
+	hand_start(&h, 1, V, 120, 0, 24);
+	hand_record(&h, 5, NULL, 0);
+	hand_event(&h, max, 120);
+	hand_end(&h, 8, 1);
+	r = hand_read(&h);
+	CHECK_EQ_INT(r.events, 0);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	CHECK_EQ_STR(r.err, "bad record at byte 44 (record 3): event time 4611686018427387904 ns: "
+		     "impossible");
+
+	for (int sign = 1; sign >= -1; sign -= 2) {
+		long long inside = sign * (long long)(max - 1), outside = sign * (long long)max;
+
+		hand_start(&h, 1, V, 120, inside, 24);
+		hand_finish(&h);
+		r = hand_read(&h);
+		if (hand_ok(&r))
+			CHECK(r.h.wall_offset_ns == inside);
+		hand_start(&h, 1, V, 120, outside, 24);
+		hand_finish(&h);
+		r = hand_read(&h);
+		CHECK(!r.opened);
+		snprintf(want, sizeof(want), "bad record at byte 12 (record 1): clock offset of %lld "
+			 "ns: impossible", outside);
+		CHECK_EQ_STR(r.err, want);
+	}
+}
+
+/* Recordings of ABI version 2: the bytes version 3 gave a meaning were
+ * padding there, and padding can hold anything (a ring buffer record is not
+ * cleared): none of it may be read as version 3's fields. */
+static void test_abi2_padding_is_not_read(void)
+{
+	static const __u8 kinds[] = { SYN_EV_SEGMENT, SYN_EV_RETRANSMIT, SYN_EV_LOST };
+	const char *path = tmp_path("abi2.rec");
+	struct hand h;
+	struct rec_header hd;
+	struct rec_reader *rd;
+	struct syn_event e, got[3];
+	char err[256];
+	int n = 0;
+
+	hand_start(&h, 1, 2, 120, 0, 24);
+	hand_record(&h, 5, NULL, 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&e, 0xa5, sizeof(e)); /* garbage everywhere ... */
+		e.kind = kinds[i];
+		e.ts_ns = 1000 + (__u64)i;
+		e.family = AF_INET;
+		hand_record(&h, 16, &e, sizeof(e));
+	}
+	hand_end(&h, 8, 3);
+	spill(path, h.b, h.n);
+	rd = rec_reader_open(path, &hd, err, sizeof(err));
+	if (!CHECK(rd != NULL)) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	while (n < 3 && rec_reader_next(rd, &got[n]) == REC_EVENT)
+		n++;
+	rec_reader_close(rd);
+	rec_header_free_names(&hd);
+	if (!CHECK_EQ_INT(n, 3))
+		return;
+	/* ... but what version 3 added reads as zero (SYN_SK_UNKNOWN) */
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(got[i].sk_kind, SYN_SK_UNKNOWN);
+	CHECK_EQ_INT(got[0].seg.fo_cookie_len, 0);
+	CHECK_EQ_INT(got[1].rtx.ca_state, 0);
+	CHECK_EQ_INT(got[1].rtx.timer, 0);
+	CHECK_EQ_INT(got[1].rtx.retransmits, 0);
+	CHECK_EQ_INT(got[2].lost.since_ns, 0);
+	/* and what version 2 had is kept as it was */
+	CHECK_EQ_INT(got[0].seg.seq, 0xa5a5a5a5u);
+	CHECK_EQ_INT(got[1].rtx.seq, 0xa5a5a5a5u);
+	CHECK(got[2].lost.count == 0xa5a5a5a5a5a5a5a5ull);
+}
+
+#undef V
+
 static void test_write_errors(void)
 {
 	struct rec_header h;
@@ -794,6 +1285,14 @@ int main(void)
 	RUN(test_damage_small_gzip);
 	RUN(test_trailing_garbage);
 	RUN(test_garbage);
+	RUN(test_limit_text_length);
+	RUN(test_limit_text_bytes);
+	RUN(test_limit_reasons);
+	RUN(test_limit_header_record);
+	RUN(test_limit_versions);
+	RUN(test_limit_event_and_end_records);
+	RUN(test_limit_times);
+	RUN(test_abi2_padding_is_not_read);
 	RUN(test_write_errors);
 	if (!tests_failed) {
 		char cmd[128];

@@ -136,6 +136,9 @@ static void test_simultaneous_open(void)
 		     "simultaneous-open-syn simultaneous-open-syn state-syn-received-simultaneous "
 		     "simultaneous-open-synack simultaneous-open-synack simultaneous-open-ack "
 		     "simultaneous-open-ack data");
+	/* connect() returns after four segments, not after "the 2nd" */
+	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, 0);         /* 8 */
+	CHECK_EQ_STR(key_at(&f, 8), "connect-returns-simultaneous");
 }
 
 static void test_refused(void)
@@ -495,6 +498,35 @@ static void test_wrap_utf8(void)
 
 /* One socket connected to itself: it sends to itself, and only what it
  * sends is explained. */
+/* The kernel's CLOSE when a timewait socket takes the lane over: the full
+ * socket is freed there only if its descriptor was already closed; a
+ * half-closed client still holds it until its close(). */
+static void test_timewait_handover(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_TIME_WAIT;
+	f.st[S] = ST_LAST_ACK;
+	r = fake_state(&f, 1, C, ST_FIN_WAIT2, ST_CLOSE, false);                  /* 0 */
+	r->state_after[C] = f.st[C] = ST_TIME_WAIT;
+	fake_sys(&f, 2, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);             /* 1 */
+	r = fake_sys(&f, 3, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0);         /* 2 */
+	r->ev.sys.last_ref = 1;
+	fake_row(&f, 4, C, SYN_EV_DESTROY);                                        /* 3 */
+	CHECK_EQ_STR(key_at(&f, 0), "state-timewait-socket-held");
+	/* the same, closed first: the socket goes at the handover */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_FIN_WAIT2;
+	r = fake_state(&f, 1, C, ST_FIN_WAIT2, ST_CLOSE, false);                  /* 0 */
+	r->state_after[C] = f.st[C] = ST_FIN_WAIT2;
+	fake_row(&f, 2, C, SYN_EV_DESTROY);                                        /* 1 */
+	CHECK_EQ_STR(key_at(&f, 0), "state-timewait-socket");
+}
+
 static void test_self_connect(void)
 {
 	struct fake f;
@@ -510,6 +542,95 @@ static void test_self_connect(void)
 	fake_seg(&f, 5, C, SYN_DIR_TX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 4 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "self-connect-syn - self-connect-synack - self-connect-fin");
+	/* its own FIN comes back: no "server" sent it */
+	fake_seg(&f, 6, C, SYN_DIR_RX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 5 */
+	fake_state(&f, 7, C, ST_FIN_WAIT1, ST_CLOSING, false);                     /* 6 */
+	CHECK_EQ_STR(key_at(&f, 6), "state-closing-self");
+}
+
+/* Calls still in progress when the trace ends (an entry, no return) are
+ * no failure and no end of file: a read() waiting for data says nothing,
+ * nor does a write() blocked on a full buffer; a non-blocking connect()
+ * returning EINPROGRESS is under way, not failed. */
+static void test_calls_in_progress(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_CLOSE;
+	f.st[S] = ST_LISTEN;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);           /* 0 */
+	fake_sys(&f, 1, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -115);       /* 1 */
+	fake_sys(&f, 2, C, SYN_CALL_READ, SYN_PHASE_ENTRY, 3, 0, 0);              /* 2 */
+	fake_sys(&f, 3, S, SYN_CALL_WRITE, SYN_PHASE_ENTRY, 4, 0, 0);             /* 3 */
+	fake_sys(&f, 4, S, SYN_CALL_RECVMSG, SYN_PHASE_ENTRY, 4, 0, 0);           /* 4 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "connect-call - - - -");
+	/* the same calls returning: now they say what happened */
+	fake_sys(&f, 5, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);             /* 5 */
+	fake_sys(&f, 6, S, SYN_CALL_WRITE, SYN_PHASE_RETURN, 4, 0, 5);            /* 6 */
+	fake_sys(&f, 7, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -110);       /* 7 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call - - - - read-eof write connect-fails");
+}
+
+/* Resets: an RST answering a SYN from a lane with a socket is no refusal
+ * (something was there); one the kernel made itself, with no RST arriving,
+ * is its own abort; a read() returning 0 after a reset, without the peer's
+ * FIN, is no orderly end of file. */
+static void test_resets_told_apart(void)
+{
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.c.end[S].sock_id = 0x51; /* the server lane had a socket */
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);          /* 0 */
+	fake_seg_both(&f, 2, 3, C, F_SYN, 100, 0, 0, 512);                       /* 1, 2 */
+	fake_seg_both(&f, 5, 6, S, F_RST | F_ACK, 0, 101, 0, 0);                 /* 3, 4 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "connect-call handshake-1 - rst -");
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	r = fake_row(&f, 1, S, SYN_EV_RESET);                                    /* 0 */
+	r->ev.rst.kind = SYN_RESET_RECEIVED;
+	r->marks |= ROW_NO_RST;
+	fake_seg_both(&f, 3, 4, S, F_RST | F_ACK, 300, 101, 0, 0);               /* 1, 2 */
+	fake_sys(&f, 5, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);            /* 3 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "rst-kernel-abort rst - read-after-reset");
+
+	/* after the peer's FIN, 0 is the end of file, a reset or not after it */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_seg_both(&f, 1, 2, S, F_FIN | F_ACK, 300, 101, 0, 512);             /* 0, 1 */
+	fake_seg_both(&f, 3, 4, S, F_RST | F_ACK, 301, 101, 0, 0);               /* 2, 3 */
+	fake_sys(&f, 5, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);            /* 4 */
+	CHECK_EQ_STR(key_at(&f, 4), "read-eof");
+}
+
+/* Linux reports FIN_WAIT2 -> CLOSE for the full socket while the lane goes
+ * on in a timewait socket: that report is explained as the hand-over. */
+static void test_timewait_socket_takes_over(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = ST_FIN_WAIT2;
+	f.st[S] = ST_CLOSE_WAIT;
+	r = fake_state(&f, 1, C, ST_FIN_WAIT2, ST_CLOSE, false);                  /* 0 */
+	r->state_after[C] = f.st[C] = ST_FIN_WAIT2; /* the lane stays in FIN-WAIT-2 */
+	fake_row(&f, 2, C, SYN_EV_DESTROY);   /* closed already: freed right there */
+	CHECK_EQ_STR(key_at(&f, 0), "state-timewait-socket");
+	r->state_after[C] = f.st[C] = ST_CLOSE;     /* the lane's own end */
+	CHECK_EQ_STR(key_at(&f, 0), "state-closed");
 }
 
 int main(void)
@@ -529,5 +650,9 @@ int main(void)
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_self_connect);
+	RUN(test_timewait_handover);
+	RUN(test_calls_in_progress);
+	RUN(test_resets_told_apart);
+	RUN(test_timewait_socket_takes_over);
 	return TEST_SUMMARY();
 }

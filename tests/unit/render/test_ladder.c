@@ -332,6 +332,30 @@ static void test_timewait_star(void)
 	free(out);
 }
 
+/* An arrow's label gets the room between the rails less its head and two
+ * body characters at each side: 38 columns for a whole arrow. A label of
+ * 38 stays whole; one of 39 gives up its window (the first to go), which
+ * continues below. */
+static void test_label_room_exactly(void)
+{
+	struct fake f;
+
+	fake_init(&f, 6, AF_INET, "127.0.0.1", 40000, 10, "cli", "10.0.0.2", 80, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_ESTABLISHED;
+	/* "ACK seq=1234567890 ack=123456789 win=0": 3 + 15 + 14 + 6 = 38 */
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_ACK, 1234567890, 123456789, 0, 0);
+	/* "ACK seq=1234567890 ack=1234567890 win=0": 39 */
+	fake_seg(&f, 2, C, SYN_DIR_TX, F_ACK, 1234567890, 1234567890, 0, 0);
+
+	char *out = render(&f, false, false);
+	CHECK_CONTAINS(out, "|--ACK seq=1234567890 ack=123456789 win=0-->|\n"
+			    "   2   0.000001       +1us ESTABLISHED   |--ACK seq=1234567890 ack=1234567890------->|\n"
+			    "                                         |  win=0                                    |\n");
+	CHECK(plain_and_narrow(out));
+	free(out);
+}
+
 static void test_finish_summary(void)
 {
 	struct sink_opts o = { 0 };
@@ -357,6 +381,7 @@ int main(void)
 	RUN(test_incomplete_lost_header);
 	RUN(test_worst_case_width);
 	RUN(test_timewait_star);
+	RUN(test_label_room_exactly);
 	RUN(test_finish_summary);
 	return TEST_SUMMARY();
 }

@@ -43,10 +43,16 @@ static void handover(struct fake *f, __u64 t_us, int end, __u8 from)
 	r->state_after[end] = f->st[end] = keep;
 }
 
-/* TIME-WAIT's end, 2MSL after it began, as the tracker infers it. */
+/* TIME-WAIT's end, 2MSL after it began, as the kernel reports it: the
+ * timewait socket's timer fired (observed: drawn without *). */
 static void msl_end(struct fake *f, __u64 tw_us, int end)
 {
-	fake_state(f, tw_us + 60000000, end, ST_TIME_WAIT, ST_CLOSE, true);
+	struct conn_row *r;
+
+	f->st[end] = ST_CLOSE;
+	r = fake_row(f, tw_us + 60000000, end, SYN_EV_TIMEWAIT);
+	r->ev.tw.substate = ST_TIME_WAIT;
+	r->ev.tw.how = SYN_TW_TIMER;
 }
 
 /* A loopback handshake in the order the tracker gave it for tcpdemo's
@@ -126,9 +132,9 @@ static const char client_close_want[] =
 	"\n"
 	"1.  CLOSED                                                       LISTEN\n"
 	"\n"
-	"2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                      --> SYN-RECEIVED\n"
+	"2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                      --> SYN-RECEIVED*\n"
 	"\n"
-	"3.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>        <-- SYN-RECEIVED\n"
+	"3.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>        <-- SYN-RECEIVED*\n"
 	"\n"
 	"4.  ESTABLISHED --> <SEQ=1001><ACK=5001><CTL=ACK>            --> ESTABLISHED\n"
 	"\n"
@@ -146,12 +152,14 @@ static const char client_close_want[] =
 	"10. FIN-WAIT-2  <-- <SEQ=5007><ACK=1008><CTL=ACK>            <-- CLOSE-WAIT\n"
 	"\n"
 	"11.                                                              (Close)\n"
-	"    TIME-WAIT   <-- <SEQ=5007><ACK=1008><CTL=FIN,ACK>        <-- LAST-ACK\n"
+	"    TIME-WAIT*  <-- <SEQ=5007><ACK=1008><CTL=FIN,ACK>        <-- LAST-ACK\n"
 	"\n"
-	"12. TIME-WAIT   --> <SEQ=1008><ACK=5008><CTL=ACK>            --> CLOSED\n"
+	"12. TIME-WAIT*  --> <SEQ=1008><ACK=5008><CTL=ACK>            --> CLOSED\n"
 	"\n"
 	"13. (2 MSL)\n"
 	"    CLOSED\n"
+	"\n"
+	"    * inferred: Linux does not report this state at this step (docs/rfc-style.md)\n"
 	"\n";
 
 static void test_figures_6_and_12(void)
@@ -178,9 +186,9 @@ static void test_relative_seq(void)
 		"\n"
 		"1.  CLOSED                                                 LISTEN\n"
 		"\n"
-		"2.  SYN-SENT    --> <SEQ=0><CTL=SYN>                   --> SYN-RECEIVED\n"
+		"2.  SYN-SENT    --> <SEQ=0><CTL=SYN>                   --> SYN-RECEIVED*\n"
 		"\n"
-		"3.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>        <-- SYN-RECEIVED\n"
+		"3.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>        <-- SYN-RECEIVED*\n"
 		"\n"
 		"4.  ESTABLISHED --> <SEQ=1><ACK=1><CTL=ACK>            --> ESTABLISHED\n"
 		"\n"
@@ -198,12 +206,14 @@ static void test_relative_seq(void)
 		"10. FIN-WAIT-2  <-- <SEQ=7><ACK=8><CTL=ACK>            <-- CLOSE-WAIT\n"
 		"\n"
 		"11.                                                        (Close)\n"
-		"    TIME-WAIT   <-- <SEQ=7><ACK=8><CTL=FIN,ACK>        <-- LAST-ACK\n"
+		"    TIME-WAIT*  <-- <SEQ=7><ACK=8><CTL=FIN,ACK>        <-- LAST-ACK\n"
 		"\n"
-		"12. TIME-WAIT   --> <SEQ=8><ACK=8><CTL=ACK>            --> CLOSED\n"
+		"12. TIME-WAIT*  --> <SEQ=8><ACK=8><CTL=ACK>            --> CLOSED\n"
 		"\n"
 		"13. (2 MSL)\n"
 		"    CLOSED\n"
+		"\n"
+		"    * inferred: Linux does not report this state at this step (docs/rfc-style.md)\n"
 		"\n");
 	free(out);
 }
@@ -374,9 +384,11 @@ static void test_figure_7_and_crossings(void)
 		"                 <-- <SEQ=5002><ACK=1002><CTL=ACK>      <--\n"
 		"                 ... <SEQ=1002><ACK=5002><CTL=ACK>      -->\n"
 		"\n"
-		"11. TIME-WAIT                                               TIME-WAIT\n"
+		"11. TIME-WAIT*                                              TIME-WAIT*\n"
 		"    (2 MSL)                                                 (2 MSL)\n"
 		"    CLOSED                                                  CLOSED\n"
+		"\n"
+		"    * inferred: Linux does not report this state at this step (docs/rfc-style.md)\n"
 		"\n");
 	free(out);
 }
@@ -469,8 +481,10 @@ static void test_figure_13(void)
 	fake_state(&f, 200120, S, ST_CLOSING, ST_TIME_WAIT, true);
 	handover(&f, 200120, S, ST_CLOSING);
 	fake_sys(&f, 200133, S, SYN_CALL_CLOSE, SYN_PHASE_RETURN, 4, 0, 0);
-	msl_end(&f, 200096, C);
-	msl_end(&f, 200120, S);
+	/* the trace ended in TIME-WAIT: both ends are the figure's, expected */
+	f.c.end[C].state = f.c.end[S].state = ST_TIME_WAIT;
+	f.c.end[C].tw_since = FAKE_T0_NS + 200096 * 1000ull;
+	f.c.end[S].tw_since = FAKE_T0_NS + 200120 * 1000ull;
 
 	char *out = render(&f, false, false);
 	CHECK_EQ_STR(out,
@@ -479,9 +493,9 @@ static void test_figure_13(void)
 		"\n"
 		"1.  CLOSED                                                 LISTEN\n"
 		"\n"
-		"2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                --> SYN-RECEIVED\n"
+		"2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                --> SYN-RECEIVED*\n"
 		"\n"
-		"3.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <-- SYN-RECEIVED\n"
+		"3.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <-- SYN-RECEIVED*\n"
 		"\n"
 		"4.  ESTABLISHED --> <SEQ=1001><ACK=5001><CTL=ACK>      --> ESTABLISHED\n"
 		"\n"
@@ -494,9 +508,12 @@ static void test_figure_13(void)
 		"                <-- <SEQ=5002><ACK=1002><CTL=ACK>      <--\n"
 		"                ... <SEQ=1002><ACK=5002><CTL=ACK>      -->\n"
 		"\n"
-		"7.  TIME-WAIT                                              TIME-WAIT\n"
+		"7.  TIME-WAIT*                                             TIME-WAIT*\n"
 		"    (2 MSL)                                                (2 MSL)\n"
-		"    CLOSED                                                 CLOSED\n"
+		"    CLOSED*                                                CLOSED*\n"
+		"\n"
+		"    * inferred: Linux does not report this state at this step (docs/rfc-style.md)\n"
+		"    (2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did\n"
 		"\n");
 	free(out);
 }
@@ -575,17 +592,18 @@ static void test_lost_segment_and_close_calls(void)
 		"\n"
 		"2.  SYN-SENT    --> <SEQ=0><CTL=SYN>             ...\n"
 		"\n"
-		"3.  SYN-SENT    --> <SEQ=0><CTL=SYN>             --> SYN-RECEIVED\n"
+		"3.  SYN-SENT    --> <SEQ=0><CTL=SYN>             --> SYN-RECEIVED*\n"
 		"\n"
-		"4.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>  <-- SYN-RECEIVED\n"
+		"4.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>  <-- SYN-RECEIVED*\n"
 		"\n"
 		"5.  ESTABLISHED --> <SEQ=1><ACK=1><CTL=ACK>      --> ESTABLISHED\n"
 		"\n"
 		"6.  (Close)\n"
 		"    FIN-WAIT-1  --> <SEQ=1><ACK=1><CTL=FIN,ACK>  --> CLOSE-WAIT\n"
 		"\n");
-	/* 4 header lines, TCP Peer A/B, 6 entries, a blank line at the end */
-	CHECK_EQ_INT(count_lines(out), 4 + 1 + 13 + 1);
+	/* 4 header lines, TCP Peer A/B, 6 entries, the footnote for the
+	 * inferred SYN-RECEIVED (a blank line and its own), a blank line at the end */
+	CHECK_EQ_INT(count_lines(out), 4 + 1 + 13 + 2 + 1);
 	free(out);
 }
 
@@ -624,12 +642,133 @@ static void test_dropped_syn_seen_by_the_device(void)
 		"\n"
 		"2.  SYN-SENT    --> <SEQ=0><CTL=SYN>             --> LISTEN\n"
 		"\n"
-		"3.  SYN-SENT    --> <SEQ=0><CTL=SYN>             --> SYN-RECEIVED\n"
+		"3.  SYN-SENT    --> <SEQ=0><CTL=SYN>             --> SYN-RECEIVED*\n"
 		"\n"
-		"4.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>  <-- SYN-RECEIVED\n"
+		"4.  ESTABLISHED <-- <SEQ=0><ACK=1><CTL=SYN,ACK>  <-- SYN-RECEIVED*\n"
 		"\n"
 		"5.  ESTABLISHED --> <SEQ=1><ACK=1><CTL=ACK>      --> ESTABLISHED\n"
 		"\n");
+	free(out);
+}
+
+/* An RST at the sequence number TIME-WAIT expects kills the timewait socket
+ * (the tracker infers TIME_WAIT -> CLOSE at it): that is the end drawn, on
+ * the RST's line, not the figure's (2 MSL). Without the tracker's inferred
+ * end, the RST's line shows TIME-WAIT and the figure's end follows. */
+static void test_rst_ends_time_wait(void)
+{
+	struct fake f;
+	char *out;
+
+	fake_client_close(&f);
+	f.c.nrows--; /* no timer end: the RST came first */
+	f.st[C] = ST_TIME_WAIT;
+	fake_seg_both(&f, 300000, 300010, S, F_RST, 5008, 0, 0, 0);
+	fake_state(&f, 300011, C, ST_TIME_WAIT, ST_CLOSE, true);
+	out = render(&f, false, false);
+	CHECK_CONTAINS(out, "\n13. CLOSED*     <-- <SEQ=5008><CTL=RST>");
+	CHECK(!strstr(out, "(2 MSL)"));
+	free(out);
+}
+
+/* The client's firewall dropped the first SYN-ACK after the device saw it
+ * (so it shows arriving), the server sent it again: the kernel's
+ * SYN_SENT -> ESTABLISHED belongs to the copy TCP processed, the second.
+ * Longest label "<SEQ=5000><ACK=1001><CTL=SYN,ACK>" (33): segments 35 wide. */
+static void test_state_belongs_to_the_copy_processed(void)
+{
+	struct fake f;
+
+	fake_init(&f, 5, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_seg(&f, 10, C, SYN_DIR_RX, F_SYN | F_ACK, 5000, 1001, 0, 64240);
+	fake_seg(&f, 1000010, C, SYN_DIR_RX, F_SYN | F_ACK, 5000, 1001, 0, 64240);
+	fake_state(&f, 1000011, C, ST_SYN_SENT, ST_ESTABLISHED, false);
+	fake_seg(&f, 1000012, C, SYN_DIR_TX, F_ACK, 1001, 5001, 0, 64240);
+
+	char *out = render(&f, false, false);
+	CHECK_CONTAINS(out,
+		"3.  SYN-SENT    <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <--\n"
+		"\n"
+		"4.  ESTABLISHED <-- <SEQ=5000><ACK=1001><CTL=SYN,ACK>  <--\n");
+	free(out);
+}
+
+/* Close calls that are not the RFC's CLOSE: shutdown(SHUT_RD) sends
+ * nothing and closes nothing of the sending side. */
+static void test_shutdown_rd_is_no_close(void)
+{
+	struct fake f;
+
+	fake_init(&f, 6, AF_INET, "127.0.0.1", 40000, 10, "cli", "127.0.0.1", 9000, 11, "srv");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_sys(&f, 0, S, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 4, 0, 0); /* SHUT_RD */
+	fake_seg_both(&f, 1, 2, C, F_PSH | F_ACK, 1001, 5001, 5, 64);
+	char *out = render(&f, false, false);
+	CHECK(!strstr(out, "(Close)"));
+	free(out);
+	/* shutdown(SHUT_RDWR) is */
+	f.rows[0].ev.sys.arg = 2;
+	out = render(&f, false, false);
+	CHECK_CONTAINS(out, "(Close)");
+	free(out);
+}
+
+/* A timewait socket's timer: the end of TIME-WAIT, (2 MSL), only when it
+ * was in TIME-WAIT; an orphan in FIN-WAIT-2 timing out is no 2 MSL. */
+static void test_fin_wait2_timeout_is_no_2msl(void)
+{
+	struct fake f;
+	struct conn_row *r;
+
+	for (int substate = ST_FIN_WAIT2; substate <= ST_TIME_WAIT; substate++) {
+		fake_init(&f, 7, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+		f.c.end[S].traced = false;
+		f.st[C] = (__u8)substate;
+		fake_seg(&f, 0, C, SYN_DIR_TX, F_ACK, 1002, 5002, 0, 64);
+		r = fake_row(&f, 60000000, C, SYN_EV_TIMEWAIT);
+		r->ev.tw.substate = (__u8)substate;
+		r->state_after[C] = f.st[C] = ST_CLOSE;
+		char *out = render(&f, false, false);
+		CHECK_EQ_INT(strstr(out, "(2 MSL)") != NULL, substate == ST_TIME_WAIT);
+		free(out);
+	}
+}
+
+/* A lane seen only as packets gets no states: the tracker's guesses for it
+ * (here LISTEN, then SYN_RECV at the SYN) are not written. The kernel's
+ * NEW_SYN_RECV of a traced lane is the RFC's SYN-RECEIVED. */
+static void test_states_only_for_traced_lanes(void)
+{
+	struct fake f;
+
+	fake_init(&f, 8, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	f.st[S] = ST_LISTEN;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg(&f, 1, C, SYN_DIR_TX, F_SYN, 1000, 0, 0, 64240);
+	fake_state(&f, 2, S, ST_LISTEN, ST_SYN_RECV, true);
+	char *out = render(&f, false, false);
+	CHECK(!strstr(out, "LISTEN"));
+	CHECK(!strstr(out, "SYN-RECEIVED"));
+	free(out);
+
+	/* traced, the server's SYN seen arriving, its state the kernel's name */
+	fake_init(&f, 8, AF_INET, "10.0.0.1", 50000, 77, "curl", "10.0.0.2", 81, 99, "srv");
+	f.st[C] = ST_CLOSE;
+	f.st[S] = ST_LISTEN;
+	fake_state(&f, 0, C, ST_CLOSE, ST_SYN_SENT, false);
+	fake_seg_both(&f, 1, 2, C, F_SYN, 1000, 0, 0, 64240);
+	fake_state(&f, 3, S, ST_LISTEN, ST_NEW_SYN_RECV, true);
+	out = render(&f, false, false);
+	CHECK_CONTAINS(out, "1.  CLOSED");
+	CHECK_CONTAINS(out, "LISTEN\n");
+	CHECK_CONTAINS(out, "SYN-RECEIVED*\n"); /* inferred at the SYN */
+	CHECK(!strstr(out, "NEW_SYN_RECV"));
 	free(out);
 }
 
@@ -662,6 +801,11 @@ int main(void)
 	RUN(test_remote_peer);
 	RUN(test_lost_segment_and_close_calls);
 	RUN(test_dropped_syn_seen_by_the_device);
+	RUN(test_rst_ends_time_wait);
 	RUN(test_empty_and_tidy);
+	RUN(test_state_belongs_to_the_copy_processed);
+	RUN(test_shutdown_rd_is_no_close);
+	RUN(test_fin_wait2_timeout_is_no_2msl);
+	RUN(test_states_only_for_traced_lanes);
 	return TEST_SUMMARY();
 }

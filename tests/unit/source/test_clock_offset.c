@@ -132,6 +132,58 @@ static void test_without_handshakes_the_middle_of_the_bounds(void)
 	CHECK_EQ_INT(e.violations, 0);
 }
 
+/* The consistency check at its edge. lo < offset < hi must hold for an
+ * integer offset: bounds 2 ns apart leave one (lo + 1), 1 ns apart none. */
+static void test_bounds_one_ns_apart_are_inconsistent(void)
+{
+	__s64 ab2[] = { 1002 }, ab1[] = { 1001 }, ba[] = { -1000 }; /* lo = 1000 */
+	struct clock_estimate e = run(ab2, 1, ba, 1, NULL, 0, NULL);
+
+	CHECK(!e.inconsistent);
+	CHECK_EQ_INT(e.source, CLOCK_FROM_SEGMENTS);
+	CHECK_EQ_INT(e.offset_ns, 1001);
+	CHECK_EQ_INT(e.violations, 0);
+	e = run(ab1, 1, ba, 1, NULL, 0, NULL);
+	CHECK(e.inconsistent);
+	CHECK_EQ_INT(e.source, CLOCK_FROM_NONE); /* the middle of nothing is no estimate */
+}
+
+/* A handshake estimate exactly on a bound: the segment that makes the bound
+ * would arrive the very nanosecond it was sent. Moved inside, by the margin
+ * or, with 2000 ns of room, by half of it. */
+static void test_estimate_on_a_bound_moves_inside(void)
+{
+	__s64 ab[] = { 2000 }, ba[] = { 0 };          /* 0 < offset < 2000 */
+	struct clock_round hi[] = { { 5000, 1000 } }; /* (5000 - 1000) / 2 = 2000 */
+	struct clock_round lo[] = { { 1000, 1000 } }; /* 0 */
+	struct clock_estimate e = run(ab, 1, ba, 1, hi, 1, NULL);
+
+	CHECK_EQ_INT(e.raw_ns, 2000);
+	CHECK(e.moved);
+	CHECK_EQ_INT(e.offset_ns, 1000);
+	CHECK_EQ_INT(e.violations, 0);
+	e = run(ab, 1, ba, 1, lo, 1, NULL);
+	CHECK_EQ_INT(e.raw_ns, 0);
+	CHECK(e.moved);
+	CHECK_EQ_INT(e.offset_ns, 1000);
+	CHECK_EQ_INT(e.violations, 0);
+}
+
+/* A given offset at which a segment arrives the nanosecond it left: that
+ * is out of order too (a segment takes time), either way. */
+static void test_arrival_at_the_send_time_is_a_violation(void)
+{
+	__s64 ab[] = { 10 * US }, ba[] = { -10 * US }, user = 10 * US;
+	struct clock_estimate e = run(ab, 1, NULL, 0, NULL, 0, &user);
+
+	CHECK_EQ_INT(e.violations, 1);
+	e = run(NULL, 0, ba, 1, NULL, 0, &user);
+	CHECK_EQ_INT(e.violations, 1);
+	user = 10 * US - 1;
+	e = run(ab, 1, ba, 1, NULL, 0, &user);
+	CHECK_EQ_INT(e.violations, 1); /* the B->A one: -10 us <= -(10 us - 1) */
+}
+
 static void test_nothing_in_common_means_no_shift(void)
 {
 	struct clock_estimate e = run(NULL, 0, NULL, 0, NULL, 0, NULL);
@@ -178,6 +230,9 @@ int main(void)
 	RUN(test_tight_bounds_give_the_middle);
 	RUN(test_inconsistent_bounds_are_reported);
 	RUN(test_without_handshakes_the_middle_of_the_bounds);
+	RUN(test_bounds_one_ns_apart_are_inconsistent);
+	RUN(test_estimate_on_a_bound_moves_inside);
+	RUN(test_arrival_at_the_send_time_is_a_violation);
 	RUN(test_nothing_in_common_means_no_shift);
 	RUN(test_one_way_only_keeps_zero_when_it_fits);
 	RUN(test_user_offset_is_not_moved);

@@ -537,6 +537,220 @@ static void test_emit_order(void)
 	merge_input_free(&B);
 }
 
+/* A handshake worked out by hand. B's clock is about 5 s ahead. On each
+ * host's own clock (us):
+ *
+ *     A (client)                            B (server)
+ *     SYN      sent 1000   ----------->   arrives 5 s + 1010
+ *     SYN-ACK  arrives 1040 <-----------  sent 5 s + 1020
+ *     ACK      sent 1050   ----------->   arrives 5 s + 1062
+ *
+ * rx_B - tx_A: SYN 5 s + 10, ACK 5 s + 12; rx_A - tx_B: SYN-ACK -5 s + 20.
+ * So 5 s - 20 < offset < 5 s + 10 (the SYN-ACK and the SYN), and the
+ * handshake (SYN, SYN-ACK) says ((5 s + 10) - (-5 s + 20)) / 2 = 5 s - 5,
+ * inside the bounds. On A's clock B's rows are then at 1015, 1025, 1067. */
+#define HS_A(at, dir, fl, seq, ack) ev_seg((at) * US, 1, cli, srv, dir, fl, seq, ack, 0)
+#define HS_B(at, dir, fl, seq, ack) ev_seg(5 * S + (at) * US, 2, srv, cli, dir, fl, seq, ack, 0)
+static void test_hand_worked_handshake(void)
+{
+	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
+	struct syn_event a[3], b[3];
+	struct merge_input A, B;
+	struct merge_plan p;
+	char err[256], order[128] = "";
+
+	a[0] = HS_A(1000, TX, SYN_TCP_SYN, 100, 0);
+	a[1] = HS_A(1040, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	a[2] = HS_A(1050, TX, SYN_TCP_ACK, 101, 901);
+	b[0] = HS_B(1010, RX, SYN_TCP_SYN, 100, 0);
+	b[1] = HS_B(1020, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	b[2] = HS_B(1062, RX, SYN_TCP_ACK, 101, 901);
+	for (int i = 0; i < 3; i++)
+		b[i].pid = 1; /* B's, for record_order */
+	A = mem_input("A", a, 3);
+	B = mem_input("B", b, 3);
+	A.wall_offset_ns = B.wall_offset_ns = 1000 * S;
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(p.clock.source, CLOCK_FROM_HANDSHAKES);
+		CHECK_EQ_INT(p.clock.rounds, 1);
+		CHECK_EQ_INT(p.clock.segments, 3);
+		CHECK_EQ_INT(p.clock.hi, 5 * S + 10 * US);
+		CHECK_EQ_INT(p.clock.lo, 5 * S - 20 * US);
+		CHECK_EQ_INT(p.clock.offset_ns, 5 * S - 5 * US);
+		CHECK(!p.clock.moved && !p.clock.inconsistent);
+		CHECK_EQ_INT(p.clock.violations, 0);
+		CHECK_EQ_INT(p.wall_offset_ns, 1000 * S);
+		CHECK_EQ_INT(A.ev[0].ts_ns, 1000 * US);
+		CHECK_EQ_INT(B.ev[0].ts_ns, 1015 * US);
+		CHECK_EQ_INT(B.ev[1].ts_ns, 1025 * US);
+		CHECK_EQ_INT(B.ev[2].ts_ns, 1067 * US);
+		merge_emit(&A, &B, record_order, order);
+		CHECK_EQ_STR(order, "1000000 1015000b 1025000b 1040000 1050000 1067000b");
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+
+/* The same handshake, B's SYN seen twice (the network duplicated it, at
+ * 5 s + 3000): which arrival was the one A sent at 1000 cannot be told, so
+ * the SYN gives neither a bound nor a handshake. What is left: the SYN-ACK
+ * (offset > 5 s - 20) and the ACK (offset < 5 s + 12), and no handshake:
+ * the middle, 5 s - 4. */
+static void test_segment_received_twice_is_not_used(void)
+{
+	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
+	struct syn_event a[3], b[4];
+	struct merge_input A, B;
+	struct merge_plan p;
+	char err[256];
+
+	a[0] = HS_A(1000, TX, SYN_TCP_SYN, 100, 0);
+	a[1] = HS_A(1040, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	a[2] = HS_A(1050, TX, SYN_TCP_ACK, 101, 901);
+	b[0] = HS_B(1010, RX, SYN_TCP_SYN, 100, 0);
+	b[1] = HS_B(1020, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	b[2] = HS_B(1062, RX, SYN_TCP_ACK, 101, 901);
+	b[3] = HS_B(3000, RX, SYN_TCP_SYN, 100, 0);
+	A = mem_input("A", a, 3);
+	B = mem_input("B", b, 4);
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(p.clock.segments, 2);
+		CHECK_EQ_INT(p.clock.rounds, 0);
+		CHECK_EQ_INT(p.clock.source, CLOCK_FROM_SEGMENTS);
+		CHECK_EQ_INT(p.clock.hi, 5 * S + 12 * US);
+		CHECK_EQ_INT(p.clock.lo, 5 * S - 20 * US);
+		CHECK_EQ_INT(p.clock.offset_ns, 5 * S - 4 * US);
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+
+/* Two SYN-ACKs answer the client's ISN: one B sent at 5 s + 500, before the
+ * SYN arrived at 5 s + 1010 (the answer to an earlier SYN with this ISN,
+ * sent before tracing began), and the real one at 5 s + 1020. Only an
+ * answer sent after the SYN arrived is its answer: the handshake is
+ * ((5 s + 10) - (1040 - (5 s + 1020))) / 2 = 5 s - 5, not the early one's
+ * ((5 s + 10) - (540 - (5 s + 500))) / 2 = 5 s - 15. */
+static void test_answer_before_its_syn_is_not_its_answer(void)
+{
+	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
+	struct syn_event a[3], b[3];
+	struct merge_input A, B;
+	struct merge_plan p;
+	char err[256];
+
+	a[0] = HS_A(540, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	a[0].seg.tsval = 90; /* another segment than the real answer */
+	a[1] = HS_A(1000, TX, SYN_TCP_SYN, 100, 0);
+	a[2] = HS_A(1040, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	b[0] = HS_B(500, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	b[0].seg.tsval = 90;
+	b[1] = HS_B(1010, RX, SYN_TCP_SYN, 100, 0);
+	b[2] = HS_B(1020, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	A = mem_input("A", a, 3);
+	B = mem_input("B", b, 3);
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(p.clock.rounds, 1);
+		CHECK_EQ_INT(p.clock.segments, 3);
+		/* 5 s - 20 (the later SYN-ACK) < offset < 5 s + 10 (the SYN) */
+		CHECK_EQ_INT(p.clock.lo, 5 * S - 20 * US);
+		CHECK_EQ_INT(p.clock.hi, 5 * S + 10 * US);
+		CHECK_EQ_INT(p.clock.offset_ns, 5 * S - 5 * US);
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+
+/* An answer can only come from the other host. Here A, which also holds the
+ * server's address (two containers numbered alike), itself sent a SYN-ACK
+ * with the client's ISN, at 5 s + 1015 by its clock, that B received at
+ * 20 s: by the numbers it left after the SYN arrived at B (a comparison
+ * across clocks, which is why the sender must be checked first). It is no
+ * answer to A's SYN: the handshake is the one with B's SYN-ACK, 5 s - 5 as
+ * above. Taken for the answer it would say ((5 s + 10) - (20 s - (5 s +
+ * 1015))) / 2 = -5 s + 512.5, moved up to the bound: 5 s - 19. */
+static void test_answer_from_the_same_host_is_not_an_answer(void)
+{
+	struct ep cli = { "10.0.0.1", 40000 }, srv = { "10.0.0.2", 80 };
+	struct syn_event a[3], b[3];
+	struct merge_input A, B;
+	struct merge_plan p;
+	char err[256];
+
+	a[0] = HS_A(1000, TX, SYN_TCP_SYN, 100, 0);
+	a[1] = HS_A(1040, RX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	a[2] = ev_seg(5 * S + 1015 * US, 3, srv, cli, TX, SYN_TCP_SYN | SYN_TCP_ACK, 700, 101, 0);
+	b[0] = HS_B(1010, RX, SYN_TCP_SYN, 100, 0);
+	b[1] = HS_B(1020, TX, SYN_TCP_SYN | SYN_TCP_ACK, 900, 101);
+	b[2] = ev_seg(20 * S, 0, cli, srv, RX, SYN_TCP_SYN | SYN_TCP_ACK, 700, 101, 0);
+	A = mem_input("A", a, 3);
+	B = mem_input("B", b, 3);
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(p.clock.rounds, 1);
+		CHECK(!p.clock.inconsistent);
+		CHECK_EQ_INT(p.clock.offset_ns, 5 * S - 5 * US);
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+#undef HS_A
+#undef HS_B
+
+/* B's first event exactly 1 ns before A's clock began: the time base moves
+ * back that 1 ns, and nothing is before 0. */
+static void test_one_ns_before_the_base(void)
+{
+	struct ep c1 = { "10.0.0.1", 1000 }, s1 = { "10.0.0.2", 80 };
+	struct ep c2 = { "10.0.0.3", 1000 }, s2 = { "10.0.0.4", 80 };
+	struct syn_event a = ev_seg(10 * S, 1, c1, s1, TX, SYN_TCP_SYN, 100, 0, 0);
+	struct syn_event b = ev_seg(1000 * S - 1, 2, c2, s2, TX, SYN_TCP_SYN, 200, 0, 0);
+	struct merge_input A = mem_input("A", &a, 1), B = mem_input("B", &b, 1);
+	struct merge_plan p;
+	char err[256];
+
+	A.wall_offset_ns = 1000 * S; /* A's clock began at 1000 s; B's event at 1000 s - 1 ns */
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(p.wall_offset_ns, 1000 * S - 1);
+		CHECK_EQ_INT(B.ev[0].ts_ns, 0);
+		CHECK_EQ_INT(A.ev[0].ts_ns, 10 * S + 1);
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+
+/* A number is free only if neither kernel uses it. B names 2 TCP_CLOSE (A's
+ * 2 is NO_SOCKET) and 255 FOO (A has no 255). TCP_CLOSE needs a number
+ * neither uses: 255 is B's FOO, so 254; FOO keeps 255. */
+static void test_reason_number_free_on_both_kernels(void)
+{
+	struct ep x = { "10.0.0.1", 1 }, y = { "10.0.0.2", 2 };
+	struct syn_event b[2];
+	struct merge_input A, B;
+	struct merge_plan p;
+	char err[256];
+
+	b[0] = ev_kind(SYN_EV_RESET, 10, 0, y, x);
+	b[0].rst.kind = SYN_RESET_SENT;
+	b[0].rst.reason = 2;
+	b[1] = b[0];
+	b[1].rst.reason = 255;
+	A = mem_input("A", b, 0);
+	B = mem_input("B", b, 2);
+	A.rst_names[2] = strdup("NO_SOCKET");
+	B.rst_names[2] = strdup("TCP_CLOSE");
+	B.rst_names[255] = strdup("FOO");
+	if (CHECK_EQ_INT(merge_prepare(&A, &B, NULL, &p, err, sizeof(err)), 0)) {
+		CHECK_EQ_INT(B.ev[0].rst.reason, 254);
+		CHECK_EQ_INT(B.ev[1].rst.reason, 255);
+		CHECK_EQ_STR(A.rst_names[254], "TCP_CLOSE");
+		CHECK_EQ_STR(A.rst_names[255], "FOO");
+		CHECK_EQ_STR(A.rst_names[2], "NO_SOCKET");
+		CHECK_EQ_INT(p.reasons_renamed, 1);
+	}
+	merge_input_free(&A);
+	merge_input_free(&B);
+}
+
 /* ---- the command line --------------------------------------------------- */
 
 #define ARGS(...) (sizeof((char *[]){ "merge", __VA_ARGS__ }) / sizeof(char *)), \
@@ -760,8 +974,11 @@ static void test_cli_runs(void)
 		CHECK_CONTAINS(msg, "synscope: 1 connection");
 		snprintf(want, sizeof(want), "synscope: %s: truncated at byte ", pc);
 		CHECK_CONTAINS(msg, want);
-		/* the reason is the last line */
-		CHECK(msg && strstr(msg, want) && !strchr(strstr(msg, want), '\n')[1]);
+		/* the reason is the last line: one newline after it, at the end */
+		const char *reason = msg ? strstr(msg, want) : NULL;
+		const char *nl = reason ? strchr(reason, '\n') : NULL;
+
+		CHECK(nl && nl[1] == '\0');
 		free(msg);
 	}
 	free(ev[0]);
@@ -784,6 +1001,12 @@ int main(void)
 	RUN(test_overlapping_inputs_are_refused);
 	RUN(test_nothing_in_common);
 	RUN(test_emit_order);
+	RUN(test_hand_worked_handshake);
+	RUN(test_segment_received_twice_is_not_used);
+	RUN(test_answer_before_its_syn_is_not_its_answer);
+	RUN(test_answer_from_the_same_host_is_not_an_answer);
+	RUN(test_one_ns_before_the_base);
+	RUN(test_reason_number_free_on_both_kernels);
 	RUN(test_cli_errors);
 	RUN(test_cli_options_anywhere);
 	RUN(test_cli_runs);

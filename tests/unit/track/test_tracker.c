@@ -1105,7 +1105,13 @@ static void test_idle_socket_is_kept(void)
 	run_start(&r, ev, n);
 	ev[0] = ev_seg(1000 + 3 * TRACKER_IDLE_NS, 0, srv, (struct ep){ "127.0.0.1", 1 }, RX, S_,
 		       1, 0, 0);
-	feed(r.t, ev, 1);
+	/* run_start ticked: from then on only ticks move the clock (an event
+	 * alone would leave it where it was, and this test could not fail) */
+	ev[1] = ev[0];
+	memset(&ev[0], 0, sizeof(ev[0]));
+	ev[0].kind = SYN_EV_TICK;
+	ev[0].ts_ns = 1000 + 3 * TRACKER_IDLE_NS;
+	feed(r.t, ev, 2);
 	CHECK_EQ_INT(r.k.nconns, 0);
 	CHECK_EQ_INT(tracker_summary(r.t)->evicted, 0);
 	tracker_finish(r.t);

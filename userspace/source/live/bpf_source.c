@@ -23,7 +23,7 @@
 
 /* The default for all CPUs together, each ring at least the minimum;
  * -b names one CPU's ring. */
-#define DEFAULT_RING_BYTES (16u << 20)
+#define DEFAULT_RING_BYTES (32u << 20)
 #define MIN_DEFAULT_RING_BYTES (1u << 20)
 /* A record is stamped, then submitted within microseconds (its program runs
  * with preemption off): one stamped this long before a read began is in its

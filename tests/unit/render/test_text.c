@@ -1,0 +1,148 @@
+/* The text helpers every text sink writes with (text_time.c, text_line.c,
+ * text_event.c), at the edges where a unit changes, a line breaks or a name
+ * is chosen. Expectations worked out by hand from the rules in their
+ * headers. */
+#include <netinet/in.h>
+#include "test.h"
+#include "events.h"
+#include "render/text_event.h"
+#include "render/text_line.h"
+#include "render/text_time.h"
+
+/* Deltas: "+0" under a microsecond, microseconds under a second, seconds
+ * (8 characters of them) from one second on. */
+static void test_delta_units(void)
+{
+	char buf[32];
+
+	CHECK_EQ_STR(txt_delta(0, buf, sizeof(buf)), "+0");
+	CHECK_EQ_STR(txt_delta(999, buf, sizeof(buf)), "+0");
+	CHECK_EQ_STR(txt_delta(1000, buf, sizeof(buf)), "+1us");
+	CHECK_EQ_STR(txt_delta(999999999, buf, sizeof(buf)), "+999999us");
+	CHECK_EQ_STR(txt_delta(1000000000, buf, sizeof(buf)), "+1.000000s");
+	CHECK_EQ_STR(txt_delta(12345678901234ull, buf, sizeof(buf)), "+12345.67s");
+}
+
+/* Seconds in a column: as many decimals as fit, at least one, else none. */
+static void test_seconds_fit_their_width(void)
+{
+	char buf[32];
+
+	CHECK_EQ_STR(txt_seconds(1500000000, 0, buf, sizeof(buf)), "1.500000");
+	CHECK_EQ_STR(txt_seconds(1500000000, 8, buf, sizeof(buf)), "1.500000"); /* just fits */
+	CHECK_EQ_STR(txt_seconds(1500000000, 7, buf, sizeof(buf)), "1.50000");
+	CHECK_EQ_STR(txt_seconds(1500000000, 3, buf, sizeof(buf)), "1.5");
+	CHECK_EQ_STR(txt_seconds(1500000000, 2, buf, sizeof(buf)), "1");
+	CHECK_EQ_STR(txt_seconds(123456789000000ull, 10, buf, sizeof(buf)), "123456.789");
+}
+
+/* Wall-clock times, before 1970 too: floor division, so 1 ns before the
+ * epoch is the last microsecond of 1969, not the first of 1970. */
+static void test_wall_clock_around_the_epoch(void)
+{
+	char buf[64];
+
+	CHECK_EQ_STR(txt_wall_utc(0, buf, sizeof(buf)), "1970-01-01 00:00:00.000000 UTC");
+	CHECK_EQ_STR(txt_wall_utc(-1, buf, sizeof(buf)), "1969-12-31 23:59:59.999999 UTC");
+	CHECK_EQ_STR(txt_wall_utc(-1500000000, buf, sizeof(buf)), "1969-12-31 23:59:58.500000 UTC");
+	CHECK_EQ_STR(txt_wall_utc(1795432897123456000ll, buf, sizeof(buf)),
+		     "2026-11-23 11:21:37.123456 UTC");
+}
+
+/* Wrapping: a piece that fills the room exactly stays on the line, one
+ * character more goes to the next; by the quick path (single breaks) and
+ * the slow one (doubled breaks). */
+static void test_wrap_at_the_room(void)
+{
+	const char *p;
+	char out[64];
+
+	p = "aaaa bbbbb"; /* 10 */
+	CHECK(txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	CHECK_EQ_STR(out, "aaaa bbbbb");
+	CHECK_EQ_STR(p, "");
+	p = "aaaa bbbbbb"; /* 11 */
+	CHECK(txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	CHECK_EQ_STR(out, "aaaa");
+	CHECK_EQ_STR(p, "bbbbbb");
+	p = "aa  bbbbbb c"; /* doubled: "aa bbbbbb c" is 11 */
+	CHECK(txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	CHECK_EQ_STR(out, "aa bbbbbb");
+	CHECK(txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	CHECK_EQ_STR(out, "c");
+	CHECK(!txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	p = "aa  bbbbb c"; /* "aa bbbbb c" is 10 */
+	CHECK(txt_wrap_next(&p, ' ', 10, out, sizeof(out)));
+	CHECK_EQ_STR(out, "aa bbbbb c");
+	/* a piece wider than the room is cut */
+	p = "abcdefghijkl";
+	CHECK(txt_wrap_next(&p, ' ', 5, out, sizeof(out)));
+	CHECK_EQ_STR(out, "abcde");
+	CHECK_EQ_STR(p, "fghijkl");
+}
+
+/* Why a segment went again: the congestion state first (a loss probe
+ * timer is often pending in recovery, and in loss too), the probe's timer
+ * only when the state says neither. */
+static void test_retransmit_cause(void)
+{
+	struct ep a = { "10.0.0.1", 1 }, b = { "10.0.0.2", 2 };
+	struct syn_event e = ev_kind(SYN_EV_RETRANSMIT, 1, 7, a, b);
+
+	e.sk_kind = SYN_SK_FULL;
+	e.rtx.kind = SYN_RETRANS_SKB;
+	e.rtx.state = 1; /* ESTABLISHED */
+	e.rtx.timer = SYN_TIMER_LOSS_PROBE;
+	e.rtx.ca_state = SYN_CA_LOSS;
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "retransmission timeout");
+	e.rtx.ca_state = SYN_CA_RECOVERY;
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "fast retransmit");
+	e.rtx.ca_state = 0; /* Open */
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "tail loss probe");
+	e.rtx.timer = SYN_TIMER_RETRANS;
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "retransmit");
+	e.rtx.state = 2; /* SYN_SENT */
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "SYN resent (timer)");
+	e.sk_kind = SYN_SK_UNKNOWN; /* ABI 2: the kernel's view was not kept */
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "retransmit");
+	e.rtx.kind = SYN_RETRANS_SYNACK;
+	CHECK_EQ_STR(txt_retransmit_cause(&e), "SYN-ACK resent (timer)");
+}
+
+/* Who an end is, in a header: "(remote)" off this host; "(no socket)"
+ * where nothing was there (a closed port); "?" for a listener known only
+ * by its port (from before tracing); else comm/pid. */
+static void test_end_names(void)
+{
+	struct conn_end e;
+	char buf[64];
+
+	memset(&e, 0, sizeof(e));
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(remote)");
+	e.traced = true;
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(no socket)");
+	e.listening = true;
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.listening = false;
+	e.state = 10; /* LISTEN */
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.state = 0;
+	e.sock_id = 5;
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.pid = 42;
+	memcpy(e.comm, "x\x7fy\x1fz", 6);
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "x?y?z/42");
+	memcpy(e.comm, " ~", 3);
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), " ~/42");
+}
+
+int main(void)
+{
+	RUN(test_delta_units);
+	RUN(test_seconds_fit_their_width);
+	RUN(test_wall_clock_around_the_epoch);
+	RUN(test_wrap_at_the_room);
+	RUN(test_retransmit_cause);
+	RUN(test_end_names);
+	return TEST_SUMMARY();
+}
