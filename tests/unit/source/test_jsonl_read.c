@@ -148,6 +148,30 @@ static void test_every_kind_and_field(void)
 			   "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,"
 			   "\"count\":18446744073709551615}"), 0);
 	CHECK(rec.ev.lost.count == UINT64_MAX);
+	/* setsockopt: names or numbers; the value read, SO_LINGER's seconds */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"entry\",\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":"
+			   "\"SO_LINGER\",\"value\":1,\"linger\":0}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_SETSOCKOPT);
+	CHECK_EQ_INT(rec.ev.sys.level, SOL_SOCKET);
+	CHECK_EQ_INT(rec.ev.sys.arg, SO_LINGER);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 8);
+	CHECK_EQ_INT(rec.ev.sys.val[0], 1);
+	CHECK_EQ_INT(rec.ev.sys.val[1], 0);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"entry\",\"fd\":3,\"level\":\"IPPROTO_TCP\",\"optname\":"
+			   "\"TCP_KEEPCNT\",\"value\":3}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.level, IPPROTO_TCP);
+	CHECK_EQ_INT(rec.ev.sys.arg, 6);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 4);
+	CHECK_EQ_INT(rec.ev.sys.val[0], 3);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"return\",\"fd\":3,\"level\":99,\"optname\":77,\"ret\":-92,"
+			   "\"error\":\"ENOPROTOOPT\"}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.level, 99);
+	CHECK_EQ_INT(rec.ev.sys.arg, 77);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 0);
+	CHECK_EQ_INT(rec.ev.sys.ret, -92);
 	/* "?": a state Linux does not name */
 	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"state\",\"from\":\"?\",\"to\":\"CLOSE\"}"), 0);
 	CHECK_EQ_INT(rec.ev.state.oldstate, 0);
