@@ -1109,19 +1109,25 @@ static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struc
 	(void)s, (void)e, (void)conn, (void)end;
 }
 
-/* The figures end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the
- * textbook's timeline. When the trace ended first, a copy of the rows gets
- * that end, 2MSL after TIME-WAIT began, for the drawing only, marked
- * inferred: it is drawn "CLOSED*" and the footnote says it was expected. */
+/* The figures begin with the connection: a listener's setup drawn before
+ * it (conn.setup_rows) is left out, as the RFC's LISTEN has no calls. And
+ * they end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the textbook's
+ * timeline. When the trace ended first, a copy of the rows gets that end,
+ * 2MSL after TIME-WAIT began, for the drawing only, marked inferred: it is
+ * drawn "CLOSED*" and the footnote says it was expected. */
 static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
 {
-	struct conn_row *rows = malloc((c->nrows + 2) * sizeof(*rows));
+	size_t skip = c->setup_rows <= c->nrows ? c->setup_rows : 0;
+	struct conn_row *rows = malloc((c->nrows - skip + 2) * sizeof(*rows));
 	__u8 st[2] = { 0, 0 };
 
-	*n = c->nrows;
+	*n = c->nrows - skip;
 	if (!rows)
 		return NULL;
-	memcpy(rows, c->rows, c->nrows * sizeof(*rows));
+	memcpy(rows, c->rows + skip, *n * sizeof(*rows));
+	for (size_t i = 0; i < *n; i++)
+		if (rows[i].ev.kind == SYN_EV_SEGMENT && rows[i].pair >= 0)
+			rows[i].pair -= (__s32)skip;
 	if (c->nrows) {
 		st[0] = c->rows[c->nrows - 1].state_after[0];
 		st[1] = c->rows[c->nrows - 1].state_after[1];
@@ -1157,6 +1163,7 @@ static void rfc_conn_done(struct syn_sink *s, const struct conn *conn)
 	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows);
 
 	drawn.rows = rows ? rows : conn->rows;
+	drawn.setup_rows = 0;
 	if (!rows)
 		drawn.nrows = conn->nrows;
 	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn, conn->nrows);

@@ -137,6 +137,7 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 void conn_free(struct tconn *tc)
 {
 	row_vec_free(&tc->raw);
+	setup_free_one(tc->setup);
 	free(tc->fold);
 	free(tc->c.rows);
 	free(tc->c.sums);
@@ -186,11 +187,13 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	if (!f && all) {
 		f = &here;
 		fold_init(f, t->opts.all_rows);
+		setup_place(tc, f);
 	} else if (!f) {
 		f = tc->fold = malloc(sizeof(*tc->fold));
 		if (!f)
 			return; /* keep the rows: a later batch tries again */
 		fold_init(f, t->opts.all_rows);
+		setup_place(tc, f);
 	}
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);

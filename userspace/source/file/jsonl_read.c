@@ -388,6 +388,52 @@ static int parse_return(struct line *l, struct syn_syscall *s, unsigned int call
 	return 0;
 }
 
+/* setsockopt's "level" and "optname": a name synscope writes, or a number. */
+static int parse_sockopt_word(struct line *l, const char *key, int level, __s32 *out)
+{
+	struct json_field *f = json_get(&l->o, key);
+	bool present;
+	int v;
+	__s64 n;
+
+	if (!f)
+		return missing(l, key);
+	if (f->type != JSON_STR) {
+		if (get_sint(l, key, INT32_MIN, INT32_MAX, true, &n, &present))
+			return -1;
+		*out = (__s32)n;
+		return 0;
+	}
+	v = level < 0 ? sockopt_level_of(f->str.s) : sockopt_of(level, f->str.s);
+	if (v < 0)
+		return say(l, f, "\"%s\": unknown \"%.30s\"", key, f->str.s);
+	*out = v;
+	return 0;
+}
+
+/* setsockopt's option, and on entry the value read ("value", SO_LINGER's "linger"). */
+static int parse_sockopt(struct line *l, struct syn_syscall *s)
+{
+	bool value, linger;
+	__s64 v;
+
+	if (parse_sockopt_word(l, "level", -1, &s->level) ||
+	    parse_sockopt_word(l, "optname", s->level, &s->arg))
+		return -1;
+	if (s->phase != SYN_PHASE_ENTRY)
+		return 0;
+	if (get_sint(l, "value", INT32_MIN, INT32_MAX, false, &v, &value))
+		return -1;
+	s->val[0] = value ? (__s32)v : 0;
+	if (get_sint(l, "linger", INT32_MIN, INT32_MAX, false, &v, &linger))
+		return -1;
+	s->val[1] = linger ? (__s32)v : 0;
+	if (linger && !value)
+		return say(l, field_of(l, "linger"), "\"linger\" without \"value\"");
+	s->vlen = linger ? 8 : value ? 4 : 0;
+	return 0;
+}
+
 static int parse_syscall(struct line *l, struct syn_event *e)
 {
 	struct syn_syscall *s = &e->sys;
@@ -412,6 +458,8 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 		return -1;
 	s->fd = (__s32)v;
 	s->new_fd = -1;
+	if (call == SYN_CALL_SETSOCKOPT && parse_sockopt(l, s))
+		return -1;
 	if (s->phase == SYN_PHASE_ENTRY)
 		return parse_entry_arg(l, s, call);
 	return parse_return(l, s, call);
