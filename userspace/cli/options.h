@@ -35,6 +35,7 @@ struct options {
 	__u8 explain;         /* enum explain_lang: 0 = off */
 	bool lang_set;        /* --lang given (it needs --explain) */
 	unsigned int pace_ms; /* --pace: pause between ladder rows */
+	int width;            /* --width: columns of the ladder and --style rfc; 0: not given */
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
 	unsigned int buffer_kb; /* ring buffer size; 0 = default */
 	const char *run_as;   /* -Z: user to become once attached; NULL = the sudo caller */

@@ -15,6 +15,7 @@ void run_opts_from(const struct options *o, bool filter, struct run_opts *ro)
 	ro->sink.relative_seq = o->relative_seq;
 	ro->sink.explain = o->explain;
 	ro->sink.pace_ms = o->pace_ms;
+	ro->sink.width = o->width;
 	ro->track.all_rows = o->verbose;
 	ro->stats = o->stats;
 	ro->track.select.slower_ns = o->slower_ns;

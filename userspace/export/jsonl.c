@@ -272,6 +272,27 @@ static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 m
 		jb_lit(j, ",\"unanswered\":true");
 }
 
+/* setsockopt's option, on entry and return: "level":"SOL_SOCKET","optname":"SO_LINGER"
+ * (numbers when they have no name here); on entry its value as passed:
+ * "value":1, and SO_LINGER's seconds "linger":0. */
+static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
+{
+	const char *level = sockopt_level_name(s->level), *opt = sockopt_name(s->level, s->arg);
+
+	if (level)
+		jb_name(j, "level", level);
+	else
+		jb_s64(j, "level", s->level);
+	if (opt)
+		jb_name(j, "optname", opt);
+	else
+		jb_s64(j, "optname", s->arg);
+	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 4)
+		jb_s64(j, "value", s->val[0]);
+	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 8)
+		jb_s64(j, "linger", s->val[1]);
+}
+
 static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 {
 	const struct syn_syscall *s = &e->sys;
@@ -281,6 +302,8 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 	jb_name(j, "name", syn_call_name(s->call));
 	jb_name(j, "phase", s->phase == SYN_PHASE_RETURN ? "return" : "entry");
 	jb_s64(j, "fd", s->fd);
+	if (s->call == SYN_CALL_SETSOCKOPT)
+		json_put_sockopt(j, s);
 	if (s->phase == SYN_PHASE_ENTRY) {
 		/* only the close of the last descriptor of a socket sends a FIN */
 		if (s->call == SYN_CALL_CLOSE)

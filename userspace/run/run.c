@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/strbuf.h"
@@ -103,8 +104,43 @@ static bool format_is_text(enum out_format f)
 	return f == FORMAT_LADDER || f == FORMAT_STREAM || f == FORMAT_TABLE || f == FORMAT_STATS;
 }
 
+/* The width a terminal on fd has (its window size, else $COLUMNS), within
+ * what the text drawings take: never over the default, never under the
+ * least they can be drawn to. 0 when fd is no terminal. */
+static int terminal_width(int fd)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long cols = 0;
+
+	if (!isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		cols = ws.ws_col;
+	else if (env && *env)
+		cols = strtol(env, NULL, 10);
+	if (cols <= 0 || cols > TEXT_WIDTH_DEFAULT)
+		return TEXT_WIDTH_DEFAULT;
+	return cols < TEXT_WIDTH_MIN ? TEXT_WIDTH_MIN : (int)cols;
+}
+
+/* --stats beside another format: its pages go with text, or to the
+ * messages when the output is a file of another format. */
+static void add_stats_sink(struct run *r)
+{
+	struct sink_opts so = r->o.sink;
+
+	if (!format_is_text(r->o.format))
+		so.out = r->o.msg; /* the output stays one format */
+	so.color = false;
+	r->sinks[r->nsinks] = sink_for_format(FORMAT_STATS, STYLE_LADDER, &so);
+	if (r->sinks[r->nsinks])
+		r->nsinks++;
+}
+
 /* -o FILE (a regular file, never through a symbolic link) or standard
- * output; colour only on a terminal, never with NO_COLOR. */
+ * output; colour only on a terminal, never with NO_COLOR; on a terminal
+ * and without --width, the terminal's width. */
 static bool open_drawing(struct run *r)
 {
 	struct run_opts *o = &r->o;
@@ -119,19 +155,13 @@ static bool open_drawing(struct run *r)
 	o->sink.out = outfile_stream(r->out);
 	o->sink.color = !o->out_path && !o->no_color && isatty(outfile_fd(r->out)) &&
 			!(no_color && *no_color);
+	if (!o->sink.width && !o->out_path)
+		o->sink.width = terminal_width(outfile_fd(r->out));
 	r->sinks[r->nsinks] = sink_for_format(o->format, o->style, &o->sink);
 	if (r->sinks[r->nsinks])
 		r->nsinks++;
-	if (r->nsinks && o->stats && o->format != FORMAT_STATS) {
-		struct sink_opts so = o->sink;
-
-		if (!format_is_text(o->format))
-			so.out = o->msg; /* the output stays one format */
-		so.color = false;
-		r->sinks[r->nsinks] = sink_for_format(FORMAT_STATS, STYLE_LADDER, &so);
-		if (r->sinks[r->nsinks])
-			r->nsinks++;
-	}
+	if (r->nsinks && o->stats && o->format != FORMAT_STATS)
+		add_stats_sink(r);
 	if (r->nsinks == 1 + (o->stats && o->format != FORMAT_STATS))
 		r->t = tracker_new(r->sinks, r->nsinks, &o->track);
 	if (!r->t)

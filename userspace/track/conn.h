@@ -172,6 +172,10 @@ struct conn {
 	struct conn_summary *sums; /* what the summary rows stand for */
 	size_t nsums, sums_cap;
 	__u64 events;        /* rows it had in all (before folding), inferred ones included */
+	__u32 setup_rows;    /* the story's first rows are its listener's setup (socket,
+			      * setsockopt, bind, listen: in the server lane, before the
+			      * connection began); only its first connection has them, and
+			      * only in the story: rows() never gets them */
 	__u64 folded;        /* of those, rows a summary row stands for */
 	bool complete;       /* every traced end was seen to close */
 	bool maybe_lost;     /* the kernel lost events while this connection was open */

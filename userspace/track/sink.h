@@ -22,13 +22,19 @@ struct run_summary {
 
 /* event()'s end for an event shown as it happens but placed in its
  * connection only later (an accept() entry: its connection is known when it
- * returns): rows() will have it. */
+ * returns; socket(), bind(), a connect() before its port: when their socket
+ * names its peer): rows() will have it. */
 #define SINK_END_LATER (-2)
+/* event()'s end, conn NULL, for an event shown before with SINK_END_LATER
+ * that turned out to belong to no connection (a listener's socket() and
+ * bind()): a sink that writes the events outside connections writes it now;
+ * one that printed it when it was shown does not print it again. */
+#define SINK_END_SHOWN (-3)
 
 struct syn_sink {
 	/* Every event as it is decoded. conn is NULL for events outside any
 	 * connection (listen(), a listener's states, lost counts, and with end
-	 * SINK_END_LATER an accept() entry); end is the lane. */
+	 * SINK_END_LATER or SINK_END_SHOWN the events above); end is the lane. */
 	void (*event)(struct syn_sink *s, const struct syn_event *e,
 		      const struct conn *conn, int end);
 	/* Rows of conn, every one (none folded), a batch at a time in time order:

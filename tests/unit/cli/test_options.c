@@ -40,7 +40,7 @@ static void test_everything_good(void)
 	char err[256];
 
 	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "80", "--port", "443", "-6", "--format", "jsonl",
-					   "-o", "x.jsonl", "--relative-seq", "--no-color", "-d", "2.5",
+					   "-o", "x.jsonl", "--no-color", "-d", "2.5",
 					   "-b", "1024")), 0);
 	CHECK_EQ_INT(o.nports, 2);
 	CHECK_EQ_INT(o.ports[0], 80);
@@ -48,7 +48,7 @@ static void test_everything_good(void)
 	CHECK_EQ_INT(o.family, AF_INET6);
 	CHECK_EQ_INT(o.format, FORMAT_JSONL);
 	CHECK_EQ_STR(o.out_path, "x.jsonl");
-	CHECK(o.relative_seq && o.no_color);
+	CHECK(!o.relative_seq && o.no_color);
 	CHECK(o.duration_s == 2.5);
 	CHECK_EQ_INT(o.buffer_kb, 1024);
 }
@@ -286,6 +286,86 @@ static void test_explain_and_lang(void)
 	CHECK_EQ_STR(err, "invalid pace: '-1' (seconds between rows, 0-60)");
 }
 
+/* Each drawing option works with each format, or is refused with one line
+ * that says why (--explain with -f html, mermaid and --style rfc was
+ * silently ignored, so was --pace with -f stream). */
+static void test_options_by_format(void)
+{
+	static const char *const explained[][4] = {
+		{ "-f", "ladder" }, { "--style", "rfc" }, { "-f", "jsonl" }, { "-f", "html" },
+		{ "-f", "mermaid" },
+	};
+	static const char *const paced[][2] = {
+		{ "-f", "ladder" }, { "--style", "rfc" }, { "-f", "stream" },
+	};
+	static const char *const unpaced[] = { "jsonl", "html", "mermaid", "pcapng" };
+	struct options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(explained) / sizeof(explained[0]); i++) {
+		const char *args[] = { explained[i][0], explained[i][1], "--explain", "--lang", "zh",
+				       "-o", "x", NULL };
+
+		if (!CHECK_EQ_INT(parse(&o, err, args), 0))
+			fprintf(stderr, "  %s %s: %s\n", explained[i][0], explained[i][1], err);
+		CHECK_EQ_INT(o.explain, EXPLAIN_ZH);
+	}
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "stream", "--explain")), -1);
+	CHECK_EQ_STR(err, "--explain does not apply to -f stream: a row's meaning depends on the "
+		     "rows around it (was this SYN answered?), and the stream prints each event as it "
+		     "happens; the ladder, --style rfc, -f jsonl, html and mermaid explain");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--explain", "-f", "pcapng", "-o", "x")), -1);
+	CHECK_EQ_STR(err, "--explain does not apply to -f pcapng: a capture holds the packets; the "
+		     "ladder, --style rfc, -f jsonl, html and mermaid explain");
+	for (size_t i = 0; i < sizeof(paced) / sizeof(paced[0]); i++) {
+		const char *args[] = { paced[i][0], paced[i][1], "--pace", "1", NULL };
+
+		if (!CHECK_EQ_INT(parse(&o, err, args), 0))
+			fprintf(stderr, "  %s %s: %s\n", paced[i][0], paced[i][1], err);
+		CHECK_EQ_INT(o.pace_ms, 1000);
+	}
+	for (size_t i = 0; i < sizeof(unpaced) / sizeof(unpaced[0]); i++) {
+		char want[256];
+
+		CHECK_EQ_INT(parse(&o, err, ARGS("-f", unpaced[i], "--pace", "1", "-o", "x")), -1);
+		snprintf(want, sizeof(want), "--pace does not apply to -f %s: it writes a file to be "
+			 "read whole, at the reader's pace; --pace slows the ladder, --style rfc and "
+			 "-f stream", unpaced[i]);
+		CHECK_EQ_STR(err, want);
+	}
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--relative-seq")), -1);
+	CHECK_EQ_STR(err, "--relative-seq does not apply to -f jsonl: JSON Lines keeps the numbers "
+		     "on the wire (a reader counts from each SYN's seq: docs/jsonl.md)");
+	/* merge and replay take the same table */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "a.gz", "-f", "stream", "--explain")), -1);
+	CHECK_CONTAINS(err, "--explain does not apply to -f stream: ");
+}
+
+/* --width N: the ladder's and --style rfc's width for a file (a terminal's
+ * own width is taken when it is not given). */
+static void test_width(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK_EQ_INT(o.width, 0);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "80", "-o", "x.txt")), 0);
+	CHECK_EQ_INT(o.width, 80);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "--width=200")), 0);
+	CHECK_EQ_INT(o.width, 200);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "79")), -1);
+	CHECK_EQ_STR(err, "invalid width: '79' (columns, 80-200)");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "201")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "wide")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "html", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f html: only the ladder and --style rfc are "
+		     "drawn to a width");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "stream", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f stream: only the ladder and --style rfc are "
+		     "drawn to a width");
+}
+
 /* -Z and --no-payload (docs/reliability.md) */
 static void test_user_and_no_payload(void)
 {
@@ -512,6 +592,8 @@ int main(void)
 	RUN(test_limit_values_kept);
 	RUN(test_limit_offset);
 	RUN(test_explain_and_lang);
+	RUN(test_options_by_format);
+	RUN(test_width);
 	RUN(test_parse_after_a_stopped_group);
 	RUN(test_error_quoting_control_bytes);
 	RUN(test_user_and_no_payload);

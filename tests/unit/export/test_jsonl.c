@@ -474,6 +474,65 @@ static void test_no_conn_events_live(void)
 	free(out);
 }
 
+/* setsockopt(): the level and option by name (numbers for those without
+ * one), the value read on entry, SO_LINGER's seconds; the return names the
+ * option again. */
+static void test_setsockopt_lines(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e = { 0 };
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	e.ts_ns = FAKE_T0_NS;
+	e.kind = SYN_EV_SYSCALL;
+	e.pid = e.tid = 1233;
+	e.sys.call = SYN_CALL_SETSOCKOPT;
+	e.sys.fd = 4;
+	e.sys.level = SOL_SOCKET;
+	e.sys.arg = SO_LINGER;
+	e.sys.vlen = 8;
+	e.sys.val[0] = 1;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_ENTRY;
+	e.sys.level = IPPROTO_TCP;
+	e.sys.arg = 4; /* TCP_KEEPIDLE */
+	e.sys.vlen = 4;
+	e.sys.val[0] = 7;
+	e.sys.val[1] = 99; /* not read: not written */
+	s->event(s, &e, NULL, 0);
+	e.sys.level = 99;
+	e.sys.arg = 77;
+	e.sys.vlen = 0;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.level = IPPROTO_TCP;
+	e.sys.arg = 6; /* TCP_KEEPCNT */
+	e.sys.ret = -22;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"name\":\"setsockopt\",\"phase\":\"entry\",\"fd\":4,\"level\":\"SOL_SOCKET\","
+		       "\"optname\":\"SO_LINGER\",\"value\":1,\"linger\":0}");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)),
+		       ",\"name\":\"setsockopt\",\"phase\":\"return\",\"fd\":4,\"level\":\"SOL_SOCKET\","
+		       "\"optname\":\"SO_LINGER\",\"ret\":0}");
+	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)),
+		       ",\"level\":\"IPPROTO_TCP\",\"optname\":\"TCP_KEEPIDLE\",\"value\":7}");
+	CHECK_CONTAINS(line_of(out, 3, line, sizeof(line)), ",\"fd\":4,\"level\":99,\"optname\":77}");
+	CHECK_CONTAINS(line_of(out, 4, line, sizeof(line)),
+		       ",\"optname\":\"TCP_KEEPCNT\",\"ret\":-22,\"error\":\"EINVAL\"}");
+	free(out);
+}
+
 /* A comm is any 16 bytes: quotes, backslashes, control bytes, bytes that are
  * not UTF-8, and a name that fills all 16 without a NUL. */
 static void test_hostile_comm(void)
@@ -612,6 +671,7 @@ int main(void)
 	RUN(test_loopback_lines);
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
+	RUN(test_setsockopt_lines);
 	RUN(test_hostile_comm);
 	RUN(test_connection_line);
 	RUN(test_comm_not_quite_utf8);

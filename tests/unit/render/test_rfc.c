@@ -10,6 +10,8 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
+#include <time.h>
 
 static char *render(struct fake *f, bool color, bool relative)
 {
@@ -790,6 +792,112 @@ static void test_empty_and_tidy(void)
 	free(out);
 }
 
+static char *render_with(struct fake *f, const struct sink_opts *opts)
+{
+	struct sink_opts o = *opts;
+	struct capture cap;
+
+	o.wall_offset_ns = FAKE_WALL_OFFSET_NS;
+	capture_start(&cap, &o);
+	struct syn_sink *s = rfc_sink_new(&o);
+	fake_hand_over(s, f);
+	s->destroy(s);
+	return capture_end(&cap);
+}
+
+/* text without its comment lines (first non-space character '#') */
+static char *without_comments(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n'), *q = p;
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		while (*q == ' ')
+			q++;
+		if (*q != '#') {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* --explain: comment lines under each step, every one starting with '#'
+ * (check_rfc.py skips them), each naming its lane; without them, the
+ * figure is unchanged. */
+static void test_explained_as_comments(void)
+{
+	struct sink_opts o = { .explain = EXPLAIN_EN };
+	struct fake f;
+
+	fake_client_close(&f);
+	char *out = render_with(&f, &o), *plain = without_comments(out);
+
+	CHECK_EQ_STR(plain, client_close_want);
+	CHECK_CONTAINS(out, "2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                      --> "
+		       "SYN-RECEIVED*\n    # client: handshake 1/3: SYN, the client asks to open and picks its "
+		       "initial sequence number\n\n3.  ");
+	/* (Close) and its FIN: the call, then the segment */
+	CHECK_CONTAINS(out, "--> CLOSE-WAIT\n    # client: close(): the last descriptor of this "
+		       "socket is closed, so the kernel sends FIN\n    # client: teardown 1/4: FIN, the "
+		       "client has no more data to send\n\n10. ");
+	CHECK(count_of(out, "\n    # ") >= 12);
+	free(out);
+	free(plain);
+
+	o.explain = EXPLAIN_ZH;
+	out = render_with(&f, &o);
+	plain = without_comments(out);
+	CHECK_EQ_STR(plain, client_close_want);
+	CHECK_CONTAINS(out, "\n    # 客户端：握手 1/3：SYN，客户端请求建立连接");
+	free(out);
+	free(plain);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* At 80 columns (a terminal's) the footnote under a figure with a * wraps,
+ * its second line indented under its text; at 100 it is one line. */
+static void test_footnote_fits_the_width(void)
+{
+	struct sink_opts o = { .width = 80 };
+	struct fake f;
+	char *out;
+
+	fake_client_close(&f);
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step\n"
+			    "      (docs/rfc-style.md)\n");
+	free(out);
+	o.width = 0;
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step "
+			    "(docs/rfc-style.md)\n");
+	free(out);
+}
+
+/* --pace: a pause after each numbered step, as the ladder after each row. */
+static void test_paced(void)
+{
+	struct sink_opts o = { .pace_ms = 10 };
+	struct fake f;
+	double t0 = now_s();
+
+	fake_client_close(&f);
+	free(render_with(&f, &o));
+	CHECK(now_s() - t0 >= 13 * 0.010); /* 13 steps */
+}
+
 int main(void)
 {
 	RUN(test_figures_6_and_12);
@@ -807,5 +915,8 @@ int main(void)
 	RUN(test_shutdown_rd_is_no_close);
 	RUN(test_fin_wait2_timeout_is_no_2msl);
 	RUN(test_states_only_for_traced_lanes);
+	RUN(test_explained_as_comments);
+	RUN(test_paced);
+	RUN(test_footnote_fits_the_width);
 	return TEST_SUMMARY();
 }

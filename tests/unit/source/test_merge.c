@@ -819,13 +819,13 @@ static void test_cli_options_anywhere(void)
 	struct merge_cli m;
 	char err[256] = "";
 
-	CHECK_EQ_INT(merge_options_parse(ARGS("a.gz", "-f", "jsonl", "b.jsonl", "-o", "out",
+	CHECK_EQ_INT(merge_options_parse(ARGS("a.gz", "-f", "mermaid", "b.jsonl", "-o", "out",
 					      "--offset", "-0.8", "--relative-seq"), &m, err,
 					 sizeof(err)), 0);
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_STR(m.in[0], "a.gz");
 	CHECK_EQ_STR(m.in[1], "b.jsonl");
-	CHECK_EQ_INT(m.o.format, FORMAT_JSONL);
+	CHECK_EQ_INT(m.o.format, FORMAT_MERMAID);
 	CHECK_EQ_STR(m.o.out_path, "out");
 	CHECK(m.has_offset);
 	CHECK_EQ_INT(m.offset_ns, -800000000);

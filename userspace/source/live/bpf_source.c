@@ -555,6 +555,9 @@ void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 		usleep(200);
 		ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 	}
+	/* one stuck for good holds back only what is behind it in its ring */
+	s->merge.hold_busy = false;
+	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 }
 
 __u64 bpf_source_horizon(struct bpf_source *s)
