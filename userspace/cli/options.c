@@ -638,8 +638,9 @@ static int check_drawing(struct parse *p, const unsigned int *count)
 		if (!count[i] || !why)
 			continue;
 		snprintf(p->err, p->errlen, "%s does not apply to %s%s: %s",
-			 opt_name(&defs[i], name, sizeof(name)), d == DRAW_RFC ? "--style " : "-f ",
-			 d == DRAW_RFC ? "rfc" : format_name(o->format), why);
+			 opt_name(&defs[i], name, sizeof(name)),
+			 d == DRAW_RFC ? "--style rfc" : d == DRAW_TOP ? "--top" : "-f ",
+			 d == DRAW_RFC || d == DRAW_TOP ? "" : format_name(o->format), why);
 		return -1;
 	}
 	return 0;
