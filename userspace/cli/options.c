@@ -36,7 +36,7 @@ static const char usage_text[] =
 "      --top             a live view on the terminal, a screen a second: connections\n"
 "                        by state and process, rates, the slowest handshakes\n"
 "      --stats           the statistics too, after the output (on stderr for jsonl,\n"
-"                        html, mermaid, pcapng); kill -USR1 says them so far\n"
+"                        html, mermaid, pcapng); SIGUSR1 says them so far\n"
 "      --slower MS       only connections that took at least MS milliseconds to open\n"
 "                        (SYN -> SYN-ACK, connect() or the accept wait)\n"
 "      --rst             only connections that ended in a reset (refused too)\n"

@@ -1115,13 +1115,13 @@ static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struc
  * timeline. When the trace ended first, a copy of the rows gets that end,
  * 2MSL after TIME-WAIT began, for the drawing only, marked inferred: it is
  * drawn "CLOSED*" and the footnote says it was expected. */
-static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
+static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n, size_t *real)
 {
 	size_t skip = c->setup_rows <= c->nrows ? c->setup_rows : 0;
 	struct conn_row *rows = malloc((c->nrows - skip + 2) * sizeof(*rows));
 	__u8 st[2] = { 0, 0 };
 
-	*n = c->nrows - skip;
+	*n = *real = c->nrows - skip;
 	if (!rows)
 		return NULL;
 	memcpy(rows, c->rows + skip, *n * sizeof(*rows));
@@ -1160,13 +1160,15 @@ static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
 static void rfc_conn_done(struct syn_sink *s, const struct conn *conn)
 {
 	struct conn drawn = *conn;
-	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows);
+	size_t real;
+	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows, &real);
 
 	drawn.rows = rows ? rows : conn->rows;
 	drawn.setup_rows = 0;
 	if (!rows)
-		drawn.nrows = conn->nrows;
-	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn, conn->nrows);
+		drawn.nrows = real = conn->nrows;
+	/* the trace's rows, without the setup left out: explained */
+	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn, real);
 	free(rows);
 }
 

@@ -886,6 +886,52 @@ static void test_footnote_fits_the_width(void)
 	free(out);
 }
 
+/* A listener's setup (socket, bind, listen, CLOSE -> LISTEN) put before
+ * the connection's rows, as the tracker hands over its first connection. */
+static void prepend_setup(struct fake *f)
+{
+	struct fake setup;
+	size_t k;
+
+	fake_init(&setup, 1, AF_INET, "127.0.0.1", 41234, 1234, "demo-client",
+		  "127.0.0.1", 8080, 1233, "demo-server");
+	setup.st[C] = setup.st[S] = ST_CLOSE;
+	fake_sys(&setup, 1, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 1, 3);
+	fake_sys(&setup, 2, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 8080, 0);
+	fake_sys(&setup, 3, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, 0);
+	fake_sys(&setup, 4, S, SYN_CALL_LISTEN, SYN_PHASE_ENTRY, 3, 16, 0);
+	fake_state(&setup, 5, S, ST_CLOSE, ST_LISTEN, false);
+	fake_sys(&setup, 6, S, SYN_CALL_LISTEN, SYN_PHASE_RETURN, 3, 0, 0);
+	k = setup.c.nrows;
+	if (f->c.nrows + k > FAKE_MAX_ROWS)
+		exit(2);
+	memmove(f->rows + k, f->rows, f->c.nrows * sizeof(f->rows[0]));
+	memcpy(f->rows, setup.rows, k * sizeof(f->rows[0]));
+	for (size_t i = k; i < k + f->c.nrows; i++)
+		if (f->rows[i].pair >= 0)
+			f->rows[i].pair += (__s32)k;
+	f->c.nrows += k;
+	f->c.setup_rows = k;
+}
+
+/* The setup is no part of the figures: with it before the connection, the
+ * drawing and every comment line are those of the connection alone (the
+ * explanations of a copy without the setup's rows, none read past it). */
+static void test_setup_left_out(void)
+{
+	struct sink_opts o = { .explain = EXPLAIN_EN };
+	struct fake f;
+	char *alone, *with_setup;
+
+	fake_client_close(&f);
+	alone = render_with(&f, &o);
+	prepend_setup(&f);
+	with_setup = render_with(&f, &o);
+	CHECK_EQ_STR(with_setup, alone);
+	free(alone);
+	free(with_setup);
+}
+
 /* --pace: a pause after each numbered step, as the ladder after each row. */
 static void test_paced(void)
 {
@@ -918,5 +964,6 @@ int main(void)
 	RUN(test_explained_as_comments);
 	RUN(test_paced);
 	RUN(test_footnote_fits_the_width);
+	RUN(test_setup_left_out);
 	return TEST_SUMMARY();
 }
