@@ -45,6 +45,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define NR_SHUTDOWN 48
 #define NR_BIND 49
 #define NR_LISTEN 50
+#define NR_SETSOCKOPT 54
 #define NR_ACCEPT4 288
 #else
 #error "synscope's syscall table is x86_64 only for now"
@@ -52,6 +53,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Read-only configuration, set by the loader before load. */
 const volatile __u32 filter_pid = 0;      /* trace this process and its descendants */
+/* trace the tasks of this name (--comm; the 16 bytes of task->comm, NUL
+ * padded, as two words: compared in two loads), 0 = any */
+const volatile __u64 filter_comm[2] = {};
 const volatile __u8 filter_family = 0;    /* AF_INET / AF_INET6, 0 = both */
 const volatile __u8 filter_nports = 0;
 const volatile __u16 filter_ports[SYN_MAX_PORTS] = {};
@@ -99,7 +103,7 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
-/* With a pid filter: local ports of the traced processes' sockets, so the
+/* With a pid or name filter: local ports of the traced processes' sockets, so the
  * segments and softirq state changes of their connections pass too. Keyed
  * by namespace as well: the same port elsewhere is someone else's. */
 struct {
@@ -109,7 +113,7 @@ struct {
 	__type(value, __u8);
 } watch_ports SEC(".maps");
 
-/* With a pid filter: connections a traced socket took part in, by their
+/* With a pid or name filter: connections a traced socket took part in, by their
  * addresses and ports (either end's view), in any namespace: so the peer's
  * half on this host passes too, even where no traced process lives (a
  * refusing server namespace's RST). Filled by the handshake's segments. */
@@ -203,9 +207,31 @@ static __always_inline bool family_wanted(__u8 family)
 	return !filter_family || filter_family == family;
 }
 
-/* The current task (t) or one of its ancestors is the traced process. */
+/* -p or --comm: only some tasks' calls, and what their sockets take part in
+ * (their ports, their connections' other halves). */
+static __always_inline bool filter_task(void)
+{
+	return filter_pid || filter_comm[0];
+}
+
+/* The current task (t) has the name asked for: the kernel keeps comm NUL
+ * padded (__set_task_comm), so two words compare it whole. */
+static __always_inline bool comm_wanted(struct task_struct *t)
+{
+	__u64 c[2];
+
+	if (!filter_comm[0])
+		return true;
+	__builtin_memcpy(c, t->comm, sizeof(c));
+	return c[0] == filter_comm[0] && c[1] == filter_comm[1];
+}
+
+/* The current task (t) has the name asked for, and it or one of its
+ * ancestors is the traced process. */
 static __always_inline bool task_wanted(struct task_struct *t)
 {
+	if (!comm_wanted(t))
+		return false;
 	if (!filter_pid)
 		return true;
 	for (int i = 0; i < 8; i++) {
@@ -218,7 +244,7 @@ static __always_inline bool task_wanted(struct task_struct *t)
 	return false;
 }
 
-/* With a pid filter, a packet or softirq event passes when one of its ports
+/* With a pid or name filter, a packet or softirq event passes when one of its ports
  * belongs to a traced process's socket. */
 /* The same key from either end's view of a connection. */
 static __always_inline void conn_key_of(const struct tuple *t, struct conn_key *k)
@@ -245,7 +271,7 @@ static __always_inline void watch_conn(const struct tuple *t)
 	struct conn_key k;
 	__u8 one = 1;
 
-	if (!filter_pid)
+	if (!filter_task())
 		return;
 	conn_key_of(t, &k);
 	bpf_map_update_elem(&watch_conns, &k, &one, BPF_ANY);
@@ -256,7 +282,7 @@ static __always_inline bool ports_watched(const struct tuple *t)
 	struct syn_watch_key k = { .netns = t->netns, .port = t->sport };
 	struct conn_key ck;
 
-	if (!filter_pid)
+	if (!filter_task())
 		return true;
 	if (bpf_map_lookup_elem(&watch_ports, &k))
 		return true;
@@ -277,13 +303,13 @@ static __always_inline void watch_port(__u32 netns, __u16 port)
 	struct syn_watch_key k = { .netns = netns, .port = port };
 	__u8 one = 1;
 
-	if (filter_pid && port)
+	if (filter_task() && port)
 		bpf_map_update_elem(&watch_ports, &k, &one, BPF_ANY);
 }
 
 static __always_inline bool filtering(void)
 {
-	return filter_nports || filter_pid;
+	return filter_nports || filter_task();
 }
 
 /* Set once any socket was tracked: until then (a filter that matched
@@ -593,8 +619,31 @@ static __always_inline __u8 call_of_nr(long nr)
 	case NR_SENDTO: return SYN_CALL_SENDTO;
 	case NR_RECVMSG: return SYN_CALL_RECVMSG;
 	case NR_SENDMSG: return SYN_CALL_SENDMSG;
+	case NR_SETSOCKOPT: return SYN_CALL_SETSOCKOPT;
 	}
 	return 0;
+}
+
+/* setsockopt() options that change what TCP does on the wire or at close
+ * (names in userspace/base/names.c). Others (timeouts of calls, marks,
+ * buffers' watermarks...) are not reported: a program may set them often. */
+#define SOL_SOCKET_ 1
+#define SO_LINGER_ 13
+/* SO_REUSEADDR 2, SO_SNDBUF 7, SO_RCVBUF 8, SO_KEEPALIVE 9, SO_LINGER 13, SO_REUSEPORT 15 */
+#define SOCKET_OPTS ((1u << 2) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 13) | (1u << 15))
+/* TCP_NODELAY 1, TCP_MAXSEG 2, TCP_CORK 3, TCP_KEEPIDLE 4, TCP_KEEPINTVL 5,
+ * TCP_KEEPCNT 6, TCP_SYNCNT 7, TCP_LINGER2 8, TCP_DEFER_ACCEPT 9,
+ * TCP_WINDOW_CLAMP 10, TCP_QUICKACK 12, TCP_USER_TIMEOUT 18, TCP_FASTOPEN 23,
+ * TCP_NOTSENT_LOWAT 25, TCP_FASTOPEN_CONNECT 30: each an int */
+#define TCP_OPTS (0x7feu | (1u << 12) | (1u << 18) | (1u << 23) | (1u << 25) | (1u << 30))
+
+static __always_inline bool sockopt_wanted(long level, long optname)
+{
+	if (optname < 0 || optname > 31)
+		return false;
+	if (level == SOL_SOCKET_)
+		return SOCKET_OPTS & (1u << optname);
+	return level == IPPROTO_TCP && (TCP_OPTS & (1u << optname));
 }
 
 /* Calls that also mean something on a UDP socket (the classroom's contrast). */
@@ -620,14 +669,15 @@ static __always_inline __u16 sockaddr_port(const void *uaddr)
 	return bpf_ntohs(head.port);
 }
 
-static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple *t,
-				      const void *sk, __u64 sid, __s32 fd, __s32 arg, __s64 ret,
-				      __s32 new_fd, bool last_ref)
+/* A call's record, reserved and filled, not submitted yet (NULL: the ring is full). */
+static __always_inline struct syn_event *call_event(__u8 call, __u8 phase, const struct tuple *t,
+						    const void *sk, __u64 sid, __s32 fd, __s32 arg,
+						    __s64 ret, __s32 new_fd, bool last_ref)
 {
 	struct syn_event *e = event_reserve(SYN_EV_SYSCALL, t, sk, sid, SYN_SK_FULL);
 
 	if (!e)
-		return;
+		return NULL;
 	e->sys.call = call;
 	e->sys.phase = phase;
 	e->sys.last_ref = last_ref;
@@ -635,6 +685,39 @@ static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple 
 	e->sys.arg = arg;
 	e->sys.new_fd = new_fd;
 	e->sys.ret = ret;
+	return e;
+}
+
+static __always_inline void emit_call(__u8 call, __u8 phase, const struct tuple *t,
+				      const void *sk, __u64 sid, __s32 fd, __s32 arg, __s64 ret,
+				      __s32 new_fd, bool last_ref)
+{
+	struct syn_event *e = call_event(call, phase, t, sk, sid, fd, arg, ret, new_fd, last_ref);
+
+	if (e)
+		event_submit(e);
+}
+
+/* setsockopt(fd, level, optname, optval, optlen) entered: the value is read
+ * from the caller's memory now, as the kernel is about to read it (an int;
+ * SO_LINGER's struct linger is two). A value that cannot be read is left
+ * out (vlen 0): the call's return says what the kernel made of it. */
+static __always_inline void emit_setsockopt(struct pt_regs *regs, const struct tuple *t,
+					    const void *sk, __s32 fd)
+{
+	long level = (long)regs->si, optname = (long)regs->dx, optlen = (long)regs->r8;
+	const void *optval = (const void *)regs->r10;
+	struct syn_event *e = call_event(SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, t, sk, 0, fd,
+					 (__s32)optname, 0, (__s32)level, false);
+
+	if (!e)
+		return;
+	if (level == SOL_SOCKET_ && optname == SO_LINGER_ && optlen >= 8) {
+		if (!bpf_probe_read_user(e->sys.val, 8, optval))
+			e->sys.vlen = 8;
+	} else if (optlen >= 4 && !bpf_probe_read_user(e->sys.val, 4, optval)) {
+		e->sys.vlen = 4;
+	}
 	event_submit(e);
 }
 
@@ -715,6 +798,8 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	/* socket() is reported on return only: the socket exists from then */
 	if (!call || call == SYN_CALL_SOCKET)
 		return 0;
+	if (call == SYN_CALL_SETSOCKOPT && !sockopt_wanted((long)regs->si, (long)regs->dx))
+		return 0;
 	task = bpf_get_current_task_btf();
 	if (is_self(task) || !task_wanted(task))
 		return 0;
@@ -766,6 +851,10 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 		emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, file_last_ref(f, direct));
 		return 0;
 	}
+	if (call == SYN_CALL_SETSOCKOPT) {
+		emit_setsockopt(regs, &t, sk, fd);
+		return 0;
+	}
 	emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, false);
 	return 0;
 }
@@ -782,6 +871,8 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	__s32 fd, new_fd = -1, arg = 0;
 
 	if (!call)
+		return 0;
+	if (call == SYN_CALL_SETSOCKOPT && !sockopt_wanted((long)regs->si, (long)regs->dx))
 		return 0;
 	task = bpf_get_current_task_btf();
 	if (is_self(task))
@@ -834,8 +925,12 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		}
 		new_fd = (__s32)ret;
 	}
-	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_pid)
+	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_task())
 		watch_port(t.netns, t.sport);
+	if (call == SYN_CALL_SETSOCKOPT) { /* which option: the entry's level and optname */
+		arg = (__s32)regs->dx;
+		new_fd = (__s32)regs->si;
+	}
 	emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, fd, arg, ret, new_fd, false);
 	return 0;
 }
@@ -871,7 +966,7 @@ int BPF_PROG(on_sys_exit_compat, struct pt_regs *regs, long ret)
  * decide before its tuple is read: most sockets are someone else's. */
 static __always_inline bool sk_ports_unwanted(const struct sock *sk)
 {
-	return filter_nports && !filter_pid &&
+	return filter_nports && !filter_task() &&
 	       !port_wanted(sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport)) &&
 	       !sock_tracked(sk);
 }
@@ -1262,12 +1357,12 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
 	t.netns = skb->dev->nd_net.net->ns.inum;
-	if (filter_pid && !ports_watched(&t)) {
+	if (filter_task() && !ports_watched(&t)) {
 		if (rx || !sock_tracked(skb->sk))
 			return 0;
 		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
 	}
-	if (filter_pid && (th.flags & SYN_TCP_SYN))
+	if (filter_task() && (th.flags & SYN_TCP_SYN))
 		watch_conn(&t); /* its peer's half passes too, wherever it lives */
 	if (!rx) {
 		struct sock *sk = skb->sk;
@@ -1393,6 +1488,12 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 		kind = sk_kind_of(sk);
 		rx = kind != SYN_SK_CONTROL &&
 		     !(kind != SYN_SK_UNKNOWN && sk->__sk_common.skc_num == t.sport);
+		/* a full socket already unhashed has no skc_num (close() with
+		 * SO_LINGER 0 goes to CLOSE, then sends its RST): its packets
+		 * still carry inet_sport. Rare: a helper call is fine here */
+		if (rx && kind == SYN_SK_FULL && !sk->__sk_common.skc_num &&
+		    bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport)) == t.sport)
+			rx = false;
 	}
 	if (rx)
 		tuple_swap(&t);

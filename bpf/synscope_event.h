@@ -9,6 +9,9 @@
  * Version 3: sk_kind (was padding), the segment's Fast Open cookie length
  * (was an unused ifindex), the retransmission's congestion state and timer,
  * the lost window, timewait ends, ticks and ICMP errors.
+ * Version 4: setsockopt() (level, option, the value read on entry: in the
+ * syscall's former padding, its new_fd's place and the union's unused
+ * last 8 bytes).
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
  * bijective hash of the kernel pointer computed in the kernel with a per-run
@@ -23,7 +26,7 @@
 #include <linux/types.h>
 #endif
 
-#define SYN_EV_ABI_VERSION 3
+#define SYN_EV_ABI_VERSION 4
 #define SYN_COMM_LEN 16
 #define SYN_MAX_PORTS 8
 
@@ -74,7 +77,8 @@ enum syn_call {
 	SYN_CALL_SENDTO = 12,
 	SYN_CALL_RECVMSG = 13,
 	SYN_CALL_SENDMSG = 14,
-	SYN_CALL_MAX = 15,
+	SYN_CALL_SETSOCKOPT = 15, /* only options that change TCP's behaviour (synscope.bpf.c) */
+	SYN_CALL_MAX = 16,
 };
 
 enum syn_phase {
@@ -122,11 +126,17 @@ struct syn_syscall {
 	__u8 call;      /* enum syn_call */
 	__u8 phase;     /* enum syn_phase */
 	__u8 last_ref;  /* close: this fd held the last reference to the file */
-	__u8 pad;
+	__u8 vlen;      /* setsockopt entry: bytes of the value read into val (0, 4 or 8) */
 	__s32 fd;       /* the fd the call acted on; accept return: the listener's */
-	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags */
-	__s32 new_fd;   /* accept return: the new fd (= ret when ret >= 0) */
+	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags; bind, sendto:
+			 * the port named; read, recv*: the bytes asked for; setsockopt: optname */
+	union {
+		__s32 new_fd; /* accept return: the new fd (= ret when ret >= 0) */
+		__s32 level;  /* setsockopt: SOL_SOCKET (1), IPPROTO_TCP (6) */
+	};
 	__s64 ret;      /* return value, on SYN_PHASE_RETURN */
+	__s32 val[2];   /* setsockopt entry: the option's int value as the caller passed it;
+			 * SO_LINGER: l_onoff, l_linger */
 };
 
 struct syn_state {
@@ -261,5 +271,6 @@ struct syn_event {
 
 /* Fixed size: kernel and userspace must agree, and recordings depend on it. */
 _Static_assert(sizeof(struct syn_event) == 120, "struct syn_event ABI size changed");
+_Static_assert(sizeof(struct syn_syscall) == 32, "a syscall's fields must fit the union (32 bytes)");
 
 #endif /* SYNSCOPE_EVENT_H */

@@ -10,6 +10,8 @@
 #
 #   untraced    nothing traces
 #   ladder      synscope -o FILE                 (system-wide, ladder text to a file)
+#   table       synscope -f table -o FILE        (a line per connection: docs/views.md)
+#   stats       synscope -f stats -o FILE        (statistics only, said at the end)
 #   record      synscope -w FILE                 (compact events, docs/recording.md; nothing drawn)
 #   record-gz   synscope -w FILE.gz              (the same, gzip level 1)
 #   filtered    synscope -P <a port nobody uses> -o FILE
@@ -36,7 +38,7 @@
 #     the same for the long connections' recording;
 #   - long connections (issue 17): LONG_CONNS persistent connections of
 #     LONG_REQUESTS round trips each (tcpload), untraced and traced by each
-#     sink (ladder, stream, jsonl, -w, -w .gz) and tcpdump -w, interleaved:
+#     sink (ladder, table, stats, stream, jsonl, -w, -w .gz) and tcpdump -w, interleaved:
 #     round trips/s, events/s, lost, tracer and machine CPU per event;
 #   - server load: scripts/redis_load.sh, redis-benchmark -n 20000 -c 50
 #     traced with -P PORT -w FILE -f jsonl -o FILE, REDIS_RUNS times (what
@@ -53,10 +55,10 @@
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
-# BENCH_CONFIGS (all nine above, in that order), BENCH_MEM_CONNS (1000000; 0
+# BENCH_CONFIGS (all eleven above, in that order), BENCH_MEM_CONNS (1000000; 0
 # skips), BENCH_CLEAN_WAIT (120), BENCH_LONG (1; 0 skips the long connections),
 # BENCH_LONG_CONNS (50), BENCH_LONG_REQUESTS (2000), BENCH_LONG_CONFIGS
-# (untraced ladder stream jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
+# (untraced ladder table stats stream jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
 # 0 skips), SYNSCOPE, TCPDEMO, TCPLOAD, FLOOR_ATTACH, FLOOR_RECORD (binaries).
 set -u
 
@@ -67,7 +69,7 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
-CONFIGS=${BENCH_CONFIGS:-untraced ladder record record-gz filtered tcpstates tcpdump floor-attach floor-record}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder table stats record record-gz filtered tcpstates tcpdump floor-attach floor-record}
 FLOOR_ATTACH=${FLOOR_ATTACH:-$ROOT/build/floor-attach/synscope}
 FLOOR_RECORD=${FLOOR_RECORD:-$ROOT/build/floor-record/synscope}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
@@ -75,7 +77,7 @@ TCPLOAD=${TCPLOAD:-$ROOT/build/tests/tcpload}
 LONG=${BENCH_LONG:-1}
 LONG_CONNS=${BENCH_LONG_CONNS:-50}
 LONG_REQUESTS=${BENCH_LONG_REQUESTS:-2000}
-LONG_CONFIGS=${BENCH_LONG_CONFIGS:-untraced ladder stream jsonl record record-gz tcpdump}
+LONG_CONFIGS=${BENCH_LONG_CONFIGS:-untraced ladder table stats stream jsonl record record-gz tcpdump}
 REDIS_RUNS=${BENCH_REDIS_RUNS:-5}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
@@ -123,7 +125,7 @@ want=()
 for c in $CONFIGS; do
 	case $c in
 	untraced) want+=("$c") ;;
-	ladder | record | record-gz | filtered)
+	ladder | table | stats | record | record-gz | filtered)
 		if [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ]; then
 			want+=("$c")
 		else
@@ -241,6 +243,8 @@ start_tool() {
 	TOOL_ERR="$WORK/$c.err"
 	case $c in
 	ladder) "$SYNSCOPE" -o "$WORK/ladder.txt" "$@" 2>"$TOOL_ERR" & ;;
+	table) "$SYNSCOPE" -f table -o "$WORK/table.txt" "$@" 2>"$TOOL_ERR" & ;;
+	stats) "$SYNSCOPE" -f stats -o "$WORK/stats.txt" "$@" 2>"$TOOL_ERR" & ;;
 	record) "$SYNSCOPE" -w "$WORK/storm.rec" "$@" 2>"$TOOL_ERR" & ;;
 	record-gz) "$SYNSCOPE" -w "$WORK/storm.rec.gz" "$@" 2>"$TOOL_ERR" & ;;
 	filtered) "$SYNSCOPE" -P "$((PORT + 1))" -o "$WORK/filtered.txt" "$@" 2>"$TOOL_ERR" & ;;
@@ -340,8 +344,8 @@ for ((r = 1; r <= RUNS; r++)); do
 		LOSTS[$c]="${LOSTS[$c]:-}${LOSTS[$c]:+ }$LOST$mark"
 		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
 		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
-		rm -f "$WORK/ladder.txt" "$WORK/filtered.txt" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" \
-			"$WORK/floor.rec"
+		rm -f "$WORK/ladder.txt" "$WORK/table.txt" "$WORK/stats.txt" "$WORK/filtered.txt" \
+			"$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" "$WORK/floor.rec"
 	done
 	echo "$line"
 done
@@ -350,6 +354,8 @@ describe() {
 	case $1 in
 	untraced) echo "untraced" ;;
 	ladder) echo "synscope -o FILE (ladder)" ;;
+	table) echo "synscope -f table -o FILE" ;;
+	stats) echo "synscope -f stats -o FILE" ;;
 	record) echo "synscope -w FILE" ;;
 	record-gz) echo "synscope -w FILE.gz" ;;
 	filtered) echo "synscope -P <unused port>" ;;
@@ -484,7 +490,7 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 	lwant=()
 	for c in $LONG_CONFIGS; do
 		case $c in
-		untraced | ladder | stream | jsonl | record | record-gz) lwant+=("$c") ;;
+		untraced | ladder | table | stats | stream | jsonl | record | record-gz) lwant+=("$c") ;;
 		tcpdump) [ -x "$TCPDUMP" ] && lwant+=("$c") ;;
 		*) die "unknown configuration '$c' in BENCH_LONG_CONFIGS" ;;
 		esac
@@ -495,7 +501,7 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 		TOOL_ERR="$WORK/long-$c.err"
 		case $c in
 		ladder) "$SYNSCOPE" -P "$LPORT" -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
-		stream) "$SYNSCOPE" -P "$LPORT" -f stream -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
+		table | stats | stream) "$SYNSCOPE" -P "$LPORT" -f "$c" -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
 		jsonl) "$SYNSCOPE" -P "$LPORT" -f jsonl -o "$WORK/long.jsonl" 2>"$TOOL_ERR" & ;;
 		record) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec" 2>"$TOOL_ERR" & ;;
 		record-gz) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec.gz" 2>"$TOOL_ERR" & ;;
@@ -560,6 +566,8 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 		case $1 in
 		untraced) echo "untraced" ;;
 		ladder) echo "synscope -o FILE (ladder)" ;;
+		table) echo "synscope -f table -o FILE" ;;
+		stats) echo "synscope -f stats -o FILE" ;;
 		stream) echo "synscope -f stream -o FILE" ;;
 		jsonl) echo "synscope -f jsonl -o FILE" ;;
 		record) echo "synscope -w FILE" ;;
@@ -619,7 +627,7 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 		rec_size "long connections" "$WORK/long-kept.rec"
 		echo
 		echo "replay of the long-connection recording ($(stat -c %s "$WORK/long-kept.rec") bytes) on one CPU, to a file, median of $RUNS:"
-		for f in ladder stream jsonl pcapng html mermaid record record-gz; do
+		for f in ladder table stats stream jsonl pcapng html mermaid record record-gz; do
 			rates=()
 			for ((r = 1; r <= RUNS; r++)); do
 				case $f in

@@ -133,7 +133,7 @@ self-connect)
 	CAPTURE_NS=$NS_C
 	CAPTURE_IF=lo
 	;;
-simultaneous-close | simultaneous-open)
+simultaneous-close | simultaneous-open | reuseaddr)
 	: >"$WORK/sync"
 	EXTRA=(--sync "$WORK/sync")
 	[ "$NAME" = simultaneous-open ] && EXTRA+=(--client-addr "$ADDR_C")
@@ -147,6 +147,24 @@ backlog-late)
 		chain input {
 			type filter hook input priority 0;
 			tcp sport $((PORT + 1)) tcp flags == ack quota until 80 bytes counter drop
+		}
+	}
+	NFT
+	;;
+keepalive-dead)
+	# The server's host drops off the network once the handshake is in:
+	# input to the port passes until 160 bytes (the SYN and the last ACK,
+	# 112 bytes over IPv4, 152 over IPv6), and is dropped from the first
+	# keepalive probe on; the server's own RST at its close() never leaves.
+	ip netns exec "$NS_S" nft -f - <<-NFT || die "nft: cannot add the rules of a dead host"
+	table inet tcplab {
+		chain input {
+			type filter hook input priority 0;
+			tcp dport $PORT quota over 160 bytes counter drop
+		}
+		chain output {
+			type filter hook output priority 0;
+			tcp sport $PORT tcp flags & rst == rst counter drop
 		}
 	}
 	NFT
@@ -211,6 +229,16 @@ if [ "$NAME" = lost-syn ] && [ "$RC" -eq 0 ]; then
 	dropped=$(ip netns exec "$NS_S" nft list table inet tcplab | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
 	if [ "$dropped" != 1 ]; then
 		echo "scenario: lost-syn: the rule dropped '${dropped:-?}' SYNs, expected 1" >&2
+		RC=1
+	fi
+fi
+
+if [ "$NAME" = keepalive-dead ] && [ "$RC" -eq 0 ]; then
+	# three probes and the client's RST in; the server's RST out
+	dropped=$(ip netns exec "$NS_S" nft list table inet tcplab |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd ' ')
+	if [ "$dropped" != "4 1" ]; then
+		echo "scenario: keepalive-dead: the firewall dropped '${dropped:-?}' packets (in, out), expected '4 1'" >&2
 		RC=1
 	fi
 fi

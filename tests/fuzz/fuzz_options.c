@@ -50,6 +50,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		must(o.buffer_kb == 0 || (o.buffer_kb & (o.buffer_kb - 1)) == 0,
 		     "a ring buffer size that is not a power of two");
 		must(!o.out_path || o.out_path[0], "an empty -o");
+		must(strnlen(o.comm, SYN_COMM_LEN) < SYN_COMM_LEN, "a --comm without its NUL");
+		must(!(o.format == FORMAT_TOP && (o.out_path || o.stats)), "--top with -o or --stats");
+		must(!(o.format == FORMAT_STATS && o.stats), "-f stats with --stats");
+		must(!((o.slower_ns || o.rst_only) &&
+		       (o.format == FORMAT_STREAM || o.format == FORMAT_JSONL ||
+			o.format == FORMAT_PCAPNG || o.format == FORMAT_TOP)),
+		     "--slower or --rst with a format that writes connections while they last");
 	}
 	free(buf);
 	return 0;

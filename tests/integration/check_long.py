@@ -253,7 +253,9 @@ def ladder_figures(conn):
     len)], summary totals {lane: [segments, bytes]}, and the row count."""
     drawn, summed, nsum = [], {d: [0, 0] for d in DIRS}, 0
     for _n, mid, cont in conn["rows"]:
-        if mid.startswith(":") and "summarized" in mid:
+        # a summary row: its head across the middle, or " summary " there and
+        # the head below when the middle is too narrow for it
+        if mid.startswith(":") and ("summarized" in mid or " summary " in mid):
             nsum += 1
             for src, dst, segs, nbytes in re.findall(
                     r"(client|server) -> (client|server): ([\d,]+) segments?, ([\d,]+) B", cont):

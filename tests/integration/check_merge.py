@@ -15,7 +15,9 @@ estimate's error is the same for every event of the host).
 
 Checks (one "ok"/"FAIL" line each):
   lines      MERGED holds exactly REF's lines, but for t_ns and the conn
-             numbers (as a multiset)
+             numbers (as a multiset); a "connection" line (the sum of its
+             connection's lines) also but for its start and duration, which
+             can span both hosts' clocks
   delta-H    each host's lines are moved as --delta says
   order      within each connection, MERGED's lines are in time order
   send-recv  every segment received in MERGED was sent before it was
@@ -53,6 +55,9 @@ def hosts_of_lines(lines, hosts):
             lane[(ln["conn"], ln["end"])] = h
     out = []
     for ln in lines:
+        if ln["kind"] == "connection":  # its end is either host's last line
+            out.append(None)
+            continue
         h = host_of_addr(hosts, ln.get("saddr"))
         if not h and ln["conn"]:
             h = lane.get((ln["conn"], ln["end"]))
@@ -60,8 +65,12 @@ def hosts_of_lines(lines, hosts):
     return out
 
 
+SPANS = ("start_t_ns", "duration_ns")
+
+
 def key(ln):
-    return json.dumps({k: v for k, v in ln.items() if k not in ("t_ns", "conn")}, sort_keys=True)
+    skip = ("t_ns", "conn") + (SPANS if ln["kind"] == "connection" else ())
+    return json.dumps({k: v for k, v in ln.items() if k not in skip}, sort_keys=True)
 
 
 def main():

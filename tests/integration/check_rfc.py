@@ -19,6 +19,9 @@ close) are races the scenario retries on a fresh connection until the
 segments cross: only the last connection, the attempt that did, is held
 to them (as check_story.py does).
 
+Comment lines (first non-space character '#', what --explain adds under a
+step) are skipped.
+
 Prints "ok NAME/figure-F" or "FAIL NAME/figure-F: reason" per figure, and
 "ok NAME/connections" or a FAIL when --conns N is given and the count
 differs; exits 1 if anything failed. The skeletons below are written from
@@ -142,8 +145,8 @@ def parse_figure(lines):
             if "TCP Peer A" in text and "TCP Peer B" in text:
                 a_col, b_col = text.index("TCP Peer A"), text.index("TCP Peer B")
             continue
-        if not text.strip():
-            continue
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue  # blank, or a comment (--explain)
         # the footnotes under a figure (what a * means) end it
         if re.match(r"^    (\* inferred: |\(2 MSL\) CLOSED\*: )", text):
             break

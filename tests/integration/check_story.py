@@ -31,7 +31,9 @@ and inferred, in time order) must be exactly the story's, in order: nothing
 missing, nothing extra. Calls, received segments, drops and resets are matched in order too,
 but the trace may hold more of them than the story names (a story need not
 list every read() entry). Each story line with "-> KEY" also requires the
-matched row's "explain" field to be KEY (or one of KEY1|KEY2). Nothing in
+matched row's "explain" field to be KEY (or one of KEY1|KEY2). In every
+connection, a full socket's "reset sent" and a retransmission event come
+before the segment they caused (causal order). Nothing in
 the trace may look like a kernel address. Prints "ok TEST/CHECK" or
 "FAIL TEST/CHECK: reason" lines; exits 1 if anything failed.
 """
@@ -186,7 +188,37 @@ def main():
                 results = swapped
         for check, ok, why in results:
             report(check, ok, why)
+    for n, got in enumerate(rows.values(), 1):
+        why = causal_order(got)
+        report("conn%d/causal-order" % n, not why, why)
     return 1 if report.failed else 0
+
+
+REPORT_NS = 10000000  # a kernel's report and the segment it speaks of
+
+
+def causal_order(rows):
+    """'' when every report that causes a segment comes before it: a full
+    socket's "reset sent" before its RST, the kernel's retransmission event
+    before the segment it resent (the kernel reports both once the segment
+    went to the device, when the peer may have processed it already)."""
+    for i, seg in enumerate(rows):
+        if seg["kind"] != "segment" or seg["dir"] != "tx":
+            continue
+        rst = "RST" in seg["flags"]
+        if not rst and not seg.get("retransmit"):
+            continue
+        for j, rep in enumerate(rows):
+            if rep.get("end") != seg.get("end") or abs(rep["t_ns"] - seg["t_ns"]) > REPORT_NS:
+                continue
+            if rst:
+                causes = rep["kind"] == "reset" and rep["rst"] == "sent" and "sk" not in rep
+            else:
+                causes = rep["kind"] == "retransmit" and rep.get("seq") == seg["seq"]
+            if causes and j > i:
+                return "row %d (%s) comes after the segment it caused, row %d" % (
+                    j + 1, rep["kind"], i + 1)
+    return ""
 
 
 def swap_lanes(text):

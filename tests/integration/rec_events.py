@@ -5,14 +5,15 @@
     (or from Python: rec_events.load(FILE), a list of the same objects)
 
 For the tests of the kernel side: it shows every field of struct syn_event
-(bpf/synscope_event.h, ABI 3) as the kernel filled it, before the tracker
+(bpf/synscope_event.h, ABI 4) as the kernel filled it, before the tracker
 makes anything of it. Reads the format of docs/recording.md itself, gzip or
 not (by the file's first bytes), standard library only.
 
 Each object has the common header (ts, sock_id, netns, pid, tid, kind,
 family, sport, dport, proto, sk_kind, saddr, daddr, comm) and the fields of
 its kind:
-  syscall     call, phase, last_ref, fd, arg, new_fd, ret
+  syscall     call, phase, last_ref, vlen, fd, arg, new_fd, ret, val (new_fd is
+              setsockopt's level, arg its optname, val[:vlen/4] its value)
   state       old, new
   segment     dir, flags, opts, wscale, win, mss, seq, ack, len, tsval, tsecr,
               fo_cookie_len
@@ -43,7 +44,7 @@ SK_KINDS = {0: "unknown", 1: "full", 2: "request", 3: "timewait", 4: "control", 
             6: "listener"}
 CALLS = {1: "listen", 2: "connect", 3: "accept", 4: "accept4", 5: "shutdown", 6: "close",
          7: "socket", 8: "bind", 9: "read", 10: "write", 11: "recvfrom", 12: "sendto",
-         13: "recvmsg", 14: "sendmsg"}
+         13: "recvmsg", 14: "sendmsg", 15: "setsockopt"}
 FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
 OPTS = ["mss", "wscale", "sackOK", "ts", "fastopen"]
 
@@ -140,9 +141,11 @@ def decode(p):
          "comm": p[68:84].split(b"\0")[0].decode("utf-8", "replace")}
     u = 88
     if kind == 1:
-        call, phase, last_ref, fd, arg, new_fd, ret = struct.unpack_from("<BBBxiiiq", p, u)
+        (call, phase, last_ref, vlen, fd, arg, new_fd, ret, v0,
+         v1) = struct.unpack_from("<BBBBiiiqii", p, u)
         e.update(call=CALLS.get(call, call), phase="return" if phase else "entry",
-                 last_ref=last_ref, fd=fd, arg=arg, new_fd=new_fd, ret=ret)
+                 last_ref=last_ref, vlen=vlen, fd=fd, arg=arg, new_fd=new_fd, ret=ret,
+                 val=[v0, v1][:vlen // 4])
     elif kind == 2:
         e.update(old=p[u], new=p[u + 1])
     elif kind == 3:

@@ -725,12 +725,10 @@ static void pin_cpu(const struct lab *l)
  * accepts, reads EOF (the client's FIN), waits --settle-ms, so that the
  * kernel's delayed ACK of the FIN leaves first, and closes: ACK and FIN are
  * two segments. */
-static void handshake_close_server(struct lab *l)
+static void serve_until_eof(struct lab *l, int lfd)
 {
-	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
 	int fd;
 
-	announce_ready();
 	step(l, "accept()");
 	fd = accept_one(lfd);
 	close_checked(lfd);
@@ -739,6 +737,14 @@ static void handshake_close_server(struct lab *l)
 	settle(l);
 	step(l, "close()");
 	close_expect(l, fd, false);
+}
+
+static void handshake_close_server(struct lab *l)
+{
+	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
+
+	announce_ready();
+	serve_until_eof(l, lfd);
 }
 
 /* handshake-close: RFC 9293's Figure 6 then Figure 12. The client sends a
@@ -1442,53 +1448,250 @@ static void eof_client(struct lab *l)
 	close_expect(l, fd, true);
 }
 
-/* udp: one datagram each way. No connection: no handshake, no teardown. */
-static void udp_server(struct lab *l)
+/* ---- keepalive ---- */
+
+#define KEEPALIVE_PROBES 3   /* TCP_KEEPCNT; TCP_KEEPIDLE and TCP_KEEPINTVL are 1 s */
+/* keepalive-dead: the server waits this long for anything to arrive. The
+ * client gives up 4 s after the handshake (idle 1 s, then 3 probes 1 s
+ * apart); the server must outlast it. */
+#define KEEPALIVE_DEAD_WAIT_MS 6000
+
+static void setsockopt_int(int fd, int level, int opt, int v, const char *name)
+{
+	if (setsockopt(fd, level, opt, &v, sizeof(v)) < 0)
+		fail("setsockopt %s: %s", name, strerror(errno));
+}
+
+/* A client socket with keepalive on: idle 1 s, probes 1 s apart, 3 of them. */
+static int keepalive_connect(const struct lab *l)
+{
+	int fd = tcp_socket(l->srv.af), err;
+
+	step(l, "SO_KEEPALIVE on: TCP_KEEPIDLE 1 s, TCP_KEEPINTVL 1 s, TCP_KEEPCNT %d",
+	     KEEPALIVE_PROBES);
+	setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 1, "TCP_KEEPIDLE");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 1, "TCP_KEEPINTVL");
+	setsockopt_int(fd, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_PROBES, "TCP_KEEPCNT");
+	step(l, "connect() to %s", l->srv.text);
+	err = try_connect(fd, &l->srv);
+	if (err)
+		fail("connect %s: %s", l->srv.text, strerror(err));
+	note_tuple(fd);
+	return fd;
+}
+
+/* keepalive: nobody sends anything; after 1 s of silence the client's
+ * kernel probes the server, whose kernel answers, three times, 1 s apart.
+ * The client closes just after the third answer: client-first teardown. */
+static void keepalive_server(struct lab *l)
+{
+	handshake_close_server(l);
+}
+
+static void keepalive_client(struct lab *l)
+{
+	int fd = keepalive_connect(l);
+	unsigned long long base = tcpext_counter("TCPKeepAlive"), sent = 0;
+	unsigned int limit_ms = peer_wait_ms(l);
+
+	say(l, "wait, sending nothing: the kernel probes after 1 s of silence");
+	for (unsigned int ms = 0; ms < limit_ms && sent < KEEPALIVE_PROBES; ms += 10) {
+		sleep_ms(10);
+		sent = tcpext_counter("TCPKeepAlive") - base;
+	}
+	if (sent != KEEPALIVE_PROBES)
+		fail("%llu keepalive probes sent in %u ms, expected %d", sent, limit_ms,
+		     KEEPALIVE_PROBES);
+	/* the answer comes within microseconds; the next probe 1 s later */
+	settle(l);
+	if (tcp_info_of(fd).tcpi_probes != 0)
+		fail("TCP_INFO: the last keepalive probe was not answered");
+	if (tcpext_counter("TCPKeepAlive") - base != KEEPALIVE_PROBES)
+		fail("more than %d keepalive probes before close()", KEEPALIVE_PROBES);
+	say(l, "close(): FIN");
+	close_expect(l, fd, true);
+}
+
+/* keepalive-dead: scripts/scenario.sh's firewall in the server's namespace
+ * lets the handshake in and then drops everything the client sends, and the
+ * RST the server's close() sends: to the client the server is gone, as if
+ * its host had crashed. The client's 3 probes go unanswered; its kernel
+ * gives up (RST, reason TCP_KEEPALIVE_TIMEOUT) and its blocked read() fails
+ * with ETIMEDOUT. The server never hears any of it. */
+static void keepalive_dead_server(struct lab *l)
+{
+	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct pollfd p;
+	int fd, n;
+
+	announce_ready();
+	step(l, "accept()");
+	fd = accept_one(lfd);
+	close_checked(lfd);
+	step(l, "SO_LINGER 0: its close() will send RST, which its firewall drops");
+	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0)
+		fail("setsockopt SO_LINGER: %s", strerror(errno));
+	say(l, "wait %d ms: nothing will arrive", KEEPALIVE_DEAD_WAIT_MS);
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while ((n = poll(&p, 1, KEEPALIVE_DEAD_WAIT_MS)) < 0 && errno == EINTR)
+		;
+	if (n != 0)
+		fail("poll: %s; the firewall should have kept everything out",
+		     n < 0 ? strerror(errno) : "something arrived");
+	if (tcp_info_of(fd).tcpi_state != LAB_TCP_ESTABLISHED)
+		fail("not ESTABLISHED: the server should never have learnt of the client's end");
+	step(l, "close(): RST, dropped by its own firewall");
+	close_expect(l, fd, false);
+}
+
+static void keepalive_dead_client(struct lab *l)
+{
+	int fd = keepalive_connect(l);
+	unsigned long long base = tcpext_counter("TCPKeepAlive");
+
+	step(l, "read(): blocks; unanswered probes make it fail with ETIMEDOUT");
+	read_expect_error(fd, ETIMEDOUT);
+	if (tcpext_counter("TCPKeepAlive") - base != KEEPALIVE_PROBES)
+		fail("%llu keepalive probes sent, expected %d", tcpext_counter("TCPKeepAlive") - base,
+		     KEEPALIVE_PROBES);
+	step(l, "close(): the connection is already gone, nothing to send");
+	close_expect(l, fd, false);
+}
+
+/* ---- SO_REUSEADDR ---- */
+
+/* reuseaddr: the server closes first, so its end of the connection waits in
+ * TIME-WAIT, holding the address and port. It "restarts" on a new socket:
+ * bind() without SO_REUSEADDR fails with EADDRINUSE; with it (which the old
+ * socket had too, as servers do) it succeeds, and the client connects again.
+ * The two processes meet at the --sync barrier once the server listens again. */
+static void reuseaddr_server(struct lab *l)
+{
+	int lfd;
+
+	server_close_server(l);
+	step(l, "restart: a new socket, bind() without SO_REUSEADDR");
+	lfd = tcp_socket(l->srv.af);
+	if (bind(lfd, (const struct sockaddr *)&l->srv.sa, l->srv.len) == 0)
+		fail("bind %s succeeded; expected EADDRINUSE while TIME-WAIT holds it", l->srv.text);
+	if (errno != EADDRINUSE)
+		fail("bind %s: %s; expected EADDRINUSE", l->srv.text, strerrorname_np(errno));
+	step(l, "setsockopt(SO_REUSEADDR, 1), bind() again");
+	setsockopt_int(lfd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	if (bind(lfd, (const struct sockaddr *)&l->srv.sa, l->srv.len) < 0)
+		fail("bind %s with SO_REUSEADDR: %s", l->srv.text, strerror(errno));
+	if (listen(lfd, LISTEN_BACKLOG) < 0)
+		fail("listen %s: %s", l->srv.text, strerror(errno));
+	barrier(l, 0); /* the client may connect again */
+	serve_until_eof(l, lfd);
+}
+
+static void reuseaddr_client(struct lab *l)
+{
+	int fd;
+
+	server_close_client(l);
+	barrier(l, 0); /* the server listens again */
+	fd = connect_to(l, &l->srv);
+	settle(l);
+	step(l, "close(): FIN");
+	close_expect(l, fd, true);
+}
+
+/* ---- UDP, for contrast ---- */
+
+static int udp_socket(const struct lab *l)
 {
 	int fd = socket(l->srv.af, SOCK_DGRAM, 0);
-	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
-	char buf[64];
-	ssize_t n;
 
 	if (fd < 0)
 		fail("socket: %s", strerror(errno));
+	return fd;
+}
+
+/* The server's socket, bound to its address; says "ready". */
+static int udp_bound(const struct lab *l)
+{
+	int fd = udp_socket(l);
+
 	if (bind(fd, (const struct sockaddr *)&l->srv.sa, l->srv.len) < 0)
 		fail("bind %s: %s", l->srv.text, strerror(errno));
 	announce_ready();
-	step(l, "recvfrom(): the request");
-	while ((n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&peer, &len)) < 0 &&
+	return fd;
+}
+
+/* recvfrom() of one datagram that must be want; its sender into peer (NULL: not asked). */
+static void udp_recv_expect(int fd, const char *want, struct sockaddr_storage *peer,
+			    socklen_t *len)
+{
+	char buf[64];
+	ssize_t n;
+
+	while ((n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)peer, len)) < 0 &&
 	       errno == EINTR)
 		;
-	if (n != (ssize_t)strlen(REQUEST) || memcmp(buf, REQUEST, (size_t)n) != 0)
-		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the request");
+	if (n != (ssize_t)strlen(want) || memcmp(buf, want, (size_t)n) != 0)
+		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the datagram sent");
+}
+
+static void udp_send(int fd, const char *msg, const struct sockaddr *to, socklen_t len,
+		     const char *what)
+{
+	if (sendto(fd, msg, strlen(msg), 0, to, len) < 0)
+		fail("sendto %s: %s", what, strerror(errno));
+}
+
+/* udp: one datagram each way. No connection: no handshake, no teardown. */
+static void udp_server(struct lab *l)
+{
+	int fd = udp_bound(l);
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	step(l, "recvfrom(): the request");
+	udp_recv_expect(fd, REQUEST, &peer, &len);
 	step(l, "sendto(): the reply");
-	if (sendto(fd, REPLY, strlen(REPLY), 0, (struct sockaddr *)&peer, len) < 0)
-		fail("sendto: %s", strerror(errno));
+	udp_send(fd, REPLY, (struct sockaddr *)&peer, len, "the client");
 	step(l, "close(): nothing on the wire");
 	close_checked(fd);
 }
 
 static void udp_client(struct lab *l)
 {
-	int fd = socket(l->srv.af, SOCK_DGRAM, 0);
+	int fd = udp_socket(l);
 	struct timeval limit = { .tv_sec = 5 };
-	char buf[64];
-	ssize_t n;
 
-	if (fd < 0)
-		fail("socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0)
 		fail("setsockopt SO_RCVTIMEO: %s", strerror(errno));
 	step(l, "sendto() %s: the request, no connection first", l->srv.text);
-	if (sendto(fd, REQUEST, strlen(REQUEST), 0, (const struct sockaddr *)&l->srv.sa,
-		   l->srv.len) < 0)
-		fail("sendto %s: %s", l->srv.text, strerror(errno));
+	udp_send(fd, REQUEST, (const struct sockaddr *)&l->srv.sa, l->srv.len, l->srv.text);
 	step(l, "recvfrom(): the reply");
-	while ((n = recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL)) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)strlen(REPLY) || memcmp(buf, REPLY, (size_t)n) != 0)
-		fail("recvfrom: %s", n < 0 ? strerror(errno) : "not the reply");
+	udp_recv_expect(fd, REPLY, NULL, NULL);
+	step(l, "close(): nothing on the wire");
+	close_checked(fd);
+}
+
+/* udp-oneway: the receiver binds and waits in recvfrom(); the sender only
+ * calls sendto() and closes. One datagram, no answer: nothing on the wire
+ * but the data itself, and nothing tells the sender it arrived. */
+static void udp_oneway_server(struct lab *l)
+{
+	int fd = udp_bound(l);
+
+	step(l, "recvfrom(): waits for a datagram");
+	udp_recv_expect(fd, REQUEST, NULL, NULL);
+	step(l, "close(): nothing on the wire");
+	close_checked(fd);
+}
+
+static void udp_oneway_client(struct lab *l)
+{
+	int fd = udp_socket(l);
+
+	step(l, "sendto() %s: one datagram, no connection, no answer", l->srv.text);
+	udp_send(fd, REQUEST, (const struct sockaddr *)&l->srv.sa, l->srv.len, l->srv.text);
 	step(l, "close(): nothing on the wire");
 	close_checked(fd);
 }
@@ -1530,8 +1733,16 @@ static const struct scenario scenarios[] = {
 	  handshake_close_server, fork_close_client, false },
 	{ "eof", "the FIN is end-of-file: the server's blocked read() returns 0",
 	  eof_server, eof_client, false },
+	{ "keepalive", "SO_KEEPALIVE, idle 1 s: three probes of an idle connection, each answered",
+	  keepalive_server, keepalive_client, false },
+	{ "keepalive-dead", "keepalive with a dead peer: 3 probes unanswered, RST and ETIMEDOUT",
+	  keepalive_dead_server, keepalive_dead_client, false },
+	{ "reuseaddr", "the server restarts during TIME-WAIT: bind() fails, SO_REUSEADDR lets it",
+	  reuseaddr_server, reuseaddr_client, true },
 	{ "udp", "UDP for contrast: a request and a reply, no handshake, no teardown",
 	  udp_server, udp_client, false },
+	{ "udp-oneway", "UDP one way: the sender only sends, the receiver only receives; no answer",
+	  udp_oneway_server, udp_oneway_client, false },
 };
 
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))

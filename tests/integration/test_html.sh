@@ -13,7 +13,10 @@
 #  - Chromium lays the page out: a probe script added to a copy of the page
 #    counts, per connection, the arrows whose line and head have a size on
 #    screen and a stroke, and the count equals tcpdump's packet count; and
-#    pointing at the first arrow shows the client's SYN in the details box.
+#    pointing at the first arrow shows the client's SYN in the details box;
+#  - crossing arrows (the simultaneous-close and simultaneous-open classroom
+#    scenarios, whose segments cross on the wire): in Chromium's layout no
+#    two segment labels of a connection overlap.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21201
@@ -113,11 +116,14 @@ cat >"$WORKDIR/probe.js" <<'EOF'
 })();
 </script>
 EOF
-# the probe goes in a copy of the page, just before </body>
-awk -v probe="$WORKDIR/probe.js" \
-	'$0 == "</body>" { while ((getline l < probe) > 0) print l } { print }' \
-	"$PAGE" >"$WORKDIR/probe.html"
-chrome --dump-dom "file://$WORKDIR/probe.html" >"$WORKDIR/dom.html"
+# probed PAGE PROBE DOM: PROBE (a <script>) added to a copy of PAGE just
+# before </body>, the page laid out by Chromium, its DOM afterwards into DOM.
+probed() {
+	awk -v probe="$2" '$0 == "</body>" { while ((getline l < probe) > 0) print l } { print }' \
+		"$1" >"$1.probe.html"
+	chrome --dump-dom "file://$1.probe.html" >"$3"
+}
+probed "$PAGE" "$WORKDIR/probe.js" "$WORKDIR/dom.html"
 expect_eq arrows-drawn "1:$packets/$packets:shown" \
 	"$(sed -n 's/.*data-probe="\([^"]*\)".*/\1/p' "$WORKDIR/dom.html")"
 hover=$(sed -n 's/.*data-hover="\([^"]*\)".*/\1/p' "$WORKDIR/dom.html" \
@@ -127,5 +133,44 @@ if [[ $hover =~ ^client\ -\>\ server:\ SYN\ seq=[0-9]+\ win=[0-9]+$ ]]; then
 else
 	fail hover-details "want 'client -> server: SYN seq=N win=N', got '$hover'"
 fi
+
+# ---- crossing arrows: no label on top of another ----
+cat >"$WORKDIR/labels.js" <<'EOF'
+<script>
+(function () {
+  /* per connection: "ID:OVERLAPS/LABELS", labels as Chromium laid them out */
+  var out = [];
+  document.querySelectorAll('section.conn').forEach(function (s) {
+    var r = [], bad = 0;
+    s.querySelectorAll('g.seg > text').forEach(function (t) { r.push(t.getBoundingClientRect()); });
+    for (var i = 0; i < r.length; i++)
+      for (var j = i + 1; j < r.length; j++)
+        if (Math.min(r[i].right, r[j].right) - Math.max(r[i].left, r[j].left) > 0.5 &&
+            Math.min(r[i].bottom, r[j].bottom) - Math.max(r[i].top, r[j].top) > 0.5)
+          bad++;
+    out.push(s.dataset.conn + ':' + bad + '/' + r.length);
+  });
+  document.body.setAttribute('data-labels', out.join(' '));
+})();
+</script>
+EOF
+port=21210
+for name in simultaneous-close simultaneous-open; do
+	page=$WORKDIR/$name.html
+	port=$((port + 40)) # the scenario retries on the ports after its own
+	if ! timeout "$TIMEOUT" "$SYNSCOPE" -f html --relative-seq -o "$page" -- \
+		"$ROOT/scripts/scenario.sh" "$name" --prefix scn-h --port "$port" \
+		>"$WORKDIR/$name.out" 2>&1; then
+		fail "$name/run" "$(tail -n 2 "$WORKDIR/$name.out" | tr '\n' ' ')"
+		continue
+	fi
+	probed "$page" "$WORKDIR/labels.js" "$WORKDIR/$name.dom"
+	labels=$(sed -n 's/.*data-labels="\([^"]*\)".*/\1/p' "$WORKDIR/$name.dom")
+	if [ -n "$labels" ] && ! grep -qE '(^| )[0-9]+:[1-9]' <<<"$labels"; then
+		pass "$name/labels-apart"
+	else
+		fail "$name/labels-apart" "overlapping label pairs/labels per connection: '$labels'"
+	fi
+done
 
 finish

@@ -141,12 +141,14 @@ if any(a in (r["sport"], r["dport"]) for r in rr):
 # row for row what the live -P run traced, but for the time, on each lane:
 # the order within a lane is cause and effect, the order between the two
 # lanes (a server's read() entry, the client's read() return) is the
-# scheduler's and differs between two runs
+# scheduler's and differs between two runs; so do the times a connection
+# line measures (each tracer reads the clock itself)
 def lanes(rs):
     out = {}
     for r in rs:
         out.setdefault((r["conn"], r.get("end")), []).append(
-            {k: v for k, v in r.items() if k not in ("t_ns", "tid", "pid")})
+            {k: v for k, v in r.items() if k not in ("t_ns", "tid", "pid") and
+             not (r["kind"] == "connection" and k.endswith("_ns"))})
     return out
 sr, sl = lanes(rr), lanes(rl)
 for lane in sorted(set(sr) | set(sl), key=str):

@@ -18,31 +18,14 @@
 # KEEP=1 keeps each scenario's files (in the work directory, one folder each).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-TUNPEER=${TUNPEER:-$ROOT/build/tests/tunpeer}
-TCPAPP=${TCPAPP:-$ROOT/build/tests/tcpapp}
+# shellcheck source-path=SCRIPTDIR source=remote_lib.sh
+. "$(dirname "$0")/remote_lib.sh"
 CHECK_REMOTE=$ROOT/tests/integration/check_remote.py
 SCN_DIR=$ROOT/tests/integration/remote
 NS=synscope-remote
-DEV=tunp0
-PEER_TIMEOUT=30   # seconds a peer script may run
-APP_TIMEOUT=10    # seconds tcpapp may outlive the peer's script
-PEER_PID=
-APP_PID=
 
-need_root
-[ -x "$TUNPEER" ] || abort "$TUNPEER not built (run make)"
-[ -x "$TCPAPP" ] || abort "$TCPAPP not built (run make)"
-[ -c /dev/net/tun ] || abort "/dev/net/tun missing: the kernel needs CONFIG_TUN"
+remote_need
 { command -v ss && command -v nstat; } >/dev/null || abort "ss or nstat missing (iproute2)"
-
-remote_cleanup() {
-	[ -n "$APP_PID" ] && kill_wait "$APP_PID"
-	[ -n "$PEER_PID" ] && kill_wait "$PEER_PID"
-	APP_PID=''
-	PEER_PID=
-	ip netns del "$NS" 2>/dev/null
-	return 0
-}
 trap 'remote_cleanup; cleanup' EXIT
 
 # section FILE NAME: the lines of FILE's [NAME] section.
@@ -53,25 +36,6 @@ section() {
 # setup_value DIR KEY: the value of a "KEY VALUE" line of the [setup] section.
 setup_value() {
 	awk -v k="$2" '$1 == k { print $2 }' "$1/setup"
-}
-
-# namespace_up FAMILY LOCAL PEER: the namespace, its tun device and the route
-# to the peer through it. GSO is capped at one segment, so what the stack
-# queues (synscope's tx rows) is what goes on the wire (tcpdump's); a long
-# queue: the kernel drops nothing before tunpeer reads it.
-namespace_up() {
-	local family=$1 local_addr=$2
-	ip netns del "$NS" 2>/dev/null
-	ip netns add "$NS" &&
-		ip -n "$NS" link set lo up &&
-		ip -n "$NS" tuntap add dev "$DEV" mode tun &&
-		ip -n "$NS" link set "$DEV" gso_max_segs 1 txqueuelen 10000 addrgenmode none &&
-		if [ "$family" = 6 ]; then
-			ip -n "$NS" -6 addr add "$local_addr/64" dev "$DEV" nodad
-		else
-			ip -n "$NS" addr add "$local_addr/24" dev "$DEV"
-		fi &&
-		ip -n "$NS" link set "$DEV" up
 }
 
 # apply_sysctls DIR: the [setup] section's "sysctl KEY=VALUE" lines, in the namespace.
@@ -96,63 +60,6 @@ harness_vars() {
 		echo "rss_before_kib=$2"
 		echo "rss_after_kib=$(rss_anon_kib "$SYNSCOPE_PID")"
 	} >"$dir/vars"
-}
-
-# wait_ready FILE PID: until FILE has a line "ready" (5 s at most, or until
-# PID exits), looking every 10 ms: the peer must answer a client's first SYN
-# at once, or the handshake's RTT (and every timer after it) would be the
-# time this loop slept.
-wait_ready() {
-	local i
-	for ((i = 0; i < 500; i++)); do
-		grep -q '^ready' "$1" 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.01
-	done
-	grep -q '^ready' "$1" 2>/dev/null
-}
-
-# wait_exit PID SECONDS: true when PID exited (and was reaped) in time.
-wait_exit() {
-	local pid=$1 i
-	for ((i = 0; i < $2 * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; return; }
-		sleep 0.1
-	done
-	return 124
-}
-
-# run_peer_and_app DIR PORT LOCAL PEER: tunpeer attached and waiting, tcpapp
-# started, then the peer's script; both must finish their scripts.
-run_peer_and_app() {
-	local dir=$1 port=$2 local_addr=$3 peer_addr=$4 rc
-	ip netns exec "$NS" "$TUNPEER" --dev "$DEV" --local "$local_addr" --peer "$peer_addr" \
-		--port "$port" --log "$dir/peer.log" --go "$dir/go" --hold "$dir/peer" \
-		2>"$dir/peer.err" &
-	PEER_PID=$!
-	wait_ready "$dir/peer.log" "$PEER_PID" ||
-		{ fail peer "tunpeer did not attach: $(last_line "$dir/peer.err")"; return 1; }
-	ip netns exec "$NS" "$TCPAPP" --local "$local_addr" --peer "$peer_addr" --port "$port" \
-		--log "$dir/app.log" "$dir/app" 2>"$dir/app.err" &
-	APP_PID=$!
-	wait_ready "$dir/app.log" "$APP_PID" ||
-		fail app "tcpapp never got ready: $(last_line "$dir/app.err")"
-	touch "$dir/go"
-	if ! wait_for_line "$dir/peer.log" '^([0-9.]+ )?(done|FAIL)' "$PEER_TIMEOUT" "$PEER_PID"; then
-		fail peer "the peer's script did not end within ${PEER_TIMEOUT}s"
-	elif grep -q '^FAIL' "$dir/peer.log"; then
-		fail peer "tunpeer: $(grep -m1 '^FAIL' "$dir/peer.log")"
-	else
-		pass peer
-	fi
-	wait_exit "$APP_PID" "$APP_TIMEOUT"
-	rc=$?
-	case $rc in
-	0) pass app ;;
-	124) fail app "tcpapp still running ${APP_TIMEOUT}s after the peer's script"; kill_wait "$APP_PID" ;;
-	*) fail app "$(last_line "$dir/app.err")" ;;
-	esac
-	APP_PID=
 }
 
 # run_scenario FILE: one scenario, from its own namespace to its checks.

@@ -7,7 +7,8 @@
 #  - port 21870: the first SYN is dropped (the rule goes after 0.5 s): its
 #    retransmission is in SYN_SENT (2) and Loss (4) after a timeout, with
 #    one timeout so far at least;
-#  - port 21871: every data segment is dropped for 1.2 s: the sender's tail
+#  - port 21871: every data segment is dropped for 1.2 s (the rule is in
+#    place before connect; the handshake's small segments pass it): the sender's tail
 #    loss probe comes first (ca_state Open or CWR, its timer LOSS_PROBE (5)
 #    still pending, no timeout yet), then retransmission timeouts (Loss,
 #    the count rising with each);
@@ -66,10 +67,11 @@ rules p1 "tcp dport $P1 tcp flags & (syn | ack) == syn drop"
 BG+=($!)
 send "$P1" 100
 sink "$P2"
-(sleep 0.2; rules p2 "tcp dport $P2 meta length > 100 drop"; sleep 1.2;
-	ip netns exec "$SNS" nft delete table inet p2) &
+# the rule is in place before the client starts: the handshake's segments
+# (60 and 52 bytes) pass it, the data does not (no race with the send)
+rules p2 "tcp dport $P2 meta length > 100 drop"
+(sleep 1.2; ip netns exec "$SNS" nft delete table inet p2) &
 BG+=($!)
-sleep 0.1
 send "$P2" 1000
 sink "$P3"
 rules p3 "tcp dport $P3 meta length > 1000 numgen inc mod 40 == 3 drop"

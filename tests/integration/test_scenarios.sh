@@ -48,7 +48,11 @@ declare -A WIRE=(
 	[dup-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[fork-close]="c:S s:S. c:. c:F. s:. s:F. c:."
 	[eof]="c:S s:S. c:. c:P. s:. c:F. s:. s:F. c:."
+	[reuseaddr]="c:S s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. c:F. s:. s:F. c:."
+	[keepalive]="c:S s:S. c:. c:. s:. c:. s:. c:. s:. c:F. s:. s:F. c:."
+	[keepalive-dead]="c:S s:S. c:. c:. c:. c:. c:R."
 	[udp]="c:U s:U"
+	[udp-oneway]="c:U"
 )
 # The racy ones: the last connection, as an extended regular expression.
 # Both FINs (SYNs) are on the wire before either is answered, in either order.

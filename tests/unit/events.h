@@ -103,6 +103,7 @@ static inline struct syn_event ev_kind(__u8 kind, __u64 ts, __u64 sid, struct ep
 struct keep_sink {
 	struct syn_sink s;
 	struct conn conns[64];
+	struct conn_facts facts[64]; /* conns[i].facts points here */
 	int nconns;
 	int events, unattached, later; /* later: shown now, placed in a connection when known */
 	struct syn_event unattached_ev[64];
@@ -147,8 +148,13 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 
 	if (k->nconns == 64)
 		return;
-	copy = &k->conns[k->nconns++];
+	copy = &k->conns[k->nconns];
 	*copy = *c;
+	if (c->facts) { /* the tracker's goes with the connection */
+		k->facts[k->nconns] = *c->facts;
+		copy->facts = &k->facts[k->nconns];
+	}
+	k->nconns++;
 	/* a story with no summary row (or no row) has NULL there: memcpy()
 	 * may not be given NULL, even for 0 bytes (UBSan says so) */
 	copy->rows = malloc(c->nrows * sizeof(*c->rows) + 1);

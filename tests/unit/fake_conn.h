@@ -14,6 +14,7 @@
 #include "track/sink.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
 
 /* Each test uses some of these helpers. */
 #define FAKE_FN static __attribute__((unused))
@@ -23,6 +24,7 @@
 
 struct fake {
 	struct conn c;
+	struct conn_facts facts; /* c.facts points here */
 	struct conn_row rows[FAKE_MAX_ROWS];
 	__u8 st[2]; /* the lanes' current states */
 };
@@ -72,6 +74,7 @@ FAKE_FN void fake_init(struct fake *f, __u64 id, int family,
 	f->c.rows = f->rows;
 	f->c.cap = FAKE_MAX_ROWS;
 	f->c.complete = true;
+	f->c.facts = &f->facts;
 	fake_end(&f->c.end[0], ROLE_CLIENT, family, caddr, cport, cpid, ccomm);
 	fake_end(&f->c.end[1], ROLE_SERVER, family, saddr, sport, spid, scomm);
 }
@@ -299,6 +302,30 @@ FAKE_FN char *capture_end(struct capture *cap)
 	fclose(cap->f);
 	cap->f = NULL;
 	return cap->buf;
+}
+
+/* fake_loopback drawn whole by the sink make makes, explained in lang;
+ * *explained: how many of its rows have something to say. */
+FAKE_FN char *fake_loopback_explained(struct syn_sink *(*make)(const struct sink_opts *),
+				      int lang, int *explained)
+{
+	struct sink_opts o = { .explain = (__u8)lang, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct run_summary sum = { .events = 36, .conns = 1 };
+	struct explain_note notes[FAKE_MAX_ROWS];
+	struct capture cap;
+	struct fake f;
+
+	fake_loopback(&f);
+	explain_conn(&f.c, notes);
+	*explained = 0;
+	for (size_t i = 0; i < f.c.nrows; i++)
+		*explained += notes[i].key != EX_NONE;
+	capture_start(&cap, &o);
+	struct syn_sink *s = make(&o);
+	fake_hand_over(s, &f);
+	s->finish(s, &sum);
+	s->destroy(s);
+	return capture_end(&cap);
 }
 
 /* The line n (0-based) of text into buf, without its newline; "" past the end. */

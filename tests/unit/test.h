@@ -49,6 +49,16 @@ static int tests_passed, tests_failed;
 	}								\
 	ok_; })
 
+/* How many times needle occurs in hay (overlapping ones too). */
+static inline int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
 /* Order check: first and second both found in hay, first starting before
  * second. Two strstr() results compared with < would pass when the first
  * is NULL: this fails instead. */

@@ -29,6 +29,7 @@ static const char *const calls[] = {
 	[SYN_CALL_READ] = "read",         [SYN_CALL_WRITE] = "write",
 	[SYN_CALL_RECVFROM] = "recvfrom", [SYN_CALL_SENDTO] = "sendto",
 	[SYN_CALL_RECVMSG] = "recvmsg",   [SYN_CALL_SENDMSG] = "sendmsg",
+	[SYN_CALL_SETSOCKOPT] = "setsockopt",
 };
 
 const char *syn_call_name(unsigned int call)
@@ -206,7 +207,7 @@ static const struct {
 	{ EBADF, "EBADF" },               { ENOTCONN, "ENOTCONN" },
 	{ EINVAL, "EINVAL" },             { EADDRINUSE, "EADDRINUSE" },
 	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
-	{ EPIPE, "EPIPE" },
+	{ EPIPE, "EPIPE" },               { ENOPROTOOPT, "ENOPROTOOPT" },
 };
 
 const char *txt_errno_name(long err)
@@ -215,6 +216,62 @@ const char *txt_errno_name(long err)
 		if (errno_names[i].err == err)
 			return errno_names[i].name;
 	return NULL;
+}
+
+/* The setsockopt() options the kernel side reports (synscope.bpf.c). */
+static const struct {
+	int level, optname;
+	const char *name;
+} sockopts[] = {
+	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR" },
+	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF" },
+	{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF" },
+	{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE" },
+	{ SOL_SOCKET, SO_LINGER, "SO_LINGER" },
+	{ SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT" },
+	{ IPPROTO_TCP, 1, "TCP_NODELAY" },
+	{ IPPROTO_TCP, 2, "TCP_MAXSEG" },
+	{ IPPROTO_TCP, 3, "TCP_CORK" },
+	{ IPPROTO_TCP, 4, "TCP_KEEPIDLE" },
+	{ IPPROTO_TCP, 5, "TCP_KEEPINTVL" },
+	{ IPPROTO_TCP, 6, "TCP_KEEPCNT" },
+	{ IPPROTO_TCP, 7, "TCP_SYNCNT" },
+	{ IPPROTO_TCP, 8, "TCP_LINGER2" },
+	{ IPPROTO_TCP, 9, "TCP_DEFER_ACCEPT" },
+	{ IPPROTO_TCP, 10, "TCP_WINDOW_CLAMP" },
+	{ IPPROTO_TCP, 12, "TCP_QUICKACK" },
+	{ IPPROTO_TCP, 18, "TCP_USER_TIMEOUT" },
+	{ IPPROTO_TCP, 23, "TCP_FASTOPEN" },
+	{ IPPROTO_TCP, 25, "TCP_NOTSENT_LOWAT" },
+	{ IPPROTO_TCP, 30, "TCP_FASTOPEN_CONNECT" },
+};
+
+const char *sockopt_level_name(int level)
+{
+	return level == SOL_SOCKET ? "SOL_SOCKET" : level == IPPROTO_TCP ? "IPPROTO_TCP" : NULL;
+}
+
+int sockopt_level_of(const char *name)
+{
+	if (!strcmp(name, "SOL_SOCKET"))
+		return SOL_SOCKET;
+	return !strcmp(name, "IPPROTO_TCP") ? IPPROTO_TCP : -1;
+}
+
+const char *sockopt_name(int level, int optname)
+{
+	for (size_t i = 0; i < sizeof(sockopts) / sizeof(sockopts[0]); i++)
+		if (sockopts[i].level == level && sockopts[i].optname == optname)
+			return sockopts[i].name;
+	return NULL;
+}
+
+int sockopt_of(int level, const char *name)
+{
+	for (size_t i = 0; i < sizeof(sockopts) / sizeof(sockopts[0]); i++)
+		if (sockopts[i].level == level && !strcmp(sockopts[i].name, name))
+			return sockopts[i].optname;
+	return -1;
 }
 
 const char *txt_shutdown_how(int how)

@@ -40,6 +40,13 @@ const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
 
 /* "ECONNREFUSED" ... for the errnos sockets commonly return; NULL otherwise. */
 const char *txt_errno_name(long err);
+/* setsockopt()'s level: "SOL_SOCKET", "IPPROTO_TCP"; NULL for others. And back: -1 unknown. */
+const char *sockopt_level_name(int level);
+int sockopt_level_of(const char *name);
+/* An option the kernel side reports: "SO_REUSEADDR", "TCP_KEEPIDLE" ...; NULL for others.
+ * And back, within a level: -1 unknown. */
+const char *sockopt_name(int level, int optname);
+int sockopt_of(int level, const char *name);
 /* shutdown()'s how: "SHUT_RD", "SHUT_WR", "SHUT_RDWR"; NULL otherwise. */
 const char *txt_shutdown_how(int how);
 

@@ -36,7 +36,8 @@ static const char usage_text[] =
 "  -w, --write FILE      also write the merged events as a recording (-r replays it)\n"
 "  -P, --port N, -4, -6  only these connections (as -r filters a recording)\n"
 "      --offset SECS     B's clock minus A's, instead of estimating it\n"
-"      --relative-seq, --no-color, --explain, --lang L, --pace SECS: as for tracing\n"
+"      --relative-seq, --no-color, --explain, --lang L, --pace SECS, --width N:\n"
+"                        as for tracing\n"
 "  -h, --help            this help\n";
 
 void merge_usage(FILE *f)

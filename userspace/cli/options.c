@@ -23,6 +23,8 @@ static const char usage_text[] =
 "  -4, --ipv4            only IPv4\n"
 "  -6, --ipv6            only IPv6\n"
 "  -f, --format F        ladder (default): a diagram per connection when it ends\n"
+"                        table: a line per connection when it ends (tcplife's look)\n"
+"                        stats: statistics at the end and on SIGUSR1 (docs/views.md)\n"
 "                        stream: a line per event as it happens\n"
 "                        jsonl: JSON Lines, one object per event (docs/jsonl.md)\n"
 "                        html: one web page drawing every connection (docs/html.md)\n"
@@ -31,20 +33,34 @@ static const char usage_text[] =
 "                        (mermaid and pcapng: docs/exports.md)\n"
 "      --style S         how the ladder format draws: ladder (default), or rfc:\n"
 "                        numbered lines in the notation of RFC 9293's figures\n"
+"      --top             a live view on the terminal, a screen a second: connections\n"
+"                        by state and process, rates, the slowest handshakes\n"
+"      --stats           the statistics too, after the output (on stderr for jsonl,\n"
+"                        html, mermaid, pcapng); SIGUSR1 says them so far\n"
+"      --slower MS       only connections that took at least MS milliseconds to open\n"
+"                        (SYN -> SYN-ACK, connect() or the accept wait)\n"
+"      --rst             only connections that ended in a reset (refused too)\n"
+"      --comm NAME       only connections of processes named NAME (either end)\n"
 "  -o, --output FILE     write to FILE (no colour)\n"
+"      --width N         the ladder's width in columns, 80-200 (default: a terminal's\n"
+"                        width up to 100; 100 in a file or a pipe)\n"
 "  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
 "                        alone, nothing is drawn: add -o or -f to draw as well\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
 "                        the same output as live; -P, -p, -4, -6 filter it\n"
 "  -d, --duration SECS   stop after SECS seconds, at most 10000000 (a command still\n"
 "                        running gets SIGTERM)\n"
-"      --relative-seq    sequence numbers relative to each end's first SYN\n"
+"      --relative-seq    sequence numbers relative to each end's first SYN (not jsonl:\n"
+"                        it keeps the numbers on the wire)\n"
 "  -v, --verbose         draw every row: no data run folded into a summary row,\n"
 "                        every half-open connection of a flood drawn on its own\n"
 "      --no-color        no colour even on a terminal (so does NO_COLOR=1)\n"
-"      --explain         say under each row what it means (handshake 1/3, EOF ...)\n"
+"      --explain         say what each row means (handshake 1/3, EOF ...): under it in\n"
+"                        the ladder, comment lines in --style rfc, a list in html,\n"
+"                        notes in mermaid, fields in jsonl (not stream, pcapng)\n"
 "      --lang L          language of --explain: en (default) or zh (Simplified Chinese)\n"
-"      --pace SECS       slow motion: pause SECS after each ladder row (for a class)\n"
+"      --pace SECS       slow motion: pause SECS after each ladder row, --style rfc\n"
+"                        step or stream line (for a class)\n"
 "  -b, --buffer-kb N     each CPU's ring buffer in KiB (a power of two, 4-2097152;\n"
 "                        default 32768 for all CPUs together, at least 1024 each)\n"
 "  -Z, --user USER       once attached, run as USER (default: the sudo caller;\n"
@@ -63,13 +79,14 @@ void options_usage(FILE *f)
 
 enum {
 	OPT_RELATIVE_SEQ = 256, OPT_NO_COLOR, OPT_EXPLAIN, OPT_LANG, OPT_PACE, OPT_STYLE,
-	OPT_NO_PAYLOAD, OPT_OFFSET,
+	OPT_NO_PAYLOAD, OPT_OFFSET, OPT_TOP, OPT_STATS, OPT_SLOWER, OPT_RST, OPT_COMM, OPT_WIDTH,
 };
 
 #define BUFFER_KB_MAX (1u << 21) /* 2 GiB a ring: the kernel takes no more */
 #define DURATION_MAX 1e7         /* 116 days: anything more is a typo */
 #define PACE_MAX 60
 #define OFFSET_MAX 1e9           /* 31 years: anything more is a typo */
+#define SLOWER_MAX_MS 1e7        /* 2.8 hours: anything more is a typo */
 
 _Static_assert(SYN_MAX_PORTS == 8, "the -P message names the limit");
 
@@ -78,10 +95,19 @@ struct parse {
 	char *err;
 	size_t errlen;
 	bool draw, want_explain;
+	bool format_given, top;
 	__u8 lang;
 };
 
 typedef int (*opt_set)(struct parse *p, const char *arg);
+
+/* What is drawn: the format, and for the ladder format its style. */
+enum drawing {
+	DRAW_LADDER = FORMAT_LADDER, DRAW_STREAM = FORMAT_STREAM, DRAW_JSONL = FORMAT_JSONL,
+	DRAW_HTML = FORMAT_HTML, DRAW_MERMAID = FORMAT_MERMAID, DRAW_PCAPNG = FORMAT_PCAPNG,
+	DRAW_TABLE = FORMAT_TABLE, DRAW_STATS = FORMAT_STATS, DRAW_TOP = FORMAT_TOP,
+	DRAW_RFC, NDRAWINGS
+};
 
 struct opt_def {
 	const char *name;   /* --name */
@@ -91,6 +117,7 @@ struct opt_def {
 	bool draws;         /* asks for a drawing (with -w: draw as well as record) */
 	opt_set set;
 	const char *no_trace, *no_replay, *no_merge; /* why not, NULL: it applies */
+	const char *const *no_drawing; /* why not, by enum drawing; NULL: it applies to all */
 };
 
 static int fail(struct parse *p, const char *fmt, const char *arg)
@@ -171,20 +198,28 @@ static int set_ipv6(struct parse *p, const char *arg)
 	return set_family(p, AF_INET6);
 }
 
-static int set_format(struct parse *p, const char *arg)
+static const char *format_name(enum out_format f)
 {
 	static const char *const names[] = {
 		[FORMAT_LADDER] = "ladder", [FORMAT_STREAM] = "stream", [FORMAT_JSONL] = "jsonl",
 		[FORMAT_HTML] = "html",     [FORMAT_MERMAID] = "mermaid", [FORMAT_PCAPNG] = "pcapng",
+		[FORMAT_TABLE] = "table",   [FORMAT_STATS] = "stats",   [FORMAT_TOP] = "top",
 	};
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(arg, names[i])) {
-			p->o->format = (enum out_format)i;
+	return names[f];
+}
+
+static int set_format(struct parse *p, const char *arg)
+{
+	for (enum out_format f = FORMAT_LADDER; f < FORMAT_TOP; f++) {
+		if (!strcmp(arg, format_name(f))) {
+			p->o->format = f;
+			p->format_given = true;
 			return 0;
 		}
 	}
-	return fail(p, "unknown format: '%s' (ladder, stream, jsonl, html, mermaid or pcapng)", arg);
+	return fail(p, "unknown format: '%s' (ladder, table, stats, stream, jsonl, html, mermaid "
+		    "or pcapng)", arg);
 }
 
 static int set_style(struct parse *p, const char *arg)
@@ -299,6 +334,16 @@ static int set_pace(struct parse *p, const char *arg)
 	return 0;
 }
 
+static int set_width(struct parse *p, const char *arg)
+{
+	unsigned long v;
+
+	if (!parse_ulong(arg, TEXT_WIDTH_MIN, TEXT_WIDTH_MAX, &v))
+		return fail(p, "invalid width: '%s' (columns, 80-200)", arg);
+	p->o->width = (int)v;
+	return 0;
+}
+
 static int set_offset(struct parse *p, const char *arg)
 {
 	double v;
@@ -307,6 +352,49 @@ static int set_offset(struct parse *p, const char *arg)
 		return fail(p, "invalid offset: '%s' (seconds, B's clock minus A's, e.g. -0.25)", arg);
 	p->o->has_offset = true;
 	p->o->offset_ns = (__s64)(v * 1e9 + (v < 0 ? -0.5 : 0.5));
+	return 0;
+}
+
+static int set_top(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->top = true;
+	return 0;
+}
+
+static int set_stats(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->stats = true;
+	return 0;
+}
+
+static int set_slower(struct parse *p, const char *arg)
+{
+	double ms;
+
+	if (!parse_secs(arg, 0, SLOWER_MAX_MS, true, &ms))
+		return fail(p, "invalid --slower: '%s' (milliseconds, more than 0, e.g. 0.5 or 200)",
+			    arg);
+	p->o->slower_ns = (__u64)(ms * 1e6 + 0.5);
+	return 0;
+}
+
+static int set_rst(struct parse *p, const char *arg)
+{
+	(void)arg;
+	p->o->rst_only = true;
+	return 0;
+}
+
+/* A process name as the kernel keeps it: at most 15 bytes. */
+static int set_comm(struct parse *p, const char *arg)
+{
+	if (!*arg || strlen(arg) >= SYN_COMM_LEN)
+		return fail(p, "invalid --comm: '%s' (a process name, 1-15 bytes, as ps -o comm "
+			    "shows it)", arg);
+	memset(p->o->comm, 0, sizeof(p->o->comm));
+	memcpy(p->o->comm, arg, strlen(arg));
 	return 0;
 }
 
@@ -319,35 +407,71 @@ static int set_help(struct parse *p, const char *arg)
 
 #define NOT_LIVE "replay reads a recording: nothing is traced"
 #define NOT_FILES "merge reads files: nothing is traced"
+#define NOT_NOW "--top shows what happens now, and a file is over: -f table or -f stats"
+#define NO_ROWS "a view counts whole connections: it draws no rows"
+#define NO_SEQ "a view shows no sequence numbers"
+#define EXPLAINED_BY "the ladder, --style rfc, -f jsonl, html and mermaid explain"
+static const char *const explain_not[NDRAWINGS] = {
+	[DRAW_STREAM] = "a row's meaning depends on the rows around it (was this SYN answered?), "
+			"and the stream prints each event as it happens; " EXPLAINED_BY,
+	[DRAW_PCAPNG] = "a capture holds the packets; " EXPLAINED_BY,
+	[DRAW_TABLE] = NO_ROWS "; " EXPLAINED_BY, [DRAW_STATS] = NO_ROWS "; " EXPLAINED_BY,
+	[DRAW_TOP] = NO_ROWS "; " EXPLAINED_BY,
+};
+#define READ_WHOLE "it writes a file to be read whole, at the reader's pace; --pace slows the " \
+		   "ladder, --style rfc and -f stream"
+static const char *const pace_not[NDRAWINGS] = {
+	[DRAW_JSONL] = READ_WHOLE, [DRAW_HTML] = READ_WHOLE, [DRAW_MERMAID] = READ_WHOLE,
+	[DRAW_PCAPNG] = READ_WHOLE, [DRAW_TABLE] = NO_ROWS, [DRAW_STATS] = NO_ROWS,
+	[DRAW_TOP] = NO_ROWS,
+};
+#define NO_WIDTH "only the ladder and --style rfc are drawn to a width"
+static const char *const width_not[NDRAWINGS] = {
+	[DRAW_STREAM] = NO_WIDTH, [DRAW_JSONL] = NO_WIDTH, [DRAW_HTML] = NO_WIDTH,
+	[DRAW_MERMAID] = NO_WIDTH, [DRAW_PCAPNG] = NO_WIDTH, [DRAW_TABLE] = NO_WIDTH,
+	[DRAW_STATS] = NO_WIDTH, [DRAW_TOP] = NO_WIDTH,
+};
+static const char *const relative_not[NDRAWINGS] = {
+	[DRAW_JSONL] = "JSON Lines keeps the numbers on the wire (a reader counts from each SYN's "
+		       "seq: docs/jsonl.md)",
+	[DRAW_TABLE] = NO_SEQ, [DRAW_STATS] = NO_SEQ, [DRAW_TOP] = NO_SEQ,
+};
 static const struct opt_def defs[] = {
-	{ "port", 'P', true, false, false, set_port, NULL, NULL, NULL },
+	{ "port", 'P', true, false, false, set_port, NULL, NULL, NULL, NULL },
 	{ "pid", 'p', true, true, false, set_pid, NULL, NULL,
-	  "a pid names a process on one host only" },
-	{ "ipv4", '4', false, false, false, set_ipv4, NULL, NULL, NULL },
-	{ "ipv6", '6', false, false, false, set_ipv6, NULL, NULL, NULL },
-	{ "format", 'f', true, true, true, set_format, NULL, NULL, NULL },
-	{ "style", OPT_STYLE, true, true, true, set_style, NULL, NULL, NULL },
-	{ "output", 'o', true, true, true, set_output, NULL, NULL, NULL },
-	{ "write", 'w', true, true, false, set_write, NULL, NULL, NULL },
-	{ "read", 'r', true, true, false, set_read, NULL, NULL, "the inputs are A and B" },
+	  "a pid names a process on one host only", NULL },
+	{ "ipv4", '4', false, false, false, set_ipv4, NULL, NULL, NULL, NULL },
+	{ "ipv6", '6', false, false, false, set_ipv6, NULL, NULL, NULL, NULL },
+	{ "format", 'f', true, true, true, set_format, NULL, NULL, NULL, NULL },
+	{ "style", OPT_STYLE, true, true, true, set_style, NULL, NULL, NULL, NULL },
+	{ "output", 'o', true, true, true, set_output, NULL, NULL, NULL, NULL },
+	{ "write", 'w', true, true, false, set_write, NULL, NULL, NULL, NULL },
+	{ "read", 'r', true, true, false, set_read, NULL, NULL, "the inputs are A and B", NULL },
 	{ "duration", 'd', true, true, false, set_duration, NULL,
-	  "a replay reads the whole recording", NOT_FILES },
+	  "a replay reads the whole recording", NOT_FILES, NULL },
 	{ "buffer-kb", 'b', true, true, false, set_buffer, NULL, "a replay has no ring buffer",
-	  NOT_FILES },
+	  NOT_FILES, NULL },
 	{ "user", 'Z', true, true, false, set_user, NULL,
 	  "-Z is the user to become after attaching; a replay attaches nothing and needs no root: "
 	  "run it as that user", "-Z is the user to become after attaching; merge attaches nothing "
-	  "and needs no root: run it as that user" },
-	{ "relative-seq", OPT_RELATIVE_SEQ, false, false, true, set_relative, NULL, NULL, NULL },
-	{ "verbose", 'v', false, false, true, set_verbose, NULL, NULL, NULL },
-	{ "no-color", OPT_NO_COLOR, false, false, true, set_no_color, NULL, NULL, NULL },
-	{ "explain", OPT_EXPLAIN, false, false, true, set_explain, NULL, NULL, NULL },
-	{ "lang", OPT_LANG, true, true, false, set_lang, NULL, NULL, NULL },
-	{ "pace", OPT_PACE, true, true, true, set_pace, NULL, NULL, NULL },
-	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL },
+	  "and needs no root: run it as that user", NULL },
+	{ "relative-seq", OPT_RELATIVE_SEQ, false, false, true, set_relative, NULL, NULL, NULL,
+	  relative_not },
+	{ "verbose", 'v', false, false, true, set_verbose, NULL, NULL, NULL, NULL },
+	{ "no-color", OPT_NO_COLOR, false, false, true, set_no_color, NULL, NULL, NULL, NULL },
+	{ "explain", OPT_EXPLAIN, false, false, true, set_explain, NULL, NULL, NULL, explain_not },
+	{ "lang", OPT_LANG, true, true, false, set_lang, NULL, NULL, NULL, explain_not },
+	{ "pace", OPT_PACE, true, true, true, set_pace, NULL, NULL, NULL, pace_not },
+	{ "width", OPT_WIDTH, true, true, true, set_width, NULL, NULL, NULL, width_not },
+	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL, NULL },
 	{ "offset", OPT_OFFSET, true, true, false, set_offset, "only merge has two clocks",
-	  "only merge has two clocks", NULL },
-	{ "help", 'h', false, false, false, set_help, NULL, NULL, NULL },
+	  "only merge has two clocks", NULL, NULL },
+	{ "top", OPT_TOP, false, false, true, set_top, NULL, NOT_NOW, NOT_NOW, NULL },
+	{ "stats", OPT_STATS, false, false, true, set_stats, NULL, NULL, NULL, NULL },
+	{ "slower", OPT_SLOWER, true, true, true, set_slower, NULL, NULL, NULL, NULL },
+	{ "rst", OPT_RST, false, false, true, set_rst, NULL, NULL, NULL, NULL },
+	{ "comm", OPT_COMM, true, true, false, set_comm, NULL, NULL, NULL, NULL },
+	{ "help", 'h', false, false, false, set_help, NULL, NULL, NULL, NULL },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -471,21 +595,68 @@ static int parse_loop(struct parse *p, int argc, char **argv, bool permute, unsi
 
 /* ---- what the options say together ------------------------------------------ */
 
-static const char *format_name(enum out_format f)
+/* --top, --stats and the options that choose finished connections. */
+static int check_views(struct parse *p)
 {
-	static const char *const names[] = { "ladder", "stream", "jsonl", "html", "mermaid",
-					     "pcapng" };
+	struct options *o = p->o;
+	enum out_format f = o->format;
 
-	return names[f];
+	if (p->top && p->format_given)
+		return fail(p, "--top is a view of its own: not with -f %s", format_name(f));
+	if (p->top) {
+		o->format = f = FORMAT_TOP;
+		if (o->out_path)
+			return fail(p, "%s", "--top draws on the terminal: not with -o (-f table or "
+				    "-f stats write to files)");
+		if (o->stats)
+			return fail(p, "%s", "--top is a screen: --stats pages would be drawn over "
+				    "(run synscope -f stats beside it)");
+	}
+	if (o->stats && f == FORMAT_STATS)
+		return fail(p, "%s", "--stats with -f stats: the statistics are the output already");
+	if ((o->slower_ns || o->rst_only) && f == FORMAT_TOP)
+		return fail(p, "%s", "--slower and --rst choose connections once they end; --top "
+			    "shows them while they last");
+	if ((o->slower_ns || o->rst_only) &&
+	    (f == FORMAT_STREAM || f == FORMAT_JSONL || f == FORMAT_PCAPNG))
+		return fail(p, "--slower and --rst choose connections once they end; -f %s writes "
+			    "them while they last (jsonl: choose from its \"connection\" lines)",
+			    format_name(f));
+	return 0;
 }
 
-static int check_combined(struct parse *p, enum command cmd)
+/* Each option given where the drawing asked for takes it. */
+static int check_drawing(struct parse *p, const unsigned int *count)
+{
+	const struct options *o = p->o;
+	enum drawing d = o->style == STYLE_RFC ? DRAW_RFC : (enum drawing)o->format;
+	char name[64];
+
+	for (size_t i = 0; i < NDEFS; i++) {
+		const char *why = defs[i].no_drawing ? defs[i].no_drawing[d] : NULL;
+
+		if (!count[i] || !why)
+			continue;
+		snprintf(p->err, p->errlen, "%s does not apply to %s%s: %s",
+			 opt_name(&defs[i], name, sizeof(name)),
+			 d == DRAW_RFC ? "--style rfc" : d == DRAW_TOP ? "--top" : "-f ",
+			 d == DRAW_RFC || d == DRAW_TOP ? "" : format_name(o->format), why);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_combined(struct parse *p, enum command cmd, const unsigned int *count)
 {
 	struct options *o = p->o;
 
+	if (check_views(p))
+		return -1;
 	if (o->style == STYLE_RFC && o->format != FORMAT_LADDER)
 		return fail(p, "--style rfc draws the ladder format only (not -f %s)",
 			    format_name(o->format));
+	if (check_drawing(p, count))
+		return -1;
 	if (o->lang_set && !p->want_explain)
 		return fail(p, "%s", "--lang chooses the language of --explain: give --explain too");
 	if (cmd == CMD_REPLAY && o->cmd)
@@ -541,7 +712,7 @@ static int parse_args(int argc, char **argv, enum command want, struct options *
 		return -1;
 	if (cmd != CMD_MERGE && optind < argc)
 		o->cmd = &argv[optind];
-	return check_combined(&p, cmd);
+	return check_combined(&p, cmd, count);
 }
 
 int options_parse_as(enum command cmd, int argc, char **argv, struct options *o, char *err,

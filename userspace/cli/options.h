@@ -35,6 +35,7 @@ struct options {
 	__u8 explain;         /* enum explain_lang: 0 = off */
 	bool lang_set;        /* --lang given (it needs --explain) */
 	unsigned int pace_ms; /* --pace: pause between ladder rows */
+	int width;            /* --width: columns of the ladder and --style rfc; 0: not given */
 	double duration_s;    /* 0: until Ctrl-C or the command exits */
 	unsigned int buffer_kb; /* ring buffer size; 0 = default */
 	const char *run_as;   /* -Z: user to become once attached; NULL = the sudo caller */
@@ -43,6 +44,10 @@ struct options {
 	const char *inputs[2]; /* merge: A and B */
 	bool has_offset;      /* merge --offset: B's clock minus A's, not estimated */
 	__s64 offset_ns;
+	bool stats;           /* --stats: the statistics too, at the end and on SIGUSR1 */
+	__u64 slower_ns;      /* --slower MS: only connections that opened this slowly */
+	bool rst_only;        /* --rst: only connections that ended in a reset */
+	char comm[SYN_COMM_LEN]; /* --comm NAME: only this process's ("" = any) */
 };
 
 /* Parse argv: one table of options for every command, each refused where

@@ -197,28 +197,40 @@ static void on_event(void *ctx, const struct syn_event *e)
 
 /* ---- setting up ------------------------------------------------------------- */
 
+/* The ports of pid's sockets, in its namespace, added to keys[*n..max). */
+static void watch_process(pid_t pid, struct syn_watch_key *keys, int *n, int max)
+{
+	static __u16 ports[MAX_WATCH];
+	int k = proc_tcp_ports("/proc", pid, ports, max - *n);
+	__u32 netns = proc_netns("/proc", pid);
+
+	for (int i = 0; i < k && *n < max; i++)
+		keys[(*n)++] = (struct syn_watch_key){ .netns = netns, .port = ports[i] };
+}
+
 /* What the kernel side is asked to filter and hold. */
 static void source_opts_for(const struct options *o, pid_t child, struct bpf_source_opts *so)
 {
-	static __u16 watch[MAX_WATCH];
 	static struct syn_watch_key watch_keys[MAX_WATCH];
+	static pid_t named[MAX_WATCH];
 
 	memset(so, 0, sizeof(*so));
 	so->pid = child ? (__u32)child : o->pid;
+	memcpy(so->comm, o->comm, sizeof(so->comm));
 	so->family = o->family;
 	so->nports = o->nports;
 	memcpy(so->ports, o->ports, sizeof(so->ports));
 	so->ring_bytes = (size_t)o->buffer_kb * 1024;
-	if (o->pid) {
-		/* a server already blocked in accept(): its port must pass from
-		 * the first packet on, not only after its next socket call */
-		int n = proc_tcp_ports("/proc", (pid_t)o->pid, watch, MAX_WATCH);
-		__u32 netns = proc_netns("/proc", (pid_t)o->pid);
+	so->watch_ports = watch_keys;
+	/* a server already blocked in accept(): its port must pass from the
+	 * first packet on, not only after its next socket call */
+	if (o->pid)
+		watch_process((pid_t)o->pid, watch_keys, &so->nwatch, MAX_WATCH);
+	if (o->comm[0] && !o->pid) {
+		int n = proc_pids_named("/proc", o->comm, named, MAX_WATCH);
 
 		for (int i = 0; i < n; i++)
-			watch_keys[i] = (struct syn_watch_key){ .netns = netns, .port = watch[i] };
-		so->watch_ports = watch_keys;
-		so->nwatch = n > 0 ? n : 0;
+			watch_process(named[i], watch_keys, &so->nwatch, MAX_WATCH);
 	}
 }
 

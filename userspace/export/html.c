@@ -11,6 +11,7 @@
 #include <string.h>
 #include "base/names.h"
 #include "export/exports.h"
+#include "render/explain.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
 #include "render/text_time.h"
@@ -32,6 +33,9 @@
 #define HEAD_HALF 7
 #define LABEL_RISE 7           /* a label sits this far above its arrow */
 #define LABEL_CHAR_W 10.3      /* width of one label character (17px monospace) */
+#define LABEL_ASCENT 14        /* a label's box: above its baseline ... */
+#define LABEL_DESCENT 5        /* ... and below */
+#define LABEL_MARGIN 6         /* labels keep this far inside the lanes */
 #define HTML_TCP_TIME_WAIT 6   /* kernel TCP_TIME_WAIT */
 
 struct html_sink {
@@ -57,6 +61,25 @@ static void html_put(FILE *f, const char *s)
 		case '\n': fputc('\n', f); break; /* a tooltip's line break */
 		default:
 			fputc((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f ? *s : '?', f);
+		}
+	}
+}
+
+/* Text that may hold UTF-8 (explanations in Chinese) as HTML text: escaped
+ * like html_put, whole UTF-8 characters kept, anything else '?'. */
+static void html_put_utf8(FILE *f, const char *s)
+{
+	while (*s) {
+		int n = txt_utf8_len(s);
+
+		if (n > 1) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+		} else {
+			char one[2] = { n ? *s : '?', '\0' };
+
+			html_put(f, one);
+			s++;
 		}
 	}
 }
@@ -168,6 +191,11 @@ static const char page_head[] =
 "svg.ladder .note text { fill: #555; font-style: italic; }\n"
 "svg.ladder .note.rtx text { fill: #b0169e; font-style: normal; font-weight: bold; }\n"
 "svg.ladder .note.rst text { fill: #d00000; font-style: normal; font-weight: bold; }\n"
+"ol.explain { margin: 0.3em 0 1em; padding-left: 2.2em; }\n"
+"ol.explain li { margin: 0.15em 0; }\n"
+"ol.explain .time { font-family: \"DejaVu Sans Mono\", \"Liberation Mono\", monospace;\n"
+"  font-size: 0.85em; color: #777; }\n"
+"ol.explain .who { font-weight: bold; }\n"
 "footer.summary { margin-top: 2em; padding-top: 0.5em; border-top: 3px solid #999;\n"
 "  font-size: 1.1em; }\n"
 "#details { position: fixed; left: 1em; right: 1em; bottom: 0.5em; padding: 0.4em 0.8em;\n"
@@ -217,6 +245,11 @@ static void html_start(struct html_sink *hs)
 
 /* ---- one connection ---- */
 
+/* A segment label's box on the page. */
+struct label_box {
+	double x0, y0, x1, y1;
+};
+
 struct html_ctx {
 	const struct conn *c;
 	const struct sink_opts *o;
@@ -225,6 +258,8 @@ struct html_ctx {
 	int *y;                /* each row's y */
 	bool *drawn;           /* syscall returns already drawn with their entry */
 	__u64 t0;
+	struct label_box *labels; /* the segment labels placed so far */
+	size_t nlabels;
 };
 
 static int lane_x(int end)
@@ -318,6 +353,46 @@ static const char *html_seg_class(unsigned int flags, bool retrans)
 	}
 }
 
+static bool label_free(const struct html_ctx *x, const struct label_box *b)
+{
+	for (size_t i = 0; i < x->nlabels; i++) {
+		const struct label_box *o = &x->labels[i];
+
+		if (b->x0 < o->x1 && o->x0 < b->x1 && b->y0 < o->y1 && o->y0 < b->y1)
+			return false;
+	}
+	return true;
+}
+
+/* Where a label half wide goes on the arrow from (x1, y1) by (dx, dy): over
+ * its middle, high enough to clear its slant, unless another label is there
+ * (two arrows that cross can have the same middle): then further along the
+ * arrow, nearer its sender first; as a last resort, above. Returns its
+ * centre's x and its baseline's y; the box is kept. */
+static void label_place(struct html_ctx *x, double x1, double y1, double dx, double dy,
+			double half, double *cx, double *cy)
+{
+	static const double along[] = { 0.5, 0.3, 0.7, 0.2, 0.8, 0.12, 0.88 };
+	double lo = LANE_X0 + half + LABEL_MARGIN, hi = LANE_X1 - half - LABEL_MARGIN;
+	double rise = LABEL_RISE + (dy < 0 ? -dy : dy) / (dx < 0 ? -dx : dx) * half;
+	struct label_box b;
+
+	for (size_t k = 0; k < 2 * sizeof(along) / sizeof(along[0]) + 40; k++) {
+		double t = along[k < 7 ? k : 0];
+
+		*cx = x1 + t * dx;
+		*cx = lo > hi ? (LANE_X0 + LANE_X1) / 2.0 : *cx < lo ? lo : *cx > hi ? hi : *cx;
+		*cy = y1 + t * dy - rise;
+		if (k >= 7) /* stacked above the middle, a line at a time */
+			*cy -= (double)(k - 6) * (LABEL_ASCENT + LABEL_DESCENT + 1);
+		b = (struct label_box){ *cx - half, *cy - LABEL_ASCENT, *cx + half, *cy + LABEL_DESCENT };
+		if (label_free(x, &b))
+			break;
+	}
+	if (x->labels)
+		x->labels[x->nlabels++] = b;
+}
+
 /* The segment of row i: an arrow from the sender's lane to the receiver's,
  * from the row it left to the row it arrived when both were seen. */
 static void html_draw_segment(struct html_ctx *x, size_t i)
@@ -370,13 +445,10 @@ static void html_draw_segment(struct html_ctx *x, size_t i)
 	fprintf(x->f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\"/>", x1, y1, bx, by);
 	fprintf(x->f, "<polygon points=\"%.1f,%d %.1f,%.1f %.1f,%.1f\"/>", x2, y2,
 		bx - uy * HEAD_HALF, by + ux * HEAD_HALF, bx + uy * HEAD_HALF, by - ux * HEAD_HALF);
-	/* centred over the arrow's middle, high enough to clear its slant */
-	double half = strlen(label) * LABEL_CHAR_W / 2, slope = dy / dx;
+	double cx, cy;
 
-	if (slope < 0)
-		slope = -slope;
-	fprintf(x->f, "<text x=\"%d\" y=\"%.0f\" text-anchor=\"middle\">", (LANE_X0 + LANE_X1) / 2,
-		(y1 + y2) / 2.0 - LABEL_RISE - slope * half);
+	label_place(x, x1, y1, dx, dy, strlen(label) * LABEL_CHAR_W / 2, &cx, &cy);
+	fprintf(x->f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">", cx, cy);
 	html_put(x->f, label);
 	fputs("</text></g>\n", x->f);
 }
@@ -561,6 +633,34 @@ static void html_draw_note(struct html_ctx *x, size_t i)
 	fputs("</g>\n", x->f);
 }
 
+/* --explain: what each row means, as a list under the drawing, each with
+ * its time and the lane it happened on. */
+static void html_explain(struct html_ctx *x)
+{
+	const struct conn *c = x->c;
+	enum explain_lang lang = x->o->explain;
+	struct explain_note *notes = calloc(c->nrows ? c->nrows : 1, sizeof(*notes));
+	char text[512], t[32];
+
+	if (!notes)
+		return;
+	explain_conn(c, notes);
+	fprintf(x->f, "<ol class=\"explain\" lang=\"%s\">\n", lang == EXPLAIN_ZH ? "zh-Hans" : "en");
+	for (size_t i = 0; i < c->nrows; i++) {
+		if (notes[i].key == EX_NONE)
+			continue;
+		explain_text(c, i, &notes[i], lang, text, sizeof(text));
+		fprintf(x->f, "<li><span class=\"time\">%s</span> <span class=\"who\">",
+			html_time(x, c->rows[i].ev.ts_ns, t, sizeof(t)));
+		html_put_utf8(x->f, explain_lane(c->rows[i].end & 1, lang));
+		fputs("</span> ", x->f);
+		html_put_utf8(x->f, text);
+		fputs("</li>\n", x->f);
+	}
+	fputs("</ol>\n", x->f);
+	free(notes);
+}
+
 /* The two lanes and their owners at the top. */
 static void html_draw_lanes(struct html_ctx *x, int height)
 {
@@ -645,6 +745,7 @@ static void html_render_conn(const struct sink_opts *o, const struct conn *c)
 
 	x.y = calloc(n, sizeof(*x.y));
 	x.drawn = calloc(n, sizeof(*x.drawn));
+	x.labels = calloc(n, sizeof(*x.labels)); /* NULL: labels placed without looking */
 	if (!x.y || !x.drawn) {
 		fprintf(x.f, "<p class=\"banner lost\">connection %llu: out of memory</p>\n",
 			(unsigned long long)c->id);
@@ -678,10 +779,14 @@ static void html_render_conn(const struct sink_opts *o, const struct conn *c)
 		else if (kind != SYN_EV_SYSCALL && kind != SYN_EV_SEGMENT)
 			html_draw_note(&x, i);
 	}
-	fputs("</svg>\n</section>\n", x.f);
+	fputs("</svg>\n", x.f);
+	if (o->explain)
+		html_explain(&x);
+	fputs("</section>\n", x.f);
 out:
 	free(x.y);
 	free(x.drawn);
+	free(x.labels);
 }
 
 /* ---- the sink ---- */

@@ -12,6 +12,7 @@
 #include "export/exports.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
+#include "track/conn_facts.h"
 
 #define JSONL_VERSION_STR "1"
 
@@ -271,6 +272,27 @@ static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 m
 		jb_lit(j, ",\"unanswered\":true");
 }
 
+/* setsockopt's option, on entry and return: "level":"SOL_SOCKET","optname":"SO_LINGER"
+ * (numbers when they have no name here); on entry its value as passed:
+ * "value":1, and SO_LINGER's seconds "linger":0. */
+static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
+{
+	const char *level = sockopt_level_name(s->level), *opt = sockopt_name(s->level, s->arg);
+
+	if (level)
+		jb_name(j, "level", level);
+	else
+		jb_s64(j, "level", s->level);
+	if (opt)
+		jb_name(j, "optname", opt);
+	else
+		jb_s64(j, "optname", s->arg);
+	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 4)
+		jb_s64(j, "value", s->val[0]);
+	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 8)
+		jb_s64(j, "linger", s->val[1]);
+}
+
 static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 {
 	const struct syn_syscall *s = &e->sys;
@@ -280,6 +302,8 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 	jb_name(j, "name", syn_call_name(s->call));
 	jb_name(j, "phase", s->phase == SYN_PHASE_RETURN ? "return" : "entry");
 	jb_s64(j, "fd", s->fd);
+	if (s->call == SYN_CALL_SETSOCKOPT)
+		json_put_sockopt(j, s);
 	if (s->phase == SYN_PHASE_ENTRY) {
 		/* only the close of the last descriptor of a socket sends a FIN */
 		if (s->call == SYN_CALL_CLOSE)
@@ -540,6 +564,111 @@ static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct
 	free(notes);
 }
 
+/* A duration in ns, or null when it is not known. */
+static void json_put_span(struct jbuf *j, const char *key, __s64 ns)
+{
+	jb_lit(j, ",\"");
+	jb_raw(j, key);
+	jb_lit(j, "\":");
+	if (ns < 0)
+		jb_lit(j, "null");
+	else
+		j->p = txt_put_s64(j->p, ns);
+}
+
+/* "client", "server", "both" (bits 1, 2, 3) or null. */
+static void json_put_lanes(struct jbuf *j, const char *key, unsigned int bits)
+{
+	static const char *const words[] = { "null", "\"client\"", "\"server\"", "\"both\"" };
+
+	jb_lit(j, ",\"");
+	jb_raw(j, key);
+	jb_lit(j, "\":");
+	jb_raw(j, words[bits & 3]);
+}
+
+/* What each lane sent, and who it is when it is not the common fields' client. */
+static void json_put_lane_counts(struct jbuf *j, const struct conn *c)
+{
+	const struct conn_facts *f = c->facts;
+
+	jb_u64(j, "client_bytes", f->bytes[0]);
+	jb_u64(j, "client_segs", f->segs[0]);
+	jb_u64(j, "client_rtx", f->rtx[0]);
+	jb_u64(j, "server_bytes", f->bytes[1]);
+	jb_u64(j, "server_segs", f->segs[1]);
+	jb_u64(j, "server_rtx", f->rtx[1]);
+	jb_u64(j, "server_pid", c->end[1].pid);
+	jb_key(j, "server_comm");
+	json_put_str(j, c->end[1].comm, SYN_COMM_LEN);
+	if (!c->end[0].traced)
+		jb_lit(j, ",\"client_remote\":true");
+	if (!c->end[1].traced)
+		jb_lit(j, ",\"server_remote\":true");
+}
+
+/* How it ended (docs/jsonl.md, "connection"). */
+static void json_put_ending(struct jbuf *j, const struct conn *c)
+{
+	const struct conn_facts *f = c->facts;
+
+	json_put_lanes(j, "closed_first", f->closed_first < 0 ? 0 : 1u << f->closed_first);
+	jb_name(j, "outcome", facts_outcome_name(f->outcome));
+	if (f->outcome == OUT_RST || f->outcome == OUT_REFUSED) {
+		json_put_lanes(j, "rst_by", f->rst_lane < 0 ? 0 : 1u << f->rst_lane);
+		if (f->rst_reason_lane >= 0 && f->rst_reason_lane == f->rst_lane) {
+			jb_u64(j, "rst_reason", f->rst_reason);
+			json_put_reason_name(j, rst_reason_name(f->rst_reason));
+		}
+	}
+	json_put_lanes(j, "time_wait", f->time_wait);
+	jb_raw(j, c->complete ? ",\"complete\":true" : ",\"complete\":false");
+	if (c->evicted)
+		jb_name(j, "evicted", c->evicted == EVICT_CAP ? "cap" : "idle");
+	if (c->continued)
+		jb_lit(j, ",\"continued\":true");
+	if (c->maybe_lost)
+		jb_lit(j, ",\"events_lost\":true");
+}
+
+/* One line per finished connection, after its rows: the connection
+ * table's numbers, from the client's view (the common fields are the
+ * client's; server_pid and server_comm name the server's owner). */
+static void jsonl_conn_done(struct syn_sink *s, const struct conn *c)
+{
+	struct jsonl_sink *js = (struct jsonl_sink *)s;
+	const struct conn_facts *f = c->facts;
+	struct jbuf jb, *j = &jb;
+
+	j->f = js->opts.out;
+	j->p = j->b;
+	jb_lit(j, "{\"v\":" JSONL_VERSION_STR);
+	jb_s64(j, "t_ns", (long long)((__s64)f->last_ts + js->opts.wall_offset_ns));
+	jb_lit(j, ",\"kind\":\"connection\"");
+	jb_u64(j, "conn", c->id);
+	jb_lit(j, ",\"end\":\"client\"");
+	jb_u64(j, "pid", c->end[0].pid);
+	jb_key(j, "comm");
+	json_put_str(j, c->end[0].comm, SYN_COMM_LEN);
+	json_put_addr(j, "saddr", c->end[0].family, c->end[0].addr);
+	jb_u64(j, "sport", c->end[0].port);
+	json_put_addr(j, "daddr", c->end[1].family, c->end[1].addr);
+	jb_u64(j, "dport", c->end[1].port);
+	if (c->proto == IPPROTO_UDP)
+		jb_lit(j, ",\"proto\":\"udp\"");
+	jb_s64(j, "start_t_ns", (long long)((__s64)f->first_ts + js->opts.wall_offset_ns));
+	json_put_span(j, "syn_synack_ns", f->syn_synack_ns);
+	json_put_span(j, "connect_ns", f->connect_ns);
+	if (f->connect_nonblocking)
+		jb_lit(j, ",\"connect_nonblocking\":true");
+	json_put_span(j, "accept_wait_ns", f->accept_ns);
+	json_put_span(j, "duration_ns", f->duration_ns);
+	json_put_lane_counts(j, c);
+	json_put_ending(j, c);
+	jb_lit(j, "}\n");
+	jb_flush(j);
+}
+
 static void jsonl_finish(struct syn_sink *s, const struct run_summary *sum)
 {
 	struct jsonl_sink *js = (struct jsonl_sink *)s;
@@ -562,7 +691,9 @@ struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
 	js->base = (struct syn_sink){
 		.event = jsonl_event,
 		.rows = jsonl_rows,
+		.conn_done = jsonl_conn_done,
 		.finish = jsonl_finish,
+		.every_conn = true, /* every connection has its rows: each has its line */
 		.destroy = jsonl_destroy,
 	};
 	js->opts = *o;

@@ -9,8 +9,10 @@
 #include <string.h>
 #include "base/names.h"
 #include "export/exports.h"
+#include "render/explain.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
+#include "render/text_line.h"
 #include "render/text_time.h"
 
 #define MMD_INDENT "    "
@@ -42,6 +44,24 @@ static void mmd_put_text(FILE *f, const char *s)
 			fputc('?', f);
 		else
 			fputc(ch, f);
+	}
+}
+
+/* Our own text that may hold UTF-8 (explanations in Chinese): escaped like
+ * mmd_put_text, whole UTF-8 characters kept. */
+static void mmd_put_utf8(FILE *f, const char *s)
+{
+	while (*s) {
+		int n = txt_utf8_len(s);
+		char one[2] = { n ? *s : '?', '\0' };
+
+		if (n > 1) {
+			fwrite(s, 1, (size_t)n, f);
+			s += n;
+			continue;
+		}
+		mmd_put_text(f, one);
+		s++;
 	}
 }
 
@@ -112,12 +132,30 @@ static bool mmd_drawn_before(const struct conn *c, size_t i)
 	return p >= 0 && (size_t)p < i && c->rows[p].ev.kind == SYN_EV_SEGMENT;
 }
 
+/* --explain: what row i means, a note over both lifelines. */
+static void mmd_explain(FILE *f, const struct conn *c, const struct explain_note *notes, size_t i,
+			enum explain_lang lang)
+{
+	char text[512];
+
+	if (!notes || notes[i].key == EX_NONE)
+		return;
+	explain_text(c, i, &notes[i], lang, text, sizeof(text));
+	fputs(MMD_INDENT "Note over C,S: ", f);
+	mmd_put_utf8(f, text);
+	fputc('\n', f);
+}
+
 static void mermaid_render_conn(const struct sink_opts *o, const struct conn *c)
 {
 	FILE *f = o->out;
 	struct seq_base base;
 	const struct seq_base *b = o->relative_seq ? &base : NULL;
+	struct explain_note *notes = o->explain ? calloc(c->nrows ? c->nrows : 1, sizeof(*notes))
+						: NULL;
 
+	if (notes)
+		explain_conn(c, notes);
 	seq_base_scan(&base, c, c->nrows);
 	fputs("sequenceDiagram\n", f);
 	mmd_title(f, c, o->wall_offset_ns);
@@ -139,8 +177,10 @@ static void mermaid_render_conn(const struct sink_opts *o, const struct conn *c)
 				label = &c->rows[p];
 			mmd_arrow(f, label, marks & ROW_RETRANSMIT, b);
 		}
+		mmd_explain(f, c, notes, i, o->explain);
 	}
 	fputc('\n', f);
+	free(notes);
 }
 
 static void mermaid_event(struct syn_sink *s, const struct syn_event *e,

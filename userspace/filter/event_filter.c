@@ -49,7 +49,7 @@ enum fate { FATE_DROP, FATE_PASS, FATE_WAIT };
 
 bool event_filter_any(const struct event_filter_opts *o)
 {
-	return o->nports || o->pid || o->family;
+	return o->nports || o->pid || o->family || o->comm[0];
 }
 
 struct event_filter *event_filter_new(const struct event_filter_opts *o)
@@ -61,9 +61,21 @@ struct event_filter *event_filter_new(const struct event_filter_opts *o)
 	return f;
 }
 
+/* -p or --comm: only some tasks' calls, and what their sockets take part in. */
+static bool task_filter(const struct event_filter *f)
+{
+	return f->o.pid || f->o.comm[0];
+}
+
+static bool task_wanted(const struct event_filter *f, const struct syn_event *e)
+{
+	return (!f->o.pid || e->pid == f->o.pid) &&
+	       (!f->o.comm[0] || !strncmp(e->comm, f->o.comm, SYN_COMM_LEN));
+}
+
 static bool filtering(const struct event_filter *f)
 {
-	return f->o.nports || f->o.pid;
+	return f->o.nports || task_filter(f);
 }
 
 static bool family_wanted(const struct event_filter *f, __u8 family)
@@ -88,13 +100,13 @@ static bool port_watched(const struct event_filter *f, __u16 port)
 
 static void watch_port(struct event_filter *f, __u16 port)
 {
-	if (f->o.pid && port)
+	if (task_filter(f) && port)
 		f->watched[port / 8] |= (__u8)(1u << (port % 8));
 }
 
 static bool ports_watched(const struct event_filter *f, __u16 sport, __u16 dport)
 {
-	return !f->o.pid || port_watched(f, sport) || port_watched(f, dport);
+	return !task_filter(f) || port_watched(f, sport) || port_watched(f, dport);
 }
 
 static bool sk_wanted(const struct event_filter *f, const struct syn_event *e)
@@ -273,12 +285,12 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 	if (e->sys.call == SYN_CALL_SOCKET) {
 		/* reported on return only, and only without a port filter: its
 		 * socket has no port to filter on yet */
-		return !f->o.nports && (!f->o.pid || e->pid == f->o.pid) &&
-		       family_wanted(f, e->family) ? FATE_PASS : FATE_DROP;
+		return !f->o.nports && task_wanted(f, e) && family_wanted(f, e->family) ? FATE_PASS
+											: FATE_DROP;
 	}
 	if (e->sys.phase == SYN_PHASE_RETURN)
 		return decide_return(f, e);
-	if ((f->o.pid && e->pid != f->o.pid) || !family_wanted(f, e->family))
+	if (!task_wanted(f, e) || !family_wanted(f, e->family))
 		return FATE_DROP;
 	if (!call_wanted(f, e)) {
 		/* another call on a socket whose connect() is held would need
@@ -332,7 +344,7 @@ static enum fate decide(struct event_filter *f, const struct syn_event *e, struc
 	case SYN_EV_SEGMENT:
 		if (!family_wanted(f, e->family) || !port_wanted(f, e->sport, e->dport))
 			return FATE_DROP;
-		if (f->o.pid && !ports_watched(f, e->sport, e->dport)) {
+		if (task_filter(f) && !ports_watched(f, e->sport, e->dport)) {
 			if (e->seg.dir == SYN_DIR_RX || !sock_tracked(f, e->sock_id))
 				return FATE_DROP;
 			watch_port(f, e->sport); /* a traced connect()'s SYN */

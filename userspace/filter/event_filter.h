@@ -4,7 +4,8 @@
  * differ). The rules follow bpf/synscope.bpf.c:
  *  - a socket that passed once is remembered by sock_id (its late events
  *    carry local port 0); with a pid filter, so are its local ports, which
- *    let its received segments and softirq state changes through;
+ *    let its received segments and softirq state changes through; a process
+ *    name filter (--comm) is a pid filter whose processes are named so;
  *  - a call's return passes when its entry did;
  *  - the kernel knows connect()'s destination from the user's sockaddr; a
  *    recording does not, so with a port filter a connect() entry waits for
@@ -22,6 +23,7 @@ struct event_filter_opts {
 	int nports;
 	__u32 pid;     /* only this process's calls (descendants are not known) */
 	__u8 family;   /* AF_INET / AF_INET6; 0 = both */
+	char comm[SYN_COMM_LEN]; /* only calls of tasks with this name ("" = any): as the pid */
 };
 
 /* Where the events that pass go. */

@@ -3,6 +3,7 @@
  * (a FIN that does not acknowledge the other side's FIN was sent before that
  * FIN arrived: a simultaneous close), calls by their results, states by the
  * lane they move. The words are in explain_text.c. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -34,6 +35,9 @@ struct story {
 	bool fastopen_syn[2];   /* the lane received a SYN with a Fast Open cookie or data */
 	bool seq_known[2];
 	__u32 seq_end[2];       /* just past the highest sequence number the lane sent */
+	bool ka_probed[2];      /* the lane's keepalive probe waits for its answer */
+	__u32 ka_unanswered[2]; /* the lane's keepalive probes in a row that got none */
+	bool ka_gave_up[2];     /* the lane's kernel reset the connection: keepalive timeout */
 };
 
 static bool ev_is_bare_syn(const struct syn_event *e)
@@ -157,8 +161,8 @@ static bool retransmits(const struct conn_row *r, const struct conn_row *seg, in
 }
 
 /* Why a retransmitted segment went again: the kernel's retransmission
- * event next to it on the sending lane says (the tracepoint fires once the
- * segment is queued: just after its row, or before it on another CPU). */
+ * event next to it on the sending lane says (the tracker places it just
+ * before the segment; looked for on both sides). */
 static __u8 retransmission_key(const struct conn *c, size_t i, int from)
 {
 	const struct conn_row *seg = &c->rows[i];
@@ -196,6 +200,33 @@ static __u8 window_key(struct story *s, const struct syn_segment *g, int from)
 		s->seq_known[from] = true;
 	}
 	return key;
+}
+
+/* Did the peer send anything after the lane's probe at row i, before the
+ * lane's next segment? */
+static bool probe_answered(const struct conn *c, size_t i, int from)
+{
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->ev.kind != SYN_EV_SEGMENT || !is_primary_segment(c, j))
+			continue;
+		return seg_sender(&r->ev, r->end) != from;
+	}
+	return false;
+}
+
+/* A keepalive probe, answered or the how-manieth in a row without. */
+static __u8 keepalive_key(const struct conn *c, size_t i, struct story *s, int from,
+			  struct explain_note *n)
+{
+	if (probe_answered(c, i, from)) {
+		s->ka_unanswered[from] = 0;
+		s->ka_probed[from] = true;
+		return EX_KEEPALIVE;
+	}
+	n->n = ++s->ka_unanswered[from];
+	return EX_KEEPALIVE_UNANSWERED;
 }
 
 /* A SYN or a SYN-ACK: the opening, the first time or again. */
@@ -277,6 +308,10 @@ static __u8 ack_key(const struct conn_row *r, struct story *s, int from, __u8 wi
 
 	if (win_key != EX_NONE)
 		return win_key;
+	if (s->ka_probed[to] && g->len == 0 && g->flags == SYN_TCP_ACK) {
+		s->ka_probed[to] = false;
+		return EX_KEEPALIVE_ACK;
+	}
 	if (r->marks & ROW_DUP_ACK)
 		return EX_DUP_ACK;
 	key = opening_ack_key(g, s, from);
@@ -318,6 +353,8 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = fin_key(c, i, s, from);
 	else if (r->marks & ROW_RETRANSMIT)
 		n->key = retransmission_key(c, i, from);
+	else if (win_key == EX_KEEPALIVE)
+		n->key = keepalive_key(c, i, s, from, n);
 	else
 		n->key = ack_key(r, s, from, win_key);
 }
@@ -341,6 +378,11 @@ static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
 		if (r->end == lane && r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX &&
 		    (r->ev.seg.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
 			return r->ev.seg.flags;
+		/* dropped on its way out before it had a device (the sender's
+		 * firewall): no transmission row, only this */
+		if (r->end == lane && r->ev.kind == SYN_EV_DROP && r->ev.drop.dir == SYN_DIR_TX &&
+		    (r->ev.drop.flags & (SYN_TCP_FIN | SYN_TCP_RST)))
+			return r->ev.drop.flags;
 	}
 	return 0;
 }
@@ -410,6 +452,8 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 {
 	__s64 ret = e->sys.ret;
 
+	if (e->sys.phase == SYN_PHASE_ENTRY && udp && is_read_call(e->sys.call))
+		return EX_RECV_WAIT_UDP;
 	if (e->sys.phase == SYN_PHASE_ENTRY || ret == -11) /* EAGAIN: nothing yet */
 		return EX_NONE;
 	if (is_read_call(e->sys.call)) {
@@ -419,7 +463,7 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 			return EX_NONE;
 		if (ret == 0)
 			return s->reset[lane] && !s->fin_in[lane] ? EX_READ_AFTER_RESET : EX_READ_EOF;
-		return EX_READ_FAIL;
+		return ret == -ETIMEDOUT && s->ka_gave_up[lane] ? EX_READ_KEEPALIVE : EX_READ_FAIL;
 	}
 	if (is_write_call(e->sys.call)) {
 		if (ret < 0)
@@ -427,6 +471,46 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 		return udp ? EX_SENDTO_UDP : s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE;
 	}
 	return EX_NONE;
+}
+
+/* setsockopt(): what the option does, by its value; its failure. */
+static __u8 sockopt_key(const struct syn_event *e)
+{
+	const char *name = sockopt_name(e->sys.level, e->sys.arg);
+	__s32 v = e->sys.val[0];
+
+	if (e->sys.phase == SYN_PHASE_RETURN)
+		return e->sys.ret < 0 ? EX_SOCKOPT_FAIL : EX_NONE;
+	if (!e->sys.vlen || !name)
+		return EX_NONE;
+	if (!strcmp(name, "SO_LINGER"))
+		return !v ? EX_SO_LINGER_OFF : e->sys.vlen < 8 ? EX_NONE :
+		       e->sys.val[1] ? EX_SO_LINGER_WAIT : EX_SO_LINGER_RST;
+	if (!v && (!strcmp(name, "SO_REUSEADDR") || !strcmp(name, "SO_REUSEPORT") ||
+		   !strcmp(name, "SO_KEEPALIVE") || !strcmp(name, "TCP_NODELAY")))
+		return EX_SOCKOPT_OFF;
+	static const struct {
+		const char *name;
+		__u8 key;
+	} keys[] = {
+		{ "SO_REUSEADDR", EX_SO_REUSEADDR },   { "SO_REUSEPORT", EX_SO_REUSEPORT },
+		{ "SO_KEEPALIVE", EX_SO_KEEPALIVE },   { "TCP_KEEPIDLE", EX_TCP_KEEPIDLE },
+		{ "TCP_KEEPINTVL", EX_TCP_KEEPINTVL }, { "TCP_KEEPCNT", EX_TCP_KEEPCNT },
+		{ "TCP_NODELAY", EX_TCP_NODELAY },     { "TCP_FASTOPEN", EX_TCP_FASTOPEN },
+	};
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (!strcmp(name, keys[k].name))
+			return keys[k].key;
+	return EX_SOCKOPT;
+}
+
+static __u8 bind_key(const struct syn_event *e)
+{
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		return EX_BIND;
+	if (e->sys.ret >= 0)
+		return EX_NONE;
+	return e->sys.ret == -EADDRINUSE ? EX_BIND_IN_USE : EX_BIND_FAIL;
 }
 
 static void explain_syscall(const struct conn *c, size_t i, struct story *s,
@@ -440,10 +524,16 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	n->who = (__u8)lane;
 	switch (e->sys.call) {
 	case SYN_CALL_SOCKET:
-		n->key = EX_SOCKET;
+		n->key = udp ? EX_SOCKET_UDP : EX_SOCKET;
 		break;
 	case SYN_CALL_BIND:
-		n->key = e->sys.phase == SYN_PHASE_ENTRY ? EX_BIND : EX_NONE;
+		n->key = bind_key(e);
+		break;
+	case SYN_CALL_LISTEN:
+		n->key = e->sys.phase == SYN_PHASE_ENTRY ? EX_LISTEN : EX_NONE;
+		break;
+	case SYN_CALL_SETSOCKOPT:
+		n->key = sockopt_key(e);
 		break;
 	case SYN_CALL_CONNECT:
 		n->key = connect_key(c, e, s, udp, st);
@@ -454,6 +544,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		break;
 	case SYN_CALL_CLOSE:
 		n->key = close_key(c, i, lane, st);
+		if (udp && n->key == EX_CLOSE_FREE)
+			n->key = EX_CLOSE_UDP;
 		break;
 	case SYN_CALL_SHUTDOWN:
 		n->key = shutdown_key(e);
@@ -542,6 +634,8 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 	case ST_LISTEN:
 		if (inferred && from == ST_SYN_RECV)
 			n->key = EX_ST_REQ_RESET;
+		else if (from == ST_CLOSE)
+			n->key = EX_ST_LISTEN;
 		break;
 	}
 }
@@ -560,13 +654,20 @@ static bool lane_accepted(const struct conn *c, size_t i, int lane)
 	return false;
 }
 
-static void explain_reset(const struct conn *c, size_t i, struct explain_note *n)
+static void explain_reset(const struct conn *c, size_t i, struct story *s,
+			  struct explain_note *n)
 {
 	const struct conn_row *r = &c->rows[i];
 	const char *why = rst_reason_name(r->ev.rst.reason);
 
 	n->who = r->end;
-	if (r->marks & ROW_NO_RST) {
+	if (r->ev.rst.kind == SYN_RESET_SENT && why && !strcmp(why, "TCP_KEEPALIVE_TIMEOUT") &&
+	    s->ka_unanswered[r->end]) {
+		/* the probes it gave up after are the rows above */
+		s->ka_gave_up[r->end] = true;
+		n->key = EX_RST_SENT_KEEPALIVE;
+		n->n = s->ka_unanswered[r->end];
+	} else if (r->marks & ROW_NO_RST) {
 		n->key = EX_RST_KERNEL_ABORT;
 	} else if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
 		/* an answer to our SYN: nothing listened there */
@@ -588,12 +689,26 @@ static void explain_reset(const struct conn *c, size_t i, struct explain_note *n
 	}
 }
 
-static void explain_drop(const struct conn_row *r, struct explain_note *n)
+/* A probe (keepalive, or of a zero window) that arrived at its peer: no
+ * data, one below what its sender has sent. */
+static bool drop_is_probe(const struct conn_row *r, const struct story *s)
+{
+	const struct syn_drop *d = &r->ev.drop;
+	int from = !r->end;
+
+	return d->dir == SYN_DIR_RX && d->len == 0 && d->flags == SYN_TCP_ACK &&
+	       s->seq_known[from] && d->seq + 1 == s->seq_end[from];
+}
+
+static void explain_drop(const struct conn_row *r, const struct story *s,
+			 struct explain_note *n)
 {
 	const char *why = drop_reason_name(r->ev.drop.reason);
 
 	n->who = r->end;
-	if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
+	if (why && !strcmp(why, "TCP_OLD_SEQUENCE") && drop_is_probe(r, s))
+		n->key = EX_DROP_PROBE;
+	else if (why && (!strcmp(why, "TCP_OLD_DATA") || !strcmp(why, "TCP_OLD_SEQUENCE")))
 		n->key = EX_DROP_OLD;
 	else if (why && !strcmp(why, "TCP_LISTEN_OVERFLOW"))
 		n->key = r->ev.drop.flags & SYN_TCP_SYN ? EX_DROP_BACKLOG : EX_DROP_BACKLOG_ACK;
@@ -642,6 +757,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 		story_note(&s, r);
 		n->key = EX_NONE;
 		n->who = r->end;
+		n->n = 0;
 		switch (r->ev.kind) {
 		case SYN_EV_SEGMENT:
 			if (is_primary_segment(c, i))
@@ -658,7 +774,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 			explain_state(c, i, &s, n);
 			break;
 		case SYN_EV_RESET:
-			explain_reset(c, i, n);
+			explain_reset(c, i, &s, n);
 			break;
 		case SYN_EV_TIMEWAIT:
 			n->key = r->ev.tw.substate == ST_FIN_WAIT2 ? EX_ST_FW2_TIMEOUT : EX_ST_TW_END;
@@ -671,7 +787,7 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
 			break;
 		case SYN_EV_DROP:
-			explain_drop(r, n);
+			explain_drop(r, &s, n);
 			break;
 		case SYN_EV_DESTROY:
 			n->key = EX_DESTROY;

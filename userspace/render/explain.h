@@ -44,6 +44,13 @@ enum explain_key {
 	EX_ST_TW_KILLED, EX_ST_REQ_RESET, EX_ST_FW2_TIMEOUT, EX_SUMMARY, EX_RST_SENT_LISTENER,
 	EX_ST_SYN_RECV_FASTOPEN, EX_ACCEPT_FASTOPEN, EX_CONNECT_DEFERRED, EX_READ_AFTER_RESET,
 	EX_WRITE_ZERO_WINDOW, EX_RETRANS_RECOVERY, EX_ICMP_PORT, EX_ICMP,
+	EX_LISTEN, EX_ST_LISTEN, EX_BIND_IN_USE, EX_BIND_FAIL,
+	EX_SO_REUSEADDR, EX_SO_REUSEPORT, EX_SO_KEEPALIVE, EX_TCP_KEEPIDLE, EX_TCP_KEEPINTVL,
+	EX_TCP_KEEPCNT, EX_SO_LINGER_RST, EX_SO_LINGER_WAIT, EX_SO_LINGER_OFF, EX_TCP_NODELAY,
+	EX_TCP_FASTOPEN, EX_SOCKOPT_OFF, EX_SOCKOPT, EX_SOCKOPT_FAIL,
+	EX_SOCKET_UDP, EX_CLOSE_UDP, EX_RECV_WAIT_UDP,
+	EX_KEEPALIVE_UNANSWERED, EX_KEEPALIVE_ACK, EX_DROP_PROBE, EX_RST_SENT_KEEPALIVE,
+	EX_READ_KEEPALIVE,
 	EX_CONNECT_OK_SIMUL, EX_ST_TW_KERNEL_HELD, EX_ST_CLOSING_SELF,
 	EX_NKEYS
 };
@@ -51,6 +58,8 @@ enum explain_key {
 struct explain_note {
 	__u8 key;     /* enum explain_key */
 	__u8 who;     /* the lane the text is about: 0 client, 1 server */
+	__u32 n;      /* a count the text says ({n}) that the row itself does not hold
+		       * (the 2nd unanswered keepalive probe); 0: the row's own number */
 };
 
 /* Fill notes[0 .. c->nrows-1]: what each row means (EX_NONE: nothing to say). */

@@ -272,8 +272,23 @@ static const struct ex_words words[EX_NKEYS] = {
 		"window probe: the {other}'s window is zero; the {who} asks whether it has opened (the answer carries the window)",
 		"窗口探测：{other}的窗口为零；{who}询问窗口是否已经打开（回答中带有窗口大小）" },
 	[EX_KEEPALIVE] = { "keepalive-probe",
-		"keepalive probe: the connection was quiet, so the {who} checks the {other} is still there: a byte it already sent, asking for an ACK",
-		"保活探测：连接一直空闲，{who}检查{other}是否还在：重发一个已发送过的字节，要求对方回 ACK" },
+		"keepalive probe: nothing has arrived for a while, so the {who}'s kernel checks the {other} is still there: an ACK with no data and a sequence number already used, which the {other}'s kernel must answer",
+		"保活探测：一段时间没有收到任何东西，{who}的内核检查{other}是否还在：一个不带数据、序号已经用过的 ACK，{other}的内核必须回答它" },
+	[EX_KEEPALIVE_UNANSWERED] = { "keepalive-probe-unanswered",
+		"keepalive probe {n} in a row without an answer: nothing comes back from the {other}; after TCP_KEEPCNT of them the {who}'s kernel gives up",
+		"连续第 {n} 个没有得到回答的保活探测：{other}那边什么也没有回来；连续 TCP_KEEPCNT 个之后，{who}的内核就会放弃" },
+	[EX_KEEPALIVE_ACK] = { "keepalive-answer",
+		"the {who}'s kernel answers the keepalive probe with an ACK: the {who} is still there (its application takes no part)",
+		"{who}的内核用 ACK 回答保活探测：{who}还在（应用程序并不参与）" },
+	[EX_DROP_PROBE] = { "drop-probe-answered",
+		"dropped once answered: the probe's sequence number is one the {who} has already acknowledged (TCP_OLD_SEQUENCE), which is what makes its kernel answer; the ACK it drew was the point",
+		"回答之后被丢弃：探测报文的序号是{who}已经确认过的（TCP_OLD_SEQUENCE），正因如此它的内核才会回答；引出那个 ACK 就是探测的目的" },
+	[EX_RST_SENT_KEEPALIVE] = { "rst-keepalive-timeout",
+		"the {who}'s kernel gives the {other} up: its last {n} keepalive probes got no answer (TCP_KEEPCNT), so it resets the connection, and the {who}'s calls fail with ETIMEDOUT",
+		"{who}的内核放弃了{other}：最近 {n} 个保活探测都没有回答（TCP_KEEPCNT），于是重置连接，{who}的调用以 ETIMEDOUT 失败" },
+	[EX_READ_KEEPALIVE] = { "read-keepalive-timeout",
+		"{call}() fails with ETIMEDOUT: the keepalive probes went unanswered, so the kernel gave the connection up (the RST above); the {other} never said goodbye",
+		"{call}() 以 ETIMEDOUT 失败：保活探测都没有得到回答，内核放弃了这个连接（见上面的 RST）；{other}从未道别" },
 	[EX_SYNACK_COOKIE] = { "handshake-2-cookie",
 		"handshake 2/3 with a SYN cookie: the {who}'s queue of half-open connections is full (a flood?), so it keeps nothing and encodes the connection in its initial sequence number; the ACK must bring it back",
 		"握手 2/3（SYN cookie）：{who}的半连接队列已满（遭到洪泛？），所以不保存任何状态，而是把连接信息编码进初始序号；由 ACK 把它带回来" },
@@ -319,6 +334,69 @@ static const struct ex_words words[EX_NKEYS] = {
 	[EX_ICMP] = { "icmp",
 		"ICMP error about the {who}'s segment: {why}; a connect() still waiting gives up with it, an open connection only notes it and keeps retrying",
 		"关于{who}的报文段的 ICMP 差错：{why}；仍在等待的 connect() 因此放弃，已建立的连接只记下它并继续重试" },
+	[EX_LISTEN] = { "listen",
+		"listen(): the {who}'s socket will wait for connections: from now on its kernel answers SYNs on this port by itself and keeps the finished connections in an accept queue (backlog {n}) until accept() takes them",
+		"listen()：{who}的套接字开始等待连接：此后内核自己应答这个端口上的 SYN，并把完成握手的连接放进 accept 队列（backlog {n}），直到 accept() 取走" },
+	[EX_ST_LISTEN] = { "state-listen",
+		"LISTEN: the {who} waits for connections on its port",
+		"LISTEN：{who}在自己的端口上等待连接" },
+	[EX_BIND_IN_USE] = { "bind-in-use",
+		"bind() fails with EADDRINUSE: another socket still holds this address and port: a listener, or a connection in TIME-WAIT (a socket with SO_REUSEADDR may bind beside one in TIME-WAIT that had it too, never beside a listener)",
+		"bind() 失败（EADDRINUSE）：另一个套接字仍然占用着这个地址和端口：一个监听套接字，或者一个处于 TIME-WAIT 的连接（设置了 SO_REUSEADDR 的套接字可以与同样设置了它的 TIME-WAIT 连接并存，但不能与监听套接字并存）" },
+	[EX_BIND_FAIL] = { "bind-fails",
+		"bind() fails: {why}",
+		"bind() 失败：{why}" },
+	[EX_SO_REUSEADDR] = { "so-reuseaddr",
+		"SO_REUSEADDR on: bind() may take this address and port while a connection that used it is still in TIME-WAIT (never while another socket listens there)",
+		"开启 SO_REUSEADDR：即使使用过这个地址和端口的连接还处于 TIME-WAIT，bind() 也可以绑定它（但有其他套接字在监听时仍然不行）" },
+	[EX_SO_REUSEPORT] = { "so-reuseport",
+		"SO_REUSEPORT on: several sockets of one user may bind and listen on the same port; the kernel spreads the connections among them",
+		"开启 SO_REUSEPORT：同一用户的多个套接字可以绑定并监听同一个端口；内核把连接分给它们" },
+	[EX_SO_KEEPALIVE] = { "so-keepalive",
+		"SO_KEEPALIVE on: when nothing has arrived for a while (TCP_KEEPIDLE, 2 hours unless set), the kernel sends probes to check the {other} is still there",
+		"开启 SO_KEEPALIVE：一段时间内什么都没有收到时（TCP_KEEPIDLE，默认 2 小时），内核发送探测报文，检查{other}是否还在" },
+	[EX_TCP_KEEPIDLE] = { "tcp-keepidle",
+		"TCP_KEEPIDLE {n} s: the first keepalive probe goes out once nothing has arrived from the {other} for {n} s",
+		"TCP_KEEPIDLE {n} 秒：{n} 秒内没有收到{other}的任何报文段，就发出第一个保活探测" },
+	[EX_TCP_KEEPINTVL] = { "tcp-keepintvl",
+		"TCP_KEEPINTVL {n} s: a keepalive probe that gets no answer is followed by the next one {n} s later",
+		"TCP_KEEPINTVL {n} 秒：保活探测没有得到回答时，{n} 秒后发下一个" },
+	[EX_TCP_KEEPCNT] = { "tcp-keepcnt",
+		"TCP_KEEPCNT {n}: after {n} keepalive probes in a row without an answer the kernel gives the connection up: it sends RST, and the application's calls fail with ETIMEDOUT",
+		"TCP_KEEPCNT {n}：连续 {n} 个保活探测都没有回答，内核就放弃这个连接：发送 RST，应用程序的调用以 ETIMEDOUT 失败" },
+	[EX_SO_LINGER_RST] = { "so-linger-zero",
+		"SO_LINGER on with 0 s: close() will neither wait nor send FIN: it aborts the connection with RST (and no TIME-WAIT)",
+		"开启 SO_LINGER 且时间为 0 秒：close() 既不等待也不发送 FIN，而是用 RST 中止连接（也没有 TIME-WAIT）" },
+	[EX_SO_LINGER_WAIT] = { "so-linger",
+		"SO_LINGER on with {n} s: close() waits up to {n} s until the data still in the send buffer is acknowledged",
+		"开启 SO_LINGER，时间为 {n} 秒：close() 最多等待 {n} 秒，直到发送缓冲区里剩余的数据得到确认" },
+	[EX_SO_LINGER_OFF] = { "so-linger-off",
+		"SO_LINGER off: close() returns at once and the kernel finishes the connection in the background (the default)",
+		"关闭 SO_LINGER：close() 立即返回，由内核在后台完成连接的关闭（默认行为）" },
+	[EX_TCP_NODELAY] = { "tcp-nodelay",
+		"TCP_NODELAY on: small writes leave at once; Nagle's algorithm no longer holds them back until earlier data is acknowledged",
+		"开启 TCP_NODELAY：小块数据立即发送；Nagle 算法不再把它们留到之前的数据被确认之后" },
+	[EX_TCP_FASTOPEN] = { "tcp-fastopen",
+		"TCP_FASTOPEN {n}: the listener takes data in a SYN that brings a valid cookie (TCP Fast Open), with at most {n} such connections waiting",
+		"TCP_FASTOPEN {n}：监听套接字接受带有有效 cookie 的 SYN 中的数据（TCP 快速打开），最多允许 {n} 个这样的连接等待" },
+	[EX_SOCKOPT_OFF] = { "sockopt-off",
+		"setsockopt(): {opt} off",
+		"setsockopt()：关闭 {opt}" },
+	[EX_SOCKOPT] = { "sockopt",
+		"setsockopt(): {opt} set to {n}",
+		"setsockopt()：把 {opt} 设为 {n}" },
+	[EX_SOCKOPT_FAIL] = { "setsockopt-fails",
+		"setsockopt() fails: {why}; the option stays as it was",
+		"setsockopt() 失败：{why}；选项保持原样" },
+	[EX_SOCKET_UDP] = { "udp-socket",
+		"socket(): a new UDP socket, with no address yet; UDP keeps no connection and no states",
+		"socket()：新建一个 UDP 套接字，还没有地址；UDP 不维护连接，也没有状态" },
+	[EX_CLOSE_UDP] = { "udp-close",
+		"close(): the socket is gone and nothing is sent: UDP has no connection to end",
+		"close()：套接字被释放，不发送任何东西：UDP 没有需要结束的连接" },
+	[EX_RECV_WAIT_UDP] = { "udp-receive-wait",
+		"{call}(): the {who} waits for a datagram; it needs no connection: anyone may send one to its port",
+		"{call}()：{who}等待一个数据报；不需要连接：任何人都可以向它的端口发送数据报" },
 	[EX_CONNECT_OK_SIMUL] = { "connect-returns-simultaneous",
 		"connect() returns: the {other}'s SYN-ACK acknowledged the {who}'s SYN (a simultaneous open: each side sent SYN and SYN-ACK, there was no three-way handshake)",
 		"connect() 返回：{other}的 SYN-ACK 确认了{who}的 SYN（同时打开：双方各发送了 SYN 和 SYN-ACK，没有三次握手）" },
@@ -357,7 +435,12 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 		snprintf(n, nlen, "%u", e->seg.len);
 		break;
 	case SYN_EV_SYSCALL:
-		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+		if (e->sys.phase == SYN_PHASE_ENTRY && e->sys.call == SYN_CALL_LISTEN)
+			snprintf(n, nlen, "%d", e->sys.arg);
+		else if (e->sys.phase == SYN_PHASE_ENTRY && e->sys.call == SYN_CALL_SETSOCKOPT)
+			/* the value; SO_LINGER's: its seconds */
+			snprintf(n, nlen, "%d", e->sys.val[e->sys.vlen >= 8]);
+		else if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
 			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
 		else if (e->sys.phase == SYN_PHASE_RETURN)
 			name = txt_errno_name((long)-e->sys.ret);
@@ -382,11 +465,22 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 		snprintf(why, wlen, "%s", name);
 }
 
+/* A setsockopt row's option: "SO_REUSEADDR", or "option 99". */
+static const char *option_name(const struct syn_event *e, char *buf, size_t len)
+{
+	const char *name = sockopt_name(e->sys.level, e->sys.arg);
+
+	if (name)
+		return name;
+	snprintf(buf, len, "option %d", e->sys.arg);
+	return buf;
+}
+
 char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
 		   enum explain_lang lang, char *buf, size_t len)
 {
 	const char *tpl, *p;
-	char num[24], why[64];
+	char num[24], why[64], opt[24];
 	size_t used = 0;
 
 	if (!len)
@@ -396,6 +490,8 @@ char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
 		return buf;
 	tpl = lang == EXPLAIN_ZH ? words[n->key].zh : words[n->key].en;
 	row_facts(&c->rows[i], num, sizeof(num), why, sizeof(why));
+	if (n->n)
+		snprintf(num, sizeof(num), "%u", n->n);
 	for (p = tpl; *p && used + 1 < len;) {
 		const char *sub = NULL;
 		size_t skip = 0;
@@ -410,6 +506,8 @@ char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
 			sub = why, skip = 5;
 		else if (!strncmp(p, "{call}", 6))
 			sub = syn_call_name(c->rows[i].ev.sys.call), skip = 6;
+		else if (!strncmp(p, "{opt}", 5))
+			sub = option_name(&c->rows[i].ev, opt, sizeof(opt)), skip = 5;
 		if (sub) {
 			int w = snprintf(buf + used, len - used, "%s", sub);
 

@@ -1,6 +1,8 @@
 /* Ladder sink: one diagram per finished connection, client lane on the left,
  * server lane on the right, segments as arrows between them. docs/ladder.md
- * shows how to read one. Every line fits LADDER_WIDTH columns. */
+ * shows how to read one. Every line fits the width asked for (100 columns
+ * unless a terminal or --width says otherwise): only the middle field
+ * changes, what does not fit in it goes to continuation lines. */
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -17,8 +19,9 @@
 
 /* Columns: "%4d %10s %10s " then the client lane's state, its rail '|', the
  * middle field (arrows, calls, notes), the server's rail and state:
- *   num time delta CLIENT_STATE  |--SYN seq=0 win=65495---------->| SERVER_STATE */
-#define LADDER_WIDTH 100
+ *   num time delta CLIENT_STATE  |--SYN seq=0 win=65495---------->| SERVER_STATE
+ * At 100 columns the middle is 43 wide, the right rail at 85, the server's
+ * state at 87; at 80, 23, 65 and 67. */
 #define NUM_END 4
 #define TIME_END 15
 #define DELTA_END 26
@@ -26,12 +29,9 @@
 #define COL_CLIENT 27
 #define COL_RAIL_L (COL_CLIENT + LANE_W + 1) /* 41 */
 #define COL_MID (COL_RAIL_L + 1)            /* 42 */
-#define MID_W 43                            /* arrows run rail to rail */
-#define COL_RAIL_R (COL_MID + MID_W)        /* 85 */
-#define COL_SERVER (COL_RAIL_R + 2)         /* 87: the server lane ends at 100 */
-#define TEXT_W (MID_W - 2)                  /* text keeps a space from each rail */
+#define FIXED_W (COL_MID + 2 + LANE_W)      /* 57: all but the middle */
+#define MID_W_MAX (TEXT_WIDTH_MAX - FIXED_W)
 #define CONT_INDENT 2                       /* continuation text starts under the label */
-#define CONT_W (MID_W - CONT_INDENT - 1)
 #define ARROW_MIN_FILL 2                    /* body characters between label and head */
 #define INFLIGHT ". . ."
 #define EXPLAIN_INDENT 6                    /* explanations: under the time column */
@@ -52,11 +52,11 @@ enum arrow_form {
 /* What one printed row shows. */
 struct ladder_view {
 	const struct conn_row *first, *last; /* time from first, lane states from last */
-	char mid[MID_W + 1];
+	char mid[MID_W_MAX + 1];
 	enum txt_color mid_color;
 	bool mid_arrow;                      /* a segment: mid runs rail to rail */
 	bool mid_right;                      /* server-side text: right-aligned */
-	char cont[256];                      /* continuation line, "" for none */
+	char cont[384];                      /* continuation line, "" for none */
 };
 
 /* Drawing state of one connection. */
@@ -69,7 +69,28 @@ struct ladder_ctx {
 	__u8 prev_state[2];
 	bool inferred[2];                    /* the lane's state came from an inferred row */
 	struct explain_note *notes;          /* --explain: what each row means, or NULL */
+	int width;                           /* every line fits this many columns */
+	int mid_w;                           /* the middle field: arrows run rail to rail */
+	int rail_r, col_server;              /* the right rail, the server lane's state */
+	int text_w, cont_w;                  /* text between the rails, continuation text */
 };
+
+/* The columns for a drawing width columns wide. */
+static void ladder_geometry(struct ladder_ctx *x, int width)
+{
+	if (width <= 0)
+		width = TEXT_WIDTH_DEFAULT;
+	if (width < TEXT_WIDTH_MIN)
+		width = TEXT_WIDTH_MIN;
+	if (width > TEXT_WIDTH_MAX)
+		width = TEXT_WIDTH_MAX;
+	x->width = width;
+	x->mid_w = width - FIXED_W;
+	x->rail_r = COL_MID + x->mid_w;
+	x->col_server = x->rail_r + 2;
+	x->text_w = x->mid_w - 2;            /* text keeps a space from each rail */
+	x->cont_w = x->mid_w - CONT_INDENT - 1;
+}
 
 /* The tx and rx rows of one segment are next to each other: one printed row. */
 static bool ladder_merges_next(const struct conn *c, size_t i)
@@ -94,7 +115,7 @@ static size_t ladder_count_rows(const struct conn *c)
  * client -> server  [tail]--LABEL------[head]   head ">" or ". . ."
  * server -> client  [head]------LABEL--[tail]   head "<" or ". . ."
  * tail is ". . ." on arrival rows, else nothing. */
-static void arrow_draw(char *out, const char *label, bool to_server, char body,
+static void arrow_draw(char *out, int mid_w, const char *label, bool to_server, char body,
 		       enum arrow_form form)
 {
 	const char *tail = form == ARROW_ARRIVE ? INFLIGHT : "";
@@ -102,7 +123,7 @@ static void arrow_draw(char *out, const char *label, bool to_server, char body,
 			   to_server ? ">" : "<";
 	const char *left = to_server ? tail : head, *right = to_server ? head : tail;
 	size_t nl = strlen(left), nlab = strlen(label), nr = strlen(right);
-	size_t fill = MID_W - 2 - nl - nlab - nr; /* label fitted by the caller */
+	size_t fill = (size_t)mid_w - 2 - nl - nlab - nr; /* label fitted by the caller */
 	size_t lead = to_server ? 2 : fill, trail = to_server ? fill : 2;
 	char *p = out;
 
@@ -114,12 +135,12 @@ static void arrow_draw(char *out, const char *label, bool to_server, char body,
 	*p = '\0';
 }
 
-static int arrow_label_room(enum arrow_form form)
+static int arrow_label_room(enum arrow_form form, int mid_w)
 {
 	int tail = form == ARROW_ARRIVE ? (int)strlen(INFLIGHT) : 0;
 	int head = form == ARROW_DEPART ? (int)strlen(INFLIGHT) : 1; /* ">", "<", "x" */
 
-	return MID_W - tail - 2 - head - ARROW_MIN_FILL;
+	return mid_w - tail - 2 - head - ARROW_MIN_FILL;
 }
 
 /* A segment's arrow. What does not fit in the label moves to the continuation
@@ -132,8 +153,9 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 	unsigned int flags = e->seg.flags;
 	unsigned int want = form == ARROW_ARRIVE ? (1u << SEG_FLAGS | 1u << SEG_SEQ) : SEG_TOK_ALL;
 	unsigned int mask = want;
-	int room = arrow_label_room(form);
+	int room = arrow_label_room(form, x->mid_w);
 	const char *prefix = form == ARROW_NOT_SENT ? "NOT SENT " : retrans ? "RETRANS " : "";
+	const char *dropped = "";
 	char body = retrans ? '~' : (flags & SYN_TCP_RST) ? '=' : '-';
 	struct seg_text t;
 	char joined[256], label[300];
@@ -150,7 +172,7 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 		if (k < sizeof(drop_order) / sizeof(drop_order[0]))
 			mask &= ~(1u << drop_order[k]);
 		else if (prefix[0])
-			prefix = ""; /* the ~ body still says retransmit */
+			dropped = prefix, prefix = ""; /* said below; the ~ body or x head still says it */
 		else
 			break;
 	}
@@ -158,15 +180,17 @@ static void ladder_segment_view(struct ladder_ctx *x, struct ladder_view *v,
 
 	/* what the label lost, then a SYN's options: the continuation line */
 	v->cont[0] = '\0';
-	if (retrans && !prefix[0])
-		txt_add_word(v->cont, sizeof(v->cont), "RETRANS");
+	if (dropped[0]) {
+		txt_copy(v->cont, sizeof(v->cont), dropped);
+		v->cont[strlen(v->cont) - 1] = '\0'; /* its trailing space */
+	}
 	txt_add_word(v->cont, sizeof(v->cont), seg_text_join(&t, want & ~mask, joined, sizeof(joined)));
 	if ((flags & SYN_TCP_SYN) && form != ARROW_ARRIVE)
 		txt_add_word(v->cont, sizeof(v->cont), t.opts);
 	if (r->marks & ROW_UNANSWERED)
 		txt_add_word(v->cont, sizeof(v->cont), "no answer and no drop reason: the listener's SYN "
 			     "queue or accept queue is full (nstat: TCPReqQFullDrop, ListenOverflows)");
-	arrow_draw(v->mid, label, seg_sender(e, r->end) == 0, body, form);
+	arrow_draw(v->mid, x->mid_w, label, seg_sender(e, r->end) == 0, body, form);
 	v->mid_color = txt_segment_color(flags, retrans);
 	v->mid_arrow = true;
 }
@@ -176,20 +200,26 @@ static void ladder_summary_view(struct ladder_ctx *x, struct ladder_view *v,
 				const struct conn_row *r)
 {
 	char head[96], body[512], label[sizeof(head) + 2];
-	size_t n, lead;
+	size_t n, lead, w = (size_t)x->mid_w;
+	bool fits;
 
 	txt_summary_text(x->c, r, head, sizeof(head), body, sizeof(body));
 	snprintf(label, sizeof(label), " %s ", head);
+	/* two ':' at least each side; in a narrow middle, the figures below say it all */
+	fits = strlen(label) + 4 <= w;
+	if (!fits)
+		snprintf(label, sizeof(label), " summary ");
 	n = strlen(label);
-	if (n > MID_W)
-		n = MID_W;
-	lead = (MID_W - n) / 2;
-	memset(v->mid, ':', MID_W);
+	lead = (w - n) / 2;
+	memset(v->mid, ':', w);
 	memcpy(v->mid + lead, label, n);
-	v->mid[MID_W] = '\0';
+	v->mid[w] = '\0';
 	v->mid_arrow = true;
 	v->mid_color = TXT_DIM;
-	txt_copy(v->cont, sizeof(v->cont), body);
+	v->cont[0] = '\0';
+	if (!fits)
+		snprintf(v->cont, sizeof(v->cont), "%.95s;", head);
+	txt_add_word(v->cont, sizeof(v->cont), body);
 }
 
 /* Syscalls, states and notes: text on the side of the lane they happened on. */
@@ -214,7 +244,7 @@ static void ladder_text_view(struct ladder_ctx *x, struct ladder_view *v, const 
 
 	/* Too long for the middle field: the rest continues on the next line. */
 	const char *rest = text;
-	txt_wrap_next(&rest, ' ', TEXT_W, v->mid, sizeof(v->mid));
+	txt_wrap_next(&rest, ' ', x->text_w, v->mid, sizeof(v->mid));
 	txt_copy(v->cont, sizeof(v->cont), rest);
 	v->mid_right = r->end == 1;
 }
@@ -243,24 +273,24 @@ static void ladder_put_lane(struct ladder_ctx *x, struct txt_line *l, int lane, 
 		color = TXT_DIM;
 	else if (st != x->prev_state[lane])
 		color = TXT_BOLD;
-	txt_line_gap_to(l, lane ? COL_SERVER : COL_CLIENT);
+	txt_line_gap_to(l, lane ? x->col_server : COL_CLIENT);
 	txt_line_putn(l, color, names[st][starred], lens[st][starred]);
 }
 
 /* Continuation lines: between the rails, indented under the label. */
-static void ladder_print_cont(FILE *f, const char *cont)
+static void ladder_print_cont(const struct ladder_ctx *x, const char *cont)
 {
-	char chunk[MID_W + 1];
+	char chunk[MID_W_MAX + 1];
 
-	while (txt_wrap_next(&cont, ' ', CONT_W, chunk, sizeof(chunk))) {
+	while (txt_wrap_next(&cont, ' ', x->cont_w, chunk, sizeof(chunk))) {
 		struct txt_line l;
 
-		txt_line_start(&l, f, false);
+		txt_line_start(&l, x->o->out, false);
 		txt_line_pad_to(&l, COL_RAIL_L);
 		txt_line_put(&l, TXT_PLAIN, "|");
 		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT);
 		txt_line_put(&l, TXT_PLAIN, chunk);
-		txt_line_pad_to(&l, COL_RAIL_L + 1 + CONT_INDENT + CONT_W + 1);
+		txt_line_pad_to(&l, x->rail_r);
 		txt_line_put(&l, TXT_PLAIN, "|");
 		txt_line_end(&l);
 	}
@@ -295,16 +325,16 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 	if (v->mid_arrow) {
 		txt_line_put(&l, v->mid_color, v->mid);
 	} else if (v->mid_right) {
-		txt_line_put_right(&l, v->mid_color, v->mid, COL_RAIL_R - 1);
+		txt_line_put_right(&l, v->mid_color, v->mid, x->rail_r - 1);
 	} else {
 		txt_line_pad_to(&l, COL_MID + 1);
 		txt_line_put(&l, v->mid_color, v->mid);
 	}
-	txt_line_pad_to(&l, COL_RAIL_R);
+	txt_line_pad_to(&l, x->rail_r);
 	txt_line_put(&l, TXT_PLAIN, "|");
 	ladder_put_lane(x, &l, 1, v->last->state_after[1]);
 	txt_line_end(&l);
-	ladder_print_cont(f, v->cont);
+	ladder_print_cont(x, v->cont);
 	if (x->notes) {
 		/* a merged row: what the sending and the receiving end said, if both did */
 		for (const struct conn_row *r = v->first; r <= v->last; r++) {
@@ -314,17 +344,12 @@ static void ladder_print_view(struct ladder_ctx *x, const struct ladder_view *v)
 			if (x->notes[i].key == EX_NONE)
 				continue;
 			explain_text(x->c, i, &x->notes[i], x->o->explain, text, sizeof(text));
-			txt_wrap_utf8(f, text, EXPLAIN_INDENT, EXPLAIN_MARK, LADDER_WIDTH);
+			txt_wrap_utf8(f, text, EXPLAIN_INDENT, EXPLAIN_MARK, x->width);
 		}
 	}
 
-	if (x->o->pace_ms) {
-		/* slow motion for a class: one row at a time */
-		struct timespec pause = { x->o->pace_ms / 1000, (x->o->pace_ms % 1000) * 1000000L };
-
-		fflush(f);
-		nanosleep(&pause, NULL);
-	}
+	if (x->o->pace_ms) /* slow motion for a class: one row at a time */
+		txt_pause(f, x->o->pace_ms);
 	x->prev_ts = ts;
 	x->prev_state[0] = v->last->state_after[0];
 	x->prev_state[1] = v->last->state_after[1];
@@ -342,7 +367,7 @@ static void ladder_print_folded(struct ladder_ctx *x)
 	txt_thousands(x->c->folded, fo, sizeof(fo));
 	snprintf(text, sizeof(text), "%s events,\t%s of them in summary rows (-v draws every row)",
 		 ev, fo);
-	txt_wrap(x->o->out, text, '\t', 2, 4, LADDER_WIDTH);
+	txt_wrap(x->o->out, text, '\t', 2, 4, x->width);
 }
 
 /* How the connection ended, as the header says it. */
@@ -376,7 +401,7 @@ static void ladder_print_time_wait(struct ladder_ctx *x)
 		snprintf(text, sizeof(text), "the %s stays in TIME-WAIT from %s for 2MSL (60 s on Linux): "
 			 "until about %s, unless an RST or a new SYN ends it sooner",
 			 txt_lane_name(i), since, until);
-		txt_wrap_utf8(x->o->out, text, EXPLAIN_INDENT, "", LADDER_WIDTH);
+		txt_wrap_utf8(x->o->out, text, EXPLAIN_INDENT, "", x->width);
 	}
 }
 
@@ -397,7 +422,7 @@ static void ladder_print_header(struct ladder_ctx *x)
 	snprintf(text, sizeof(text), "connection %llu%s%s:\t%s %s\t-> %s %s",
 		 (unsigned long long)c->id, c->proto == IPPROTO_UDP ? " (UDP)" : "",
 		 c->continued ? " (continued)" : "", ep[0], proc[0], ep[1], proc[1]);
-	txt_wrap(f, text, '\t', 0, 4, LADDER_WIDTH);
+	txt_wrap(f, text, '\t', 0, 4, x->width);
 
 	if (c->nrows)
 		txt_wall_utc((__s64)c->rows[0].ev.ts_ns + x->o->wall_offset_ns, when, sizeof(when));
@@ -407,7 +432,7 @@ static void ladder_print_header(struct ladder_ctx *x)
 		 c->continued ? "after it was shown, from" : "started", when, rows,
 		 rows == 1 ? "" : "s", ladder_ending(c),
 		 c->maybe_lost ? ";\tevents were lost, this ladder may be incomplete" : "");
-	txt_wrap(f, text, '\t', 2, 4, LADDER_WIDTH);
+	txt_wrap(f, text, '\t', 2, 4, x->width);
 	ladder_print_folded(x);
 
 	struct txt_line l;
@@ -419,11 +444,11 @@ static void ladder_print_header(struct ladder_ctx *x)
 	txt_line_put(&l, TXT_PLAIN, "client");
 	txt_line_gap_to(&l, COL_RAIL_L);
 	txt_line_put(&l, TXT_PLAIN, "|");
-	txt_line_pad_to(&l, COL_MID + (MID_W - 20) / 2);
+	txt_line_pad_to(&l, COL_MID + (x->mid_w - 20) / 2);
 	txt_line_put(&l, TXT_PLAIN, "<- arrows / calls ->"); /* 20 columns */
-	txt_line_pad_to(&l, COL_RAIL_R);
+	txt_line_pad_to(&l, x->rail_r);
 	txt_line_put(&l, TXT_PLAIN, "|");
-	txt_line_gap_to(&l, COL_SERVER);
+	txt_line_gap_to(&l, x->col_server);
 	txt_line_put(&l, TXT_PLAIN, "server");
 	txt_line_end(&l);
 }
@@ -433,6 +458,7 @@ static void ladder_render_conn(const struct sink_opts *o, const struct conn *c)
 {
 	struct ladder_ctx x = { .c = c, .o = o };
 
+	ladder_geometry(&x, o->width);
 	seq_base_scan(&x.base, c, c->nrows);
 	if (o->explain && c->nrows) {
 		x.notes = calloc(c->nrows, sizeof(*x.notes));

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "base/names.h"
+#include "render/explain.h"
 #include "render/sinks.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
@@ -18,7 +19,6 @@
 #include "render/text_time.h"
 #include "track/tracker.h"
 
-#define RFC_WIDTH 100        /* the connection header wraps here */
 #define RFC_MIN_STATE_W 12   /* "ESTABLISHED " */
 #define RFC_MIN_NUM_W 4      /* "1.  " */
 #define RFC_SEG_GAP 2        /* spaces after the widest segment */
@@ -76,6 +76,7 @@ struct shown {
 	enum shown_kind kind;
 	int lane;           /* SH_CALL, SH_MSL: the lane; segments: the sender */
 	int seg;            /* segments: index in segs[] */
+	size_t row;         /* SH_CALL, SH_MSL: the row it comes from */
 };
 
 /* One printed line. num 0 continues the entry above it. */
@@ -85,6 +86,7 @@ struct subline {
 	const char *larrow, *rarrow; /* "-->", "<--", "...", or NULL: no segment */
 	char seg[RFC_SEG_LEN];
 	unsigned int flags;
+	long ex[2];         /* --explain: the rows whose meaning the line shows, -1 none */
 };
 
 struct rfc_ctx {
@@ -100,9 +102,18 @@ struct rfc_ctx {
 	size_t nlines, cap_lines;
 	int num;
 	__u8 last_shown[2]; /* the state each lane showed last, 0 none yet */
+	long call_row[2];   /* the row of each lane's (Close) still to draw */
+	struct explain_note *notes; /* --explain: what each row means, or NULL */
 	bool any_inferred;  /* a state drawn with *: the footnote says what it means */
 	bool msl_predicted; /* a (2 MSL) end the trace did not reach */
 };
+
+/* The connection header and --explain's comment lines wrap at this width
+ * (a terminal's, --width, or 100); the figure is as wide as its segments. */
+static int rfc_width(const struct sink_opts *o)
+{
+	return o->width > 0 ? o->width : TEXT_WIDTH_DEFAULT;
+}
 
 /* The RFC's state names: hyphens, and the kernel's extra names folded in. */
 static const char *rfc_state_name(unsigned int st)
@@ -545,6 +556,7 @@ static void take_head(struct rfc_ctx *x, int e)
 		shown_add(x, SH_MSL, e, -1);
 		break;
 	}
+	x->shown[x->nshown - 1].row = h->row;
 }
 
 /*
@@ -617,6 +629,7 @@ static struct subline *line_new(struct rfc_ctx *x, bool numbered)
 	struct subline *s = &x->lines[x->nlines++];
 
 	memset(s, 0, sizeof(*s));
+	s->ex[0] = s->ex[1] = -1;
 	if (numbered)
 		s->num = ++x->num;
 	return s;
@@ -689,6 +702,8 @@ static struct subline *segment_line(struct rfc_ctx *x, enum shown_kind form, int
 		return NULL;
 	seg_label(x, r, g->sender, l->seg, sizeof(l->seg));
 	l->flags = r->ev.seg.flags;
+	l->ex[0] = form == SH_ARR ? g->rx : g->tx >= 0 ? g->tx : g->rx;
+	l->ex[1] = form == SH_FULL && g->tx >= 0 ? g->rx : -1;
 	/* the sender's side of a departure, the receiver's side of an arrival */
 	l->larrow = form == (to_b ? SH_ARR : SH_DEP) ? "..." : arrow;
 	l->rarrow = form == (to_b ? SH_DEP : SH_ARR) ? "..." : arrow;
@@ -716,9 +731,19 @@ static bool calls_line(struct rfc_ctx *x, bool calls[2])
 			txt_copy(l->left, sizeof(l->left), "(Close)");
 		if (calls[1])
 			txt_copy(l->right, sizeof(l->right), "(Close)");
+		for (int e = 0; e < 2; e++)
+			l->ex[e] = calls[e] ? x->call_row[e] : -1;
 	}
 	calls[0] = calls[1] = false;
 	return true;
+}
+
+/* A (Close) of lane e, from row, to draw with what comes next. */
+static void take_call(struct rfc_ctx *x, bool calls[2], int e, size_t row)
+{
+	if (!calls[e])
+		x->call_row[e] = (long)row;
+	calls[e] = true;
 }
 
 static bool seg_has_syn(const struct rfc_ctx *x, int s)
@@ -738,18 +763,18 @@ static bool seg_has_syn(const struct rfc_ctx *x, int s)
 static size_t crossing_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 {
 	size_t k = i, dep, full, arr;
-	bool inner[2] = { false, false };
 
 	if (x->shown[k].kind != SH_DEP)
 		return 0;
 	dep = k++;
-	for (; k < x->nshown && x->shown[k].kind == SH_CALL; k++)
-		inner[x->shown[k].lane] = true;
+	while (k < x->nshown && x->shown[k].kind == SH_CALL)
+		k++;
 	if (k >= x->nshown || x->shown[k].kind != SH_FULL)
 		return 0;
 	full = k++;
-	for (; k < x->nshown && x->shown[k].kind == SH_CALL; k++)
-		inner[x->shown[k].lane] = true;
+	while (k < x->nshown && x->shown[k].kind == SH_CALL)
+		k++;
+	size_t calls_end = k;
 	if (k >= x->nshown || x->shown[k].kind != SH_ARR || x->shown[k].seg != x->shown[dep].seg)
 		return 0;
 	arr = k++;
@@ -759,8 +784,9 @@ static size_t crossing_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 	    seg_has_syn(x, x->shown[dep].seg) || seg_has_syn(x, x->shown[full].seg))
 		return 0;
 
-	calls[0] |= inner[0];
-	calls[1] |= inner[1];
+	for (size_t j = dep; j < calls_end; j++)
+		if (x->shown[j].kind == SH_CALL)
+			take_call(x, calls, x->shown[j].lane, x->shown[j].row);
 	bool numbered = !calls_line(x, calls);
 	struct subline *l = segment_line(x, SH_DEP, x->shown[dep].seg, numbered, false);
 
@@ -817,6 +843,8 @@ static size_t msl_entry(struct rfc_ctx *x, size_t i, bool calls[2])
 			txt_copy(l->left, sizeof(l->left), "(2 MSL)");
 		if (side[1])
 			txt_copy(l->right, sizeof(l->right), "(2 MSL)");
+		for (size_t j = i; j < k; j++)
+			l->ex[x->shown[j].lane] = (long)x->shown[j].row;
 	}
 	if ((l = line_new(x, false)))
 		for (int e = 0; e < 2; e++)
@@ -840,7 +868,7 @@ static void rfc_build_lines(struct rfc_ctx *x)
 		size_t used;
 
 		if (s->kind == SH_CALL) {
-			calls[s->lane] = true;
+			take_call(x, calls, s->lane, s->row);
 			i++;
 			continue;
 		}
@@ -886,11 +914,47 @@ static struct rfc_layout rfc_layout(const struct rfc_ctx *x)
 	return y;
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The end of the step made of lines [from, to): --explain's comment lines
+ * (what its segments and (Close) mean, in row order), then --pace's pause. */
+static void rfc_end_step(const struct rfc_ctx *x, size_t from, size_t to, int indent)
+{
+	long rows[16];
+	size_t n = 0;
+	char text[512], line[600];
+
+	for (size_t i = from; x->notes && i < to; i++)
+		for (int k = 0; k < 2; k++)
+			if (x->lines[i].ex[k] >= 0 && n < sizeof(rows) / sizeof(rows[0]))
+				rows[n++] = x->lines[i].ex[k];
+	qsort(rows, n, sizeof(rows[0]), cmp_long);
+	for (size_t k = 0; k < n; k++) {
+		size_t r = (size_t)rows[k];
+
+		if ((k && rows[k] == rows[k - 1]) || x->notes[r].key == EX_NONE)
+			continue;
+		/* the lane first: both peers may do the same in one step */
+		explain_text(x->c, r, &x->notes[r], x->o->explain, text, sizeof(text));
+		snprintf(line, sizeof(line), "%s%s%s", explain_lane(x->c->rows[r].end & 1, x->o->explain),
+			 x->o->explain == EXPLAIN_ZH ? "：" : ": ", text);
+		txt_wrap_utf8_marked(x->o->out, line, indent, "# ", rfc_width(x->o));
+	}
+	if (x->o->pace_ms)
+		txt_pause(x->o->out, x->o->pace_ms);
+}
+
 static void rfc_print_lines(const struct rfc_ctx *x)
 {
 	struct rfc_layout y = rfc_layout(x);
 	FILE *f = x->o->out;
 	struct txt_line t;
+	size_t step = 0;
 
 	txt_line_start(&t, f, false);
 	txt_line_pad_to(&t, y.num_w);
@@ -927,6 +991,10 @@ static void rfc_print_lines(const struct rfc_ctx *x)
 			txt_line_put(&t, TXT_PLAIN, s->right);
 		}
 		txt_line_end(&t);
+		if (i + 1 == x->nlines || x->lines[i + 1].num) {
+			rfc_end_step(x, step, i + 1, y.num_w);
+			step = i + 1;
+		}
 	}
 }
 
@@ -938,10 +1006,12 @@ static void rfc_print_footnotes(const struct rfc_ctx *x)
 	if (!x->any_inferred)
 		return;
 	fputc('\n', f);
-	fputs("    * inferred: Linux does not report this state at this step "
-	      "(docs/rfc-style.md)\n", f);
+	/* at the drawing's width: on an 80-column terminal the first is too long */
+	txt_wrap(f, "* inferred: Linux does not report this state at this step (docs/rfc-style.md)",
+		 ' ', 4, 6, rfc_width(x->o));
 	if (x->msl_predicted)
-		fputs("    (2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did\n", f);
+		txt_wrap(f, "(2 MSL) CLOSED*: expected; the trace ended before TIME-WAIT did", ' ', 4, 6,
+			 rfc_width(x->o));
 }
 
 static void rfc_print_header(const struct rfc_ctx *x)
@@ -968,7 +1038,7 @@ static void rfc_print_header(const struct rfc_ctx *x)
 	snprintf(text, sizeof(text), "connection %llu: started %s, %s%s", (unsigned long long)c->id,
 		 when, c->complete ? "complete" : "INCOMPLETE: still open when tracing stopped",
 		 c->maybe_lost ? ";\tevents were lost, this figure may be incomplete" : "");
-	txt_wrap(f, text, '\t', 0, 4, RFC_WIDTH);
+	txt_wrap(f, text, '\t', 0, 4, rfc_width(x->o));
 	for (int i = 0; i < 2; i++)
 		fprintf(f, "  %s: %s %s\n", peer_title(c, i), ep[i], proc[i]);
 	fputc('\n', f);
@@ -984,7 +1054,9 @@ static __u8 initial_state(const struct conn *c, int e)
 	return c->rows[0].state_after[e];
 }
 
-static void rfc_render_conn(const struct sink_opts *o, const struct conn *c)
+/* c's first real rows are the trace's; the rest are drawn only (2MSL ends):
+ * --explain says nothing of those. */
+static void rfc_render_conn(const struct sink_opts *o, const struct conn *c, size_t real)
 {
 	struct rfc_ctx x = { .c = c, .o = o };
 	size_t n = c->nrows ? c->nrows : 1;
@@ -1002,6 +1074,12 @@ static void rfc_render_conn(const struct sink_opts *o, const struct conn *c)
 	for (int e = 0; e < 2; e++) {
 		x.lane[e].initial = initial_state(c, e);
 		x.lane[e].traced = c->end[e].traced;
+	}
+	if (o->explain && (x.notes = calloc(n, sizeof(*x.notes)))) {
+		struct conn traced = *c;
+
+		traced.nrows = real;
+		explain_conn(&traced, x.notes);
 	}
 	rfc_collect(&x, seg_of_row);
 	rfc_attach_states(&x);
@@ -1021,6 +1099,7 @@ out:
 	free(x.lane[0].ev);
 	free(x.lane[1].ev);
 	free(x.lines);
+	free(x.notes);
 }
 
 static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struct conn *conn,
@@ -1030,19 +1109,25 @@ static void rfc_event(struct syn_sink *s, const struct syn_event *e, const struc
 	(void)s, (void)e, (void)conn, (void)end;
 }
 
-/* The figures end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the
- * textbook's timeline. When the trace ended first, a copy of the rows gets
- * that end, 2MSL after TIME-WAIT began, for the drawing only, marked
- * inferred: it is drawn "CLOSED*" and the footnote says it was expected. */
-static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
+/* The figures begin with the connection: a listener's setup drawn before
+ * it (conn.setup_rows) is left out, as the RFC's LISTEN has no calls. And
+ * they end a lane left in TIME-WAIT with "(2 MSL) CLOSED": the textbook's
+ * timeline. When the trace ended first, a copy of the rows gets that end,
+ * 2MSL after TIME-WAIT began, for the drawing only, marked inferred: it is
+ * drawn "CLOSED*" and the footnote says it was expected. */
+static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n, size_t *real)
 {
-	struct conn_row *rows = malloc((c->nrows + 2) * sizeof(*rows));
+	size_t skip = c->setup_rows <= c->nrows ? c->setup_rows : 0;
+	struct conn_row *rows = malloc((c->nrows - skip + 2) * sizeof(*rows));
 	__u8 st[2] = { 0, 0 };
 
-	*n = c->nrows;
+	*n = *real = c->nrows - skip;
 	if (!rows)
 		return NULL;
-	memcpy(rows, c->rows, c->nrows * sizeof(*rows));
+	memcpy(rows, c->rows + skip, *n * sizeof(*rows));
+	for (size_t i = 0; i < *n; i++)
+		if (rows[i].ev.kind == SYN_EV_SEGMENT && rows[i].pair >= 0)
+			rows[i].pair -= (__s32)skip;
 	if (c->nrows) {
 		st[0] = c->rows[c->nrows - 1].state_after[0];
 		st[1] = c->rows[c->nrows - 1].state_after[1];
@@ -1075,12 +1160,15 @@ static struct conn_row *rfc_with_msl_ends(const struct conn *c, size_t *n)
 static void rfc_conn_done(struct syn_sink *s, const struct conn *conn)
 {
 	struct conn drawn = *conn;
-	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows);
+	size_t real;
+	struct conn_row *rows = rfc_with_msl_ends(conn, &drawn.nrows, &real);
 
 	drawn.rows = rows ? rows : conn->rows;
+	drawn.setup_rows = 0;
 	if (!rows)
-		drawn.nrows = conn->nrows;
-	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn);
+		drawn.nrows = real = conn->nrows;
+	/* the trace's rows, without the setup left out: explained */
+	rfc_render_conn(&((struct rfc_sink *)s)->opts, &drawn, real);
 	free(rows);
 }
 

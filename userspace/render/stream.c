@@ -58,8 +58,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	enum txt_color color = TXT_PLAIN;
 	char t[32], id[32], proc[48], eps[2 * ADDR_STR_LEN + 4], text[200];
 
-	if (e->kind == SYN_EV_TICK)
-		return;
+	if (e->kind == SYN_EV_TICK || end == SINK_END_SHOWN)
+		return; /* the clock, or printed already when it happened */
 	if (!ss->started) {
 		ss->started = true;
 		ss->t0 = e->ts_ns;
@@ -115,6 +115,8 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, color, text);
 	txt_line_end(&l);
+	if (ss->opts.pace_ms) /* slow motion: the kernel's rings hold what comes meanwhile */
+		txt_pause(ss->opts.out, ss->opts.pace_ms);
 }
 
 static void stream_conn_done(struct syn_sink *s, const struct conn *conn)

@@ -64,15 +64,36 @@ const char *txt_lane_name(int end)
 	return end ? "server" : "client";
 }
 
+/* "setsockopt(fd=3, SO_REUSEADDR=1)", "setsockopt(fd=3, SO_LINGER={1,0})";
+ * an option without a name: "setsockopt(fd=3, level=6, opt=99=1)". */
+static char *txt_setsockopt(const struct syn_syscall *s, char *buf, size_t len)
+{
+	const char *opt = sockopt_name(s->level, s->arg);
+	char name[40], value[32] = "";
+
+	if (opt)
+		snprintf(name, sizeof(name), "%s", opt);
+	else
+		snprintf(name, sizeof(name), "level=%d, opt=%d", s->level, s->arg);
+	if (s->vlen >= 8)
+		snprintf(value, sizeof(value), "={%d,%d}", s->val[0], s->val[1]);
+	else if (s->vlen >= 4)
+		snprintf(value, sizeof(value), "=%d", s->val[0]);
+	snprintf(buf, len, "setsockopt(fd=%d, %s%s)", s->fd, name, value);
+	return buf;
+}
+
 char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 {
 	const struct syn_syscall *s = &e->sys;
 	const char *name = syn_call_name(s->call);
 	char tmp[64], *p;
 
+	if (s->phase == SYN_PHASE_ENTRY && s->call == SYN_CALL_SETSOCKOPT)
+		return txt_setsockopt(s, buf, len);
 	/* the common forms without printf: "read(fd=3)", "read = 1" */
 	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
-	    !(s->call == SYN_CALL_BIND && s->arg)) {
+	    !((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)) {
 		p = txt_put_str(tmp, name);
 		p = txt_put_str(p, "(fd=");
 		p = txt_put_s64(p, s->fd);

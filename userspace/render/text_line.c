@@ -1,6 +1,8 @@
 /* Column-aware output lines and wrapping (text_line.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "bpf/synscope_event.h"
 #include "render/text_line.h"
 
@@ -244,7 +246,76 @@ int txt_width(const char *s)
 	return w;
 }
 
-void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width)
+static bool cp_in(unsigned int cp, const unsigned int *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == cp)
+			return true;
+	return false;
+}
+
+/* Kinsoku, the usual rule for Chinese and Japanese text: closing
+ * punctuation never starts a line, an opening bracket never ends one. */
+static bool no_line_start(unsigned int cp)
+{
+	static const unsigned int set[] = {
+		0xff0c, 0x3002, 0x3001, 0xff1b, 0xff1a, 0xff01, 0xff1f, 0xff09, /* ，。、；：！？） */
+		0x300d, 0x300f, 0x3011, 0x3015, 0x300b, 0x3009, 0xff3d, 0xff5d, /* 」』】〕》〉］｝ */
+		0x2019, 0x201d, 0x2026, 0x2025, 0xff0e, 0x30fb, 0xff05,         /* ’”…‥．・％ */
+		',', '.', ';', ':', '!', '?', ')', ']', '}', '%',
+	};
+
+	return cp_in(cp, set, sizeof(set) / sizeof(set[0]));
+}
+
+static bool no_line_end(unsigned int cp)
+{
+	static const unsigned int set[] = {
+		0xff08, 0x300c, 0x300e, 0x3010, 0x3014, 0x300a, 0x3008, 0xff3b, /* （「『【〔《〈［ */
+		0xff5b, 0x2018, 0x201c, '(', '[', '{',                          /* ｛‘“ */
+	};
+
+	return cp_in(cp, set, sizeof(set) / sizeof(set[0]));
+}
+
+/* May a line end between a and b? */
+static bool may_break(unsigned int a, unsigned int b)
+{
+	return !no_line_end(a) && !no_line_start(b);
+}
+
+/* How many bytes of text go on a line of room columns: up to the last place
+ * to break that fits (a space; either side of a wide character, kinsoku
+ * kept), or all of it, or (one piece wider than the room) a cut. */
+static size_t utf8_line_bytes(const char *text, int room)
+{
+	const char *p = text, *brk = NULL;
+	unsigned int prev = 0;
+	int w = 0, nb;
+
+	while (*p) {
+		unsigned int cp = utf8_next(p, &nb);
+		int cw = cp_width(cp);
+
+		if (w + cw > room)
+			break;
+		if (cp == ' ')
+			brk = p;
+		else if (cw == 2 && p != text && may_break(prev, cp))
+			brk = p;
+		w += cw;
+		p += nb;
+		prev = cp;
+		if (cw == 2 && *p && *p != ' ' && may_break(cp, utf8_next(p, &nb)))
+			brk = p;
+	}
+	if (!*p || !brk || brk == text)
+		brk = p; /* all of it fits, or one piece wider than the room: cut */
+	return (size_t)(brk - text);
+}
+
+static void wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width,
+		      bool every)
 {
 	int room = width - indent - txt_width(mark);
 	bool first = true;
@@ -254,36 +325,45 @@ void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int 
 	while (*text == ' ')
 		text++;
 	while (*text) {
-		const char *p = text, *brk = NULL;
-		int w = 0, nb;
+		size_t n = utf8_line_bytes(text, room);
 
-		/* take characters while they fit; remember the last place to break:
-		 * a space, or either side of a wide character */
-		while (*p) {
-			unsigned int cp = utf8_next(p, &nb);
-			int cw = cp_width(cp);
-
-			if (w + cw > room)
-				break;
-			if (cp == ' ')
-				brk = p;
-			else if (cw == 2 && p != text)
-				brk = p;
-			w += cw;
-			p += nb;
-			if (cw == 2 && *p && *p != ' ')
-				brk = p;
-		}
-		if (!*p || !brk || brk == text)
-			brk = p; /* all of it fits, or one piece wider than the room: cut */
-		fprintf(f, "%*s%s%.*s\n", indent, "", first ? mark : "", (int)(brk - text), text);
-		if (first) {
+		fprintf(f, "%*s%s%.*s\n", indent, "", first || every ? mark : "", (int)n, text);
+		if (first && !every)
 			indent += txt_width(mark);
-			first = false;
-		}
-		text = brk;
+		first = false;
+		text += n;
 		while (*text == ' ')
 			text++;
 	}
 }
 
+void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width)
+{
+	wrap_utf8(f, text, indent, mark, width, false);
+}
+
+void txt_wrap_utf8_marked(FILE *f, const char *text, int indent, const char *mark, int width)
+{
+	wrap_utf8(f, text, indent, mark, width, true);
+}
+
+int txt_utf8_len(const char *s)
+{
+	int nb;
+	unsigned int cp = utf8_next(s, &nb);
+
+	if ((unsigned char)s[0] < 0x80)
+		return 1;
+	/* not one ('?' for a bad byte), or a character written too long */
+	if (nb == 1 || cp < 0x80 || (nb == 3 && cp < 0x800) || (nb == 4 && cp < 0x10000))
+		return 0;
+	return nb;
+}
+
+void txt_pause(FILE *f, unsigned int ms)
+{
+	struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	fflush(f);
+	nanosleep(&pause, NULL);
+}

@@ -89,5 +89,13 @@ int txt_width(const char *s);
  * indent and starting with mark, the others aligned under the text after
  * mark. Breaks at spaces, and between wide (CJK) characters. */
 void txt_wrap_utf8(FILE *f, const char *text, int indent, const char *mark, int width);
+/* The same with mark at the start of every line (comment lines). */
+void txt_wrap_utf8_marked(FILE *f, const char *text, int indent, const char *mark, int width);
+/* Bytes of the UTF-8 character at s (1 for ASCII), 0 when they are not one:
+ * what may pass into a page or a diagram as it is. */
+int txt_utf8_len(const char *s);
+
+/* --pace: what is written so far goes out, then a pause of ms. */
+void txt_pause(FILE *f, unsigned int ms);
 
 #endif

@@ -15,6 +15,9 @@ void txt_summary(FILE *f, const struct run_summary *sum)
 		(unsigned long long)sum->events, (unsigned long long)sum->lost);
 	if (sum->evicted)
 		fprintf(f, ", %llu evicted", (unsigned long long)sum->evicted);
+	if (sum->unselected)
+		fprintf(f, ", %llu not shown (not chosen by --slower, --rst or --comm)",
+			(unsigned long long)sum->unselected);
 	if (sum->halfopen && sum->halfopen->counted)
 		fprintf(f, ", %llu half-open counted, not drawn (-v draws them)",
 			(unsigned long long)sum->halfopen->counted);

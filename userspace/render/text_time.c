@@ -1,4 +1,5 @@
 /* Times as the text sinks write them (text_time.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,7 +50,9 @@ char *txt_delta(__u64 ns, char *buf, size_t len)
 	return txt_copy_span(buf, len, tmp, p);
 }
 
-char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len)
+/* Epoch ns in fmt (strftime's) and the nanoseconds past the second; false
+ * when the time cannot be told. */
+static bool utc_parts(__s64 epoch_ns, const char *fmt, char *out, size_t len, __s64 *rem_ns)
 {
 	/* floor division, so a time before 1970 still prints sanely */
 	__s64 sec = epoch_ns / (__s64)NS_PER_S, rem = epoch_ns % (__s64)NS_PER_S;
@@ -59,13 +62,42 @@ char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len)
 	}
 	time_t t = (time_t)sec;
 	struct tm tm;
-	char day[32];
 
-	if (!gmtime_r(&t, &tm) || !strftime(day, sizeof(day), "%Y-%m-%d %H:%M:%S", &tm)) {
+	*rem_ns = rem;
+	return gmtime_r(&t, &tm) && strftime(out, len, fmt, &tm);
+}
+
+char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len)
+{
+	char day[32];
+	__s64 rem;
+
+	if (!utc_parts(epoch_ns, "%Y-%m-%d %H:%M:%S", day, sizeof(day), &rem))
 		snprintf(buf, len, "?");
-		return buf;
-	}
-	snprintf(buf, len, "%s.%06llu UTC", day, (unsigned long long)rem / NS_PER_US);
+	else
+		snprintf(buf, len, "%s.%06llu UTC", day, (unsigned long long)rem / NS_PER_US);
+	return buf;
+}
+
+char *txt_clock_utc(__s64 epoch_ns, char *buf, size_t len)
+{
+	char hms[16];
+	__s64 rem;
+
+	if (!utc_parts(epoch_ns, "%H:%M:%S", hms, sizeof(hms), &rem))
+		snprintf(buf, len, "?");
+	else
+		snprintf(buf, len, "%s.%03llu", hms, (unsigned long long)rem / (NS_PER_US * 1000));
+	return buf;
+}
+
+char *txt_ms(__s64 ns, char *buf, size_t len)
+{
+	if (ns < 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)ns / 1000000ull,
+			 (unsigned long long)(ns / 1000) % 1000ull);
 	return buf;
 }
 

@@ -14,5 +14,10 @@ char *txt_seconds(__u64 ns, int width, char *buf, size_t len);
 char *txt_delta(__u64 ns, char *buf, size_t len);
 /* Epoch nanoseconds as "2026-11-23 11:21:37.123456 UTC". */
 char *txt_wall_utc(__s64 epoch_ns, char *buf, size_t len);
+/* Epoch nanoseconds as the time of day, UTC, to the millisecond: "11:21:37.123". */
+char *txt_clock_utc(__s64 epoch_ns, char *buf, size_t len);
+/* A duration in milliseconds to the microsecond, truncated: "1000.030";
+ * "-" when ns < 0 (not known). */
+char *txt_ms(__s64 ns, char *buf, size_t len);
 
 #endif

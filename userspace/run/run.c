@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "base/strbuf.h"
@@ -18,7 +19,8 @@ struct run {
 	bool w_failed;                 /* said once; the other outputs go on */
 	__u64 w_flushed_at;
 	struct outfile *out;           /* NULL: nothing drawn */
-	struct syn_sink *sink;
+	struct syn_sink *sinks[2];     /* the format's, and --stats' */
+	int nsinks;
 	struct tracker *t;
 	bool stopped;                  /* the output failed (said) or its reader went */
 };
@@ -45,6 +47,15 @@ static void say(const struct run *r, const char *path, const char *what)
 	fprintf(r->o.msg, "synscope: %s: %s\n", quoted(path, q, sizeof(q)), what);
 }
 
+/* SIGUSR1: the statistics so far, at the next commit point. */
+static volatile sig_atomic_t report_asked;
+
+static void on_report_signal(int sig)
+{
+	(void)sig;
+	report_asked = 1;
+}
+
 int run_check(const struct run_opts *o)
 {
 	const struct run *r = &(struct run){ .o = *o };
@@ -52,6 +63,11 @@ int run_check(const struct run_opts *o)
 	if (o->draw && o->format == FORMAT_PCAPNG && !o->out_path && isatty(STDOUT_FILENO)) {
 		fprintf(o->msg, "synscope: pcapng is binary: give -o FILE or pipe it, "
 			"not to a terminal\n");
+		return 2;
+	}
+	if (o->draw && o->format == FORMAT_TOP && (o->out_path || !isatty(STDOUT_FILENO))) {
+		fprintf(o->msg, "synscope: --top draws on a terminal, and standard output is not "
+			"one: -f table or -f stats write to files and pipes\n");
 		return 2;
 	}
 	for (int i = 0; i < RUN_MAX_INPUTS; i++) {
@@ -81,8 +97,50 @@ static bool open_recording(struct run *r)
 	return r->w != NULL;
 }
 
+/* Formats that are text for a reader: the summary line and --stats' pages
+ * go in them. */
+static bool format_is_text(enum out_format f)
+{
+	return f == FORMAT_LADDER || f == FORMAT_STREAM || f == FORMAT_TABLE || f == FORMAT_STATS;
+}
+
+/* The width a terminal on fd has (its window size, else $COLUMNS), within
+ * what the text drawings take: never over the default, never under the
+ * least they can be drawn to. 0 when fd is no terminal. */
+static int terminal_width(int fd)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long cols = 0;
+
+	if (!isatty(fd))
+		return 0;
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		cols = ws.ws_col;
+	else if (env && *env)
+		cols = strtol(env, NULL, 10);
+	if (cols <= 0 || cols > TEXT_WIDTH_DEFAULT)
+		return TEXT_WIDTH_DEFAULT;
+	return cols < TEXT_WIDTH_MIN ? TEXT_WIDTH_MIN : (int)cols;
+}
+
+/* --stats beside another format: its pages go with text, or to the
+ * messages when the output is a file of another format. */
+static void add_stats_sink(struct run *r)
+{
+	struct sink_opts so = r->o.sink;
+
+	if (!format_is_text(r->o.format))
+		so.out = r->o.msg; /* the output stays one format */
+	so.color = false;
+	r->sinks[r->nsinks] = sink_for_format(FORMAT_STATS, STYLE_LADDER, &so);
+	if (r->sinks[r->nsinks])
+		r->nsinks++;
+}
+
 /* -o FILE (a regular file, never through a symbolic link) or standard
- * output; colour only on a terminal, never with NO_COLOR. */
+ * output; colour only on a terminal, never with NO_COLOR; on a terminal
+ * and without --width, the terminal's width. */
 static bool open_drawing(struct run *r)
 {
 	struct run_opts *o = &r->o;
@@ -97,11 +155,31 @@ static bool open_drawing(struct run *r)
 	o->sink.out = outfile_stream(r->out);
 	o->sink.color = !o->out_path && !o->no_color && isatty(outfile_fd(r->out)) &&
 			!(no_color && *no_color);
-	r->sink = sink_for_format(o->format, o->style, &o->sink);
-	r->t = r->sink ? tracker_new(&r->sink, 1, &o->track) : NULL;
+	if (!o->sink.width && !o->out_path)
+		o->sink.width = terminal_width(outfile_fd(r->out));
+	r->sinks[r->nsinks] = sink_for_format(o->format, o->style, &o->sink);
+	if (r->sinks[r->nsinks])
+		r->nsinks++;
+	if (r->nsinks && o->stats && o->format != FORMAT_STATS)
+		add_stats_sink(r);
+	if (r->nsinks == 1 + (o->stats && o->format != FORMAT_STATS))
+		r->t = tracker_new(r->sinks, r->nsinks, &o->track);
 	if (!r->t)
 		fprintf(o->msg, "synscope: out of memory\n");
 	return r->t != NULL;
+}
+
+/* SIGUSR1 asks for the statistics so far; without SA_RESTART, so that a
+ * poll returns at once and the answer does not wait for traffic. */
+static void catch_report_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_report_signal;
+	sigemptyset(&sa.sa_mask);
+	report_asked = 0;
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 struct run *run_open(const struct run_opts *opts, int *status)
@@ -129,13 +207,14 @@ struct run *run_open(const struct run_opts *opts, int *status)
 	/* a reader that went away (| head) is seen as EPIPE and ends the run
 	 * quietly; a traced command was forked before, with SIGPIPE as it was */
 	signal(SIGPIPE, SIG_IGN);
+	catch_report_signal();
 	*status = 0;
 	return r;
 fail:
 	if (r->w)
 		rec_writer_close(r->w, NULL, (char[8]){ 0 }, 8);
-	if (r->sink)
-		r->sink->destroy(r->sink);
+	for (int i = 0; i < r->nsinks; i++)
+		r->sinks[i]->destroy(r->sinks[i]);
 	tracker_free(r->t);
 	if (r->out)
 		outfile_close(r->out, (char[8]){ 0 }, 8);
@@ -166,8 +245,25 @@ void run_event(struct run *r, const struct syn_event *e)
 		feed_tracker(r, e);
 }
 
+/* A SIGUSR1 came: the sinks that can say what they know so far do. */
+static void answer_report(struct run *r)
+{
+	bool any = false;
+
+	report_asked = 0;
+	for (int i = 0; i < r->nsinks; i++)
+		any |= r->sinks[i]->report != NULL;
+	if (any && r->t)
+		tracker_report(r->t);
+	else
+		fprintf(r->o.msg, "synscope: SIGUSR1 asks for the statistics so far: none were asked "
+			"for (--stats or -f stats)\n");
+}
+
 bool run_commit(struct run *r, __u64 now_ns, __u64 flush_ns)
 {
+	if (report_asked && !r->stopped)
+		answer_report(r);
 	if (r->out && !r->stopped && !outfile_commit(r->out))
 		r->stopped = true; /* a write error, or nobody reads any more */
 	if (r->w && !r->w_failed && now_ns - r->w_flushed_at >= flush_ns) {
@@ -213,12 +309,13 @@ static bool same_file_open(int a, int b)
 	       sa.st_ino == sb.st_ino;
 }
 
-/* The summary line ends the ladder and the stream; said on msg too when
+/* The summary line ends the ladder, the stream and the table; said on msg too when
  * their output is not what the user is looking at, and always for the
  * formats that keep it out of their output; never twice in one file. */
 static bool summary_on_msg(const struct run *r)
 {
-	bool in_output = r->o.format == FORMAT_LADDER || r->o.format == FORMAT_STREAM;
+	/* -f stats says every count in its own words */
+	bool in_output = format_is_text(r->o.format) && r->o.format != FORMAT_STATS;
 
 	if (!in_output)
 		return true;
@@ -240,8 +337,8 @@ int run_close(struct run *r, __u64 lost)
 			txt_summary(r->o.msg, tracker_summary(r->t));
 	}
 	rc |= close_recording(r, lost);
-	if (r->sink)
-		r->sink->destroy(r->sink);
+	for (int i = 0; i < r->nsinks; i++)
+		r->sinks[i]->destroy(r->sinks[i]);
 	tracker_free(r->t);
 	if (r->out && outfile_close(r->out, err, sizeof(err))) {
 		fprintf(r->o.msg, "synscope: %s\n", txt_one_line(err));

@@ -21,6 +21,9 @@ enum out_format {
 	FORMAT_HTML,
 	FORMAT_MERMAID,
 	FORMAT_PCAPNG,
+	FORMAT_TABLE,    /* a line per finished connection (docs/views.md) */
+	FORMAT_STATS,    /* statistics only: at the end, and on SIGUSR1 */
+	FORMAT_TOP,      /* --top: the live view, a terminal only */
 };
 
 /* How the ladder format draws a connection. */
@@ -42,6 +45,8 @@ struct run_opts {
 	struct sink_opts sink;      /* out and color are the run's to set */
 	bool no_color;
 	struct tracker_opts track;
+	bool stats;                 /* --stats: the statistics too, after the format's output
+				     * (on msg when the format is not text) */
 	const char *inputs[RUN_MAX_INPUTS]; /* files read (replay, merge): never an output */
 	FILE *msg;                  /* where its one-line messages go (stderr) */
 };
@@ -63,8 +68,10 @@ struct run *run_open(const struct run_opts *o, int *status);
 void run_event(struct run *r, const struct syn_event *e);
 /* Every sink is between lines and connections: a commit point of the
  * output; the recording is flushed when its last flush is older than
- * flush_ns (0: now). False once the run must stop: a write error (said) or
- * a reader that went away (quietly). */
+ * flush_ns (0: now). A SIGUSR1 since the last commit is answered here: the
+ * statistics so far (or one line saying none were asked for). False once
+ * the run must stop: a write error (said) or a reader that went away
+ * (quietly). */
 bool run_commit(struct run *r, __u64 now_ns, __u64 flush_ns);
 /* Tracing ended: hand over what is still open, say the summary where it
  * belongs, close the recording and the output. lost: the source's losses,

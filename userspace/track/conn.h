@@ -92,6 +92,71 @@ enum evict_reason {
 	EVICT_CAP = 2,       /* TRACKER_MAX_OPEN connections open: the least recently active */
 };
 
+/* How a connection ended, as the connection table says it (conn_facts.h). */
+enum conn_outcome {
+	OUT_OPEN = 0,      /* still open when tracing stopped */
+	OUT_FIN,           /* both ends sent their FIN: an orderly close */
+	OUT_RST,           /* a reset ended it */
+	OUT_REFUSED,       /* its SYN was answered with a reset: nothing listened */
+	OUT_TIMEOUT,       /* the kernel gave up: a call returned ETIMEDOUT, retransmissions
+			    * ran out, or FIN-WAIT-2 timed out */
+	OUT_UNREACHABLE,   /* connect() failed with EHOSTUNREACH or ENETUNREACH (an ICMP error) */
+	OUT_EVICTED,       /* shown early to bound memory (enum evict_reason) */
+	OUT_CLOSED,        /* ended otherwise: one FIN only, a UDP flow's last close() */
+	OUT_N,
+};
+
+#define FACTS_REASONS 4  /* reset and drop reasons told apart per connection */
+
+struct facts_reason {
+	__u32 reason;
+	__u64 count;
+};
+
+/*
+ * What a connection amounts to, counted from every row (none folded) as
+ * the rows are handed over (conn_facts.h): what the connection table, the
+ * JSON Lines "connection" object and the statistics say. Lanes as conn.end.
+ * Times are the source's (ts_ns), 0 when not seen; durations -1 when not
+ * known.
+ */
+struct conn_facts {
+	__u64 first_ts, last_ts;        /* the first and the last row */
+	__u64 syn_ts;                   /* the first SYN seen, wherever */
+	__u64 syn_tx_ts, synack_rx_ts;  /* the client sent its first SYN; received the first SYN-ACK */
+	__u64 connect_ts, connect_ret_ts; /* the client's first connect(): called, returned */
+	__s64 connect_ret;
+	__u64 estab_ts[2];              /* each lane's kernel-reported move to ESTABLISHED */
+	__u64 accept_ts;                /* the server's accept() returned this connection */
+	__u64 first_seg_ts, last_seg_ts;
+	__u64 fin_ts[2], rst_ts[2];     /* each lane's first FIN, first RST sent */
+	__u64 segs[2], bytes[2];        /* segments each lane sent (that left), their payload */
+	__u64 rtx[2];                   /* ... of which retransmissions */
+	__u64 kernel_rtx[2];            /* the kernel's retransmission events on each lane */
+	long err;                       /* the first call that failed for the connection's sake
+					 * (ETIMEDOUT, ECONNREFUSED, EHOSTUNREACH ...): -errno */
+	__u8 close_from[2];             /* the state each lane left for CLOSE (the kernel's) */
+	bool fin_wait2_timeout;         /* a timewait socket in FIN-WAIT-2 timed out */
+	__s8 rst_reason_lane;           /* the lane of the first reset sent with a reason, -1 */
+	__u32 rst_reason;
+	struct facts_reason rsts[FACTS_REASONS]; /* resets sent by this host, by reason */
+	__u64 rsts_other;               /* ... past FACTS_REASONS reasons */
+	__u64 rsts_peer;                /* resets from a peer not on this host (no reason) */
+	struct facts_reason drops[FACTS_REASONS]; /* segments the kernel dropped, by reason */
+	__u64 drops_other;
+	/* decided when the connection ends (facts_end) */
+	enum conn_outcome outcome;
+	__s8 closed_first;              /* the lane whose FIN or RST came first, -1 none */
+	__s8 rst_lane;                  /* OUT_RST/OUT_REFUSED: the lane that sent it, -1 */
+	__u8 time_wait;                 /* bit per lane left in TIME-WAIT */
+	bool connect_nonblocking;       /* connect() said EINPROGRESS: connect_ns runs to
+					 * the client's ESTABLISHED */
+	__s64 syn_synack_ns;            /* the client's first SYN -> its first SYN-ACK */
+	__s64 connect_ns;               /* connect() called -> returned (or established) */
+	__s64 accept_ns;                /* the server's handshake done -> accept() returned */
+	__s64 duration_ns;              /* the first SYN (or row) -> the last segment (or row) */
+};
+
 /*
  * A connection as the sinks see it. While it lasts, the tracker hands its
  * rows to each sink's rows() in batches (every row, in time order); when it
@@ -107,6 +172,10 @@ struct conn {
 	struct conn_summary *sums; /* what the summary rows stand for */
 	size_t nsums, sums_cap;
 	__u64 events;        /* rows it had in all (before folding), inferred ones included */
+	__u32 setup_rows;    /* the story's first rows are its listener's setup (socket,
+			      * setsockopt, bind, listen: in the server lane, before the
+			      * connection began); only its first connection has them, and
+			      * only in the story: rows() never gets them */
 	__u64 folded;        /* of those, rows a summary row stands for */
 	bool complete;       /* every traced end was seen to close */
 	bool maybe_lost;     /* the kernel lost events while this connection was open */
@@ -114,6 +183,9 @@ struct conn {
 			      * tuple (TIME-WAIT's traffic, a late reset) */
 	bool half_open;      /* only a handshake's first segments: no socket, no call */
 	__u8 evicted;        /* enum evict_reason: shown before it ended */
+	const struct conn_facts *facts; /* counted from every row: final in conn_done(), NULL
+				     * before (the tracker keeps it: a connection handed over
+				     * in one go has none while it is open) */
 };
 
 #endif

@@ -21,6 +21,12 @@
  * (on the source's clock): the last records of a freed socket (the drop of
  * the RST that closed it, the ACK of TIME-WAIT) come just after. */
 #define TRACKER_GRACE_NS 1000000ull
+/* Connections go to the sinks in the order they began (their numbers): one
+ * that settled waits for the older ones still open, but at most this long
+ * (on the source's clock) and while at most TRACKER_ORDER_HELD wait, so a
+ * long-lived connection holds the others back only so much. */
+#define TRACKER_ORDER_NS (5ull * 1000000000ull)
+#define TRACKER_ORDER_HELD 64
 /* A connection that ended is remembered by its tuple this long, and 2MSL
  * longer when an end was left in TIME-WAIT or FIN-WAIT-2 (finished.h). */
 #define TRACKER_AFTERLIFE_NS (10ull * 1000000000ull)

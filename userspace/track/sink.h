@@ -14,18 +14,27 @@ struct run_summary {
 	__u64 evicted;       /* of those, shown early to bound memory (tracker.h) */
 	__u64 continued;     /* late rows of connections already shown (their TIME-WAIT's
 			      * traffic, a late reset), shown as "continued" */
+	__u64 unselected;    /* connections that ended and were not chosen (--slower,
+			      * --rst, --comm): counted above, not shown */
+	__u64 open;          /* connections open now (a report while tracing goes on) */
 	const struct halfopen *halfopen; /* a flood's half-open connections, by port */
 };
 
 /* event()'s end for an event shown as it happens but placed in its
  * connection only later (an accept() entry: its connection is known when it
- * returns): rows() will have it. */
+ * returns; socket(), bind(), a connect() before its port: when their socket
+ * names its peer): rows() will have it. */
 #define SINK_END_LATER (-2)
+/* event()'s end, conn NULL, for an event shown before with SINK_END_LATER
+ * that turned out to belong to no connection (a listener's socket() and
+ * bind()): a sink that writes the events outside connections writes it now;
+ * one that printed it when it was shown does not print it again. */
+#define SINK_END_SHOWN (-3)
 
 struct syn_sink {
 	/* Every event as it is decoded. conn is NULL for events outside any
 	 * connection (listen(), a listener's states, lost counts, and with end
-	 * SINK_END_LATER an accept() entry); end is the lane. */
+	 * SINK_END_LATER or SINK_END_SHOWN the events above); end is the lane. */
 	void (*event)(struct syn_sink *s, const struct syn_event *e,
 		      const struct conn *conn, int end);
 	/* Rows of conn, every one (none folded), a batch at a time in time order:
@@ -41,6 +50,15 @@ struct syn_sink {
 	/* Tracing ended: print a summary, flush. */
 	void (*finish)(struct syn_sink *s, const struct run_summary *sum);
 	void (*destroy)(struct syn_sink *s);
+	/* Optional. The source's clock moved (a tick: every event before now_ns
+	 * has come): what refreshes on time does it here. */
+	void (*clock)(struct syn_sink *s, __u64 now_ns);
+	/* Optional. Asked while tracing goes on (SIGUSR1): say what is known
+	 * so far, without stopping. */
+	void (*report)(struct syn_sink *s, const struct run_summary *sum);
+	/* conn_done() for every connection, also the half-open ones a flood's
+	 * summary counts instead of drawing (halfopen.h): the views that count. */
+	bool every_conn;
 };
 
 #endif

@@ -60,7 +60,7 @@ static __u64 accept_key(const struct syn_event *e)
 
 /* ---- what an event tells of its end (owners.h: who owns it) -------------- */
 
-static void learn_call(struct tconn *tc, int end, const struct syn_event *e)
+static void learn_call(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
 {
 	if (e->sys.phase == SYN_PHASE_ENTRY)
 		tc->in_call++;
@@ -68,8 +68,11 @@ static void learn_call(struct tconn *tc, int end, const struct syn_event *e)
 		tc->in_call--;
 	if (e->sys.call == SYN_CALL_CONNECT)
 		set_role(tc, end, ROLE_CLIENT);
-	if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4)
+	if (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4) {
 		set_role(tc, end, ROLE_SERVER);
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+			setup_claim(t, tc, e);
+	}
 	if (e->sys.call != SYN_CALL_LISTEN)
 		attribute(tc, end, e->pid, e->comm, ATTR_SYSCALL);
 }
@@ -116,13 +119,15 @@ static void learn(struct tracker *t, struct tconn *tc, int end, const struct syn
 		ce->netns = e->netns;
 	switch (e->kind) {
 	case SYN_EV_SYSCALL:
-		learn_call(tc, end, e);
+		learn_call(t, tc, end, e);
 		break;
 	case SYN_EV_STATE:
 		if (e->state.newstate == ST_SYN_SENT)
 			set_role(tc, end, ROLE_CLIENT);
-		if (e->state.oldstate == ST_LISTEN)
+		if (e->state.oldstate == ST_LISTEN) {
 			set_role(tc, end, ROLE_SERVER);
+			setup_claim(t, tc, e); /* the listener made this socket */
+		}
 		if (e->state.oldstate == ST_FIN_WAIT2 && e->state.newstate == ST_CLOSE)
 			tc->te[end].handed_over = true;
 		break;
@@ -182,14 +187,19 @@ static void bind_sock(struct tracker *t, struct tconn *tc, int end, __u64 sid)
 		return;
 	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
-		conn_add_event(t, tc, end, &p->evs[i], false);
+		conn_add_event(t, tc, end, &p->evs[i], true);
 	free(p->evs);
 	free(p);
 }
 
+/* An event of a socket whose connection is not known yet: shown now (the
+ * stream prints it when it happens, not when its socket binds), kept until
+ * the socket binds or turns out to have no connection. */
 static void pending_add(struct tracker *t, const struct syn_event *e)
 {
 	struct pending *p = hmap_get(&t->pending, e->sock_id);
+
+	emit_event(t, e, NULL, SINK_END_LATER);
 
 	if (!p) {
 		if (t->npending >= TRACKER_MAX_PENDING)
@@ -237,9 +247,74 @@ static void pending_release(struct tracker *t, __u64 sid)
 		return;
 	t->npending--;
 	for (size_t i = 0; i < p->n; i++)
-		emit_event(t, &p->evs[i], NULL, 0);
+		emit_event(t, &p->evs[i], NULL, SINK_END_SHOWN);
 	free(p->evs);
 	free(p);
+}
+
+/* ---- unconnected UDP sockets ------------------------------------------------ */
+
+/* A UDP socket that binds and only receives has no peer: its calls carry
+ * no remote address, so they wait by socket (pending) until a datagram to
+ * its port arrives: its flow takes them, as a sent datagram's socket would. */
+struct udp_bound {
+	__u64 sid;
+	__u8 addr[16];       /* the address it is bound to; all zero: any */
+};
+
+static __u64 udp_port_key(__u32 netns, __u16 port)
+{
+	return ((__u64)netns << 16 | port) + 1;
+}
+
+static void udp_bound_note(struct tracker *t, const struct syn_event *e)
+{
+	__u64 key = udp_port_key(e->netns, e->sport);
+	struct udp_bound *u;
+
+	if (ev_proto(e) != IPPROTO_UDP || !e->sock_id || !e->sport || e->dport)
+		return;
+	u = hmap_get(&t->udp_bound, key);
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u || hmap_put(&t->udp_bound, key, u)) {
+			free(u);
+			return;
+		}
+	}
+	u->sid = e->sock_id;
+	memcpy(u->addr, e->saddr, 16);
+}
+
+static void udp_bound_forget(struct tracker *t, const struct syn_event *e)
+{
+	__u64 key = udp_port_key(e->netns, e->sport);
+	struct udp_bound *u = hmap_get(&t->udp_bound, key);
+
+	if (u && u->sid == e->sock_id)
+		free(hmap_del(&t->udp_bound, key));
+}
+
+/* A datagram arrived at end of the UDP flow tc, whose socket is not known
+ * yet: the unconnected socket bound to that port takes that lane, with its
+ * calls so far (socket, bind, a recvfrom() waiting). Not one that another
+ * flow took already. */
+static void udp_bound_join(struct tracker *t, struct tconn *tc, int end, const struct syn_event *e)
+{
+	static const __u8 any[16];
+	__u64 key = udp_port_key(e->netns, e->sport);
+	struct udp_bound *u;
+
+	if (tc->c.proto != IPPROTO_UDP || e->kind != SYN_EV_SEGMENT || e->seg.dir != SYN_DIR_RX ||
+	    tc->c.end[end].sock_id)
+		return;
+	u = hmap_get(&t->udp_bound, key);
+	if (!u || (memcmp(u->addr, any, 16) && memcmp(u->addr, e->saddr, 16)) ||
+	    hmap_get(&t->by_sock, u->sid))
+		return;
+	hmap_del(&t->udp_bound, key);
+	bind_sock(t, tc, end, u->sid);
+	free(u);
 }
 
 /* ---- which connection ------------------------------------------------------ */
@@ -332,6 +407,7 @@ static struct tconn *conn_continue(struct tracker *t, const struct syn_event *e)
 	if (!tc)
 		return NULL;
 	t->next_id--;
+	conn_unborn(t, tc);
 	tc->c.id = a->id;
 	tc->c.continued = true;
 	memcpy(tc->c.end, a->end, sizeof(tc->c.end));
@@ -439,12 +515,22 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 	tc = conn_of_call(t, e);
 	if (!tc) {
 		if (call_is_unattached(e)) {
+			if (e->sys.call == SYN_CALL_LISTEN)
+				setup_listen(t, e, hmap_get(&t->pending, e->sock_id));
+			else if (e->sys.call == SYN_CALL_CLOSE && e->sys.phase == SYN_PHASE_ENTRY &&
+				 e->sys.last_ref) {
+				setup_end(t, e);
+				udp_bound_forget(t, e);
+			}
 			pending_release(t, e->sock_id);
 			emit_event(t, e, NULL, 0);
+		} else if (e->sys.call == SYN_CALL_SETSOCKOPT && setup_note(t, e)) {
+			emit_event(t, e, NULL, 0); /* on a listener: shown now, kept for its setup */
 		} else if (is_late_close(e)) {
 			emit_event(t, e, NULL, 0); /* its connection is already shown */
 		} else {
 			pending_add(t, e);
+			udp_bound_note(t, e);
 		}
 		free(entry);
 		return NULL;
@@ -465,8 +551,12 @@ static struct tconn *on_state(struct tracker *t, const struct syn_event *e)
 
 	if (!tc && !e->dport &&
 	    (e->state.newstate == ST_LISTEN || e->state.oldstate == ST_LISTEN)) {
-		if (e->state.oldstate == ST_LISTEN)
+		if (e->state.oldstate == ST_LISTEN) {
 			listener_drop(t, e);
+			setup_end(t, e);
+		} else {
+			setup_note(t, e);
+		}
 		emit_event(t, e, NULL, 0);
 		return NULL;
 	}
@@ -527,10 +617,14 @@ static struct tconn *on_packet_event(struct tracker *t, const struct syn_event *
 		tc = conn_for_tuple(t, e);
 	else
 		tc = conn_of_sock(t, e);
-	if (tc)
-		conn_add_event(t, tc, end_of(tc, e), e, false);
-	else
+	if (tc) {
+		int end = end_of(tc, e);
+
+		udp_bound_join(t, tc, end, e);
+		conn_add_event(t, tc, end, e, false);
+	} else {
 		emit_event(t, e, NULL, 0);
+	}
 	return tc;
 }
 
@@ -573,6 +667,22 @@ static void clock_advance(struct tracker *t, const struct syn_event *e)
 		t->clock = e->ts_ns;
 }
 
+void tracker_report(struct tracker *t)
+{
+	t->sum.open = t->nopen;
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->report)
+			t->sinks[i]->report(t->sinks[i], &t->sum);
+}
+
+/* The source's clock moved: the sinks that refresh on time are told. */
+static void tell_clock(struct tracker *t, __u64 now)
+{
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->clock)
+			t->sinks[i]->clock(t->sinks[i], now);
+}
+
 void tracker_on_event(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = NULL;
@@ -605,6 +715,10 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e)
 		conn_check_settled(t, tc);
 	clock_advance(t, e);
 	tracker_run_clock(t);
+	if (e->kind == SYN_EV_TICK) {
+		t->sum.open = t->nopen;
+		tell_clock(t, t->clock);
+	}
 }
 
 struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tracker_opts *o)
@@ -618,6 +732,12 @@ struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tr
 	if (o)
 		t->opts = *o;
 	t->halfopen.all = t->opts.all_rows;
+	/* sinks that take every connection leave none "counted, not drawn" */
+	bool every = nsinks > 0;
+
+	for (int i = 0; i < nsinks; i++)
+		every &= sinks[i]->every_conn;
+	t->halfopen.all |= every;
 	t->sum.halfopen = &t->halfopen;
 	return t;
 }
@@ -627,10 +747,17 @@ const struct run_summary *tracker_summary(const struct tracker *t)
 	return &t->sum;
 }
 
+
 void tracker_finish(struct tracker *t)
 {
-	/* settled ones first: they ended; then the rest, oldest first, so
-	 * the output reads in the order connections began */
+	/* in the order connections began (their numbers), then the late rows
+	 * of ones shown before: settled ones first, they ended */
+	while (t->born) {
+		if (t->born->settled_at)
+			conn_finish_settled(t, t->born);
+		else
+			conn_finish(t, t->born, conn_settled(t->born));
+	}
 	while (t->settled)
 		conn_finish_settled(t, t->settled);
 	while (t->oldest)
@@ -666,6 +793,8 @@ void tracker_free(struct tracker *t)
 	free_all(&t->pending);
 	free_all(&t->accepts);
 	free_all(&t->listeners);
+	free_all(&t->udp_bound);
+	setup_free_all(t);
 	finished_free(&t->finished);
 	halfopen_free(&t->halfopen);
 	hmap_free(&t->by_tuple);

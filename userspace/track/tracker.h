@@ -6,11 +6,13 @@
 #ifndef SYNSCOPE_TRACKER_H
 #define SYNSCOPE_TRACKER_H
 
+#include "track/conn_facts.h"
 #include "track/limits.h"
 #include "track/sink.h"
 
 struct tracker_opts {
 	bool all_rows;       /* -v: stories keep every row (fold.h) */
+	struct conn_select select; /* which finished connections go to conn_done() */
 };
 
 struct tracker;
@@ -24,5 +26,7 @@ void tracker_on_event(struct tracker *t, const struct syn_event *e);
 void tracker_finish(struct tracker *t);
 void tracker_free(struct tracker *t);
 const struct run_summary *tracker_summary(const struct tracker *t);
+/* While tracing goes on (SIGUSR1): each sink's report() with the summary so far. */
+void tracker_report(struct tracker *t);
 
 #endif

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include "track/conn_facts.h"
 #include "track/owners.h"
 #include "track/tracker_int.h"
 #include "track/tuple.h"
@@ -41,6 +42,13 @@ struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 	if (hmap_get(&t->by_tuple, tc->key) || hmap_put(&t->by_tuple, tc->key, tc))
 		tc->key = 0; /* a key collision: found through its sockets only */
 	tc->last_ts = e->ts_ns;
+	tc->in_birth = true;
+	tc->bprev = t->born_last;
+	if (t->born_last)
+		t->born_last->bnext = tc;
+	else
+		t->born = tc;
+	t->born_last = tc;
 	tc->next = t->open;
 	if (t->open)
 		t->open->prev = tc;
@@ -69,10 +77,29 @@ void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts)
 	t->open = tc;
 }
 
+/* Out of the birth list: it ended, or it continues one shown before (its
+ * number is old; it waits for no one, and no one for it). */
+void conn_unborn(struct tracker *t, struct tconn *tc)
+{
+	if (!tc->in_birth)
+		return;
+	if (tc->bprev)
+		tc->bprev->bnext = tc->bnext;
+	else
+		t->born = tc->bnext;
+	if (tc->bnext)
+		tc->bnext->bprev = tc->bprev;
+	else
+		t->born_last = tc->bprev;
+	tc->bprev = tc->bnext = NULL;
+	tc->in_birth = false;
+}
+
 static void settled_unlink(struct tracker *t, struct tconn *tc)
 {
 	if (!tc->settled_at)
 		return;
+	t->nsettled--;
 	if (tc->sprev)
 		tc->sprev->snext = tc->snext;
 	else
@@ -96,6 +123,7 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 			hmap_del(&t->by_sock, sid);
 	}
 	settled_unlink(t, tc);
+	conn_unborn(t, tc);
 	if (tc->prev)
 		tc->prev->next = tc->next;
 	else
@@ -110,7 +138,10 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 void conn_free(struct tconn *tc)
 {
 	row_vec_free(&tc->raw);
+	setup_free_one(tc->setup);
 	free(tc->fold);
+	if (!tc->facts_borrowed)
+		free(tc->facts);
 	free(tc->c.rows);
 	free(tc->c.sums);
 	free(tc);
@@ -159,11 +190,19 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	if (!f && all) {
 		f = &here;
 		fold_init(f, t->opts.all_rows);
+		setup_place(tc, f);
 	} else if (!f) {
 		f = tc->fold = malloc(sizeof(*tc->fold));
 		if (!f)
 			return; /* keep the rows: a later batch tries again */
 		fold_init(f, t->opts.all_rows);
+		setup_place(tc, f);
+	}
+	if (!tc->facts) { /* the last batch has conn_finish()'s */
+		tc->facts = malloc(sizeof(*tc->facts));
+		if (!tc->facts)
+			return; /* keep the rows, as above */
+		facts_init(tc->facts);
 	}
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);
@@ -172,9 +211,13 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
 		fold_rows(f, &tc->c, out.v, out.n);
+		facts_rows(tc->facts, &tc->c, out.v, out.n);
 	}
-	if (all)
+	if (all) {
 		fold_end(f, &tc->c);
+		facts_end(tc->facts, &tc->c);
+		tc->c.facts = tc->facts;
+	}
 	row_vec_free(&out);
 	row_vec_shift(&tc->raw, n);
 }
@@ -198,6 +241,53 @@ static bool raw_reserve(struct row_vec *raw)
 	return true;
 }
 
+/* The kernel reports a reset that a full socket sends (tcp_send_active_reset:
+ * SO_LINGER 0, unread data at close()) and a retransmission (of a segment
+ * or a SYN-ACK) only once the segment went to the device; on loopback and
+ * veth the peer has often received and processed it by then (its softirq
+ * runs before the sender's call returns). Such a report is the cause of its
+ * segment: it is placed just before the segment's departure, at its time. */
+#define LATE_REPORT_NS 10000000ull /* the segment left at most this long before */
+#define LATE_REPORT_ROWS 64
+
+static bool reported_late(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_RETRANSMIT ||
+	       (e->kind == SYN_EV_RESET && e->rst.kind == SYN_RESET_SENT &&
+		e->sk_kind == SYN_SK_FULL);
+}
+
+/* Is the row the departure that report e (on lane end) speaks of? */
+static bool report_of(const struct syn_event *e, const struct conn_row *q, int end)
+{
+	const struct syn_segment *g = &q->ev.seg;
+
+	if (q->end != end || q->ev.kind != SYN_EV_SEGMENT || g->dir != SYN_DIR_TX)
+		return false;
+	if (e->kind == SYN_EV_RESET)
+		return g->flags & SYN_TCP_RST;
+	return g->seq == e->rtx.seq && !(g->flags & SYN_TCP_RST);
+}
+
+/* Where report e goes among the raw rows: before its segment when that
+ * left just before it (and has no report of its own yet), else at. */
+static size_t late_report_place(const struct row_vec *raw, size_t at, const struct syn_event *e,
+				int end)
+{
+	for (size_t j = at, k = 0; j-- > 0 && k < LATE_REPORT_ROWS; k++) {
+		const struct conn_row *q = &raw->v[j];
+
+		if (q->ev.ts_ns + LATE_REPORT_NS < e->ts_ns)
+			break;
+		if (!report_of(e, q, end))
+			continue;
+		if (j > 0 && raw->v[j - 1].ev.kind == e->kind && report_of(&raw->v[j - 1].ev, q, end))
+			continue; /* told already: an earlier one of the same */
+		return j;
+	}
+	return at;
+}
+
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end)
 {
 	struct row_vec *raw = &tc->raw;
@@ -210,11 +300,15 @@ void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e
 	at = raw->n;
 	while (at > 0 && raw->v[at - 1].ev.ts_ns > e->ts_ns)
 		at--;
+	if (reported_late(e))
+		at = late_report_place(raw, at, e, end);
 	memmove(raw->v + at + 1, raw->v + at, (raw->n - at) * sizeof(*raw->v));
 	raw->n++;
 	r = &raw->v[at];
 	memset(r, 0, sizeof(*r));
 	r->ev = *e;
+	if (at + 1 < raw->n && r->ev.ts_ns > raw->v[at + 1].ev.ts_ns)
+		r->ev.ts_ns = raw->v[at + 1].ev.ts_ns; /* a late report: its segment's time */
 	r->end = (__u8)end;
 	r->pair = -1;
 	if (raw->n > TRACKER_BATCH_MAX)
@@ -261,6 +355,7 @@ void conn_check_settled(struct tracker *t, struct tconn *tc)
 	bool settled = conn_settled(tc);
 
 	if (settled && !tc->settled_at) {
+		t->nsettled++;
 		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
 		tc->sprev = t->settled_last;
 		tc->snext = NULL;
@@ -303,9 +398,15 @@ static void conn_remember(struct tracker *t, const struct tconn *tc)
 void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 {
 	struct conn *c = &tc->c;
+	struct conn_facts here;
 
 	conn_unlink(t, tc);
 	c->complete = complete;
+	if (!tc->facts) { /* handed over in one go: no facts held while it was open */
+		facts_init(&here);
+		tc->facts = &here;
+		tc->facts_borrowed = true;
+	}
 	conn_release(t, tc, true);
 	conn_remember(t, tc);
 	if (c->continued) {
@@ -315,11 +416,17 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 		if (!complete)
 			t->sum.incomplete++;
 	}
+	if (!conn_selected(&t->opts.select, c)) {
+		t->sum.unselected++;
+		conn_free(tc);
+		return;
+	}
 	/* a flood's half-open connections: the first few drawn, the rest counted */
-	if (!halfopen_is(c) || halfopen_count(&t->halfopen, c))
-		for (int i = 0; i < t->nsinks; i++)
-			if (t->sinks[i]->conn_done)
-				t->sinks[i]->conn_done(t->sinks[i], c);
+	bool drawn = !halfopen_is(c) || halfopen_count(&t->halfopen, c);
+
+	for (int i = 0; i < t->nsinks; i++)
+		if (t->sinks[i]->conn_done && (drawn || t->sinks[i]->every_conn))
+			t->sinks[i]->conn_done(t->sinks[i], c);
 	conn_free(tc);
 }
 
@@ -343,6 +450,7 @@ void conn_retire(struct tracker *t, struct tconn *tc)
 	tc->retired = true;
 	tc->retired_complete = complete;
 	if (!tc->settled_at) {
+		t->nsettled++;
 		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
 		tc->sprev = t->settled_last;
 		tc->snext = NULL;
@@ -397,12 +505,38 @@ static void evict(struct tracker *t, __u64 now)
 	}
 }
 
-/* The clock moved: settled connections whose grace is over leave, the
+static bool grace_over(const struct tracker *t, const struct tconn *tc)
+{
+	return tc->settled_at && tc->settled_at + TRACKER_GRACE_NS <= t->clock;
+}
+
+/* The next settled connection to hand over, or NULL: the oldest open one
+ * when it settled; else the first to settle, once it need not wait for the
+ * older ones any more (it continues one shown before, it waited
+ * TRACKER_ORDER_NS, or too many wait). */
+static struct tconn *next_to_finish(const struct tracker *t)
+{
+	struct tconn *s = t->settled;
+
+	if (t->born && grace_over(t, t->born))
+		return t->born;
+	if (!s || !grace_over(t, s))
+		return NULL;
+	if (!s->in_birth || s == t->born || t->nsettled > TRACKER_ORDER_HELD ||
+	    s->settled_at + TRACKER_ORDER_NS <= t->clock)
+		return s;
+	return NULL;
+}
+
+/* The clock moved: settled connections whose grace is over leave, in the
+ * order they began as far as that costs little (next_to_finish), the
  * finished table forgets what is past its time, idle ones are evicted. */
 void tracker_run_clock(struct tracker *t)
 {
-	while (t->settled && t->settled->settled_at + TRACKER_GRACE_NS <= t->clock)
-		conn_finish_settled(t, t->settled);
+	struct tconn *tc;
+
+	while ((tc = next_to_finish(t)))
+		conn_finish_settled(t, tc);
 	finished_expire(&t->finished, t->clock);
 	evict(t, t->clock);
 }

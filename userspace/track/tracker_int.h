@@ -31,6 +31,8 @@ struct tend {
 	bool synack_out;       /* it answered a SYN */
 };
 
+struct setup;
+
 struct tconn {
 	struct conn c;          /* what the sinks see: first member */
 	__u64 key;              /* key in by_tuple, 0 when not indexed */
@@ -41,6 +43,11 @@ struct tconn {
 	struct row_vec raw;     /* rows not handed over yet, in time order */
 	struct timeline tl;
 	struct fold *fold;      /* the story being folded; made with the first batch */
+	struct conn_facts *facts; /* what it amounts to so far: made with the first batch of
+				   * many, or for the last one on conn_finish()'s stack */
+	bool facts_borrowed;    /* facts is conn_finish()'s, not to be freed */
+	struct setup *setup;    /* its listener's setup, for the story's start (setup.c) */
+	__u64 setup_sock;       /* ... drawn in the lane of this socket, the listener's child */
 	__u64 last_ts;          /* its latest event: the open list is kept by this */
 	__u64 settled_at;       /* every end settled at this time; 0 while not */
 	bool retired;           /* a new connection took its tuple: it waits, unindexed, for
@@ -48,6 +55,8 @@ struct tconn {
 	bool retired_complete;
 	struct tconn *prev, *next;   /* the open list, most recently active first */
 	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
+	struct tconn *bprev, *bnext; /* the birth list, oldest first: not continued ones */
+	bool in_birth;
 };
 
 /* What the tracker keeps of a connection that ended (finished.h), to go on
@@ -79,11 +88,17 @@ struct tracker {
 	struct hmap pending;    /* sock_id -> pending: events before the tuple */
 	struct hmap accepts;    /* netns:tid -> syn_event: accept() entered, not returned */
 	struct hmap listeners;  /* netns:port -> listener */
+	struct hmap udp_bound;  /* netns:port -> udp_bound: an unconnected UDP socket's calls wait
+				 * there for a datagram to its port to join */
+	struct hmap setups;     /* sock_id -> setup: a listener's calls before its connections */
+	struct hmap setup_ports; /* netns:port -> setup, the same */
+	size_t nsetups;
 	struct finished_table finished;
 	struct tconn *open;     /* open connections, most recently active first */
 	struct tconn *oldest;   /* ... and its other end */
 	struct tconn *settled, *settled_last; /* settled, waiting for TRACKER_GRACE_NS */
-	size_t nopen, npending;
+	struct tconn *born, *born_last; /* open ones in the order they began */
+	size_t nopen, npending, nsettled;
 	__u64 next_id;
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
 	bool ticked;            /* the source sends ticks: only they move the clock */
@@ -92,9 +107,27 @@ struct tracker {
 	struct run_summary sum;
 };
 
+/* setup.c: a listener's setup, drawn before its first connection */
+/* listen() entered or returned on a socket without a connection; before: the
+ * socket's calls until then (socket, setsockopt, bind), or NULL. */
+void setup_listen(struct tracker *t, const struct syn_event *e, const struct pending *before);
+/* Another event of a socket whose setup is kept (its CLOSE -> LISTEN, a
+ * setsockopt() after listen()): kept too. False when it has none. */
+bool setup_note(struct tracker *t, const struct syn_event *e);
+/* The listener closes: its setup is forgotten. */
+void setup_end(struct tracker *t, const struct syn_event *e);
+/* e made tc's full socket from a listener: tc takes that listener's setup,
+ * if no connection did before. */
+void setup_claim(struct tracker *t, struct tconn *tc, const struct syn_event *e);
+/* The first batch of tc's story: the setup it took goes first. */
+void setup_place(struct tconn *tc, struct fold *f);
+void setup_free_one(struct setup *s);
+void setup_free_all(struct tracker *t);
+
 /* tracker_conn.c */
 struct tconn *conn_new(struct tracker *t, const struct syn_event *e);
 void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts);
+void conn_unborn(struct tracker *t, struct tconn *tc);
 void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e, int end);
 bool conn_settled(const struct tconn *tc);
 void conn_check_settled(struct tracker *t, struct tconn *tc);

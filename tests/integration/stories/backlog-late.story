@@ -6,15 +6,13 @@
 # keeps the half-open connection. (The client, already ESTABLISHED, drops each
 # repeated SYN-ACK as invalid and answers it with an ACK.) After the server
 # accepted the two queued connections, the next SYN-ACK completes the
-# handshake, late. The server closes each connection first.
+# handshake, late. The server closes each connection first. Connections come
+# in the order they began: the second (the late one) before the third.
 conns 3
 conn 1
 include handshake-queued.inc
 include server-closes.inc
 conn 2
-include handshake-queued.inc
-include server-closes.inc
-conn 3
 call client socket=>=0 -> socket
 call client bind() -> bind
 call client connect() -> connect-call
@@ -37,4 +35,7 @@ tx client ACK -> handshake-3-again
 state server LISTEN>SYN_RECV -> state-full-socket
 state server SYN_RECV>ESTABLISHED -> state-established
 call server accept=>=0 -> accept-returns
+include server-closes.inc
+conn 3
+include handshake-queued.inc
 include server-closes.inc

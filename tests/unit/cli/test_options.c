@@ -40,7 +40,7 @@ static void test_everything_good(void)
 	char err[256];
 
 	CHECK_EQ_INT(parse(&o, err, ARGS("-P", "80", "--port", "443", "-6", "--format", "jsonl",
-					   "-o", "x.jsonl", "--relative-seq", "--no-color", "-d", "2.5",
+					   "-o", "x.jsonl", "--no-color", "-d", "2.5",
 					   "-b", "1024")), 0);
 	CHECK_EQ_INT(o.nports, 2);
 	CHECK_EQ_INT(o.ports[0], 80);
@@ -48,7 +48,7 @@ static void test_everything_good(void)
 	CHECK_EQ_INT(o.family, AF_INET6);
 	CHECK_EQ_INT(o.format, FORMAT_JSONL);
 	CHECK_EQ_STR(o.out_path, "x.jsonl");
-	CHECK(o.relative_seq && o.no_color);
+	CHECK(!o.relative_seq && o.no_color);
 	CHECK(o.duration_s == 2.5);
 	CHECK_EQ_INT(o.buffer_kb, 1024);
 }
@@ -62,6 +62,7 @@ static void test_every_format_by_name(void)
 		{ "ladder", FORMAT_LADDER }, { "stream", FORMAT_STREAM },
 		{ "jsonl", FORMAT_JSONL },   { "html", FORMAT_HTML },
 		{ "mermaid", FORMAT_MERMAID }, { "pcapng", FORMAT_PCAPNG },
+		{ "table", FORMAT_TABLE },   { "stats", FORMAT_STATS },
 	};
 
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
@@ -101,6 +102,9 @@ static void test_usage_lists_formats(void)
 	CHECK_CONTAINS(text, "\n                        jsonl: ");
 	CHECK_CONTAINS(text, "\n                        mermaid: ");
 	CHECK_CONTAINS(text, "\n                        pcapng: ");
+	CHECK_CONTAINS(text, "\n                        table: ");
+	CHECK_CONTAINS(text, "\n                        stats: ");
+	CHECK_CONTAINS(text, "\n      --top ");
 	free(text);
 }
 
@@ -134,9 +138,9 @@ static void test_errors(void)
 		{ { "--bogus" }, "unknown option: --bogus" },
 		{ { "-z" }, "unknown option: -z" },
 		{ { "-4", "-6" }, "-4 and -6 exclude each other (give neither for both)" },
-		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, stream, jsonl, html, mermaid or pcapng)" },
-		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, stream, jsonl, html, mermaid or pcapng)" },
-		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "--format", "xml" }, "unknown format: 'xml' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "HTML" }, "unknown format: 'HTML' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "pcap" }, "unknown format: 'pcap' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-d", "0" }, "invalid duration: '0' (seconds, more than 0 and at most 10000000)" },
 		{ { "-d", "soon" }, "invalid duration: 'soon' (seconds, more than 0 and at most 10000000)" },
 		{ { "-d", "10000001" }, "invalid duration: '10000001' (seconds, more than 0 and at most 10000000)" },
@@ -171,7 +175,7 @@ static void test_errors(void)
 		{ { "-f", "mermaid", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f mermaid)" },
 		{ { "-f", "pcapng", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f pcapng)" },
 		/* what was typed is quoted, control bytes and all, as one plain line */
-		{ { "-f", "x\033[2J\ny" }, "unknown format: 'x?[2J?y' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "x\033[2J\ny" }, "unknown format: 'x?[2J?y' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "-r", "x.gz", "-w", "x.gz" }, "-r and -w name the same file: 'x.gz'" },
 		{ { "-r", "x.gz", "-o", "x.gz" }, "-r and -o name the same file: 'x.gz'" },
 		{ { "-w", "x.gz", "-o", "x.gz" }, "-w and -o name the same file: 'x.gz'" },
@@ -280,6 +284,86 @@ static void test_explain_and_lang(void)
 	CHECK_EQ_INT(o.pace_ms, 500);
 	CHECK_EQ_INT(parse(&o, err, ARGS("--pace", "-1")), -1);
 	CHECK_EQ_STR(err, "invalid pace: '-1' (seconds between rows, 0-60)");
+}
+
+/* Each drawing option works with each format, or is refused with one line
+ * that says why (--explain with -f html, mermaid and --style rfc was
+ * silently ignored, so was --pace with -f stream). */
+static void test_options_by_format(void)
+{
+	static const char *const explained[][4] = {
+		{ "-f", "ladder" }, { "--style", "rfc" }, { "-f", "jsonl" }, { "-f", "html" },
+		{ "-f", "mermaid" },
+	};
+	static const char *const paced[][2] = {
+		{ "-f", "ladder" }, { "--style", "rfc" }, { "-f", "stream" },
+	};
+	static const char *const unpaced[] = { "jsonl", "html", "mermaid", "pcapng" };
+	struct options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(explained) / sizeof(explained[0]); i++) {
+		const char *args[] = { explained[i][0], explained[i][1], "--explain", "--lang", "zh",
+				       "-o", "x", NULL };
+
+		if (!CHECK_EQ_INT(parse(&o, err, args), 0))
+			fprintf(stderr, "  %s %s: %s\n", explained[i][0], explained[i][1], err);
+		CHECK_EQ_INT(o.explain, EXPLAIN_ZH);
+	}
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "stream", "--explain")), -1);
+	CHECK_EQ_STR(err, "--explain does not apply to -f stream: a row's meaning depends on the "
+		     "rows around it (was this SYN answered?), and the stream prints each event as it "
+		     "happens; the ladder, --style rfc, -f jsonl, html and mermaid explain");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--explain", "-f", "pcapng", "-o", "x")), -1);
+	CHECK_EQ_STR(err, "--explain does not apply to -f pcapng: a capture holds the packets; the "
+		     "ladder, --style rfc, -f jsonl, html and mermaid explain");
+	for (size_t i = 0; i < sizeof(paced) / sizeof(paced[0]); i++) {
+		const char *args[] = { paced[i][0], paced[i][1], "--pace", "1", NULL };
+
+		if (!CHECK_EQ_INT(parse(&o, err, args), 0))
+			fprintf(stderr, "  %s %s: %s\n", paced[i][0], paced[i][1], err);
+		CHECK_EQ_INT(o.pace_ms, 1000);
+	}
+	for (size_t i = 0; i < sizeof(unpaced) / sizeof(unpaced[0]); i++) {
+		char want[256];
+
+		CHECK_EQ_INT(parse(&o, err, ARGS("-f", unpaced[i], "--pace", "1", "-o", "x")), -1);
+		snprintf(want, sizeof(want), "--pace does not apply to -f %s: it writes a file to be "
+			 "read whole, at the reader's pace; --pace slows the ladder, --style rfc and "
+			 "-f stream", unpaced[i]);
+		CHECK_EQ_STR(err, want);
+	}
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--relative-seq")), -1);
+	CHECK_EQ_STR(err, "--relative-seq does not apply to -f jsonl: JSON Lines keeps the numbers "
+		     "on the wire (a reader counts from each SYN's seq: docs/jsonl.md)");
+	/* merge and replay take the same table */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "a.gz", "-f", "stream", "--explain")), -1);
+	CHECK_CONTAINS(err, "--explain does not apply to -f stream: ");
+}
+
+/* --width N: the ladder's and --style rfc's width for a file (a terminal's
+ * own width is taken when it is not given). */
+static void test_width(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, (const char *const[]){ NULL }), 0);
+	CHECK_EQ_INT(o.width, 0);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "80", "-o", "x.txt")), 0);
+	CHECK_EQ_INT(o.width, 80);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--style", "rfc", "--width=200")), 0);
+	CHECK_EQ_INT(o.width, 200);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "79")), -1);
+	CHECK_EQ_STR(err, "invalid width: '79' (columns, 80-200)");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "201")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("--width", "wide")), -1);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "html", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f html: only the ladder and --style rfc are "
+		     "drawn to a width");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "stream", "--width", "80")), -1);
+	CHECK_EQ_STR(err, "--width does not apply to -f stream: only the ladder and --style rfc are "
+		     "drawn to a width");
 }
 
 /* -Z and --no-payload (docs/reliability.md) */
@@ -417,7 +501,78 @@ static void test_error_quoting_control_bytes(void)
 	char err[256];
 
 	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "a\nb\033[31m")), -1);
-	CHECK_EQ_STR(err, "unknown format: 'a?b?[31m' (ladder, stream, jsonl, html, mermaid or pcapng)");
+	CHECK_EQ_STR(err, "unknown format: 'a?b?[31m' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)");
+}
+
+/* The views' options: --top, --stats, and the choice of connections. */
+static void test_views(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("--top", "-P", "80")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_TOP);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "table", "--stats", "--slower", "1.5", "--rst",
+					   "--comm", "nginx")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_TABLE);
+	CHECK(o.stats && o.rst_only);
+	CHECK_EQ_INT(o.slower_ns, 1500000);
+	CHECK_EQ_STR(o.comm, "nginx");
+	CHECK_EQ_INT(parse(&o, err, ARGS("--slower", "0.001")), 0);
+	CHECK_EQ_INT(o.slower_ns, 1000);
+	CHECK_EQ_INT(o.format, FORMAT_LADDER); /* --slower draws: the ladders of slow ones */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "x.rec", "--rst")), 0);
+	CHECK(!o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "x.rec", "--comm", "ab")), 0);
+	CHECK(o.record_only); /* a filter: it chooses what is recorded, it draws nothing */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "--comm", "ab", "--stats")), 0);
+}
+
+static void test_views_refused(void)
+{
+	static const struct {
+		const char *args[6];
+		const char *msg;
+	} cases[] = {
+		{ { "--top", "-f", "table" }, "--top is a view of its own: not with -f table" },
+		{ { "--top", "-o", "x" },
+		  "--top draws on the terminal: not with -o (-f table or -f stats write to files)" },
+		{ { "--top", "--stats" },
+		  "--top is a screen: --stats pages would be drawn over (run synscope -f stats beside it)" },
+		{ { "-f", "stats", "--stats" },
+		  "--stats with -f stats: the statistics are the output already" },
+		{ { "-f", "jsonl", "--rst" }, "--slower and --rst choose connections once they end; "
+		  "-f jsonl writes them while they last (jsonl: choose from its \"connection\" lines)" },
+		{ { "--slower", "5", "-f", "stream" }, "--slower and --rst choose connections once they "
+		  "end; -f stream writes them while they last (jsonl: choose from its \"connection\" "
+		  "lines)" },
+		{ { "--top", "--rst" },
+		  "--slower and --rst choose connections once they end; --top shows them while they last" },
+		{ { "--slower", "0" }, "invalid --slower: '0' (milliseconds, more than 0, e.g. 0.5 or 200)" },
+		{ { "--slower", "fast" },
+		  "invalid --slower: 'fast' (milliseconds, more than 0, e.g. 0.5 or 200)" },
+		{ { "--comm", "" },
+		  "invalid --comm: '' (a process name, 1-15 bytes, as ps -o comm shows it)" },
+		{ { "--comm", "0123456789abcdef" }, "invalid --comm: '0123456789abcdef' (a process name, "
+		  "1-15 bytes, as ps -o comm shows it)" },
+		{ { "-r", "x.rec", "--top" }, "replay (-r) takes no --top: --top shows what happens now, "
+		  "and a file is over: -f table or -f stats" },
+		{ { "-f", "top" },
+		  "unknown format: 'top' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
+	};
+	struct options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_EQ_INT(parse(&o, err, cases[i].args), -1);
+		CHECK_EQ_STR(err, cases[i].msg);
+	}
+	CHECK_EQ_INT(options_parse_as(CMD_MERGE, 4, (char *[]){ "merge", "--top", "a", "b", NULL },
+				      &o, err, sizeof(err)), -1);
+	CHECK_EQ_STR(err, "merge takes no --top: --top shows what happens now, and a file is over: "
+		     "-f table or -f stats");
+	CHECK_EQ_INT(options_parse_as(CMD_MERGE, 5, (char *[]){ "merge", "-f", "table", "a", "b",
+								 NULL }, &o, err, sizeof(err)), 0);
 }
 
 int main(void)
@@ -437,8 +592,12 @@ int main(void)
 	RUN(test_limit_values_kept);
 	RUN(test_limit_offset);
 	RUN(test_explain_and_lang);
+	RUN(test_options_by_format);
+	RUN(test_width);
 	RUN(test_parse_after_a_stopped_group);
 	RUN(test_error_quoting_control_bytes);
 	RUN(test_user_and_no_payload);
+	RUN(test_views);
+	RUN(test_views_refused);
 	return TEST_SUMMARY();
 }

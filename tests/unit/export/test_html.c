@@ -8,6 +8,8 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
+#include "render/text_line.h"
 
 /* ---- a tiny well-formedness checker for what the sink writes ---- */
 
@@ -87,7 +89,8 @@ static const char *check_attrs(const char *doc, const char *p, bool *self_closed
 }
 
 /* Every element closed, in order; text holds no raw < >, every & an entity;
- * script and style bodies are skipped; printable ASCII and newlines only. */
+ * script and style bodies are skipped; printable ASCII, whole UTF-8 characters
+ * (explanations in Chinese) and newlines only. */
 static bool well_formed(const char *doc)
 {
 	char stack[MAX_DEPTH][16], name[16];
@@ -133,8 +136,10 @@ static bool well_formed(const char *doc)
 			if (!n)
 				return bad(doc, p, "& that starts no entity");
 			p += n;
+		} else if ((unsigned char)*p >= 0x80 && txt_utf8_len(p) > 1) {
+			p += txt_utf8_len(p); /* whole UTF-8 characters: explanations in Chinese */
 		} else if (*p != '\n' && (*p < 0x20 || *p > 0x7e)) {
-			return bad(doc, p, "byte outside printable ASCII");
+			return bad(doc, p, "byte outside printable ASCII or UTF-8");
 		} else {
 			p++;
 		}
@@ -142,15 +147,6 @@ static bool well_formed(const char *doc)
 	if (depth)
 		return bad(doc, p, "elements left open at the end");
 	return true;
-}
-
-static int count_of(const char *hay, const char *needle)
-{
-	int n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
 }
 
 /* ---- rendering ---- */
@@ -564,6 +560,114 @@ static void test_summary_footer(void)
 	free(out);
 }
 
+/* ---- labels of crossing arrows ---- */
+
+/* A label's box on the page: SVG text at (x, y) anchored in the middle, 17px
+ * monospace (10.3 units a character, 14 above the baseline, 5 below). */
+struct box {
+	double x0, y0, x1, y1;
+};
+
+/* The boxes of every segment label in page, up to max. */
+static int label_boxes(const char *page, struct box *b, int max)
+{
+	int n = 0;
+
+	for (const char *p = strstr(page, "<g class=\"seg"); p && n < max;
+	     p = strstr(p + 1, "<g class=\"seg")) {
+		const char *t = strstr(p, "<text x=\"");
+		double x, y;
+		int len;
+
+		if (!t || sscanf(t, "<text x=\"%lf\" y=\"%lf\"", &x, &y) != 2)
+			break;
+		t = strchr(t, '>') + 1;
+		len = (int)strcspn(t, "<");
+		b[n++] = (struct box){ x - len * 10.3 / 2, y - 14, x + len * 10.3 / 2, y + 5 };
+	}
+	return n;
+}
+
+static bool boxes_meet(const struct box *a, const struct box *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Two crossing segments whose arrows have the same middle (simultaneous
+ * close: A's FIN leaves, B's leaves, B's arrives, A's arrives): their labels
+ * were drawn in the same place. Every pair of labels stays apart, each on
+ * its own arrow, and inside the lanes. */
+static void test_crossing_labels_apart(void)
+{
+	struct box b[8];
+	struct conn_row *a, *a_rx, *c, *c_rx;
+	struct fake f;
+	char *out;
+	int n;
+
+	fake_init(&f, 5, AF_INET, "10.99.0.1", 40000, 10, "cli", "10.99.0.2", 9000, 11, "srv");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	a = fake_seg(&f, 10, C, SYN_DIR_TX, F_FIN | F_ACK, 1, 1, 0, 64);
+	c = fake_seg(&f, 11, S, SYN_DIR_TX, F_FIN | F_ACK, 1, 1, 0, 64);
+	c_rx = fake_seg(&f, 12, C, SYN_DIR_RX, F_FIN | F_ACK, 1, 1, 0, 64);
+	a_rx = fake_seg(&f, 13, S, SYN_DIR_RX, F_FIN | F_ACK, 1, 1, 0, 64);
+	fake_pair(&f, a, a_rx);
+	fake_pair(&f, c, c_rx);
+	/* and the two ACKs, crossing the same way */
+	a = fake_seg(&f, 20, C, SYN_DIR_TX, F_ACK, 2, 2, 0, 64);
+	c = fake_seg(&f, 21, S, SYN_DIR_TX, F_ACK, 2, 2, 0, 64);
+	c_rx = fake_seg(&f, 22, C, SYN_DIR_RX, F_ACK, 2, 2, 0, 64);
+	a_rx = fake_seg(&f, 23, S, SYN_DIR_RX, F_ACK, 2, 2, 0, 64);
+	fake_pair(&f, a, a_rx);
+	fake_pair(&f, c, c_rx);
+	out = render_one(&f);
+	CHECK(well_formed(out));
+	n = label_boxes(out, b, 8);
+	CHECK_EQ_INT(n, 4);
+	for (int i = 0; i < n; i++) {
+		CHECK(b[i].x0 >= 330 && b[i].x1 <= 870); /* between the lanes */
+		for (int j = i + 1; j < n; j++)
+			if (!CHECK(!boxes_meet(&b[i], &b[j])))
+				fprintf(stderr, "  labels %d and %d meet: (%.0f,%.0f)-(%.0f,%.0f) and "
+					"(%.0f,%.0f)-(%.0f,%.0f)\n", i, j, b[i].x0, b[i].y0, b[i].x1,
+					b[i].y1, b[j].x0, b[j].y0, b[j].x1, b[j].y1);
+	}
+	free(out);
+}
+
+/* --explain: what each row means, as text under the drawing, in a list
+ * that gives each its time and lane; Chinese as UTF-8. */
+static void test_explained_as_text(void)
+{
+	for (int lang = EXPLAIN_EN; lang <= EXPLAIN_ZH; lang++) {
+		int explained;
+		char *out = fake_loopback_explained(html_sink_new, lang, &explained);
+
+		CHECK(well_formed(out));
+		CHECK_EQ_INT(count_of(out, "<ol class=\"explain\""), 1);
+		CHECK_EQ_INT(count_of(out, "<li>"), explained);
+		if (lang == EXPLAIN_EN) {
+			CHECK_CONTAINS(out, "<ol class=\"explain\" lang=\"en\">");
+			CHECK_CONTAINS(out, "<li><span class=\"time\">0.000009 s</span> "
+				       "<span class=\"who\">client</span> handshake 1/3: SYN, the "
+				       "client asks to open and picks its initial sequence number</li>");
+		} else {
+			CHECK_CONTAINS(out, "<ol class=\"explain\" lang=\"zh-Hans\">");
+			CHECK_CONTAINS(out, "<span class=\"who\">客户端</span> 握手 1/3：SYN，"
+				       "客户端请求建立连接");
+		}
+		free(out);
+	}
+	/* without --explain, no list */
+	struct fake f;
+	char *out;
+
+	fake_loopback(&f);
+	out = render_one(&f);
+	CHECK_EQ_INT(count_of(out, "class=\"explain\""), 0);
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_checker_rejects_bad_pages);
@@ -582,5 +686,7 @@ int main(void)
 	RUN(test_time_gap);
 	RUN(test_no_kernel_addresses);
 	RUN(test_summary_footer);
+	RUN(test_explained_as_text);
+	RUN(test_crossing_labels_apart);
 	return TEST_SUMMARY();
 }

@@ -286,8 +286,9 @@ static void test_loopback_lines(void)
 	fake_loopback(&f);
 	char *out = run_conn(&f, false);
 
-	/* 36 rows, the destroy row is not written */
-	CHECK_EQ_INT(count_lines(out), 35);
+	/* 36 rows, the destroy row is not written; the connection's line last */
+	CHECK_EQ_INT(count_lines(out), 36);
+	CHECK_CONTAINS(line_of(out, 35, line, sizeof(line)), "\"kind\":\"connection\"");
 	CHECK(all_lines_valid(out));
 	/* t_ns = 2026-11-23 11:21:37.123456 UTC + the row's offset */
 	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
@@ -473,6 +474,65 @@ static void test_no_conn_events_live(void)
 	free(out);
 }
 
+/* setsockopt(): the level and option by name (numbers for those without
+ * one), the value read on entry, SO_LINGER's seconds; the return names the
+ * option again. */
+static void test_setsockopt_lines(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e = { 0 };
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	e.ts_ns = FAKE_T0_NS;
+	e.kind = SYN_EV_SYSCALL;
+	e.pid = e.tid = 1233;
+	e.sys.call = SYN_CALL_SETSOCKOPT;
+	e.sys.fd = 4;
+	e.sys.level = SOL_SOCKET;
+	e.sys.arg = SO_LINGER;
+	e.sys.vlen = 8;
+	e.sys.val[0] = 1;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_ENTRY;
+	e.sys.level = IPPROTO_TCP;
+	e.sys.arg = 4; /* TCP_KEEPIDLE */
+	e.sys.vlen = 4;
+	e.sys.val[0] = 7;
+	e.sys.val[1] = 99; /* not read: not written */
+	s->event(s, &e, NULL, 0);
+	e.sys.level = 99;
+	e.sys.arg = 77;
+	e.sys.vlen = 0;
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.level = IPPROTO_TCP;
+	e.sys.arg = 6; /* TCP_KEEPCNT */
+	e.sys.ret = -22;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"name\":\"setsockopt\",\"phase\":\"entry\",\"fd\":4,\"level\":\"SOL_SOCKET\","
+		       "\"optname\":\"SO_LINGER\",\"value\":1,\"linger\":0}");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)),
+		       ",\"name\":\"setsockopt\",\"phase\":\"return\",\"fd\":4,\"level\":\"SOL_SOCKET\","
+		       "\"optname\":\"SO_LINGER\",\"ret\":0}");
+	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)),
+		       ",\"level\":\"IPPROTO_TCP\",\"optname\":\"TCP_KEEPIDLE\",\"value\":7}");
+	CHECK_CONTAINS(line_of(out, 3, line, sizeof(line)), ",\"fd\":4,\"level\":99,\"optname\":77}");
+	CHECK_CONTAINS(line_of(out, 4, line, sizeof(line)),
+		       ",\"optname\":\"TCP_KEEPCNT\",\"ret\":-22,\"error\":\"EINVAL\"}");
+	free(out);
+}
+
 /* A comm is any 16 bytes: quotes, backslashes, control bytes, bytes that are
  * not UTF-8, and a name that fills all 16 without a NUL. */
 static void test_hostile_comm(void)
@@ -500,6 +560,48 @@ static void test_hostile_comm(void)
 		       ",\"pid\":9,\"comm\":\"a\\\"b\\\\c\\u0001\\u001b\\u00ff\xc3\xa9\\u007f\",");
 	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)), ",\"comm\":\"0123456789abcdef\",");
 	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)), ",\"comm\":\"ab\\u00e2\\u0082\",");
+	free(out);
+}
+
+/* The connection line: its facts, set by hand, as docs/jsonl.md writes
+ * them; a lane not on this host, a duration not known (null). */
+static void test_connection_line(void)
+{
+	struct fake f;
+	struct conn_facts *k = &f.facts;
+	char line[1024];
+
+	fake_init(&f, 7, AF_INET, "10.0.0.1", 40000, 300, "curl", "10.0.0.2", 80, 0, "");
+	f.c.end[1].traced = false;
+	f.c.maybe_lost = true;
+	k->first_ts = FAKE_T0_NS;
+	k->last_ts = FAKE_T0_NS + 2000000;
+	k->syn_synack_ns = 30000;
+	k->connect_ns = 110000;
+	k->accept_ns = -1;
+	k->duration_ns = 1900000;
+	k->bytes[0] = 100, k->bytes[1] = 300;
+	k->segs[0] = 6, k->segs[1] = 5;
+	k->rtx[0] = 1;
+	k->closed_first = 1;
+	k->outcome = OUT_RST;
+	k->rst_lane = 1;
+	k->rst_reason_lane = -1; /* the peer's: no reason */
+	char *out = run_conn(&f, false);
+
+	CHECK_EQ_INT(count_lines(out), 1);
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_STR(line_of(out, 0, line, sizeof(line)),
+		     "{\"v\":1,\"t_ns\":1795432897125456000,\"kind\":\"connection\",\"conn\":7,"
+		     "\"end\":\"client\",\"pid\":300,\"comm\":\"curl\",\"saddr\":\"10.0.0.1\","
+		     "\"sport\":40000,\"daddr\":\"10.0.0.2\",\"dport\":80,"
+		     "\"start_t_ns\":1795432897123456000,\"syn_synack_ns\":30000,"
+		     "\"connect_ns\":110000,\"accept_wait_ns\":null,\"duration_ns\":1900000,"
+		     "\"client_bytes\":100,\"client_segs\":6,\"client_rtx\":1,\"server_bytes\":300,"
+		     "\"server_segs\":5,\"server_rtx\":0,\"server_pid\":0,\"server_comm\":\"\","
+		     "\"server_remote\":true,\"closed_first\":\"server\",\"outcome\":\"rst\","
+		     "\"rst_by\":\"server\",\"time_wait\":null,\"complete\":true,"
+		     "\"events_lost\":true}");
 	free(out);
 }
 
@@ -569,7 +671,9 @@ int main(void)
 	RUN(test_loopback_lines);
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
+	RUN(test_setsockopt_lines);
 	RUN(test_hostile_comm);
+	RUN(test_connection_line);
 	RUN(test_comm_not_quite_utf8);
 	return TEST_SUMMARY();
 }

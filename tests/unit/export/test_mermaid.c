@@ -9,6 +9,7 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
 
 static char *render_all(struct fake **fs, int n, bool relative)
 {
@@ -230,6 +231,28 @@ static void test_finish_writes_nothing(void)
 	free(out);
 }
 
+/* --explain: each meaning a note over both lifelines, right after its row. */
+static void test_explained_as_notes(void)
+{
+	for (int lang = EXPLAIN_EN; lang <= EXPLAIN_ZH; lang++) {
+		int explained;
+		char *out = fake_loopback_explained(mermaid_sink_new, lang, &explained);
+
+		CHECK_EQ_INT(count_of(out, "Note over C,S: "), explained);
+		if (lang == EXPLAIN_EN) {
+			/* the SYN's arrow, then what it means */
+			CHECK_CONTAINS(out, "win=65495 mss=65495 ws=7 sackOK ts=100/0\n"
+				       "    Note over C,S: handshake 1/3: SYN, the client asks to open "
+				       "and picks its initial sequence number\n");
+			CHECK(parses(out, 1));
+		} else {
+			CHECK_CONTAINS(out, "    Note over C,S: 握手 1/3：SYN，客户端请求建立连接");
+			CHECK(parses(out, 1));
+		}
+		free(out);
+	}
+}
+
 int main(void)
 {
 	RUN(test_loopback_exact);
@@ -238,5 +261,6 @@ int main(void)
 	RUN(test_two_diagrams);
 	RUN(test_parser_rejects);
 	RUN(test_finish_writes_nothing);
+	RUN(test_explained_as_notes);
 	return TEST_SUMMARY();
 }

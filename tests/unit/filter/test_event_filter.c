@@ -196,6 +196,26 @@ static void test_pid_filter(void)
 	CHECK_EQ_STR(run(&o, ev, n), "2 3 4 5 6 7 9 10 11 12 13 14");
 }
 
+/* --comm NAME: the pid filter's rules for the tasks of that name (the same
+ * events pass as for the pid of the only process so named); a name and a
+ * pid must both hold; a name is whole, not a prefix. */
+static void test_comm_filter(void)
+{
+	struct event_filter_opts o = { .comm = "server" };
+	struct syn_event ev[MAXEV];
+	int n = one_conn(ev, 0, 8080, 41000, 10, 20, 300, 200);
+
+	CHECK(event_filter_any(&o));
+	CHECK_EQ_STR(run(&o, ev, n), "1 3 4 5 6 8 9 10 13 14");
+	strcpy(o.comm, "client");
+	CHECK_EQ_STR(run(&o, ev, n), "2 3 4 5 6 7 9 10 11 12 13 14");
+	o.pid = 200; /* the server's pid, the client's name: no call is both */
+	CHECK_EQ_STR(run(&o, ev, n), "");
+	o.pid = 0;
+	strcpy(o.comm, "serv");
+	CHECK_EQ_STR(run(&o, ev, n), "");
+}
+
 /* -4 / -6: events of the other family never pass; lost counts always do. */
 static void test_family_filter(void)
 {
@@ -335,6 +355,7 @@ int main(void)
 	RUN(test_connect_settled_by_its_return);
 	RUN(test_unsettled_connect_is_dropped);
 	RUN(test_pid_filter);
+	RUN(test_comm_filter);
 	RUN(test_family_filter);
 	RUN(test_return_follows_entry);
 	RUN(test_timewait_and_ticks);

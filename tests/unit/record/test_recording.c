@@ -599,6 +599,33 @@ static void test_bad_magic_version_abi(void)
 	CHECK_EQ_STR(r.err, want);
 }
 
+/* Version 3 recordings replay: a call's bytes that version 4 gave to
+ * setsockopt's value were never written then, and read as none. */
+static void test_abi3_calls_have_no_value(void)
+{
+	const char *out = tmp_path("abi3");
+	size_t sys = first_event_offset() + 4 + 88; /* the first event's union */
+	__u8 v3[4] = { 3, 0, 0, 0 }, junk[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	unsigned char *raw;
+	struct read_result r;
+	size_t len = recording_stream(1, NEV, &raw); /* format 1: events where they lie */
+
+	if (!raw)
+		return;
+	raw[sys + 3] = 4;                  /* vlen */
+	memcpy(raw + sys + 24, junk, 8);   /* val[] */
+	spill(out, raw, len);
+	r = read_all(out);                 /* as version 4: the value is read */
+	CHECK(r.opened && !r.events_match);
+	memcpy(raw + 12 + 4, v3, 4);
+	spill(out, raw, len);
+	r = read_all(out);                 /* as version 3: no value */
+	CHECK(r.opened);
+	CHECK(r.events_match);
+	CHECK_EQ_INT(r.events, NEV);
+	free(raw);
+}
+
 static void test_impossible_lengths(void)
 {
 	size_t ev0 = first_event_offset();
@@ -1284,15 +1311,15 @@ static void test_limit_header_record(void)
 	hand_finish(&h);
 	r = hand_read(&h);
 	CHECK(!r.opened);
-	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 121 bytes: ABI version 3 has 120");
+	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 121 bytes: ABI version 4 has 120");
 	hand_start(&h, 1, V, 119, 0, 24);
 	hand_finish(&h);
 	r = hand_read(&h);
 	CHECK(!r.opened);
-	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 119 bytes: ABI version 3 has 120");
+	CHECK_EQ_STR(r.err, "bad record at byte 12 (record 1): events of 119 bytes: ABI version 4 has 120");
 }
 
-/* Versions: formats 1 and 2; event ABI 2 (the oldest) to 3. */
+/* Versions: formats 1 and 2; event ABI 2 (the oldest) to 4. */
 static void test_limit_versions(void)
 {
 	static const struct {
@@ -1301,18 +1328,20 @@ static void test_limit_versions(void)
 	} cases[] = {
 		{ 1, 2, NULL },
 		{ 1, 3, NULL },
+		{ 1, 4, NULL },
 		{ 2, 2, NULL },
 		{ 2, 3, NULL },
-		{ 1, 1, "events of ABI version 1: this synscope reads versions 2 to 3" },
-		{ 1, 4, "events of ABI version 4: this synscope reads versions 2 to 3" },
-		{ 2, 4, "events of ABI version 4: this synscope reads versions 2 to 3" },
-		{ 0, 3, "recording format version 0: this synscope reads versions 1 to 2" },
-		{ 3, 3, "recording format version 3: this synscope reads versions 1 to 2" },
+		{ 2, 4, NULL },
+		{ 1, 1, "events of ABI version 1: this synscope reads versions 2 to 4" },
+		{ 1, 5, "events of ABI version 5: this synscope reads versions 2 to 4" },
+		{ 2, 5, "events of ABI version 5: this synscope reads versions 2 to 4" },
+		{ 0, 4, "recording format version 0: this synscope reads versions 1 to 2" },
+		{ 3, 4, "recording format version 3: this synscope reads versions 1 to 2" },
 	};
 	struct hand h;
 	struct hand_read r;
 
-	CHECK_EQ_INT(SYN_EV_ABI_VERSION, 3); /* the messages below say so */
+	CHECK_EQ_INT(SYN_EV_ABI_VERSION, 4); /* the messages below say so */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		hand_start(&h, cases[i].format, cases[i].abi, 120, 0, 24);
 		hand_finish(&h);
@@ -1571,6 +1600,7 @@ int main(void)
 	RUN(test_truncated_plain_every_byte);
 	RUN(test_truncated_gzip_every_byte);
 	RUN(test_bad_magic_version_abi);
+	RUN(test_abi3_calls_have_no_value);
 	RUN(test_impossible_lengths);
 	RUN(test_impossible_times);
 	RUN(test_records_out_of_place);

@@ -2,6 +2,7 @@
  * traces) gets the textbook meaning a teacher would give it, in English and
  * Chinese, and the ladder prints it within its 100 columns. */
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include "render/explain.h"
 #include "fake_conn.h"
 #include "base/names.h"
@@ -235,6 +236,220 @@ static void test_udp_and_drops(void)
 	drop_reason_names_set(NULL, 0);
 }
 
+/* UDP's calls say nothing of TCP states: a socket, a receiver waiting,
+ * a close() that sends nothing. */
+static void test_udp_calls(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.c.proto = IPPROTO_UDP;
+	fake_sys(&f, 0, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 2, 3);           /* 0 */
+	fake_sys(&f, 1, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 21400, 0);          /* 1 */
+	fake_sys(&f, 2, S, SYN_CALL_RECVFROM, SYN_PHASE_ENTRY, 3, 64, 0);         /* 2 */
+	fake_sys(&f, 3, C, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 2, 3);           /* 3 */
+	fake_sys(&f, 4, C, SYN_CALL_SENDTO, SYN_PHASE_RETURN, 3, 0, 6);           /* 4 */
+	fake_seg_both(&f, 5, 6, C, 0, 0, 0, 6, 0);                                /* 5, 6 */
+	fake_sys(&f, 7, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0)->ev.sys.last_ref = 1; /* 7 */
+	fake_sys(&f, 8, S, SYN_CALL_RECVFROM, SYN_PHASE_RETURN, 3, 0, 6);         /* 8 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "udp-socket bind udp-receive-wait udp-socket udp-send udp-datagram - udp-close "
+		     "udp-receive");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "socket(): a new UDP socket, with no address yet; UDP keeps no connection and no "
+		     "states");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		     "recvfrom(): the server waits for a datagram; it needs no connection: anyone may "
+		     "send one to its port");
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
+		     "close(): the socket is gone and nothing is sent: UDP has no connection to end");
+}
+
+/* A handshake between the two lanes of f: client ISN 100, server ISN 500. */
+static void fake_handshake(struct fake *f)
+{
+	fake_seg_both(f, 1, 2, C, F_SYN, 100, 0, 0, 512);
+	fake_seg_both(f, 3, 4, S, F_SYN | F_ACK, 500, 101, 0, 512);
+	fake_seg_both(f, 5, 6, C, F_ACK, 101, 501, 0, 512);
+}
+
+static struct conn_row *fake_drop(struct fake *f, __u64 t_us, int end, int dir, unsigned flags,
+				  __u32 seq, __u32 reason)
+{
+	struct conn_row *r = fake_row(f, t_us, end, SYN_EV_DROP);
+
+	r->ev.drop.dir = (__u8)dir;
+	r->ev.drop.flags = (__u8)flags;
+	r->ev.drop.seq = seq;
+	r->ev.drop.reason = reason;
+	return r;
+}
+
+/* Keepalive: a probe (no data, the sequence number one below the next) is
+ * answered by the peer's kernel, which drops the probe once answered
+ * (TCP_OLD_SEQUENCE). With a dead peer the probes are numbered, and the
+ * reset after the last (TCP_KEEPALIVE_TIMEOUT) and the read() that fails
+ * with ETIMEDOUT say that those probes went unanswered. */
+static void test_keepalive(void)
+{
+	static const char *drops[8], *rsts[4];
+	struct fake f;
+	struct conn_row *r;
+	char keys[1024], buf[512];
+
+	drops[5] = "TCP_OLD_SEQUENCE";
+	drops[6] = "NETFILTER_DROP";
+	rsts[3] = "TCP_KEEPALIVE_TIMEOUT";
+	drop_reason_names_set(drops, 8);
+	rst_reason_names_set(rsts, 4);
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_handshake(&f);                                                       /* 0-5 */
+	fake_seg_both(&f, 1000000, 1000001, C, F_ACK, 100, 501, 0, 512);        /* 6, 7 */
+	fake_seg_both(&f, 1000002, 1000003, S, F_ACK, 501, 101, 0, 512);        /* 8, 9 */
+	fake_drop(&f, 1000002, S, SYN_DIR_RX, F_ACK, 100, 5);                     /* 10 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "handshake-1 - handshake-2 - handshake-3 - keepalive-probe - keepalive-answer - "
+		     "drop-probe-answered");
+	CHECK_EQ_STR(explain_text(&f.c, 8, &notes[8], EXPLAIN_EN, buf, sizeof(buf)),
+		     "the server's kernel answers the keepalive probe with an ACK: the server is still "
+		     "there (its application takes no part)");
+
+	/* the server's host is gone: its firewall drops everything */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_handshake(&f);                                                       /* 0-5 */
+	fake_sys(&f, 10, C, SYN_CALL_READ, SYN_PHASE_ENTRY, 3, 64, 0);            /* 6 */
+	for (int k = 0; k < 3; k++) {                                             /* 7-15 */
+		fake_seg_both(&f, 1000000 * (k + 1), 1000000 * (k + 1) + 1, C, F_ACK, 100, 501, 0,
+			      512);
+		fake_drop(&f, 1000000 * (k + 1) + 2, S, SYN_DIR_RX, F_ACK, 100, 6);
+	}
+	fake_seg_both(&f, 4000000, 4000001, C, F_RST | F_ACK, 101, 501, 0, 0);    /* 16, 17 */
+	r = fake_row(&f, 4000002, C, SYN_EV_RESET);                               /* 18 */
+	r->ev.rst.kind = SYN_RESET_SENT;
+	r->ev.rst.reason = 3;
+	fake_state(&f, 4000003, C, ST_ESTABLISHED, ST_CLOSE, false);              /* 19 */
+	fake_drop(&f, 4000004, S, SYN_DIR_RX, F_RST | F_ACK, 101, 6);             /* 20 */
+	fake_sys(&f, 4000005, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, -110);    /* 21 */
+	/* the server closes with SO_LINGER 0: its RST never leaves its host */
+	fake_sys(&f, 6000000, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0)->ev.sys.last_ref = 1; /* 22 */
+	fake_state(&f, 6000001, S, ST_ESTABLISHED, ST_CLOSE, false);              /* 23 */
+	fake_drop(&f, 6000002, S, SYN_DIR_TX, F_RST | F_ACK, 501, 6);             /* 24 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "handshake-1 - handshake-2 - handshake-3 - - keepalive-probe-unanswered - "
+		     "drop-firewall keepalive-probe-unanswered - drop-firewall "
+		     "keepalive-probe-unanswered - drop-firewall rst - rst-keepalive-timeout "
+		     "state-closed drop-firewall read-keepalive-timeout close-aborts state-closed "
+		     "drop-firewall");
+	CHECK_EQ_STR(explain_text(&f.c, 13, &notes[13], EXPLAIN_EN, buf, sizeof(buf)),
+		     "keepalive probe 3 in a row without an answer: nothing comes back from the server; "
+		     "after TCP_KEEPCNT of them the client's kernel gives up");
+	CHECK_EQ_STR(explain_text(&f.c, 18, &notes[18], EXPLAIN_EN, buf, sizeof(buf)),
+		     "the client's kernel gives the server up: its last 3 keepalive probes got no "
+		     "answer (TCP_KEEPCNT), so it resets the connection, and the client's calls fail "
+		     "with ETIMEDOUT");
+	CHECK_EQ_STR(explain_text(&f.c, 21, &notes[21], EXPLAIN_EN, buf, sizeof(buf)),
+		     "read() fails with ETIMEDOUT: the keepalive probes went unanswered, so the kernel "
+		     "gave the connection up (the RST above); the server never said goodbye");
+	CHECK_EQ_STR(explain_text(&f.c, 18, &notes[18], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "客户端的内核放弃了服务器：最近 3 个保活探测都没有回答（TCP_KEEPCNT），于是重置连接，"
+		     "客户端的调用以 ETIMEDOUT 失败");
+	drop_reason_names_set(NULL, 0);
+	rst_reason_names_set(NULL, 0);
+}
+
+static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
+				     int nval, int v0, int v1)
+{
+	struct conn_row *r = fake_sys(f, t_us, end, SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, 3, opt, 0);
+
+	r->ev.sys.level = level;
+	r->ev.sys.vlen = (__u8)(4 * nval);
+	r->ev.sys.val[0] = v0;
+	r->ev.sys.val[1] = v1;
+	return r;
+}
+
+/* The listener's setup in the server lane: a bind() refused because the
+ * address is in use, SO_REUSEADDR, bind, listen(backlog), LISTEN; and what
+ * each socket option a class meets does. */
+static void test_listener_setup_and_options(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_sys(&f, 0, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 1, 3);           /* 0 */
+	fake_sys(&f, 1, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 21400, 0);          /* 1 */
+	fake_sys(&f, 2, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, -98);           /* 2 */
+	fake_sockopt(&f, 3, S, SOL_SOCKET, SO_REUSEADDR, 1, 1, 0);               /* 3 */
+	fake_sys(&f, 4, S, SYN_CALL_SETSOCKOPT, SYN_PHASE_RETURN, 3, SO_REUSEADDR, 0); /* 4 */
+	fake_sys(&f, 5, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, 0);             /* 5 */
+	fake_sys(&f, 6, S, SYN_CALL_LISTEN, SYN_PHASE_ENTRY, 3, 16, 0);           /* 6 */
+	fake_state(&f, 7, S, ST_CLOSE, ST_LISTEN, false);                         /* 7 */
+	fake_sys(&f, 8, S, SYN_CALL_LISTEN, SYN_PHASE_RETURN, 3, 0, 0);           /* 8 */
+	f.c.setup_rows = 9;
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "socket bind bind-in-use so-reuseaddr - - listen state-listen -");
+	CHECK_EQ_STR(explain_text(&f.c, 6, &notes[6], EXPLAIN_EN, buf, sizeof(buf)),
+		     "listen(): the server's socket will wait for connections: from now on its kernel "
+		     "answers SYNs on this port by itself and keeps the finished connections in an "
+		     "accept queue (backlog 16) until accept() takes them");
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
+		     "LISTEN: the server waits for connections on its port");
+	CHECK_CONTAINS(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		       "bind() fails with EADDRINUSE: another socket still holds this address and port");
+	CHECK_CONTAINS(explain_text(&f.c, 2, &notes[2], EXPLAIN_ZH, buf, sizeof(buf)),
+		       "bind() 失败（EADDRINUSE）");
+
+	/* the options, one row each, on the client */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	fake_sockopt(&f, 0, C, SOL_SOCKET, SO_KEEPALIVE, 1, 1, 0);                /* 0 */
+	fake_sockopt(&f, 1, C, IPPROTO_TCP, 4, 1, 1, 0);      /* TCP_KEEPIDLE   1 */
+	fake_sockopt(&f, 2, C, IPPROTO_TCP, 5, 1, 1, 0);      /* TCP_KEEPINTVL  2 */
+	fake_sockopt(&f, 3, C, IPPROTO_TCP, 6, 1, 3, 0);      /* TCP_KEEPCNT    3 */
+	fake_sockopt(&f, 4, C, SOL_SOCKET, SO_LINGER, 2, 1, 0);                   /* 4 */
+	fake_sockopt(&f, 5, C, SOL_SOCKET, SO_LINGER, 2, 1, 5);                   /* 5 */
+	fake_sockopt(&f, 6, C, SOL_SOCKET, SO_LINGER, 2, 0, 5);                   /* 6 */
+	fake_sockopt(&f, 7, C, IPPROTO_TCP, 1, 1, 1, 0);      /* TCP_NODELAY    7 */
+	fake_sockopt(&f, 8, C, IPPROTO_TCP, 1, 1, 0, 0);      /* ... off        8 */
+	fake_sockopt(&f, 9, C, SOL_SOCKET, SO_REUSEPORT, 1, 1, 0);                /* 9 */
+	fake_sockopt(&f, 10, C, IPPROTO_TCP, 23, 1, 5, 0);    /* TCP_FASTOPEN  10 */
+	fake_sockopt(&f, 11, C, IPPROTO_TCP, 18, 1, 3000, 0); /* TCP_USER_TIMEOUT 11 */
+	fake_sockopt(&f, 12, C, IPPROTO_TCP, 6, 0, 0, 0);     /* value unread  12 */
+	fake_sys(&f, 13, C, SYN_CALL_SETSOCKOPT, SYN_PHASE_RETURN, 3, 6, -22)->ev.sys.level =
+		IPPROTO_TCP;                                                      /* 13 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "so-keepalive tcp-keepidle tcp-keepintvl tcp-keepcnt so-linger-zero so-linger "
+		     "so-linger-off tcp-nodelay sockopt-off so-reuseport tcp-fastopen sockopt - "
+		     "setsockopt-fails");
+	CHECK_EQ_STR(explain_text(&f.c, 1, &notes[1], EXPLAIN_EN, buf, sizeof(buf)),
+		     "TCP_KEEPIDLE 1 s: the first keepalive probe goes out once nothing has arrived from "
+		     "the server for 1 s");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)),
+		     "TCP_KEEPCNT 3: after 3 keepalive probes in a row without an answer the kernel "
+		     "gives the connection up: it sends RST, and the application's calls fail with "
+		     "ETIMEDOUT");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+		     "SO_LINGER on with 5 s: close() waits up to 5 s until the data still in the send "
+		     "buffer is acknowledged");
+	CHECK_EQ_STR(explain_text(&f.c, 8, &notes[8], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt(): TCP_NODELAY off");
+	CHECK_EQ_STR(explain_text(&f.c, 11, &notes[11], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt(): TCP_USER_TIMEOUT set to 3000");
+	CHECK_EQ_STR(explain_text(&f.c, 13, &notes[13], EXPLAIN_EN, buf, sizeof(buf)),
+		     "setsockopt() fails: EINVAL; the option stays as it was");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "TCP_KEEPCNT 3：连续 3 个保活探测都没有回答，内核就放弃这个连接：发送 RST，"
+		     "应用程序的调用以 ETIMEDOUT 失败");
+}
+
 /* Every line of an explained ladder fits 100 columns, Chinese included. */
 static void test_ladder_explained_fits(void)
 {
@@ -279,6 +494,41 @@ static void test_wrap_utf8(void)
 	CHECK_EQ_STR(buf, "  # 一二三四五六七八\n    九十百千\n");
 	free(buf);
 	CHECK_EQ_INT(txt_width("a：b"), 4);
+}
+
+/* Kinsoku: no line starts with closing punctuation (，。；：、）」 ...) nor
+ * ends with an opening bracket; the character before goes down with it. */
+static void test_wrap_utf8_kinsoku(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		/* 8 wide characters a line: the 9th is "；", the 8th goes with it */
+		{ "一二三四五六七八；九十", "  # 一二三四五六七\n    八；九十\n" },
+		{ "一二三四五六七八，九十", "  # 一二三四五六七\n    八，九十\n" },
+		{ "一二三四五六七八。", "  # 一二三四五六七\n    八。\n" },
+		{ "一二三四五六七八）九", "  # 一二三四五六七\n    八）九\n" },
+		{ "一二三四五六七八」九", "  # 一二三四五六七\n    八」九\n" },
+		{ "一二三四五六七八、九", "  # 一二三四五六七\n    八、九\n" },
+		{ "一二三四五六七八：九", "  # 一二三四五六七\n    八：九\n" },
+		/* the 8th is "（": it opens what follows, it goes down */
+		{ "一二三四五六七（八九）", "  # 一二三四五六七\n    （八九）\n" },
+		/* two in a row: both stay with the character before them */
+		{ "一二三四五六七八）。九", "  # 一二三四五六七\n    八）。九\n" },
+		/* a space is still a place to break */
+		{ "一二三四五六 abc；", "  # 一二三四五六\n    abc；\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		txt_wrap_utf8(f, cases[i].text, 2, "# ", 20);
+		fclose(f);
+		CHECK_EQ_STR(buf, cases[i].want);
+		free(buf);
+	}
 }
 
 /* One socket connected to itself: it sends to itself, and only what it
@@ -429,8 +679,12 @@ int main(void)
 	RUN(test_exit_and_dup);
 	RUN(test_accept_queue);
 	RUN(test_udp_and_drops);
+	RUN(test_listener_setup_and_options);
+	RUN(test_udp_calls);
+	RUN(test_keepalive);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
+	RUN(test_wrap_utf8_kinsoku);
 	RUN(test_self_connect);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);

@@ -10,6 +10,8 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/explain.h"
+#include <time.h>
 
 static char *render(struct fake *f, bool color, bool relative)
 {
@@ -790,6 +792,158 @@ static void test_empty_and_tidy(void)
 	free(out);
 }
 
+static char *render_with(struct fake *f, const struct sink_opts *opts)
+{
+	struct sink_opts o = *opts;
+	struct capture cap;
+
+	o.wall_offset_ns = FAKE_WALL_OFFSET_NS;
+	capture_start(&cap, &o);
+	struct syn_sink *s = rfc_sink_new(&o);
+	fake_hand_over(s, f);
+	s->destroy(s);
+	return capture_end(&cap);
+}
+
+/* text without its comment lines (first non-space character '#') */
+static char *without_comments(const char *text)
+{
+	char *out = malloc(strlen(text) + 1), *o = out;
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n'), *q = p;
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		while (*q == ' ')
+			q++;
+		if (*q != '#') {
+			memcpy(o, p, len);
+			o += len;
+		}
+		p += len;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* --explain: comment lines under each step, every one starting with '#'
+ * (check_rfc.py skips them), each naming its lane; without them, the
+ * figure is unchanged. */
+static void test_explained_as_comments(void)
+{
+	struct sink_opts o = { .explain = EXPLAIN_EN };
+	struct fake f;
+
+	fake_client_close(&f);
+	char *out = render_with(&f, &o), *plain = without_comments(out);
+
+	CHECK_EQ_STR(plain, client_close_want);
+	CHECK_CONTAINS(out, "2.  SYN-SENT    --> <SEQ=1000><CTL=SYN>                      --> "
+		       "SYN-RECEIVED*\n    # client: handshake 1/3: SYN, the client asks to open and picks its "
+		       "initial sequence number\n\n3.  ");
+	/* (Close) and its FIN: the call, then the segment */
+	CHECK_CONTAINS(out, "--> CLOSE-WAIT\n    # client: close(): the last descriptor of this "
+		       "socket is closed, so the kernel sends FIN\n    # client: teardown 1/4: FIN, the "
+		       "client has no more data to send\n\n10. ");
+	CHECK(count_of(out, "\n    # ") >= 12);
+	free(out);
+	free(plain);
+
+	o.explain = EXPLAIN_ZH;
+	out = render_with(&f, &o);
+	plain = without_comments(out);
+	CHECK_EQ_STR(plain, client_close_want);
+	CHECK_CONTAINS(out, "\n    # 客户端：握手 1/3：SYN，客户端请求建立连接");
+	free(out);
+	free(plain);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* At 80 columns (a terminal's) the footnote under a figure with a * wraps,
+ * its second line indented under its text; at 100 it is one line. */
+static void test_footnote_fits_the_width(void)
+{
+	struct sink_opts o = { .width = 80 };
+	struct fake f;
+	char *out;
+
+	fake_client_close(&f);
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step\n"
+			    "      (docs/rfc-style.md)\n");
+	free(out);
+	o.width = 0;
+	out = render_with(&f, &o);
+	CHECK_CONTAINS(out, "\n    * inferred: Linux does not report this state at this step "
+			    "(docs/rfc-style.md)\n");
+	free(out);
+}
+
+/* A listener's setup (socket, bind, listen, CLOSE -> LISTEN) put before
+ * the connection's rows, as the tracker hands over its first connection. */
+static void prepend_setup(struct fake *f)
+{
+	struct fake setup;
+	size_t k;
+
+	fake_init(&setup, 1, AF_INET, "127.0.0.1", 41234, 1234, "demo-client",
+		  "127.0.0.1", 8080, 1233, "demo-server");
+	setup.st[C] = setup.st[S] = ST_CLOSE;
+	fake_sys(&setup, 1, S, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, 1, 3);
+	fake_sys(&setup, 2, S, SYN_CALL_BIND, SYN_PHASE_ENTRY, 3, 8080, 0);
+	fake_sys(&setup, 3, S, SYN_CALL_BIND, SYN_PHASE_RETURN, 3, 0, 0);
+	fake_sys(&setup, 4, S, SYN_CALL_LISTEN, SYN_PHASE_ENTRY, 3, 16, 0);
+	fake_state(&setup, 5, S, ST_CLOSE, ST_LISTEN, false);
+	fake_sys(&setup, 6, S, SYN_CALL_LISTEN, SYN_PHASE_RETURN, 3, 0, 0);
+	k = setup.c.nrows;
+	if (f->c.nrows + k > FAKE_MAX_ROWS)
+		exit(2);
+	memmove(f->rows + k, f->rows, f->c.nrows * sizeof(f->rows[0]));
+	memcpy(f->rows, setup.rows, k * sizeof(f->rows[0]));
+	for (size_t i = k; i < k + f->c.nrows; i++)
+		if (f->rows[i].pair >= 0)
+			f->rows[i].pair += (__s32)k;
+	f->c.nrows += k;
+	f->c.setup_rows = k;
+}
+
+/* The setup is no part of the figures: with it before the connection, the
+ * drawing and every comment line are those of the connection alone (the
+ * explanations of a copy without the setup's rows, none read past it). */
+static void test_setup_left_out(void)
+{
+	struct sink_opts o = { .explain = EXPLAIN_EN };
+	struct fake f;
+	char *alone, *with_setup;
+
+	fake_client_close(&f);
+	alone = render_with(&f, &o);
+	prepend_setup(&f);
+	with_setup = render_with(&f, &o);
+	CHECK_EQ_STR(with_setup, alone);
+	free(alone);
+	free(with_setup);
+}
+
+/* --pace: a pause after each numbered step, as the ladder after each row. */
+static void test_paced(void)
+{
+	struct sink_opts o = { .pace_ms = 10 };
+	struct fake f;
+	double t0 = now_s();
+
+	fake_client_close(&f);
+	free(render_with(&f, &o));
+	CHECK(now_s() - t0 >= 13 * 0.010); /* 13 steps */
+}
+
 int main(void)
 {
 	RUN(test_figures_6_and_12);
@@ -807,5 +961,9 @@ int main(void)
 	RUN(test_shutdown_rd_is_no_close);
 	RUN(test_fin_wait2_timeout_is_no_2msl);
 	RUN(test_states_only_for_traced_lanes);
+	RUN(test_explained_as_comments);
+	RUN(test_paced);
+	RUN(test_footnote_fits_the_width);
+	RUN(test_setup_left_out);
 	return TEST_SUMMARY();
 }

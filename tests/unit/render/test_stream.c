@@ -1,9 +1,11 @@
 /* Stream sink: one line per event, as it arrives; nothing when a connection ends. */
 #include <stdbool.h>
+#include <time.h>
 #include "fake_conn.h"
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "render/text_event.h"
 
 #define LISTEN_BEFORE_US 1000 /* the listen() call comes 1 ms before the connection */
 
@@ -139,11 +141,65 @@ static void test_colour_and_hostile_comm(void)
 	free(out);
 }
 
+/* --pace: a pause after each line, as the ladder after each row. */
+static void test_paced(void)
+{
+	struct sink_opts o = { .pace_ms = 20 };
+	struct capture cap;
+	struct timespec a, b;
+	struct fake f;
+
+	fake_loopback(&f);
+	capture_start(&cap, &o);
+	struct syn_sink *s = stream_sink_new(&o);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (size_t i = 0; i < 5; i++)
+		s->event(s, &f.rows[i].ev, &f.c, f.rows[i].end);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	s->destroy(s);
+	free(capture_end(&cap));
+	CHECK((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 >= 5 * 20);
+}
+
+/* setsockopt(): the option by name and the value it was given, as a C
+ * program would write it; SO_LINGER's two; an option with no name here. */
+static void test_setsockopt_text(void)
+{
+	struct syn_event e = { 0 };
+	char buf[128];
+
+	e.kind = SYN_EV_SYSCALL;
+	e.sys.call = SYN_CALL_SETSOCKOPT;
+	e.sys.fd = 3;
+	e.sys.level = SOL_SOCKET;
+	e.sys.arg = SO_REUSEADDR;
+	e.sys.vlen = 4;
+	e.sys.val[0] = 1;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt(fd=3, SO_REUSEADDR=1)");
+	e.sys.arg = SO_LINGER;
+	e.sys.vlen = 8;
+	e.sys.val[1] = 0;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt(fd=3, SO_LINGER={1,0})");
+	e.sys.level = IPPROTO_TCP;
+	e.sys.arg = 5;
+	e.sys.vlen = 4;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt(fd=3, TCP_KEEPINTVL=1)");
+	e.sys.level = 99;
+	e.sys.arg = 7;
+	e.sys.vlen = 0;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt(fd=3, level=99, opt=7)");
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.ret = -92;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt = -1 ENOPROTOOPT");
+}
+
 int main(void)
 {
 	RUN(test_one_line_per_event);
 	RUN(test_lines_fit);
 	RUN(test_relative_seq);
 	RUN(test_colour_and_hostile_comm);
+	RUN(test_paced);
+	RUN(test_setsockopt_text);
 	return TEST_SUMMARY();
 }

@@ -148,6 +148,30 @@ static void test_every_kind_and_field(void)
 			   "\"comm\":\"\",\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,"
 			   "\"count\":18446744073709551615}"), 0);
 	CHECK(rec.ev.lost.count == UINT64_MAX);
+	/* setsockopt: names or numbers; the value read, SO_LINGER's seconds */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"entry\",\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":"
+			   "\"SO_LINGER\",\"value\":1,\"linger\":0}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_SETSOCKOPT);
+	CHECK_EQ_INT(rec.ev.sys.level, SOL_SOCKET);
+	CHECK_EQ_INT(rec.ev.sys.arg, SO_LINGER);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 8);
+	CHECK_EQ_INT(rec.ev.sys.val[0], 1);
+	CHECK_EQ_INT(rec.ev.sys.val[1], 0);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"entry\",\"fd\":3,\"level\":\"IPPROTO_TCP\",\"optname\":"
+			   "\"TCP_KEEPCNT\",\"value\":3}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.level, IPPROTO_TCP);
+	CHECK_EQ_INT(rec.ev.sys.arg, 6);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 4);
+	CHECK_EQ_INT(rec.ev.sys.val[0], 3);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"setsockopt\","
+			   "\"phase\":\"return\",\"fd\":3,\"level\":99,\"optname\":77,\"ret\":-92,"
+			   "\"error\":\"ENOPROTOOPT\"}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.level, 99);
+	CHECK_EQ_INT(rec.ev.sys.arg, 77);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 0);
+	CHECK_EQ_INT(rec.ev.sys.ret, -92);
 	/* "?": a state Linux does not name */
 	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"state\",\"from\":\"?\",\"to\":\"CLOSE\"}"), 0);
 	CHECK_EQ_INT(rec.ev.state.oldstate, 0);
@@ -207,6 +231,18 @@ static void test_bad_lines_say_what_and_where(void)
 		  "a string that is not UTF-8" },
 		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\t\"}",
 		  "a control byte in a string" },
+		/* the last byte below 0x20, and UTF-8's edges one past (RFC 3629) */
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\x1f\"}",
+		  "a control byte in a string" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\xe0\x9f\xbf\"}",
+		  "column 56: a string that is not UTF-8" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\xed\xa0\x80\"}",
+		  "column 56: a string that is not UTF-8" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\xf4\x90\x80\x80\"}",
+		  "column 56: a string that is not UTF-8" },
+		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\\udc00\"}",
+		  "a lone low surrogate" },
+		{ "{\"v\":-0}", "column 6: -0 is not an integer of the schema" },
 		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\\x\"}",
 		  "an unknown escape in a string" },
 		{ "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\\ud800\"}",
@@ -255,6 +291,30 @@ static void test_bad_lines_say_what_and_where(void)
 	}
 }
 
+/* UTF-8 just inside its edges is taken, byte for byte; a lost line
+ * belongs to no protocol (0), as the kernel side makes it. */
+static void test_utf8_edges_and_lost_protocol(void)
+{
+	static const char *const inside[] = {
+		"\xe0\xa0\x80",         /* U+0800: the first three-byte form */
+		"\xed\x9f\xbf",         /* U+D7FF: just below the surrogates */
+		"\xf4\x8f\xbf\xbf",     /* U+10FFFF: the last code point */
+	};
+	char line[256];
+
+	for (size_t i = 0; i < sizeof(inside) / sizeof(inside[0]); i++) {
+		snprintf(line, sizeof(line), "{\"v\":1,\"t_ns\":1,\"kind\":\"lost\",\"conn\":0,"
+			 "\"pid\":0,\"comm\":\"%s\",\"saddr\":null,\"sport\":0,\"daddr\":null,"
+			 "\"dport\":0,\"count\":1}", inside[i]);
+		if (CHECK_EQ_INT(parse(line), 0))
+			CHECK_EQ_STR(rec.ev.comm, inside[i]);
+		else
+			fprintf(stderr, "  %s\n", err);
+		CHECK_EQ_INT(rec.ev.proto, 0);
+		CHECK_EQ_INT(rec.ev.kind, SYN_EV_LOST);
+	}
+}
+
 static int read_text(const char *text, struct jsonl_events *je)
 {
 	FILE *f = fmemopen((void *)text, strlen(text), "r");
@@ -298,6 +358,33 @@ static void test_file_errors_name_the_line(void)
 	jsonl_events_free(&je);
 	CHECK_EQ_INT(read_text("", &je), 0);
 	CHECK_EQ_INT(je.n, 0);
+}
+
+/* A "connection" line sums up its connection: taken as it is (every field
+ * known or not) and skipped, since the tracker makes it again; its version
+ * and number are checked. */
+static void test_connection_lines_are_skipped(void)
+{
+#define CONN_LINE \
+		"{\"v\":1,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3,\"end\":\"client\"," \
+		"\"outcome\":\"fin\",\"syn_synack_ns\":null,\"a_field_of_later\":[\"x\"]}\n"
+	struct jsonl_events je;
+
+	CHECK_EQ_INT(parse("{\"v\":1,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3}"), 0);
+	CHECK(rec.summary);
+	CHECK_EQ_INT(parse("{\"v\":2,\"t_ns\":40,\"kind\":\"connection\",\"conn\":3}"), -1);
+	CHECK_EQ_STR(err, "column 6: schema version 2 (this synscope reads version 1)");
+	CHECK_EQ_INT(parse("{\"v\":1,\"kind\":\"connection\",\"conn\":0}"), -1);
+	CHECK_EQ_STR(err, "column 35: a connection line of connection 0");
+	CHECK_EQ_INT(parse("{\"v\":1,\"kind\":\"connection\"}"), -1);
+	CHECK_EQ_STR(err, "missing field \"conn\" in a connection line");
+	CHECK_EQ_INT(parse(L1), 0);
+	CHECK(!rec.summary);
+	CHECK_EQ_INT(read_text(L1 CONN_LINE L1, &je), 0);
+	CHECK_EQ_INT(je.lines, 3);
+	CHECK_EQ_INT(je.n, 2); /* the two lost counts */
+	jsonl_events_free(&je);
+#undef CONN_LINE
 }
 
 /* What the reader rebuilds: inferred states dropped, one socket id per end
@@ -493,8 +580,10 @@ int main(void)
 	RUN(test_every_kind_and_field);
 	RUN(test_comm_escapes_come_back_as_bytes);
 	RUN(test_bad_lines_say_what_and_where);
+	RUN(test_utf8_edges_and_lost_protocol);
 	RUN(test_file_errors_name_the_line);
 	RUN(test_rebuilt_ids_and_freed_sockets);
+	RUN(test_connection_lines_are_skipped);
 	RUN(test_hand_written_refusal);
 	RUN(test_real_traces_come_back_whole);
 	return TEST_SUMMARY();

@@ -121,6 +121,19 @@ static void split_hosts(const struct recdata *d, struct syn_event *ev[2], size_t
 	}
 }
 
+/* Take ,"key":VALUE out of line l (VALUE without commas). */
+static void strip_field(char *l, const char *key)
+{
+	char *at = strstr(l, key), *end;
+
+	if (!at || at == l || at[-1] != ',')
+		return;
+	end = strchr(at, ',');
+	end = end ? end : strchr(at, '}');
+	if (end)
+		memmove(at - 1, end, strlen(end) + 1);
+}
+
 static size_t split_lines(char *text, struct line_info *out, size_t max)
 {
 	size_t n = 0;
@@ -135,6 +148,13 @@ static size_t split_lines(char *text, struct line_info *out, size_t max)
 		if (!jsonl_parse_line(l, strlen(l), &r, err, sizeof(err)) && r.ev.family &&
 		    (r.ev.saddr[0] || r.ev.saddr[15]))
 			out[n].host = of_client_host(&r.ev) ? 0 : 1;
+		/* a connection line's start, end and duration can span both
+		 * hosts' clocks: the rest of it must be the same */
+		if (strstr(l, "\"kind\":\"connection\"")) {
+			out[n].host = -1;
+			strip_field(l, "\"start_t_ns\":");
+			strip_field(l, "\"duration_ns\":");
+		}
 		comma = t ? strchr(t, ',') : NULL;
 		if (comma)
 			memmove(t, comma + 1, strlen(comma + 1) + 1);
@@ -771,7 +791,7 @@ static void test_cli_errors(void)
 		{ { "--offset", "soon", "a", "b" }, "invalid offset: 'soon' (seconds, B's clock minus A's, e.g. -0.25)" },
 		{ { "--offset=1e10", "a", "b" }, "invalid offset: '1e10' (seconds, B's clock minus A's, e.g. -0.25)" },
 		{ { "a", "b", "--offset" }, "option --offset needs a value" },
-		{ { "-f", "xml", "a", "b" }, "unknown format: 'xml' (ladder, stream, jsonl, html, mermaid or pcapng)" },
+		{ { "-f", "xml", "a", "b" }, "unknown format: 'xml' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 		{ { "a", "b", "-f" }, "option -f/--format needs a value" },
 		{ { "--style", "rfc", "-f", "jsonl", "a", "b" }, "--style rfc draws the ladder format only (not -f jsonl)" },
 		{ { "--bogus", "a", "b" }, "unknown option: --bogus" },
@@ -799,13 +819,13 @@ static void test_cli_options_anywhere(void)
 	struct merge_cli m;
 	char err[256] = "";
 
-	CHECK_EQ_INT(merge_options_parse(ARGS("a.gz", "-f", "jsonl", "b.jsonl", "-o", "out",
+	CHECK_EQ_INT(merge_options_parse(ARGS("a.gz", "-f", "mermaid", "b.jsonl", "-o", "out",
 					      "--offset", "-0.8", "--relative-seq"), &m, err,
 					 sizeof(err)), 0);
 	CHECK_EQ_STR(err, "");
 	CHECK_EQ_STR(m.in[0], "a.gz");
 	CHECK_EQ_STR(m.in[1], "b.jsonl");
-	CHECK_EQ_INT(m.o.format, FORMAT_JSONL);
+	CHECK_EQ_INT(m.o.format, FORMAT_MERMAID);
 	CHECK_EQ_STR(m.o.out_path, "out");
 	CHECK(m.has_offset);
 	CHECK_EQ_INT(m.offset_ns, -800000000);

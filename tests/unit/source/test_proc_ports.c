@@ -1,4 +1,4 @@
-/* proc_tcp_ports() on a fake /proc built in a temporary directory. */
+/* proc_tcp_ports() and proc_pids_named() on a fake /proc built in a temporary directory. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +54,13 @@ static void make_fake_proc(void)
 	    "   1: 0100007F:A2B4 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1002 1 0000000000000000 20 4 30 10 -1\n"
 	    "   2: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5555 1 0000000000000000 100 0 0 10 0\n"
 	    "   3: 0100007F:1F90 0100007F:A2B4 01 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 20 4 30 10 -1\n");
+	snprintf(path, sizeof(path), "%s/43", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/self", root);
+	mkdir(path, 0755);
+	put("42/comm", "nginx\n");
+	put("43/comm", "nginx-debug\n");
+	put("self/comm", "nginx\n");  /* not a process number */
 	put("42/net/tcp6",
 	    "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 	    "   0: 00000000000000000000000000000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1 0000000000000000 100 0 0 10 0\n");
@@ -80,6 +87,19 @@ static void test_limits_and_missing_process(void)
 	CHECK_EQ_INT(proc_tcp_ports(root, 43, ports, 2), -1);
 }
 
+/* --comm NAME: the processes of that name, by their whole name. */
+static void test_pids_by_name(void)
+{
+	pid_t pids[4];
+
+	if (CHECK_EQ_INT(proc_pids_named(root, "nginx", pids, 4), 1))
+		CHECK_EQ_INT(pids[0], 42);
+	CHECK_EQ_INT(proc_pids_named(root, "nginx-debug", pids, 4), 1);
+	CHECK_EQ_INT(proc_pids_named(root, "ngin", pids, 4), 0);
+	CHECK_EQ_INT(proc_pids_named(root, "nginx", pids, 0), 0);
+	CHECK_EQ_INT(proc_pids_named("/nonexistent", "nginx", pids, 4), 0);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -88,6 +108,7 @@ int main(void)
 	make_fake_proc();
 	RUN(test_ports_of_the_process_sockets_only);
 	RUN(test_limits_and_missing_process);
+	RUN(test_pids_by_name);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	rc = system(cmd);
 	(void)rc;

@@ -184,7 +184,11 @@ static void test_equal_times_go_lower_ring_first(void)
 
 /* A record still being written stops its ring, not the others; once
  * committed it goes out, and what came after it in its ring. */
-static void test_a_record_being_written_stops_only_its_ring(void)
+/* A record still being written (stamped 10) holds back what other rings
+ * have from its stamp on: they went out first (20 before 10), and -f stream
+ * printed a line after a later one. What is older goes out; the rest once it
+ * is committed, in time order. */
+static void test_a_record_being_written_holds_back_what_is_newer(void)
 {
 	struct got g = { 0 };
 	unsigned long at;
@@ -193,15 +197,35 @@ static void test_a_record_being_written_stops_only_its_ring(void)
 	setup(2, 0);
 	at = fake_write(&ring[0], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 10, 1);
 	push(&ring[0], 30, 3);
+	push(&ring[1], 5, 4);
 	push(&ring[1], 20, 2);
 	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 1);
-	check_tids(&g, (const __u32[]){ 2 }, 1);
+	check_tids(&g, (const __u32[]){ 4 }, 1);
 	CHECK(held);
 	CHECK_EQ_INT(ring[0].cons, 0);
 	fake_commit(&ring[0], at);
-	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 2);
-	check_tids(&g, (const __u32[]){ 2, 1, 3 }, 3);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 3);
+	check_tids(&g, (const __u32[]){ 4, 1, 2, 3 }, 4);
 	CHECK(!held);
+}
+
+/* Its program not done yet (its CPU taken away), such a record is waited for,
+ * not forever: with hold_busy off (the drain's last try) the other rings go. */
+static void test_a_stuck_record_stops_only_its_ring_at_the_end(void)
+{
+	struct got g = { 0 };
+	bool held = false;
+
+	setup(2, 0);
+	CHECK(fake_write(&ring[0], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 10, 1) !=
+	      ULONG_MAX);
+	push(&ring[0], 30, 3);
+	push(&ring[1], 20, 2);
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 0);
+	M.hold_busy = false;
+	CHECK_EQ_INT(ring_merge_deliver(&M, UINT64_MAX, collect, &g, &held), 1);
+	check_tids(&g, (const __u32[]){ 2 }, 1);
+	CHECK(held);
 }
 
 static void test_discarded_and_short_records_are_skipped(void)
@@ -337,7 +361,9 @@ static void test_horizon_waits_for_an_older_stamp_behind_a_newer_one(void)
 
 /* Discarded records do not hold it back; a record being written stops the
  * look at its ring (the caller's known time covers it: the margin). */
-static void test_horizon_skips_discarded_and_stops_at_a_record_being_written(void)
+/* A discarded record is no event; a record being written is one, stamped
+ * (as far as its stamp can be read yet) at 40: a tick must not pass it. */
+static void test_horizon_skips_discarded_and_waits_for_a_record_being_written(void)
 {
 	unsigned long at;
 
@@ -345,11 +371,11 @@ static void test_horizon_skips_discarded_and_stops_at_a_record_being_written(voi
 	CHECK(fake_write(&ring[0], BPF_RINGBUF_DISCARD_BIT, sizeof(struct syn_event), 5, 9) !=
 	      ULONG_MAX);
 	push(&ring[0], 150, 1);
-	at = fake_write(&ring[1], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 0, 2);
+	at = fake_write(&ring[1], BPF_RINGBUF_BUSY_BIT, sizeof(struct syn_event), 40, 2);
 	push(&ring[1], 7, 3);
-	CHECK_EQ_INT(ring_merge_horizon(&M, 100), 100);
-	fake_commit(&ring[1], at); /* stamp 0 now committed: the horizon cannot go back */
-	CHECK_EQ_INT(ring_merge_horizon(&M, 120), 100);
+	CHECK_EQ_INT(ring_merge_horizon(&M, 100), 40);
+	fake_commit(&ring[1], at); /* now 7 is the oldest behind it: never back, though */
+	CHECK_EQ_INT(ring_merge_horizon(&M, 120), 40);
 }
 
 /* A record later than the caller's known time promised (kept from its ring
@@ -429,14 +455,15 @@ int main(void)
 	RUN(test_events_at_or_after_the_horizon_stay_in_their_ring);
 	RUN(test_a_ring_keeps_its_own_order);
 	RUN(test_equal_times_go_lower_ring_first);
-	RUN(test_a_record_being_written_stops_only_its_ring);
+	RUN(test_a_record_being_written_holds_back_what_is_newer);
+	RUN(test_a_stuck_record_stops_only_its_ring_at_the_end);
 	RUN(test_discarded_and_short_records_are_skipped);
 	RUN(test_records_across_the_end_of_the_ring);
 	RUN(test_five_rings_against_a_model);
 	RUN(test_sixty_four_rings_against_a_model);
 	RUN(test_horizon_is_the_known_time_when_nothing_older_is_left);
 	RUN(test_horizon_waits_for_an_older_stamp_behind_a_newer_one);
-	RUN(test_horizon_skips_discarded_and_stops_at_a_record_being_written);
+	RUN(test_horizon_skips_discarded_and_waits_for_a_record_being_written);
 	RUN(test_horizon_never_goes_back);
 	RUN(test_ticks_are_monotonic_and_nothing_older_follows_one);
 	ring_merge_free(&M);

@@ -7,28 +7,11 @@
 #include <stdio.h>
 #include "test.h"
 #include "events.h"
+#include "shorthand.h"
 #include "base/names.h"
 #include "render/text_summary.h"
 #include "track/tracker.h"
 
-#define ESTABLISHED 1
-#define SYN_SENT 2
-#define SYN_RECV 3
-#define FIN_WAIT1 4
-#define FIN_WAIT2 5
-#define TIME_WAIT 6
-#define CLOSE 7
-#define LISTEN 10
-
-#define S_ SYN_TCP_SYN
-#define A_ SYN_TCP_ACK
-#define F_ SYN_TCP_FIN
-#define P_ SYN_TCP_PSH
-#define R_ SYN_TCP_RST
-#define TX SYN_DIR_TX
-#define RX SYN_DIR_RX
-#define ENTRY SYN_PHASE_ENTRY
-#define RET SYN_PHASE_RETURN
 #define MS 1000000ull
 
 static const struct ep ME = { "10.77.0.1", 40000 }, PEER = { "10.77.0.2", 80 };

@@ -6,30 +6,11 @@
 #include <stdio.h>
 #include "test.h"
 #include "events.h"
+#include "shorthand.h"
 #include "base/names.h"
 #include "track/fold.h"
 #include "track/tracker.h"
 
-#define ESTABLISHED 1
-#define SYN_SENT 2
-#define SYN_RECV 3
-#define FIN_WAIT1 4
-#define FIN_WAIT2 5
-#define TIME_WAIT 6
-#define CLOSE 7
-#define CLOSE_WAIT 8
-#define LAST_ACK 9
-#define LISTEN 10
-
-#define S_ SYN_TCP_SYN
-#define A_ SYN_TCP_ACK
-#define F_ SYN_TCP_FIN
-#define P_ SYN_TCP_PSH
-#define R_ SYN_TCP_RST
-#define TX SYN_DIR_TX
-#define RX SYN_DIR_RX
-#define ENTRY SYN_PHASE_ENTRY
-#define RET SYN_PHASE_RETURN
 
 static const struct ep CLI = { "127.0.0.1", 58330 }, SRV = { "127.0.0.1", 9126 };
 static const struct ep ANY = { "0.0.0.0", 0 }, CLI_UNBOUND = { "127.0.0.1", 0 };
@@ -216,9 +197,13 @@ static const char *lane_calls(const struct conn *c, int end, char *buf, size_t l
 static const char CLIENT_STATES[] =
 	"CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 "
 	"FIN_WAIT2>CLOSE FIN_WAIT2>TIME_WAIT*";
-static const char SERVER_STATES[] =
-	"LISTEN>SYN_RECV* LISTEN>SYN_RECV SYN_RECV>ESTABLISHED ESTABLISHED>CLOSE_WAIT "
-	"CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSE";
+#define SERVER_CONN_STATES \
+	"LISTEN>SYN_RECV* LISTEN>SYN_RECV SYN_RECV>ESTABLISHED ESTABLISHED>CLOSE_WAIT " \
+	"CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSE"
+/* With its calls seen, the server's lane begins with its listener's
+ * CLOSE -> LISTEN (the setup listen() made, drawn before the connection's
+ * own rows); without them there is no setup to draw. */
+static const char SERVER_STATES[] = "CLOSE>LISTEN " SERVER_CONN_STATES;
 
 static void test_both_ends_local_one_connection(void)
 {
@@ -250,10 +235,14 @@ static void test_both_ends_local_one_connection(void)
 		CHECK_EQ_STR(lane_tx_flags(c, 0, buf, sizeof(buf)), "SYN ACK PSH,ACK ACK FIN,ACK ACK");
 		CHECK_EQ_STR(lane_tx_flags(c, 1, buf, sizeof(buf)), "SYN,ACK ACK PSH,ACK ACK FIN,ACK");
 		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)), "connect() connect=0 close() close=0");
-		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)), "accept4() accept4=4 close() close=0");
-		/* the server blocked in accept() before the client's SYN: row 0 */
-		CHECK_EQ_INT(c->rows[0].ev.kind, SYN_EV_SYSCALL);
-		CHECK_EQ_INT(c->rows[0].end, 1);
+		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)),
+			     "listen() listen=0 accept4() accept4=4 close() close=0");
+		/* the listener's setup first: listen(), CLOSE -> LISTEN, listen = 0 */
+		CHECK_EQ_INT(c->setup_rows, 3);
+		/* then the server blocked in accept() before the client's SYN */
+		CHECK_EQ_INT(c->rows[3].ev.kind, SYN_EV_SYSCALL);
+		CHECK_EQ_INT(c->rows[3].ev.sys.call, SYN_CALL_ACCEPT4);
+		CHECK_EQ_INT(c->rows[3].end, 1);
 		/* every segment was seen at both ends: every one is paired */
 		for (size_t i = 0; i < c->nrows; i++) {
 			const struct conn_row *r = &c->rows[i];
@@ -299,9 +288,14 @@ static void test_state_after_each_row(void)
 		const struct conn *c = &r.k.conns[0];
 		bool saw_fin_ack_tx = false, saw_fin_ack_rx = false;
 
+		/* the listener's setup: no client yet; the server CLOSE until its
+		 * CLOSE -> LISTEN */
+		CHECK_EQ_INT(c->rows[0].state_after[0], 0);
+		CHECK_EQ_INT(c->rows[0].state_after[1], CLOSE);
+		CHECK_EQ_INT(c->rows[1].state_after[1], LISTEN);
 		/* before the SYN the client is CLOSE and the server LISTEN */
-		CHECK_EQ_INT(c->rows[0].state_after[0], CLOSE);
-		CHECK_EQ_INT(c->rows[0].state_after[1], LISTEN);
+		CHECK_EQ_INT(c->rows[3].state_after[0], CLOSE);
+		CHECK_EQ_INT(c->rows[3].state_after[1], LISTEN);
 		for (size_t i = 0; i < c->nrows; i++) {
 			const struct conn_row *r = &c->rows[i];
 
@@ -427,7 +421,8 @@ static void test_connection_without_syscalls(void)
 		CHECK_EQ_INT(c->end[0].pid, 0);
 		CHECK_EQ_INT(c->end[1].pid, 0);
 		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), CLIENT_STATES);
-		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), SERVER_STATES);
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), SERVER_CONN_STATES);
+		CHECK_EQ_INT(c->setup_rows, 0);
 		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)), "");
 	}
 	tracker_finish(r.t);
@@ -819,6 +814,92 @@ static void test_socket_and_bind_join_later(void)
 	run_end(&r);
 }
 
+/* One connection to srv from cli, both ends' sockets (client cs, child ss)
+ * seen, accepted, ended by both sockets going; no calls on the client. */
+static size_t accepted_conn(struct syn_event *ev, __u64 t, struct ep cli, struct ep srv,
+			    __u64 cs, __u64 ss)
+{
+	size_t n = 0;
+
+	ev[n++] = ev_state(t + 1, cs, cli, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(t + 2, cs, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t + 3, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t + 4, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(t + 5, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_state(t + 6, cs, cli, srv, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(t + 7, cs, cli, srv, TX, A_, 101, 901, 0);
+	ev[n++] = ev_seg(t + 8, 0, srv, cli, RX, A_, 101, 901, 0);
+	ev[n++] = ev_state(t + 9, ss, srv, cli, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(t + 10, ss, srv, cli, SYN_RECV, ESTABLISHED);
+	ev[n++] = ev_call(t + 11, ss, srv, cli, PID_SRV, "server", SYN_CALL_ACCEPT, RET, 3, 5);
+	ev[n++] = ev_state(t + 20, cs, cli, srv, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t + 21, cs, cli, srv);
+	ev[n++] = ev_state(t + 22, ss, srv, cli, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t + 23, ss, srv, cli);
+	return n;
+}
+
+/* A listener's setup (socket, a bind() that fails with EADDRINUSE,
+ * setsockopt SO_REUSEADDR, bind, listen, CLOSE -> LISTEN) is shown live
+ * outside any connection, and drawn again in the server lane of the first
+ * connection the listener made, before its rows, even when the listener
+ * closed before that connection ended; never in the second. */
+static void test_listener_setup_in_first_connection(void)
+{
+	struct ep srv = { "127.0.0.1", 9400 }, none = { "0.0.0.0", 0 };
+	struct ep c1 = { "127.0.0.1", 40001 }, c2 = { "127.0.0.1", 40002 };
+	struct syn_event ev[64];
+	struct run r;
+	size_t n = 0;
+	char buf[512];
+
+	ev[n++] = ev_call(10, 0x11, none, none, PID_SRV, "server", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(11, 0x11, none, none, PID_SRV, "server", SYN_CALL_BIND, ENTRY, 3, 0);
+	ev[n++] = ev_call(12, 0x11, none, none, PID_SRV, "server", SYN_CALL_BIND, RET, 3, -98);
+	ev[n] = ev_call(13, 0x11, none, none, PID_SRV, "server", SYN_CALL_SETSOCKOPT, ENTRY, 3, 0);
+	ev[n].sys.level = SOL_SOCKET;
+	ev[n].sys.arg = SO_REUSEADDR;
+	ev[n].sys.vlen = 4;
+	ev[n++].sys.val[0] = 1;
+	ev[n] = ev_call(14, 0x11, none, none, PID_SRV, "server", SYN_CALL_SETSOCKOPT, RET, 3, 0);
+	ev[n].sys.level = SOL_SOCKET;
+	ev[n++].sys.arg = SO_REUSEADDR;
+	ev[n++] = ev_call(15, 0x11, none, none, PID_SRV, "server", SYN_CALL_BIND, ENTRY, 3, 0);
+	ev[n++] = ev_call(16, 0x11, srv, none, PID_SRV, "server", SYN_CALL_BIND, RET, 3, 0);
+	ev[n] = ev_call(17, 0x11, srv, none, PID_SRV, "server", SYN_CALL_LISTEN, ENTRY, 3, 0);
+	ev[n++].sys.arg = 16;
+	ev[n++] = ev_state(18, 0x11, srv, none, CLOSE, LISTEN);
+	ev[n++] = ev_call(19, 0x11, srv, none, PID_SRV, "server", SYN_CALL_LISTEN, RET, 3, 0);
+	n += accepted_conn(ev + n, 100, c1, srv, 0xC1, 0x51);
+	/* after accept(), before connection 1 ends, the listener closes:
+	 * connection 1 has its setup already */
+	memmove(ev + n - 3, ev + n - 4, 4 * sizeof(ev[0]));
+	ev[n - 4] = ev_call(115, 0x11, srv, none, PID_SRV, "server", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n++ - 4].sys.last_ref = 1;
+	n += accepted_conn(ev + n, 200, c2, srv, 0xC2, 0x52);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 2)) {
+		const struct conn *a = &r.k.conns[0], *b = &r.k.conns[1];
+
+		CHECK_EQ_INT(a->setup_rows, 10);
+		CHECK_EQ_INT(a->rows[0].end, 1);
+		CHECK_EQ_STR(lane_calls(a, 1, buf, sizeof(buf)),
+			     "socket=3 bind() bind=-98 setsockopt() setsockopt=0 bind() bind=0 listen() "
+			     "listen=0 accept=5");
+		CHECK_EQ_STR(lane_states(a, 1, buf, sizeof(buf)),
+			     "CLOSE>LISTEN LISTEN>SYN_RECV* LISTEN>SYN_RECV SYN_RECV>ESTABLISHED "
+			     "ESTABLISHED>CLOSE");
+		CHECK_EQ_INT(a->rows[9].state_after[1], LISTEN);
+		CHECK_EQ_INT(a->rows[10].ev.kind, SYN_EV_STATE); /* the client's CLOSE -> SYN_SENT */
+		CHECK_EQ_INT(b->setup_rows, 0);
+		CHECK_EQ_STR(lane_calls(b, 1, buf, sizeof(buf)), "accept=5");
+	}
+	/* shown live outside any connection too: the 10, and the listener's close() */
+	CHECK_EQ_INT(r.k.unattached, 11);
+	run_end(&r);
+}
+
 /* UDP: no handshake, no states; the first sender is the client; the flow
  * ends when both sockets' last close() returned. A TCP connection on the
  * same ports is another connection. */
@@ -870,6 +951,66 @@ static void test_udp_flow(void)
 	CHECK_EQ_INT(r.k.nconns, 2); /* and the TCP SYN's, incomplete */
 	if (r.k.nconns == 2)
 		CHECK_EQ_INT(r.k.conns[1].proto, IPPROTO_TCP);
+	run_end(&r);
+}
+
+/* One-way UDP: a receiver binds and waits in recvfrom(), a sender only
+ * sends one datagram and closes. The receiver's calls name no peer: they
+ * join the flow when the datagram reaches its port (here it is bound to
+ * 0.0.0.0), and the flow is complete once both sockets closed. Another
+ * socket, unbound, on another port, stays out. */
+static void test_udp_one_way(void)
+{
+	struct ep cli = { "127.0.0.1", 40210 }, srv = { "127.0.0.1", 9310 };
+	struct ep bound = { "0.0.0.0", 9310 }, other = { "0.0.0.0", 9311 };
+	struct ep none = { "0.0.0.0", 0 };
+	struct syn_event ev[24];
+	struct run r;
+	size_t n = 0;
+	char buf[256];
+
+	ev[n++] = ev_call(10, 71, none, none, 200, "receiver", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(11, 71, none, none, 200, "receiver", SYN_CALL_BIND, ENTRY, 3, 0);
+	ev[n++] = ev_call(12, 71, bound, none, 200, "receiver", SYN_CALL_BIND, RET, 3, 0);
+	ev[n++] = ev_call(13, 71, bound, none, 200, "receiver", SYN_CALL_RECVFROM, ENTRY, 3, 0);
+	ev[n++] = ev_call(14, 72, other, none, 200, "receiver", SYN_CALL_RECVFROM, ENTRY, 4, 0);
+	ev[n++] = ev_call(20, 81, none, none, 300, "sender", SYN_CALL_SOCKET, RET, 3, 3);
+	ev[n++] = ev_call(21, 81, none, none, 300, "sender", SYN_CALL_SENDTO, ENTRY, 3, 0);
+	ev[n++] = ev_seg(22, 81, cli, srv, TX, 0, 0, 0, 6);
+	ev[n++] = ev_seg(23, 0, srv, cli, RX, 0, 0, 0, 6);
+	ev[n++] = ev_call(24, 81, cli, none, 300, "sender", SYN_CALL_SENDTO, RET, 3, 6);
+	ev[n++] = ev_call(25, 81, cli, none, 300, "sender", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(26, 81, cli, none, 300, "sender", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(27, 71, bound, none, 200, "receiver", SYN_CALL_RECVFROM, RET, 3, 6);
+	ev[n++] = ev_call(28, 71, bound, none, 200, "receiver", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(29, 71, bound, none, 200, "receiver", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(30, 72, other, none, 200, "receiver", SYN_CALL_CLOSE, ENTRY, 4, 0);
+	ev[n - 1].sys.last_ref = 1;
+	ev[n++] = ev_call(31, 72, other, none, 200, "receiver", SYN_CALL_CLOSE, RET, 4, 0);
+	for (size_t i = 0; i < n; i++)
+		ev[i].proto = IPPROTO_UDP;
+	run_start(&r, ev, n);
+	CHECK_EQ_INT(r.k.nconns, 1); /* ended by itself: both sockets closed */
+	if (r.k.nconns == 1) {
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK(c->complete);
+		CHECK_EQ_INT(c->end[0].port, 40210);
+		CHECK_EQ_INT(c->end[0].pid, 300);
+		CHECK_EQ_STR(c->end[1].comm, "receiver");
+		CHECK_EQ_INT(c->end[1].pid, 200);
+		CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)),
+			     "socket=3 sendto() sendto=6 close() close=0");
+		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)),
+			     "socket=3 bind() bind=0 recvfrom() recvfrom=6 close() close=0");
+	}
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	/* the other socket's recvfrom() and close(), on their own */
+	CHECK_EQ_INT(r.k.unattached, 3);
+	CHECK_EQ_INT(r.k.unattached_ev[0].sys.call, SYN_CALL_RECVFROM);
 	run_end(&r);
 }
 
@@ -1174,6 +1315,188 @@ static void test_late_close_return_after_id_reuse(void)
 	run_end(&r);
 }
 
+/* Index of the first row of lane end that is of kind, from row i on; -1. */
+static long find_row(const struct conn *c, size_t i, int end, __u8 kind)
+{
+	for (; i < c->nrows; i++)
+		if (c->rows[i].end == end && c->rows[i].ev.kind == kind)
+			return (long)i;
+	return -1;
+}
+
+/* The kernel reports a full socket's reset (tcp_send_active_reset) and a
+ * retransmission only once the segment went to the device; on veth the
+ * peer has processed it by then (linger-rst: "RST sent: TCP_STATE" came
+ * after the server's "RST received"; lost-syn: "SYN resent (timer)" after
+ * the resent SYN). Each report is the cause of its segment: it goes just
+ * before the segment's departure, at the segment's time, and the rows stay
+ * in time order. */
+static void test_late_reports_before_their_segment(void)
+{
+	struct ep cli = { "10.99.0.1", 38100 }, srv = { "10.99.0.2", 9300 };
+	enum { C = 0xC7, S = 0x57 };
+	struct syn_event ev[32];
+	struct run r;
+	size_t n = 0;
+
+	/* the first SYN is dropped on the way (seen leaving only), resent 1 s later */
+	ev[n++] = ev_state(5, C, cli, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(10, C, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000010, C, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(1000000040, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_kind(SYN_EV_RETRANSMIT, 1000000050, C, cli, srv);
+	ev[n - 1].rtx.seq = 100;
+	ev[n - 1].rtx.flags = S_;
+	ev[n - 1].rtx.state = SYN_SENT;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_seg(1000000060, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(1000000070, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_state(1000000080, C, cli, srv, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(1000000090, C, cli, srv, TX, A_, 101, 901, 0);
+	ev[n++] = ev_seg(1000000100, 0, srv, cli, RX, A_, 101, 901, 0);
+	ev[n++] = ev_state(1000000110, S, srv, cli, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(1000000120, S, srv, cli, SYN_RECV, ESTABLISHED);
+	/* close() with SO_LINGER 0: CLOSE, the RST, and the report of it last */
+	ev[n++] = ev_state(2000000000, C, cli, srv, ESTABLISHED, CLOSE);
+	ev[n++] = ev_seg(2000000010, C, cli, srv, TX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_seg(2000000020, 0, srv, cli, RX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_kind(SYN_EV_RESET, 2000000030, S, srv, cli);
+	ev[n - 1].rst.kind = SYN_RESET_RECEIVED;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_state(2000000040, S, srv, cli, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_RESET, 2000000050, C, cli, srv);
+	ev[n - 1].rst.kind = SYN_RESET_SENT;
+	ev[n - 1].sk_kind = SYN_SK_FULL;
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 2000000060, C, cli, srv);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, 2000000070, S, srv, cli);
+	run_start(&r, ev, n);
+	tracker_finish(r.t);
+	CHECK(!r.k.rows_out_of_order);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
+		long rtx = find_row(c, 0, 0, SYN_EV_RETRANSMIT);
+		long rst = find_row(c, 0, 0, SYN_EV_RESET);
+
+		CHECK_EQ_INT(c->events, n + 1); /* every event kept, and the inferred SYN_RECV */
+		if (CHECK(rtx > 0 && (size_t)rtx + 1 < c->nrows)) {
+			const struct conn_row *seg = &c->rows[rtx + 1];
+
+			CHECK(seg->ev.kind == SYN_EV_SEGMENT && seg->ev.seg.dir == TX);
+			CHECK(seg->marks & ROW_RETRANSMIT);
+			CHECK_EQ_INT(c->rows[rtx].ev.ts_ns, 1000000010);
+		}
+		if (CHECK(rst > 0 && (size_t)rst + 1 < c->nrows)) {
+			const struct conn_row *seg = &c->rows[rst + 1];
+
+			CHECK(seg->ev.kind == SYN_EV_SEGMENT && (seg->ev.seg.flags & R_));
+			CHECK_EQ_INT(c->rows[rst].ev.ts_ns, 2000000010);
+			/* before the server heard of it */
+			CHECK(rst < find_row(c, 0, 1, SYN_EV_RESET));
+		}
+	}
+	run_end(&r);
+}
+
+/* A connection's events from port cport at time t0 (ns): the handshake, or
+ * (whole) the handshake then an abort by RST and both sockets freed. */
+static size_t short_conn(struct syn_event *ev, __u16 cport, __u64 sid, __u64 t0, bool whole)
+{
+	struct ep cli = { "127.0.0.1", cport }, srv = { "127.0.0.1", 9126 };
+	size_t n = 0;
+	__u64 t = t0;
+
+	ev[n++] = ev_state(t += 10, sid, cli, srv, CLOSE, SYN_SENT);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, S_, 100, 0, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, TX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_seg(t += 10, 0, cli, srv, RX, S_ | A_, 900, 101, 0);
+	ev[n++] = ev_state(t += 10, sid, cli, srv, SYN_SENT, ESTABLISHED);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, A_, 101, 901, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, A_, 101, 901, 0);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, LISTEN, SYN_RECV);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, SYN_RECV, ESTABLISHED);
+	if (!whole)
+		return n;
+	ev[n++] = ev_state(t += 10, sid, cli, srv, ESTABLISHED, CLOSE);
+	ev[n++] = ev_seg(t += 10, sid, cli, srv, TX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_seg(t += 10, 0, srv, cli, RX, R_ | A_, 101, 901, 0);
+	ev[n++] = ev_state(t += 10, sid + 1, srv, cli, ESTABLISHED, CLOSE);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid, cli, srv);
+	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid + 1, srv, cli);
+	return n;
+}
+
+static void tick_at(struct tracker *t, __u64 ts)
+{
+	struct syn_event tick;
+
+	memset(&tick, 0, sizeof(tick));
+	tick.kind = SYN_EV_TICK;
+	tick.ts_ns = ts;
+	tracker_on_event(t, &tick);
+}
+
+/* backlog-late drew connections 1, 3, 2: they went to the sinks as they
+ * ended, and its second connection (a dropped last ACK, answered late) ended
+ * after the third. A connection that ended now waits for the older ones
+ * still open, so the ladders come in the order the connections began; but
+ * not for long (TRACKER_ORDER_NS), and not too many (TRACKER_ORDER_HELD). */
+static void test_connections_shown_in_order_they_began(void)
+{
+	struct syn_event a[16], b[16], rest[16];
+	size_t na = short_conn(a, 40001, 0xA0, 1000000, false);
+	size_t nb = short_conn(b, 40002, 0xB0, 2000000, true);
+	size_t nr = short_conn(rest, 40001, 0xA0, 1000000, true);
+	struct run r;
+
+	keep_init(&r.k);
+	r.sinks[0] = &r.k.s;
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);                     /* 1 begins */
+	feed(r.t, b, nb);                     /* 2 begins and ends */
+	tick_at(r.t, 2000000000);             /* 2 s on: 2 waits for 1 */
+	CHECK_EQ_INT(r.k.nconns, 0);
+	for (size_t i = na; i < nr; i++)      /* 1 ends at 3 s */
+		rest[i].ts_ns += 3000000000ull;
+	feed(r.t, rest + na, nr - na);
+	tick_after(r.t, rest, nr);
+	if (CHECK_EQ_INT(r.k.nconns, 2)) {
+		CHECK_EQ_INT(r.k.conns[0].id, 1);
+		CHECK_EQ_INT(r.k.conns[1].id, 2);
+	}
+	run_end(&r);
+
+	/* 1 stays open: 2 is shown TRACKER_ORDER_NS after it ended */
+	keep_init(&r.k);
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);
+	feed(r.t, b, nb);
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_ORDER_NS - 1);
+	CHECK_EQ_INT(r.k.nconns, 0);
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_ORDER_NS);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK_EQ_INT(r.k.conns[0].id, 2);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 2);
+	run_end(&r);
+
+	/* 1 stays open, and more than TRACKER_ORDER_HELD end: the first to end go */
+	keep_init(&r.k);
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, a, na);
+	for (int i = 0; i <= TRACKER_ORDER_HELD; i++) {
+		nb = short_conn(b, (__u16)(41000 + i), 0x1000 + 2 * (__u64)i, 2000000 + 1000 * (__u64)i,
+				true);
+		feed(r.t, b, nb);
+	}
+	tick_at(r.t, b[nb - 1].ts_ns + TRACKER_GRACE_NS);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK_EQ_INT(r.k.conns[0].id, 2);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.nconns, 64); /* the keep sink holds 64 */
+	run_end(&r);
+}
+
 int main(void)
 {
 	RUN(test_both_ends_local_one_connection);
@@ -1190,7 +1513,9 @@ int main(void)
 	RUN(test_lost_events_mark_open_connections);
 	RUN(test_ipv6_loopback);
 	RUN(test_socket_and_bind_join_later);
+	RUN(test_listener_setup_in_first_connection);
 	RUN(test_udp_flow);
+	RUN(test_udp_one_way);
 	RUN(test_drop_joins_connection);
 	RUN(test_idle_half_open_is_evicted);
 	RUN(test_idle_socket_is_kept);
@@ -1199,5 +1524,7 @@ int main(void)
 	RUN(test_simultaneous_open_synack_not_retransmit);
 	RUN(test_socket_id_reused_after_destroy);
 	RUN(test_late_close_return_after_id_reuse);
+	RUN(test_late_reports_before_their_segment);
+	RUN(test_connections_shown_in_order_they_began);
 	return TEST_SUMMARY();
 }

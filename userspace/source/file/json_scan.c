@@ -213,8 +213,10 @@ static int scan_int(struct scan *c, struct json_field *f)
 		return fail(c, "a number with a leading zero");
 	if (at(c, '.') || at(c, 'e') || at(c, 'E'))
 		return fail(c, "not an integer (the schema has no fractions)");
-	if (f->neg && v == 0)
+	if (f->neg && v == 0) {
+		c->pos = start - 1; /* the message points at the value, its '-' */
 		return fail(c, "-0 is not an integer of the schema");
+	}
 	f->type = JSON_INT;
 	f->mag = v;
 	return 0;

@@ -388,6 +388,52 @@ static int parse_return(struct line *l, struct syn_syscall *s, unsigned int call
 	return 0;
 }
 
+/* setsockopt's "level" and "optname": a name synscope writes, or a number. */
+static int parse_sockopt_word(struct line *l, const char *key, int level, __s32 *out)
+{
+	struct json_field *f = json_get(&l->o, key);
+	bool present;
+	int v;
+	__s64 n;
+
+	if (!f)
+		return missing(l, key);
+	if (f->type != JSON_STR) {
+		if (get_sint(l, key, INT32_MIN, INT32_MAX, true, &n, &present))
+			return -1;
+		*out = (__s32)n;
+		return 0;
+	}
+	v = level < 0 ? sockopt_level_of(f->str.s) : sockopt_of(level, f->str.s);
+	if (v < 0)
+		return say(l, f, "\"%s\": unknown \"%.30s\"", key, f->str.s);
+	*out = v;
+	return 0;
+}
+
+/* setsockopt's option, and on entry the value read ("value", SO_LINGER's "linger"). */
+static int parse_sockopt(struct line *l, struct syn_syscall *s)
+{
+	bool value, linger;
+	__s64 v;
+
+	if (parse_sockopt_word(l, "level", -1, &s->level) ||
+	    parse_sockopt_word(l, "optname", s->level, &s->arg))
+		return -1;
+	if (s->phase != SYN_PHASE_ENTRY)
+		return 0;
+	if (get_sint(l, "value", INT32_MIN, INT32_MAX, false, &v, &value))
+		return -1;
+	s->val[0] = value ? (__s32)v : 0;
+	if (get_sint(l, "linger", INT32_MIN, INT32_MAX, false, &v, &linger))
+		return -1;
+	s->val[1] = linger ? (__s32)v : 0;
+	if (linger && !value)
+		return say(l, field_of(l, "linger"), "\"linger\" without \"value\"");
+	s->vlen = linger ? 8 : value ? 4 : 0;
+	return 0;
+}
+
 static int parse_syscall(struct line *l, struct syn_event *e)
 {
 	struct syn_syscall *s = &e->sys;
@@ -412,6 +458,8 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 		return -1;
 	s->fd = (__s32)v;
 	s->new_fd = -1;
+	if (call == SYN_CALL_SETSOCKOPT && parse_sockopt(l, s))
+		return -1;
 	if (s->phase == SYN_PHASE_ENTRY)
 		return parse_entry_arg(l, s, call);
 	return parse_return(l, s, call);
@@ -713,11 +761,9 @@ static int parse_endpoints(struct line *l, struct syn_event *e)
 	return 0;
 }
 
-static int parse_common(struct line *l, struct jsonl_rec *r)
+/* "v": the schema version, this one's only. */
+static int need_version(struct line *l)
 {
-	struct syn_event *e = &r->ev;
-	const struct json_str *s;
-	unsigned int kind;
 	__u64 u;
 
 	if (need_uint(l, "v", UINT64_MAX, &u))
@@ -725,6 +771,18 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	if (u != JSONL_SCHEMA_VERSION)
 		return say(l, field_of(l, "v"), "schema version %llu (this synscope reads version %d)",
 			   (unsigned long long)u, JSONL_SCHEMA_VERSION);
+	return 0;
+}
+
+static int parse_common(struct line *l, struct jsonl_rec *r)
+{
+	struct syn_event *e = &r->ev;
+	const struct json_str *s;
+	unsigned int kind;
+	__u64 u;
+
+	if (need_version(l))
+		return -1;
 	if (get_word(l, "kind", kind_word, SYN_EV_SYSCALL, SYN_EV_ICMP + 1, "kind", &kind))
 		return -1;
 	e->kind = (__u8)kind;
@@ -745,6 +803,34 @@ static int parse_common(struct line *l, struct jsonl_rec *r)
 	return 0;
 }
 
+/* A "connection" line sums up a connection's other lines: the tracker
+ * makes it again from them. Its schema version and number are checked, the
+ * rest is taken as it is. 1 when the line is one, 0 when it is not, -1 on
+ * an error (said). */
+static int parse_summary(struct line *l, struct jsonl_rec *r)
+{
+	struct json_field *k = json_get(&l->o, "kind");
+	__u64 u;
+
+	if (!k || k->type != JSON_STR || strcmp(k->str.s, "connection")) {
+		if (k)
+			k->used = false; /* parse_common() takes it */
+		l->o.next = 0;       /* ... in the order the writer wrote them */
+		return 0;
+	}
+	l->kind = "connection";
+	if (need_version(l))
+		return -1;
+	if (need_uint(l, "conn", UINT64_MAX, &u))
+		return -1;
+	if (!u)
+		return say(l, field_of(l, "conn"), "a connection line of connection 0");
+	for (int i = 0; i < l->o.n; i++)
+		l->o.f[i].used = true;
+	r->summary = true;
+	return 1;
+}
+
 int jsonl_parse_line(const char *text, size_t len, struct jsonl_rec *r, char *err, size_t errlen)
 {
 	struct line l; /* not zeroed: json_scan_object() sets what it uses of l.o */
@@ -758,6 +844,13 @@ int jsonl_parse_line(const char *text, size_t len, struct jsonl_rec *r, char *er
 	err[0] = '\0';
 	if (json_scan_object(text, len, &l.o, err, errlen))
 		goto out;
+	switch (parse_summary(&l, r)) {
+	case 1:
+		rc = 0;
+		goto out;
+	case -1:
+		goto out;
+	}
 	if (parse_common(&l, r) || parse_kind_fields(&l, r))
 		goto out;
 	for (int i = 0; i < l.o.n; i++) {
@@ -1029,8 +1122,8 @@ int jsonl_read_events(FILE *f, struct jsonl_events *out, char *err, size_t errle
 			snprintf(err, errlen, "line %llu: %s", (unsigned long long)out->lines, msg);
 			goto fail;
 		}
-		if (r.inferred)
-			continue; /* the tracker infers it again */
+		if (r.inferred || r.summary)
+			continue; /* the tracker makes it again */
 		if (n == cap) {
 			/* room for a "socket freed" per line, added later */
 			size_t ncap = cap ? cap * 2 : 64;

@@ -19,6 +19,8 @@ struct jsonl_rec {
 	__u64 conn;              /* 0: outside any connection */
 	int end;                 /* 0 client, 1 server; -1 when conn is 0 */
 	bool inferred;           /* a state synscope inferred, not the kernel's */
+	bool summary;            /* a "connection" line: what the tracker made of a whole
+				  * connection, made again from the events (skipped) */
 	char reason_name[JSONL_NAME_MAX]; /* reset sent / drop: "" when not named */
 };
 

@@ -284,7 +284,7 @@ static enum rec_status take_fixed_header(struct rec_reader *r, struct rec_header
 	h->event_size = get_u32(r->buf + 4);
 	h->wall_offset_ns = (__s64)get_u64(r->buf + 8);
 	h->start_ns = get_u64(r->buf + 16);
-	if (h->abi_version != SYN_EV_ABI_VERSION && h->abi_version != REC_ABI_OLDEST)
+	if (h->abi_version > SYN_EV_ABI_VERSION || h->abi_version < REC_ABI_OLDEST)
 		return reader_stop(r, REC_BAD, NULL, "events of ABI version %u: this synscope reads "
 				   "versions %d to %d", h->abi_version, REC_ABI_OLDEST,
 				   SYN_EV_ABI_VERSION);
@@ -459,6 +459,17 @@ static enum rec_status check_after_end(struct rec_reader *r)
 	return REC_END;
 }
 
+/* Version 3 had the same size and layout; the bytes version 4 gave a call
+ * (setsockopt's value) were padding or past the end of its member: not
+ * to be read as values. */
+static void event_from_v3(struct syn_event *e)
+{
+	if (e->kind == SYN_EV_SYSCALL) {
+		e->sys.vlen = 0;
+		e->sys.val[0] = e->sys.val[1] = 0;
+	}
+}
+
 /* Version 2 had the same size and layout; the bytes version 3 gave a
  * meaning were padding, an unused interface index, or past the end of a
  * smaller member: none of them may be read as version 3's fields. */
@@ -489,6 +500,8 @@ enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e)
 		case REC_T_EVENT:
 			if (r->abi_version == 2)
 				event_from_v2(e);
+			if (r->abi_version <= 3)
+				event_from_v3(e);
 			if (e->ts_ns >= REC_TIME_MAX)
 				return reader_stop(r, REC_BAD, "bad record", "event time %llu ns: "
 						   "impossible", (unsigned long long)e->ts_ns);

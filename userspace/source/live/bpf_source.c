@@ -286,6 +286,7 @@ static void configure(struct synscope_bpf *skel, const struct btf *btf,
 			   "are not shown (timer_expire_entry is not traced)");
 	}
 	skel->rodata->filter_pid = o->pid;
+	memcpy((void *)skel->rodata->filter_comm, o->comm, sizeof(skel->rodata->filter_comm));
 	skel->rodata->filter_family = o->family;
 	skel->rodata->filter_nports = (__u8)o->nports;
 	for (int i = 0; i < o->nports && i < SYN_MAX_PORTS; i++)
@@ -554,6 +555,9 @@ void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 		usleep(200);
 		ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 	}
+	/* one stuck for good holds back only what is behind it in its ring */
+	s->merge.hold_busy = false;
+	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 }
 
 __u64 bpf_source_horizon(struct bpf_source *s)

@@ -10,11 +10,13 @@
 
 struct bpf_source_opts {
 	__u32 pid;                 /* trace this process and its descendants; 0 = all */
+	char comm[SYN_COMM_LEN];   /* trace the tasks of this name (NUL padded); "" = all */
 	__u8 family;               /* AF_INET / AF_INET6; 0 = both */
 	__u16 ports[SYN_MAX_PORTS];
 	int nports;
 	size_t ring_bytes;         /* each CPU's ring buffer, a power of two; 0 = default */
-	const struct syn_watch_key *watch_ports; /* with pid: its sockets' ports, made before tracing */
+	const struct syn_watch_key *watch_ports; /* with pid or comm: their sockets' ports,
+						  * made before tracing */
 	int nwatch;
 };
 

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -100,6 +101,44 @@ int proc_tcp_ports(const char *proc_root, pid_t pid, __u16 *ports, int max)
 	snprintf(file, sizeof(file), "%s/%d/net/tcp6", proc_root, (int)pid);
 	scan_table(file, inodes, ninodes, ports, &n, max);
 	free(inodes);
+	return n;
+}
+
+/* /proc/PID/comm without its newline into buf; false when it cannot be read. */
+static bool read_comm(const char *proc_root, const char *pid, char *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/%s/comm", proc_root, pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok;
+}
+
+int proc_pids_named(const char *proc_root, const char *comm, pid_t *pids, int max)
+{
+	DIR *dir = opendir(proc_root);
+	struct dirent *d;
+	char name[64];
+	int n = 0;
+
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
+		    d->d_name[strspn(d->d_name, "0123456789")])
+			continue; /* not a process */
+		if (read_comm(proc_root, d->d_name, name, sizeof(name)) && !strcmp(name, comm))
+			pids[n++] = (pid_t)atoi(d->d_name);
+	}
+	closedir(dir);
 	return n;
 }
 

@@ -4,7 +4,8 @@
  * the merge lets out the oldest head of all rings (a heap of the rings by
  * their heads), again and again, up to a horizon every ring is known to have
  * delivered up to (the source picks it: the time it started reading, less a
- * margin for programs still running).
+ * margin for programs still running), and never past a record still being
+ * written: its stamp, as far as it can be read, holds the newer ones back.
  * Events are read in place and each ring's space is given back as they go:
  * no copy, and nothing held but what is still in the rings. */
 #include <linux/bpf.h>
@@ -46,8 +47,35 @@ static const struct syn_event *ring_peek(struct ring_view *r, bool *busy)
 	return r->head;
 }
 
+/* The stamp of the record being written at pos. Its program writes the stamp
+ * just after it reserves the record, so this is the stamp, or (not written
+ * yet) what the memory held: an older record's stamp or 0. Either holds
+ * back no less than the stamp would. */
+static __u64 busy_stamp(const unsigned char *rec)
+{
+	const struct syn_event *e = (const void *)(rec + BPF_RINGBUF_HDR_SZ);
+
+	return __atomic_load_n(&e->ts_ns, __ATOMIC_RELAXED);
+}
+
+/* The stamp of the record being written at r's head; UINT64_MAX when its
+ * head is not one. */
+static __u64 ring_busy_head(const struct ring_view *r)
+{
+	unsigned long cons = *r->consumer_pos;
+	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
+	const unsigned char *rec = r->data + (cons & r->mask);
+
+	if (r->head || cons >= prod)
+		return UINT64_MAX;
+	if (!(__atomic_load_n((const __u32 *)rec, __ATOMIC_ACQUIRE) & BPF_RINGBUF_BUSY_BIT))
+		return UINT64_MAX;
+	return busy_stamp(rec);
+}
+
 /* The oldest stamp among the ring's committed events (head included), up
- * to one still being written; UINT64_MAX when there is none. */
+ * to one still being written, that one's included; UINT64_MAX when there
+ * is none. */
 static __u64 ring_oldest(const struct ring_view *r)
 {
 	unsigned long pos = *r->consumer_pos;
@@ -60,8 +88,11 @@ static __u64 ring_oldest(const struct ring_view *r)
 		__u32 size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		const struct syn_event *e = (const void *)(rec + BPF_RINGBUF_HDR_SZ);
 
-		if (len & BPF_RINGBUF_BUSY_BIT)
+		if (len & BPF_RINGBUF_BUSY_BIT) {
+			if (busy_stamp(rec) < oldest)
+				oldest = busy_stamp(rec);
 			break;
+		}
 		if (!(len & BPF_RINGBUF_DISCARD_BIT) && size >= sizeof(*e) && e->ts_ns < oldest)
 			oldest = e->ts_ns;
 		pos += (size + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
@@ -87,6 +118,7 @@ __u64 ring_merge_horizon(struct ring_merge *m, __u64 known_ns)
 int ring_merge_init(struct ring_merge *m, int nrings)
 {
 	m->horizon = 0;
+	m->hold_busy = true;
 	m->n = nrings > 0 ? nrings : 0;
 	m->rings = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->rings));
 	m->heap = calloc(m->n ? (size_t)m->n : 1, sizeof(*m->heap));
@@ -145,18 +177,27 @@ size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn f
 	for (int i = 0; i < m->n; i++) {
 		const struct syn_event *e = ring_peek(&m->rings[i], &busy);
 
-		if (e && e->ts_ns < horizon_ns)
-			m->heap[len++] = i;
+		if (!e && m->hold_busy) {
+			__u64 b = ring_busy_head(&m->rings[i]);
+
+			horizon_ns = b < horizon_ns ? b : horizon_ns;
+		}
 	}
+	for (int i = 0; i < m->n; i++)
+		if (m->rings[i].head && m->rings[i].head->ts_ns < horizon_ns)
+			m->heap[len++] = i;
 	for (int i = len / 2 - 1; i >= 0; i--)
 		sift_down(m, len, i);
-	while (len > 0) {
+	while (len > 0 && m->rings[m->heap[0]].head->ts_ns < horizon_ns) {
 		struct ring_view *r = &m->rings[m->heap[0]];
+		__u64 b;
 
 		fn(ctx, r->head);
 		ring_release(r);
 		out++;
-		if (!ring_peek(r, &busy) || r->head->ts_ns >= horizon_ns)
+		if (!ring_peek(r, &busy) && m->hold_busy && (b = ring_busy_head(r)) < horizon_ns)
+			horizon_ns = b; /* its next record is being written */
+		if (!r->head || r->head->ts_ns >= horizon_ns)
 			m->heap[0] = m->heap[--len]; /* this ring is done for now */
 		sift_down(m, len, 0);
 	}

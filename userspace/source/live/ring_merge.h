@@ -27,6 +27,9 @@ struct ring_merge {
 	int n;
 	int *heap;               /* rings by their head's stamp, oldest first */
 	__u64 horizon;           /* the last ring_merge_horizon() */
+	bool hold_busy;          /* a record still being written holds back what is newer in
+				  * the other rings (true after init; the drain's last try
+				  * turns it off: a record stuck for good stops its ring only) */
 };
 
 /* 0, or -1 when out of memory. */
@@ -34,7 +37,8 @@ int ring_merge_init(struct ring_merge *m, int nrings);
 void ring_merge_free(struct ring_merge *m);
 
 /* Let out, oldest first, every event the rings hold that was stamped before
- * horizon_ns (all of them with UINT64_MAX); each ring's space is given back
+ * horizon_ns (all of them with UINT64_MAX), and before the stamp of any
+ * record still being written (hold_busy); each ring's space is given back
  * as its events go out. Returns how many went out. *held (may be NULL): a
  * ring still holds an event, or one being written. */
 size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn fn, void *ctx,
@@ -45,10 +49,11 @@ size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn f
  * rings (committed) when they were last read. That is known_ns, or the
  * oldest stamp still in a ring when it is older (a ring lets its events out
  * in the order they were reserved, and a program interrupted between its
- * reserve and its stamp puts an older stamp behind a newer one); never less
- * than the last time it was asked: a record that comes later than known_ns
- * promised goes out late rather than move the horizon back. Reads the rings
- * up to a record still being written, without taking anything from them. */
+ * reserve and its stamp puts an older stamp behind a newer one), a record
+ * still being written included; never less than the last time it was asked:
+ * a record that comes later than known_ns promised goes out late rather
+ * than move the horizon back. Reads the rings up to a record still being
+ * written, without taking anything from them. */
 __u64 ring_merge_horizon(struct ring_merge *m, __u64 known_ns);
 
 #endif
