@@ -466,7 +466,10 @@ fi
 
 rec_size() {
 	[ -f "$2" ] || return 0
-	python3 "$ROOT/scripts/rec_size.py" "$1" "$2" || echo "  $1: rec_size.py failed"
+	# -w FILE writes format 1: the same events again as FILE.gz, format 2 inside
+	"$SYNSCOPE" -r "$2" -w "$WORK/size.rec.gz" 2>/dev/null &&
+		python3 "$ROOT/scripts/rec_size.py" "$1" "$WORK/size.rec.gz" || echo "  $1: rec_size.py failed"
+	rm -f "$WORK/size.rec.gz"
 }
 if [ -f "$WORK/storm.rec" ]; then
 	echo

@@ -3,7 +3,8 @@
 
     rec_size.py LABEL FILE
 
-FILE is a recording synscope wrote (format 2, gzip or not). Its events are
+FILE is a recording in format 2 (what synscope -w FILE.gz writes; make bench
+makes one from a plain -w FILE with synscope -r FILE -w FILE2.gz). Its events are
 read with tests/integration/rec_events.py (the format of docs/recording.md,
 not synscope's code) and written again as format 1 would hold them (each
 event as it lies in memory, in a framed record), so both formats hold the

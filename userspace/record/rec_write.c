@@ -21,7 +21,7 @@
 
 struct rec_writer {
 	gzFile gz;
-	struct ev_encoder *enc;
+	struct ev_encoder *enc; /* format 2 (compressed files); NULL: format 1 */
 	size_t staged;      /* bytes in stage */
 	int fd;             /* a second descriptor of the file: it is cut back with it */
 	__u64 records;      /* event records written (the end record counts these) */
@@ -94,7 +94,7 @@ static int write_header(struct rec_writer *w, const struct rec_header *h)
 	__u8 prefix[REC_PREFIX_LEN], fixed[REC_HEADER_LEN], val[4];
 
 	memcpy(prefix, REC_MAGIC, REC_MAGIC_LEN);
-	put_u32(prefix + REC_MAGIC_LEN, REC_FORMAT_VERSION);
+	put_u32(prefix + REC_MAGIC_LEN, w->enc ? REC_FORMAT_VERSION : REC_FORMAT_PLAIN);
 	if (gzwrite(w->gz, prefix, sizeof(prefix)) != (int)sizeof(prefix))
 		return writer_fail(w);
 	put_u32(fixed, SYN_EV_ABI_VERSION);
@@ -138,9 +138,12 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 	struct rec_writer *w = calloc(1, sizeof(*w));
 	int fd;
 
-	if (w)
+	/* Compact events where zlib would otherwise compress five times the
+	 * bytes; a plain file takes events as they are, the cheaper to write
+	 * (docs/recording.md has both measured). */
+	if (w && rec_path_compressed(path))
 		w->enc = ev_encoder_new();
-	if (!w || !w->enc) {
+	if (!w || (rec_path_compressed(path) && !w->enc)) {
 		snprintf(err, errlen, "out of memory");
 		free(w);
 		return NULL;
@@ -177,9 +180,17 @@ int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
 {
 	if (w->failed)
 		return -1;
-	w->staged += ev_encode(w->enc, e, w->stage + w->staged);
+	if (w->enc) {
+		w->staged += ev_encode(w->enc, e, w->stage + w->staged);
+	} else {
+		put_u16(w->stage + w->staged, REC_T_EVENT);
+		put_u16(w->stage + w->staged + 2, sizeof(*e));
+		memcpy(w->stage + w->staged + REC_RECHDR_LEN, e, sizeof(*e));
+		w->staged += REC_RECHDR_LEN + sizeof(*e);
+	}
 	w->records++;
 	w->events += e->kind != SYN_EV_TICK;
+	_Static_assert(REC_RECHDR_LEN + sizeof(*e) <= EV_ENCODED_MAX, "room for either format");
 	if (w->staged > STAGE_SIZE - EV_ENCODED_MAX)
 		return write_staged(w);
 	return 0;
@@ -222,7 +233,8 @@ int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen
 	if (!w)
 		return 0;
 	/* among format 2's events a framed record starts with a 0 */
-	w->stage[w->staged++] = 0;
+	if (w->enc)
+		w->stage[w->staged++] = 0;
 	if (!write_staged(w)) {
 		put_u64(count, w->records);
 		write_record(w, REC_T_END, count, sizeof(count), NULL, 0);

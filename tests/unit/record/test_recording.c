@@ -167,22 +167,23 @@ static size_t first_event_offset(void)
 }
 
 /* The plain stream of a recording of nev events (make_events() over and
- * over): format 2 as the writer writes it, or format 1 as synscope wrote
- * it before: the same header records, each event as it lies in memory in a
- * record of its own, the end record. */
+ * over): format 2 as the writer writes it inside a .gz, or format 1 as it
+ * writes a plain file, checked against the format built by hand: the same
+ * header records, each event as it lies in memory in a record of its own,
+ * the end record. */
 static size_t recording_stream(int format, int nev, unsigned char **raw)
 {
-	const char *path = tmp_path("stream.rec");
+	const char *path = tmp_path("stream.rec"), *gz_path = tmp_path("stream.rec.gz");
 	struct syn_event ev[NEV];
 	unsigned char *v1;
-	size_t n;
+	size_t n, written;
 
 	*raw = NULL;
+	if (format == 2) /* what a .gz holds inside */
+		return write_recording(gz_path, nev) ? gunzip(gz_path, raw) : 0;
 	if (!write_recording(path, nev))
 		return 0;
-	n = slurp(path, raw);
-	if (format == 2)
-		return n;
+	written = slurp(path, raw);
 	make_events(ev);
 	n = first_event_offset();
 	v1 = malloc(n + (size_t)nev * EV_REC_LEN + 12);
@@ -196,9 +197,11 @@ static size_t recording_stream(int format, int nev, unsigned char **raw)
 	memcpy(v1 + n, "\x11\x00\x08\x00", 4);
 	for (int i = 0; i < 8; i++)
 		v1[n + 4 + i] = (unsigned char)((__u64)nev >> (8 * i));
+	n += 12;
+	CHECK(written == n && memcmp(*raw, v1, n) == 0);
 	free(*raw);
 	*raw = v1;
-	return n + 12;
+	return n;
 }
 
 /* A plain stream into a file, gzip-compressed when gz. */
@@ -324,8 +327,9 @@ static void test_round_trip(void)
 	rec_header_free_names(&h);
 }
 
-/* A name without .gz gets the records uncompressed: the same bytes a .gz
- * holds inside, read back the same way. */
+/* A name without .gz gets the records uncompressed and the events as they
+ * are (format 1, the cheapest to write); a .gz holds compact events
+ * (format 2) inside. Both read back the same events. */
 static void test_plain_unless_gz(void)
 {
 	const char *gz = tmp_path("same.gz"), *plain = tmp_path("same.rec");
@@ -339,9 +343,14 @@ static void test_plain_unless_gz(void)
 		return;
 	ninside = gunzip(gz, &inside);
 	nraw = slurp(plain, &raw);
-	CHECK(nraw > 8 && memcmp(raw, "SYNSCOPE", 8) == 0);
-	CHECK(nraw == ninside && memcmp(raw, inside, nraw) == 0);
+	CHECK(nraw > 12 && memcmp(raw, "SYNSCOPE", 8) == 0 && raw[8] == REC_FORMAT_PLAIN);
+	CHECK(ninside > 12 && memcmp(inside, "SYNSCOPE", 8) == 0 && inside[8] == REC_FORMAT_VERSION);
+	CHECK(ninside < nraw);
+	CHECK_EQ_INT(nraw, first_event_offset() + NEV * EV_REC_LEN + 12);
 	r = read_all(plain);
+	CHECK(r.opened && r.events_match);
+	CHECK_EQ_INT(r.events, NEV);
+	r = read_all(gz);
 	CHECK(r.opened && r.events_match);
 	CHECK_EQ_INT(r.events, NEV);
 	CHECK_EQ_INT(r.last, REC_END);

@@ -10,15 +10,16 @@
 #include <stddef.h>
 #include "bpf/synscope_event.h"
 
-#define REC_FORMAT_VERSION 2      /* what the writer writes: compact events */
-#define REC_FORMAT_OLDEST 1       /* the oldest format the reader reads: events as they are */
+#define REC_FORMAT_VERSION 2      /* the newest: compact events (-w FILE.gz writes it) */
+#define REC_FORMAT_PLAIN 1        /* events as they lie in memory (-w FILE writes it: cheapest) */
+#define REC_FORMAT_OLDEST 1       /* the oldest format the reader reads */
 #define REC_ABI_OLDEST 2          /* the oldest event ABI a recording may hold (read as today's) */
 #define REC_TEXT_MAX 256          /* host name, kernel release, a reset reason name */
 #define REC_RST_REASONS 256       /* reset reason values that can be named */
 
 /* Everything replay needs besides the events to print what live tracing printed. */
 struct rec_header {
-	__u32 format_version;     /* the file's (filled in by the reader; the writer writes REC_FORMAT_VERSION) */
+	__u32 format_version;     /* the file's (filled in by the reader) */
 	__u32 abi_version;        /* SYN_EV_ABI_VERSION of the recorder */
 	__u32 event_size;         /* sizeof(struct syn_event) of the recorder */
 	__s64 wall_offset_ns;     /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
