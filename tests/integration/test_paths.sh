@@ -96,9 +96,9 @@ for line in data.splitlines():
     json.loads(line)' "$WORKDIR/$how-kept.jsonl"
 done
 
-# -w into a full disk (uncompressed: the bytes are the records, about 180 KB
-# of compact events): the events said are the events the file holds
-in_full_fs 64k "'$SYNSCOPE' -r '$rec' -w '$WORKDIR/full/copy.rec' 2>'$WORKDIR/w-full.err'; \
+# -w into a full disk (uncompressed: the bytes are the records, format 1's
+# events as they are): the events said are the events the file holds
+in_full_fs 256k "'$SYNSCOPE' -r '$rec' -w '$WORKDIR/full/copy.rec' 2>'$WORKDIR/w-full.err'; \
 	echo \$? >'$WORKDIR/w-full.rc'; cp '$WORKDIR/full/copy.rec' '$WORKDIR/w-kept.rec'"
 expect_eq w-full-exit 1 "$(cat "$WORKDIR/w-full.rc")"
 said=$(sed -n 's/^synscope: \([0-9]*\) events recorded in .*/\1/p' "$WORKDIR/w-full.err")
