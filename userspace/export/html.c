@@ -33,7 +33,7 @@
 #define HEAD_HALF 7
 #define LABEL_RISE 7           /* a label sits this far above its arrow */
 #define LABEL_CHAR_W 10.3      /* width of one label character (17px monospace) */
-#define LABEL_ASCENT 14        /* a label's box: above its baseline ... */
+#define LABEL_ASCENT 16        /* a label's box: above its baseline (the font's: 15.8 px) ... */
 #define LABEL_DESCENT 5        /* ... and below */
 #define LABEL_MARGIN 6         /* labels keep this far inside the lanes */
 #define HTML_TCP_TIME_WAIT 6   /* kernel TCP_TIME_WAIT */
