@@ -449,6 +449,19 @@ static void test_ticks_are_monotonic_and_nothing_older_follows_one(void)
 				return;
 }
 
+/* What the kernel counted as submitted against what came out: nothing
+ * unseen when as many or more came out (records submitted after the count
+ * was read), the difference when fewer did, across either count's wrap. */
+static void test_unseen_records(void)
+{
+	CHECK_EQ_INT(ring_merge_unseen(10, 10), 0);
+	CHECK_EQ_INT(ring_merge_unseen(10, 13), 0);
+	CHECK_EQ_INT(ring_merge_unseen(10, 7), 3);
+	CHECK_EQ_INT(ring_merge_unseen(2, (1ull << 32) - 3), 5);           /* the count wrapped */
+	CHECK_EQ_INT(ring_merge_unseen(UINT32_MAX, (1ull << 32) + 2), 0);  /* delivery wrapped */
+	CHECK_EQ_INT(ring_merge_unseen(0, 5ull << 32), 0);
+}
+
 int main(void)
 {
 	RUN(test_two_rings_come_out_in_time_order);
@@ -466,6 +479,7 @@ int main(void)
 	RUN(test_horizon_skips_discarded_and_waits_for_a_record_being_written);
 	RUN(test_horizon_never_goes_back);
 	RUN(test_ticks_are_monotonic_and_nothing_older_follows_one);
+	RUN(test_unseen_records);
 	ring_merge_free(&M);
 	return TEST_SUMMARY();
 }

@@ -48,7 +48,8 @@ struct bpf_source {
 	struct ring_map *maps;
 	struct ring_merge merge;  /* its rings: one per map */
 	int epfd;
-	__u64 *lost_percpu;
+	__u64 *lost_percpu;       /* also read for the submit counts (u32s in 8-byte slots) */
+	__u64 delivered;          /* records handed on, the drain's included */
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
 	__u64 margin_ns;        /* what the merge holds back, by its stamp */
 	__u64 known_ns;         /* every event stamped before this was in the rings when
@@ -534,6 +535,7 @@ int bpf_source_poll(struct bpf_source *s, int timeout_ms, syn_event_fn fn, void 
 	 * but only what every ring has surely delivered up to */
 	upto = monotonic_ns() - s->margin_ns;
 	n = ring_merge_deliver(&s->merge, upto, fn, ctx, &held);
+	s->delivered += n;
 	s->known_ns = upto;
 	if (n > 0 && s->gather_us)
 		usleep(s->gather_us); /* a signal ends it early */
@@ -550,14 +552,33 @@ void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 	 * but a record may still be being written (its program interrupted
 	 * between reserve and submit): give it a moment, not forever */
 	s->known_ns = monotonic_ns();
-	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+	s->delivered += ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 	for (int i = 0; busy && i < 5; i++) {
 		usleep(200);
-		ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+		s->delivered += ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 	}
 	/* one stuck for good holds back only what is behind it in its ring */
 	s->merge.hold_busy = false;
-	ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+	s->delivered += ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
+}
+
+__u32 bpf_source_submitted(struct bpf_source *s)
+{
+	__u32 zero = 0, sum = 0;
+
+	/* a per-CPU value takes 8 bytes a CPU whatever its size: a u32 is the
+	 * low half of each slot (little-endian, as recordings assume) */
+	if (bpf_map__lookup_elem(s->skel->maps.submits, &zero, sizeof(zero), s->lost_percpu,
+				 sizeof(__u64) * s->ncpus, 0))
+		return 0;
+	for (int i = 0; i < s->ncpus; i++)
+		sum += (__u32)s->lost_percpu[i];
+	return sum;
+}
+
+__u32 bpf_source_unseen(struct bpf_source *s, __u32 submitted)
+{
+	return ring_merge_unseen(submitted, s->delivered);
 }
 
 __u64 bpf_source_horizon(struct bpf_source *s)

@@ -43,6 +43,13 @@ __u64 bpf_source_lost(struct bpf_source *s);
  * a CPU while its program was already running there): a bigger ring does
  * not bring them back. */
 __u64 bpf_source_skipped(struct bpf_source *s);
+/* The records the kernel submitted to the rings so far, by its own count
+ * (wrapping at 2^32); 0 when it cannot be read. */
+__u32 bpf_source_submitted(struct bpf_source *s);
+/* After the drain: of the records bpf_source_submitted() counted before it,
+ * those never delivered. A full ring and a skipped run never submit (they
+ * are lost, and counted so): anything here is lost on our side. */
+__u32 bpf_source_unseen(struct bpf_source *s, __u32 submitted);
 /* Can the counters still be read (checked before privileges are dropped)? */
 bool bpf_source_counters_readable(struct bpf_source *s);
 void bpf_source_close(struct bpf_source *s);

@@ -207,3 +207,10 @@ size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn f
 		*held = busy || later;
 	return out;
 }
+
+__u32 ring_merge_unseen(__u32 submitted, __u64 delivered)
+{
+	__s32 behind = (__s32)(submitted - (__u32)delivered);
+
+	return behind > 0 ? (__u32)behind : 0;
+}

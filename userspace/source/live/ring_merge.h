@@ -56,4 +56,10 @@ size_t ring_merge_deliver(struct ring_merge *m, __u64 horizon_ns, syn_event_fn f
  * written, without taking anything from them. */
 __u64 ring_merge_horizon(struct ring_merge *m, __u64 known_ns);
 
+/* Of the records the kernel counted as submitted (a count that wraps at
+ * 2^32, read before the last delivery), those never delivered, when
+ * `delivered` were: delivery may run ahead of the count by the records
+ * submitted after it was read, never behind it but by a loss of ours. */
+__u32 ring_merge_unseen(__u32 submitted, __u64 delivered);
+
 #endif
