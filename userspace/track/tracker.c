@@ -649,7 +649,7 @@ static struct tconn *on_destroy(struct tracker *t, const struct syn_event *e)
 static void on_lost(struct tracker *t, const struct syn_event *e)
 {
 	t->sum.lost += e->lost.count;
-	for (struct tconn *tc = t->open; tc; tc = tc->next)
+	for (struct tconn *tc = t->lists[TL_OPEN].first; tc; tc = tc->link[TL_OPEN].next)
 		if (!tc->settled_at || tc->settled_at >= e->lost.since_ns)
 			tc->c.maybe_lost = true;
 	if (e->ts_ns > t->lost_until)
@@ -752,16 +752,18 @@ void tracker_finish(struct tracker *t)
 {
 	/* in the order connections began (their numbers), then the late rows
 	 * of ones shown before: settled ones first, they ended */
-	while (t->born) {
-		if (t->born->settled_at)
-			conn_finish_settled(t, t->born);
+	struct tconn *tc;
+
+	while ((tc = t->lists[TL_BIRTH].first)) {
+		if (tc->settled_at)
+			conn_finish_settled(t, tc);
 		else
-			conn_finish(t, t->born, conn_settled(t->born));
+			conn_finish(t, tc, conn_settled(tc));
 	}
-	while (t->settled)
-		conn_finish_settled(t, t->settled);
-	while (t->oldest)
-		conn_finish(t, t->oldest, conn_settled(t->oldest));
+	while ((tc = t->lists[TL_SETTLED].first))
+		conn_finish_settled(t, tc);
+	while ((tc = t->lists[TL_OPEN].last))
+		conn_finish(t, tc, conn_settled(tc));
 	for (int i = 0; i < t->nsinks; i++)
 		if (t->sinks[i]->finish)
 			t->sinks[i]->finish(t->sinks[i], &t->sum);
@@ -778,10 +780,10 @@ void tracker_free(struct tracker *t)
 {
 	if (!t)
 		return;
-	while (t->open) {
-		struct tconn *tc = t->open;
+	while (t->lists[TL_OPEN].first) {
+		struct tconn *tc = t->lists[TL_OPEN].first;
 
-		t->open = tc->next;
+		t->lists[TL_OPEN].first = tc->link[TL_OPEN].next;
 		conn_free(tc);
 	}
 	for (size_t i = 0; i < t->pending.cap; i++) {

@@ -22,6 +22,50 @@
 
 /* ---- the lists ---------------------------------------------------------- */
 
+/* ---- the tracker's lists -------------------------------------------------- */
+
+static void tlist_append(struct tracker *t, enum tlist_id id, struct tconn *tc)
+{
+	struct tlist *l = &t->lists[id];
+
+	tc->link[id].prev = l->last;
+	tc->link[id].next = NULL;
+	if (l->last)
+		l->last->link[id].next = tc;
+	else
+		l->first = tc;
+	l->last = tc;
+}
+
+static void tlist_push(struct tracker *t, enum tlist_id id, struct tconn *tc)
+{
+	struct tlist *l = &t->lists[id];
+
+	tc->link[id].prev = NULL;
+	tc->link[id].next = l->first;
+	if (l->first)
+		l->first->link[id].prev = tc;
+	else
+		l->last = tc;
+	l->first = tc;
+}
+
+static void tlist_remove(struct tracker *t, enum tlist_id id, struct tconn *tc)
+{
+	struct tlist *l = &t->lists[id];
+	struct tlink *k = &tc->link[id];
+
+	if (k->prev)
+		k->prev->link[id].next = k->next;
+	else
+		l->first = k->next;
+	if (k->next)
+		k->next->link[id].prev = k->prev;
+	else
+		l->last = k->prev;
+	k->prev = k->next = NULL;
+}
+
 struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = calloc(1, sizeof(*tc));
@@ -43,18 +87,8 @@ struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
 		tc->key = 0; /* a key collision: found through its sockets only */
 	tc->last_ts = e->ts_ns;
 	tc->in_birth = true;
-	tc->bprev = t->born_last;
-	if (t->born_last)
-		t->born_last->bnext = tc;
-	else
-		t->born = tc;
-	t->born_last = tc;
-	tc->next = t->open;
-	if (t->open)
-		t->open->prev = tc;
-	else
-		t->oldest = tc;
-	t->open = tc;
+	tlist_append(t, TL_BIRTH, tc);
+	tlist_push(t, TL_OPEN, tc);
 	t->nopen++;
 	return tc;
 }
@@ -64,17 +98,10 @@ void conn_touch(struct tracker *t, struct tconn *tc, __u64 ts)
 {
 	if (ts > tc->last_ts)
 		tc->last_ts = ts;
-	if (t->open == tc)
+	if (t->lists[TL_OPEN].first == tc)
 		return;
-	tc->prev->next = tc->next;
-	if (tc->next)
-		tc->next->prev = tc->prev;
-	else
-		t->oldest = tc->prev;
-	tc->prev = NULL;
-	tc->next = t->open;
-	t->open->prev = tc;
-	t->open = tc;
+	tlist_remove(t, TL_OPEN, tc);
+	tlist_push(t, TL_OPEN, tc);
 }
 
 /* Out of the birth list: it ended, or it continues one shown before (its
@@ -83,16 +110,16 @@ void conn_unborn(struct tracker *t, struct tconn *tc)
 {
 	if (!tc->in_birth)
 		return;
-	if (tc->bprev)
-		tc->bprev->bnext = tc->bnext;
-	else
-		t->born = tc->bnext;
-	if (tc->bnext)
-		tc->bnext->bprev = tc->bprev;
-	else
-		t->born_last = tc->bprev;
-	tc->bprev = tc->bnext = NULL;
+	tlist_remove(t, TL_BIRTH, tc);
 	tc->in_birth = false;
+}
+
+/* Settled now, at its latest event: to the end of the settled list. */
+static void settled_link(struct tracker *t, struct tconn *tc)
+{
+	t->nsettled++;
+	tc->settled_at = tc->last_ts ? tc->last_ts : 1;
+	tlist_append(t, TL_SETTLED, tc);
 }
 
 static void settled_unlink(struct tracker *t, struct tconn *tc)
@@ -100,19 +127,12 @@ static void settled_unlink(struct tracker *t, struct tconn *tc)
 	if (!tc->settled_at)
 		return;
 	t->nsettled--;
-	if (tc->sprev)
-		tc->sprev->snext = tc->snext;
-	else
-		t->settled = tc->snext;
-	if (tc->snext)
-		tc->snext->sprev = tc->sprev;
-	else
-		t->settled_last = tc->sprev;
-	tc->sprev = tc->snext = NULL;
+	tlist_remove(t, TL_SETTLED, tc);
 	tc->settled_at = 0;
 }
 
-static void conn_unlink(struct tracker *t, struct tconn *tc)
+/* Out of the indexes by tuple and by socket: no event finds it any more. */
+static void conn_unindex(struct tracker *t, struct tconn *tc)
 {
 	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
 		hmap_del(&t->by_tuple, tc->key);
@@ -122,16 +142,14 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 		if (sid && hmap_get(&t->by_sock, sid) == tc)
 			hmap_del(&t->by_sock, sid);
 	}
+}
+
+static void conn_unlink(struct tracker *t, struct tconn *tc)
+{
+	conn_unindex(t, tc);
 	settled_unlink(t, tc);
 	conn_unborn(t, tc);
-	if (tc->prev)
-		tc->prev->next = tc->next;
-	else
-		t->open = tc->next;
-	if (tc->next)
-		tc->next->prev = tc->prev;
-	else
-		t->oldest = tc->prev;
+	tlist_remove(t, TL_OPEN, tc);
 	t->nopen--;
 }
 
@@ -354,17 +372,9 @@ void conn_check_settled(struct tracker *t, struct tconn *tc)
 {
 	bool settled = conn_settled(tc);
 
-	if (settled && !tc->settled_at) {
-		t->nsettled++;
-		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
-		tc->sprev = t->settled_last;
-		tc->snext = NULL;
-		if (t->settled_last)
-			t->settled_last->snext = tc;
-		else
-			t->settled = tc;
-		t->settled_last = tc;
-	} else if (!settled && tc->settled_at) {
+	if (settled && !tc->settled_at)
+		settled_link(t, tc);
+	else if (!settled && tc->settled_at) {
 		settled_unlink(t, tc);
 	}
 }
@@ -438,28 +448,12 @@ void conn_retire(struct tracker *t, struct tconn *tc)
 {
 	bool complete = conn_settled(tc);
 
-	if (tc->key && hmap_get(&t->by_tuple, tc->key) == tc)
-		hmap_del(&t->by_tuple, tc->key);
+	conn_unindex(t, tc);
 	tc->key = 0;
-	for (int i = 0; i < 2; i++) {
-		__u64 sid = tc->c.end[i].sock_id;
-
-		if (sid && hmap_get(&t->by_sock, sid) == tc)
-			hmap_del(&t->by_sock, sid);
-	}
 	tc->retired = true;
 	tc->retired_complete = complete;
-	if (!tc->settled_at) {
-		t->nsettled++;
-		tc->settled_at = tc->last_ts ? tc->last_ts : 1;
-		tc->sprev = t->settled_last;
-		tc->snext = NULL;
-		if (t->settled_last)
-			t->settled_last->snext = tc;
-		else
-			t->settled = tc;
-		t->settled_last = tc;
-	}
+	if (!tc->settled_at)
+		settled_link(t, tc);
 }
 
 /* Hand over a connection of the settled list. */
@@ -489,8 +483,8 @@ static bool has_live_socket(const struct tconn *tc)
  * call keep the cost per event bounded. */
 static void evict(struct tracker *t, __u64 now)
 {
-	for (int step = 0; step < 4 && t->oldest; step++) {
-		struct tconn *tc = t->oldest;
+	for (int step = 0; step < 4 && t->lists[TL_OPEN].last; step++) {
+		struct tconn *tc = t->lists[TL_OPEN].last;
 
 		if (t->nopen > TRACKER_MAX_OPEN) {
 			conn_evict(t, tc, EVICT_CAP);
@@ -516,13 +510,13 @@ static bool grace_over(const struct tracker *t, const struct tconn *tc)
  * TRACKER_ORDER_NS, or too many wait). */
 static struct tconn *next_to_finish(const struct tracker *t)
 {
-	struct tconn *s = t->settled;
+	struct tconn *s = t->lists[TL_SETTLED].first, *born = t->lists[TL_BIRTH].first;
 
-	if (t->born && grace_over(t, t->born))
-		return t->born;
+	if (born && grace_over(t, born))
+		return born;
 	if (!s || !grace_over(t, s))
 		return NULL;
-	if (!s->in_birth || s == t->born || t->nsettled > TRACKER_ORDER_HELD ||
+	if (!s->in_birth || s == born || t->nsettled > TRACKER_ORDER_HELD ||
 	    s->settled_at + TRACKER_ORDER_NS <= t->clock)
 		return s;
 	return NULL;

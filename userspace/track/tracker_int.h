@@ -33,6 +33,23 @@ struct tend {
 
 struct setup;
 
+/* The tracker's lists of connections, each doubly linked through a link of
+ * its own in every tconn. */
+enum tlist_id {
+	TL_OPEN,    /* open connections, most recently active first */
+	TL_SETTLED, /* settled ones waiting for TRACKER_GRACE_NS, in the order they settled */
+	TL_BIRTH,   /* open ones in the order they began: not continued ones */
+	TL_N
+};
+
+struct tconn;
+struct tlink {
+	struct tconn *prev, *next;
+};
+struct tlist {
+	struct tconn *first, *last;
+};
+
 struct tconn {
 	struct conn c;          /* what the sinks see: first member */
 	__u64 key;              /* key in by_tuple, 0 when not indexed */
@@ -53,10 +70,8 @@ struct tconn {
 	bool retired;           /* a new connection took its tuple: it waits, unindexed, for
 				 * the clock to hand it over as it was then (retired_complete) */
 	bool retired_complete;
-	struct tconn *prev, *next;   /* the open list, most recently active first */
-	struct tconn *sprev, *snext; /* the settled list, in the order they settled */
-	struct tconn *bprev, *bnext; /* the birth list, oldest first: not continued ones */
-	bool in_birth;
+	struct tlink link[TL_N]; /* its place in each of the tracker's lists */
+	bool in_birth;          /* in the birth list (the settled list: settled_at) */
 };
 
 /* What the tracker keeps of a connection that ended (finished.h), to go on
@@ -94,10 +109,7 @@ struct tracker {
 	struct hmap setup_ports; /* netns:port -> setup, the same */
 	size_t nsetups;
 	struct finished_table finished;
-	struct tconn *open;     /* open connections, most recently active first */
-	struct tconn *oldest;   /* ... and its other end */
-	struct tconn *settled, *settled_last; /* settled, waiting for TRACKER_GRACE_NS */
-	struct tconn *born, *born_last; /* open ones in the order they began */
+	struct tlist lists[TL_N]; /* open, settled and birth lists (enum tlist_id) */
 	size_t nopen, npending, nsettled;
 	__u64 next_id;
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
