@@ -152,6 +152,19 @@ struct live_clock {
 	__u64 tick;          /* the last tick's time */
 };
 
+/* So many events lost, stamped after since_ns and before now. */
+static void emit_lost(struct run *run, __u64 count, __u64 since_ns)
+{
+	struct syn_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_LOST;
+	e.ts_ns = now_ns(CLOCK_MONOTONIC);
+	e.lost.count = count;
+	e.lost.since_ns = since_ns;
+	run_event(run, &e);
+}
+
 /* The kernel counts what it could not queue; turn news of it into an
  * event: so many events, stamped after the previous check (since_ns) and
  * before this one (ts_ns). */
@@ -159,16 +172,10 @@ static void report_lost(struct bpf_source *src, struct run *run, struct live_clo
 {
 	__u64 before = now_ns(CLOCK_MONOTONIC);
 	__u64 lost = bpf_source_lost(src);
-	struct syn_event e;
 
 	if (lost > c->lost_reported) {
-		memset(&e, 0, sizeof(e));
-		e.kind = SYN_EV_LOST;
-		e.ts_ns = now_ns(CLOCK_MONOTONIC);
-		e.lost.count = lost - c->lost_reported;
-		e.lost.since_ns = c->lost_since;
+		emit_lost(run, lost - c->lost_reported, c->lost_since);
 		c->lost_reported = lost;
-		run_event(run, &e);
 	}
 	c->lost_since = before;
 }
@@ -180,20 +187,14 @@ static void report_unseen(struct bpf_source *src, struct run *run, struct live_c
 			  __u32 submitted)
 {
 	__u32 unseen = bpf_source_unseen(src, submitted);
-	struct syn_event e;
 
 	if (!unseen)
 		return;
 	fprintf(stderr, "synscope: %u event%s the kernel queued never reached the collector (not "
 		"a full ring: a fault of synscope's, please report it); any connection may miss %s\n",
 		unseen, unseen == 1 ? "" : "s", unseen == 1 ? "it" : "them");
-	memset(&e, 0, sizeof(e));
-	e.kind = SYN_EV_LOST;
-	e.ts_ns = now_ns(CLOCK_MONOTONIC);
-	e.lost.count = unseen;
-	e.lost.since_ns = c->start;
+	emit_lost(run, unseen, c->start);
 	c->lost_reported += unseen;
-	run_event(run, &e);
 }
 
 /* Every event stamped before the merge's horizon has been delivered, and

@@ -48,7 +48,7 @@ struct bpf_source {
 	struct ring_map *maps;
 	struct ring_merge merge;  /* its rings: one per map */
 	int epfd;
-	__u64 *lost_percpu;       /* also read for the submit counts (u32s in 8-byte slots) */
+	__u64 *percpu;            /* a per-CPU counter's values, as last read (read_percpu) */
 	__u64 delivered;          /* records handed on, the drain's included */
 	unsigned int gather_us; /* after a batch, let the next one gather this long */
 	__u64 margin_ns;        /* what the merge holds back, by its stamp */
@@ -385,9 +385,9 @@ static int alloc_per_cpu(struct bpf_source *s, const struct bpf_source_opts *o, 
 		snprintf(err, errlen, "cannot count the CPUs: %s", strerror(-s->ncpus));
 		return -1;
 	}
-	s->lost_percpu = calloc(s->ncpus, sizeof(__u64));
+	s->percpu = calloc(s->ncpus, sizeof(__u64));
 	s->online = calloc(s->ncpus, sizeof(*s->online));
-	if (!s->lost_percpu || !s->online) {
+	if (!s->percpu || !s->online) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -562,17 +562,25 @@ void bpf_source_drain(struct bpf_source *s, syn_event_fn fn, void *ctx)
 	s->delivered += ring_merge_deliver(&s->merge, UINT64_MAX, fn, ctx, &busy);
 }
 
+/* A one-slot per-CPU counter's values into s->percpu: each CPU's takes 8
+ * bytes whatever its size (a u32 is the low half: little-endian, as
+ * recordings assume). False when it cannot be read. */
+static bool read_percpu(struct bpf_source *s, const struct bpf_map *map)
+{
+	__u32 zero = 0;
+
+	return bpf_map__lookup_elem(map, &zero, sizeof(zero), s->percpu,
+				    sizeof(__u64) * s->ncpus, 0) == 0;
+}
+
 __u32 bpf_source_submitted(struct bpf_source *s)
 {
-	__u32 zero = 0, sum = 0;
+	__u32 sum = 0;
 
-	/* a per-CPU value takes 8 bytes a CPU whatever its size: a u32 is the
-	 * low half of each slot (little-endian, as recordings assume) */
-	if (bpf_map__lookup_elem(s->skel->maps.submits, &zero, sizeof(zero), s->lost_percpu,
-				 sizeof(__u64) * s->ncpus, 0))
+	if (!read_percpu(s, s->skel->maps.submits))
 		return 0;
 	for (int i = 0; i < s->ncpus; i++)
-		sum += (__u32)s->lost_percpu[i];
+		sum += (__u32)s->percpu[i];
 	return sum;
 }
 
@@ -608,14 +616,12 @@ static __u64 recursion_misses(struct bpf_source *s)
 
 __u64 bpf_source_lost(struct bpf_source *s)
 {
-	__u32 zero = 0;
 	__u64 sum = 0;
 
-	if (bpf_map__lookup_elem(s->skel->maps.lost, &zero, sizeof(zero), s->lost_percpu,
-				 sizeof(__u64) * s->ncpus, 0))
+	if (!read_percpu(s, s->skel->maps.lost))
 		return 0;
 	for (int i = 0; i < s->ncpus; i++)
-		sum += s->lost_percpu[i];
+		sum += s->percpu[i];
 	return sum + recursion_misses(s);
 }
 
@@ -626,10 +632,7 @@ __u64 bpf_source_skipped(struct bpf_source *s)
 
 bool bpf_source_counters_readable(struct bpf_source *s)
 {
-	__u32 zero = 0;
-
-	return bpf_map__lookup_elem(s->skel->maps.lost, &zero, sizeof(zero), s->lost_percpu,
-				    sizeof(__u64) * s->ncpus, 0) == 0;
+	return read_percpu(s, s->skel->maps.lost);
 }
 
 void bpf_source_close(struct bpf_source *s)
@@ -652,6 +655,6 @@ void bpf_source_close(struct bpf_source *s)
 	free(s->maps);
 	ring_merge_free(&s->merge);
 	free(s->online);
-	free(s->lost_percpu);
+	free(s->percpu);
 	free(s);
 }
