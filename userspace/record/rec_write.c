@@ -59,6 +59,19 @@ static int write_staged(struct rec_writer *w)
 	return 0;
 }
 
+/* A framed record of a then b into out: its length. */
+static size_t frame_record(__u8 *out, enum rec_type type, const void *a, size_t alen,
+			   const void *b, size_t blen)
+{
+	put_u16(out, (__u16)type);
+	put_u16(out + 2, (__u16)(alen + blen));
+	if (alen)
+		memcpy(out + REC_RECHDR_LEN, a, alen);
+	if (blen)
+		memcpy(out + REC_RECHDR_LEN + alen, b, blen);
+	return REC_RECHDR_LEN + alen + blen;
+}
+
 /* One record, in one gzwrite: the writer's cost is per call, not per byte. */
 static int write_record(struct rec_writer *w, enum rec_type type, const void *a, size_t alen,
 			const void *b, size_t blen)
@@ -73,12 +86,7 @@ static int write_record(struct rec_writer *w, enum rec_type type, const void *a,
 		w->failed = true;
 		return -1;
 	}
-	put_u16(rec, (__u16)type);
-	put_u16(rec + 2, (__u16)(alen + blen));
-	if (alen)
-		memcpy(rec + REC_RECHDR_LEN, a, alen);
-	if (blen)
-		memcpy(rec + REC_RECHDR_LEN + alen, b, blen);
+	frame_record(rec, type, a, alen, b, blen);
 	if (gzwrite(w->gz, rec, (unsigned)len) != (int)len)
 		return writer_fail(w);
 	return 0;
@@ -180,14 +188,10 @@ int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
 {
 	if (w->failed)
 		return -1;
-	if (w->enc) {
+	if (w->enc)
 		w->staged += ev_encode(w->enc, e, w->stage + w->staged);
-	} else {
-		put_u16(w->stage + w->staged, REC_T_EVENT);
-		put_u16(w->stage + w->staged + 2, sizeof(*e));
-		memcpy(w->stage + w->staged + REC_RECHDR_LEN, e, sizeof(*e));
-		w->staged += REC_RECHDR_LEN + sizeof(*e);
-	}
+	else
+		w->staged += frame_record(w->stage + w->staged, REC_T_EVENT, e, sizeof(*e), NULL, 0);
 	w->records++;
 	w->events += e->kind != SYN_EV_TICK;
 	_Static_assert(REC_RECHDR_LEN + sizeof(*e) <= EV_ENCODED_MAX, "room for either format");
