@@ -11,67 +11,13 @@
 #include "base/names.h"
 #include "render/text_summary.h"
 #include "track/tracker.h"
+#include "tracker_run.h"
 
 #define MS 1000000ull
 
 static const struct ep ME = { "10.77.0.1", 40000 }, PEER = { "10.77.0.2", 80 };
 static const struct ep ME_UNBOUND = { "10.77.0.1", 0 }, ANY = { "0.0.0.0", 0 };
 enum { SID = 0xC1, PID = 100 };
-
-struct run {
-	struct keep_sink k;
-	struct syn_sink *sinks[1];
-	struct tracker *t;
-};
-
-static void run_init(struct run *r)
-{
-	keep_init(&r->k);
-	r->sinks[0] = &r->k.s;
-	r->t = tracker_new(r->sinks, 1, NULL);
-}
-
-static void feed(struct run *r, const struct syn_event *ev, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		tracker_on_event(r->t, &ev[i]);
-}
-
-/* The source's clock says everything up to ts has come. */
-static void tick(struct run *r, __u64 ts)
-{
-	struct syn_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.kind = SYN_EV_TICK;
-	e.ts_ns = ts;
-	tracker_on_event(r->t, &e);
-}
-
-static void run_end(struct run *r)
-{
-	tracker_free(r->t);
-	keep_free(&r->k);
-}
-
-/* "ESTABLISHED>FIN_WAIT1 ..." of one lane; inferred ones end in '*'. */
-static const char *states(const struct conn *c, int end, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nrows; i++) {
-		const struct conn_row *r = &c->rows[i];
-
-		if (r->end != end || r->ev.kind != SYN_EV_STATE)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s>%s%s", used ? " " : "",
-					 tcp_state_name(r->ev.state.oldstate),
-					 tcp_state_name(r->ev.state.newstate),
-					 r->marks & ROW_INFERRED ? "*" : "");
-	}
-	return buf;
-}
 
 static struct syn_event call(__u64 ts, __u8 c, __u8 phase, long long ret)
 {
@@ -115,7 +61,7 @@ static void test_active_close_waits_for_the_peers_fin(void)
 	ev[n++] = ev_state(t + 5 * MS + 1000, SID, ME, PEER, FIN_WAIT1, FIN_WAIT2);
 	ev[n++] = ev_state(t + 5 * MS + 2000, SID, ME_UNBOUND, PEER, FIN_WAIT2, CLOSE);
 	ev[n++] = ev_kind(SYN_EV_DESTROY, t + 5 * MS + 3000, SID, ME_UNBOUND, PEER);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tick(&r, t + 100 * MS);
 	CHECK_EQ_INT(r.k.nconns, 0); /* the timewait socket waits for the peer's FIN */
@@ -129,7 +75,7 @@ static void test_active_close_waits_for_the_peers_fin(void)
 
 		CHECK(c->complete);
 		CHECK(!c->continued);
-		CHECK_EQ_STR(states(c, 0, buf, sizeof(buf)),
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)),
 			     "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 "
 			     "FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>CLOSE FIN_WAIT2>TIME_WAIT*");
 		CHECK_EQ_INT(c->end[0].state, TIME_WAIT);
@@ -141,7 +87,7 @@ static void test_active_close_waits_for_the_peers_fin(void)
 	}
 	tracker_finish(r.t);
 	CHECK_EQ_INT(tracker_summary(r.t)->conns, 1);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* TIME-WAIT shown, then an RST at the sequence number it expects: the
@@ -165,7 +111,7 @@ static void test_time_wait_killed_by_rst_continues(void)
 	ev[n++] = ev_state(t + 3 * MS + 300, SID, ME_UNBOUND, PEER, FIN_WAIT2, CLOSE);
 	ev[n++] = ev_kind(SYN_EV_DESTROY, t + 3 * MS + 400, SID, ME_UNBOUND, PEER);
 	ev[n++] = call(t + 3 * MS + 500, SYN_CALL_CLOSE, RET, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tick(&r, t + 10 * MS);
 	CHECK_EQ_INT(r.k.nconns, 1);
@@ -180,12 +126,12 @@ static void test_time_wait_killed_by_rst_continues(void)
 		CHECK(c->continued);
 		CHECK_EQ_INT(c->id, r.k.conns[0].id);
 		CHECK_EQ_INT(c->end[0].port, ME.port); /* the same lanes */
-		CHECK_EQ_STR(states(c, 0, buf, sizeof(buf)), "TIME_WAIT>CLOSE*");
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), "TIME_WAIT>CLOSE*");
 		CHECK_EQ_INT(c->end[0].state, CLOSE);
 	}
 	CHECK_EQ_INT(tracker_summary(r.t)->conns, 1);
 	CHECK_EQ_INT(tracker_summary(r.t)->continued, 1);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A timewait socket's timer fires after its connection was shown: rows()
@@ -204,7 +150,7 @@ static void test_timewait_end_after_the_story(void)
 	ev[n++] = ev_seg(t + 3 * MS + 200, SID, ME, PEER, TX, A_, 102, 902, 0);
 	ev[n++] = ev_state(t + 3 * MS + 300, SID, ME_UNBOUND, PEER, FIN_WAIT2, CLOSE);
 	ev[n++] = ev_kind(SYN_EV_DESTROY, t + 3 * MS + 400, SID, ME_UNBOUND, PEER);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tick(&r, t + 10 * MS);
 	rows = r.k.rows;
@@ -216,7 +162,7 @@ static void test_timewait_end_after_the_story(void)
 	tracker_finish(r.t);
 	CHECK_EQ_INT(r.k.nconns, 1);
 	CHECK_EQ_INT(r.k.rows, rows + 1);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* The peer completes the handshake and resets at once, before accept(): the
@@ -233,7 +179,7 @@ static void test_handshake_reset_ends_it(void)
 	ev[n++] = ev_seg(1000, 0, srv, cli, RX, S_, 700, 0, 0);
 	ev[n++] = ev_seg(2000, 0, srv, cli, TX, S_ | A_, 300, 701, 0);
 	ev[n++] = ev_seg(47000, 0, srv, cli, RX, R_, 701, 0, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tick(&r, 5 * MS);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
@@ -241,10 +187,10 @@ static void test_handshake_reset_ends_it(void)
 
 		CHECK(c->complete);
 		CHECK_EQ_INT(c->end[1].port, 8080);
-		CHECK_EQ_STR(states(c, 1, buf, sizeof(buf)), "LISTEN>SYN_RECV* SYN_RECV>LISTEN*");
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "LISTEN>SYN_RECV* SYN_RECV>LISTEN*");
 		CHECK_EQ_INT(c->end[1].state, LISTEN);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A connection that began before tracing (data, no SYN) and then a new
@@ -258,13 +204,13 @@ static void test_new_syn_after_a_fragment(void)
 	ev[n++] = ev_seg(1000, 0, ME, PEER, RX, P_ | A_, 5000, 77, 10);
 	ev[n++] = ev_seg(2000, 0, ME, PEER, TX, A_, 77, 5010, 0);
 	ev[n++] = ev_seg(90 * MS, SID, ME, PEER, TX, S_, 100, 0, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tracker_finish(r.t);
 	CHECK_EQ_INT(r.k.nconns, 2);
 	if (r.k.nconns == 2)
 		CHECK_EQ_INT(r.k.conns[1].rows[0].ev.seg.flags, S_);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A SYN from source port 0 is a SYN: a connection of its own. */
@@ -275,12 +221,12 @@ static void test_syn_from_port_zero(void)
 	struct run r;
 
 	ev[0] = ev_seg(1000, 0, srv, zero, RX, S_, 1, 0, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, 1);
 	tracker_finish(r.t);
 	if (CHECK_EQ_INT(r.k.nconns, 1))
 		CHECK_EQ_INT(r.k.conns[0].end[0].port, 0);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* Data arrives on our orphaned FIN_WAIT1 socket: the kernel resets the
@@ -306,7 +252,7 @@ static void test_abort_on_data_is_no_rst_received(void)
 	ev[n++] = ev_kind(SYN_EV_RESET, t + 4 * MS + 400, SID, ME, PEER);
 	ev[n - 1].rst.kind = SYN_RESET_SENT;
 	ev[n++] = ev_seg(t + 4 * MS + 500, 0, ME, PEER, TX, R_, 102, 0, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tracker_finish(r.t);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
@@ -329,7 +275,7 @@ static void test_abort_on_data_is_no_rst_received(void)
 		CHECK_EQ_INT(sent, 1);
 	}
 	CHECK_EQ_INT(tracker_summary(r.t)->continued, 0);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* Lost events, stamped after since_ns: every connection open then may have
@@ -345,7 +291,7 @@ static void test_lost_window(void)
 	struct run r;
 	size_t n = 0;
 
-	run_init(&r);
+	run_new(&r);
 	tick(&r, MS / 2);
 	ev[n++] = ev_seg(1 * MS, 0xA1, a, PEER, TX, S_, 1, 0, 0);
 	ev[n++] = ev_seg(2 * MS, 0xD1, d, PEER, TX, S_, 1, 0, 0);
@@ -370,7 +316,7 @@ static void test_lost_window(void)
 		}
 	}
 	CHECK_EQ_INT(tracker_summary(r.t)->lost, 3);
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A connection that a new one on its tuple ends (another SYN) before a loss
@@ -383,7 +329,7 @@ static void test_lost_window_replaced_connection(void)
 	struct run r;
 	size_t n = 0;
 
-	run_init(&r);
+	run_new(&r);
 	tick(&r, MS);
 	ev[n++] = ev_seg(30 * MS, 0xE1, e, PEER, TX, S_, 1000, 0, 0);
 	ev[n++] = ev_seg(40 * MS, 0xE2, e, PEER, TX, S_, 9000, 0, 0); /* a new one */
@@ -399,7 +345,7 @@ static void test_lost_window_replaced_connection(void)
 		CHECK(r.k.conns[1].maybe_lost);
 		CHECK_EQ_INT(r.k.conns[0].end[0].isn, 1000);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A segment queued for sending and dropped by this host's qdisc never left:
@@ -417,7 +363,7 @@ static void test_qdisc_drop_is_not_sent(void)
 	ev[n].drop.seq = 101;
 	ev[n].drop.ack = 901;
 	ev[n++].drop.len = 50;
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tracker_finish(r.t);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
@@ -432,7 +378,7 @@ static void test_qdisc_drop_is_not_sent(void)
 			}
 		CHECK_EQ_INT(not_sent, 1);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A SYN-ACK sent from no socket carries a SYN cookie: marked, and the
@@ -448,17 +394,17 @@ static void test_syn_cookie(void)
 	ev[n++] = ev_seg(1000, 0, srv, cli, RX, S_, 700, 0, 0);
 	ev[n] = ev_seg(2000, 0, srv, cli, TX, S_ | A_, 300, 701, 0);
 	ev[n++].sk_kind = SYN_SK_NONE;
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tracker_finish(r.t);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
 		const struct conn *c = &r.k.conns[0];
 
-		CHECK_EQ_STR(states(c, 1, buf, sizeof(buf)), "");
+		CHECK_EQ_STR(lane_states(c, 1, buf, sizeof(buf)), "");
 		CHECK(c->rows[1].marks & ROW_COOKIE);
 		CHECK_EQ_INT(c->rows[1].state_after[1], LISTEN);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 /* Three ACKs of the same byte, no data, while our data is outstanding: the
@@ -474,7 +420,7 @@ static void test_duplicate_acks(void)
 	ev[n++] = ev_seg(1100 * MS + 2, SID, ME, PEER, TX, A_, 2101, 901, 1000);
 	for (int i = 0; i < 3; i++)
 		ev[n++] = ev_seg(1120 * MS + (__u64)i, 0, ME, PEER, RX, A_, 901, 1101, 0);
-	run_init(&r);
+	run_new(&r);
 	feed(&r, ev, n);
 	tracker_finish(r.t);
 	if (CHECK_EQ_INT(r.k.nconns, 1)) {
@@ -485,7 +431,7 @@ static void test_duplicate_acks(void)
 			dup += !!(c->rows[i].marks & ROW_DUP_ACK);
 		CHECK_EQ_INT(dup, 2);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 /* A SYN flood: 30 half-open connections to one port. The first
@@ -502,7 +448,7 @@ static void test_flood_is_counted(void)
 	size_t len = 0;
 	FILE *f;
 
-	run_init(&r);
+	run_new(&r);
 	for (int i = 0; i < 30; i++) {
 		struct ep cli = { "10.77.0.2", (__u16)(30000 + i) };
 		__u64 t = (__u64)(i + 1) * MS;
@@ -547,7 +493,7 @@ static void test_flood_is_counted(void)
 		CHECK_CONTAINS(text, "10 answered, no ACK back, 10 reset by the peer, 10 never answered");
 		free(text);
 	}
-	run_end(&r);
+	run_free(&r);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include "track/halfopen.h"
 #include "track/timeline.h"
 #include "track/tracker.h"
+#include "tracker_run.h"
 
 #define US 1000ull
 #define MS 1000000ull
@@ -24,60 +25,6 @@
 static const struct ep CLI = { "10.0.0.1", 40000 }, SRV = { "10.0.0.2", 80 };
 static const struct ep ANY = { "0.0.0.0", 0 }, CLI0 = { "10.0.0.1", 0 };
 enum { SID = 0xC1 };
-
-struct run {
-	struct keep_sink k;
-	struct syn_sink *sinks[1];
-	struct tracker *t;
-};
-
-static void run_new(struct run *r)
-{
-	keep_init(&r->k);
-	r->sinks[0] = &r->k.s;
-	r->t = tracker_new(r->sinks, 1, NULL);
-}
-
-static void feed(struct run *r, const struct syn_event *ev, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		tracker_on_event(r->t, &ev[i]);
-}
-
-static void tick(struct run *r, __u64 ts)
-{
-	struct syn_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.kind = SYN_EV_TICK;
-	e.ts_ns = ts;
-	tracker_on_event(r->t, &e);
-}
-
-static void run_free(struct run *r)
-{
-	tracker_free(r->t);
-	keep_free(&r->k);
-}
-
-/* "CLOSE>SYN_SENT ..." for one lane, inferred ones ending in '*' */
-static const char *lane_states(const struct conn *c, int end, char *buf, size_t len)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < c->nrows; i++) {
-		const struct conn_row *r = &c->rows[i];
-
-		if (r->end != end || r->ev.kind != SYN_EV_STATE)
-			continue;
-		used += (size_t)snprintf(buf + used, len - used, "%s%s>%s%s", used ? " " : "",
-					 tcp_state_name(r->ev.state.oldstate),
-					 tcp_state_name(r->ev.state.newstate),
-					 r->marks & ROW_INFERRED ? "*" : "");
-	}
-	return buf;
-}
 
 /* The row of kind at or after ts on a lane, or NULL. */
 static const struct conn_row *row_at(const struct conn *c, __u8 kind, __u64 ts, int end)
