@@ -12,7 +12,9 @@
 #   ladder      synscope -o FILE                 (system-wide, ladder text to a file)
 #   table       synscope -f table -o FILE        (a line per connection: docs/views.md)
 #   stats       synscope -f stats -o FILE        (statistics only, said at the end)
-#   record      synscope -w FILE                 (compact events, docs/recording.md; nothing drawn)
+#   stream      synscope -f stream -o FILE       (a line per event)
+#   jsonl       synscope -f jsonl -o FILE        (a JSON object per event)
+#   record      synscope -w FILE                 (events as they are, format 1; nothing drawn)
 #   record-gz   synscope -w FILE.gz              (the same, gzip level 1)
 #   filtered    synscope -P <a port nobody uses> -o FILE
 #   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
@@ -55,7 +57,7 @@
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
-# BENCH_CONFIGS (all eleven above, in that order), BENCH_MEM_CONNS (1000000; 0
+# BENCH_CONFIGS (all thirteen above, in that order), BENCH_MEM_CONNS (1000000; 0
 # skips), BENCH_CLEAN_WAIT (120), BENCH_LONG (1; 0 skips the long connections),
 # BENCH_LONG_CONNS (50), BENCH_LONG_REQUESTS (2000), BENCH_LONG_CONFIGS
 # (untraced ladder table stats stream jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
@@ -69,7 +71,7 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
-CONFIGS=${BENCH_CONFIGS:-untraced ladder table stats record record-gz filtered tcpstates tcpdump floor-attach floor-record}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder table stats stream jsonl record record-gz filtered tcpstates tcpdump floor-attach floor-record}
 FLOOR_ATTACH=${FLOOR_ATTACH:-$ROOT/build/floor-attach/synscope}
 FLOOR_RECORD=${FLOOR_RECORD:-$ROOT/build/floor-record/synscope}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
@@ -125,7 +127,7 @@ want=()
 for c in $CONFIGS; do
 	case $c in
 	untraced) want+=("$c") ;;
-	ladder | table | stats | record | record-gz | filtered)
+	ladder | table | stats | stream | jsonl | record | record-gz | filtered)
 		if [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ]; then
 			want+=("$c")
 		else
@@ -245,6 +247,8 @@ start_tool() {
 	ladder) "$SYNSCOPE" -o "$WORK/ladder.txt" "$@" 2>"$TOOL_ERR" & ;;
 	table) "$SYNSCOPE" -f table -o "$WORK/table.txt" "$@" 2>"$TOOL_ERR" & ;;
 	stats) "$SYNSCOPE" -f stats -o "$WORK/stats.txt" "$@" 2>"$TOOL_ERR" & ;;
+	stream) "$SYNSCOPE" -f stream -o "$WORK/stream.txt" "$@" 2>"$TOOL_ERR" & ;;
+	jsonl) "$SYNSCOPE" -f jsonl -o "$WORK/storm.jsonl" "$@" 2>"$TOOL_ERR" & ;;
 	record) "$SYNSCOPE" -w "$WORK/storm.rec" "$@" 2>"$TOOL_ERR" & ;;
 	record-gz) "$SYNSCOPE" -w "$WORK/storm.rec.gz" "$@" 2>"$TOOL_ERR" & ;;
 	filtered) "$SYNSCOPE" -P "$((PORT + 1))" -o "$WORK/filtered.txt" "$@" 2>"$TOOL_ERR" & ;;
@@ -345,7 +349,7 @@ for ((r = 1; r <= RUNS; r++)); do
 		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
 		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
 		rm -f "$WORK/ladder.txt" "$WORK/table.txt" "$WORK/stats.txt" "$WORK/filtered.txt" \
-			"$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" "$WORK/floor.rec"
+			"$WORK/stream.txt" "$WORK/storm.jsonl" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" "$WORK/floor.rec"
 	done
 	echo "$line"
 done
@@ -356,6 +360,8 @@ describe() {
 	ladder) echo "synscope -o FILE (ladder)" ;;
 	table) echo "synscope -f table -o FILE" ;;
 	stats) echo "synscope -f stats -o FILE" ;;
+	stream) echo "synscope -f stream -o FILE" ;;
+	jsonl) echo "synscope -f jsonl -o FILE" ;;
 	record) echo "synscope -w FILE" ;;
 	record-gz) echo "synscope -w FILE.gz" ;;
 	filtered) echo "synscope -P <unused port>" ;;
