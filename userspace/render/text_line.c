@@ -287,12 +287,32 @@ static bool may_break(unsigned int a, unsigned int b)
 /* How many bytes of text go on a line of room columns: up to the last place
  * to break that fits (a space; either side of a wide character, kinsoku
  * kept), or all of it, or (one piece wider than the room) a cut. */
+/* The same for text whose first room bytes are ASCII (English text, all of
+ * it): a column a byte, a break only at a space; -1 when it is not. */
+static long ascii_line_bytes(const char *text, int room)
+{
+	long last_space = -1, i;
+
+	for (i = 0; i < room && text[i]; i++) {
+		if ((unsigned char)text[i] >= 0x80)
+			return -1;
+		if (text[i] == ' ')
+			last_space = i;
+	}
+	if (!text[i] || last_space <= 0)
+		return i; /* all of it fits, or one piece wider than the room: cut */
+	return last_space;
+}
+
 static size_t utf8_line_bytes(const char *text, int room)
 {
 	const char *p = text, *brk = NULL;
 	unsigned int prev = 0;
+	long ascii = ascii_line_bytes(text, room);
 	int w = 0, nb;
 
+	if (ascii >= 0)
+		return (size_t)ascii;
 	while (*p) {
 		unsigned int cp = utf8_next(p, &nb);
 		int cw = cp_width(cp);

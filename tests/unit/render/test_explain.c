@@ -496,6 +496,36 @@ static void test_wrap_utf8(void)
 	CHECK_EQ_INT(txt_width("a：b"), 4);
 }
 
+/* English text takes the ASCII path: a line holds room columns exactly,
+ * breaks at its last space, cuts a word wider than the room, and the same
+ * text with one wide character in it (the slow path) breaks alike. */
+static void test_wrap_ascii(void)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		/* room 20 - 2 - 2 = 16 columns */
+		{ "abcdefghijklmnop", "  # abcdefghijklmnop\n" },             /* 16: fits */
+		{ "abcdefgh ijklmnop", "  # abcdefgh\n    ijklmnop\n" },     /* 17: breaks */
+		{ "abcdefg hijklmnop q", "  # abcdefg\n    hijklmnop q\n" },
+		{ "abcdefghijklmnopqrs tu", "  # abcdefghijklmnop\n    qrs tu\n" }, /* cut */
+		{ "a  b", "  # a  b\n" },                                  /* inner spaces kept */
+		{ "abc defghijklmnop", "  # abc\n    defghijklmnop\n" },  /* a space at 16 */
+		{ "abc defghijklm 一", "  # abc defghijklm\n    一\n" },  /* 17: slow path */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		txt_wrap_utf8(f, cases[i].text, 2, "# ", 20);
+		fclose(f);
+		CHECK_EQ_STR(buf, cases[i].want);
+		free(buf);
+	}
+}
+
 /* Kinsoku: no line starts with closing punctuation (，。；：、）」 ...) nor
  * ends with an opening bracket; the character before goes down with it. */
 static void test_wrap_utf8_kinsoku(void)
@@ -685,6 +715,7 @@ int main(void)
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
 	RUN(test_wrap_utf8_kinsoku);
+	RUN(test_wrap_ascii);
 	RUN(test_self_connect);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);
