@@ -81,7 +81,7 @@ $(OUT) $(OUT)/tests $(OUT)/fuzz:
 # The kernel side's source. make bench also builds two floors from it (what
 # tracing costs before synscope's own logic: scripts/bench_floor.py).
 BPF_SRC ?= bpf/synscope.bpf.c
-$(OUT)/synscope.bpf.o: $(BPF_SRC) bpf/synscope_event.h | $(OUT)
+$(OUT)/synscope.bpf.o: $(BPF_SRC) bpf/synscope_event.h $(wildcard bpf/*.bpf.h) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(CLANG_SYS_INCLUDES) -c $< -o $(OUT)/synscope.tmp.bpf.o
 	$(Q)$(BPFTOOL) gen object $@ $(OUT)/synscope.tmp.bpf.o

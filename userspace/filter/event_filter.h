@@ -1,7 +1,7 @@
 /* The kernel side's filters (-P ports, -p pid, -4/-6), in userspace, for
  * replaying a recording: filtering a full recording gives the connections
  * that filtering live would have given (docs/recording.md says where it can
- * differ). The rules follow bpf/synscope.bpf.c:
+ * differ). The rules follow the kernel side's (bpf/filter.bpf.h and its callers):
  *  - a socket that passed once is remembered by sock_id (its late events
  *    carry local port 0); with a pid filter, so are its local ports, which
  *    let its received segments and softirq state changes through; a process
