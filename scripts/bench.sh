@@ -42,6 +42,13 @@
 #     LONG_REQUESTS round trips each (tcpload), untraced and traced by each
 #     sink (ladder, table, stats, stream, jsonl, -w, -w .gz) and tcpdump -w, interleaved:
 #     round trips/s, events/s, lost, tracer and machine CPU per event;
+#   - nginx + ab (issue 20): `ab -q -n WEB_REQUESTS -c WEB_CONCURRENCY`
+#     (no -k: a new connection per request) against nginx on a port of its
+#     own (BENCH_PORT+4, a private config, one worker, a 1 KiB static
+#     file), untraced and traced by ladder, stream, jsonl, -w, -w .gz, all
+#     with -P PORT as the long connections, and tcpdump -w "tcp port PORT",
+#     interleaved: requests/s, its paired ratio, events/s, lost, tracer CPU
+#     per 1000 requests, machine CPU per request;
 #   - server load: scripts/redis_load.sh, redis-benchmark -n 20000 -c 50
 #     traced with -P PORT -w FILE -f jsonl -o FILE, REDIS_RUNS times (what
 #     each run lost);
@@ -56,11 +63,15 @@
 # the runs that could not wait for that with '*'.
 #
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
-# BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1),
+# BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1, the long
+# connections +2, redis +3, nginx +4),
 # BENCH_CONFIGS (all thirteen above, in that order), BENCH_MEM_CONNS (1000000; 0
 # skips), BENCH_CLEAN_WAIT (120), BENCH_LONG (1; 0 skips the long connections),
 # BENCH_LONG_CONNS (50), BENCH_LONG_REQUESTS (2000), BENCH_LONG_CONFIGS
-# (untraced ladder table stats stream jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
+# (untraced ladder table stats stream jsonl record record-gz tcpdump), BENCH_WEB
+# (1; 0 skips nginx + ab, as does nginx or ab not installed), BENCH_WEB_REQUESTS
+# (20000), BENCH_WEB_CONCURRENCY (20), BENCH_WEB_CONFIGS (untraced ladder stream
+# jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
 # 0 skips), SYNSCOPE, TCPDEMO, TCPLOAD, FLOOR_ATTACH, FLOOR_RECORD (binaries).
 set -u
 
@@ -80,6 +91,10 @@ LONG=${BENCH_LONG:-1}
 LONG_CONNS=${BENCH_LONG_CONNS:-50}
 LONG_REQUESTS=${BENCH_LONG_REQUESTS:-2000}
 LONG_CONFIGS=${BENCH_LONG_CONFIGS:-untraced ladder table stats stream jsonl record record-gz tcpdump}
+WEB=${BENCH_WEB:-1}
+WEB_REQUESTS=${BENCH_WEB_REQUESTS:-20000}
+WEB_CONCURRENCY=${BENCH_WEB_CONCURRENCY:-20}
+WEB_CONFIGS=${BENCH_WEB_CONFIGS:-untraced ladder stream jsonl record record-gz tcpdump}
 REDIS_RUNS=${BENCH_REDIS_RUNS:-5}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
@@ -89,6 +104,7 @@ WORK=$(mktemp -d /tmp/synscope-bench.XXXXXX)
 # synscope stays root (no drop to sudo's caller): it writes into $WORK
 unset SUDO_UID SUDO_GID
 TOOL_PID=
+WEB_PID=
 STATS_WAS=
 cleanup() {
 	if [ -n "$TOOL_PID" ]; then
@@ -97,6 +113,8 @@ cleanup() {
 		kill -KILL "$TOOL_PID" 2>/dev/null
 		wait "$TOOL_PID" 2>/dev/null
 	fi
+	# nginx's master takes its worker with it on SIGTERM
+	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null
 	[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 	rm -rf "$WORK"
 }
@@ -240,7 +258,7 @@ wait_line() {
 # start_tool CONFIG [SYNSCOPE ARGS...]: the tracer of a configuration, in
 # the background and ready; TOOL_ERR is its standard error.
 start_tool() {
-	local c=$1 ready
+	local c=$1
 	shift
 	TOOL_ERR="$WORK/$c.err"
 	case $c in
@@ -259,10 +277,16 @@ start_tool() {
 	floor-record) "$FLOOR_RECORD" -w "$WORK/floor.rec" 2>"$TOOL_ERR" & ;;
 	esac
 	TOOL_PID=$!
+	tool_ready "$c"
+}
+
+# tool_ready CONFIG: until the tracer just started (TOOL_PID, TOOL_ERR)
+# traces, or die; then TOOL_CPU0, its CPU so far.
+tool_ready() {
+	local c=$1 ready i
 	case $c in
 	tcpstates)
 		# its output is block-buffered in a file: wait for its program
-		local i
 		for ((i = 0; i < 200; i++)); do
 			bpftool prog show 2>/dev/null | grep -q handle_set_stat && break
 			kill -0 "$TOOL_PID" 2>/dev/null || break
@@ -372,15 +396,16 @@ describe() {
 	esac
 }
 
-# paired CONFIG: the median, over the runs, of CONFIG's rate over the untraced
-# rate of the same run: each pair ran minutes apart at most, so a machine that
-# drifts over the bench moves both of a pair (the plain ratio divides medians
-# that may come from different runs).
+# paired CONFIG ARRAY: the median, over the runs, of CONFIG's value in ARRAY
+# (an associative array: a list of values per configuration) over the
+# untraced value of the same run: each pair ran minutes apart at most, so a
+# machine that drifts over the bench moves both of a pair (the plain ratio
+# divides medians that may come from different runs).
 paired() {
 	local -a a u
 	local i out=
-	read -ra a <<<"${RATES[$1]}"
-	read -ra u <<<"${RATES[untraced]:-}"
+	read -ra a <<<"$(eval echo "\${$2[$1]}")"
+	read -ra u <<<"$(eval echo "\${$2[untraced]:-}")"
 	for ((i = 0; i < ${#a[@]} && i < ${#u[@]}; i++)); do
 		out+=" $(awk -v t="${a[$i]}" -v p="${u[$i]}" 'BEGIN { if (p > 0) printf "%.4f", t / p }')"
 	done
@@ -403,7 +428,7 @@ for c in "${want[@]}"; do
 	fi
 	busy=$(echo "${BUSY[$c]}" | median)
 	bratio=$(awk -v b="$busy" -v u="$busy_base" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
-	printf '%-31s %9.0f %7s %7s  %-16s %-10s %s\n' "$(describe "$c")" "$m" "$ratio" "$(paired "$c")" \
+	printf '%-31s %9.0f %7s %7s  %-16s %-10s %s\n' "$(describe "$c")" "$m" "$ratio" "$(paired "$c" RATES)" \
 		"${LOSTS[$c]:--}" "$cpu" "$busy ($bratio)"
 done
 echo "(medians of $RUNS interleaved runs; ratio = conn/s / untraced conn/s; paired = the median of"
@@ -483,147 +508,179 @@ if [ -f "$WORK/storm.rec" ]; then
 	rec_size "storm" "$WORK/storm.rec"
 fi
 
+# ---- a workload on a port, untraced and traced by each sink ---------------
+# The long connections and nginx + ab below run alike: a workload on a port
+# of its own, untraced and traced by each sink with -P PORT (so that other
+# traffic on the machine is not theirs to trace) and by tcpdump -w of the
+# same port, RUNS rounds interleaved and rotated as the storm's. They differ
+# in the workload and in what a table row counts per.
+
+# events_said FILE: the events a synscope said it took (its standard error).
+events_said() {
+	sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$1" | tail -n 1
+}
+
+# port_want ENVNAME CONFIG...: PWANT, the configurations that can run (all
+# but tcpdump where it is not installed); ENVNAME names the list for die.
+port_want() {
+	local env=$1 c
+	shift
+	PWANT=()
+	for c in "$@"; do
+		case $c in
+		untraced | ladder | table | stats | stream | jsonl | record | record-gz) PWANT+=("$c") ;;
+		tcpdump)
+			if [ -x "$TCPDUMP" ]; then
+				PWANT+=("$c")
+			else
+				note "skipping tcpdump in $env: not installed"
+			fi
+			;;
+		*) die "unknown configuration '$c' in $env" ;;
+		esac
+	done
+}
+
+# port_start CONFIG PORT NAME: the tracer, filtered to PORT, its output
+# $WORK/NAME.*, in the background and ready.
+port_start() {
+	local c=$1 port=$2 out=$WORK/$3
+	TOOL_ERR="$out-$c.err"
+	case $c in
+	ladder) "$SYNSCOPE" -P "$port" -o "$out.txt" 2>"$TOOL_ERR" & ;;
+	table | stats | stream) "$SYNSCOPE" -P "$port" -f "$c" -o "$out.txt" 2>"$TOOL_ERR" & ;;
+	jsonl) "$SYNSCOPE" -P "$port" -f jsonl -o "$out.jsonl" 2>"$TOOL_ERR" & ;;
+	record) "$SYNSCOPE" -P "$port" -w "$out.rec" 2>"$TOOL_ERR" & ;;
+	record-gz) "$SYNSCOPE" -P "$port" -w "$out.rec.gz" 2>"$TOOL_ERR" & ;;
+	tcpdump) "$TCPDUMP" -i lo -w "$out.pcap" "tcp port $port" 2>"$TOOL_ERR" & ;;
+	esac
+	TOOL_PID=$!
+	tool_ready "$c"
+}
+
+# port_rounds WORKLOAD PORT NAME CONFIG...: RUNS rounds of WORKLOAD (a
+# function that runs it once and sets WRATE, its units/s, WSECS, its
+# seconds, and WBUSY, the machine's busy CPU seconds meanwhile), in each
+# round untraced and traced by every CONFIG. Per configuration, a value a
+# run: W_RATE, W_SECS, W_BUSY, W_EV (events the tracer took; tcpdump:
+# packets), W_LOST (with '*' where another synscope was loaded: as the
+# storm's), W_CPU (the tracer's CPU seconds); W_UNCLEAN counts the '*'. The
+# last -w FILE recording stays as $WORK/NAME-kept.rec.
+declare -A W_RATE W_SECS W_BUSY W_EV W_LOST W_CPU
+port_rounds() {
+	local run=$1 port=$2 name=$3 r k c n line mark
+	shift 3
+	local -a cfg=("$@")
+	W_RATE=() W_SECS=() W_BUSY=() W_EV=() W_LOST=() W_CPU=()
+	W_UNCLEAN=0
+	n=${#cfg[@]}
+	for ((r = 1; r <= RUNS; r++)); do
+		line="run $r:"
+		for ((k = 0; k < n; k++)); do
+			c=${cfg[$(((k + r - 1) % n))]}
+			wait_clean
+			if [ "$c" = untraced ]; then
+				"$run"
+				still_clean "$c"
+				LOST=- TOOL_CPU=- EV=-
+			else
+				port_start "$c" "$port" "$name"
+				"$run"
+				still_clean "$c"
+				sleep 0.3 # the last connections' last events
+				stop_tool "$c"
+				if [ "$c" = tcpdump ]; then
+					EV=$(sed -nE 's/^([0-9]+) packets? captured.*/\1/p' "$TOOL_ERR" | tail -n 1)
+				else
+					EV=$(events_said "$TOOL_ERR")
+				fi
+			fi
+			W_RATE[$c]="${W_RATE[$c]:-} $WRATE"
+			W_BUSY[$c]="${W_BUSY[$c]:-} $WBUSY"
+			W_EV[$c]="${W_EV[$c]:-} ${EV:-0}"
+			W_SECS[$c]="${W_SECS[$c]:-} $WSECS"
+			mark=
+			[ "$CLEAN" = 1 ] || { mark='*'; W_UNCLEAN=$((W_UNCLEAN + 1)); }
+			W_LOST[$c]="${W_LOST[$c]:-}${W_LOST[$c]:+ }$LOST$mark"
+			[ "$TOOL_CPU" != - ] && W_CPU[$c]="${W_CPU[$c]:-} $TOOL_CPU"
+			line+=$(printf ' %s %.0f%s' "$c" "$WRATE" "$mark")
+			[ "$c" = record ] && mv "$WORK/$name.rec" "$WORK/$name-kept.rec"
+			rm -f "$WORK/$name.txt" "$WORK/$name.jsonl" "$WORK/$name.rec.gz" "$WORK/$name.pcap"
+		done
+		echo "$line"
+	done
+}
+
+# port_table UNIT UNITS PER CONFIG...: port_rounds' table, a row per
+# configuration: UNIT/s and its paired ratio, events/s through the tracer,
+# what it lost, its own CPU (PER=event: ns per event, tcpdump's per packet;
+# PER=N: ms per N UNITs), and the machine's busy CPU per UNIT (UNITS of
+# them a run) with its ratio untraced's / this one's, and over untraced's
+# per event.
+port_table() {
+	local unit=$1 units=$2 per=$3 c m busy ev secs evs tcpu urt bratio extra ubusy thead=ns/event
+	shift 3
+	[ "$per" = event ] || thead="ms/$per $unit"
+	ubusy=$(echo "${W_BUSY[untraced]:-}" | median)
+	echo
+	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "configuration" "$unit/s" "paired" "events/s" "lost (per run)" "tracer CPU" "machine CPU"
+	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "" "" "" "" "" "$thead" "us/$unit (ratio), +ns/event"
+	for c in "$@"; do
+		m=$(echo "${W_RATE[$c]}" | median)
+		busy=$(echo "${W_BUSY[$c]}" | median)
+		ev=$(echo "${W_EV[$c]}" | median)
+		secs=$(echo "${W_SECS[$c]}" | median)
+		evs=-
+		[ "$c" != untraced ] && evs=$(awk -v e="$ev" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')
+		tcpu=-
+		if [ -n "${W_CPU[$c]:-}" ]; then
+			tcpu=$(echo "${W_CPU[$c]}" | median)
+			if [ "$per" = event ]; then
+				tcpu=$(awk -v s="$tcpu" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", s * 1e9 / e; else print "-" }')
+				[ "$c" = tcpdump ] && tcpu="$tcpu/pkt"
+			else
+				tcpu=$(awk -v s="$tcpu" -v n="$units" -v p="$per" 'BEGIN { printf "%.1f", s * 1e3 * p / n }')
+			fi
+		fi
+		urt=$(awk -v b="$busy" -v n="$units" 'BEGIN { printf "%.1f", b * 1e6 / n }')
+		bratio=$(awk -v b="$busy" -v u="$ubusy" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
+		extra=-
+		[ "$c" != untraced ] && extra=$(awk -v b="$busy" -v u="$ubusy" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", (b - u) * 1e9 / e; else print "-" }')
+		[ "$c" = tcpdump ] && extra="$extra/pkt"
+		printf '%-27s %9.0f %7s %11s  %-14s %-12s %s\n' "$(describe "$c")" "$m" "$(paired "$c" W_RATE)" "$evs" \
+			"${W_LOST[$c]:--}" "$tcpu" "$urt ($bratio), +$extra"
+	done
+	if [ "$W_UNCLEAN" -gt 0 ]; then
+		echo "(* $W_UNCLEAN run(s) had another synscope loaded before or during the workload: not clean)"
+	fi
+}
+
 # ---- long connections ---------------------------------------------------
 # LONG_CONNS persistent connections of LONG_REQUESTS round trips each
 # (tcpload pair, port PORT+2, every client thread keeping a request in
-# flight on each of its connections), untraced and traced by each sink, the
-# runs interleaved as above; tcpdump -w of the same port beside them. Per
-# configuration: round trips/s and its paired ratio to the same run's
-# untraced, events/s through the tracer, what it lost, its own CPU per
-# event, and the machine's CPU per round trip (ratio: untraced's / this one's)
-# and per event over the untraced run's.
+# flight on each of its connections), through port_rounds and port_table;
+# the table's tracer CPU is per event (a round trip is a fixed number of
+# them); then the -w FILE recording replayed through each sink.
 
 if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 	echo
 	LPORT=$((PORT + 2))
-	lwant=()
-	for c in $LONG_CONFIGS; do
-		case $c in
-		untraced | ladder | table | stats | stream | jsonl | record | record-gz) lwant+=("$c") ;;
-		tcpdump) [ -x "$TCPDUMP" ] && lwant+=("$c") ;;
-		*) die "unknown configuration '$c' in BENCH_LONG_CONFIGS" ;;
-		esac
-	done
-	# long_start CONFIG: the tracer, filtered to the workload's port
-	long_start() {
-		local c=$1
-		TOOL_ERR="$WORK/long-$c.err"
-		case $c in
-		ladder) "$SYNSCOPE" -P "$LPORT" -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
-		table | stats | stream) "$SYNSCOPE" -P "$LPORT" -f "$c" -o "$WORK/long.txt" 2>"$TOOL_ERR" & ;;
-		jsonl) "$SYNSCOPE" -P "$LPORT" -f jsonl -o "$WORK/long.jsonl" 2>"$TOOL_ERR" & ;;
-		record) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec" 2>"$TOOL_ERR" & ;;
-		record-gz) "$SYNSCOPE" -P "$LPORT" -w "$WORK/long.rec.gz" 2>"$TOOL_ERR" & ;;
-		tcpdump) "$TCPDUMP" -i lo -w "$WORK/long.pcap" "tcp port $LPORT" 2>"$TOOL_ERR" & ;;
-		esac
-		TOOL_PID=$!
-		if [ "$c" = tcpdump ]; then
-			wait_line "$TOOL_ERR" 'listening on'
-		else
-			wait_line "$TOOL_ERR" '^synscope: tracing'
-		fi || die "$c did not start: $(tail -n 2 "$TOOL_ERR" | tr '\n' ' ')"
-		sleep 0.2
-		TOOL_CPU0=$(cpu_ticks "$TOOL_PID")
-	}
-	# long_run: one workload; sets LRATE (round trips/s), LSECS, LBUSY (machine
-	# CPU seconds while it ran)
+	# shellcheck disable=SC2086 # a list of names
+	port_want BENCH_LONG_CONFIGS $LONG_CONFIGS
+	# long_run: one workload, for port_rounds
 	long_run() {
 		local line b0 b1
 		b0=$(busy_ticks)
 		line=$("$TCPLOAD" pair --port "$LPORT" --conns "$LONG_CONNS" --requests "$LONG_REQUESTS") ||
 			die "tcpload pair failed"
 		b1=$(busy_ticks)
-		LRATE=$(sed -nE 's/.* rate=([0-9.]+).*/\1/p' <<<"$line")
-		LSECS=$(sed -nE 's/.* secs=([0-9.]+).*/\1/p' <<<"$line")
-		LBUSY=$(awk -v t="$((b1 - b0))" -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')
+		WRATE=$(sed -nE 's/.* rate=([0-9.]+).*/\1/p' <<<"$line")
+		WSECS=$(sed -nE 's/.* secs=([0-9.]+).*/\1/p' <<<"$line")
+		WBUSY=$(awk -v t="$((b1 - b0))" -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')
 	}
-	declare -A LR LL LC LB LE LP
-	note "long connections: $RUNS x ${#lwant[@]} runs of $LONG_CONNS connections x $LONG_REQUESTS round trips, port $LPORT"
-	n=${#lwant[@]}
-	for ((r = 1; r <= RUNS; r++)); do
-		line="run $r:"
-		for ((k = 0; k < n; k++)); do
-			c=${lwant[$(((k + r - 1) % n))]}
-			wait_clean
-			if [ "$c" = untraced ]; then
-				long_run
-				LOST=- TOOL_CPU=- EV=-
-			else
-				long_start "$c"
-				long_run
-				sleep 0.3 # the last connections' last events
-				stop_tool "$c"
-				if [ "$c" = tcpdump ]; then
-					EV=$(sed -nE 's/^([0-9]+) packets? captured.*/\1/p' "$TOOL_ERR" | tail -n 1)
-				else
-					EV=$(sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$TOOL_ERR" | tail -n 1)
-				fi
-			fi
-			LR[$c]="${LR[$c]:-} $LRATE"
-			LB[$c]="${LB[$c]:-} $LBUSY"
-			LE[$c]="${LE[$c]:-} ${EV:-0}"
-			LP[$c]="${LP[$c]:-} $LSECS"
-			LL[$c]="${LL[$c]:-}${LL[$c]:+ }$LOST"
-			[ "$TOOL_CPU" != - ] && LC[$c]="${LC[$c]:-} $TOOL_CPU"
-			line+=$(printf ' %s %.0f' "$c" "$LRATE")
-			[ "$c" = record ] && mv "$WORK/long.rec" "$WORK/long-kept.rec" # replayed below
-			rm -f "$WORK/long.txt" "$WORK/long.jsonl" "$WORK/long.rec.gz" "$WORK/long.pcap"
-		done
-		echo "$line"
-	done
-	ldescribe() {
-		case $1 in
-		untraced) echo "untraced" ;;
-		ladder) echo "synscope -o FILE (ladder)" ;;
-		table) echo "synscope -f table -o FILE" ;;
-		stats) echo "synscope -f stats -o FILE" ;;
-		stream) echo "synscope -f stream -o FILE" ;;
-		jsonl) echo "synscope -f jsonl -o FILE" ;;
-		record) echo "synscope -w FILE" ;;
-		record-gz) echo "synscope -w FILE.gz" ;;
-		tcpdump) echo "tcpdump -i lo -w FILE" ;;
-		esac
-	}
-	# lpaired CONFIG ARRAY: the median over runs of CONFIG's value / untraced's
-	lpaired() {
-		local -a a u
-		local i out=
-		read -ra a <<<"$(eval echo "\${$2[$1]}")"
-		read -ra u <<<"$(eval echo "\${$2[untraced]:-}")"
-		for ((i = 0; i < ${#a[@]} && i < ${#u[@]}; i++)); do
-			out+=" $(awk -v t="${a[$i]}" -v p="${u[$i]}" 'BEGIN { if (p > 0) printf "%.4f", t / p }')"
-		done
-		[ -n "$out" ] || { echo -; return; }
-		echo "$out" | median | awk '{ printf "%.2f", $1 }'
-	}
-	ubusy=$(echo "${LB[untraced]:-}" | median)
-	rts=$((LONG_CONNS * LONG_REQUESTS))
-	echo
-	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "configuration" "rt/s" "paired" "events/s" "lost (per run)" "tracer CPU" "machine CPU"
-	printf '%-27s %9s %7s %11s  %-14s %-12s %s\n' "" "" "" "" "" "ns/event" "us/rt (ratio), +ns/event"
-	for c in "${lwant[@]}"; do
-		m=$(echo "${LR[$c]}" | median)
-		busy=$(echo "${LB[$c]}" | median)
-		ev=$(echo "${LE[$c]}" | median)
-		secs=$(echo "${LP[$c]}" | median)
-		evs=-
-		[ "$c" != untraced ] && evs=$(awk -v e="$ev" -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f", e / s; else print "-" }')
-		tcpu=-
-		if [ -n "${LC[$c]:-}" ] && [ "$c" != tcpdump ]; then
-			tcpu=$(echo "${LC[$c]}" | median)
-			tcpu=$(awk -v s="$tcpu" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", s * 1e9 / e; else print "-" }')
-		elif [ -n "${LC[$c]:-}" ]; then
-			tcpu=$(echo "${LC[$c]}" | median)
-			tcpu=$(awk -v s="$tcpu" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f/pkt", s * 1e9 / e; else print "-" }')
-		fi
-		urt=$(awk -v b="$busy" -v n="$rts" 'BEGIN { printf "%.1f", b * 1e6 / n }')
-		bratio=$(awk -v b="$busy" -v u="$ubusy" 'BEGIN { if (b > 0) printf "%.2f", u / b; else print "-" }')
-		extra=-
-		[ "$c" != untraced ] && extra=$(awk -v b="$busy" -v u="$ubusy" -v e="$ev" 'BEGIN { if (e > 0) printf "%.0f", (b - u) * 1e9 / e; else print "-" }')
-		[ "$c" = tcpdump ] && extra="$extra/pkt"
-		printf '%-27s %9.0f %7s %11s  %-14s %-12s %s\n' "$(ldescribe "$c")" "$m" "$(lpaired "$c" LR)" "$evs" \
-			"${LL[$c]:--}" "$tcpu" "$urt ($bratio), +$extra"
-	done
+	note "long connections: $RUNS x ${#PWANT[@]} runs of $LONG_CONNS connections x $LONG_REQUESTS round trips, port $LPORT"
+	port_rounds long_run "$LPORT" long "${PWANT[@]}"
+	port_table rt $((LONG_CONNS * LONG_REQUESTS)) event "${PWANT[@]}"
 	echo "(medians of $RUNS interleaved runs of $LONG_CONNS x $LONG_REQUESTS round trips; paired = the median of"
 	echo " each run's rate / the same run's untraced rate; events/s: events the tracer took / the"
 	echo " workload's seconds; tracer CPU: its own per event (tcpdump: per packet); machine CPU: busy"
@@ -648,13 +705,110 @@ if [ "$LONG" != 0 ] && [ -x "$TCPLOAD" ]; then
 				taskset -c 0 "$SYNSCOPE" -r "$WORK/long-kept.rec" "${args[@]}" 2>"$WORK/replay.err" ||
 					die "replay to $f failed: $(tail -n 1 "$WORK/replay.err")"
 				t1=$(date +%s.%N)
-				ev=$(sed -nE 's/^synscope: ([0-9]+) events recorded.*/\1/p; s/^synscope: [0-9]+ connections? .*, ([0-9]+) events.*/\1/p' "$WORK/replay.err" | tail -n 1)
+				ev=$(events_said "$WORK/replay.err")
 				rates+=("$(awk -v e="$ev" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", e / (b - a) }')")
 				rm -f "$WORK/replay.out" "$WORK/replay.out.gz"
 			done
 			printf '  %-10s %9.0f events/s (runs: %s)\n' "$f" "$(echo "${rates[*]}" | median)" "${rates[*]}"
 		done
 		rm -f "$WORK/long-kept.rec"
+	fi
+fi
+
+# ---- nginx + ab (issue 20) ------------------------------------------------
+# A real server's short connections: ab (no -k, so a connection per request)
+# fetching a small static file from nginx, through port_rounds and
+# port_table like the long connections, every tracer filtered to nginx's
+# port (BENCH_PORT+4). The tracer's CPU is per 1000 requests (a request is
+# a connection, and ab's rate is what a user of this workload compares).
+
+# web_up: nginx on 127.0.0.1:WPORT from a private config in $WORK/nginx,
+# serving $WORK/nginx/www/bench.html; WEB_PID is its master, which cleanup
+# stops.
+web_up() {
+	local d=$WORK/nginx i
+	# a port somebody else holds would answer the readiness check below
+	(exec 3<>/dev/tcp/127.0.0.1/"$WPORT") 2>/dev/null &&
+		die "port $WPORT (BENCH_PORT+4) is taken: nginx + ab needs it"
+	mkdir -p "$d/www"
+	head -c 1024 /dev/zero | tr '\0' x >"$d/www/bench.html"
+	# user root: the worker reads the file from $WORK, which is root's alone
+	# (mode 700), and nobody, nginx's default user, could not. One worker:
+	# ab is one process, so the two fill the two CPUs and a tracer has to
+	# take its CPU from them, which is what the table measures
+	cat >"$d/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 256; }
+http {
+	access_log off;
+	client_body_temp_path $d/body;
+	proxy_temp_path $d/proxy;
+	fastcgi_temp_path $d/fastcgi;
+	uwsgi_temp_path $d/uwsgi;
+	scgi_temp_path $d/scgi;
+	server {
+		listen 127.0.0.1:$WPORT;
+		root $d/www;
+	}
+}
+CONF
+	nginx -c "$d/nginx.conf" -p "$d" 2>"$d/stderr" &
+	WEB_PID=$!
+	for ((i = 0; i < 50; i++)); do
+		(exec 3<>/dev/tcp/127.0.0.1/"$WPORT") 2>/dev/null && return 0
+		kill -0 "$WEB_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	die "nginx did not start: $(tail -n 2 "$d/stderr" "$d/error.log" 2>/dev/null | tr '\n' ' ')"
+}
+
+# web_run: one ab, for port_rounds; dies if ab fails or any request failed
+# (a wrong length, a refused connection) or was not answered 200.
+web_run() {
+	local out b0 b1 failed
+	b0=$(busy_ticks)
+	out=$(ab -q -n "$WEB_REQUESTS" -c "$WEB_CONCURRENCY" "http://127.0.0.1:$WPORT/bench.html" 2>&1) ||
+		die "ab failed: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+	b1=$(busy_ticks)
+	WRATE=$(sed -nE 's/^Requests per second: +([0-9.]+).*/\1/p' <<<"$out")
+	WSECS=$(sed -nE 's/^Time taken for tests: +([0-9.]+).*/\1/p' <<<"$out")
+	failed=$(sed -nE 's/^Failed requests: +([0-9]+).*/\1/p' <<<"$out")
+	if [ -z "$WRATE" ] || [ -z "$WSECS" ] || [ -z "$failed" ]; then
+		die "no rate in ab's output: $(tr '\n' ' ' <<<"$out")"
+	fi
+	[ "$failed" -eq 0 ] || die "ab: $failed of $WEB_REQUESTS requests failed"
+	grep -q '^Non-2xx responses' <<<"$out" && die "ab: $(grep '^Non-2xx responses' <<<"$out")"
+	WBUSY=$(awk -v t="$((b1 - b0))" -v hz="$HZ" 'BEGIN { printf "%.3f", t / hz }')
+}
+
+if [ "$WEB" != 0 ]; then
+	if ! command -v nginx >/dev/null || ! command -v ab >/dev/null; then
+		note "skipping nginx + ab: needs nginx and ab (scripts/install-deps.sh installs nginx-light and apache2-utils)"
+	else
+		echo
+		WPORT=$((PORT + 4))
+		# shellcheck disable=SC2086 # a list of names
+		port_want BENCH_WEB_CONFIGS $WEB_CONFIGS
+		web_up
+		note "nginx + ab: $RUNS x ${#PWANT[@]} runs of ab -n $WEB_REQUESTS -c $WEB_CONCURRENCY (a connection per request), port $WPORT, tracers filtered to it (-P $WPORT, tcpdump \"tcp port $WPORT\")"
+		port_rounds web_run "$WPORT" web "${PWANT[@]}"
+		port_table req "$WEB_REQUESTS" 1000 "${PWANT[@]}"
+		echo "(medians of $RUNS interleaved runs of ab -n $WEB_REQUESTS -c $WEB_CONCURRENCY; paired = the median of each"
+		echo " run's requests/s / the same run's untraced requests/s; events/s: events the tracer took"
+		echo " (tcpdump: packets) / ab's seconds; tracer CPU: its own per 1000 requests; machine CPU:"
+		echo " busy time of all CPUs per request, (untraced's / this one's), and over untraced per event)"
+		if [ -f "$WORK/web-kept.rec" ]; then
+			echo
+			echo "bytes per event of the nginx + ab recording, as above:"
+			rec_size "nginx + ab" "$WORK/web-kept.rec"
+			rm -f "$WORK/web-kept.rec"
+		fi
+		kill "$WEB_PID" && wait "$WEB_PID"
+		WEB_PID=
 	fi
 fi
 
