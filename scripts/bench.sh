@@ -76,6 +76,8 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../tests/integration/bpf_ids.sh
+. "$ROOT/tests/integration/bpf_ids.sh"
 SYNSCOPE=${SYNSCOPE:-$ROOT/build/synscope}
 TCPDEMO=${TCPDEMO:-$ROOT/build/tests/tcpdemo}
 CONNS=${BENCH_CONNS:-20000}
@@ -447,7 +449,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 start_tool ladder
 storm
 still_clean ladder
-bpftool prog show --json >"$WORK/stats.json" 2>/dev/null
+bpf_prog_stats "$TOOL_PID" >"$WORK/stats.json" 2>/dev/null # this tracer's only
 stop_tool ladder
 sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 STATS_WAS=

@@ -34,18 +34,11 @@ trap cleanup EXIT
 [ "$(id -u)" = 0 ] || { echo "bpf_cost: run as root" >&2; exit 1; }
 sysctl -qw kernel.bpf_stats_enabled=1
 
-# prog_ids PID: the ids of the BPF programs PID holds (its links' fds too)
-prog_ids() {
-	local f
-	for f in /proc/"$1"/fdinfo/*; do
-		case $(readlink "/proc/$1/fd/${f##*/}" 2>/dev/null) in
-		anon_inode:bpf-prog | anon_inode:bpf_link) sed -n 's/^prog_id:[[:space:]]*//p' "$f" ;;
-		esac
-	done 2>/dev/null | sort -u
-}
+# shellcheck source-path=SCRIPTDIR source=../tests/integration/bpf_ids.sh
+. "$ROOT/tests/integration/bpf_ids.sh"
 
 one_run() { # CONFIG N: one storm traced, stats into $WORK/CONFIG.N.json
-	local c=$1 n=$2 i id
+	local c=$1 n=$2 i
 	local -a args=(-w "$WORK/rec")
 	[ "$c" = filtered ] && args+=(-P "$((PORT + 1))")
 	# a new file per run: the last run's "tracing" must not be taken for
@@ -58,16 +51,7 @@ one_run() { # CONFIG N: one storm traced, stats into $WORK/CONFIG.N.json
 	done
 	"$TCPDEMO" storm --port "$PORT" --conns "$CONNS" --threads "$THREADS" >/dev/null ||
 		echo "bpf_cost: storm failed" >&2
-	{
-		echo "["
-		local first=1
-		for id in $(prog_ids "$PID"); do
-			[ "$first" = 1 ] || echo ","
-			first=0
-			bpftool prog show id "$id" --json
-		done
-		echo "]"
-	} >"$WORK/$c.$n.json"
+	bpf_prog_stats "$PID" >"$WORK/$c.$n.json"
 	kill -INT "$PID"
 	wait "$PID"
 	PID=

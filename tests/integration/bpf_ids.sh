@@ -17,6 +17,20 @@ bpf_ids_of() {
 	done 2>/dev/null | sort -u
 }
 
+# bpf_prog_stats PID: a JSON array of bpftool's view of each BPF program
+# PID holds (run_cnt and run_time_ns with kernel.bpf_stats_enabled=1): that
+# tracer's own, whatever else is loaded (make bench, scripts/bpf_cost.sh).
+bpf_prog_stats() {
+	local id first=1
+	echo "["
+	for id in $(bpf_ids_of "$1" | sed -n 's/^prog //p'); do
+		[ "$first" = 1 ] || echo ","
+		first=0
+		bpftool prog show id "$id" --json
+	done
+	echo "]"
+}
+
 # bpf_ids_left FILE: prints the objects listed in FILE (bpf_ids_of's
 # output) that the kernel still has.
 bpf_ids_left() {
