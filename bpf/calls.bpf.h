@@ -190,6 +190,61 @@ static __always_inline bool call_wanted(__u8 call, struct pt_regs *regs, const s
 	return sock_tracked(sk);
 }
 
+/* A followed call's socket, remembered: its packets pass the filters from
+ * now on (a connect()'s SYN before its port is chosen, a UDP socket's first
+ * datagram before it is bound, a Fast Open sendto()'s SYN), and its return
+ * passes as its entry did, though a failed connection leaves the socket
+ * without the port that passed. */
+static __always_inline void remember_call_socket(__u8 call, struct pt_regs *regs,
+						 struct task_struct *task, const struct sock *sk,
+						 const struct tuple *t)
+{
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || t->proto == IPPROTO_UDP ||
+	    (call == SYN_CALL_SENDTO && regs->r8))
+		sock_track(sk);
+	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
+	    (t->proto == IPPROTO_UDP && t->sport))
+		watch_port(t->netns, t->sport);
+	/* the thread's close() stash is made here, not by its first close():
+	 * an allocation there would delay that close() (two close()s meant to
+	 * cross would not) */
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4)
+		bpf_task_storage_get(&closes, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* The argument an entry record carries besides the descriptor. */
+static __always_inline __s32 entry_arg(__u8 call, struct pt_regs *regs)
+{
+	__s32 arg = 0;
+
+	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN)
+		arg = (__s32)regs->si;
+	if (call == SYN_CALL_ACCEPT4)
+		arg = (__s32)regs->r10;
+	if (call == SYN_CALL_BIND)
+		arg = sockaddr_port((void *)regs->si);
+	if (call == SYN_CALL_SENDTO) /* where to: a datagram's peer, 0 when connected */
+		arg = regs->r8 ? sockaddr_port((void *)regs->r8) : 0;
+	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
+		arg = (__s32)regs->dx; /* the bytes asked for */
+	return arg;
+}
+
+/* What close()'s return will need: its socket may be gone by then. */
+static __always_inline void stash_close(struct task_struct *task, const struct sock *sk,
+					const struct tuple *t, __s32 fd)
+{
+	struct close_stash *st = bpf_task_storage_get(&closes, task, 0,
+						      BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (st) {
+		sock_id_in(&st->sid, sk);
+		st->t = *t;
+		st->fd = fd;
+		st->pending = 1;
+	}
+}
+
 static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 {
 	__u8 call = call_of_nr(nr);
@@ -197,7 +252,7 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	struct file *f;
 	struct sock *sk;
 	struct tuple t;
-	__s32 fd, arg = 0;
+	__s32 fd, arg;
 
 	/* socket() is reported on return only: the socket exists from then */
 	if (!call || call == SYN_CALL_SOCKET)
@@ -215,43 +270,10 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	tuple_from_full_sk(sk, &t, direct);
 	if (!call_wanted(call, regs, sk, &t, true))
 		return 0;
-	/* its packets pass from now on: a connect()'s SYN before its port is
-	 * chosen, a UDP socket's first datagram before it is bound, a Fast
-	 * Open sendto()'s SYN; and its return passes as its entry did, though
-	 * a failed connection leaves the socket without the port that passed */
-	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND || t.proto == IPPROTO_UDP ||
-	    (call == SYN_CALL_SENDTO && regs->r8))
-		sock_track(sk);
-	if (call == SYN_CALL_LISTEN || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4 ||
-	    (t.proto == IPPROTO_UDP && t.sport))
-		watch_port(t.netns, t.sport);
-	/* the thread's close() stash is made here, not by its first close():
-	 * an allocation there would delay that close() (two close()s meant to
-	 * cross would not) */
-	if (call == SYN_CALL_CONNECT || call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4)
-		bpf_task_storage_get(&closes, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-	if (call == SYN_CALL_SHUTDOWN || call == SYN_CALL_LISTEN)
-		arg = (__s32)regs->si;
-	if (call == SYN_CALL_ACCEPT4)
-		arg = (__s32)regs->r10;
-	if (call == SYN_CALL_BIND)
-		arg = sockaddr_port((void *)regs->si);
-	if (call == SYN_CALL_SENDTO) /* where to: a datagram's peer, 0 when connected */
-		arg = regs->r8 ? sockaddr_port((void *)regs->r8) : 0;
-	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
-		arg = (__s32)regs->dx; /* the bytes asked for */
-
+	remember_call_socket(call, regs, task, sk, &t);
+	arg = entry_arg(call, regs);
 	if (call == SYN_CALL_CLOSE) {
-		struct close_stash *st = bpf_task_storage_get(&closes, task, 0,
-							      BPF_LOCAL_STORAGE_GET_F_CREATE);
-
-		if (st) {
-			sock_id_in(&st->sid, sk);
-			st->t = t;
-			st->fd = fd;
-			st->pending = 1;
-		}
+		stash_close(task, sk, &t, fd);
 		emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, file_last_ref(f, direct));
 		return 0;
 	}
@@ -261,6 +283,54 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	}
 	emit_call(call, SYN_PHASE_ENTRY, &t, sk, 0, fd, arg, 0, -1, false);
 	return 0;
+}
+
+/* close() returned: told with what its entry saw (the socket may be gone). */
+static __always_inline void close_returned(struct task_struct *task, long ret)
+{
+	struct close_stash *st = bpf_task_storage_get(&closes, task, 0, 0);
+
+	if (st && st->pending) {
+		st->pending = 0;
+		emit_call(SYN_CALL_CLOSE, SYN_PHASE_RETURN, &st->t, NULL, st->sid, st->fd, 0, ret, -1,
+			  false);
+	}
+}
+
+/* socket() returned: a TCP or UDP socket, only without a port filter (the
+ * new socket has no port yet). */
+static __always_inline void socket_returned(struct pt_regs *regs, struct task_struct *task,
+					    long ret, bool direct)
+{
+	int domain = (int)regs->di, type = (int)regs->si;
+	struct sock *sk;
+	struct tuple t;
+
+	if (ret < 0 || filter_nports || (domain != AF_INET && domain != AF_INET6) ||
+	    ((type & SOCK_TYPE_MASK) != SOCK_STREAM && (type & SOCK_TYPE_MASK) != SOCK_DGRAM))
+		return;
+	sk = inet_sock_of_file(file_from_fd(task, (int)ret, direct), true, direct);
+	if (!sk)
+		return;
+	tuple_from_full_sk(sk, &t, direct);
+	emit_call(SYN_CALL_SOCKET, SYN_PHASE_RETURN, &t, sk, 0, (__s32)ret, type, ret, -1, false);
+}
+
+/* accept() returned descriptor fd: the accepted connection's socket and
+ * tuple replace the listener's in *sk and *t. */
+static __always_inline void take_accepted(struct task_struct *task, int fd, struct sock **sk,
+					  struct tuple *t, bool direct)
+{
+	struct sock *child = inet_sock_of_file(file_from_fd(task, fd, direct), false, direct);
+
+	if (!child)
+		return;
+	*sk = child;
+	tuple_from_full_sk(child, t, direct);
+	/* reset (or hit by an ICMP error) before accept() returned: unhashed,
+	 * its local port cleared; inet_sport keeps it */
+	if (!t->sport)
+		t->sport = bpf_ntohs(inet_sport_of(child, direct));
 }
 
 /* The return of a call: its arguments are still in regs (x86_64 keeps them
@@ -282,29 +352,13 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	if (is_self(task))
 		return 0;
 	if (call == SYN_CALL_CLOSE) {
-		struct close_stash *st = bpf_task_storage_get(&closes, task, 0, 0);
-
-		if (st && st->pending) {
-			st->pending = 0;
-			emit_call(call, SYN_PHASE_RETURN, &st->t, NULL, st->sid, st->fd, 0, ret, -1,
-				  false);
-		}
+		close_returned(task, ret);
 		return 0;
 	}
 	if (!task_wanted(task))
 		return 0;
 	if (call == SYN_CALL_SOCKET) {
-		int domain = (int)regs->di, type = (int)regs->si;
-
-		/* the new socket has no port yet: only without a port filter */
-		if (ret < 0 || filter_nports || (domain != AF_INET && domain != AF_INET6) ||
-		    ((type & SOCK_TYPE_MASK) != SOCK_STREAM && (type & SOCK_TYPE_MASK) != SOCK_DGRAM))
-			return 0;
-		sk = inet_sock_of_file(file_from_fd(task, (int)ret, direct), true, direct);
-		if (!sk)
-			return 0;
-		tuple_from_full_sk(sk, &t, direct);
-		emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, (__s32)ret, type, ret, -1, false);
+		socket_returned(regs, task, ret, direct);
 		return 0;
 	}
 	fd = (__s32)regs->di;
@@ -316,17 +370,7 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		return 0;
 	if ((call == SYN_CALL_ACCEPT || call == SYN_CALL_ACCEPT4) && ret >= 0) {
 		/* report the accepted connection's socket, not the listener */
-		struct sock *child = inet_sock_of_file(file_from_fd(task, (int)ret, direct), false,
-						       direct);
-
-		if (child) {
-			sk = child;
-			tuple_from_full_sk(sk, &t, direct);
-			/* reset (or hit by an ICMP error) before accept() returned:
-			 * unhashed, its local port cleared; inet_sport keeps it */
-			if (!t.sport)
-				t.sport = bpf_ntohs(inet_sport_of(sk, direct));
-		}
+		take_accepted(task, (int)ret, &sk, &t, direct);
 		new_fd = (__s32)ret;
 	}
 	if ((call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) && filter_task())
