@@ -16,6 +16,7 @@
 #   jsonl       synscope -f jsonl -o FILE        (a JSON object per event)
 #   record      synscope -w FILE                 (events as they are, format 1; nothing drawn)
 #   record-gz   synscope -w FILE.gz              (the same, gzip level 1)
+#   record-ladder synscope -w FILE -o FILE2      (recorded and drawn at once)
 #   filtered    synscope -P <a port nobody uses> -o FILE
 #   tcpstates   tcpstates > FILE                 (bcc's libbpf-tools, Debian's libbpf-tools)
 #   tcpdump     tcpdump -i lo -w FILE
@@ -65,13 +66,14 @@
 # Environment: BENCH_CONNS (20000), BENCH_THREADS (2), BENCH_RUNS (3),
 # BENCH_PORT (21700; the filtered run asks for BENCH_PORT+1, the long
 # connections +2, redis +3, nginx +4),
-# BENCH_CONFIGS (all thirteen above, in that order), BENCH_MEM_CONNS (1000000; 0
+# BENCH_CONFIGS (all fourteen above, in that order), BENCH_MEM_CONNS (1000000; 0
 # skips), BENCH_CLEAN_WAIT (120), BENCH_LONG (1; 0 skips the long connections),
 # BENCH_LONG_CONNS (50), BENCH_LONG_REQUESTS (2000), BENCH_LONG_CONFIGS
-# (untraced ladder table stats stream jsonl record record-gz tcpdump), BENCH_WEB
+# (untraced ladder table stats stream jsonl record record-gz tcpdump; record-ladder
+# too if asked), BENCH_WEB
 # (1; 0 skips nginx + ab, as does nginx or ab not installed), BENCH_WEB_REQUESTS
 # (20000), BENCH_WEB_CONCURRENCY (20), BENCH_WEB_CONFIGS (untraced ladder stream
-# jsonl record record-gz tcpdump), BENCH_REDIS_RUNS (5;
+# jsonl record record-gz record-ladder tcpdump), BENCH_REDIS_RUNS (5;
 # 0 skips), SYNSCOPE, TCPDEMO, TCPLOAD, FLOOR_ATTACH, FLOOR_RECORD (binaries).
 set -u
 
@@ -84,7 +86,7 @@ CONNS=${BENCH_CONNS:-20000}
 THREADS=${BENCH_THREADS:-2}
 RUNS=${BENCH_RUNS:-3}
 PORT=${BENCH_PORT:-21700}
-CONFIGS=${BENCH_CONFIGS:-untraced ladder table stats stream jsonl record record-gz filtered tcpstates tcpdump floor-attach floor-record}
+CONFIGS=${BENCH_CONFIGS:-untraced ladder table stats stream jsonl record record-gz record-ladder filtered tcpstates tcpdump floor-attach floor-record}
 FLOOR_ATTACH=${FLOOR_ATTACH:-$ROOT/build/floor-attach/synscope}
 FLOOR_RECORD=${FLOOR_RECORD:-$ROOT/build/floor-record/synscope}
 MEM_CONNS=${BENCH_MEM_CONNS:-1000000}
@@ -96,7 +98,7 @@ LONG_CONFIGS=${BENCH_LONG_CONFIGS:-untraced ladder table stats stream jsonl reco
 WEB=${BENCH_WEB:-1}
 WEB_REQUESTS=${BENCH_WEB_REQUESTS:-20000}
 WEB_CONCURRENCY=${BENCH_WEB_CONCURRENCY:-20}
-WEB_CONFIGS=${BENCH_WEB_CONFIGS:-untraced ladder stream jsonl record record-gz tcpdump}
+WEB_CONFIGS=${BENCH_WEB_CONFIGS:-untraced ladder stream jsonl record record-gz record-ladder tcpdump}
 REDIS_RUNS=${BENCH_REDIS_RUNS:-5}
 CLEAN_WAIT=${BENCH_CLEAN_WAIT:-120}
 MEM_STEP=100000
@@ -147,7 +149,7 @@ want=()
 for c in $CONFIGS; do
 	case $c in
 	untraced) want+=("$c") ;;
-	ladder | table | stats | stream | jsonl | record | record-gz | filtered)
+	ladder | table | stats | stream | jsonl | record | record-gz | record-ladder | filtered)
 		if [ "$ROOTED" = 1 ] && [ -x "$SYNSCOPE" ]; then
 			want+=("$c")
 		else
@@ -271,6 +273,7 @@ start_tool() {
 	jsonl) "$SYNSCOPE" -f jsonl -o "$WORK/storm.jsonl" "$@" 2>"$TOOL_ERR" & ;;
 	record) "$SYNSCOPE" -w "$WORK/storm.rec" "$@" 2>"$TOOL_ERR" & ;;
 	record-gz) "$SYNSCOPE" -w "$WORK/storm.rec.gz" "$@" 2>"$TOOL_ERR" & ;;
+	record-ladder) "$SYNSCOPE" -w "$WORK/both.rec" -o "$WORK/ladder.txt" "$@" 2>"$TOOL_ERR" & ;;
 	filtered) "$SYNSCOPE" -P "$((PORT + 1))" -o "$WORK/filtered.txt" "$@" 2>"$TOOL_ERR" & ;;
 	memory) "$SYNSCOPE" "$@" >/dev/null 2>"$TOOL_ERR" & ;;
 	tcpstates) "$TCPSTATES" >"$WORK/tcpstates.txt" 2>"$TOOL_ERR" & ;;
@@ -375,7 +378,8 @@ for ((r = 1; r <= RUNS; r++)); do
 		[ "$TOOL_CPU" != - ] && CPUS[$c]="${CPUS[$c]:-} $TOOL_CPU"
 		line+=$(printf ' %s %.0f%s' "$c" "$RATE" "$mark")
 		rm -f "$WORK/ladder.txt" "$WORK/table.txt" "$WORK/stats.txt" "$WORK/filtered.txt" \
-			"$WORK/stream.txt" "$WORK/storm.jsonl" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" "$WORK/floor.rec"
+			"$WORK/stream.txt" "$WORK/storm.jsonl" "$WORK/tcpstates.txt" "$WORK/tcpdump.pcap" "$WORK/floor.rec" \
+			"$WORK/both.rec"
 	done
 	echo "$line"
 done
@@ -390,6 +394,7 @@ describe() {
 	jsonl) echo "synscope -f jsonl -o FILE" ;;
 	record) echo "synscope -w FILE" ;;
 	record-gz) echo "synscope -w FILE.gz" ;;
+	record-ladder) echo "synscope -w FILE -o FILE2" ;;
 	filtered) echo "synscope -P <unused port>" ;;
 	tcpstates) echo "tcpstates (libbpf-tools)" ;;
 	tcpdump) echo "tcpdump -i lo -w FILE" ;;
@@ -530,7 +535,7 @@ port_want() {
 	PWANT=()
 	for c in "$@"; do
 		case $c in
-		untraced | ladder | table | stats | stream | jsonl | record | record-gz) PWANT+=("$c") ;;
+		untraced | ladder | table | stats | stream | jsonl | record | record-gz | record-ladder) PWANT+=("$c") ;;
 		tcpdump)
 			if [ -x "$TCPDUMP" ]; then
 				PWANT+=("$c")
@@ -554,6 +559,7 @@ port_start() {
 	jsonl) "$SYNSCOPE" -P "$port" -f jsonl -o "$out.jsonl" 2>"$TOOL_ERR" & ;;
 	record) "$SYNSCOPE" -P "$port" -w "$out.rec" 2>"$TOOL_ERR" & ;;
 	record-gz) "$SYNSCOPE" -P "$port" -w "$out.rec.gz" 2>"$TOOL_ERR" & ;;
+	record-ladder) "$SYNSCOPE" -P "$port" -w "$out.both.rec" -o "$out.txt" 2>"$TOOL_ERR" & ;;
 	tcpdump) "$TCPDUMP" -i lo -w "$out.pcap" "tcp port $port" 2>"$TOOL_ERR" & ;;
 	esac
 	TOOL_PID=$!
@@ -607,7 +613,8 @@ port_rounds() {
 			[ "$TOOL_CPU" != - ] && W_CPU[$c]="${W_CPU[$c]:-} $TOOL_CPU"
 			line+=$(printf ' %s %.0f%s' "$c" "$WRATE" "$mark")
 			[ "$c" = record ] && mv "$WORK/$name.rec" "$WORK/$name-kept.rec"
-			rm -f "$WORK/$name.txt" "$WORK/$name.jsonl" "$WORK/$name.rec.gz" "$WORK/$name.pcap"
+			rm -f "$WORK/$name.txt" "$WORK/$name.jsonl" "$WORK/$name.rec.gz" "$WORK/$name.pcap" \
+				"$WORK/$name.both.rec"
 		done
 		echo "$line"
 	done
