@@ -14,31 +14,79 @@
  * for the ISNs, so a long connection does not cost a scan per event. */
 #define STREAM_ISN_SCAN_ROWS 64
 
+/* The endpoints of recent events, as printed: a connection's events come
+ * close together, and formatting two addresses was an eighth of the
+ * stream's time. Direct-mapped by a hash of the tuple. */
+#define EP_CACHE_SLOTS 64
+#define EP_TEXT_LEN (2 * ADDR_STR_LEN + 4)
+
+struct ep_key {
+	__u8 saddr[16], daddr[16];
+	__u16 sport, dport;
+	__u8 family, rx, pad[2];
+};
+
+struct ep_slot {
+	struct ep_key key;
+	char text[EP_TEXT_LEN]; /* "" while the slot is empty */
+};
+
 struct stream_sink {
 	struct syn_sink base;
 	struct sink_opts opts;
 	bool started;
 	__u64 t0;   /* ts_ns of the first event seen: time 0 */
+	struct ep_slot eps[EP_CACHE_SLOTS];
 };
 
-/* "local > remote", "local < remote" for a received segment; "-" when the
- * event carries no address. */
-static char *stream_endpoints(const struct syn_event *e, char *buf, size_t len)
+/* "local > remote", "local < remote" for a received segment, into text. */
+static void endpoints_text(const struct ep_key *k, char text[EP_TEXT_LEN])
 {
-	char local[ADDR_STR_LEN], remote[ADDR_STR_LEN], tmp[2 * ADDR_STR_LEN + 4], *p;
-	bool rx = e->kind == SYN_EV_SEGMENT && e->seg.dir == SYN_DIR_RX;
+	char local[ADDR_STR_LEN], remote[ADDR_STR_LEN], *p;
 
-	if (!e->family)
-		return txt_copy(buf, len, "-");
-	endpoint_str(e->family, e->saddr, e->sport, local, sizeof(local));
-	endpoint_str(e->family, e->daddr, e->dport, remote, sizeof(remote));
+	endpoint_str(k->family, k->saddr, k->sport, local, sizeof(local));
+	endpoint_str(k->family, k->daddr, k->dport, remote, sizeof(remote));
 	/* by hand: a printf per line was a third of the stream's time */
-	p = txt_put_str(tmp, local);
+	p = txt_put_str(text, local);
 	*p++ = ' ';
-	*p++ = rx ? '<' : '>';
+	*p++ = k->rx ? '<' : '>';
 	*p++ = ' ';
 	*txt_put_str(p, remote) = '\0';
-	return txt_copy(buf, len, tmp);
+}
+
+static size_t ep_slot_of(const struct ep_key *k)
+{
+	__u64 w[4], h = (__u64)k->sport << 32 | (__u64)k->dport << 16 | k->family << 1 | k->rx;
+
+	memcpy(w, k->saddr, 16);
+	memcpy(w + 2, k->daddr, 16);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 58) % EP_CACHE_SLOTS;
+}
+
+/* The event's endpoints as stream_event prints them; "-" when it carries
+ * no address. */
+static const char *stream_endpoints(struct stream_sink *ss, const struct syn_event *e)
+{
+	struct ep_key k;
+	struct ep_slot *slot;
+
+	if (!e->family)
+		return "-";
+	memset(&k, 0, sizeof(k));
+	memcpy(k.saddr, e->saddr, 16);
+	memcpy(k.daddr, e->daddr, 16);
+	k.sport = e->sport;
+	k.dport = e->dport;
+	k.family = e->family;
+	k.rx = e->kind == SYN_EV_SEGMENT && e->seg.dir == SYN_DIR_RX;
+	slot = &ss->eps[ep_slot_of(&k)];
+	if (!slot->text[0] || memcmp(&slot->key, &k, sizeof(k))) {
+		slot->key = k;
+		endpoints_text(&k, slot->text);
+	}
+	return slot->text;
 }
 
 /* What the end is as far as is known when its event is printed: a live
@@ -56,7 +104,7 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	struct seq_base base, *b = NULL;
 	struct txt_line l;
 	enum txt_color color = TXT_PLAIN;
-	char t[32], id[32], proc[48], eps[2 * ADDR_STR_LEN + 4], text[200];
+	char t[32], id[32], proc[48], text[200];
 
 	if (e->kind == SYN_EV_TICK || end == SINK_END_SHOWN)
 		return; /* the clock, or printed already when it happened */
@@ -111,7 +159,7 @@ static void stream_event(struct syn_sink *s, const struct syn_event *e,
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, TXT_PLAIN, proc);
 	txt_line_gap_to(&l, 0);
-	txt_line_put(&l, TXT_PLAIN, stream_endpoints(e, eps, sizeof(eps)));
+	txt_line_put(&l, TXT_PLAIN, stream_endpoints(ss, e));
 	txt_line_gap_to(&l, 0);
 	txt_line_put(&l, color, text);
 	txt_line_end(&l);

@@ -1,4 +1,5 @@
 /* Stream sink: one line per event, as it arrives; nothing when a connection ends. */
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <time.h>
 #include "fake_conn.h"
@@ -193,6 +194,70 @@ static void test_setsockopt_text(void)
 	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt = -1 ENOPROTOOPT");
 }
 
+/* Each line names its own event's endpoints, whatever came before: 200
+ * tuples (more than the endpoints the sink keeps formatted), each seen
+ * twice, in two passes, sent in one and received in the other; IPv6; an
+ * event without addresses. */
+static void test_endpoints_of_each_event(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_sink *s;
+	char *out, *line, *save = NULL, want[128];
+	int n = 0;
+
+	capture_start(&cap, &o);
+	s = stream_sink_new(&o);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 200; i++) {
+			struct syn_event e = { 0 };
+
+			e.ts_ns = FAKE_T0_NS + (__u64)(pass * 200 + i) * 1000;
+			e.kind = SYN_EV_SEGMENT;
+			e.family = i % 3 ? AF_INET : AF_INET6;
+			e.saddr[0] = 10, e.saddr[3] = (__u8)i;
+			e.daddr[0] = 10, e.daddr[3] = (__u8)i;
+			e.sport = (__u16)(40000 + i);
+			e.dport = 80;
+			e.seg.dir = (i + pass) % 2 ? SYN_DIR_RX : SYN_DIR_TX;
+			e.seg.flags = SYN_TCP_ACK;
+			s->event(s, &e, NULL, 0);
+		}
+	}
+	{
+		struct syn_event none = { .ts_ns = FAKE_T0_NS + 500000, .kind = SYN_EV_LOST };
+
+		none.lost.count = 1;
+		s->event(s, &none, NULL, 0);
+	}
+	s->destroy(s);
+	out = capture_end(&cap);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save), n++) {
+		int pass = n / 200, i = n % 200;
+
+		if (n == 400) {
+			CHECK(strstr(line, " - ") != NULL);
+			break;
+		}
+		/* the addresses as libc writes them: v6 in brackets */
+		__u8 sa[16] = { 10, 0, 0, (__u8)i }, da[16] = { 10, 0, 0, (__u8)i };
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+		int af = i % 3 ? AF_INET : AF_INET6;
+
+		inet_ntop(af, sa, a, sizeof(a));
+		inet_ntop(af, da, b, sizeof(b));
+		snprintf(want, sizeof(want), af == AF_INET ? " %s:%d %c %s:80 " : " [%s]:%d %c [%s]:80 ",
+			 a, 40000 + i, (i + pass) % 2 ? '<' : '>', b);
+		if (!strstr(line, want)) {
+			fprintf(stderr, "line %d: want '%s' in '%s'\n", n, want, line);
+			CHECK(false);
+			break;
+		}
+	}
+	CHECK_EQ_INT(n, 400);
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_one_line_per_event);
@@ -201,5 +266,6 @@ int main(void)
 	RUN(test_colour_and_hostile_comm);
 	RUN(test_paced);
 	RUN(test_setsockopt_text);
+	RUN(test_endpoints_of_each_event);
 	return TEST_SUMMARY();
 }
