@@ -18,6 +18,9 @@ ifeq ($(SANITIZE),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+# the library's own: the recording writer compresses with libdeflate, the
+# reader decompresses with zlib
+CORE_LIBS := -ldeflate -lz
 
 # clang -target bpf must still see the system headers (asm/types.h ...)
 CLANG_SYS_INCLUDES = $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -103,13 +106,13 @@ $(OUT)/libsynscope.a: $(CORE_OBJS)
 
 $(OUT)/synscope: $(EDGE_OBJS) $(OUT)/libsynscope.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CORE_LIBS) $(LIBBPF_LIBS) -o $@
 
 # unit tests mirror the stage folders: tests/unit/STAGE/test_NAME.c
 vpath test_%.c $(sort $(dir $(UNIT_SRCS)))
 $(OUT)/tests/test_%: test_%.c $(OUT)/libsynscope.a | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a $(CORE_LIBS) -o $@
 
 $(OUT)/tests/%: tests/integration/%.c tests/integration/sock_io.h | $(OUT)/tests
 	$(call msg,CC,$@)
@@ -117,13 +120,13 @@ $(OUT)/tests/%: tests/integration/%.c tests/integration/sock_io.h | $(OUT)/tests
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRCS) $(CORE_HDRS) bpf/synscope_event.h | $(OUT)/fuzz
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< $(CORE_SRCS) $(CORE_LIBS) -o $@
 
 # The seed corpus is committed; this remakes the recordings' with the
 # recording writer (tests/fuzz/corpus/options/ is written by hand).
 $(OUT)/fuzz/make_corpus: tests/fuzz/make_corpus.c $(OUT)/libsynscope.a | $(OUT)/fuzz
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(OUT)/libsynscope.a $(CORE_LIBS) -o $@
 
 fuzz-corpus: $(OUT)/fuzz/make_corpus
 	$(Q)for d in recording replay; do \

@@ -2,11 +2,11 @@
 # Installs what synscope needs to build and test on Debian 12, only what is missing.
 # Idempotent: a machine that already has everything runs no apt-get and no npm at all.
 #
-#   apt: compilers, libbpf, tcpdump, tshark (the pcapng export test), node and npm,
-#        redis-server and redis-tools (redis-benchmark: scripts/redis_load.sh, make bench,
-#        test_views), GNU time (peak memory in test_long_replay and make bench), nginx
-#        and ab (test_views runs its own, on its own ports: a service the packages may
-#        start is not used);
+#   apt: compilers, libbpf, zlib and libdeflate (recordings: read, written), tcpdump,
+#        tshark (the pcapng export test), node and npm, redis-server and redis-tools
+#        (redis-benchmark: scripts/redis_load.sh, make bench, test_views), GNU time (peak
+#        memory in test_long_replay and make bench), nginx and ab (test_views runs its own,
+#        on its own ports: a service the packages may start is not used);
 #        with --bench also libbpf-tools (tcpstates, for scripts/bench.sh)
 #   npm: Mermaid's parser for the mermaid export tests, pinned by
 #        tests/mermaid/package-lock.json, into tests/mermaid/node_modules
@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool make gcc pkg-config
+need_pkgs=(clang llvm libbpf-dev libelf-dev zlib1g-dev libdeflate-dev bpftool make gcc pkg-config
            libclang-rt-14-dev
            tcpdump iproute2 python3 nftables chromium tshark valgrind pmccabe
            redis-server redis-tools time nginx-light apache2-utils)

@@ -20,32 +20,40 @@ struct outfile {
 	char buf[64 * 1024]; /* the stream's buffer: glibc sizes its own at 8 KiB */
 };
 
+int outfile_write_all(int fd, const void *buf, size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = write(fd, (const char *)buf + *done, n - *done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
 /* The one place bytes reach the file. After a failure it writes nothing
  * more, and an -o file is cut back to its last commit, so what is there
  * stays whole. */
 static ssize_t outfile_write(void *cookie, const char *buf, size_t n)
 {
 	struct outfile *f = cookie;
-	size_t done = 0;
+	size_t done;
 
 	if (f->err) {
 		errno = f->err;
 		return 0;
 	}
-	while (done < n) {
-		ssize_t w = write(f->fd, buf + done, n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			f->err = w < 0 ? errno : EIO;
-			if (f->owned && f->written > f->good && ftruncate(f->fd, f->good) == 0)
-				f->written = f->good;
-			errno = f->err;
-			return 0; /* stdio: 0 is an error, never a negative count */
-		}
-		done += (size_t)w;
-		f->written += w;
+	f->err = outfile_write_all(f->fd, buf, n, &done);
+	f->written += (off_t)done;
+	if (f->err) {
+		if (f->owned && f->written > f->good && ftruncate(f->fd, f->good) == 0)
+			f->written = f->good;
+		errno = f->err;
+		return 0; /* stdio: 0 is an error, never a negative count */
 	}
 	return (ssize_t)n;
 }

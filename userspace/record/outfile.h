@@ -19,6 +19,10 @@ struct outfile;
  * symbolic link, only a regular file (opt names the option in messages).
  * The fd, or -1 with one line in err. */
 int outfile_create(const char *path, const char *opt, char *err, size_t errlen);
+/* n bytes of buf to fd, however many write() calls that takes (short
+ * writes, EINTR): 0, or the errno of the write that failed (EIO for one
+ * that wrote nothing). *done: the bytes that reached fd either way. */
+int outfile_write_all(int fd, const void *buf, size_t n, size_t *done);
 /* Create or truncate PATH for writing. NULL with one line in err when PATH
  * is a symbolic link, not a regular file, or cannot be opened. */
 struct outfile *outfile_open(const char *path, char *err, size_t errlen);

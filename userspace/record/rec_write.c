@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 #include "record/ev_encode.h"
 #include "record/outfile.h"
 #include "record/rec_write.h"
@@ -15,47 +15,80 @@
 
 /* ---- writer ------------------------------------------------------------ */
 
-/* Event records are put together here and handed to zlib a batch at a
- * time: a gzwrite() per record of a dozen bytes would cost more than it. */
-#define STAGE_SIZE (64u << 10)
+/* Records are put together here and written a batch at a time: a write()
+ * per record of a dozen bytes would cost more than it. In a .gz each batch
+ * becomes one whole gzip member (a gzip file may hold any number, read as
+ * one stream), so the file is whole gzip between two batches. 128 KiB: a
+ * replay's flush of 1,024 plain events (124 bytes each) is one write(); at
+ * 64 KiB the extra write()s cost a plain replay 5 % more CPU. */
+#define STAGE_SIZE (128u << 10)
+/* libdeflate's fastest level: a batch in about half zlib's level 1 time;
+ * its levels 2 and 3 save under 2 % for 40-100 % more (docs/recording.md). */
+#define GZ_LEVEL 1
+/* The longest record the header writes: a reason's value and its name. */
+#define RECORD_MAX (REC_RECHDR_LEN + 2 * REC_TEXT_MAX)
+_Static_assert(RECORD_MAX <= STAGE_SIZE, "a record fits in a batch");
 
 struct rec_writer {
-	gzFile gz;
+	struct libdeflate_compressor *gz; /* .gz files; NULL: the batches as they are */
+	__u8 *member;       /* a batch compressed, member_cap bytes at most */
+	size_t member_cap;
 	struct ev_encoder *enc; /* format 2 (compressed files); NULL: format 1 */
 	size_t staged;      /* bytes in stage */
-	int fd;             /* a second descriptor of the file: it is cut back with it */
+	int fd;
 	__u64 records;      /* event records written (the end record counts these) */
 	__u64 events;       /* ... of which events (not the source's ticks) */
-	__u64 kept_events;  /* events known to be in the file: at the last flush */
+	__u64 kept_events;  /* events known to be in the file: at the last whole batch */
 	off_t kept_bytes;   /* ... and the file's size then */
+	off_t written;      /* bytes that reached the file */
 	bool failed;
 	char err[256];
 	__u8 stage[STAGE_SIZE];
 };
 
-static int writer_fail(struct rec_writer *w)
+/* The first failure is the one said; nothing is written after it. */
+static int writer_fail(struct rec_writer *w, const char *why)
 {
-	int zerr = Z_OK;
-	const char *msg = gzerror(w->gz, &zerr);
-
 	if (!w->failed) {
 		w->failed = true;
-		snprintf(w->err, sizeof(w->err), "cannot write: %s",
-			 zerr == Z_ERRNO ? strerror(errno) : msg);
+		snprintf(w->err, sizeof(w->err), "cannot write: %s", why);
 	}
 	return -1;
 }
 
-/* The staged event records, to zlib. */
+/* n bytes to the file, however many write() calls that takes. */
+static int write_out(struct rec_writer *w, const __u8 *p, size_t n)
+{
+	size_t done = 0;
+	int e = outfile_write_all(w->fd, p, n, &done);
+
+	w->written += (off_t)done;
+	return e ? writer_fail(w, strerror(e)) : 0;
+}
+
+/* The staged records, to the file: a gzip member of them in a .gz. Each
+ * batch is whole in the file once written: what it keeps if a later one
+ * fails. */
 static int write_staged(struct rec_writer *w)
 {
+	const __u8 *out = w->stage;
 	size_t n = w->staged;
 
 	w->staged = 0;
 	if (w->failed)
 		return -1;
-	if (n && gzwrite(w->gz, w->stage, (unsigned)n) != (int)n)
-		return writer_fail(w);
+	if (!n)
+		return 0; /* no empty member at a flush with nothing new */
+	if (w->gz) {
+		n = libdeflate_gzip_compress(w->gz, w->stage, n, w->member, w->member_cap);
+		if (!n)
+			return writer_fail(w, "compression failed");
+		out = w->member;
+	}
+	if (write_out(w, out, n))
+		return -1;
+	w->kept_bytes = w->written;
+	w->kept_events = w->events;
 	return 0;
 }
 
@@ -72,23 +105,22 @@ static size_t frame_record(__u8 *out, enum rec_type type, const void *a, size_t 
 	return REC_RECHDR_LEN + alen + blen;
 }
 
-/* One record, in one gzwrite: the writer's cost is per call, not per byte. */
+/* One record, staged (a batch written first when it would not fit). */
 static int write_record(struct rec_writer *w, enum rec_type type, const void *a, size_t alen,
 			const void *b, size_t blen)
 {
-	__u8 rec[REC_RECHDR_LEN + 2 * REC_TEXT_MAX];
 	size_t len = REC_RECHDR_LEN + alen + blen;
 
 	if (w->failed)
 		return -1;
-	if (len > sizeof(rec)) {
+	if (len > RECORD_MAX) {
 		snprintf(w->err, sizeof(w->err), "record of %zu bytes: too long", len);
 		w->failed = true;
 		return -1;
 	}
-	frame_record(rec, type, a, alen, b, blen);
-	if (gzwrite(w->gz, rec, (unsigned)len) != (int)len)
-		return writer_fail(w);
+	if (w->staged + len > STAGE_SIZE && write_staged(w))
+		return -1;
+	w->staged += frame_record(w->stage + w->staged, type, a, alen, b, blen);
 	return 0;
 }
 
@@ -99,12 +131,12 @@ static int write_text(struct rec_writer *w, enum rec_type type, const char *s)
 
 static int write_header(struct rec_writer *w, const struct rec_header *h)
 {
-	__u8 prefix[REC_PREFIX_LEN], fixed[REC_HEADER_LEN], val[4];
+	__u8 fixed[REC_HEADER_LEN], val[4];
 
-	memcpy(prefix, REC_MAGIC, REC_MAGIC_LEN);
-	put_u32(prefix + REC_MAGIC_LEN, w->enc ? REC_FORMAT_VERSION : REC_FORMAT_PLAIN);
-	if (gzwrite(w->gz, prefix, sizeof(prefix)) != (int)sizeof(prefix))
-		return writer_fail(w);
+	/* the first bytes of the stage: nothing was staged before */
+	memcpy(w->stage, REC_MAGIC, REC_MAGIC_LEN);
+	put_u32(w->stage + REC_MAGIC_LEN, w->enc ? REC_FORMAT_VERSION : REC_FORMAT_PLAIN);
+	w->staged = REC_PREFIX_LEN;
 	put_u32(fixed, SYN_EV_ABI_VERSION);
 	put_u32(fixed + 4, sizeof(struct syn_event));
 	put_u64(fixed + 8, (__u64)h->wall_offset_ns);
@@ -137,46 +169,48 @@ bool rec_path_compressed(const char *path)
 static void writer_free(struct rec_writer *w)
 {
 	ev_encoder_free(w->enc);
+	libdeflate_free_compressor(w->gz);
+	free(w->member);
 	free(w);
+}
+
+/* A writer with nothing written. A .gz gets a compressor and compact
+ * events (format 2), where it would otherwise compress five times the
+ * bytes; a plain file takes events as they are, the cheaper to write
+ * (docs/recording.md has both measured). NULL when out of memory. */
+static struct rec_writer *writer_new(bool compressed)
+{
+	struct rec_writer *w = calloc(1, sizeof(*w));
+
+	if (!w || !compressed)
+		return w;
+	w->gz = libdeflate_alloc_compressor(GZ_LEVEL);
+	w->member_cap = w->gz ? libdeflate_gzip_compress_bound(w->gz, STAGE_SIZE) : 0;
+	w->member = w->member_cap ? malloc(w->member_cap) : NULL;
+	w->enc = ev_encoder_new();
+	if (!w->enc || !w->member) {
+		writer_free(w);
+		return NULL;
+	}
+	return w;
 }
 
 struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 				   char *err, size_t errlen)
 {
-	struct rec_writer *w = calloc(1, sizeof(*w));
-	int fd;
+	struct rec_writer *w = writer_new(rec_path_compressed(path));
 
-	/* Compact events where zlib would otherwise compress five times the
-	 * bytes; a plain file takes events as they are, the cheaper to write
-	 * (docs/recording.md has both measured). */
-	if (w && rec_path_compressed(path))
-		w->enc = ev_encoder_new();
-	if (!w || (rec_path_compressed(path) && !w->enc)) {
+	if (!w) {
 		snprintf(err, errlen, "out of memory");
-		free(w);
 		return NULL;
 	}
-	fd = outfile_create(path, "-w", err, errlen);
-	if (fd < 0) {
+	w->fd = outfile_create(path, "-w", err, errlen);
+	if (w->fd < 0) {
 		writer_free(w);
 		return NULL;
 	}
-	w->fd = dup(fd);
-	w->gz = w->fd >= 0 ? gzdopen(fd, rec_path_compressed(path) ? REC_GZ_MODE : REC_RAW_MODE)
-			   : NULL;
-	if (!w->gz) {
-		snprintf(err, errlen, "%s: cannot start compressing: out of memory", path);
-		close(fd);
-		if (w->fd >= 0)
-			close(w->fd);
-		writer_free(w);
-		return NULL;
-	}
-	gzbuffer(w->gz, REC_GZ_BUFFER);
 	if (write_header(w, h) || rec_writer_flush(w)) {
-		writer_fail(w);
 		snprintf(err, errlen, "%s: %s", path, w->err);
-		gzclose(w->gz);
 		close(w->fd);
 		writer_free(w);
 		return NULL;
@@ -202,24 +236,12 @@ int rec_writer_event(struct rec_writer *w, const struct syn_event *e)
 
 int rec_writer_flush(struct rec_writer *w)
 {
-	off_t end;
-
-	if (write_staged(w))
-		return -1;
-	if (gzflush(w->gz, Z_SYNC_FLUSH) != Z_OK)
-		return writer_fail(w);
-	/* all of it is in the file now: what it keeps if a later write fails */
-	end = lseek(w->fd, 0, SEEK_CUR);
-	if (end >= 0) {
-		w->kept_bytes = end;
-		w->kept_events = w->events;
-	}
-	return 0;
+	return write_staged(w);
 }
 
-/* A write failed: the file is cut back to the last flush, a recording that
- * replays whole up to there (and then says it stops early), and what it
- * holds is what the writer says it recorded. */
+/* A write failed: the file is cut back to the last whole batch, a
+ * recording that replays whole up to there (and then says it stops early),
+ * and what it holds is what the writer says it recorded. */
 static void writer_cut_back(struct rec_writer *w)
 {
 	struct stat st;
@@ -239,19 +261,13 @@ int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen
 	/* among format 2's events a framed record starts with a 0 */
 	if (w->enc)
 		w->stage[w->staged++] = 0;
-	if (!write_staged(w)) {
-		put_u64(count, w->records);
-		write_record(w, REC_T_END, count, sizeof(count), NULL, 0);
-	}
-	rc = gzclose(w->gz);
-	if (!w->failed && rc != Z_OK) {
-		w->failed = true;
-		snprintf(w->err, sizeof(w->err), "cannot write: %s",
-			 rc == Z_ERRNO ? strerror(errno) : "compression failed");
-	}
+	put_u64(count, w->records);
+	if (!write_record(w, REC_T_END, count, sizeof(count), NULL, 0))
+		write_staged(w);
 	if (w->failed)
 		writer_cut_back(w);
-	close(w->fd);
+	if (close(w->fd))
+		writer_fail(w, strerror(errno));
 	rc = w->failed ? -1 : 0;
 	if (rc)
 		snprintf(err, errlen, "%s", w->err);

@@ -17,14 +17,16 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 /* Append one event (buffered; a tick too, not counted as an event). -1 on
  * a write error, see rec_writer_error(). */
 int rec_writer_event(struct rec_writer *w, const struct syn_event *e);
-/* Push everything written so far to the file, readable by zcat (a gzip sync
- * flush, a few bytes): what the file keeps if a later write fails. -1 on a
- * write error. */
+/* Push everything written so far to the file (in a .gz, as a whole gzip
+ * member; nothing when nothing is new): the file is then a recording, gzip
+ * -t and zcat read it whole, and it keeps that much if a later write fails.
+ * -1 on a write error. */
 int rec_writer_flush(struct rec_writer *w);
 /* The end record, then close. 0 when every byte reached the file; -1 with
- * one line in err otherwise: the file is then cut back to the last flush, a
- * recording that replays up to there. *kept (when not NULL): the events the
- * file holds. w is freed either way; NULL is a no-op. */
+ * one line in err otherwise: the file is then cut back to the last batch
+ * written whole (the last flush at least), a recording that replays up to
+ * there. *kept (when not NULL): the events the file holds. w is freed
+ * either way; NULL is a no-op. */
 int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen);
 const char *rec_writer_error(const struct rec_writer *w);
 /* Events written (ticks not counted); after a write error, those the file

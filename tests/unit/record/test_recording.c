@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1595,6 +1596,304 @@ static void test_write_errors(void)
 	}
 }
 
+/* ---- how the writer writes: batches, gzip members, flushes, failures ---- */
+
+/* The gzip members of a .gz file, each whole (its CRC and length checked):
+ * how many, or -1 when the file is not whole members. Where each of the
+ * first `max` starts, in the file and in the stream, into at and out_at
+ * (when not NULL). */
+static int gzip_member_starts(const char *path, size_t *at, size_t *out_at, int max)
+{
+	unsigned char *gz, out[1 << 16];
+	size_t len = slurp(path, &gz), out_total = 0;
+	z_stream z = { 0 };
+	int members = 0, rc = Z_OK;
+
+	inflateInit2(&z, 16 + MAX_WBITS);
+	z.next_in = gz;
+	z.avail_in = (uInt)len;
+	while (z.avail_in > 0 && (rc == Z_OK || rc == Z_STREAM_END)) {
+		if (at && members < max && z.total_in == 0) {
+			at[members] = len - z.avail_in;
+			out_at[members] = out_total;
+		}
+		z.next_out = out;
+		z.avail_out = sizeof(out);
+		rc = inflate(&z, Z_NO_FLUSH);
+		if (rc == Z_STREAM_END) {
+			members++;
+			out_total += z.total_out;
+			inflateReset(&z);
+		}
+	}
+	inflateEnd(&z);
+	free(gz);
+	return rc == Z_STREAM_END ? members : -1;
+}
+
+static int gzip_members(const char *path)
+{
+	return gzip_member_starts(path, NULL, NULL, 0);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* n more of make_events() over and over, after the `from` before them. */
+static bool write_events(struct rec_writer *w, int from, int n)
+{
+	struct syn_event ev[NEV];
+	bool ok = true;
+
+	make_events(ev);
+	for (int i = from; i < from + n; i++)
+		ok &= rec_writer_event(w, &ev[i % NEV]) == 0;
+	return ok;
+}
+
+static struct rec_writer *open_writer(const char *path)
+{
+	struct rec_header h;
+	char err[256] = "";
+	struct rec_writer *w;
+
+	make_header(&h);
+	w = rec_writer_open(path, &h, err, sizeof(err));
+	if (!CHECK(w != NULL))
+		fprintf(stderr, "  %s\n", err);
+	return w;
+}
+
+/* Read so far (no end record yet): exactly the n events written. */
+static bool reads_unfinished(const char *path, int n)
+{
+	struct read_result r = read_upto(path, n);
+
+	return CHECK(r.opened) && CHECK_EQ_INT(r.events, n) && CHECK(r.events_match) &&
+	       CHECK_EQ_INT(r.last, REC_TRUNCATED) &&
+	       CHECK_CONTAINS(r.err, "no end record (the recording was not finished)");
+}
+
+/* Read whole: exactly the n events written, then the end record. */
+static bool reads_whole(const char *path, int n)
+{
+	struct read_result r = read_upto(path, n);
+
+	return CHECK(r.opened) && CHECK_EQ_INT(r.events, n) && CHECK(r.events_match) &&
+	       CHECK_EQ_INT(r.last, REC_END);
+}
+
+#define MEMBERS_EVENTS 120000 /* several batches of compact events */
+
+/* A .gz is gzip members, one a batch: the stage filled (128 KiB of compact
+ * events) several times here. zlib reads them as one stream, and so does
+ * our reader; level 1 still compresses (each member on its own). */
+static void test_gz_members(void)
+{
+	const char *path = tmp_path("members.gz");
+	unsigned char *inside;
+	size_t ninside;
+
+	if (!write_recording(path, MEMBERS_EVENTS))
+		return;
+	CHECK(gzip_members(path) >= 4);
+	ninside = gunzip(path, &inside);
+	CHECK(ninside > 3 * (128 << 10));
+	CHECK(file_size(path) < (off_t)ninside / 4);
+	reads_whole(path, MEMBERS_EVENTS);
+	free(inside);
+}
+
+/* A damaged byte in a later member of the writer's .gz (its first block
+ * made a type deflate does not have): every event of the members before it
+ * comes, and the message names where in the stream and in the file, counted
+ * over the members before. */
+static void test_gz_damage_in_later_member(void)
+{
+	const char *path = tmp_path("members-damaged.gz"), *out = tmp_path("members-damaged2.gz"),
+		   *plain = tmp_path("members-cut");
+	size_t at[3], out_at[3], len;
+	unsigned char *gz, *raw;
+	struct read_result before, r;
+	char want[96];
+
+	if (!write_recording(path, MEMBERS_EVENTS) ||
+	    !CHECK(gzip_member_starts(path, at, out_at, 3) >= 4))
+		return;
+	gunzip(path, &raw);
+	spill(plain, raw, out_at[2]);
+	before = read_upto(plain, MEMBERS_EVENTS);
+	CHECK(before.events > 1000 && before.events_match);
+	len = slurp(path, &gz);
+	gz[at[2] + 10] |= 0x06; /* after the 10 bytes of gzip header: block type 3 */
+	spill(out, gz, len);
+	r = read_upto(out, MEMBERS_EVENTS);
+	CHECK(r.opened && r.events_match);
+	CHECK_EQ_INT(r.events, before.events);
+	CHECK_EQ_INT(r.last, REC_BAD);
+	snprintf(want, sizeof(want), "damaged at byte %zu ", out_at[2]);
+	CHECK_CONTAINS(r.err, want);
+	snprintf(want, sizeof(want), "invalid block type (found at byte %zu of the file)", at[2] + 11);
+	CHECK_CONTAINS(r.err, want);
+	free(raw);
+	free(gz);
+}
+
+/* After each flush the file is a recording of everything so far: whole
+ * gzip members (gzip -t would pass), every event, then no end record yet.
+ * A flush with nothing new writes nothing (no empty member a second). */
+static void flush_leaves_readable(const char *path, bool gz)
+{
+	struct rec_writer *w = open_writer(path);
+	char err[256] = "";
+	off_t size;
+
+	if (!w)
+		return;
+	CHECK(!gz || gzip_members(path) == 1); /* the header, flushed by open */
+	reads_unfinished(path, 0);
+	for (int k = 1; k <= 3; k++) {
+		CHECK(write_events(w, (k - 1) * 1000, 1000));
+		CHECK_EQ_INT(rec_writer_flush(w), 0);
+		CHECK(!gz || gzip_members(path) == 1 + k);
+		if (!reads_unfinished(path, k * 1000))
+			fprintf(stderr, "  %s, after flush %d\n", path, k);
+		size = file_size(path);
+		CHECK_EQ_INT(rec_writer_flush(w), 0);
+		CHECK_EQ_INT(file_size(path), size);
+	}
+	CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), 0);
+	reads_whole(path, 3000);
+}
+
+static void test_flush_leaves_readable(void)
+{
+	flush_leaves_readable(tmp_path("flushed.rec"), false);
+	flush_leaves_readable(tmp_path("flushed.rec.gz"), true);
+}
+
+/* A writer of path with `before` events flushed, then the disk full (a
+ * file size limit plays it) `room` bytes further on. *size: the file's
+ * size at the flush; old: the limit to put back. NULL when a step failed. */
+static struct rec_writer *writer_nearly_full(const char *path, int before, off_t room,
+					     off_t *size, struct rlimit *old)
+{
+	struct rec_writer *w = open_writer(path);
+	struct rlimit small;
+	char err[256];
+
+	if (!w)
+		return NULL;
+	CHECK(write_events(w, 0, before));
+	CHECK_EQ_INT(rec_writer_flush(w), 0);
+	*size = file_size(path);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, old);
+	small = *old;
+	small.rlim_cur = (rlim_t)(*size + room);
+	if (!CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0)) {
+		rec_writer_close(w, NULL, err, sizeof(err));
+		return NULL;
+	}
+	return w;
+}
+
+/* A write fails with 10 bytes of its batch in the file: the file is cut
+ * back to the last flush (whole gzip members), the error said once, and the
+ * events counted are those the file keeps. */
+static void write_failure_cuts_back(const char *path, bool gz)
+{
+	struct rlimit old;
+	char err[256] = "";
+	__u64 kept = 0;
+	off_t size;
+	struct rec_writer *w = writer_nearly_full(path, 1000, 10, &size, &old);
+
+	if (!w)
+		return;
+	write_events(w, 1000, 1000); /* plain: a batch fills, and fails */
+	CHECK_EQ_INT(rec_writer_flush(w), -1);
+	CHECK_EQ_STR(rec_writer_error(w), "cannot write: File too large");
+	CHECK_EQ_INT(rec_writer_events(w), 1000);
+	CHECK_EQ_INT(rec_writer_close(w, &kept, err, sizeof(err)), -1);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK_EQ_STR(err, "cannot write: File too large");
+	CHECK_EQ_INT(kept, 1000);
+	CHECK_EQ_INT(file_size(path), size);
+	CHECK(!gz || gzip_members(path) == 2);
+	reads_unfinished(path, 1000);
+}
+
+/* Between flushes too, every batch written whole is kept: a plain file's
+ * first 128 KiB of event records (124 bytes each) fit, the next batch
+ * does not. */
+static void test_write_failure_keeps_whole_batches(void)
+{
+	const char *path = tmp_path("batches.rec");
+	struct rlimit old;
+	char err[256] = "";
+	__u64 kept = 0;
+	off_t size;
+	struct rec_writer *w = writer_nearly_full(path, 0, 200000, &size, &old);
+
+	if (!w)
+		return;
+	CHECK(!write_events(w, 0, 3000));
+	CHECK_EQ_INT(rec_writer_close(w, &kept, err, sizeof(err)), -1);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK(kept > 1000 && kept < 1100);
+	CHECK_EQ_INT(file_size(path), size + (off_t)kept * EV_REC_LEN);
+	reads_unfinished(path, (int)kept);
+}
+
+static void test_write_failure_cuts_back(void)
+{
+	write_failure_cuts_back(tmp_path("full-later.rec"), false);
+	write_failure_cuts_back(tmp_path("full-later.rec.gz"), true);
+}
+
+/* A header longer than a batch (every reason value named, each name as
+ * long as it may be): written over several batches, read back whole. */
+static void test_header_over_batches(void)
+{
+	static char names[2][REC_RST_REASONS][REC_TEXT_MAX];
+	const char *paths[] = { tmp_path("long-header.rec"), tmp_path("long-header.rec.gz") };
+	struct rec_header h, got;
+	struct rec_reader *rd;
+	char err[256] = "";
+
+	make_header(&h);
+	for (int t = 0; t < 2; t++) {
+		for (int v = 0; v < REC_RST_REASONS; v++) {
+			memset(names[t][v], 'A' + (v + t) % 26, REC_TEXT_MAX - 1);
+			(t ? h.drop_names : h.rst_names)[v] = names[t][v];
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		struct rec_writer *w = rec_writer_open(paths[i], &h, err, sizeof(err));
+
+		if (!CHECK(w != NULL) || !CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), 0))
+			continue;
+		CHECK(file_size(paths[i]) > (i ? 0 : 128 << 10));
+		CHECK(!i || gzip_members(paths[i]) >= 3);
+		rd = rec_reader_open(paths[i], &got, err, sizeof(err));
+		if (!CHECK(rd != NULL)) {
+			fprintf(stderr, "  %s\n", err);
+			continue;
+		}
+		for (int v = 0; v < REC_RST_REASONS; v++) {
+			CHECK_EQ_STR(got.rst_names[v], names[0][v]);
+			CHECK_EQ_STR(got.drop_names[v], names[1][v]);
+		}
+		rec_reader_close(rd);
+		rec_header_free_names(&got);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -1631,6 +1930,12 @@ int main(void)
 	RUN(test_limit_lost_since);
 	RUN(test_abi2_padding_is_not_read);
 	RUN(test_write_errors);
+	RUN(test_gz_members);
+	RUN(test_gz_damage_in_later_member);
+	RUN(test_flush_leaves_readable);
+	RUN(test_write_failure_cuts_back);
+	RUN(test_write_failure_keeps_whole_batches);
+	RUN(test_header_over_batches);
 	ev_encoder_free(hand_enc);
 	if (!tests_failed) {
 		char cmd[128];

@@ -21,15 +21,6 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "recordings assume a l
  * ts_ns + wall_offset_ns, which every sink computes, cannot overflow. */
 #define REC_TIME_MAX (1ull << 62)
 
-/* Fast compression and a big buffer: the writer must keep up with the ring
- * buffer at full speed (see docs/recording.md for the numbers). */
-/* FILE.gz: zlib level 1; any other name: the records as they are ("T", zlib's
- * transparent mode), which costs a memcpy where level 1 costs ~0.35 us an
- * event (docs/performance.md). The reader takes either. */
-#define REC_GZ_MODE "wb1"
-#define REC_RAW_MODE "wbT"
-#define REC_GZ_BUFFER (1u << 20)
-
 /* Format 2's events (docs/recording.md): each one coded against one or two
  * of the last REC_HISTORY events. A record's first byte (its head) is 0 for
  * a framed record ([type u16][length u16][payload]), else it starts an
