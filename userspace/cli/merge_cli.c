@@ -195,8 +195,8 @@ static int load_inputs(const struct merge_cli *m, struct merge_input in[2],
 	return 0;
 }
 
-#define COMMIT_EVENTS 64 /* a commit point of the output (and -w's flush) every so many
-			  * events: the inputs are in memory, a commit costs a flush */
+#define COMMIT_EVENTS 64 /* a commit point of the output every so many events: the
+			  * inputs are in memory, a commit costs a flush */
 
 struct feed {
 	struct run *run;
@@ -211,7 +211,7 @@ static void feed_event(void *ctx, const struct syn_event *e)
 	if (f->stopped)
 		return;
 	run_event(f->run, e);
-	if (++f->n % COMMIT_EVENTS == 0 && !run_commit(f->run, f->n, 0))
+	if (++f->n % COMMIT_EVENTS == 0 && !run_commit(f->run, f->n, RUN_OFFLINE_FLUSH_EVENTS))
 		f->stopped = true;
 }
 

@@ -9,7 +9,7 @@
 #include "render/text_time.h"
 #include "source/file/rec_read.h"
 
-#define COMMIT_EVENTS 1024 /* a commit point of the output (and -w's flush) every so many events */
+#define COMMIT_EVENTS 1024 /* a commit point of the output every so many events */
 
 static void say_recording(const char *path, const struct rec_header *h)
 {
@@ -30,7 +30,7 @@ static enum rec_status replay_events(struct rec_reader *rd, struct run *run, boo
 
 	while ((st = rec_reader_next(rd, &e)) == REC_EVENT) {
 		run_event(run, &e);
-		if (++n % COMMIT_EVENTS == 0 && !run_commit(run, n, 0)) {
+		if (++n % COMMIT_EVENTS == 0 && !run_commit(run, n, RUN_OFFLINE_FLUSH_EVENTS)) {
 			*output_stopped = true; /* said by the run, or a reader gone */
 			break;
 		}

@@ -68,11 +68,14 @@ struct run *run_open(const struct run_opts *o, int *status);
 void run_event(struct run *r, const struct syn_event *e);
 /* Every sink is between lines and connections: a commit point of the
  * output; the recording is flushed when its last flush is older than
- * flush_ns (0: now). A SIGUSR1 since the last commit is answered here: the
+ * flush_ns (0: now; offline, now_ns and flush_ns may count events). A SIGUSR1 since the last commit is answered here: the
  * statistics so far (or one line saying none were asked for). False once
  * the run must stop: a write error (said) or a reader that went away
  * (quietly). */
 bool run_commit(struct run *r, __u64 now_ns, __u64 flush_ns);
+/* Replaying or merging, -w is flushed every so many events: a flush ends a
+ * gzip member, and members of a few kilobytes compress a fifth worse. */
+#define RUN_OFFLINE_FLUSH_EVENTS 16384
 /* Tracing ended: hand over what is still open, say the summary where it
  * belongs, close the recording and the output. lost: the source's losses,
  * for -w alone's line. The exit status so far (0, or 1 when something could
