@@ -147,7 +147,9 @@ static __always_inline void sock_track(const void *sk)
 	union sock_key key = { .sk = sk };
 	__u8 one = 1;
 
-	if (filtering() && sk) {
+	/* once: its every state change asks, and an LRU map's update costs
+	 * several lookups (the lookup marks the entry used all the same) */
+	if (filtering() && sk && !sock_tracked(sk)) {
 		bpf_map_update_elem(&tracked, &key, &one, BPF_ANY);
 		if (!any_tracked)
 			any_tracked = 1;
