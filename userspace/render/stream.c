@@ -2,6 +2,7 @@
  *   0.000009 conn 1 client demo-client/1234 127.0.0.1:41234 > 127.0.0.1:8080 SYN seq=1000 win=65495 ... */
 #include <stdlib.h>
 #include <string.h>
+#include "base/hmap.h"
 #include "base/names.h"
 #include "render/sinks.h"
 #include "base/strbuf.h"
@@ -54,6 +55,9 @@ static void endpoints_text(const struct ep_key *k, char text[EP_TEXT_LEN])
 	*txt_put_str(p, remote) = '\0';
 }
 
+/* The tuple in its order (the tracker's tuple_key is the same from either
+ * end, whose lines differ: a loopback segment's two ends would take turns
+ * in one slot), mixed as the hash tables mix their keys. */
 static size_t ep_slot_of(const struct ep_key *k)
 {
 	__u64 w[4], h = (__u64)k->sport << 32 | (__u64)k->dport << 16 | k->family << 1 | k->rx;
@@ -61,8 +65,8 @@ static size_t ep_slot_of(const struct ep_key *k)
 	memcpy(w, k->saddr, 16);
 	memcpy(w + 2, k->daddr, 16);
 	for (int i = 0; i < 4; i++)
-		h = (h ^ w[i]) * 0x9E3779B97F4A7C15ull;
-	return (size_t)(h >> 58) % EP_CACHE_SLOTS;
+		h = hmap_mix(h ^ w[i]);
+	return (size_t)h % EP_CACHE_SLOTS;
 }
 
 /* The event's endpoints as stream_event prints them; "-" when it carries
