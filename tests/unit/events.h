@@ -108,6 +108,7 @@ struct keep_sink {
 	int events, unattached, later; /* later: shown now, placed in a connection when known */
 	struct syn_event unattached_ev[64];
 	bool finished;
+	struct run_summary summary; /* finish()'s */
 	size_t rows, batches;      /* rows() calls: rows in all */
 	size_t seg_rows;           /* ... of which segments */
 	__u64 last_rows_ts;        /* rows come in time order within a connection */
@@ -167,8 +168,8 @@ static inline void keep_conn(struct syn_sink *s, const struct conn *c)
 
 static inline void keep_finish(struct syn_sink *s, const struct run_summary *sum)
 {
-	(void)sum;
 	((struct keep_sink *)s)->finished = true;
+	((struct keep_sink *)s)->summary = *sum;
 }
 
 static inline void keep_init(struct keep_sink *k)

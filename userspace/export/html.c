@@ -818,6 +818,10 @@ static void html_finish(struct syn_sink *s, const struct run_summary *sum)
 		"%llu lost", (unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
 		(unsigned long long)sum->incomplete, (unsigned long long)sum->events,
 		(unsigned long long)sum->lost);
+	if (sum->unshown)
+		fprintf(f, ", %llu segment%s seen only arriving: the kernel did not show %s leaving",
+			(unsigned long long)sum->unshown, sum->unshown == 1 ? "" : "s",
+			sum->unshown == 1 ? "it" : "them");
 	if (sum->lost)
 		fputs("<p class=\"banner lost\">the kernel lost events: some connections may miss rows, "
 		      "some may be missing</p>", f);

@@ -32,13 +32,12 @@ static void count_reason(struct facts_reason *r, __u64 *other, __u32 reason)
 	(*other)++;
 }
 
-/* A segment counts once, for the lane that sent it: where it left, or where
- * it arrived when its sender is not on this host (as fold.c counts); one
- * dropped on this host before the wire never left. */
+/* A segment counts once, for the lane that sent it (row_counts_segment, as
+ * fold.c counts); one dropped on this host before the wire never left. */
 static void facts_segment(struct conn_facts *f, const struct conn *c, const struct conn_row *r)
 {
 	const struct syn_segment *g = &r->ev.seg;
-	int sender = g->dir == SYN_DIR_TX ? r->end : !r->end;
+	int sender = row_sender(r);
 	__u64 ts = r->ev.ts_ns;
 
 	if (ev_is_syn(&r->ev)) {
@@ -52,8 +51,10 @@ static void facts_segment(struct conn_facts *f, const struct conn *c, const stru
 		return;
 	first(&f->first_seg_ts, ts);
 	f->last_seg_ts = ts; /* any sighting: the last one arrived then */
-	if (g->dir != SYN_DIR_TX && c->end[sender].traced)
+	if (!row_counts_segment(r))
 		return; /* its departure counted it */
+	if (g->dir != SYN_DIR_TX && c->end[sender].traced)
+		f->unshown[sender]++;
 	f->segs[sender]++;
 	f->bytes[sender] += g->len;
 	if (r->marks & ROW_RETRANSMIT)

@@ -32,33 +32,20 @@ static bool is_write_call(__u8 call)
 	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
 }
 
-/* The lane that sent a segment seen at row r. */
-static int seg_lane(const struct conn_row *r)
-{
-	return r->ev.seg.dir == SYN_DIR_TX ? r->end : !r->end;
-}
-
-/* The sighting of a segment that speaks for it: where it left, or where it
- * arrived when its sender is not on this host. */
-static bool counting_sighting(const struct conn *c, const struct conn_row *r)
-{
-	return r->ev.seg.dir == SYN_DIR_TX || !c->end[seg_lane(r)].traced;
-}
-
 /* Is the segment of row r an ordinary one: data or an acknowledgement,
  * neither a zero window, nor the update that ends one, nor a probe? The
  * sighting that counts updates what the lane last said: its window, and
  * how far its sequence space reaches (a SYN's and a FIN's count: a probe
  * after a FIN is one below the FIN's end). */
-static bool segment_is_ordinary(struct fold *f, const struct conn *c, const struct conn_row *r)
+static bool segment_is_ordinary(struct fold *f, const struct conn_row *r)
 {
 	const struct syn_segment *s = &r->ev.seg;
-	int from = seg_lane(r);
+	int from = row_sender(r);
 	bool was_zero = f->zero_win[from];
 	bool probe = s->len == 0 && f->seq_known[from] && s->seq + 1 == f->seq_end[from] &&
 		     !(s->flags & (SYN_TCP_SYN | SYN_TCP_FIN | SYN_TCP_RST));
 
-	if (counting_sighting(c, r) && !(s->flags & SYN_TCP_RST)) {
+	if (row_counts_segment(r) && !(s->flags & SYN_TCP_RST)) {
 		__u32 end = s->seq + s->len + !!(s->flags & SYN_TCP_SYN) + !!(s->flags & SYN_TCP_FIN);
 
 		f->zero_win[from] = s->win == 0;
@@ -74,7 +61,7 @@ static bool segment_is_ordinary(struct fold *f, const struct conn *c, const stru
 	return s->win != 0 && !was_zero && !probe;
 }
 
-static bool row_is_ordinary(struct fold *f, const struct conn *c, const struct conn_row *r)
+static bool row_is_ordinary(struct fold *f, const struct conn_row *r)
 {
 	const struct syn_event *e = &r->ev;
 
@@ -82,7 +69,7 @@ static bool row_is_ordinary(struct fold *f, const struct conn *c, const struct c
 		return false;
 	if (is_data_call(e))
 		return e->sys.phase == SYN_PHASE_ENTRY || e->sys.ret > 0 || e->sys.ret == -EAGAIN;
-	return e->kind == SYN_EV_SEGMENT && segment_is_ordinary(f, c, r);
+	return e->kind == SYN_EV_SEGMENT && segment_is_ordinary(f, r);
 }
 
 /* Rows that stay past the story's cap: what moves the connection through
@@ -137,8 +124,8 @@ static void count_row(struct conn *c, struct conn_summary *s, const struct conn_
 
 	s->rows++;
 	c->folded++;
-	if (e->kind == SYN_EV_SEGMENT && counting_sighting(c, r)) {
-		int from = seg_lane(r);
+	if (e->kind == SYN_EV_SEGMENT && row_counts_segment(r)) {
+		int from = row_sender(r);
 
 		s->segs[from]++;
 		s->bytes[from] += e->seg.len;
@@ -358,7 +345,7 @@ static bool fold_one(struct fold *f, struct conn *c, const struct conn_row *rows
 		}
 		return fold_row(f, c, r, &pos[i]);
 	}
-	ordinary = !f->all && row_is_ordinary(f, c, r);
+	ordinary = !f->all && row_is_ordinary(f, r);
 	if (!ordinary)
 		return place_control(f, c, r, s, ps, pos, base, n);
 	if (++f->run <= FOLD_HEAD)

@@ -419,6 +419,7 @@ void conn_finish(struct tracker *t, struct tconn *tc, bool complete)
 	}
 	conn_release(t, tc, true);
 	conn_remember(t, tc);
+	t->sum.unshown += tc->facts->unshown[0] + tc->facts->unshown[1];
 	if (c->continued) {
 		t->sum.continued++;
 	} else {

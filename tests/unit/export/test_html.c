@@ -558,6 +558,14 @@ static void test_summary_footer(void)
 	CHECK_CONTAINS(out, "No connection was traced.");
 	CHECK_CONTAINS(out, "0 connections (0 incomplete), 0 events, 0 lost</footer>");
 	free(out);
+
+	/* segments seen only arriving from a traced sender are said */
+	sum = (struct run_summary){ .events = 50, .conns = 1, .unshown = 2 };
+	out = render_page(NULL, 0, &sum, false);
+	CHECK(well_formed(out));
+	CHECK_CONTAINS(out, "1 connection (0 incomplete), 50 events, 0 lost, 2 segments seen only "
+		       "arriving: the kernel did not show them leaving</footer>");
+	free(out);
 }
 
 /* ---- labels of crossing arrows ---- */

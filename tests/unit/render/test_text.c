@@ -7,6 +7,7 @@
 #include "events.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
+#include "render/text_summary.h"
 #include "render/text_time.h"
 
 /* Deltas: "+0" under a microsecond, microseconds under a second, seconds
@@ -157,6 +158,31 @@ static void test_longest_options(void)
 	CHECK_EQ_STR(t.opts, "mss=65535 ws=255 sackOK ts=4294967295/4294967295 fastopen:cookie=255B");
 }
 
+/* The run's last line says the segments seen only arriving from a traced
+ * sender (docs/reliability.md), and nothing of them when there were none. */
+static void test_summary_says_unshown(void)
+{
+	struct run_summary sum = { .events = 40, .conns = 2 };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!CHECK(f != NULL))
+		return;
+	txt_summary(f, &sum);
+	sum.unshown = 1;
+	txt_summary(f, &sum);
+	sum.unshown = 3;
+	txt_summary(f, &sum);
+	fclose(f);
+	CHECK_EQ_STR(out, "synscope: 2 connections (0 incomplete), 40 events, 0 lost\n"
+		     "synscope: 2 connections (0 incomplete), 40 events, 0 lost, 1 segment seen only "
+		     "arriving: the kernel did not show it leaving (docs/reliability.md)\n"
+		     "synscope: 2 connections (0 incomplete), 40 events, 0 lost, 3 segments seen only "
+		     "arriving: the kernel did not show them leaving (docs/reliability.md)\n");
+	free(out);
+}
+
 int main(void)
 {
 	RUN(test_delta_units);
@@ -166,5 +192,6 @@ int main(void)
 	RUN(test_retransmit_cause);
 	RUN(test_end_names);
 	RUN(test_longest_options);
+	RUN(test_summary_says_unshown);
 	return TEST_SUMMARY();
 }
