@@ -119,6 +119,16 @@ def client_of(rows):
     return None
 
 
+def seen_from_start(rows):
+    """Did synscope see the connection begin: its first row the client's
+    socket() or connect() entry, or its first SYN leaving? Then nothing of
+    it happened before that row's stamp."""
+    r = rows[0]
+    if r["kind"] == "syscall":
+        return r.get("name") in ("socket", "connect") and r.get("end") == "client"
+    return r["kind"] == "segment" and r.get("dir") == "tx" and norm_flags(r["flags"]) == "SYN"
+
+
 def segments(rows, direction):
     """Counter of (sender, flags, seq, ack, len) seen with dir tx or rx."""
     c = defaultdict(int)
@@ -193,8 +203,13 @@ def main():
         if gap and not marked:
             gaps.append(f"conn {cid} ({header.splitlines()[0][:90]}): segments missing, "
                         f"not marked")
-        t0 = min(rows[0]["t_ns"], f["t0"] if f else rows[0]["t_ns"]) - SLACK_NS
-        t1 = max(rows[-1]["t_ns"], f["t1"] if f else rows[-1]["t_ns"]) + SLACK_NS
+        # tcpdump stamps a packet after synscope's program saw it (microseconds,
+        # more under load; never before), so its last packet bounds the end.
+        # Its first may come late for a start synscope lost: a connection seen
+        # from its start began then; otherwise allow the slack
+        t0 = rows[0]["t_ns"] if seen_from_start(rows) else \
+            min(rows[0]["t_ns"], f["t0"] if f else rows[0]["t_ns"]) - SLACK_NS
+        t1 = max(rows[-1]["t_ns"], f["t1"] if f else rows[-1]["t_ns"])
         inside = any(since <= t1 and t0 <= until for since, until, _c in lost)
         nwin += inside
         if inside and not marked:

@@ -19,7 +19,7 @@ start_synscope "$WORKDIR/synscope.out" -b 4 -P "$PORT" --format jsonl -o "$WORKD
 	|| abort "synscope did not start"
 "$TCPDEMO" storm --port "$PORT" --conns 3000 --threads 2 >/dev/null || fail storm "tcpdemo storm failed"
 stop_synscope
-summary_lost=$(sed -n 's/^synscope: .* \([0-9]*\) lost$/\1/p' "$SYNSCOPE_ERR")
+summary_lost=$(sed -nE 's/^synscope: [0-9]+ connection.*, ([0-9]+) lost.*/\1/p' "$SYNSCOPE_ERR")
 jsonl_lost=$(python3 -c '
 import json, sys
 print(sum(json.loads(l).get("count", 0) for l in open(sys.argv[1]) if "\"kind\":\"lost\"" in l))' \

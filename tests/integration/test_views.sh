@@ -220,6 +220,22 @@ NFT
 	"$SYNSCOPE" merge "$d/a.jsonl" "$d/b.jsonl" -f table -o "$d/merged-jsonl.table" \
 		2>"$d/merge-jsonl.err" || fail syn-dropped/merge-jsonl "$(last_line "$d/merge-jsonl.err")"
 	views syn-dropped/merge-jsonl --tol-ms 1 same "$d/merged-jsonl.table" "$d/replay.table"
+	# the server's last pure ACK (its delayed ACK of the client's FIN) taken out
+	# of its half, as the kernel sometimes leaves one unshown (docs/reliability.md):
+	# counted once, from its arrival at the client, and said
+	python3 - "$d/b.jsonl" "$d/b-unshown.jsonl" "$PORT_DROP" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+acks = [i for i, line in enumerate(lines) if (o := json.loads(line)).get("kind") == "segment"
+        and o.get("dir") == "tx" and o.get("flags") == ["ACK"] and o.get("len") == 0
+        and o.get("sport") == int(sys.argv[3])]
+del lines[acks[-1]]
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+PY
+	"$SYNSCOPE" merge "$d/a.jsonl" "$d/b-unshown.jsonl" -f table -o "$d/unshown.table" 2>/dev/null
+	views syn-dropped/unshown --tol-ms 1 same "$d/unshown.table" "$d/replay.table"
+	expect_true syn-dropped/unshown-said grep -q \
+		", 1 segment seen only arriving: its departure never reached synscope" "$d/unshown.table"
 	"$NETNS" down "$PREFIX"
 }
 

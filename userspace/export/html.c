@@ -819,9 +819,9 @@ static void html_finish(struct syn_sink *s, const struct run_summary *sum)
 		(unsigned long long)sum->incomplete, (unsigned long long)sum->events,
 		(unsigned long long)sum->lost);
 	if (sum->unshown)
-		fprintf(f, ", %llu segment%s seen only arriving: the kernel did not show %s leaving",
+		fprintf(f, ", %llu segment%s seen only arriving: %s departure never reached synscope",
 			(unsigned long long)sum->unshown, sum->unshown == 1 ? "" : "s",
-			sum->unshown == 1 ? "it" : "them");
+			sum->unshown == 1 ? "its" : "their");
 	if (sum->lost)
 		fputs("<p class=\"banner lost\">the kernel lost events: some connections may miss rows, "
 		      "some may be missing</p>", f);

@@ -19,9 +19,9 @@ void txt_summary(FILE *f, const struct run_summary *sum)
 		fprintf(f, ", %llu not shown (not chosen by --slower, --rst or --comm)",
 			(unsigned long long)sum->unselected);
 	if (sum->unshown)
-		fprintf(f, ", %llu segment%s seen only arriving: the kernel did not show %s leaving "
+		fprintf(f, ", %llu segment%s seen only arriving: %s departure never reached synscope "
 			"(docs/reliability.md)", (unsigned long long)sum->unshown,
-			sum->unshown == 1 ? "" : "s", sum->unshown == 1 ? "it" : "them");
+			sum->unshown == 1 ? "" : "s", sum->unshown == 1 ? "its" : "their");
 	if (sum->halfopen && sum->halfopen->counted)
 		fprintf(f, ", %llu half-open counted, not drawn (-v draws them)",
 			(unsigned long long)sum->halfopen->counted);

@@ -132,7 +132,7 @@ struct conn_facts {
 	__u64 fin_ts[2], rst_ts[2];     /* each lane's first FIN, first RST sent */
 	__u64 segs[2], bytes[2];        /* segments each lane sent (that left), their payload */
 	__u64 unshown[2];               /* ... of which seen only arriving, though the lane is
-					 * traced: the kernel did not show them leaving */
+					 * traced: their departure never reached synscope */
 	__u64 rtx[2];                   /* ... of which retransmissions */
 	__u64 kernel_rtx[2];            /* the kernel's retransmission events on each lane */
 	long err;                       /* the first call that failed for the connection's sake
@@ -197,8 +197,9 @@ static inline int row_sender(const struct conn_row *r)
 }
 
 /* Does row r's sighting count its segment? Where it left; where it arrived
- * when its departure was not seen: its sender is not on this host, or the
- * kernel ran no program when it left (docs/reliability.md). Rows paired. */
+ * when its departure was not seen: its sender is not on this host, or that
+ * record never reached synscope (a full ring, or a packet the kernel ran no
+ * program for: docs/reliability.md). Rows paired. */
 static inline bool row_counts_segment(const struct conn_row *r)
 {
 	return r->ev.seg.dir == SYN_DIR_TX || r->pair < 0;

@@ -17,8 +17,8 @@ struct run_summary {
 	__u64 unselected;    /* connections that ended and were not chosen (--slower,
 			      * --rst, --comm): counted above, not shown */
 	__u64 open;          /* connections open now (a report while tracing goes on) */
-	__u64 unshown;       /* segments of traced senders seen only arriving: the kernel
-			      * did not show them leaving (docs/reliability.md) */
+	__u64 unshown;       /* segments of traced senders seen only arriving: their
+			      * departure never reached synscope (docs/reliability.md) */
 	const struct halfopen *halfopen; /* a flood's half-open connections, by port */
 };
 

@@ -420,6 +420,24 @@ static struct tconn *conn_continue(struct tracker *t, const struct syn_event *e)
 	return tc;
 }
 
+/* Could e be a connection's first event: its first SYN (or a datagram),
+ * the client's connect() or move to SYN-SENT, a server's SYN-RECEIVED? */
+static bool may_begin_conn(const struct syn_event *e)
+{
+	if (ev_proto(e) == IPPROTO_UDP)
+		return true;
+	switch (e->kind) {
+	case SYN_EV_SEGMENT:
+		return ev_is_syn(e);
+	case SYN_EV_SYSCALL:
+		return e->sys.call == SYN_CALL_CONNECT;
+	case SYN_EV_STATE:
+		return e->state.newstate == ST_SYN_SENT || e->state.newstate == ST_SYN_RECV;
+	default:
+		return false;
+	}
+}
+
 static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e)
 {
 	struct tconn *tc = conn_of_tuple(t, e);
@@ -437,6 +455,9 @@ static struct tconn *conn_for_tuple(struct tracker *t, const struct syn_event *e
 	if (!tc) {
 		finished_forget(&t->finished, tuple_key(e)); /* a new one on its tuple */
 		tc = conn_new(t, e);
+		/* first seen mid-way after a loss: its beginning may be what was lost */
+		if (tc && t->lost_until && !may_begin_conn(e))
+			tc->c.maybe_lost = true;
 	}
 	return tc;
 }

@@ -564,7 +564,7 @@ static void test_summary_footer(void)
 	out = render_page(NULL, 0, &sum, false);
 	CHECK(well_formed(out));
 	CHECK_CONTAINS(out, "1 connection (0 incomplete), 50 events, 0 lost, 2 segments seen only "
-		       "arriving: the kernel did not show them leaving</footer>");
+		       "arriving: their departure never reached synscope</footer>");
 	free(out);
 }
 

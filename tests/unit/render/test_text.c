@@ -177,9 +177,9 @@ static void test_summary_says_unshown(void)
 	fclose(f);
 	CHECK_EQ_STR(out, "synscope: 2 connections (0 incomplete), 40 events, 0 lost\n"
 		     "synscope: 2 connections (0 incomplete), 40 events, 0 lost, 1 segment seen only "
-		     "arriving: the kernel did not show it leaving (docs/reliability.md)\n"
+		     "arriving: its departure never reached synscope (docs/reliability.md)\n"
 		     "synscope: 2 connections (0 incomplete), 40 events, 0 lost, 3 segments seen only "
-		     "arriving: the kernel did not show them leaving (docs/reliability.md)\n");
+		     "arriving: their departure never reached synscope (docs/reliability.md)\n");
 	free(out);
 }
 

@@ -759,6 +759,52 @@ static void test_lost_events_mark_open_connections(void)
 	keep_free(&k);
 }
 
+/* A connection first seen mid-way after a loss may have lost its beginning
+ * (all its events up to the report, so none of them came later to be
+ * marked): it is marked. One that begins with its SYN after the loss is not,
+ * nor one first seen mid-way when nothing was lost (it began before tracing). */
+static void test_lost_beginning_is_marked(void)
+{
+	struct ep a = { "10.0.0.1", 40010 }, b = { "10.0.0.1", 40011 }, c = { "10.0.0.1", 40012 };
+	struct ep srv = { "10.0.0.2", 80 };
+	struct syn_event before, lost, mid, fresh;
+	struct keep_sink k;
+	struct syn_sink *sinks[1] = { &k.s };
+	struct tracker *t;
+
+	before = ev_seg(10, 0, c, srv, TX, A_, 500, 900, 10);  /* no loss yet */
+	memset(&lost, 0, sizeof(lost));
+	lost.kind = SYN_EV_LOST;
+	lost.ts_ns = 20;
+	lost.lost.since_ns = 15;
+	lost.lost.count = 7;
+	mid = ev_seg(30, 0, a, srv, TX, A_, 100, 900, 10);     /* its SYN was lost */
+	fresh = ev_seg(40, 0, b, srv, TX, S_, 200, 0, 0);      /* began after the loss */
+	keep_init(&k);
+	t = tracker_new(sinks, 1, NULL);
+	tracker_on_event(t, &before);
+	tracker_on_event(t, &lost);
+	tracker_on_event(t, &mid);
+	tracker_on_event(t, &fresh);
+	tracker_finish(t);
+	if (CHECK_EQ_INT(k.nconns, 3)) {
+		int marked = 0, unmarked = 0;
+
+		for (int i = 0; i < 3; i++) {
+			const struct conn *x = &k.conns[i];
+			bool is_a = x->end[0].port == 40010 || x->end[1].port == 40010;
+			bool is_b = x->end[0].port == 40011 || x->end[1].port == 40011;
+
+			marked += is_a && x->maybe_lost;
+			unmarked += is_b && !x->maybe_lost;
+		}
+		CHECK_EQ_INT(marked, 1);
+		CHECK_EQ_INT(unmarked, 1);
+	}
+	tracker_free(t);
+	keep_free(&k);
+}
+
 /* IPv6 on ::1 joins the same way. */
 static void test_ipv6_loopback(void)
 {
@@ -1511,6 +1557,7 @@ int main(void)
 	RUN(test_retransmitted_syn_is_marked);
 	RUN(test_dropped_syn_is_not_syn_received);
 	RUN(test_lost_events_mark_open_connections);
+	RUN(test_lost_beginning_is_marked);
 	RUN(test_ipv6_loopback);
 	RUN(test_socket_and_bind_join_later);
 	RUN(test_listener_setup_in_first_connection);
