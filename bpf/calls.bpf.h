@@ -149,6 +149,18 @@ struct {
 	__type(value, struct close_stash);
 } closes SEC(".maps");
 
+/* Does a call's entry name a wanted port: connect() and bind() in their
+ * sockaddr, an unconnected UDP socket's sendto() in its 5th argument? */
+static __always_inline bool call_names_wanted_port(__u8 call, struct pt_regs *regs, bool entry)
+{
+	if (!entry)
+		return false;
+	if (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND)
+		return port_wanted(0, sockaddr_port((void *)regs->si));
+	return call == SYN_CALL_SENDTO && regs->r8 &&
+	       port_wanted(0, sockaddr_port((void *)regs->r8));
+}
+
 /* With a port filter, most calls are on other sockets: their ports alone,
  * before the rest of the tuple is read, say so. */
 static __always_inline bool call_ports_unwanted(__u8 call, struct pt_regs *regs,
@@ -159,11 +171,7 @@ static __always_inline bool call_ports_unwanted(__u8 call, struct pt_regs *regs,
 	if (port_wanted(RD(direct, sk, __sk_common.skc_num),
 			bpf_ntohs(RD(direct, sk, __sk_common.skc_dport))))
 		return false;
-	if (entry && (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) &&
-	    port_wanted(0, sockaddr_port((void *)regs->si)))
-		return false;
-	if (entry && call == SYN_CALL_SENDTO && regs->r8 &&
-	    port_wanted(0, sockaddr_port((void *)regs->r8)))
+	if (call_names_wanted_port(call, regs, entry))
 		return false;
 	return !sock_tracked(sk);
 }
@@ -178,14 +186,7 @@ static __always_inline bool call_wanted(__u8 call, struct pt_regs *regs, const s
 		return false;
 	if (!family_wanted(t->family))
 		return false;
-	if (port_wanted(t->sport, t->dport))
-		return true;
-	if (entry && (call == SYN_CALL_CONNECT || call == SYN_CALL_BIND) &&
-	    port_wanted(0, sockaddr_port((void *)regs->si)))
-		return true;
-	/* an unconnected UDP socket's sendto() names its peer in its 5th argument */
-	if (entry && call == SYN_CALL_SENDTO && regs->r8 &&
-	    port_wanted(0, sockaddr_port((void *)regs->r8)))
+	if (port_wanted(t->sport, t->dport) || call_names_wanted_port(call, regs, entry))
 		return true;
 	return sock_tracked(sk);
 }

@@ -120,10 +120,17 @@ kill_wait() {
 	return 0
 }
 
-cleanup() {
-	local rc=$?
+# stop_tracers: kills synscope and tcpdump if they still run (a scenario
+# that stopped early), and forgets them.
+stop_tracers() {
 	[ -n "$SYNSCOPE_PID" ] && kill_wait "$SYNSCOPE_PID"
 	[ -n "$TCPDUMP_PID" ] && kill_wait "$TCPDUMP_PID"
+	SYNSCOPE_PID='' TCPDUMP_PID=''
+}
+
+cleanup() {
+	local rc=$?
+	stop_tracers
 	# Anything else this shell left running in the background.
 	local p
 	for p in $(jobs -p); do

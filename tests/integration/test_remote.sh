@@ -123,9 +123,7 @@ fi
 [ -f "${scenarios[0]}" ] || abort "no scenario in $SCN_DIR"
 # What a scenario leaves when it stops early: undone before its second run.
 remote_reset() {
-	[ -n "$SYNSCOPE_PID" ] && kill_wait "$SYNSCOPE_PID"
-	[ -n "$TCPDUMP_PID" ] && kill_wait "$TCPDUMP_PID"
-	SYNSCOPE_PID='' TCPDUMP_PID=''
+	stop_tracers
 	remote_cleanup
 }
 

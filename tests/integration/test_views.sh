@@ -43,11 +43,10 @@ done
 # What a scenario leaves when it stops early: undone at the exit and before a
 # scenario's second run (second_chance).
 views_reset() {
-	[ -n "$SYNSCOPE_PID" ] && kill_wait "$SYNSCOPE_PID"
-	[ -n "$TCPDUMP_PID" ] && kill_wait "$TCPDUMP_PID"
+	stop_tracers
 	[ -n "$NGINX_PID" ] && kill_wait "$NGINX_PID"
 	[ -n "$REDIS_PID" ] && kill_wait "$REDIS_PID"
-	SYNSCOPE_PID='' TCPDUMP_PID='' NGINX_PID='' REDIS_PID=''
+	NGINX_PID='' REDIS_PID=''
 	remote_cleanup
 	"$NETNS" down "$PREFIX"
 }

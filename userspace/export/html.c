@@ -14,6 +14,7 @@
 #include "render/explain.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
+#include "render/text_summary.h"
 #include "render/text_time.h"
 
 /* SVG geometry, in SVG units (the drawing scales to the page width). */
@@ -810,6 +811,7 @@ static void html_finish(struct syn_sink *s, const struct run_summary *sum)
 {
 	struct html_sink *hs = (struct html_sink *)s;
 	FILE *f = hs->opts.out;
+	char unshown[128];
 
 	html_start(hs);
 	if (!sum->conns)
@@ -818,10 +820,8 @@ static void html_finish(struct syn_sink *s, const struct run_summary *sum)
 		"%llu lost", (unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
 		(unsigned long long)sum->incomplete, (unsigned long long)sum->events,
 		(unsigned long long)sum->lost);
-	if (sum->unshown)
-		fprintf(f, ", %llu segment%s seen only arriving: %s departure never reached synscope",
-			(unsigned long long)sum->unshown, sum->unshown == 1 ? "" : "s",
-			sum->unshown == 1 ? "its" : "their");
+	txt_unshown(unshown, sizeof(unshown), sum->unshown);
+	fputs(unshown, f);
 	if (sum->lost)
 		fputs("<p class=\"banner lost\">the kernel lost events: some connections may miss rows, "
 		      "some may be missing</p>", f);

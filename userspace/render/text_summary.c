@@ -7,8 +7,21 @@
 #include "render/text_summary.h"
 #include "render/text_time.h"
 
+void txt_unshown(char *buf, size_t len, __u64 unshown)
+{
+	if (!unshown) {
+		if (len)
+			buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, ", %llu segment%s seen only arriving: %s departure never reached synscope",
+		 (unsigned long long)unshown, unshown == 1 ? "" : "s", unshown == 1 ? "its" : "their");
+}
+
 void txt_summary(FILE *f, const struct run_summary *sum)
 {
+	char unshown[128];
+
 	fprintf(f, "synscope: %llu connection%s (%llu incomplete), %llu events, %llu lost",
 		(unsigned long long)sum->conns, sum->conns == 1 ? "" : "s",
 		(unsigned long long)sum->incomplete,
@@ -18,10 +31,9 @@ void txt_summary(FILE *f, const struct run_summary *sum)
 	if (sum->unselected)
 		fprintf(f, ", %llu not shown (not chosen by --slower, --rst or --comm)",
 			(unsigned long long)sum->unselected);
+	txt_unshown(unshown, sizeof(unshown), sum->unshown);
 	if (sum->unshown)
-		fprintf(f, ", %llu segment%s seen only arriving: %s departure never reached synscope "
-			"(docs/reliability.md)", (unsigned long long)sum->unshown,
-			sum->unshown == 1 ? "" : "s", sum->unshown == 1 ? "its" : "their");
+		fprintf(f, "%s (docs/reliability.md)", unshown);
 	if (sum->halfopen && sum->halfopen->counted)
 		fprintf(f, ", %llu half-open counted, not drawn (-v draws them)",
 			(unsigned long long)sum->halfopen->counted);

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include "track/sink.h"
 
+/* ", N segments seen only arriving: their departure never reached synscope"
+ * (run_summary.unshown), or "" when there were none: the summary line's and
+ * the HTML footer's words. */
+void txt_unshown(char *buf, size_t len, __u64 unshown);
 /* "synscope: N connections (M incomplete), E events, L lost\n" */
 void txt_summary(FILE *f, const struct run_summary *sum);
 /* The half-open connections that were counted and not drawn, a line a port:
