@@ -17,6 +17,12 @@
  * TRACKER_LOOKAHEAD: what a row means can depend on the rows after it). */
 #define TRACKER_BATCH_MAX 512
 #define TRACKER_LOOKAHEAD 128
+/* A connection past its handshake whose rows have waited this long without
+ * a new one (on the source's clock) hands them all over: an idle keep-alive
+ * connection holds none. What a row means depends only on rows a few
+ * milliseconds after it (a SYN's answer, a segment's other sighting, a late
+ * report), so nothing drawn changes. */
+#define TRACKER_QUIET_NS (2ull * 1000000000ull)
 /* A connection whose ends have all settled is handed over this much later
  * (on the source's clock): the last records of a freed socket (the drop of
  * the RST that closed it, the ACK of TIME-WAIT) come just after. */

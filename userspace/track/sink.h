@@ -43,7 +43,7 @@ struct syn_sink {
 	 * lanes, states after each row and marks final; a pair index points into
 	 * the same batch (the tracker never splits a pair between batches). A
 	 * short connection comes in one batch when it ends, a long one while it
-	 * lasts (tracker.h). */
+	 * lasts, an established one that went quiet when it did (limits.h). */
 	void (*rows)(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
 		     size_t n);
 	/* A connection ended (or tracing did): its story, conn->rows with runs of
@@ -61,6 +61,12 @@ struct syn_sink {
 	/* conn_done() for every connection, also the half-open ones a flood's
 	 * summary counts instead of drawing (halfopen.h): the views that count. */
 	bool every_conn;
+	/* rows() writes each batch as it comes, and what it writes of a row
+	 * depends on the rows before it in the batch (JSONL's explanations,
+	 * the order of lines or packets in a file): batches come only when
+	 * they must (the end, a long connection's TRACKER_BATCH_MAX), not when
+	 * a connection goes quiet (limits.h). */
+	bool whole_batches;
 };
 
 #endif

@@ -3,7 +3,8 @@
  *
  * Rows wait in tconn.raw, in time order (the two ends' events can come from
  * two CPUs a little out of order). They go out in batches: when the
- * connection ends, or while it lasts once TRACKER_BATCH_MAX wait. A batch is
+ * connection ends, while it lasts once TRACKER_BATCH_MAX wait, or when it
+ * went quiet past its handshake (release_quiet). A batch is
  * paired and cut where no pair is split, made into the timeline (marks,
  * inferred states), handed to every sink's rows(), and folded into the
  * story that conn_done() gets at the end.
@@ -12,6 +13,7 @@
  * and no call on it is in flight, TRACKER_GRACE_NS later on the source's
  * clock; or when tracing stops; or early, to bound memory (evict).
  */
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,25 @@ static void tlist_remove(struct tracker *t, enum tlist_id id, struct tconn *tc)
 	else
 		l->last = k->prev;
 	k->prev = k->next = NULL;
+}
+
+/* A row came: tc goes to the end of the holding list. */
+static void hold_touch(struct tracker *t, struct tconn *tc)
+{
+	if (!t->quiet_release || t->lists[TL_HOLDING].last == tc)
+		return;
+	if (tc->holding)
+		tlist_remove(t, TL_HOLDING, tc);
+	tlist_append(t, TL_HOLDING, tc);
+	tc->holding = true;
+}
+
+static void hold_drop(struct tracker *t, struct tconn *tc)
+{
+	if (!tc->holding)
+		return;
+	tlist_remove(t, TL_HOLDING, tc);
+	tc->holding = false;
 }
 
 struct tconn *conn_new(struct tracker *t, const struct syn_event *e)
@@ -149,6 +170,7 @@ static void conn_unlink(struct tracker *t, struct tconn *tc)
 	conn_unindex(t, tc);
 	settled_unlink(t, tc);
 	conn_unborn(t, tc);
+	hold_drop(t, tc);
 	tlist_remove(t, TL_OPEN, tc);
 	t->nopen--;
 }
@@ -192,9 +214,10 @@ static void order_ends(struct tconn *tc)
 }
 
 /* Hand over the rows waiting: all of them (the end: fold then ends too),
- * or all but the lookahead. A connection handed over in one go folds with
- * a fold on the stack; one in many batches keeps its own. */
-static void conn_release(struct tracker *t, struct tconn *tc, bool all)
+ * or about want of them, cut where no pair is split. A connection handed
+ * over in one go folds with a fold on the stack; one in many batches keeps
+ * its own. */
+static void conn_hand_over(struct tracker *t, struct tconn *tc, size_t want, bool all)
 {
 	struct row_vec out = { 0 };
 	struct fold here, *f = tc->fold;
@@ -223,7 +246,7 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 		facts_init(tc->facts);
 	}
 	timeline_pair(tc->raw.v, tc->raw.n);
-	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, tc->raw.n - TRACKER_LOOKAHEAD);
+	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, want);
 	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
 		for (int i = 0; i < t->nsinks; i++)
 			if (t->sinks[i]->rows)
@@ -238,6 +261,12 @@ static void conn_release(struct tracker *t, struct tconn *tc, bool all)
 	}
 	row_vec_free(&out);
 	row_vec_shift(&tc->raw, n);
+}
+
+/* All the rows (the end), or all but the lookahead (a long connection). */
+static void conn_release(struct tracker *t, struct tconn *tc, bool all)
+{
+	conn_hand_over(t, tc, all ? tc->raw.n : tc->raw.n - TRACKER_LOOKAHEAD, all);
 }
 
 /* Room for one more waiting row. Past a few dozen, room for a whole batch
@@ -329,6 +358,7 @@ void conn_add_row(struct tracker *t, struct tconn *tc, const struct syn_event *e
 		r->ev.ts_ns = raw->v[at + 1].ev.ts_ns; /* a late report: its segment's time */
 	r->end = (__u8)end;
 	r->pair = -1;
+	hold_touch(t, tc);
 	if (raw->n > TRACKER_BATCH_MAX)
 		conn_release(t, tc, false);
 }
@@ -526,6 +556,54 @@ static struct tconn *next_to_finish(const struct tracker *t)
 /* The clock moved: settled connections whose grace is over leave, in the
  * order they began as far as that costs little (next_to_finish), the
  * finished table forgets what is past its time, idle ones are evicted. */
+#define QUIET_TRIM_BYTES (8u << 20)
+
+/* Has the connection's handshake completed on this host (its rows, or the
+ * ones handed over, had an end become ESTABLISHED)? After it, no row waits
+ * for one that may come seconds later. */
+static bool past_handshake(const struct tconn *tc)
+{
+	if (tc->ordered)
+		return true;
+	for (size_t i = 0; i < tc->raw.n; i++) {
+		const struct syn_event *e = &tc->raw.v[i].ev;
+
+		if (e->kind == SYN_EV_STATE && e->state.newstate == ST_ESTABLISHED)
+			return true;
+	}
+	return false;
+}
+
+/* Connections whose latest row is TRACKER_QUIET_NS old hand their rows over
+ * and free their room, if past the handshake (before it, a SYN may be
+ * answered after its retransmission, seconds later). */
+static void release_quiet(struct tracker *t, __u64 now)
+{
+	struct tconn *tc;
+	size_t freed = 0;
+
+	while ((tc = t->lists[TL_HOLDING].first)) {
+		struct row_vec *raw = &tc->raw;
+
+		if (raw->n && raw->v[raw->n - 1].ev.ts_ns + TRACKER_QUIET_NS > now)
+			break;
+		hold_drop(t, tc);
+		if (raw->n && past_handshake(tc))
+			conn_hand_over(t, tc, raw->n, false);
+		if (!raw->n) {
+			freed += raw->cap * sizeof(*raw->v);
+			row_vec_free(raw);
+		}
+	}
+	/* the room went back to malloc among blocks still in use (stories):
+	 * give its whole pages back to the system */
+	t->quiet_freed += freed;
+	if (t->quiet_freed >= QUIET_TRIM_BYTES) {
+		t->quiet_freed = 0;
+		malloc_trim(0);
+	}
+}
+
 void tracker_run_clock(struct tracker *t)
 {
 	struct tconn *tc;
@@ -534,4 +612,5 @@ void tracker_run_clock(struct tracker *t)
 		conn_finish_settled(t, tc);
 	finished_expire(&t->finished, t->clock);
 	evict(t, t->clock);
+	release_quiet(t, t->clock);
 }

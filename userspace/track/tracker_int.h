@@ -39,6 +39,7 @@ enum tlist_id {
 	TL_OPEN,    /* open connections, most recently active first */
 	TL_SETTLED, /* settled ones waiting for TRACKER_GRACE_NS, in the order they settled */
 	TL_BIRTH,   /* open ones in the order they began: not continued ones */
+	TL_HOLDING, /* ones with rows waiting, by when the latest came: oldest first */
 	TL_N
 };
 
@@ -58,6 +59,7 @@ struct tconn {
 	bool segments;          /* a segment of it was seen */
 	bool ordered;           /* the ends have their lanes for good (a batch went out) */
 	struct row_vec raw;     /* rows not handed over yet, in time order */
+	bool holding;           /* in the holding list */
 	struct timeline tl;
 	struct fold *fold;      /* the story being folded; made with the first batch */
 	struct conn_facts *facts; /* what it amounts to so far: made with the first batch of
@@ -115,6 +117,9 @@ struct tracker {
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
 	bool ticked;            /* the source sends ticks: only they move the clock */
 	__u64 lost_until;       /* events stamped up to this may have lost company */
+	bool quiet_release;     /* quiet connections hand their rows over (no sink wants
+				 * whole batches) */
+	size_t quiet_freed;     /* bytes of quiet connections' rows freed since the last trim */
 	struct halfopen halfopen;
 	struct run_summary sum;
 };

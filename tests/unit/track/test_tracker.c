@@ -1221,6 +1221,151 @@ static void test_long_connection_folds_data(void)
 	keep_free(&k);
 }
 
+/* Events from index from on happen later by dt: a pause in the trace. */
+static void pause_at(struct syn_event *ev, size_t n, size_t from, __u64 dt)
+{
+	for (size_t i = from; i < n; i++)
+		ev[i].ts_ns += dt;
+}
+
+/* The index just after the first event of kind that fn accepts. */
+static size_t after_first(const struct syn_event *ev, size_t n,
+			  bool (*fn)(const struct syn_event *e))
+{
+	for (size_t i = 0; i < n; i++)
+		if (fn(&ev[i]))
+			return i + 1;
+	return n;
+}
+
+static bool is_accept_return(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_ACCEPT4 &&
+	       e->sys.phase == SYN_PHASE_RETURN;
+}
+
+static bool is_client_destroy(const struct syn_event *e)
+{
+	return e->kind == SYN_EV_DESTROY && e->sock_id == SID_CLI;
+}
+
+/* The same rows, marks, states and pairs: the same drawing. */
+static void check_same_story(const struct conn *a, const struct conn *b)
+{
+	CHECK_EQ_INT(a->nrows, b->nrows);
+	CHECK_EQ_INT(a->events, b->events);
+	CHECK_EQ_INT(a->setup_rows, b->setup_rows);
+	CHECK_EQ_INT(a->complete, b->complete);
+	for (int e = 0; e < 2; e++) {
+		CHECK_EQ_INT(a->end[e].role, b->end[e].role);
+		CHECK_EQ_INT(a->end[e].pid, b->end[e].pid);
+		CHECK_EQ_INT(a->end[e].state, b->end[e].state);
+	}
+	for (size_t i = 0; i < a->nrows && i < b->nrows; i++) {
+		const struct conn_row *x = &a->rows[i], *y = &b->rows[i];
+
+		if (!CHECK(x->ev.kind == y->ev.kind && x->ev.ts_ns == y->ev.ts_ns &&
+			   x->end == y->end && x->marks == y->marks && x->pair == y->pair &&
+			   x->state_after[0] == y->state_after[0] &&
+			   x->state_after[1] == y->state_after[1]))
+			break;
+	}
+}
+
+/* An established connection that goes quiet hands its waiting rows over
+ * (an idle keep-alive connection holds none), and is drawn as it would be
+ * taken at once: two pauses of 3 s, after accept() and in the half-close. */
+static void test_quiet_connection_hands_rows_over(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, true);
+	size_t gap1 = after_first(ev, n, is_accept_return);
+	size_t gap2 = after_first(ev, n, is_client_destroy);
+	struct run whole, quiet;
+
+	CHECK(gap1 < gap2 && gap2 < n);
+	pause_at(ev, n, gap2, 3000000000ull);
+	pause_at(ev, n, gap1, 3000000000ull);
+	run_start(&whole, ev, n);
+	CHECK_EQ_INT(whole.k.batches, 1);
+
+	keep_init(&quiet.k);
+	quiet.sinks[0] = &quiet.k.s;
+	quiet.t = tracker_new(quiet.sinks, 1, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i == gap1 || i == gap2) {
+			size_t rows = quiet.k.rows;
+			struct syn_event tick;
+
+			memset(&tick, 0, sizeof(tick));
+			tick.kind = SYN_EV_TICK;
+			tick.ts_ns = ev[i - 1].ts_ns + TRACKER_QUIET_NS - 1;
+			tracker_on_event(quiet.t, &tick);
+			CHECK_EQ_INT(quiet.k.rows, rows); /* not quiet long enough yet */
+			tick.ts_ns++;
+			tracker_on_event(quiet.t, &tick);
+			CHECK(quiet.k.rows > rows);
+		}
+		tracker_on_event(quiet.t, &ev[i]);
+	}
+	tick_after(quiet.t, ev, n);
+	CHECK_EQ_INT(quiet.k.batches, 3);
+	CHECK_EQ_INT(quiet.k.rows, whole.k.rows);
+	CHECK_EQ_INT(quiet.k.nconns, 1);
+	CHECK_EQ_INT(whole.k.nconns, 1);
+	if (quiet.k.nconns == 1 && whole.k.nconns == 1)
+		check_same_story(&quiet.k.conns[0], &whole.k.conns[0]);
+	run_end(&quiet);
+	run_end(&whole);
+}
+
+static void tick_at(struct tracker *t, __u64 ts);
+
+/* A sink that writes batches as they come (JSONL, pcapng) gets them only
+ * when they must come: the connection's end here. */
+static void test_quiet_release_spares_whole_batches(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, true);
+	size_t gap = after_first(ev, n, is_accept_return);
+	struct run r;
+
+	pause_at(ev, n, gap, 3000000000ull);
+	keep_init(&r.k);
+	r.k.s.whole_batches = true;
+	r.sinks[0] = &r.k.s;
+	r.t = tracker_new(r.sinks, 1, NULL);
+	feed(r.t, ev, gap);
+	tick_after(r.t, ev, gap);
+	tick_at(r.t, ev[gap - 1].ts_ns + 2 * TRACKER_QUIET_NS);
+	CHECK_EQ_INT(r.k.batches, 0);
+	feed(r.t, ev + gap, n - gap);
+	tick_after(r.t, ev, n);
+	CHECK_EQ_INT(r.k.batches, 1);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	run_end(&r);
+}
+
+/* Before its handshake completed a quiet connection keeps its rows: a SYN
+ * may yet be answered, after its retransmission a second later. */
+static void test_quiet_handshake_keeps_rows(void)
+{
+	struct ep cli = { "127.0.0.1", 40610 }, srv = { "127.0.0.1", 9810 };
+	struct run r;
+	struct syn_event ev[2], tick;
+
+	ev[0] = ev_state(1000, 0xC2, cli, srv, CLOSE, SYN_SENT);
+	ev[1] = ev_seg(1010, 0xC2, cli, srv, TX, S_, 1, 0, 0);
+	run_start(&r, ev, 2);
+	memset(&tick, 0, sizeof(tick));
+	tick.kind = SYN_EV_TICK;
+	tick.ts_ns = 1010 + 2 * TRACKER_QUIET_NS;
+	tracker_on_event(r.t, &tick);
+	CHECK_EQ_INT(r.k.batches, 0);
+	CHECK_EQ_INT(r.k.nconns, 0);
+	run_end(&r);
+}
+
 /* Crossing SYNs: each SYN-ACK repeats its sender's SYN (same ISN) on
  * purpose; it is no retransmission. A second SYN-ACK would be. */
 static void test_simultaneous_open_synack_not_retransmit(void)
@@ -1566,6 +1711,9 @@ int main(void)
 	RUN(test_drop_joins_connection);
 	RUN(test_idle_half_open_is_evicted);
 	RUN(test_idle_socket_is_kept);
+	RUN(test_quiet_connection_hands_rows_over);
+	RUN(test_quiet_handshake_keeps_rows);
+	RUN(test_quiet_release_spares_whole_batches);
 	RUN(test_open_cap_evicts_oldest);
 	RUN(test_long_connection_folds_data);
 	RUN(test_simultaneous_open_synack_not_retransmit);
