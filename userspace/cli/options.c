@@ -41,7 +41,7 @@ static const char usage_text[] =
 "                        (SYN -> SYN-ACK, connect() or the accept wait)\n"
 "      --rst             only connections that ended in a reset (refused too)\n"
 "      --comm NAME       only connections of processes named NAME (either end)\n"
-"  -o, --output FILE     write to FILE (no colour)\n"
+"  -o, --output FILE     write to FILE (no colour); - is standard output\n"
 "      --width N         the ladder's width in columns, 80-200 (default: a terminal's\n"
 "                        width up to 100; 100 in a file or a pipe)\n"
 "  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
@@ -239,18 +239,31 @@ static int set_path(struct parse *p, const char *arg, const char **dst, const ch
 	return 0;
 }
 
+/* "-o -": standard output, as tools that write files take it (and as
+ * without -o); it was a file named "-". */
 static int set_output(struct parse *p, const char *arg)
 {
+	if (!strcmp(arg, "-")) {
+		p->o->out_path = NULL;
+		return 0;
+	}
 	return set_path(p, arg, &p->o->out_path, "output");
 }
 
+/* A recording is a regular file: cut back to its last whole commit after
+ * a failed write, read by name. Not standard output or input. */
 static int set_write(struct parse *p, const char *arg)
 {
+	if (!strcmp(arg, "-"))
+		return fail(p, "%s", "-w writes a file, not standard output: name one "
+			    "(-w FILE.gz compresses it)");
 	return set_path(p, arg, &p->o->write_path, "recording");
 }
 
 static int set_read(struct parse *p, const char *arg)
 {
+	if (!strcmp(arg, "-"))
+		return fail(p, "%s", "-r reads a file, not standard input: name one");
 	return set_path(p, arg, &p->o->read_path, "replay");
 }
 

@@ -156,6 +156,8 @@ static void test_errors(void)
 		{ { "--style", "rfc", "-f", "jsonl" }, "--style rfc draws the ladder format only (not -f jsonl)" },
 		{ { "-f", "stream", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f stream)" },
 		{ { "-w", "" }, "empty recording file name" },
+		{ { "-w", "-" }, "-w writes a file, not standard output: name one (-w FILE.gz compresses it)" },
+		{ { "-r", "-" }, "-r reads a file, not standard input: name one" },
 		{ { "-r", "" }, "empty replay file name" },
 		{ { "-r" }, "option -r/--read needs a value" },
 		{ { "-r", "x.gz", "--", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
@@ -189,6 +191,22 @@ static void test_errors(void)
 		CHECK_EQ_STR(err, cases[i].msg);
 		CHECK(!strchr(err, '\n'));
 	}
+}
+
+/* "-o -" is standard output, as without -o: no file named "-". */
+static void test_output_dash_is_stdout(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-o", "-")), 0);
+	CHECK(o.out_path == NULL);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-f", "jsonl", "-o", "-", "-w", "x.rec")), 0);
+	CHECK(o.out_path == NULL);
+	CHECK_EQ_STR(o.write_path, "x.rec");
+	CHECK(!o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-o", "./-")), 0);
+	CHECK_EQ_STR(o.out_path, "./-"); /* a file of that name, asked for so */
 }
 
 /* --style picks the drawing of the ladder format, before or after -f. */
@@ -577,6 +595,7 @@ static void test_views_refused(void)
 
 int main(void)
 {
+	RUN(test_output_dash_is_stdout);
 	RUN(test_defaults);
 	RUN(test_everything_good);
 	RUN(test_every_format_by_name);
