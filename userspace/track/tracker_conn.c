@@ -553,9 +553,7 @@ static struct tconn *next_to_finish(const struct tracker *t)
 	return NULL;
 }
 
-/* The clock moved: settled connections whose grace is over leave, in the
- * order they began as far as that costs little (next_to_finish), the
- * finished table forgets what is past its time, idle ones are evicted. */
+/* Quiet connections' room freed since the last malloc_trim: trimmed past this. */
 #define QUIET_TRIM_BYTES (8u << 20)
 
 /* Has the connection's handshake completed on this host (its rows, or the
@@ -604,6 +602,10 @@ static void release_quiet(struct tracker *t, __u64 now)
 	}
 }
 
+/* The clock moved: settled connections whose grace is over leave, in the
+ * order they began as far as that costs little (next_to_finish), the
+ * finished table forgets what is past its time, idle ones are evicted,
+ * quiet ones hand their rows over. */
 void tracker_run_clock(struct tracker *t)
 {
 	struct tconn *tc;

@@ -112,11 +112,17 @@ static void tick_after(struct tracker *t, const struct syn_event *ev, size_t n)
 	tracker_on_event(t, &tick);
 }
 
-static void run_start(struct run *r, const struct syn_event *ev, size_t n)
+/* A tracker over a keep sink, fed nothing yet. */
+static void run_open(struct run *r)
 {
 	keep_init(&r->k);
 	r->sinks[0] = &r->k.s;
 	r->t = tracker_new(r->sinks, 1, NULL);
+}
+
+static void run_start(struct run *r, const struct syn_event *ev, size_t n)
+{
+	run_open(r);
 	feed(r->t, ev, n);
 	tick_after(r->t, ev, n);
 }
@@ -1221,6 +1227,17 @@ static void test_long_connection_folds_data(void)
 	keep_free(&k);
 }
 
+/* The source's clock says everything up to ts has come. */
+static void tick_at(struct tracker *t, __u64 ts)
+{
+	struct syn_event tick;
+
+	memset(&tick, 0, sizeof(tick));
+	tick.kind = SYN_EV_TICK;
+	tick.ts_ns = ts;
+	tracker_on_event(t, &tick);
+}
+
 /* Events from index from on happen later by dt: a pause in the trace. */
 static void pause_at(struct syn_event *ev, size_t n, size_t from, __u64 dt)
 {
@@ -1289,21 +1306,14 @@ static void test_quiet_connection_hands_rows_over(void)
 	run_start(&whole, ev, n);
 	CHECK_EQ_INT(whole.k.batches, 1);
 
-	keep_init(&quiet.k);
-	quiet.sinks[0] = &quiet.k.s;
-	quiet.t = tracker_new(quiet.sinks, 1, NULL);
+	run_open(&quiet);
 	for (size_t i = 0; i < n; i++) {
 		if (i == gap1 || i == gap2) {
 			size_t rows = quiet.k.rows;
-			struct syn_event tick;
 
-			memset(&tick, 0, sizeof(tick));
-			tick.kind = SYN_EV_TICK;
-			tick.ts_ns = ev[i - 1].ts_ns + TRACKER_QUIET_NS - 1;
-			tracker_on_event(quiet.t, &tick);
+			tick_at(quiet.t, ev[i - 1].ts_ns + TRACKER_QUIET_NS - 1);
 			CHECK_EQ_INT(quiet.k.rows, rows); /* not quiet long enough yet */
-			tick.ts_ns++;
-			tracker_on_event(quiet.t, &tick);
+			tick_at(quiet.t, ev[i - 1].ts_ns + TRACKER_QUIET_NS);
 			CHECK(quiet.k.rows > rows);
 		}
 		tracker_on_event(quiet.t, &ev[i]);
@@ -1319,8 +1329,6 @@ static void test_quiet_connection_hands_rows_over(void)
 	run_end(&whole);
 }
 
-static void tick_at(struct tracker *t, __u64 ts);
-
 /* A sink that writes batches as they come (JSONL, pcapng) gets them only
  * when they must come: the connection's end here. */
 static void test_quiet_release_spares_whole_batches(void)
@@ -1332,7 +1340,7 @@ static void test_quiet_release_spares_whole_batches(void)
 
 	pause_at(ev, n, gap, 3000000000ull);
 	keep_init(&r.k);
-	r.k.s.whole_batches = true;
+	r.k.s.whole_batches = true; /* the tracker reads it when it is made */
 	r.sinks[0] = &r.k.s;
 	r.t = tracker_new(r.sinks, 1, NULL);
 	feed(r.t, ev, gap);
@@ -1352,15 +1360,12 @@ static void test_quiet_handshake_keeps_rows(void)
 {
 	struct ep cli = { "127.0.0.1", 40610 }, srv = { "127.0.0.1", 9810 };
 	struct run r;
-	struct syn_event ev[2], tick;
+	struct syn_event ev[2];
 
 	ev[0] = ev_state(1000, 0xC2, cli, srv, CLOSE, SYN_SENT);
 	ev[1] = ev_seg(1010, 0xC2, cli, srv, TX, S_, 1, 0, 0);
 	run_start(&r, ev, 2);
-	memset(&tick, 0, sizeof(tick));
-	tick.kind = SYN_EV_TICK;
-	tick.ts_ns = 1010 + 2 * TRACKER_QUIET_NS;
-	tracker_on_event(r.t, &tick);
+	tick_at(r.t, 1010 + 2 * TRACKER_QUIET_NS);
 	CHECK_EQ_INT(r.k.batches, 0);
 	CHECK_EQ_INT(r.k.nconns, 0);
 	run_end(&r);
@@ -1615,16 +1620,6 @@ static size_t short_conn(struct syn_event *ev, __u16 cport, __u64 sid, __u64 t0,
 	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid, cli, srv);
 	ev[n++] = ev_kind(SYN_EV_DESTROY, t += 10, sid + 1, srv, cli);
 	return n;
-}
-
-static void tick_at(struct tracker *t, __u64 ts)
-{
-	struct syn_event tick;
-
-	memset(&tick, 0, sizeof(tick));
-	tick.kind = SYN_EV_TICK;
-	tick.ts_ns = ts;
-	tracker_on_event(t, &tick);
 }
 
 /* backlog-late drew connections 1, 3, 2: they went to the sinks as they
