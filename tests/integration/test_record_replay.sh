@@ -22,7 +22,13 @@
 #    complete recording: gzip -t passes, replay exits 0 and is identical to
 #    what synscope printed live;
 #  - lost events (a 4 KiB ring buffer under a storm on port 21005) are in the
-#    recording too: the replayed JSONL, lost lines included, is identical.
+#    recording too: the replayed JSONL, lost lines included, is identical;
+#  - -w - and -r - (tcpdump's): a live -w - (port 21006) through a pipe into
+#    -r - as nobody draws the connection complete with every event sent; a
+#    file on standard input and a -w - | -r - pipe draw the file's ladder;
+#    -w - > FILE writes what -w FILE does; neither onto nor from a terminal
+#    (exit 2, one line); a reader that goes away (| head -c 100) ends the
+#    run with exit 0 and one line that says so, no write error.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21001
@@ -30,6 +36,7 @@ PORT_A=21002
 PORT_B=21003
 PORT_SIG=21004
 PORT_LOST=21005
+PORT_PIPE=21006
 
 need_root
 command -v setpriv >/dev/null || abort "setpriv (util-linux) not installed"
@@ -109,6 +116,48 @@ expect_eq only/copy-nothing-drawn 0 "$(stat -c %s "$NB/copy.out")"
 expect_true only/copy-gzip gzip -t "$NB/only-copy.gz"
 as_nobody -r "$NB/only-copy.gz" -o "$NB/only-copy.ladder" 2>/dev/null
 expect_true only/copy-identical cmp "$NB/only.ladder" "$NB/only-copy.ladder"
+
+# ---- -w - and -r -: a recording through a pipe ----------------------------
+# (tcpdump's -w - and -r -: ssh host synscope -w - | synscope -r -)
+# live, into a pipe, and drawn by a replay as nobody at its other end
+mkfifo -m 666 "$NB/pipe"
+as_nobody -r - -o "$NB/pipe.ladder" <"$NB/pipe" 2>"$NB/reader.err" &
+reader=$!
+if start_synscope "$NB/pipe" -w - -P "$PORT_PIPE"; then
+	"$TCPDEMO" pair --scenario client-close --port "$PORT_PIPE" >/dev/null ||
+		fail pipe/pair "tcpdemo pair failed"
+	sleep 0.3
+	stop_synscope
+fi
+wait "$reader"
+expect_eq pipe/reader-exit 0 "$?"
+expect_true pipe/the-connection grep -q \
+	"^connection 1: 127.0.0.1:[0-9]* demo-client/[0-9]* -> 127.0.0.1:$PORT_PIPE demo-server/.*" \
+	"$NB/pipe.ladder"
+expect_true pipe/complete grep -q '^  started .*, complete$' "$NB/pipe.ladder"
+sent=$(sed -nE 's/^synscope: ([0-9]+) events recorded in standard output, 0 lost$/\1/p' "$NB/pipe.err")
+expect_eq pipe/every-event-arrived "$(sed -nE 's/^synscope: .*, ([0-9]+) events, 0 lost(,.*)?$/\1/p' \
+	"$NB/reader.err")" "${sent:-none}"
+expect_true pipe/says-standard-input grep -q "^synscope: replaying standard input: recorded on " \
+	"$NB/reader.err"
+# from a file on standard input, and through a pipe: the file's own ladder
+as_nobody -r - -o "$NB/stdin.ladder" <"$NB/only.rec" 2>/dev/null
+expect_eq stdin/exit 0 "$?"
+expect_true stdin/identical cmp "$NB/only.ladder" "$NB/stdin.ladder"
+as_nobody -r "$NB/only.rec" -w - 2>/dev/null | as_nobody -r - -o "$NB/piped.ladder" 2>/dev/null
+expect_eq piped/exit "0 0" "${PIPESTATUS[*]}"
+expect_true piped/identical cmp "$NB/only.ladder" "$NB/piped.ladder"
+# -w - into a file is the recording -w FILE writes
+(cd "$NB" && as_nobody -r only.rec -w - >"$NB/dash.rec" 2>/dev/null)
+as_nobody -r "$NB/only.rec" -w "$NB/named.rec" 2>/dev/null
+expect_true dash/same-bytes-as-named cmp "$NB/named.rec" "$NB/dash.rec"
+# not onto a terminal, and not from one
+script -qec "'$SYNSCOPE' -r '$NB/only.rec' -w -" /dev/null >"$NB/tty.out" 2>&1
+expect_eq tty/write-exit 2 "$?"
+expect_true tty/write-says grep -q "^synscope: a recording is binary: pipe -w - or redirect it to a file, not to a terminal" "$NB/tty.out"
+script -qec "'$SYNSCOPE' -r -" /dev/null >"$NB/tty.out" 2>&1
+expect_eq tty/read-exit 2 "$?"
+expect_true tty/read-says grep -q "^synscope: -r - reads a recording from standard input, and it is a terminal" "$NB/tty.out"
 
 # ---- a port filter on a recording of two connections ---------------------
 start_synscope "$WORKDIR/live-b.out" -f jsonl -o "$WORKDIR/live-b.jsonl" -P "$PORT_B" ||
@@ -252,4 +301,15 @@ as_nobody -r "$NB/lost.gz" -f jsonl -o "$NB/lost.jsonl" 2>/dev/null
 expect_eq lost/replay-exit 0 "$?"
 expect_true lost/has-lost-lines grep -q '"kind":"lost"' "$NB/lost.jsonl"
 expect_true lost/identical cmp "$WORKDIR/lost.jsonl" "$NB/lost.jsonl"
+
+# ---- the reader of -w - goes away: the run ends quietly, exit 0 -----------
+# (megabytes of events into a pipe that takes 100 bytes, as `| head` does)
+as_nobody -r "$NB/lost.gz" -w - 2>"$NB/gone.err" | head -c 100 >/dev/null
+expect_eq gone/exit "0 0" "${PIPESTATUS[*]}"
+if last_line "$NB/gone.err" | grep -Eq "^synscope: [0-9]+ events recorded in standard output, [0-9]+ lost; its reader went away$"; then
+	pass gone/says-so
+else
+	fail gone/says-so "last line: $(last_line "$NB/gone.err")"
+fi
+expect_eq gone/no-error 0 "$(grep -c "cannot write" "$NB/gone.err")"
 finish

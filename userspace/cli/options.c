@@ -45,9 +45,11 @@ static const char usage_text[] =
 "      --width N         the ladder's width in columns, 80-200 (default: a terminal's\n"
 "                        width up to 100; 100 in a file or a pipe)\n"
 "  -w, --write FILE      record the events to FILE (gzip if it ends in .gz), for -r;\n"
-"                        alone, nothing is drawn: add -o or -f to draw as well\n"
+"                        alone, nothing is drawn: add -o or -f to draw as well;\n"
+"                        - is standard output, a pipe or a file (ssh host synscope -w -)\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
-"                        the same output as live; -P, -p, -4, -6 filter it\n"
+"                        the same output as live; -P, -p, -4, -6 filter it;\n"
+"                        - is standard input (... | synscope -r -)\n"
 "  -d, --duration SECS   stop after SECS seconds, at most 10000000 (a command still\n"
 "                        running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN (not jsonl:\n"
@@ -250,20 +252,17 @@ static int set_output(struct parse *p, const char *arg)
 	return set_path(p, arg, &p->o->out_path, "output");
 }
 
-/* A recording is a regular file: cut back to its last whole commit after
- * a failed write, read by name. Not standard output or input. */
+/* A recording to standard output or from standard input ("-"), as tcpdump
+ * takes -w - and -r -: a live trace on another host watched here through a
+ * pipe. Only a named file is cut back to its last commit after a failed
+ * write (the shell opened standard output). */
 static int set_write(struct parse *p, const char *arg)
 {
-	if (!strcmp(arg, "-"))
-		return fail(p, "%s", "-w writes a file, not standard output: name one "
-			    "(-w FILE.gz compresses it)");
 	return set_path(p, arg, &p->o->write_path, "recording");
 }
 
 static int set_read(struct parse *p, const char *arg)
 {
-	if (!strcmp(arg, "-"))
-		return fail(p, "%s", "-r reads a file, not standard input: name one");
 	return set_path(p, arg, &p->o->read_path, "replay");
 }
 
@@ -659,6 +658,27 @@ static int check_drawing(struct parse *p, const unsigned int *count)
 	return 0;
 }
 
+/* -r, -w and -o: no file both read and written, one standard output. */
+static int check_files(struct parse *p)
+{
+	const struct options *o = p->o;
+	bool write_std = o->write_path && !strcmp(o->write_path, "-");
+
+	if (write_std && p->draw && !o->out_path)
+		return fail(p, "%s", "-w - and the drawing would both go to standard output: give the "
+			    "drawing -o FILE");
+	if (write_std && o->cmd)
+		return fail(p, "%s", "-w - and a command: the command's own output would go into the "
+			    "recording; name a file, or trace it with -p PID");
+	if (o->read_path && o->write_path && !write_std && !strcmp(o->read_path, o->write_path))
+		return fail(p, "-r and -w name the same file: '%s'", o->read_path);
+	if (o->read_path && o->out_path && !strcmp(o->read_path, o->out_path))
+		return fail(p, "-r and -o name the same file: '%s'", o->read_path);
+	if (o->write_path && o->out_path && !strcmp(o->write_path, o->out_path))
+		return fail(p, "-w and -o name the same file: '%s'", o->write_path);
+	return 0;
+}
+
 static int check_combined(struct parse *p, enum command cmd, const unsigned int *count)
 {
 	struct options *o = p->o;
@@ -678,12 +698,8 @@ static int check_combined(struct parse *p, enum command cmd, const unsigned int 
 	if (cmd == CMD_TRACE && o->cmd && o->pid)
 		return fail(p, "%s", "-p and a command exclude each other: the command is the "
 			    "process traced");
-	if (o->read_path && o->write_path && !strcmp(o->read_path, o->write_path))
-		return fail(p, "-r and -w name the same file: '%s'", o->read_path);
-	if (o->read_path && o->out_path && !strcmp(o->read_path, o->out_path))
-		return fail(p, "-r and -o name the same file: '%s'", o->read_path);
-	if (o->write_path && o->out_path && !strcmp(o->write_path, o->out_path))
-		return fail(p, "-w and -o name the same file: '%s'", o->write_path);
+	if (check_files(p))
+		return -1;
 	o->explain = p->want_explain ? p->lang : EXPLAIN_OFF;
 	/* like tcpdump -w: a recording alone draws nothing, and costs least */
 	o->record_only = o->write_path && !p->draw;
@@ -700,6 +716,10 @@ static int take_inputs(struct parse *p, int argc, char **argv)
 	if (n < 2)
 		return fail(p, "%s", "merge needs two inputs, one from each host: synscope merge "
 			    "[options] A B");
+	for (int i = 0; i < 2; i++)
+		if (!strcmp(argv[optind + i], "-"))
+			return fail(p, "%s", "merge reads its two inputs by name, not from standard "
+				    "input: save it to a file first");
 	p->o->inputs[0] = argv[optind];
 	p->o->inputs[1] = argv[optind + 1];
 	return 0;

@@ -3,6 +3,7 @@
  * (what came before is drawn, and one line says where it ended) or when an
  * output could not be written. */
 #include <stdio.h>
+#include <unistd.h>
 #include "base/names.h"
 #include "base/strbuf.h"
 #include "cli/commands.h"
@@ -11,13 +12,21 @@
 
 #define COMMIT_EVENTS 1024 /* a commit point of the output every so many events */
 
+/* The recording as messages name it: "-" is standard input. */
+static const char *input_name(const char *path, char *buf, size_t len)
+{
+	if (rec_path_is_std(path))
+		return "standard input";
+	return txt_one_line(txt_copy(buf, len, path));
+}
+
 static void say_recording(const char *path, const struct rec_header *h)
 {
 	char when[64], q[512];
 
 	txt_wall_utc((__s64)h->start_ns, when, sizeof(when));
 	fprintf(stderr, "synscope: replaying %s: recorded on %s (kernel %s), %s\n",
-		txt_one_line(txt_copy(q, sizeof(q), path)), h->host[0] ? h->host : "?",
+		input_name(path, q, sizeof(q)), h->host[0] ? h->host : "?",
 		h->kernel[0] ? h->kernel : "?", when);
 }
 
@@ -49,10 +58,14 @@ int replay_main(const struct options *o)
 	char err[256], q[512];
 	int rc;
 
+	if (rec_path_is_std(o->read_path) && isatty(STDIN_FILENO)) {
+		fprintf(stderr, "synscope: -r - reads a recording from standard input, and it is a "
+			"terminal: pipe one in (... | synscope -r -)\n");
+		return 2;
+	}
 	rd = rec_reader_open(o->read_path, &h, err, sizeof(err));
 	if (!rd) {
-		fprintf(stderr, "synscope: %s: %s\n", txt_one_line(txt_copy(q, sizeof(q), o->read_path)),
-			err);
+		fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)), err);
 		return 1;
 	}
 	run_opts_from(o, true, &ro);
@@ -70,8 +83,8 @@ int replay_main(const struct options *o)
 		/* last, under what was drawn: where the recording stopped (not when
 		 * it was the output that stopped reading) */
 		if (!output_stopped && st != REC_END) {
-			fprintf(stderr, "synscope: %s: %s\n",
-				txt_one_line(txt_copy(q, sizeof(q), o->read_path)), rec_reader_error(rd));
+			fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)),
+				rec_reader_error(rd));
 			rc = 1;
 		}
 	}

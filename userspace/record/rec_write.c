@@ -2,6 +2,7 @@
  * comes, into a file replay reads back. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,8 @@ struct rec_writer {
 	off_t kept_bytes;   /* ... and the file's size then */
 	off_t written;      /* bytes that reached the file */
 	bool failed;
+	bool reader_gone;   /* the write failed with EPIPE: nobody reads the pipe */
+	bool std_out;       /* -w -: the shell's file, never cut back */
 	char err[256];
 	__u8 stage[STAGE_SIZE];
 };
@@ -63,6 +66,7 @@ static int write_out(struct rec_writer *w, const __u8 *p, size_t n)
 	int e = outfile_write_all(w->fd, p, n, &done);
 
 	w->written += (off_t)done;
+	w->reader_gone |= e == EPIPE;
 	return e ? writer_fail(w, strerror(e)) : 0;
 }
 
@@ -204,13 +208,17 @@ struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->fd = outfile_create(path, "-w", err, errlen);
+	w->std_out = rec_path_is_std(path);
+	w->fd = w->std_out ? fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)
+			   : outfile_create(path, "-w", err, errlen);
 	if (w->fd < 0) {
+		if (w->std_out)
+			snprintf(err, errlen, "standard output: %s", strerror(errno));
 		writer_free(w);
 		return NULL;
 	}
 	if (write_header(w, h) || rec_writer_flush(w)) {
-		snprintf(err, errlen, "%s: %s", path, w->err);
+		snprintf(err, errlen, "%s: %s", w->std_out ? "standard output" : path, w->err);
 		close(w->fd);
 		writer_free(w);
 		return NULL;
@@ -246,7 +254,7 @@ static void writer_cut_back(struct rec_writer *w)
 {
 	struct stat st;
 
-	if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
+	if (!w->std_out && fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode))
 		(void)!ftruncate(w->fd, w->kept_bytes);
 	w->events = w->kept_events;
 }
@@ -275,6 +283,11 @@ int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen
 		*kept = w->events;
 	writer_free(w);
 	return rc;
+}
+
+bool rec_writer_reader_gone(const struct rec_writer *w)
+{
+	return w->reader_gone;
 }
 
 const char *rec_writer_error(const struct rec_writer *w)

@@ -11,7 +11,8 @@ struct rec_writer;
 
 /* Is a recording at this path gzip-compressed (its name ends in .gz)? */
 bool rec_path_compressed(const char *path);
-/* Create path and write the header. NULL on failure, one line in err. */
+/* Create path ("-": standard output, as it is) and write the header.
+ * NULL on failure, one line in err. */
 struct rec_writer *rec_writer_open(const char *path, const struct rec_header *h,
 				   char *err, size_t errlen);
 /* Append one event (buffered; a tick too, not counted as an event). -1 on
@@ -29,6 +30,8 @@ int rec_writer_flush(struct rec_writer *w);
  * either way; NULL is a no-op. */
 int rec_writer_close(struct rec_writer *w, __u64 *kept, char *err, size_t errlen);
 const char *rec_writer_error(const struct rec_writer *w);
+/* A write failed because nobody reads the pipe any more (-w - | head). */
+bool rec_writer_reader_gone(const struct rec_writer *w);
 /* Events written (ticks not counted); after a write error, those the file
  * keeps. */
 __u64 rec_writer_events(const struct rec_writer *w);

@@ -30,13 +30,16 @@ static bool same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
 
-	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	return a && b && !rec_path_is_std(a) && !rec_path_is_std(b) && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
 	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-/* A file name as a message may quote it: control bytes as '?'. */
+/* A file name as a message may quote it: control bytes as '?'. The run
+ * writes "-" (-w -), so that is standard output. */
 static const char *quoted(const char *path, char *buf, size_t len)
 {
+	if (rec_path_is_std(path))
+		return "standard output";
 	return txt_one_line(txt_copy(buf, len, path));
 }
 
@@ -68,6 +71,11 @@ int run_check(const struct run_opts *o)
 	if (o->draw && o->format == FORMAT_TOP && (o->out_path || !isatty(STDOUT_FILENO))) {
 		fprintf(o->msg, "synscope: --top draws on a terminal, and standard output is not "
 			"one: -f table or -f stats write to files and pipes\n");
+		return 2;
+	}
+	if (rec_path_is_std(o->write_path) && isatty(STDOUT_FILENO)) {
+		fprintf(o->msg, "synscope: a recording is binary: pipe -w - or redirect it to a "
+			"file, not to a terminal\n");
 		return 2;
 	}
 	for (int i = 0; i < RUN_MAX_INPUTS; i++) {
@@ -223,16 +231,25 @@ fail:
 	return NULL;
 }
 
+/* A write to the recording failed. The reader of -w - going away (| head)
+ * ends the run quietly, as the text output's does; any other failure is
+ * said, and the other outputs go on: they lose nothing. */
+static void recording_failed(struct run *r)
+{
+	r->w_failed = true;
+	if (rec_writer_reader_gone(r->w))
+		r->stopped = true;
+	else
+		say(r, r->o.write_path, rec_writer_error(r->w));
+}
+
 /* After the filter: the recording holds exactly what the tracker is given. */
 static void feed_tracker(void *ctx, const struct syn_event *e)
 {
 	struct run *r = ctx;
 
-	if (r->w && !r->w_failed && rec_writer_event(r->w, e)) {
-		/* keep tracing to the other outputs: they lose nothing */
-		say(r, r->o.write_path, rec_writer_error(r->w));
-		r->w_failed = true;
-	}
+	if (r->w && !r->w_failed && rec_writer_event(r->w, e))
+		recording_failed(r);
 	if (r->t)
 		tracker_on_event(r->t, e);
 }
@@ -268,10 +285,8 @@ bool run_commit(struct run *r, __u64 now_ns, __u64 flush_ns)
 		r->stopped = true; /* a write error, or nobody reads any more */
 	if (r->w && !r->w_failed && now_ns - r->w_flushed_at >= flush_ns) {
 		r->w_flushed_at = now_ns;
-		if (rec_writer_flush(r->w)) {
-			say(r, r->o.write_path, rec_writer_error(r->w));
-			r->w_failed = true;
-		}
+		if (rec_writer_flush(r->w))
+			recording_failed(r);
 	}
 	return !r->stopped;
 }
@@ -282,21 +297,25 @@ static int close_recording(struct run *r, __u64 lost)
 {
 	char err[256], q[512];
 	__u64 kept = 0;
+	bool gone;
 	int rc = 0;
 
 	if (!r->w)
 		return 0;
+	if (!r->w_failed && rec_writer_flush(r->w))
+		recording_failed(r);
+	gone = rec_writer_reader_gone(r->w);
 	if (rec_writer_close(r->w, &kept, err, sizeof(err))) {
 		if (!r->w_failed)
 			say(r, r->o.write_path, err);
-		rc = 1;
+		rc = !gone;
 	} else if (r->w_failed) {
 		rc = 1;
 	}
 	if (!r->o.draw)
-		fprintf(r->o.msg, "synscope: %llu events recorded in %s, %llu lost\n",
+		fprintf(r->o.msg, "synscope: %llu events recorded in %s, %llu lost%s\n",
 			(unsigned long long)kept, quoted(r->o.write_path, q, sizeof(q)),
-			(unsigned long long)lost);
+			(unsigned long long)lost, gone ? "; its reader went away" : "");
 	return rc;
 }
 

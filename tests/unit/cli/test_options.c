@@ -156,8 +156,11 @@ static void test_errors(void)
 		{ { "--style", "rfc", "-f", "jsonl" }, "--style rfc draws the ladder format only (not -f jsonl)" },
 		{ { "-f", "stream", "--style", "rfc" }, "--style rfc draws the ladder format only (not -f stream)" },
 		{ { "-w", "" }, "empty recording file name" },
-		{ { "-w", "-" }, "-w writes a file, not standard output: name one (-w FILE.gz compresses it)" },
-		{ { "-r", "-" }, "-r reads a file, not standard input: name one" },
+		{ { "-w", "-", "-f", "jsonl" }, "-w - and the drawing would both go to standard output: give the drawing -o FILE" },
+		{ { "-w", "-", "-o", "-" }, "-w - and the drawing would both go to standard output: give the drawing -o FILE" },
+		{ { "-r", "x.rec", "-w", "-", "--explain" }, "-w - and the drawing would both go to standard output: give the drawing -o FILE" },
+		{ { "-w", "-", "--", "ls" }, "-w - and a command: the command's own output would go into the recording; name a file, or trace it with -p PID" },
+		{ { "-r", "a.rec", "-w", "a.rec" }, "-r and -w name the same file: 'a.rec'" },
 		{ { "-r", "" }, "empty replay file name" },
 		{ { "-r" }, "option -r/--read needs a value" },
 		{ { "-r", "x.gz", "--", "ls" }, "-r and a command exclude each other: a recording is replayed, nothing runs" },
@@ -207,6 +210,28 @@ static void test_output_dash_is_stdout(void)
 	CHECK(!o.record_only);
 	CHECK_EQ_INT(parse(&o, err, ARGS("-o", "./-")), 0);
 	CHECK_EQ_STR(o.out_path, "./-"); /* a file of that name, asked for so */
+}
+
+/* -w - and -r -, as tcpdump takes them: a recording through a pipe, from
+ * another host or into another synscope. */
+static void test_recording_dash_is_a_pipe(void)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "-", "-P", "80")), 0);
+	CHECK_EQ_STR(o.write_path, "-");
+	CHECK(o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-w", "-", "-o", "lesson.txt")), 0);
+	CHECK_EQ_STR(o.out_path, "lesson.txt");
+	CHECK(!o.record_only);
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "-", "-w", "-", "-P", "80")), 0);
+	CHECK_EQ_INT(o.command, CMD_REPLAY);
+	CHECK_EQ_STR(o.read_path, "-");
+	CHECK_EQ_STR(o.write_path, "-");
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "-", "-f", "jsonl")), 0);
+	CHECK_EQ_STR(o.read_path, "-");
+	CHECK(o.out_path == NULL);
 }
 
 /* --style picks the drawing of the ladder format, before or after -f. */
@@ -596,6 +621,7 @@ static void test_views_refused(void)
 int main(void)
 {
 	RUN(test_output_dash_is_stdout);
+	RUN(test_recording_dash_is_a_pipe);
 	RUN(test_defaults);
 	RUN(test_everything_good);
 	RUN(test_every_format_by_name);

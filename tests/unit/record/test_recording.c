@@ -1818,6 +1818,7 @@ static void write_failure_cuts_back(const char *path, bool gz)
 	write_events(w, 1000, 1000); /* plain: a batch fills, and fails */
 	CHECK_EQ_INT(rec_writer_flush(w), -1);
 	CHECK_EQ_STR(rec_writer_error(w), "cannot write: File too large");
+	CHECK(!rec_writer_reader_gone(w));
 	CHECK_EQ_INT(rec_writer_events(w), 1000);
 	CHECK_EQ_INT(rec_writer_close(w, &kept, err, sizeof(err)), -1);
 	setrlimit(RLIMIT_FSIZE, &old);
@@ -1854,6 +1855,109 @@ static void test_write_failure_cuts_back(void)
 {
 	write_failure_cuts_back(tmp_path("full-later.rec"), false);
 	write_failure_cuts_back(tmp_path("full-later.rec.gz"), true);
+}
+
+/* fd in the place of standard input or output (target), as a shell puts
+ * a file or a pipe there, until fd_put_back: -w - and -r - use the real
+ * descriptors. Returns what was there. */
+static int fd_in_place(int target, int fd)
+{
+	int saved = dup(target);
+
+	fflush(stdout);
+	dup2(fd, target);
+	close(fd);
+	return saved;
+}
+
+static void fd_put_back(int target, int saved)
+{
+	fflush(stdout);
+	dup2(saved, target);
+	close(saved);
+}
+
+/* -w - writes the recording -w FILE would into whatever standard output
+ * is; -r - reads one from standard input. */
+static void test_dash_is_standard_output_and_input(void)
+{
+	const char *path = tmp_path("dash.rec"), *named = tmp_path("named.rec");
+	struct read_result r;
+	unsigned char *a, *b;
+	size_t na, nb;
+	int saved = fd_in_place(STDOUT_FILENO, open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	bool written = write_recording("-", 30);
+
+	fd_put_back(STDOUT_FILENO, saved);
+	CHECK(written);
+	CHECK(write_recording(named, 30));
+	na = slurp(path, &a);
+	nb = slurp(named, &b);
+	CHECK(na > 0 && na == nb && !memcmp(a, b, na));
+	free(a);
+	free(b);
+	saved = fd_in_place(STDIN_FILENO, open(path, O_RDONLY));
+	r = read_upto("-", 30);
+	fd_put_back(STDIN_FILENO, saved);
+	CHECK(r.opened && r.events_match);
+	CHECK_EQ_INT(r.events, 30);
+	CHECK_EQ_INT(r.last, REC_END);
+}
+
+/* The shell opened standard output: a failed write leaves what reached it
+ * (a pipe cannot be cut back; a file may hold what came before). */
+static void test_dash_is_never_cut_back(void)
+{
+	const char *path = tmp_path("dash-full.rec");
+	int saved = fd_in_place(STDOUT_FILENO, open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	struct rec_writer *w = open_writer("-");
+	struct rlimit old, small;
+	char err[256] = "";
+	off_t size;
+
+	if (w) {
+		write_events(w, 0, 1000);
+		rec_writer_flush(w);
+		size = file_size(path);
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &old);
+		small = old;
+		small.rlim_cur = (rlim_t)(size + 10);
+		setrlimit(RLIMIT_FSIZE, &small);
+		write_events(w, 1000, 1000);
+		CHECK_EQ_INT(rec_writer_flush(w), -1);
+		CHECK(!rec_writer_reader_gone(w)); /* a full disk is an error */
+		CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), -1);
+		setrlimit(RLIMIT_FSIZE, &old);
+		CHECK_EQ_INT(file_size(path), size + 10);
+	}
+	fd_put_back(STDOUT_FILENO, saved);
+}
+
+/* The reader of -w - went away (| head): said apart from a real error, so
+ * the run can end quietly. */
+static void test_dash_reader_gone(void)
+{
+	struct rec_writer *w;
+	char err[256] = "";
+	int p[2], saved;
+
+	if (!CHECK(pipe(p) == 0))
+		return;
+	signal(SIGPIPE, SIG_IGN);
+	saved = fd_in_place(STDOUT_FILENO, p[1]);
+	w = open_writer("-");
+	close(p[0]);
+	if (w) {
+		CHECK(!rec_writer_reader_gone(w));
+		write_events(w, 0, 2000);
+		CHECK_EQ_INT(rec_writer_flush(w), -1);
+		CHECK(rec_writer_reader_gone(w));
+		CHECK_EQ_STR(rec_writer_error(w), "cannot write: Broken pipe");
+		CHECK_EQ_INT(rec_writer_close(w, NULL, err, sizeof(err)), -1);
+	}
+	fd_put_back(STDOUT_FILENO, saved);
+	signal(SIGPIPE, SIG_DFL);
 }
 
 /* A header longer than a batch (every reason value named, each name as
@@ -1901,6 +2005,9 @@ int main(void)
 		return 1;
 	}
 	RUN(test_round_trip);
+	RUN(test_dash_is_standard_output_and_input);
+	RUN(test_dash_is_never_cut_back);
+	RUN(test_dash_reader_gone);
 	RUN(test_plain_unless_gz);
 	RUN(test_empty_recording);
 	RUN(test_local_header);

@@ -784,6 +784,8 @@ static void test_cli_errors(void)
 	} cases[] = {
 		{ { "a" }, "merge needs two inputs, one from each host: synscope merge [options] A B" },
 		{ { "a", "b", "c" }, "merge joins two inputs: 'c' is a third" },
+		{ { "-", "b" }, "merge reads its two inputs by name, not from standard input: save it to a file first" },
+		{ { "a", "-" }, "merge reads its two inputs by name, not from standard input: save it to a file first" },
 		{ { "-d", "5", "a", "b" }, "merge takes no -d/--duration: merge reads files: nothing is traced" },
 		{ { "--pid=5", "a", "b" }, "merge takes no -p/--pid: a pid names a process on one host only" },
 		{ { "-4r", "x", "a", "b" }, "merge takes no -r/--read: the inputs are A and B" },

@@ -430,7 +430,8 @@ struct rec_reader *rec_reader_fdopen(int fd, struct rec_header *h, char *err, si
 struct rec_reader *rec_reader_open(const char *path, struct rec_header *h,
 				   char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rec_path_is_std(path) ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)
+				       : open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		memset(h, 0, sizeof(*h));

@@ -47,7 +47,14 @@ enum rec_status {
 	REC_BAD = -2,       /* not a recording, an unsupported one, or damaged */
 };
 
-/* Open path (or an fd: the reader owns it) and read the header into h.
+/* "-" names standard input to -r and standard output to -w, as in tcpdump. */
+static inline bool rec_path_is_std(const char *path)
+{
+	return path && path[0] == '-' && !path[1];
+}
+
+/* Open path ("-": standard input) or an fd (the reader owns it), and read
+ * the header into h.
  * NULL on failure with one line in err: "truncated at byte N (record M): ...",
  * "not a synscope recording ...", ... */
 struct rec_reader *rec_reader_open(const char *path, struct rec_header *h,
