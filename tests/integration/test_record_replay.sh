@@ -24,7 +24,8 @@
 #  - lost events (a 4 KiB ring buffer under a storm on port 21005) are in the
 #    recording too: the replayed JSONL, lost lines included, is identical;
 #  - -w - and -r - (tcpdump's): a live -w - (port 21006) through a pipe into
-#    -r - as nobody draws the connection complete with every event sent; a
+#    -r - as nobody draws the connection complete, while the trace still
+#    runs, with every event sent; a
 #    file on standard input and a -w - | -r - pipe draw the file's ladder;
 #    -w - > FILE writes what -w FILE does; neither onto nor from a terminal
 #    (exit 2, one line); a reader that goes away (| head -c 100) ends the
@@ -126,7 +127,12 @@ reader=$!
 if start_synscope "$NB/pipe" -w - -P "$PORT_PIPE"; then
 	"$TCPDEMO" pair --scenario client-close --port "$PORT_PIPE" >/dev/null ||
 		fail pipe/pair "tcpdemo pair failed"
-	sleep 0.3
+	# drawn while the trace goes on: the reader writes at the ticks
+	if wait_for_line "$NB/pipe.ladder" '^connection 1: ' 10; then
+		pass pipe/drawn-while-tracing
+	else
+		fail pipe/drawn-while-tracing "nothing drawn 10 s after the connection"
+	fi
 	stop_synscope
 fi
 wait "$reader"

@@ -3,6 +3,7 @@
  * (what came before is drawn, and one line says where it ended) or when an
  * output could not be written. */
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "base/names.h"
 #include "base/strbuf.h"
@@ -30,16 +31,31 @@ static void say_recording(const char *path, const struct rec_header *h)
 		h->kernel[0] ? h->kernel : "?", when);
 }
 
+/* Is the recording coming through a pipe (-r - at the end of a live
+ * -w -)? Then what is drawn is written out at each of the source's ticks,
+ * not only every COMMIT_EVENTS: a quiet trace's connections show as they
+ * end, not when the pipe closes. */
+static bool input_is_live(const char *path)
+{
+	struct stat st;
+
+	return rec_path_is_std(path) && fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 /* The events, until the end, a damage, or an output that stops the run. */
-static enum rec_status replay_events(struct rec_reader *rd, struct run *run, bool *output_stopped)
+static enum rec_status replay_events(struct rec_reader *rd, struct run *run, bool live,
+				     bool *output_stopped)
 {
 	struct syn_event e;
 	enum rec_status st;
 	unsigned long n = 0;
 
 	while ((st = rec_reader_next(rd, &e)) == REC_EVENT) {
+		bool commit;
+
 		run_event(run, &e);
-		if (++n % COMMIT_EVENTS == 0 && !run_commit(run, n, RUN_OFFLINE_FLUSH_EVENTS)) {
+		commit = ++n % COMMIT_EVENTS == 0 || (live && e.kind == SYN_EV_TICK);
+		if (commit && !run_commit(run, n, RUN_OFFLINE_FLUSH_EVENTS)) {
 			*output_stopped = true; /* said by the run, or a reader gone */
 			break;
 		}
@@ -78,7 +94,7 @@ int replay_main(const struct options *o)
 	run = run_open(&ro, &rc);
 	if (run) {
 		say_recording(o->read_path, &h);
-		st = replay_events(rd, run, &output_stopped);
+		st = replay_events(rd, run, input_is_live(o->read_path), &output_stopped);
 		rc = run_close(run, 0);
 		/* last, under what was drawn: where the recording stopped (not when
 		 * it was the output that stopped reading) */
