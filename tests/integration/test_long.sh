@@ -13,10 +13,15 @@
 #  - the ladder has the handshake, the teardown with its final ACK, at most
 #    300 rows, and its summary rows add up (segments and bytes per
 #    direction) to what tcpdump saw; the -v ladder draws every segment;
-#  - the replayed JSONL is the live one, line for line.
+#  - the replayed JSONL is the live one, line for line;
+#  - a long half-close (long_half_close.py, port 21781: 300 replies after
+#    the client's FIN) traced with -f jsonl --explain, so its rows go out
+#    in batches: one each of teardown-1 .. teardown-4, and every reply after
+#    the first (which carried the ACK, teardown-2) is data-after-fin.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21780
+HALF_PORT=21781
 ROUNDS=${LONG_ROUNDS:-3000}
 TCPLOAD=${TCPLOAD:-$ROOT/build/tests/tcpload}
 CHECK_LONG="$ROOT/tests/integration/check_long.py"
@@ -62,4 +67,35 @@ checked=$(cd "$ROOT/tests/integration" && python3 "$CHECK_LONG" --name "$TEST_NA
 	--pcapng "$W/replay.pcapng" --ladder "$W/live-ladder.txt" --max-rows 300 \
 	--ladder-all "$W/replay-v.txt" 2>&1)
 count_checks check_long "$checked" $?
+
+# ---- a long half-close, explained in JSONL batch by batch -----------------
+# 300 replies after the client's FIN: the connection goes out in several
+# batches while it lasts, and each is told as part of the whole
+"$SYNSCOPE" -P "$HALF_PORT" -f jsonl --explain -o "$W/half.jsonl" -- \
+	python3 "$ROOT/tests/integration/long_half_close.py" "$HALF_PORT" 300 \
+	>"$W/half.out" 2>"$W/half.err"
+expect_eq half/exit 0 $?
+expect_true half/replies grep -q "^replies=300 bytes=30000$" "$W/half.out"
+out=$(python3 - "$W/half.jsonl" <<'PY'
+import collections, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+conns = {r["conn"] for r in rows if r.get("conn")}
+keys = collections.Counter(r.get("explain") for r in rows if r.get("conn"))
+data = sum(1 for r in rows if r["kind"] == "segment" and r.get("end") == "server" and
+           r.get("dir") == "tx" and r.get("len", 0) > 0)
+problems = []
+if len(conns) != 1:
+    problems.append(f"{len(conns)} connections")
+if len(rows) < 1200:
+    problems.append(f"only {len(rows)} lines: not several batches")
+for k in ("teardown-1", "teardown-2", "teardown-3", "teardown-4"):
+    if keys[k] != 1:
+        problems.append(f"{keys[k]} {k}")
+# every reply left after the client's FIN; the first carried its ACK
+if keys["data-after-fin"] != data - 1:
+    problems.append(f"data-after-fin {keys['data-after-fin']} of {data} replies")
+print("; ".join(problems))
+PY
+)
+expect_eq half/explained-as-whole "" "$out"
 finish

@@ -110,6 +110,8 @@ struct keep_sink {
 	bool finished;
 	struct run_summary summary; /* finish()'s */
 	size_t rows, batches;      /* rows() calls: rows in all */
+	size_t batches_said_more;  /* ... of them with conn->more_batches */
+	bool last_said_more;       /* the last rows() call's more_batches */
 	size_t seg_rows;           /* ... of which segments */
 	__u64 last_rows_ts;        /* rows come in time order within a connection */
 	bool rows_out_of_order;
@@ -120,8 +122,9 @@ static inline void keep_rows(struct syn_sink *s, const struct conn *c,
 {
 	struct keep_sink *k = (struct keep_sink *)s;
 
-	(void)c;
 	k->batches++;
+	k->batches_said_more += c->more_batches;
+	k->last_said_more = c->more_batches;
 	for (size_t i = 0; i < n; i++) {
 		k->rows++;
 		k->seg_rows += rows[i].ev.kind == SYN_EV_SEGMENT;

@@ -272,6 +272,34 @@ FAKE_FN void fake_loopback(struct fake *f)
 	f->c.end[S].destroyed = true;
 }
 
+/* A half-close: the client's shutdown(SHUT_WR) and FIN, then four writes
+ * of the server's after it, then the server's close() and FIN. 27 rows. */
+FAKE_FN void fake_half_close(struct fake *f)
+{
+	struct conn_row *r;
+
+	fake_init(f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f->st[C] = f->st[S] = ST_ESTABLISHED;
+	fake_sys(f, 0, C, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 3, SHUT_WR, 0);     /* 0 */
+	fake_state(f, 1, C, ST_ESTABLISHED, ST_FIN_WAIT1, false);                 /* 1 */
+	fake_seg_both(f, 2, 3, C, F_FIN | F_ACK, 100, 300, 0, 512);              /* 2, 3 */
+	fake_state(f, 4, S, ST_ESTABLISHED, ST_CLOSE_WAIT, false);                /* 4 */
+	fake_seg_both(f, 5, 6, S, F_ACK, 300, 101, 0, 512);                      /* 5, 6 */
+	fake_state(f, 7, C, ST_FIN_WAIT1, ST_FIN_WAIT2, false);                   /* 7 */
+	for (int k = 0; k < 4; k++) {                                            /* 8 .. 19 */
+		fake_sys(f, 10 + 10 * k, S, SYN_CALL_WRITE, SYN_PHASE_ENTRY, 4, 0, 0);
+		fake_seg_both(f, 11 + 10 * k, 12 + 10 * k, S, F_PSH | F_ACK,
+			      300 + 100 * k, 101, 100, 512);
+	}
+	r = fake_sys(f, 100, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0);        /* 20 */
+	r->ev.sys.last_ref = 1;
+	fake_state(f, 101, S, ST_CLOSE_WAIT, ST_LAST_ACK, false);                 /* 21 */
+	fake_seg_both(f, 102, 103, S, F_FIN | F_ACK, 700, 101, 0, 512);          /* 22, 23 */
+	fake_state(f, 104, C, ST_FIN_WAIT2, ST_TIME_WAIT, false);                 /* 24 */
+	fake_seg_both(f, 105, 106, C, F_ACK, 101, 701, 0, 512);                  /* 25, 26 */
+}
+
 /* Wall clock offset so that FAKE_T0_NS is 2026-11-23 11:21:37.123456 UTC
  * (epoch 1795432897 s: 20780 days to 2026-11-23, plus 11:21:37). */
 #define FAKE_WALL_T0_NS 1795432897123456000ll

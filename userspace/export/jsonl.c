@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "base/hmap.h"
 #include "render/explain.h"
 #include "base/names.h"
 #include "export/exports.h"
@@ -34,6 +35,9 @@ struct jsonl_sink {
 		size_t len;
 	} comms[4];
 	unsigned int comm_next;
+	/* --explain: the story so far of each connection still handing over
+	 * batches (conn id -> struct explain_story) */
+	struct hmap stories;
 };
 
 /* Length of the well-formed UTF-8 sequence at s (at most n bytes), 0 if it
@@ -530,9 +534,30 @@ static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
 		jsonl_write_event(js, e, NULL, 0, 0, NULL, NULL, NULL);
 }
 
-/* A batch of a connection's rows. With --explain, a row's meaning is
- * judged within its batch: a whole short connection, or a long one's
- * stretch. */
+/* What batch's rows mean: a whole connection's on their own; a long one's
+ * batch with what its batches before showed, kept until its last one. */
+static void jsonl_explain(struct jsonl_sink *js, const struct conn *batch,
+			  struct explain_note *notes)
+{
+	struct explain_story *st = hmap_get(&js->stories, batch->id);
+
+	if (!st && batch->more_batches) {
+		st = explain_story_new();
+		if (st && hmap_put(&js->stories, batch->id, st)) {
+			explain_story_free(st);
+			st = NULL;
+		}
+	}
+	if (!st) {
+		explain_conn(batch, notes);
+		return;
+	}
+	explain_batch(batch, st, notes);
+	if (!batch->more_batches)
+		explain_story_free(hmap_del(&js->stories, batch->id));
+}
+
+/* A batch of a connection's rows, with --explain what each means. */
 static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
 		       size_t n)
 {
@@ -546,7 +571,7 @@ static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct
 	if (js->opts.explain && n) {
 		notes = calloc(n, sizeof(*notes));
 		if (notes)
-			explain_conn(&batch, notes);
+			jsonl_explain(js, &batch, notes);
 	}
 	jsonl_where_make(&where[0], conn, 0);
 	jsonl_where_make(&where[1], conn, 1);
@@ -679,6 +704,12 @@ static void jsonl_finish(struct syn_sink *s, const struct run_summary *sum)
 
 static void jsonl_destroy(struct syn_sink *s)
 {
+	struct jsonl_sink *js = (struct jsonl_sink *)s;
+
+	/* connections still open when tracing stopped */
+	for (size_t i = 0; i < js->stories.cap; i++)
+		explain_story_free(js->stories.vals[i]);
+	hmap_free(&js->stories);
 	free(s);
 }
 

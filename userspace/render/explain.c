@@ -4,6 +4,7 @@
  * FIN arrived: a simultaneous close), calls by their results, states by the
  * lane they move. The words are in explain_text.c. */
 #include <errno.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,6 +39,19 @@ struct story {
 	bool ka_probed[2];      /* the lane's keepalive probe waits for its answer */
 	__u32 ka_unanswered[2]; /* the lane's keepalive probes in a row that got none */
 	bool ka_gave_up[2];     /* the lane's kernel reset the connection: keepalive timeout */
+	/* What the batches before this one showed (explain_batch; all false
+	 * for a connection explained whole) that the scans of a batch look for
+	 * in its rows: */
+	bool closed_before[2];  /* close() or shutdown(SHUT_WR/RDWR) entered on the lane */
+	bool accepted_before[2];/* an accept() returned the lane's connection */
+	bool syn_from[2];       /* a bare SYN left the lane */
+	bool fin_from[2];       /* the lane sent a FIN ... */
+	__u32 fin_from_end[2];  /* ... and its first ended here */
+};
+
+/* A connection taken in batches (explain.h): the story so far. */
+struct explain_story {
+	struct story s;
 };
 
 static bool ev_is_bare_syn(const struct syn_event *e)
@@ -69,30 +83,33 @@ static bool acks(const struct syn_segment *s, __u32 upto)
 	return (s->flags & SYN_TCP_ACK) && (__s32)(s->ack - upto) >= 0;
 }
 
-/* Did the lane, before row i, enter a call that closes its sending side? */
-static bool lane_closed_by_call(const struct conn *c, size_t i, int lane)
+/* Is row r its lane entering a call that closes its sending side? */
+static bool row_closes_lane(const struct conn_row *r)
 {
-	for (size_t j = 0; j < i; j++) {
-		const struct conn_row *r = &c->rows[j];
+	return r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_ENTRY &&
+	       (r->ev.sys.call == SYN_CALL_CLOSE ||
+		(r->ev.sys.call == SYN_CALL_SHUTDOWN && r->ev.sys.arg != SHUT_RD));
+}
 
-		if (r->end != lane || r->ev.kind != SYN_EV_SYSCALL ||
-		    r->ev.sys.phase != SYN_PHASE_ENTRY)
-			continue;
-		if (r->ev.sys.call == SYN_CALL_CLOSE ||
-		    (r->ev.sys.call == SYN_CALL_SHUTDOWN && r->ev.sys.arg != SHUT_RD))
+/* Did the lane, before row i, enter a call that closes its sending side? */
+static bool lane_closed_by_call(const struct conn *c, size_t i, int lane, const struct story *s)
+{
+	if (s->closed_before[lane])
+		return true;
+	for (size_t j = 0; j < i; j++)
+		if (c->rows[j].end == lane && row_closes_lane(&c->rows[j]))
 			return true;
-	}
 	return false;
 }
 
 /* Simultaneous open: both lanes sent a bare SYN. Simultaneous close: the
  * later of the two first FINs does not acknowledge the earlier one, so it
  * was sent before that FIN arrived. Both are judged on the whole trace, so
- * the first segment of the story is already told right. */
+ * the first segment of the story is already told right; in batches, on
+ * what the batches so far hold. */
 static void find_simultaneous(const struct conn *c, struct story *s)
 {
-	bool syn[2] = { false, false };
-	long fin[2] = { -1, -1 };
+	long fin[2] = { -1, -1 }; /* this batch's first FIN of a lane that sent none before */
 
 	for (size_t j = 0; j < c->nrows; j++) {
 		const struct conn_row *r = &c->rows[j];
@@ -102,16 +119,27 @@ static void find_simultaneous(const struct conn *c, struct story *s)
 			continue;
 		from = seg_sender(&r->ev, r->end);
 		if ((r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) == SYN_TCP_SYN)
-			syn[from] = true;
-		if ((r->ev.seg.flags & SYN_TCP_FIN) && fin[from] < 0)
+			s->syn_from[from] = true;
+		if ((r->ev.seg.flags & SYN_TCP_FIN) && !s->fin_from[from] && fin[from] < 0)
 			fin[from] = (long)j;
 	}
-	s->simul_open = syn[0] && syn[1];
-	if (fin[0] >= 0 && fin[1] >= 0) {
-		const struct conn_row *a = &c->rows[fin[0] < fin[1] ? fin[0] : fin[1]];
-		const struct conn_row *b = &c->rows[fin[0] < fin[1] ? fin[1] : fin[0]];
+	s->simul_open = s->syn_from[0] && s->syn_from[1];
+	/* the lanes in the order of their FINs here: a FIN is judged against the
+	 * other lane's first, when that came before */
+	int earlier = fin[1] >= 0 && (fin[0] < 0 || fin[1] < fin[0]);
 
-		s->simul_close = !acks(&b->ev.seg, a->ev.seg.seq + a->ev.seg.len + 1);
+	for (int k = 0; k < 2; k++) {
+		int lane = k ? !earlier : earlier;
+		const struct syn_segment *g = fin[lane] >= 0 ? &c->rows[fin[lane]].ev.seg : NULL;
+
+		if (!g)
+			continue;
+		/* the other lane's first FIN came before: in an earlier batch
+		 * (fin[other] is -1 then), or earlier in this one */
+		if (s->fin_from[!lane] && fin[!lane] < fin[lane])
+			s->simul_close = !acks(g, s->fin_from_end[!lane]);
+		s->fin_from[lane] = true;
+		s->fin_from_end[lane] = g->seq + g->len + 1;
 	}
 }
 
@@ -252,7 +280,7 @@ static __u8 fin_key(const struct conn *c, size_t i, struct story *s, int from)
 {
 	const struct syn_segment *g = &c->rows[i].ev.seg;
 	int to = !from;
-	bool exited = !lane_closed_by_call(c, i, from) && c->end[from].traced && c->end[from].pid;
+	bool exited = !lane_closed_by_call(c, i, from, s) && c->end[from].traced && c->end[from].pid;
 	__u8 key;
 
 	if (s->fin_sent[from])
@@ -387,7 +415,8 @@ static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
 	return 0;
 }
 
-/* The lane's state just before row i (a call changes no state). */
+/* The lane's state just before row i (a call changes no state: a batch's
+ * first row, a call or a reset, holds it too). */
 static __u8 state_before(const struct conn *c, size_t i, int lane)
 {
 	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
@@ -640,17 +669,22 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 	}
 }
 
-/* Did an accept() return this lane's connection before row i? */
-static bool lane_accepted(const struct conn *c, size_t i, int lane)
+/* Is row r an accept() returning its lane's connection? */
+static bool row_accepts_lane(const struct conn_row *r)
 {
-	for (size_t j = 0; j < i; j++) {
-		const struct conn_row *r = &c->rows[j];
+	return r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
+	       r->ev.sys.ret >= 0 &&
+	       (r->ev.sys.call == SYN_CALL_ACCEPT || r->ev.sys.call == SYN_CALL_ACCEPT4);
+}
 
-		if (r->end == lane && r->ev.kind == SYN_EV_SYSCALL &&
-		    r->ev.sys.phase == SYN_PHASE_RETURN && r->ev.sys.ret >= 0 &&
-		    (r->ev.sys.call == SYN_CALL_ACCEPT || r->ev.sys.call == SYN_CALL_ACCEPT4))
+/* Did an accept() return this lane's connection before row i? */
+static bool lane_accepted(const struct conn *c, size_t i, int lane, const struct story *s)
+{
+	if (s->accepted_before[lane])
+		return true;
+	for (size_t j = 0; j < i; j++)
+		if (c->rows[j].end == lane && row_accepts_lane(&c->rows[j]))
 			return true;
-	}
 	return false;
 }
 
@@ -677,8 +711,8 @@ static void explain_reset(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_RST_SENT_NO_SOCKET;
 	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
 		n->key = EX_RST_SENT_UNREAD;
-	} else if (why && !strcmp(why, "TCP_STATE") && !lane_closed_by_call(c, i, r->end) &&
-		   !lane_accepted(c, i, r->end)) {
+	} else if (why && !strcmp(why, "TCP_STATE") && !lane_closed_by_call(c, i, r->end, s) &&
+		   !lane_accepted(c, i, r->end, s)) {
 		/* no close() of its own, never accepted: its listener closed */
 		n->key = EX_RST_SENT_LISTENER;
 	} else if (why && (!strcmp(why, "TCP_ABORT_ON_LINGER") || !strcmp(why, "TCP_STATE"))) {
@@ -743,38 +777,53 @@ static void story_note(struct story *s, const struct conn_row *r)
 		s->fastopen_syn[lane] = true;
 }
 
-void explain_conn(const struct conn *c, struct explain_note *notes)
+static void story_start(struct story *s)
 {
-	struct story s;
+	memset(s, 0, sizeof(*s));
+	s->first_fin = -1;
+}
 
-	memset(&s, 0, sizeof(s));
-	s.first_fin = -1;
-	find_simultaneous(c, &s);
+/* What the next batch's scans will not find in its rows: this one's calls. */
+static void story_carry(struct story *s, const struct conn *c)
+{
+	for (size_t j = 0; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end > 1)
+			continue;
+		s->closed_before[r->end] |= row_closes_lane(r);
+		s->accepted_before[r->end] |= row_accepts_lane(r);
+	}
+}
+
+static void explain_rows(const struct conn *c, struct story *s, struct explain_note *notes)
+{
+	find_simultaneous(c, s);
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct conn_row *r = &c->rows[i];
 		struct explain_note *n = &notes[i];
 
-		story_note(&s, r);
+		story_note(s, r);
 		n->key = EX_NONE;
 		n->who = r->end;
 		n->n = 0;
 		switch (r->ev.kind) {
 		case SYN_EV_SEGMENT:
 			if (is_primary_segment(c, i))
-				explain_segment(c, i, &s, n);
+				explain_segment(c, i, s, n);
 			else if (r->ev.seg.dir == SYN_DIR_RX && !self_connected(c) &&
 				 (r->ev.seg.flags & (SYN_TCP_SYN | SYN_TCP_ACK | SYN_TCP_RST)) ==
 					 SYN_TCP_SYN && syn_unanswered(c, i))
 				n->key = EX_SYN_UNANSWERED;
 			break;
 		case SYN_EV_SYSCALL:
-			explain_syscall(c, i, &s, n);
+			explain_syscall(c, i, s, n);
 			break;
 		case SYN_EV_STATE:
-			explain_state(c, i, &s, n);
+			explain_state(c, i, s, n);
 			break;
 		case SYN_EV_RESET:
-			explain_reset(c, i, &s, n);
+			explain_reset(c, i, s, n);
 			break;
 		case SYN_EV_TIMEWAIT:
 			n->key = r->ev.tw.substate == ST_FIN_WAIT2 ? EX_ST_FW2_TIMEOUT : EX_ST_TW_END;
@@ -787,11 +836,39 @@ void explain_conn(const struct conn *c, struct explain_note *notes)
 					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
 			break;
 		case SYN_EV_DROP:
-			explain_drop(r, &s, n);
+			explain_drop(r, s, n);
 			break;
 		case SYN_EV_DESTROY:
 			n->key = EX_DESTROY;
 			break;
 		}
 	}
+}
+
+void explain_conn(const struct conn *c, struct explain_note *notes)
+{
+	struct story s;
+
+	story_start(&s);
+	explain_rows(c, &s, notes);
+}
+
+struct explain_story *explain_story_new(void)
+{
+	struct explain_story *st = malloc(sizeof(*st));
+
+	if (st)
+		story_start(&st->s);
+	return st;
+}
+
+void explain_story_free(struct explain_story *st)
+{
+	free(st);
+}
+
+void explain_batch(const struct conn *batch, struct explain_story *st, struct explain_note *notes)
+{
+	explain_rows(batch, &st->s, notes);
+	story_carry(&st->s, batch);
 }

@@ -64,6 +64,19 @@ struct explain_note {
 
 /* Fill notes[0 .. c->nrows-1]: what each row means (EX_NONE: nothing to say). */
 void explain_conn(const struct conn *c, struct explain_note *notes);
+
+/* A connection explained batch by batch as it goes (JSON Lines: rows()):
+ * what its earlier batches showed (the first FINs, calls that closed or
+ * accepted, the states the last one ended in), so that a batch is told as
+ * it would be within the whole connection: the server's FIN after a long
+ * half-close is teardown 3/4, not 1/4. explain_story_new: NULL when out of
+ * memory. */
+struct explain_story;
+struct explain_story *explain_story_new(void);
+void explain_story_free(struct explain_story *st);
+/* explain_conn() for batch, the next rows of the connection st has seen. */
+void explain_batch(const struct conn *batch, struct explain_story *st,
+		   struct explain_note *notes);
 /* The note of row i as text in lang; "" for EX_NONE. Returns buf. */
 char *explain_text(const struct conn *c, size_t i, const struct explain_note *n,
 		   enum explain_lang lang, char *buf, size_t len);

@@ -248,6 +248,7 @@ static void conn_hand_over(struct tracker *t, struct tconn *tc, size_t want, boo
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, want);
 	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
+		tc->c.more_batches = n < tc->raw.n;
 		for (int i = 0; i < t->nsinks; i++)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);

@@ -273,6 +273,41 @@ static bool all_lines_valid(const char *out)
 	return ok;
 }
 
+/* A long connection's rows come in batches while it lasts (the tracker
+ * says more will follow); with --explain each batch is told as part of the
+ * whole: the half-close's second batch, from the server's data on, still
+ * has its data after the client's FIN and the server's FIN as teardown 3/4. */
+static void test_explained_across_batches(void)
+{
+	struct sink_opts o = { .explain = EXPLAIN_EN, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct run_summary sum = { .conns = 1 };
+	struct capture cap;
+	struct fake f;
+	char *out;
+
+	fake_half_close(&f);
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	f.c.more_batches = true;
+	s->rows(s, &f.c, f.rows, 8);
+	f.c.more_batches = false;
+	for (size_t i = 8; i < f.c.nrows; i++)
+		f.rows[i].pair -= f.rows[i].pair >= 0 ? 8 : 0;
+	s->rows(s, &f.c, f.rows + 8, f.c.nrows - 8);
+	s->conn_done(s, &f.c);
+	s->finish(s, &sum);
+	s->destroy(s);
+	out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-1\""), 1);
+	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-3\""), 1);
+	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-4\""), 1);
+	CHECK_EQ_INT(count_of(out, "\"explain\":\"data-after-fin\""), 4);
+	free(out);
+}
+
+
 #define LO "\"saddr\":\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\",\"dport\":8080"
 #define LO_S "\"saddr\":\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\",\"dport\":41234"
 #define CLIENT "\"conn\":1,\"end\":\"client\",\"pid\":1234,\"comm\":\"demo-client\","
@@ -669,6 +704,7 @@ int main(void)
 {
 	RUN(test_validator_itself);
 	RUN(test_loopback_lines);
+	RUN(test_explained_across_batches);
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);

@@ -33,6 +33,64 @@ static char *keys_of(const struct fake *f, char *buf, size_t len)
 	return buf;
 }
 
+/* f's rows k .. n as a batch of their own (pairs counted from k), in b. */
+static void batch_of(const struct fake *f, size_t k, size_t n, struct conn *b,
+		     struct conn_row *rows)
+{
+	*b = f->c;
+	b->rows = rows;
+	b->nrows = n - k;
+	b->more_batches = n < f->c.nrows;
+	for (size_t i = k; i < n; i++) {
+		rows[i - k] = f->rows[i];
+		if (rows[i - k].pair >= 0)
+			rows[i - k].pair -= (__s32)k;
+	}
+}
+
+/* Does a cut before row k split a segment's two sightings? The tracker
+ * never cuts there. */
+static bool cut_splits_pair(const struct fake *f, size_t k)
+{
+	for (size_t i = 0; i < f->c.nrows; i++)
+		if (f->rows[i].pair >= 0 && (i < k) != ((size_t)f->rows[i].pair < k))
+			return true;
+	return false;
+}
+
+/* A connection handed over in two batches (JSONL's rows()): at every cut
+ * the tracker could make, the second batch's rows mean what they mean in
+ * the whole connection (its first batch's last rows cannot see past the
+ * cut: the rows after it are not handed over yet). Returns the cuts tried. */
+static int batches_tell_the_whole_story(const struct fake *f)
+{
+	static struct explain_note whole[FAKE_MAX_ROWS], got[FAKE_MAX_ROWS];
+	static struct conn_row rows[FAKE_MAX_ROWS];
+	size_t n = f->c.nrows;
+	int cuts = 0;
+
+	explain_conn(&f->c, whole);
+	for (size_t k = 1; k < n; k++) {
+		struct explain_story *st = explain_story_new();
+		struct conn b;
+
+		if (cut_splits_pair(f, k) || !CHECK(st != NULL)) {
+			explain_story_free(st);
+			continue;
+		}
+		batch_of(f, 0, k, &b, rows);
+		explain_batch(&b, st, got);
+		batch_of(f, k, n, &b, rows);
+		explain_batch(&b, st, got + k);
+		explain_story_free(st);
+		cuts++;
+		for (size_t i = k; i < n; i++)
+			if (!CHECK_EQ_STR(explain_key_name(got[i].key), explain_key_name(whole[i].key)))
+				fprintf(stderr, "  cut before row %zu, row %zu\n", k, i);
+	}
+	return cuts;
+}
+
 static void test_loopback_story(void)
 {
 	struct fake f;
@@ -51,6 +109,7 @@ static void test_loopback_story(void)
 	CHECK_EQ_INT(notes[2].who, C);
 	CHECK_EQ_INT(notes[5].who, S);
 	CHECK_EQ_INT(notes[23].who, S);
+	CHECK(batches_tell_the_whole_story(&f) > 10);
 }
 
 static void test_texts_name_the_right_lanes(void)
@@ -94,25 +153,103 @@ static void test_merged_fin_ack(void)
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "close-sends-fin teardown-1 - read-eof close-sends-fin teardown-2-3 - "
 		     "teardown-4 -");
+	CHECK(batches_tell_the_whole_story(&f) > 3);
 }
 
-/* Both FINs leave before either arrives: neither acknowledges the other. */
+/* A half-close (fake_half_close). In batches (a long connection in JSONL)
+ * the server's FIN is still teardown 3/4 and its data still comes after the
+ * client's FIN: a batch that starts after teardown 1/4 was told it as 1/4
+ * before the story carried over. */
+static void test_half_close_in_batches(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_half_close(&f);
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "shutdown-wr state-fin-wait-1 teardown-1 - state-close-wait teardown-2 - "
+		     "state-fin-wait-2 - data-after-fin - - data-after-fin - - data-after-fin - "
+		     "- data-after-fin - close-sends-fin state-last-ack teardown-3 - "
+		     "state-time-wait teardown-4 -");
+	CHECK(batches_tell_the_whole_story(&f) > 15);
+}
+
+/* Both FINs leave before either arrives: neither acknowledges the other.
+ * The lane first is first's; the client's sequence numbers start at 100,
+ * the server's at 300. */
+static void simultaneous_close(struct fake *f, int first)
+{
+	const __u32 seq[2] = { 100, 300 };
+	int a = first, b = !first;
+
+	fake_init(f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f->st[C] = f->st[S] = ST_ESTABLISHED;
+	fake_seg(f, 1, a, SYN_DIR_TX, F_FIN | F_ACK, seq[a], seq[b], 0, 512);       /* 0 */
+	fake_seg(f, 2, b, SYN_DIR_TX, F_FIN | F_ACK, seq[b], seq[a], 0, 512);       /* 1 */
+	fake_state(f, 3, a, ST_FIN_WAIT1, ST_CLOSING, false);                       /* 2 */
+	fake_seg(f, 4, a, SYN_DIR_TX, F_ACK, seq[a] + 1, seq[b] + 1, 0, 512);      /* 3 */
+	fake_seg(f, 5, b, SYN_DIR_TX, F_ACK, seq[b] + 1, seq[a] + 1, 0, 512);      /* 4 */
+}
+
 static void test_simultaneous_close(void)
 {
 	struct fake f;
 	char keys[1024];
 
+	for (int first = C; first <= S; first++) {
+		simultaneous_close(&f, first);
+		CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+			     "simultaneous-close-fin simultaneous-close-fin state-closing "
+			     "simultaneous-close-ack simultaneous-close-ack");
+		CHECK_EQ_INT(batches_tell_the_whole_story(&f), 4);
+	}
+}
+
+/* A TCP_STATE reset from a lane that accept() returned is its own
+ * (zero linger), not its listener's closing; still so when the accept()
+ * came in an earlier batch. */
+static void test_reset_after_accept_in_batches(void)
+{
+	static const char *const reasons[] = { "NOT_SPECIFIED", "TCP_STATE" };
+	struct fake f;
+	struct conn_row *r;
+
+	rst_reason_names_set(reasons, 2);
 	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
 		  "10.99.0.2", 21400, 20, "demo-server");
 	f.st[C] = f.st[S] = ST_ESTABLISHED;
-	fake_seg(&f, 1, C, SYN_DIR_TX, F_FIN | F_ACK, 100, 300, 0, 512);          /* 0 */
-	fake_seg(&f, 2, S, SYN_DIR_TX, F_FIN | F_ACK, 300, 100, 0, 512);          /* 1 */
-	fake_state(&f, 3, C, ST_FIN_WAIT1, ST_CLOSING, false);                     /* 2 */
-	fake_seg(&f, 4, C, SYN_DIR_TX, F_ACK, 101, 301, 0, 512);                  /* 3 */
-	fake_seg(&f, 5, S, SYN_DIR_TX, F_ACK, 301, 101, 0, 512);                  /* 4 */
-	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
-		     "simultaneous-close-fin simultaneous-close-fin state-closing "
-		     "simultaneous-close-ack simultaneous-close-ack");
+	fake_sys(&f, 0, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);           /* 0 */
+	fake_seg_both(&f, 2, 3, C, F_PSH | F_ACK, 100, 300, 5, 512);             /* 1, 2 */
+	r = fake_row(&f, 4, S, SYN_EV_RESET);                                    /* 3 */
+	r->ev.rst.kind = SYN_RESET_SENT;
+	r->ev.rst.reason = 1;
+	fake_seg_both(&f, 5, 6, S, F_RST | F_ACK, 300, 105, 0, 0);               /* 4, 5 */
+	CHECK_EQ_STR(key_at(&f, 3), "rst-linger");
+	CHECK(batches_tell_the_whole_story(&f) >= 3);
+	rst_reason_names_set(NULL, 0);
+}
+
+/* A plain close, then the client's FIN sent again, acknowledging only up
+ * to the server's FIN (it left before that FIN was in). Taken in batches, a
+ * FIN resent in a later batch is not its lane's first: the close stays
+ * plain, its last ACKs are not a simultaneous close's. */
+static void test_resent_fin_in_a_later_batch(void)
+{
+	struct fake f;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_seg_both(&f, 1, 2, C, F_FIN | F_ACK, 100, 300, 0, 512);             /* 0, 1 */
+	fake_state(&f, 3, S, ST_ESTABLISHED, ST_CLOSE_WAIT, false);               /* 2 */
+	fake_seg_both(&f, 4, 5, S, F_FIN | F_ACK, 300, 101, 0, 512);             /* 3, 4 */
+	fake_state(&f, 6, C, ST_FIN_WAIT1, ST_TIME_WAIT, false);                  /* 5 */
+	/* the client's FIN again, acknowledging only up to the server's FIN */
+	fake_seg_both(&f, 7, 8, C, F_FIN | F_ACK, 100, 300, 0, 512);             /* 6, 7 */
+	fake_seg_both(&f, 9, 10, S, F_ACK, 301, 101, 0, 512);                    /* 8, 9 */
+	fake_seg_both(&f, 11, 12, C, F_ACK, 101, 301, 0, 512);                   /* 10, 11 */
+	CHECK(batches_tell_the_whole_story(&f) > 4);
 }
 
 /* Crossing SYNs: each side answers the other's SYN with SYN-ACK. */
@@ -139,6 +276,7 @@ static void test_simultaneous_open(void)
 	/* connect() returns after four segments, not after "the 2nd" */
 	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, 0);         /* 8 */
 	CHECK_EQ_STR(key_at(&f, 8), "connect-returns-simultaneous");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 8);
 }
 
 static void test_refused(void)
@@ -161,6 +299,7 @@ static void test_refused(void)
 	fake_sys(&f, 8, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -111);     /* 6 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "connect-call handshake-1 - rst-no-socket rst-refused - connect-refused");
+	CHECK(batches_tell_the_whole_story(&f) > 3);
 	rst_reason_names_set(NULL, 0);
 }
 
@@ -178,6 +317,7 @@ static void test_exit_and_dup(void)
 	fake_sys(&f, 1, S, SYN_CALL_CLOSE, SYN_PHASE_RETURN, 5, 0, 0);          /* 1 */
 	fake_seg_both(&f, 2, 3, C, F_FIN | F_ACK, 100, 300, 0, 512);             /* 2, 3 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "close-not-last - teardown-1-exit -");
+	CHECK(batches_tell_the_whole_story(&f) > 0);
 }
 
 /* The handshake completes before accept() is called: it returns at once. */
@@ -201,6 +341,7 @@ static void test_accept_queue(void)
 	fake_state(&f, 1, S, ST_SYN_RECV, ST_ESTABLISHED, false);                 /* 1 */
 	fake_sys(&f, 10, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);          /* 2 */
 	CHECK_EQ_STR(key_at(&f, 2), "accept-returns");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 2);
 }
 
 static void test_udp_and_drops(void)
@@ -360,6 +501,7 @@ static void test_keepalive(void)
 		     "客户端的调用以 ETIMEDOUT 失败");
 	drop_reason_names_set(NULL, 0);
 	rst_reason_names_set(NULL, 0);
+	CHECK(batches_tell_the_whole_story(&f) > 10);
 }
 
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
@@ -611,6 +753,7 @@ static void test_self_connect(void)
 	fake_seg(&f, 6, C, SYN_DIR_RX, F_FIN | F_ACK, 101, 101, 0, 512);          /* 5 */
 	fake_state(&f, 7, C, ST_FIN_WAIT1, ST_CLOSING, false);                     /* 6 */
 	CHECK_EQ_STR(key_at(&f, 6), "state-closing-self");
+	CHECK(batches_tell_the_whole_story(&f) > 3);
 }
 
 /* Calls still in progress when the trace ends (an entry, no return) are
@@ -638,6 +781,7 @@ static void test_calls_in_progress(void)
 	fake_sys(&f, 7, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -110);       /* 7 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "connect-call - - - - read-eof write connect-fails");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 7);
 }
 
 /* Resets: an RST answering a SYN from a lane with a socket is no refusal
@@ -677,6 +821,7 @@ static void test_resets_told_apart(void)
 	fake_seg_both(&f, 3, 4, S, F_RST | F_ACK, 301, 101, 0, 0);               /* 2, 3 */
 	fake_sys(&f, 5, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);            /* 4 */
 	CHECK_EQ_STR(key_at(&f, 4), "read-eof");
+	CHECK(batches_tell_the_whole_story(&f) > 1);
 }
 
 /* Linux reports FIN_WAIT2 -> CLOSE for the full socket while the lane goes
@@ -703,7 +848,10 @@ int main(void)
 	RUN(test_loopback_story);
 	RUN(test_texts_name_the_right_lanes);
 	RUN(test_merged_fin_ack);
+	RUN(test_half_close_in_batches);
 	RUN(test_simultaneous_close);
+	RUN(test_resent_fin_in_a_later_batch);
+	RUN(test_reset_after_accept_in_batches);
 	RUN(test_simultaneous_open);
 	RUN(test_refused);
 	RUN(test_exit_and_dup);

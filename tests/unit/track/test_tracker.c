@@ -1199,8 +1199,12 @@ static void test_long_connection_folds_data(void)
 	e = ev_seg(ts++, 0xC1, cli, srv, TX, F_ | A_, 2 + data, 1, 0);
 	tracker_on_event(t, &e);
 	CHECK(k.batches >= 3); /* a long one goes out while it lasts */
+	CHECK_EQ_INT(k.batches_said_more, k.batches); /* the last 128 still wait */
 	tracker_finish(t);
 	CHECK_EQ_INT(k.rows, data + 2);
+	/* each batch but the last said that more would come */
+	CHECK_EQ_INT(k.batches_said_more, k.batches - 1);
+	CHECK(!k.last_said_more);
 	CHECK(!k.rows_out_of_order);
 	CHECK_EQ_INT(k.nconns, 1);
 	if (k.nconns == 1) {
@@ -1320,6 +1324,8 @@ static void test_quiet_connection_hands_rows_over(void)
 	}
 	tick_after(quiet.t, ev, n);
 	CHECK_EQ_INT(quiet.k.batches, 3);
+	CHECK_EQ_INT(quiet.k.batches_said_more, 0); /* each took all there was */
+	CHECK_EQ_INT(whole.k.batches_said_more, 0);
 	CHECK_EQ_INT(quiet.k.rows, whole.k.rows);
 	CHECK_EQ_INT(quiet.k.nconns, 1);
 	CHECK_EQ_INT(whole.k.nconns, 1);
