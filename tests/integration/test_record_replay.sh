@@ -29,7 +29,12 @@
 #    file on standard input and a -w - | -r - pipe draw the file's ladder;
 #    -w - > FILE writes what -w FILE does; neither onto nor from a terminal
 #    (exit 2, one line); a reader that goes away (| head -c 100) ends the
-#    run with exit 0 and one line that says so, no write error.
+#    run with exit 0 and one line that says so, no write error; Ctrl-C to
+#    both ends of a live pipe mid-connection: the reader reads on to the
+#    end, draws the connection INCOMPLETE with every event sent, both exit
+#    0; a second Ctrl-C stops a reader whose pipe brings no end (exit 1, one
+#    line, what came drawn); --top takes a pipe (exit 0) and refuses a file
+#    on standard input (exit 2).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21001
@@ -146,6 +151,75 @@ expect_eq pipe/every-event-arrived "$(sed -nE 's/^synscope: .*, ([0-9]+) events,
 	"$NB/reader.err")" "${sent:-none}"
 expect_true pipe/says-standard-input grep -q "^synscope: replaying standard input: recorded on " \
 	"$NB/reader.err"
+# gone_within PID SECONDS: true once PID has exited; false, and it killed,
+# when it is still there after SECONDS (a test must not hang on it)
+gone_within() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	return 1
+}
+
+# Ctrl-C in the terminal reaches both ends of the pipe: the reader reads on
+# to the end its writer makes, and draws the connection still open then
+setsid bash -c "'$SYNSCOPE' -w - -P $PORT_PIPE 2>'$NB/int.w.err' |
+	'$SYNSCOPE' -r - -o '$NB/int.ladder' 2>'$NB/int.r.err'; echo \${PIPESTATUS[*]} >'$NB/int.rc'" &
+group=$!
+if wait_for_line "$NB/int.w.err" '^synscope: tracing' 20; then
+	"$TCPDEMO" pair --scenario client-close --port "$PORT_PIPE" --linger-ms 3000 >/dev/null &
+	pair=$!
+	sleep 1 # mid-connection: the server lingers
+	kill -INT -- -"$group"
+	gone_within "$group" 15 || fail int/ended "the pipe still ran 15 s after Ctrl-C"
+	wait "$group"
+	wait "$pair"
+	expect_eq int/both-exit "0 0" "$(cat "$NB/int.rc" 2>/dev/null)"
+	expect_true int/says-it-reads-on grep -q "^synscope: reading on to the end of the recording" \
+		"$NB/int.r.err"
+	expect_true int/drawn-incomplete grep -q "INCOMPLETE: still open when tracing stopped" \
+		"$NB/int.ladder"
+	sent=$(sed -nE 's/^synscope: ([0-9]+) events recorded in standard output, 0 lost$/\1/p' \
+		"$NB/int.w.err")
+	expect_eq int/every-event-arrived "$(sed -nE 's/^synscope: .*, ([0-9]+) events, 0 lost(,.*)?$/\1/p' \
+		"$NB/int.r.err")" "${sent:-none}"
+else
+	fail int/start "$(last_line "$NB/int.w.err")"
+	kill -INT -- -"$group"
+fi
+# a second Ctrl-C stops a reader whose pipe brings no end: what came is drawn
+size=$(stat -c %s "$NB/only.rec")
+mkfifo "$NB/stuck"
+{ head -c $((size - 20)) "$NB/only.rec"; exec sleep 30; } >"$NB/stuck" &
+writer=$!
+"$SYNSCOPE" -r - -o "$NB/stuck.ladder" <"$NB/stuck" 2>"$NB/stuck.err" &
+reader=$!
+wait_for_line "$NB/stuck.err" '^synscope: replaying standard input' 10
+kill -INT "$reader"
+wait_for_line "$NB/stuck.err" '^synscope: reading on' 10
+kill -INT "$reader"
+gone_within "$reader" 10 || fail stuck/ended "still reading 10 s after a second Ctrl-C"
+wait "$reader"
+expect_eq stuck/exit 1 "$?"
+kill "$writer" 2>/dev/null
+wait "$writer" 2>/dev/null
+expect_eq stuck/says-so "synscope: standard input: stopped (Ctrl-C) before the recording's end: what came is drawn" \
+	"$(last_line "$NB/stuck.err")"
+expect_true stuck/drawn grep -q "^connection 1: " "$NB/stuck.ladder"
+# on_tty NAME STATUS LINE COMMAND: COMMAND run on a terminal (a pty of
+# script's) exits STATUS and writes a line that starts with LINE
+on_tty() {
+	script -qec "$4" /dev/null >"$NB/tty.out" 2>&1
+	expect_eq "$1-exit" "$2" "$?"
+	expect_true "$1-says" grep -aq "^$3" "$NB/tty.out"
+}
+# --top: a pipe is live, a file on standard input is over
+on_tty top/pipe 0 "synscope: 1 connection (0 incomplete)" \
+	"cat '$NB/only.rec' | '$SYNSCOPE' -r - --top"
+on_tty top/file 2 "synscope: --top shows what happens now: with -r, only a live recording" \
+	"'$SYNSCOPE' -r - --top <'$NB/only.rec'"
 # from a file on standard input, and through a pipe: the file's own ladder
 as_nobody -r - -o "$NB/stdin.ladder" <"$NB/only.rec" 2>/dev/null
 expect_eq stdin/exit 0 "$?"
@@ -158,12 +232,10 @@ expect_true piped/identical cmp "$NB/only.ladder" "$NB/piped.ladder"
 as_nobody -r "$NB/only.rec" -w "$NB/named.rec" 2>/dev/null
 expect_true dash/same-bytes-as-named cmp "$NB/named.rec" "$NB/dash.rec"
 # not onto a terminal, and not from one
-script -qec "'$SYNSCOPE' -r '$NB/only.rec' -w -" /dev/null >"$NB/tty.out" 2>&1
-expect_eq tty/write-exit 2 "$?"
-expect_true tty/write-says grep -q "^synscope: a recording is binary: pipe -w - or redirect it to a file, not to a terminal" "$NB/tty.out"
-script -qec "'$SYNSCOPE' -r -" /dev/null >"$NB/tty.out" 2>&1
-expect_eq tty/read-exit 2 "$?"
-expect_true tty/read-says grep -q "^synscope: -r - reads a recording from standard input, and it is a terminal" "$NB/tty.out"
+on_tty tty/write 2 "synscope: a recording is binary: pipe -w - or redirect it to a file, not to a terminal" \
+	"'$SYNSCOPE' -r '$NB/only.rec' -w -"
+on_tty tty/read 2 "synscope: -r - reads a recording from standard input, and it is a terminal" \
+	"'$SYNSCOPE' -r -"
 
 # ---- a port filter on a recording of two connections ---------------------
 start_synscope "$WORKDIR/live-b.out" -f jsonl -o "$WORKDIR/live-b.jsonl" -P "$PORT_B" ||

@@ -7,6 +7,7 @@
 #include "base/strbuf.h"
 #include "cli/options.h"
 #include "render/explain.h"
+#include "source/file/rec_read.h"
 
 static const char usage_text[] =
 "usage: synscope [options] [-- command [args...]]\n"
@@ -49,7 +50,7 @@ static const char usage_text[] =
 "                        - is standard output, a pipe or a file (ssh host synscope -w -)\n"
 "  -r, --read FILE       replay a recording, as root or not: the same options give\n"
 "                        the same output as live; -P, -p, -4, -6 filter it;\n"
-"                        - is standard input (... | synscope -r -)\n"
+"                        - is standard input (... | synscope -r -, --top too)\n"
 "  -d, --duration SECS   stop after SECS seconds, at most 10000000 (a command still\n"
 "                        running gets SIGTERM)\n"
 "      --relative-seq    sequence numbers relative to each end's first SYN (not jsonl:\n"
@@ -420,6 +421,8 @@ static int set_help(struct parse *p, const char *arg)
 #define NOT_LIVE "replay reads a recording: nothing is traced"
 #define NOT_FILES "merge reads files: nothing is traced"
 #define NOT_NOW "--top shows what happens now, and a file is over: -f table or -f stats"
+#define NOT_NOW_FILE NOT_NOW " (a live recording through a pipe takes it: synscope -w - | " \
+		     "synscope -r - --top)"
 #define NO_ROWS "a view counts whole connections: it draws no rows"
 #define NO_SEQ "a view shows no sequence numbers"
 #define EXPLAINED_BY "the ladder, --style rfc, -f jsonl, html and mermaid explain"
@@ -478,7 +481,7 @@ static const struct opt_def defs[] = {
 	{ "no-payload", OPT_NO_PAYLOAD, false, false, false, set_flag, NULL, NULL, NULL, NULL },
 	{ "offset", OPT_OFFSET, true, true, false, set_offset, "only merge has two clocks",
 	  "only merge has two clocks", NULL, NULL },
-	{ "top", OPT_TOP, false, false, true, set_top, NULL, NOT_NOW, NOT_NOW, NULL },
+	{ "top", OPT_TOP, false, false, true, set_top, NULL, NOT_NOW_FILE, NOT_NOW, NULL },
 	{ "stats", OPT_STATS, false, false, true, set_stats, NULL, NULL, NULL, NULL },
 	{ "slower", OPT_SLOWER, true, true, true, set_slower, NULL, NULL, NULL, NULL },
 	{ "rst", OPT_RST, false, false, true, set_rst, NULL, NULL, NULL, NULL },
@@ -564,6 +567,8 @@ static int check_given(struct parse *p, enum command cmd, const unsigned int *co
 
 		if (!count[i])
 			continue;
+		if (d->c == OPT_TOP && cmd == CMD_REPLAY && rec_path_is_std(p->o->read_path))
+			why = NULL; /* a live recording through a pipe: replay_main checks */
 		if (why) {
 			snprintf(p->err, p->errlen, "%s takes no %s: %s", cmd_names[cmd],
 				 opt_name(d, name, sizeof(name)), why);

@@ -2,6 +2,7 @@
  * Exit status 0 for a whole recording; 1 when it was damaged or cut short
  * (what came before is drawn, and one line says where it ended) or when an
  * output could not be written. */
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +43,34 @@ static bool input_is_live(const char *path)
 	return rec_path_is_std(path) && fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
+/* Ctrl-C (or SIGTERM) while a live pipe is read: its writer, a synscope
+ * -w - in the same terminal, stops too and ends the recording, so the
+ * first one reads on to that end and loses nothing; a second stops reading
+ * at once (no SA_RESTART: a read() waiting on the pipe returns). */
+static volatile sig_atomic_t interrupts, stop_now;
+
+static void on_interrupt(int sig)
+{
+	static const char reading_on[] = "synscope: reading on to the end of the recording, which "
+					 "its writer makes when it stops (Ctrl-C again stops now)\n";
+
+	(void)sig;
+	if (++interrupts >= 2)
+		stop_now = 1;
+	else /* said at once: the pipe may bring nothing for a while */
+		(void)!write(STDERR_FILENO, reading_on, sizeof(reading_on) - 1);
+}
+
+static void catch_interrupts(struct rec_reader *rd)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	rec_reader_stop_on(rd, &stop_now);
+}
+
 /* The events, until the end, a damage, or an output that stops the run. */
 static enum rec_status replay_events(struct rec_reader *rd, struct run *run, bool live,
 				     bool *output_stopped)
@@ -63,6 +92,43 @@ static enum rec_status replay_events(struct rec_reader *rd, struct run *run, boo
 	return st;
 }
 
+/* Standard input must bring a recording, and --top one that is live (a
+ * pipe from synscope -w -): a file is over before its first screen. 0, or
+ * the exit status with one line said. */
+static int check_input(const struct options *o, bool live)
+{
+	if (rec_path_is_std(o->read_path) && isatty(STDIN_FILENO)) {
+		fprintf(stderr, "synscope: -r - reads a recording from standard input, and it is a "
+			"terminal: pipe one in (... | synscope -r -)\n");
+		return 2;
+	}
+	if (o->format == FORMAT_TOP && !live) {
+		fprintf(stderr, "synscope: --top shows what happens now: with -r, only a live "
+			"recording through a pipe (ssh host synscope -w - | synscope -r - --top); "
+			"a file is over: -f table or -f stats\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* Last, under what was drawn: where the recording stopped (not when it was
+ * the output that stopped reading). 1 when it was not its end. */
+static int say_where_it_stopped(const struct options *o, struct rec_reader *rd,
+				enum rec_status st)
+{
+	char q[512];
+
+	if (st == REC_END)
+		return 0;
+	if (stop_now)
+		fprintf(stderr, "synscope: %s: stopped (Ctrl-C) before the recording's end: what "
+			"came is drawn\n", input_name(o->read_path, q, sizeof(q)));
+	else
+		fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)),
+			rec_reader_error(rd));
+	return 1;
+}
+
 int replay_main(const struct options *o)
 {
 	struct run_opts ro;
@@ -70,15 +136,12 @@ int replay_main(const struct options *o)
 	struct rec_reader *rd;
 	struct run *run;
 	enum rec_status st;
-	bool output_stopped = false;
+	bool output_stopped = false, live = input_is_live(o->read_path);
 	char err[256], q[512];
-	int rc;
+	int rc = check_input(o, live);
 
-	if (rec_path_is_std(o->read_path) && isatty(STDIN_FILENO)) {
-		fprintf(stderr, "synscope: -r - reads a recording from standard input, and it is a "
-			"terminal: pipe one in (... | synscope -r -)\n");
-		return 2;
-	}
+	if (rc)
+		return rc;
 	rd = rec_reader_open(o->read_path, &h, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)), err);
@@ -94,15 +157,12 @@ int replay_main(const struct options *o)
 	run = run_open(&ro, &rc);
 	if (run) {
 		say_recording(o->read_path, &h);
-		st = replay_events(rd, run, input_is_live(o->read_path), &output_stopped);
+		if (live)
+			catch_interrupts(rd);
+		st = replay_events(rd, run, live, &output_stopped);
 		rc = run_close(run, 0);
-		/* last, under what was drawn: where the recording stopped (not when
-		 * it was the output that stopped reading) */
-		if (!output_stopped && st != REC_END) {
-			fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)),
-				rec_reader_error(rd));
+		if (!output_stopped && say_where_it_stopped(o, rd, st))
 			rc = 1;
-		}
 	}
 	rst_reason_names_set(NULL, 0);
 	drop_reason_names_set(NULL, 0);

@@ -599,7 +599,8 @@ static void test_views_refused(void)
 		{ { "--comm", "0123456789abcdef" }, "invalid --comm: '0123456789abcdef' (a process name, "
 		  "1-15 bytes, as ps -o comm shows it)" },
 		{ { "-r", "x.rec", "--top" }, "replay (-r) takes no --top: --top shows what happens now, "
-		  "and a file is over: -f table or -f stats" },
+		  "and a file is over: -f table or -f stats (a live recording through a pipe takes "
+		  "it: synscope -w - | synscope -r - --top)" },
 		{ { "-f", "top" },
 		  "unknown format: 'top' (ladder, table, stats, stream, jsonl, html, mermaid or pcapng)" },
 	};
@@ -614,6 +615,9 @@ static void test_views_refused(void)
 				      &o, err, sizeof(err)), -1);
 	CHECK_EQ_STR(err, "merge takes no --top: --top shows what happens now, and a file is over: "
 		     "-f table or -f stats");
+	/* standard input may be a live recording: replay_main looks */
+	CHECK_EQ_INT(parse(&o, err, ARGS("-r", "-", "--top")), 0);
+	CHECK_EQ_INT(o.format, FORMAT_TOP);
 	CHECK_EQ_INT(options_parse_as(CMD_MERGE, 5, (char *[]){ "merge", "-f", "table", "a", "b",
 								 NULL }, &o, err, sizeof(err)), 0);
 }

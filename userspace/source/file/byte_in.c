@@ -25,6 +25,7 @@ struct byte_in {
 	__u64 plain_taken;               /* bytes read, when not gzip */
 	__u64 members_in;                /* file bytes of the gzip members before this one */
 	size_t out_pos, out_len;
+	const volatile sig_atomic_t *stop_now; /* set: a read() a signal interrupts ends */
 	char err[160];
 	unsigned char in[IN_SIZE];
 	unsigned char out[OUT_SIZE];
@@ -44,7 +45,7 @@ static ssize_t read_some(struct byte_in *b, void *buf, size_t len)
 
 	do
 		n = read(b->fd, buf, len);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !(b->stop_now && *b->stop_now));
 	if (n < 0)
 		stop(b, BYTE_IN_IO, strerror(errno));
 	if (n == 0)
@@ -220,6 +221,11 @@ enum byte_in_status byte_in_peek(struct byte_in *b, size_t want, const __u8 **p,
 void byte_in_skip(struct byte_in *b, size_t n)
 {
 	b->out_pos += n < b->out_len - b->out_pos ? n : b->out_len - b->out_pos;
+}
+
+void byte_in_stop_on(struct byte_in *b, const volatile sig_atomic_t *flag)
+{
+	b->stop_now = flag;
 }
 
 bool byte_in_compressed(const struct byte_in *b)

@@ -6,6 +6,7 @@
 #ifndef SYNSCOPE_BYTE_IN_H
 #define SYNSCOPE_BYTE_IN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
@@ -34,6 +35,10 @@ enum byte_in_status byte_in_read(struct byte_in *b, void *buf, size_t len, size_
 enum byte_in_status byte_in_peek(struct byte_in *b, size_t want, const __u8 **p, size_t *avail);
 /* Take n of the bytes a peek showed. */
 void byte_in_skip(struct byte_in *b, size_t n);
+/* A read() a signal interrupts once *flag is set ends reading (BYTE_IN_IO),
+ * instead of being tried again: a second Ctrl-C stops a replay waiting on a
+ * pipe. */
+void byte_in_stop_on(struct byte_in *b, const volatile sig_atomic_t *flag);
 bool byte_in_compressed(const struct byte_in *b);
 /* What the status said (zlib's words, strerror), "" when nothing. */
 const char *byte_in_error(const struct byte_in *b);

@@ -427,6 +427,11 @@ struct rec_reader *rec_reader_fdopen(int fd, struct rec_header *h, char *err, si
 	return r;
 }
 
+void rec_reader_stop_on(struct rec_reader *r, const volatile sig_atomic_t *flag)
+{
+	byte_in_stop_on(r->in, flag);
+}
+
 struct rec_reader *rec_reader_open(const char *path, struct rec_header *h,
 				   char *err, size_t errlen)
 {

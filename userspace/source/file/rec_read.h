@@ -6,6 +6,7 @@
 #ifndef SYNSCOPE_RECORDING_H
 #define SYNSCOPE_RECORDING_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "bpf/synscope_event.h"
@@ -64,6 +65,9 @@ struct rec_reader *rec_reader_fdopen(int fd, struct rec_header *h, char *err, si
  * rec_reader_error(); every later call returns the same status. */
 enum rec_status rec_reader_next(struct rec_reader *r, struct syn_event *e);
 const char *rec_reader_error(const struct rec_reader *r);
+/* Reading a pipe: once *flag is set, a read() a signal interrupts ends the
+ * recording there (byte_in_stop_on). */
+void rec_reader_stop_on(struct rec_reader *r, const volatile sig_atomic_t *flag);
 void rec_reader_close(struct rec_reader *r);
 
 #endif
