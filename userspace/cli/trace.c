@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "base/names.h"
 #include "cli/commands.h"
+#include "source/file/rec_read.h"
 #include "source/live/bpf_source.h"
 #include "source/live/collector_prio.h"
 #include "source/live/privs.h"
@@ -27,6 +28,7 @@
 #define DRAIN_MS 200        /* after the command exits: its sockets' last events */
 #define MAX_WATCH 4096      /* ports of a -p process's existing sockets */
 #define REC_FLUSH_NS 1000000000ull /* -w: at most this much is lost to a crash */
+#define PIPE_FLUSH_NS 200000000ull /* -w -: a live reader (-r - --top) draws this often */
 #define TICK_NS 50000000ull /* a loss check and a tick at most this often: asking the
 			     * kernel about losses costs a system call per program */
 
@@ -351,6 +353,7 @@ static void trace_loop(const struct options *o, struct bpf_source *src, struct r
 		       struct child *ch, struct live_clock *clk)
 {
 	__u64 start = now_ns(CLOCK_MONOTONIC), ticked = 0, drain_until = 0;
+	__u64 flush_ns = rec_path_is_std(o->write_path) ? PIPE_FLUSH_NS : REC_FLUSH_NS;
 	__u32 submitted;
 
 	while (!stop_signal) {
@@ -367,7 +370,7 @@ static void trace_loop(const struct options *o, struct bpf_source *src, struct r
 			ticked = now;
 		}
 		/* every sink is between lines and connections here */
-		if (!run_commit(run, now, REC_FLUSH_NS))
+		if (!run_commit(run, now, flush_ns))
 			break; /* a write error, or nobody reads any more */
 		if (o->duration_s > 0 && now - start >= (__u64)(o->duration_s * 1e9))
 			break;
