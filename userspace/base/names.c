@@ -210,6 +210,11 @@ static const struct {
 	{ EPIPE, "EPIPE" },               { ENOPROTOOPT, "ENOPROTOOPT" },
 };
 
+long txt_errno_of(long long ret)
+{
+	return ret < 0 && ret >= -4095 ? (long)-ret : 0;
+}
+
 const char *txt_errno_name(long err)
 {
 	for (size_t i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++)

@@ -40,6 +40,10 @@ const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
 
 /* "ECONNREFUSED" ... for the errnos sockets commonly return; NULL otherwise. */
 const char *txt_errno_name(long err);
+/* The errno a system call's return carries (the kernel returns -4095 .. -1
+ * for -errno); 0 for any other value, which no errno is (a damaged
+ * recording's INT64_MIN, say). */
+long txt_errno_of(long long ret);
 /* setsockopt()'s level: "SOL_SOCKET", "IPPROTO_TCP"; NULL for others. And back: -1 unknown. */
 const char *sockopt_level_name(int level);
 int sockopt_level_of(const char *name);

@@ -324,8 +324,8 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 		return;
 	}
 	jb_s64(j, "ret", (long long)s->ret);
-	if (s->ret < 0 && txt_errno_name((long)-s->ret))
-		jb_name(j, "error", txt_errno_name((long)-s->ret));
+	if (txt_errno_name(txt_errno_of(s->ret)))
+		jb_name(j, "error", txt_errno_name(txt_errno_of(s->ret)));
 	if ((s->call == SYN_CALL_ACCEPT || s->call == SYN_CALL_ACCEPT4) && s->ret >= 0)
 		jb_s64(j, "new_fd", s->new_fd);
 }

@@ -443,9 +443,13 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 		else if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
 			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
 		else if (e->sys.phase == SYN_PHASE_RETURN)
-			name = txt_errno_name((long)-e->sys.ret);
-		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret < 0 && !name)
-			snprintf(why, wlen, "errno %lld", -(long long)e->sys.ret);
+			name = txt_errno_name(txt_errno_of(e->sys.ret));
+		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret < 0 && !name) {
+			if (txt_errno_of(e->sys.ret))
+				snprintf(why, wlen, "errno %ld", txt_errno_of(e->sys.ret));
+			else /* no errno: the value as it came */
+				snprintf(n, nlen, "%lld", (long long)e->sys.ret);
+		}
 		break;
 	case SYN_EV_DROP:
 		name = drop_reason_name(e->drop.reason);

@@ -123,12 +123,15 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 		snprintf(buf, len, "%s = %lld", name, (long long)s->ret);
 	} else {
 		/* The kernel returns -errno; a program sees -1 and errno. */
-		const char *err = txt_errno_name((long)-s->ret);
+		long err_no = txt_errno_of(s->ret);
+		const char *err = txt_errno_name(err_no);
 
 		if (err)
 			snprintf(buf, len, "%s = -1 %s", name, err);
-		else
-			snprintf(buf, len, "%s = -1 errno %lld", name, -(long long)s->ret);
+		else if (err_no)
+			snprintf(buf, len, "%s = -1 errno %ld", name, err_no);
+		else /* no errno: as it came */
+			snprintf(buf, len, "%s = %lld", name, (long long)s->ret);
 	}
 	return buf;
 }

@@ -2,8 +2,11 @@
  * text_event.c), at the edges where a unit changes, a line breaks or a name
  * is chosen. Expectations worked out by hand from the rules in their
  * headers. */
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include "test.h"
+#include "base/names.h"
 #include "events.h"
 #include "render/text_event.h"
 #include "render/text_line.h"
@@ -160,6 +163,31 @@ static void test_longest_options(void)
 
 /* The run's last line says the segments seen only arriving from a traced
  * sender (docs/reliability.md), and nothing of them when there were none. */
+/* A call's return: -errno (-4095 .. -1) is "-1 ERRNO" as a program sees
+ * it; any other value, a damaged recording's, as it came (its negation
+ * would overflow for INT64_MIN: fuzz_replay found it). */
+static void test_call_returns(void)
+{
+	struct syn_event e;
+	char buf[96];
+
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_SYSCALL;
+	e.sys.call = SYN_CALL_CONNECT;
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.ret = -ECONNREFUSED;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "connect = -1 ECONNREFUSED");
+	e.sys.ret = -4095;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "connect = -1 errno 4095");
+	e.sys.ret = -4096;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "connect = -4096");
+	e.sys.ret = INT64_MIN;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "connect = -9223372036854775808");
+	CHECK_EQ_INT(txt_errno_of(-1), 1);
+	CHECK_EQ_INT(txt_errno_of(0), 0);
+	CHECK_EQ_INT(txt_errno_of(INT64_MIN), 0);
+}
+
 static void test_summary_says_unshown(void)
 {
 	struct run_summary sum = { .events = 40, .conns = 2 };
@@ -193,5 +221,6 @@ int main(void)
 	RUN(test_end_names);
 	RUN(test_longest_options);
 	RUN(test_summary_says_unshown);
+	RUN(test_call_returns);
 	return TEST_SUMMARY();
 }
