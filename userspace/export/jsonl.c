@@ -534,8 +534,9 @@ static void jsonl_event(struct syn_sink *s, const struct syn_event *e,
 		jsonl_write_event(js, e, NULL, 0, 0, NULL, NULL, NULL);
 }
 
-/* What batch's rows mean: a whole connection's on their own; a long one's
- * batch with what its batches before showed, kept until its last one. */
+/* What batch's rows mean: a whole connection's on their own; a batch of a
+ * connection in many with what its batches before showed, kept until its
+ * last (jsonl_rows). */
 static void jsonl_explain(struct jsonl_sink *js, const struct conn *batch,
 			  struct explain_note *notes)
 {
@@ -548,13 +549,10 @@ static void jsonl_explain(struct jsonl_sink *js, const struct conn *batch,
 			st = NULL;
 		}
 	}
-	if (!st) {
+	if (st)
+		explain_batch(batch, st, notes);
+	else
 		explain_conn(batch, notes);
-		return;
-	}
-	explain_batch(batch, st, notes);
-	if (!batch->more_batches)
-		explain_story_free(hmap_del(&js->stories, batch->id));
 }
 
 /* A batch of a connection's rows, with --explain what each means. */
@@ -587,6 +585,8 @@ static void jsonl_rows(struct syn_sink *s, const struct conn *conn, const struct
 				  r->end < 2 ? &where[r->end] : NULL);
 	}
 	free(notes);
+	if (!conn->more_batches) /* its last batch: what the batches told is done */
+		explain_story_free(hmap_del(&js->stories, conn->id));
 }
 
 /* A duration in ns, or null when it is not known. */
@@ -725,7 +725,6 @@ struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
 		.conn_done = jsonl_conn_done,
 		.finish = jsonl_finish,
 		.every_conn = true, /* every connection has its rows: each has its line */
-		.whole_batches = true,
 		.destroy = jsonl_destroy,
 	};
 	js->opts = *o;

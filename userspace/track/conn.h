@@ -185,9 +185,8 @@ struct conn {
 			      * tuple (TIME-WAIT's traffic, a late reset) */
 	bool half_open;      /* only a handshake's first segments: no socket, no call */
 	__u8 evicted;        /* enum evict_reason: shown before it ended */
-	bool more_batches;   /* in rows(): rows of this connection wait for a later batch
-			      * (a long one's last 128); false when it has none left
-			      * (its end; a quiet one's, which may come again) */
+	bool more_batches;   /* in rows(): the connection is not over, later batches may
+			      * come (a long one's, a quiet one's); false in its last */
 	const struct conn_facts *facts; /* counted from every row: final in conn_done(), NULL
 				     * before (the tracker keeps it: a connection handed over
 				     * in one go has none while it is open) */

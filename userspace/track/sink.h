@@ -43,7 +43,10 @@ struct syn_sink {
 	 * lanes, states after each row and marks final; a pair index points into
 	 * the same batch (the tracker never splits a pair between batches). A
 	 * short connection comes in one batch when it ends, a long one while it
-	 * lasts, an established one that went quiet when it did (limits.h). */
+	 * lasts, an established one that went quiet when it did (limits.h).
+	 * conn->more_batches says whether more may come; a connection whose
+	 * batches said so gets a last call with it false, of no rows (n 0)
+	 * when everything went out before. */
 	void (*rows)(struct syn_sink *s, const struct conn *conn, const struct conn_row *rows,
 		     size_t n);
 	/* A connection ended (or tracing did): its story, conn->rows with runs of
@@ -61,11 +64,11 @@ struct syn_sink {
 	/* conn_done() for every connection, also the half-open ones a flood's
 	 * summary counts instead of drawing (halfopen.h): the views that count. */
 	bool every_conn;
-	/* rows() writes each batch as it comes, and what it writes of a row
-	 * depends on the rows before it in the batch (JSONL's explanations,
-	 * the order of lines or packets in a file): batches come only when
-	 * they must (the end, a long connection's TRACKER_BATCH_MAX), not when
-	 * a connection goes quiet (limits.h). */
+	/* rows() writes each batch as it comes, and a batch cut at a quiet
+	 * moment would change what it writes (pcapng: the order of packets in
+	 * a file): batches come only when they must (the end, a long
+	 * connection's TRACKER_BATCH_MAX), not when a connection goes quiet
+	 * (limits.h). */
 	bool whole_batches;
 };
 

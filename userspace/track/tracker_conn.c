@@ -221,6 +221,7 @@ static void conn_hand_over(struct tracker *t, struct tconn *tc, size_t want, boo
 {
 	struct row_vec out = { 0 };
 	struct fold here, *f = tc->fold;
+	bool handed_before = tc->fold != NULL; /* only a connection in batches keeps one */
 	size_t n;
 
 	if (!tc->ordered) {
@@ -247,13 +248,18 @@ static void conn_hand_over(struct tracker *t, struct tconn *tc, size_t want, boo
 	}
 	timeline_pair(tc->raw.v, tc->raw.n);
 	n = all ? tc->raw.n : timeline_cut(tc->raw.v, tc->raw.n, want);
+	tc->c.more_batches = !all;
 	if (n && timeline_take(&tc->tl, &tc->c, tc->raw.v, n, tc->raw.n - n, &out)) {
-		tc->c.more_batches = n < tc->raw.n;
 		for (int i = 0; i < t->nsinks; i++)
 			if (t->sinks[i]->rows)
 				t->sinks[i]->rows(t->sinks[i], &tc->c, out.v, out.n);
 		fold_rows(f, &tc->c, out.v, out.n);
 		facts_rows(tc->facts, &tc->c, out.v, out.n);
+	} else if (all && handed_before) {
+		/* its last batch went out while it was quiet: say it is over */
+		for (int i = 0; i < t->nsinks; i++)
+			if (t->sinks[i]->rows)
+				t->sinks[i]->rows(t->sinks[i], &tc->c, NULL, 0);
 	}
 	if (all) {
 		fold_end(f, &tc->c);

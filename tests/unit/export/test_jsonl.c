@@ -273,38 +273,46 @@ static bool all_lines_valid(const char *out)
 	return ok;
 }
 
-/* A long connection's rows come in batches while it lasts (the tracker
- * says more will follow); with --explain each batch is told as part of the
- * whole: the half-close's second batch, from the server's data on, still
- * has its data after the client's FIN and the server's FIN as teardown 3/4. */
+/* A long or idle connection's rows come in batches while it lasts (the
+ * tracker says more may come); with --explain each batch is told as part of
+ * the whole: the half-close's second batch, from the server's data on, still
+ * has its data after the client's FIN and the server's FIN as teardown 3/4.
+ * Its end comes with its last rows, or (quiet release) in a last call of
+ * none. */
 static void test_explained_across_batches(void)
 {
-	struct sink_opts o = { .explain = EXPLAIN_EN, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
-	struct run_summary sum = { .conns = 1 };
-	struct capture cap;
-	struct fake f;
-	char *out;
+	for (int empty_end = 0; empty_end < 2; empty_end++) {
+		struct sink_opts o = { .explain = EXPLAIN_EN, .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+		struct run_summary sum = { .conns = 1 };
+		struct capture cap;
+		struct fake f;
+		char *out;
 
-	fake_half_close(&f);
-	capture_start(&cap, &o);
-	struct syn_sink *s = jsonl_sink_new(&o);
+		fake_half_close(&f);
+		capture_start(&cap, &o);
+		struct syn_sink *s = jsonl_sink_new(&o);
 
-	f.c.more_batches = true;
-	s->rows(s, &f.c, f.rows, 8);
-	f.c.more_batches = false;
-	for (size_t i = 8; i < f.c.nrows; i++)
-		f.rows[i].pair -= f.rows[i].pair >= 0 ? 8 : 0;
-	s->rows(s, &f.c, f.rows + 8, f.c.nrows - 8);
-	s->conn_done(s, &f.c);
-	s->finish(s, &sum);
-	s->destroy(s);
-	out = capture_end(&cap);
-	CHECK(all_lines_valid(out));
-	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-1\""), 1);
-	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-3\""), 1);
-	CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-4\""), 1);
-	CHECK_EQ_INT(count_of(out, "\"explain\":\"data-after-fin\""), 4);
-	free(out);
+		f.c.more_batches = true;
+		s->rows(s, &f.c, f.rows, 8);
+		f.c.more_batches = empty_end;
+		for (size_t i = 8; i < f.c.nrows; i++)
+			f.rows[i].pair -= f.rows[i].pair >= 0 ? 8 : 0;
+		s->rows(s, &f.c, f.rows + 8, f.c.nrows - 8);
+		f.c.more_batches = false;
+		if (empty_end)
+			s->rows(s, &f.c, NULL, 0);
+		s->conn_done(s, &f.c);
+		s->finish(s, &sum);
+		s->destroy(s);
+		out = capture_end(&cap);
+		CHECK(all_lines_valid(out));
+		CHECK_EQ_INT(count_lines(out), f.c.nrows + 1); /* and the connection line */
+		CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-1\""), 1);
+		CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-3\""), 1);
+		CHECK_EQ_INT(count_of(out, "\"explain\":\"teardown-4\""), 1);
+		CHECK_EQ_INT(count_of(out, "\"explain\":\"data-after-fin\""), 4);
+		free(out);
+	}
 }
 
 

@@ -1324,7 +1324,8 @@ static void test_quiet_connection_hands_rows_over(void)
 	}
 	tick_after(quiet.t, ev, n);
 	CHECK_EQ_INT(quiet.k.batches, 3);
-	CHECK_EQ_INT(quiet.k.batches_said_more, 0); /* each took all there was */
+	CHECK_EQ_INT(quiet.k.batches_said_more, 2); /* the quiet ones: it was not over */
+	CHECK(!quiet.k.last_said_more);
 	CHECK_EQ_INT(whole.k.batches_said_more, 0);
 	CHECK_EQ_INT(quiet.k.rows, whole.k.rows);
 	CHECK_EQ_INT(quiet.k.nconns, 1);
@@ -1356,6 +1357,31 @@ static void test_quiet_release_spares_whole_batches(void)
 	feed(r.t, ev + gap, n - gap);
 	tick_after(r.t, ev, n);
 	CHECK_EQ_INT(r.k.batches, 1);
+	CHECK_EQ_INT(r.k.nconns, 1);
+	run_end(&r);
+}
+
+/* A connection whose rows all went out while it was quiet, still open when
+ * tracing ends: a last rows() of no rows says it is over (a sink that kept
+ * something for its later batches lets it go). */
+static void test_quiet_connection_ends_with_no_rows(void)
+{
+	struct syn_event ev[80];
+	size_t n = client_close_trace(ev, true);
+	size_t gap = after_first(ev, n, is_accept_return);
+	struct run r;
+
+	run_open(&r);
+	feed(r.t, ev, gap);
+	tick_at(r.t, ev[gap - 1].ts_ns + TRACKER_QUIET_NS);
+	size_t rows = r.k.rows;
+
+	CHECK_EQ_INT(r.k.batches, 1);
+	CHECK(r.k.last_said_more && rows > 10);
+	tracker_finish(r.t);
+	CHECK_EQ_INT(r.k.batches, 2);
+	CHECK_EQ_INT(r.k.rows, rows); /* the last one brought none */
+	CHECK(!r.k.last_said_more);
 	CHECK_EQ_INT(r.k.nconns, 1);
 	run_end(&r);
 }
@@ -1715,6 +1741,7 @@ int main(void)
 	RUN(test_quiet_connection_hands_rows_over);
 	RUN(test_quiet_handshake_keeps_rows);
 	RUN(test_quiet_release_spares_whole_batches);
+	RUN(test_quiet_connection_ends_with_no_rows);
 	RUN(test_open_cap_evicts_oldest);
 	RUN(test_long_connection_folds_data);
 	RUN(test_simultaneous_open_synack_not_retransmit);
