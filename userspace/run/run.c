@@ -30,8 +30,10 @@ static bool same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
 
-	return a && b && !rec_path_is_std(a) && !rec_path_is_std(b) && stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	if (!a || !b || rec_path_is_std(a) || rec_path_is_std(b))
+		return false; /* "-" is standard input or output, not a file's name */
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
 }
 
 /* A file name as a message may quote it: control bytes as '?'. The run
