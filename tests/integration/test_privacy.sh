@@ -7,7 +7,11 @@
 # file: exit 0, the trace is not empty and counts 1 connection, and neither
 # the file nor stderr contains "hello", "world" or anything shaped like a
 # kernel address (0xffff..., or 16 hex digits starting ffff). stderr is
-# also checked with SYNSCOPE_DEBUG=1 (libbpf's log on).
+# also checked with SYNSCOPE_DEBUG=1 (libbpf's log on). A trace whose checks
+# fail is run once more (second_chance, as the classroom tests do): the kernel
+# now and then runs no program for a softirq's packets, and the connection
+# then lacks its last events. A leak fails both runs: it does not depend on
+# which packets a run saw.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21560
@@ -34,16 +38,21 @@ clean() {
 	expect_eq "$name-no-kernel-address" "" "$hits"
 }
 
+# traced NAME FLAG FORMAT: one trace of the exchange in FORMAT, and its checks
+traced() {
+	local name=$1 flag=$2 fmt=$3 out="$WORKDIR/trace.$1"
+
+	SYNSCOPE_DEBUG=1 timeout "$TIMEOUT" "$SYNSCOPE" $flag -f "$fmt" -o "$out" -P "$PORT" -- \
+		"$TCPDEMO" pair --scenario client-close --port "$PORT" 2>"$out.err"
+	expect_eq "$name-exit" 0 "$?"
+	expect_true "$name-not-empty" test -s "$out"
+	expect_true "$name-one-connection" grep -q '^synscope: 1 connection (0 incomplete)' "$out.err"
+	clean "$name" "$out" "$out.err"
+}
+
 for fmt in "${FORMATS[@]}"; do
 	for flag in --no-payload ""; do
-		name=$fmt${flag:+-np}
-		out="$WORKDIR/trace.$name"
-		SYNSCOPE_DEBUG=1 timeout "$TIMEOUT" "$SYNSCOPE" $flag -f "$fmt" -o "$out" -P "$PORT" -- \
-			"$TCPDEMO" pair --scenario client-close --port "$PORT" 2>"$out.err"
-		expect_eq "$name-exit" 0 "$?"
-		expect_true "$name-not-empty" test -s "$out"
-		expect_true "$name-one-connection" grep -q '^synscope: 1 connection (0 incomplete)' "$out.err"
-		clean "$name" "$out" "$out.err"
+		second_chance true traced "$fmt${flag:+-np}" "$flag" "$fmt"
 	done
 done
 

@@ -725,6 +725,7 @@ struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
 		.conn_done = jsonl_conn_done,
 		.finish = jsonl_finish,
 		.every_conn = true, /* every connection has its rows: each has its line */
+		.whole_batches = true, /* a quiet cut would interleave connections by the clock */
 		.destroy = jsonl_destroy,
 	};
 	js->opts = *o;
