@@ -122,8 +122,14 @@ def client_of(rows):
 def seen_from_start(rows):
     """Did synscope see the connection begin: its first row the client's
     socket() or connect() entry, or its first SYN leaving? Then nothing of
-    it happened before that row's stamp."""
-    r = rows[0]
+    it happened before that row's stamp. A server's accept() entry may come
+    first: it waited for the connection, which begins with the next row."""
+    rest = [r for r in rows if not (r["kind"] == "syscall" and r.get("end") == "server" and
+                                    r.get("name") in ("accept", "accept4") and
+                                    r.get("phase") == "entry")]
+    if not rest:
+        return False
+    r = rest[0]
     if r["kind"] == "syscall":
         return r.get("name") in ("socket", "connect") and r.get("end") == "client"
     return r["kind"] == "segment" and r.get("dir") == "tx" and norm_flags(r["flags"]) == "SYN"
