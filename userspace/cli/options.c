@@ -667,7 +667,7 @@ static int check_drawing(struct parse *p, const unsigned int *count)
 static int check_files(struct parse *p)
 {
 	const struct options *o = p->o;
-	bool write_std = o->write_path && !strcmp(o->write_path, "-");
+	bool write_std = rec_path_is_std(o->write_path);
 
 	if (write_std && p->draw && !o->out_path)
 		return fail(p, "%s", "-w - and the drawing would both go to standard output: give the "
@@ -722,7 +722,7 @@ static int take_inputs(struct parse *p, int argc, char **argv)
 		return fail(p, "%s", "merge needs two inputs, one from each host: synscope merge "
 			    "[options] A B");
 	for (int i = 0; i < 2; i++)
-		if (!strcmp(argv[optind + i], "-"))
+		if (rec_path_is_std(argv[optind + i]))
 			return fail(p, "%s", "merge reads its two inputs by name, not from standard "
 				    "input: save it to a file first");
 	p->o->inputs[0] = argv[optind];
