@@ -9,17 +9,18 @@ Both namespaces share one kernel, so a synscope -w run records both ends of
 every connection between them. This keeps the events of the namespaces that
 own ADDR (the namespaces of the events whose local address is ADDR), the
 events that have no namespace but ADDR as local address (the kernel side
-names none for some drops), and, with --keep-lost, the lost counts (give it
-to one of the two halves only: merged, they must not count twice). So it
-makes the recording "host A" or "host B" would have made. To give that host
+names none for some drops), the clock's ticks (each host's tracer writes
+its own), and, with --keep-lost, the lost counts (give it to one of the two
+halves only: merged, they must not count twice). So it makes the recording
+"host A" or "host B" would have made. To give that host
 a clock of its own:
 
     --shift-ts NS    add NS to every event's time (its CLOCK_MONOTONIC)
     --shift-wall NS  add NS to the header's wall-clock offset
 
 With --all, nothing is cut out: every event is kept and only the events of
-ADDR's host are moved by --shift-ts (the whole recording as a merge with a
-clock estimate off by NS would see it).
+ADDR's host are moved by --shift-ts, not the ticks (the whole recording as a
+merge with a clock estimate off by NS would see it: on A's clock).
 
 Reads the format of docs/recording.md itself (not synscope's code; format
 1 or 2, through rec_events.py) and writes format 1, gzip-compressed, with a
@@ -40,6 +41,7 @@ MAGIC = b"SYNSCOPE"
 T_HEADER, T_HEADER_END, T_EVENT, T_END = 1, 5, 16, 17
 EVENT_SIZE = 120
 KIND_LOST = 7
+KIND_TICK = 10
 
 
 def records(data):
@@ -88,12 +90,14 @@ def main():
             wall, = struct.unpack_from("<q", p, 8)
             struct.pack_into("<q", p, 8, wall + args.shift_wall)
         elif rtype == T_EVENT:
+            tick = p[28] == KIND_TICK
             total += 1
             ns, = struct.unpack_from("<I", p, 16)
             # an event without a namespace (some drops): by its local address
-            mine = p[28] != KIND_LOST and \
+            mine = p[28] not in (KIND_LOST, KIND_TICK) and \
                 (ns in netns or (ns == 0 and (p[36:52], p[29]) in wanted))
-            if not args.all and not mine and not (p[28] == KIND_LOST and args.keep_lost):
+            if not args.all and not mine and not tick and \
+                    not (p[28] == KIND_LOST and args.keep_lost):
                 continue
             p = bytearray(p)
             ts, = struct.unpack_from("<Q", p, 0)
@@ -101,7 +105,7 @@ def main():
             if ts + shift < 0:
                 sys.exit("rec_split: --shift-ts %d makes a time negative" % shift)
             struct.pack_into("<Q", p, 0, ts + shift)
-            kept += 1
+            kept += 1  # END counts every event record, ticks too
         elif rtype == T_END:
             p = struct.pack("<Q", kept)
         out += struct.pack("<HH", rtype, len(p)) + bytes(p)

@@ -62,6 +62,20 @@ static inline void recdata_free(struct recdata *d)
 	rec_header_free_names(&d->h);
 }
 
+/* The index just after the first accept() return (0: none): the server has
+ * its connection, and a pause from there is a connection gone quiet. */
+static inline size_t recdata_after_accept(const struct recdata *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct syn_event *e = &d->ev[i];
+
+		if (e->kind == SYN_EV_SYSCALL && e->sys.phase == SYN_PHASE_RETURN &&
+		    (e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4))
+			return i + 1;
+	}
+	return 0;
+}
+
 /* The events through the tracker into the JSONL sink (and keep, if given). */
 static inline char *recdata_jsonl(const struct syn_event *ev, size_t n, __s64 wall_offset,
 				  struct syn_sink *keep, struct run_summary *sum)

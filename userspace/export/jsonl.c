@@ -323,9 +323,11 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 			jb_s64(j, "port", s->arg);
 		return;
 	}
+	const char *error = txt_errno_name(txt_errno_of(s->ret));
+
 	jb_s64(j, "ret", (long long)s->ret);
-	if (txt_errno_name(txt_errno_of(s->ret)))
-		jb_name(j, "error", txt_errno_name(txt_errno_of(s->ret)));
+	if (error)
+		jb_name(j, "error", error);
 	if ((s->call == SYN_CALL_ACCEPT || s->call == SYN_CALL_ACCEPT4) && s->ret >= 0)
 		jb_s64(j, "new_fd", s->new_fd);
 }
@@ -725,7 +727,6 @@ struct syn_sink *jsonl_sink_new(const struct sink_opts *o)
 		.conn_done = jsonl_conn_done,
 		.finish = jsonl_finish,
 		.every_conn = true, /* every connection has its rows: each has its line */
-		.whole_batches = true, /* a quiet cut would interleave connections by the clock */
 		.destroy = jsonl_destroy,
 	};
 	js->opts = *o;

@@ -6,6 +6,8 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "recdata.h"
+#include "track/limits.h"
 
 /* ---- a strict, minimal JSON validator (RFC 8259) ---- */
 
@@ -315,6 +317,55 @@ static void test_explained_across_batches(void)
 	}
 }
 
+/* An established connection that goes quiet for 2 s on the source's clock
+ * has its lines written then, not when it ends: the collector holds no rows
+ * for it, and `tail -f` shows a keep-alive connection between requests. The
+ * file then holds the same number of lines as without the pause. */
+static void test_quiet_connection_written_then(void)
+{
+	struct recdata d;
+	size_t gap, whole_lines = 0;
+	char *buf = NULL, *whole;
+	size_t len = 0;
+
+	if (!CHECK(recdata_load("handshake-close", &d)))
+		return;
+	gap = recdata_after_accept(&d);
+	whole = recdata_jsonl(d.ev, d.n, d.h.wall_offset_ns, NULL, NULL);
+	whole_lines = count_lines(whole);
+	if (!CHECK(gap > 0 && gap < d.n && whole_lines > gap))
+		fprintf(stderr, "  gap %zu of %zu events, %zu lines\n", gap, d.n, whole_lines);
+	for (size_t i = gap; i < d.n; i++)
+		d.ev[i].ts_ns += 3 * TRACKER_QUIET_NS;
+
+	FILE *f = open_memstream(&buf, &len);
+	struct sink_opts o = { .out = f, .wall_offset_ns = d.h.wall_offset_ns };
+	struct syn_sink *s = jsonl_sink_new(&o);
+	struct tracker *t = tracker_new(&s, 1, NULL);
+	struct syn_event tick = { .kind = SYN_EV_TICK, .ts_ns = d.ev[gap - 1].ts_ns };
+
+	for (size_t i = 0; i < gap; i++)
+		tracker_on_event(t, &d.ev[i]);
+	tracker_on_event(t, &tick);
+	fflush(f);
+	CHECK_EQ_INT(count_of(buf, "\"conn\":1,"), 0); /* not quiet yet (the listener's are there) */
+	tick.ts_ns += TRACKER_QUIET_NS;
+	tracker_on_event(t, &tick);
+	fflush(f);
+	CHECK(count_of(buf, "\"conn\":1,") > 20); /* the handshake's, the writes' */
+	CHECK_EQ_INT(count_of(buf, "\"kind\":\"connection\""), 0); /* it goes on */
+	for (size_t i = gap; i < d.n; i++)
+		tracker_on_event(t, &d.ev[i]);
+	tracker_finish(t);
+	tracker_free(t);
+	s->destroy(s);
+	fclose(f);
+	CHECK(all_lines_valid(buf));
+	CHECK_EQ_INT(count_lines(buf), whole_lines);
+	free(buf);
+	free(whole);
+	recdata_free(&d);
+}
 
 #define LO "\"saddr\":\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\",\"dport\":8080"
 #define LO_S "\"saddr\":\"127.0.0.1\",\"sport\":8080,\"daddr\":\"127.0.0.1\",\"dport\":41234"
@@ -713,6 +764,7 @@ int main(void)
 	RUN(test_validator_itself);
 	RUN(test_loopback_lines);
 	RUN(test_explained_across_batches);
+	RUN(test_quiet_connection_written_then);
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);

@@ -51,7 +51,7 @@ static bool of_client_host(const struct syn_event *e)
 }
 
 /* host 0: the client's namespace, 1: the server's. Events without a
- * namespace go by address; lost counts to both. */
+ * namespace go by address; lost counts and clock ticks to both. */
 static size_t split(const struct recdata *d, int host, struct syn_event *out)
 {
 	__u32 client_ns = 0;
@@ -64,7 +64,7 @@ static size_t split(const struct recdata *d, int host, struct syn_event *out)
 		const struct syn_event *e = &d->ev[i];
 		bool a = e->netns ? e->netns == client_ns : of_client_host(e);
 
-		if (e->kind == SYN_EV_LOST || a == (host == 0))
+		if (e->kind == SYN_EV_LOST || e->kind == SYN_EV_TICK || a == (host == 0))
 			out[n++] = *e;
 	}
 	return n;
@@ -219,9 +219,22 @@ static void check_send_before_receive(const struct keep_sink *k, const char *wha
 		fprintf(stderr, "  %s: no segment seen at both ends\n", what);
 }
 
+/* Events as merge_emit lets them out. */
+struct gathered {
+	struct syn_event *ev;
+	size_t n;
+};
+
+static void gather(void *ctx, const struct syn_event *e)
+{
+	struct gathered *g = ctx;
+
+	g->ev[g->n++] = *e;
+}
+
 /* Merge two files through the library; JSONL text, the plan, the conns. */
-static char *merge_files(const char *pa, const char *pb, struct merge_plan *plan,
-			 struct keep_sink *k)
+static char *merge_files(const char *pa, const char *pb, const __s64 *offset,
+			 struct merge_plan *plan, struct keep_sink *k)
 {
 	struct merge_input a, b;
 	char err[512], *text = NULL;
@@ -236,19 +249,14 @@ static char *merge_files(const char *pa, const char *pb, struct merge_plan *plan
 		merge_input_free(&a);
 		return NULL;
 	}
-	if (CHECK_EQ_INT(merge_prepare(&a, &b, NULL, plan, err, sizeof(err)), 0)) {
-		size_t n = a.n + b.n, m = 0;
-		struct syn_event *all = malloc(n * sizeof(*all));
-		size_t i = 0, j = 0;
+	if (CHECK_EQ_INT(merge_prepare(&a, &b, offset, plan, err, sizeof(err)), 0)) {
+		struct gathered all = { malloc((a.n + b.n) * sizeof(*all.ev)), 0 };
 
-		/* as merge_emit orders them */
-		while (i < a.n || j < b.n)
-			all[m++] = (j == b.n || (i < a.n && a.ev[i].ts_ns <= b.ev[j].ts_ns))
-					   ? a.ev[i++] : b.ev[j++];
+		merge_emit(&a, &b, gather, &all);
 		rst_reason_names_set((const char *const *)a.rst_names, REC_RST_REASONS);
 		drop_reason_names_set((const char *const *)a.drop_names, REC_RST_REASONS);
-		text = recdata_jsonl(all, n, plan->wall_offset_ns, &k->s, NULL);
-		free(all);
+		text = recdata_jsonl(all.ev, all.n, plan->wall_offset_ns, &k->s, NULL);
+		free(all.ev);
 	} else {
 		fprintf(stderr, "  %s\n", err);
 	}
@@ -318,7 +326,7 @@ static void merge_scenario(const char *name)
 		snprintf(what, sizeof(what), "%s: %s", name, runs[r].label);
 		path_in(pa, sizeof(pa), runs[r].a);
 		path_in(pb, sizeof(pb), runs[r].b);
-		got = merge_files(pa, pb, &plan, &k);
+		got = merge_files(pa, pb, NULL, &plan, &k);
 		if (got) {
 			check_offset(&plan, runs[r].truth, what);
 			check_send_before_receive(&k, what);
@@ -337,6 +345,84 @@ static void merge_scenario(const char *name)
 		keep_free(&k);
 	}
 	free(ref);
+	free(ev[0]);
+	free(ev[1]);
+	recdata_free(&d);
+	rst_reason_names_set(NULL, 0);
+	drop_reason_names_set(NULL, 0);
+}
+
+/* Where sub first is in s; -1 when nowhere. */
+__attribute__((noinline)) /* gcc 12 takes recdata_jsonl's text for a dangling pointer */
+static long pos_of(const char *s, const char *sub)
+{
+	const char *at = s ? strstr(s, sub) : NULL;
+
+	return at ? at - s : -1;
+}
+
+/* d's events from index from on 6 s later, and a tick every 100 ms, as a
+ * live trace writes them: before the first event stamped at or after it. */
+static void pause_and_tick(struct recdata *d, size_t from)
+{
+	const __u64 step = S / 10;
+	__u64 first = d->ev[0].ts_ns, last = d->ev[d->n - 1].ts_ns + 6 * S;
+	size_t cap = d->n + (last - first) / step + 2, n = 0;
+	struct syn_event *out = calloc(cap, sizeof(*out));
+	__u64 tick = first - first % step + step;
+
+	for (size_t i = 0; i < d->n; i++) {
+		struct syn_event e = d->ev[i];
+
+		e.ts_ns += i >= from ? 6 * S : 0;
+		for (; tick <= e.ts_ns; tick += step)
+			out[n++] = (struct syn_event){ .kind = SYN_EV_TICK, .ts_ns = tick };
+		out[n++] = e;
+	}
+	out[n++] = (struct syn_event){ .kind = SYN_EV_TICK, .ts_ns = tick };
+	free(d->ev);
+	d->ev = out;
+	d->n = n;
+}
+
+/* The two halves of one recording merged with the true offset write its
+ * JSON Lines byte for byte, also where a connection went quiet: its rows
+ * go out at the first tick 2 s after its last one, and the merge follows
+ * one clock, A's ticks (each half has them, as each host's tracer writes
+ * its own). handshake-close, idle for 6 s after the server's accept(): the
+ * connection's lines come before the listener's close() that follows. */
+static void test_quiet_cut_merges_back(void)
+{
+	struct recdata d;
+	struct syn_event *ev[2];
+	size_t n[2], gap;
+	char pa[128], pb[128], *ref, *got;
+	struct merge_plan plan;
+	struct keep_sink k;
+	const __s64 offset = SHIFT_TS;
+
+	if (!CHECK(recdata_load("handshake-close", &d)))
+		return;
+	gap = recdata_after_accept(&d);
+	pause_and_tick(&d, gap);
+	rst_reason_names_set((const char *const *)d.h.rst_names, REC_RST_REASONS);
+	drop_reason_names_set((const char *const *)d.h.drop_names, REC_RST_REASONS);
+	ref = recdata_jsonl(d.ev, d.n, d.h.wall_offset_ns, NULL, NULL);
+	/* the quiet cut is there: the connection's first line before the listener's last */
+	long first_conn = pos_of(ref, "\"conn\":1,"), close_line = pos_of(ref, "\"name\":\"close\"");
+
+	CHECK(gap > 0 && first_conn >= 0 && close_line >= 0 && first_conn < close_line);
+	split_hosts(&d, ev, n);
+	path_in(pa, sizeof(pa), "quiet-a.gz");
+	path_in(pb, sizeof(pb), "quiet-b.gz");
+	CHECK(write_rec(pa, &d.h, 0, ev[0], n[0], 0));
+	CHECK(write_rec(pb, &d.h, 0, ev[1], n[1], offset));
+	got = merge_files(pa, pb, &offset, &plan, &k);
+	if (CHECK(got != NULL) && !CHECK_EQ_INT(strcmp(got, ref), 0))
+		fprintf(stderr, "  merged:\n%s  unsplit:\n%s", got, ref);
+	free(got);
+	free(ref);
+	keep_free(&k);
 	free(ev[0]);
 	free(ev[1]);
 	recdata_free(&d);
@@ -536,25 +622,47 @@ static void record_order(void *ctx, const struct syn_event *e)
 		strcat(s, "b");
 }
 
-/* By time, each input in its own order, ties to A. */
+/* Inputs of events at the times in "10 20t 30" (t: a clock tick; B's
+ * events get pid 1, "b" in the order); what merge_emit lets out. */
+static void emit_order(const char *a_times, const char *b_times, char *got)
+{
+	struct syn_event ev[2][8];
+	size_t n[2] = { 0, 0 };
+	const char *times[2] = { a_times, b_times };
+	struct merge_input in[2];
+
+	memset(ev, 0, sizeof(ev));
+	for (int h = 0; h < 2; h++) {
+		for (const char *p = times[h]; *p && n[h] < 8; p += *p == ' ') {
+			struct syn_event *e = &ev[h][n[h]++];
+			char *end;
+
+			e->ts_ns = strtoull(p, &end, 10);
+			e->kind = *end == 't' ? SYN_EV_TICK : 0;
+			e->pid = h;
+			p = end + (*end == 't');
+		}
+		in[h] = mem_input(h ? "B" : "A", ev[h], n[h]);
+	}
+	got[0] = 0;
+	merge_emit(&in[0], &in[1], record_order, got);
+	merge_input_free(&in[0]);
+	merge_input_free(&in[1]);
+}
+
+/* By time, each input in its own order, ties to A. One clock: B's ticks
+ * are dropped up to A's last, so that the two halves of one recording tick
+ * as it did; after A's last, and when A has none, B's go out. */
 static void test_emit_order(void)
 {
-	struct syn_event a[3], b[3];
-	struct merge_input A, B;
-	char got[128] = "";
+	char got[128];
 
-	memset(a, 0, sizeof(a));
-	memset(b, 0, sizeof(b));
-	a[0].ts_ns = 10, a[1].ts_ns = 20, a[2].ts_ns = 30;
-	b[0].ts_ns = 15, b[1].ts_ns = 20, b[2].ts_ns = 25;
-	for (int i = 0; i < 3; i++)
-		b[i].pid = 1;
-	A = mem_input("A", a, 3);
-	B = mem_input("B", b, 3);
-	merge_emit(&A, &B, record_order, got);
+	emit_order("10 20 30", "15 20 25", got);
 	CHECK_EQ_STR(got, "10 15b 20 20b 25b 30");
-	merge_input_free(&A);
-	merge_input_free(&B);
+	emit_order("10 20t 30", "15 20t 25 35t 40", got);
+	CHECK_EQ_STR(got, "10 15b 20 25b 30 35b 40b");
+	emit_order("10 20 30", "15 20t 25 35t 40", got);
+	CHECK_EQ_STR(got, "10 15b 20 20b 25b 30 35b 40b");
 }
 
 /* A handshake worked out by hand. B's clock is about 5 s ahead. On each
@@ -1023,6 +1131,7 @@ int main(void)
 	RUN(test_overlapping_inputs_are_refused);
 	RUN(test_nothing_in_common);
 	RUN(test_emit_order);
+	RUN(test_quiet_cut_merges_back);
 	RUN(test_hand_worked_handshake);
 	RUN(test_segment_received_twice_is_not_used);
 	RUN(test_answer_before_its_syn_is_not_its_answer);

@@ -468,15 +468,32 @@ oom:
 	return -1;
 }
 
+/* The stamp of in's last clock tick; 0 when it has none. */
+static __u64 last_tick(const struct merge_input *in)
+{
+	for (size_t i = in->n; i > 0; i--)
+		if (in->ev[i - 1].kind == SYN_EV_TICK)
+			return in->ev[i - 1].ts_ns;
+	return 0;
+}
+
 void merge_emit(const struct merge_input *a, const struct merge_input *b, merge_emit_fn emit,
 		void *ctx)
 {
+	/* B's ticks only after A's last: one host's clock paces the hand-overs
+	 * (a quiet connection's batch goes out at a tick), so a merge of one
+	 * recording's two halves cuts where the recording did */
+	__u64 a_ticks_until = last_tick(a);
 	size_t i = 0, j = 0;
 
 	while (i < a->n || j < b->n) {
-		if (j == b->n || (i < a->n && a->ev[i].ts_ns <= b->ev[j].ts_ns))
+		if (j == b->n || (i < a->n && a->ev[i].ts_ns <= b->ev[j].ts_ns)) {
 			emit(ctx, &a->ev[i++]);
-		else
-			emit(ctx, &b->ev[j++]);
+			continue;
+		}
+		const struct syn_event *e = &b->ev[j++];
+
+		if (e->kind != SYN_EV_TICK || e->ts_ns > a_ticks_until)
+			emit(ctx, e);
 	}
 }

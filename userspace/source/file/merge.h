@@ -31,7 +31,8 @@ int merge_prepare(struct merge_input *a, struct merge_input *b, const __s64 *use
 
 typedef void (*merge_emit_fn)(void *ctx, const struct syn_event *e);
 
-/* Both streams, by time; each keeps its own order (ties: a first). */
+/* Both streams, by time; each keeps its own order (ties: a first). B's
+ * clock ticks only after A's last one. */
 void merge_emit(const struct merge_input *a, const struct merge_input *b, merge_emit_fn emit,
 		void *ctx);
 
