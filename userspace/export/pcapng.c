@@ -470,7 +470,6 @@ struct syn_sink *pcapng_sink_new(const struct sink_opts *o)
 		return NULL;
 	ps->base = (struct syn_sink){
 		.rows = pcapng_rows,
-		.whole_batches = true,
 		.finish = pcapng_finish,
 		.destroy = pcapng_destroy,
 	};

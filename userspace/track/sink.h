@@ -64,12 +64,6 @@ struct syn_sink {
 	/* conn_done() for every connection, also the half-open ones a flood's
 	 * summary counts instead of drawing (halfopen.h): the views that count. */
 	bool every_conn;
-	/* rows() writes each batch as it comes, and a batch cut at a quiet
-	 * moment would change what it writes (pcapng: the order of packets in
-	 * a file): batches come only when they must (the end, a long
-	 * connection's TRACKER_BATCH_MAX), not when a connection goes quiet
-	 * (limits.h). */
-	bool whole_batches;
 };
 
 #endif

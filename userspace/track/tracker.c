@@ -756,11 +756,8 @@ struct tracker *tracker_new(struct syn_sink **sinks, int nsinks, const struct tr
 	/* sinks that take every connection leave none "counted, not drawn" */
 	bool every = nsinks > 0;
 
-	t->quiet_release = true;
-	for (int i = 0; i < nsinks; i++) {
+	for (int i = 0; i < nsinks; i++)
 		every &= sinks[i]->every_conn;
-		t->quiet_release &= !sinks[i]->whole_batches;
-	}
 	t->halfopen.all |= every;
 	t->sum.halfopen = &t->halfopen;
 	return t;

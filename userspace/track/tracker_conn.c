@@ -71,7 +71,7 @@ static void tlist_remove(struct tracker *t, enum tlist_id id, struct tconn *tc)
 /* A row came: tc goes to the end of the holding list. */
 static void hold_touch(struct tracker *t, struct tconn *tc)
 {
-	if (!t->quiet_release || t->lists[TL_HOLDING].last == tc)
+	if (t->lists[TL_HOLDING].last == tc)
 		return;
 	if (tc->holding)
 		tlist_remove(t, TL_HOLDING, tc);

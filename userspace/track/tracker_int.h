@@ -117,8 +117,6 @@ struct tracker {
 	__u64 clock;            /* the source's time: the latest tick, or event without ticks */
 	bool ticked;            /* the source sends ticks: only they move the clock */
 	__u64 lost_until;       /* events stamped up to this may have lost company */
-	bool quiet_release;     /* quiet connections hand their rows over (no sink wants
-				 * whole batches) */
 	size_t quiet_freed;     /* bytes of quiet connections' rows freed since the last trim */
 	struct halfopen halfopen;
 	struct run_summary sum;

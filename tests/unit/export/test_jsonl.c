@@ -7,7 +7,6 @@
 #include "render/sinks.h"
 #include "export/exports.h"
 #include "recdata.h"
-#include "track/limits.h"
 
 /* ---- a strict, minimal JSON validator (RFC 8259) ---- */
 
@@ -323,48 +322,17 @@ static void test_explained_across_batches(void)
  * file then holds the same number of lines as without the pause. */
 static void test_quiet_connection_written_then(void)
 {
-	struct recdata d;
-	size_t gap, whole_lines = 0;
-	char *buf = NULL, *whole;
-	size_t len = 0;
+	struct quiet_run q;
 
-	if (!CHECK(recdata_load("handshake-close", &d)))
-		return;
-	gap = recdata_after_accept(&d);
-	whole = recdata_jsonl(d.ev, d.n, d.h.wall_offset_ns, NULL, NULL);
-	whole_lines = count_lines(whole);
-	if (!CHECK(gap > 0 && gap < d.n && whole_lines > gap))
-		fprintf(stderr, "  gap %zu of %zu events, %zu lines\n", gap, d.n, whole_lines);
-	for (size_t i = gap; i < d.n; i++)
-		d.ev[i].ts_ns += 3 * TRACKER_QUIET_NS;
-
-	FILE *f = open_memstream(&buf, &len);
-	struct sink_opts o = { .out = f, .wall_offset_ns = d.h.wall_offset_ns };
-	struct syn_sink *s = jsonl_sink_new(&o);
-	struct tracker *t = tracker_new(&s, 1, NULL);
-	struct syn_event tick = { .kind = SYN_EV_TICK, .ts_ns = d.ev[gap - 1].ts_ns };
-
-	for (size_t i = 0; i < gap; i++)
-		tracker_on_event(t, &d.ev[i]);
-	tracker_on_event(t, &tick);
-	fflush(f);
-	CHECK_EQ_INT(count_of(buf, "\"conn\":1,"), 0); /* not quiet yet (the listener's are there) */
-	tick.ts_ns += TRACKER_QUIET_NS;
-	tracker_on_event(t, &tick);
-	fflush(f);
-	CHECK(count_of(buf, "\"conn\":1,") > 20); /* the handshake's, the writes' */
-	CHECK_EQ_INT(count_of(buf, "\"kind\":\"connection\""), 0); /* it goes on */
-	for (size_t i = gap; i < d.n; i++)
-		tracker_on_event(t, &d.ev[i]);
-	tracker_finish(t);
-	tracker_free(t);
-	s->destroy(s);
-	fclose(f);
-	CHECK(all_lines_valid(buf));
-	CHECK_EQ_INT(count_lines(buf), whole_lines);
-	free(buf);
-	free(whole);
-	recdata_free(&d);
+	CHECK(recdata_quiet_run(jsonl_sink_new, &q));
+	/* not quiet yet: the listener's lines only */
+	CHECK_EQ_INT(count_of(q.early, "\"conn\":1,"), 0);
+	CHECK(count_of(q.early, "\"conn\":0,") > 0);
+	CHECK(count_of(q.quiet, "\"conn\":1,") > 20); /* the handshake's, the writes' */
+	CHECK_EQ_INT(count_of(q.quiet, "\"kind\":\"connection\""), 0); /* it goes on */
+	CHECK(all_lines_valid(q.paused));
+	CHECK_EQ_INT(count_lines(q.paused), count_lines(q.whole));
+	quiet_run_free(&q);
 }
 
 #define LO "\"saddr\":\"127.0.0.1\",\"sport\":41234,\"daddr\":\"127.0.0.1\",\"dport\":8080"

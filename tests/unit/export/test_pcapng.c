@@ -8,6 +8,7 @@
 #include "test.h"
 #include "render/sinks.h"
 #include "export/exports.h"
+#include "recdata.h"
 
 #define MAX_PKTS 32
 #define MAX_COMMENTS 16
@@ -583,6 +584,31 @@ static void test_not_sent_is_no_packet(void)
 	free(out.buf);
 }
 
+/* A connection quiet for 2 s has its packets written then, not when it
+ * ends (the collector holds no rows for it); in the end the file holds the
+ * packets it holds without the pause, in the same order. */
+static void test_quiet_connection_written_then(void)
+{
+	static struct capfile whole, quiet, paused;
+	struct quiet_run q;
+
+	CHECK(recdata_quiet_run(pcapng_sink_new, &q));
+	CHECK_EQ_INT(q.early_len, 0); /* not quiet yet: nothing, not even the header */
+	if (CHECK(parse_capture((const __u8 *)q.whole, q.whole_len, &whole)) &&
+	    CHECK(parse_capture((const __u8 *)q.quiet, q.quiet_len, &quiet)) &&
+	    CHECK(parse_capture((const __u8 *)q.paused, q.paused_len, &paused))) {
+		CHECK(quiet.npkts >= 3 && quiet.npkts < whole.npkts); /* the handshake at least */
+		CHECK_EQ_INT(paused.npkts, whole.npkts);
+		for (int i = 0; i < paused.npkts && i < whole.npkts; i++) {
+			const struct pkt *a = &paused.pkts[i], *b = &whole.pkts[i];
+
+			CHECK(a->ifid == b->ifid && a->caplen == b->caplen &&
+			      !memcmp(a->data, b->data, a->caplen));
+		}
+	}
+	quiet_run_free(&q);
+}
+
 int main(void)
 {
 	RUN(test_loopback_packets);
@@ -591,5 +617,6 @@ int main(void)
 	RUN(test_empty_and_many);
 	RUN(test_udp_datagram);
 	RUN(test_not_sent_is_no_packet);
+	RUN(test_quiet_connection_written_then);
 	return TEST_SUMMARY();
 }

@@ -1336,31 +1336,6 @@ static void test_quiet_connection_hands_rows_over(void)
 	run_end(&whole);
 }
 
-/* A sink that writes batches as they come (JSONL, pcapng) gets them only
- * when they must come: the connection's end here. */
-static void test_quiet_release_spares_whole_batches(void)
-{
-	struct syn_event ev[80];
-	size_t n = client_close_trace(ev, true);
-	size_t gap = after_first(ev, n, is_accept_return);
-	struct run r;
-
-	pause_at(ev, n, gap, 3000000000ull);
-	keep_init(&r.k);
-	r.k.s.whole_batches = true; /* the tracker reads it when it is made */
-	r.sinks[0] = &r.k.s;
-	r.t = tracker_new(r.sinks, 1, NULL);
-	feed(r.t, ev, gap);
-	tick_after(r.t, ev, gap);
-	tick_at(r.t, ev[gap - 1].ts_ns + 2 * TRACKER_QUIET_NS);
-	CHECK_EQ_INT(r.k.batches, 0);
-	feed(r.t, ev + gap, n - gap);
-	tick_after(r.t, ev, n);
-	CHECK_EQ_INT(r.k.batches, 1);
-	CHECK_EQ_INT(r.k.nconns, 1);
-	run_end(&r);
-}
-
 /* A connection whose rows all went out while it was quiet, still open when
  * tracing ends: a last rows() of no rows says it is over (a sink that kept
  * something for its later batches lets it go). */
@@ -1740,7 +1715,6 @@ int main(void)
 	RUN(test_idle_socket_is_kept);
 	RUN(test_quiet_connection_hands_rows_over);
 	RUN(test_quiet_handshake_keeps_rows);
-	RUN(test_quiet_release_spares_whole_batches);
 	RUN(test_quiet_connection_ends_with_no_rows);
 	RUN(test_open_cap_evicts_oldest);
 	RUN(test_long_connection_folds_data);
