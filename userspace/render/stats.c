@@ -9,6 +9,7 @@
 #include "base/names.h"
 #include "base/strbuf.h"
 #include "render/hist.h"
+#include "render/proc_table.h"
 #include "render/text_event.h"
 #include "render/views.h"
 #include "track/conn_facts.h"
@@ -18,8 +19,7 @@
 #define STATS_REASONS 256     /* reset and drop reasons told apart */
 
 struct proc_count {
-	__u32 pid;
-	char comm[SYN_COMM_LEN];
+	struct proc_id id;
 	__u64 conns;
 };
 
@@ -63,29 +63,12 @@ static void count_reasons(struct reason_counts *rc, const struct facts_reason *r
 	rc->other += other;
 }
 
-static __u64 proc_key(__u32 pid, const char comm[SYN_COMM_LEN])
-{
-	__u64 a, b;
-
-	memcpy(&a, comm, 8);
-	memcpy(&b, comm + 8, 8);
-	return hmap_mix(hmap_mix(a ^ pid) ^ b) | 1;
-}
-
 static void count_proc(struct stats_sink *ss, const struct conn_end *e)
 {
-	__u64 key = proc_key(e->pid, e->comm);
-	struct proc_count *p = hmap_get(&ss->procs, key);
+	struct proc_count *p = (struct proc_count *)proc_table_get(&ss->procs, e->pid, e->comm,
+								    STATS_PROCS, sizeof(*p));
 
-	if (!p && ss->procs.len < STATS_PROCS && (p = calloc(1, sizeof(*p)))) {
-		p->pid = e->pid;
-		memcpy(p->comm, e->comm, SYN_COMM_LEN);
-		if (hmap_put(&ss->procs, key, p)) {
-			free(p);
-			p = NULL;
-		}
-	}
-	if (p && p->pid == e->pid && !memcmp(p->comm, e->comm, SYN_COMM_LEN))
+	if (p)
 		p->conns++;
 	else
 		ss->procs_other++;
@@ -150,7 +133,7 @@ static int proc_cmp(const void *pa, const void *pb)
 
 	if (a->conns != b->conns)
 		return a->conns > b->conns ? -1 : 1;
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
+	return a->id.pid < b->id.pid ? -1 : a->id.pid > b->id.pid;
 }
 
 static void print_top_procs(FILE *f, const struct stats_sink *ss)
@@ -169,7 +152,7 @@ static void print_top_procs(FILE *f, const struct stats_sink *ss)
 		n == 1 ? "" : "es");
 	for (size_t i = 0; i < n && i < STATS_TOP; i++)
 		fprintf(f, "  %10llu  %s\n", (unsigned long long)v[i]->conns,
-			txt_proc(v[i]->pid, v[i]->comm, proc, sizeof(proc)));
+			txt_proc(v[i]->id.pid, v[i]->id.comm, proc, sizeof(proc)));
 	if (ss->procs_other)
 		fprintf(f, "  %10llu  (ends of processes past %d, not told apart)\n",
 			(unsigned long long)ss->procs_other, STATS_PROCS);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "base/hmap.h"
 #include "base/names.h"
+#include "render/proc_table.h"
 #include "render/text_event.h"
 #include "render/text_time.h"
 #include "render/views.h"
@@ -56,8 +57,7 @@ struct top_slow {
 };
 
 struct top_proc {
-	__u32 pid;
-	char comm[SYN_COMM_LEN];
+	struct proc_id id;
 	__u64 conns, ends[G_N];
 };
 
@@ -223,22 +223,7 @@ static enum top_group group_of(__u8 state)
 
 static struct top_proc *proc_of(struct hmap *m, __u32 pid, const char comm[SYN_COMM_LEN])
 {
-	__u64 a, b, key;
-	struct top_proc *p;
-
-	memcpy(&a, comm, 8);
-	memcpy(&b, comm + 8, 8);
-	key = hmap_mix(hmap_mix(a ^ pid) ^ b) | 1;
-	p = hmap_get(m, key);
-	if (p || m->len >= TOP_PROCS || !(p = calloc(1, sizeof(*p))))
-		return p && p->pid == pid && !memcmp(p->comm, comm, SYN_COMM_LEN) ? p : NULL;
-	p->pid = pid;
-	memcpy(p->comm, comm, SYN_COMM_LEN);
-	if (hmap_put(m, key, p)) {
-		free(p);
-		return NULL;
-	}
-	return p;
+	return (struct top_proc *)proc_table_get(m, pid, comm, TOP_PROCS, sizeof(struct top_proc));
 }
 
 /* The processes' ends by state, the ends by state, into procs and by_state. */
@@ -275,7 +260,7 @@ static int proc_cmp(const void *pa, const void *pb)
 
 	if (wa != wb)
 		return wa > wb ? -1 : 1;
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
+	return a->id.pid < b->id.pid ? -1 : a->id.pid > b->id.pid;
 }
 
 /* One screen line: the text, then "erase to the end of the line". */
@@ -298,7 +283,7 @@ static void print_procs(struct top_sink *ts, struct hmap *procs, int room)
 	qsort(v, n, sizeof(*v), proc_cmp);
 	for (size_t i = 0; i < n && (int)i < room; i++)
 		LINE(f, "%-24s %8llu %6llu %6llu %8llu %10llu",
-		     txt_proc(v[i]->pid, v[i]->comm, proc, sizeof(proc)),
+		     txt_proc(v[i]->id.pid, v[i]->id.comm, proc, sizeof(proc)),
 		     (unsigned long long)v[i]->conns, (unsigned long long)v[i]->ends[G_SYN],
 		     (unsigned long long)v[i]->ends[G_ESTAB], (unsigned long long)v[i]->ends[G_CLOSING],
 		     (unsigned long long)v[i]->ends[G_TW]);
