@@ -422,11 +422,32 @@ static __u8 state_before(const struct conn *c, size_t i, int lane)
 	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
 }
 
-static __u8 connect_key(const struct conn *c, const struct syn_event *e, const struct story *s,
-			bool udp, __u8 st)
+/* The return of the connect() whose entry is row i, when it is in the
+ * batch: the next connect() row of the same thread in the lane. */
+static const struct syn_event *connect_return(const struct conn *c, size_t i)
 {
-	if (e->sys.phase == SYN_PHASE_ENTRY)
-		return udp ? EX_NONE : EX_CONNECT_CALL;
+	const struct conn_row *call = &c->rows[i];
+
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->end == call->end && r->ev.kind == SYN_EV_SYSCALL &&
+		    r->ev.sys.call == SYN_CALL_CONNECT && r->ev.tid == call->ev.tid)
+			return r->ev.sys.phase == SYN_PHASE_RETURN ? &r->ev : NULL;
+	}
+	return NULL;
+}
+
+static __u8 connect_key(const struct conn *c, size_t i, const struct story *s, bool udp, __u8 st)
+{
+	const struct syn_event *e = &c->rows[i].ev, *ret;
+
+	if (e->sys.phase == SYN_PHASE_ENTRY && udp)
+		return EX_NONE;
+	if (e->sys.phase == SYN_PHASE_ENTRY) {
+		ret = connect_return(c, i);
+		return ret && ret->sys.ret == -115 ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
+	}
 	if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
 		return EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */
 	if (e->sys.ret == 0 && s->simul_open && !self_connected(c) && !udp)
@@ -435,8 +456,10 @@ static __u8 connect_key(const struct conn *c, const struct syn_event *e, const s
 		return udp ? EX_NONE : EX_CONNECT_OK;
 	if (e->sys.ret == -111)
 		return EX_CONNECT_REFUSED;
-	/* EINPROGRESS: non-blocking, not a failure */
-	return e->sys.ret != -115 ? EX_CONNECT_FAIL : EX_NONE;
+	if (e->sys.ret != -115)
+		return EX_CONNECT_FAIL;
+	/* EINPROGRESS: non-blocking, not a failure (UDP: never returned) */
+	return st == ST_SYN_SENT || st == ST_CLOSE ? EX_CONNECT_INPROGRESS : EX_CONNECT_INPROGRESS_DONE;
 }
 
 static __u8 accept_key(const struct syn_event *e, struct story *s, int lane, __u8 st)
@@ -444,7 +467,8 @@ static __u8 accept_key(const struct syn_event *e, struct story *s, int lane, __u
 	if (e->sys.phase == SYN_PHASE_ENTRY) {
 		s->accept_entered = true;
 		s->accept_waiting = !s->handshake_done_at_server;
-		return EX_ACCEPT_CALL;
+		/* a server that polls first calls accept() for a connection already queued */
+		return s->accept_waiting ? EX_ACCEPT_CALL : EX_ACCEPT_CALL_READY;
 	}
 	if (e->sys.ret < 0)
 		return EX_NONE;
@@ -565,7 +589,7 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		n->key = sockopt_key(e);
 		break;
 	case SYN_CALL_CONNECT:
-		n->key = connect_key(c, e, s, udp, st);
+		n->key = connect_key(c, i, s, udp, st);
 		break;
 	case SYN_CALL_ACCEPT:
 	case SYN_CALL_ACCEPT4:

@@ -333,6 +333,8 @@ static void test_accept_queue(void)
 	fake_sys(&f, 500000, S, SYN_CALL_ACCEPT, SYN_PHASE_ENTRY, 3, 0, 0);       /* 1 */
 	fake_sys(&f, 500010, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);      /* 2 */
 	CHECK_EQ_STR(key_at(&f, 2), "accept-from-queue");
+	/* called after the handshake (a server that polled first): it does not wait */
+	CHECK_EQ_STR(key_at(&f, 1), "accept-call-ready");
 
 	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
 		  "10.99.0.2", 21400, 20, "demo-server");
@@ -341,6 +343,7 @@ static void test_accept_queue(void)
 	fake_state(&f, 1, S, ST_SYN_RECV, ST_ESTABLISHED, false);                 /* 1 */
 	fake_sys(&f, 10, S, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);          /* 2 */
 	CHECK_EQ_STR(key_at(&f, 2), "accept-returns");
+	CHECK_EQ_STR(key_at(&f, 0), "accept-call"); /* called before: it waits */
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 2);
 }
 
@@ -774,14 +777,55 @@ static void test_calls_in_progress(void)
 	fake_sys(&f, 2, C, SYN_CALL_READ, SYN_PHASE_ENTRY, 3, 0, 0);              /* 2 */
 	fake_sys(&f, 3, S, SYN_CALL_WRITE, SYN_PHASE_ENTRY, 4, 0, 0);             /* 3 */
 	fake_sys(&f, 4, S, SYN_CALL_RECVMSG, SYN_PHASE_ENTRY, 4, 0, 0);           /* 4 */
-	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)), "connect-call - - - -");
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking connect-in-progress - - -");
 	/* the same calls returning: now they say what happened */
 	fake_sys(&f, 5, C, SYN_CALL_READ, SYN_PHASE_RETURN, 3, 0, 0);             /* 5 */
 	fake_sys(&f, 6, S, SYN_CALL_WRITE, SYN_PHASE_RETURN, 4, 0, 5);            /* 6 */
 	fake_sys(&f, 7, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -110);       /* 7 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
-		     "connect-call - - - - read-eof write connect-fails");
+		     "connect-call-nonblocking connect-in-progress - - - read-eof write connect-fails");
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 7);
+}
+
+/* A non-blocking connect() (curl's, a browser's) returns EINPROGRESS at
+ * once and does not wait; its entry says so when its return is in sight.
+ * To a peer on another host it returns before the SYN-ACK; on loopback the
+ * handshake can complete while the call runs, and it still returns
+ * EINPROGRESS (as curl's did on 6.18). A blocking one waits, as before. */
+static void test_nonblocking_connect(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "curl", "10.99.0.2", 80, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);            /* 0 */
+	fake_state(&f, 3, C, ST_CLOSE, ST_SYN_SENT, false);                        /* 1 */
+	fake_seg(&f, 6, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 2 */
+	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -115);        /* 3 */
+	fake_seg(&f, 300, C, SYN_DIR_RX, F_SYN | F_ACK, 900, 101, 0, 512);         /* 4 */
+	fake_state(&f, 301, C, ST_SYN_SENT, ST_ESTABLISHED, false);                /* 5 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking state-syn-sent handshake-1 connect-in-progress "
+		     "handshake-2 state-established");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() returns EINPROGRESS, which is no failure: the socket is non-blocking "
+		     "and the handshake goes on; the client learns it is done when the socket becomes "
+		     "writable (poll, select, epoll)");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 5);
+
+	fake_loopback(&f);
+	f.rows[9].ev.sys.ret = -115; /* the client's connect() returns after its ESTABLISHED */
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call-nonblocking");
+	CHECK_EQ_STR(key_at(&f, 9), "connect-in-progress-done");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() on a non-blocking socket: the client starts the three-way handshake "
+		     "and does not wait for it");
+	/* another thread's connect() return is not this call's */
+	f.rows[9].ev.tid++;
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
 /* Resets: an RST answering a SYN from a lane with a socket is no refusal
@@ -865,6 +909,7 @@ int main(void)
 	RUN(test_wrap_utf8_kinsoku);
 	RUN(test_wrap_ascii);
 	RUN(test_self_connect);
+	RUN(test_nonblocking_connect);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);
 	RUN(test_resets_told_apart);
