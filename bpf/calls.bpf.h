@@ -24,6 +24,9 @@ static __always_inline __u8 call_of_nr(long nr)
 	case NR_RECVMSG: return SYN_CALL_RECVMSG;
 	case NR_SENDMSG: return SYN_CALL_SENDMSG;
 	case NR_SETSOCKOPT: return SYN_CALL_SETSOCKOPT;
+	case NR_READV: return SYN_CALL_READV;
+	case NR_WRITEV: return SYN_CALL_WRITEV;
+	case NR_SENDFILE: return SYN_CALL_SENDFILE;
 	}
 	return 0;
 }

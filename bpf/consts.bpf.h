@@ -25,6 +25,9 @@
 #define NR_READ 0
 #define NR_WRITE 1
 #define NR_CLOSE 3
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDFILE 40
 #define NR_SOCKET 41
 #define NR_CONNECT 42
 #define NR_ACCEPT 43

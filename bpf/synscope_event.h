@@ -12,6 +12,9 @@
  * Version 4: setsockopt() (level, option, the value read on entry: in the
  * syscall's former padding, its new_fd's place and the union's unused
  * last 8 bytes).
+ * A new value of an enum (readv, writev and sendfile since 2026-12-07)
+ * keeps the version: the layout is the same, and an older reader names a
+ * call it does not know "?".
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
  * bijective hash of the kernel pointer computed in the kernel with a per-run
@@ -78,7 +81,10 @@ enum syn_call {
 	SYN_CALL_RECVMSG = 13,
 	SYN_CALL_SENDMSG = 14,
 	SYN_CALL_SETSOCKOPT = 15, /* only options that change TCP's behaviour (synscope.bpf.c) */
-	SYN_CALL_MAX = 16,
+	SYN_CALL_READV = 16,
+	SYN_CALL_WRITEV = 17,     /* nginx's responses */
+	SYN_CALL_SENDFILE = 18,   /* a file's bytes to the socket, its first argument */
+	SYN_CALL_MAX = 19,
 };
 
 enum syn_phase {

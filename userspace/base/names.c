@@ -30,6 +30,8 @@ static const char *const calls[] = {
 	[SYN_CALL_RECVFROM] = "recvfrom", [SYN_CALL_SENDTO] = "sendto",
 	[SYN_CALL_RECVMSG] = "recvmsg",   [SYN_CALL_SENDMSG] = "sendmsg",
 	[SYN_CALL_SETSOCKOPT] = "setsockopt",
+	[SYN_CALL_READV] = "readv",       [SYN_CALL_WRITEV] = "writev",
+	[SYN_CALL_SENDFILE] = "sendfile",
 };
 
 const char *syn_call_name(unsigned int call)
@@ -37,6 +39,18 @@ const char *syn_call_name(unsigned int call)
 	if (call < sizeof(calls) / sizeof(calls[0]) && calls[call])
 		return calls[call];
 	return "?";
+}
+
+bool syn_call_reads(unsigned int call)
+{
+	return call == SYN_CALL_READ || call == SYN_CALL_RECVFROM || call == SYN_CALL_RECVMSG ||
+	       call == SYN_CALL_READV;
+}
+
+bool syn_call_writes(unsigned int call)
+{
+	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG ||
+	       call == SYN_CALL_WRITEV || call == SYN_CALL_SENDFILE;
 }
 
 static const char *const kinds[] = {

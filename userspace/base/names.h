@@ -2,6 +2,7 @@
 #ifndef SYNSCOPE_NAMES_H
 #define SYNSCOPE_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "bpf/synscope_event.h"
 
@@ -11,6 +12,10 @@
 const char *tcp_state_name(unsigned int state);
 /* "connect", "accept4", ... */
 const char *syn_call_name(unsigned int call);
+/* A call that takes a stream's bytes in (read, recvfrom, recvmsg, readv) or
+ * puts them out (write, sendto, sendmsg, writev, sendfile). */
+bool syn_call_reads(unsigned int call);
+bool syn_call_writes(unsigned int call);
 /* "syscall", "state", "segment", "retransmit", "reset", "destroy", "lost" */
 const char *syn_kind_name(unsigned int kind);
 /* The flag names set in flags, in wire order FIN SYN RST PSH ACK URG ECE CWR,

@@ -387,16 +387,6 @@ static void explain_segment(const struct conn *c, size_t i, struct story *s,
 		n->key = ack_key(r, s, from, win_key);
 }
 
-static bool is_read_call(unsigned int call)
-{
-	return call == SYN_CALL_READ || call == SYN_CALL_RECVFROM || call == SYN_CALL_RECVMSG;
-}
-
-static bool is_write_call(unsigned int call)
-{
-	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
-}
-
 /* The flags of the first FIN or RST the lane sends after row i, 0 if none. */
 static __u8 next_tx_flags(const struct conn *c, size_t i, int lane)
 {
@@ -505,11 +495,11 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 {
 	__s64 ret = e->sys.ret;
 
-	if (e->sys.phase == SYN_PHASE_ENTRY && udp && is_read_call(e->sys.call))
+	if (e->sys.phase == SYN_PHASE_ENTRY && udp && syn_call_reads(e->sys.call))
 		return EX_RECV_WAIT_UDP;
 	if (e->sys.phase == SYN_PHASE_ENTRY || ret == -11) /* EAGAIN: nothing yet */
 		return EX_NONE;
-	if (is_read_call(e->sys.call)) {
+	if (syn_call_reads(e->sys.call)) {
 		if (ret > 0)
 			return udp ? EX_RECVFROM_UDP : EX_READ_DATA;
 		if (ret == 0 && udp)
@@ -518,7 +508,7 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 			return s->reset[lane] && !s->fin_in[lane] ? EX_READ_AFTER_RESET : EX_READ_EOF;
 		return ret == -ETIMEDOUT && s->ka_gave_up[lane] ? EX_READ_KEEPALIVE : EX_READ_FAIL;
 	}
-	if (is_write_call(e->sys.call)) {
+	if (syn_call_writes(e->sys.call)) {
 		if (ret < 0)
 			return EX_WRITE_FAIL;
 		return udp ? EX_SENDTO_UDP : s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE;

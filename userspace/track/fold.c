@@ -1,5 +1,6 @@
 /* A connection's story with runs of ordinary data folded (fold.h). */
 #include <errno.h>
+#include "base/names.h"
 #include "track/fold.h"
 
 #define NO_SERIAL (~0ull)
@@ -23,13 +24,8 @@ void fold_init(struct fold *f, bool all)
 
 static bool is_data_call(const struct syn_event *e)
 {
-	return e->kind == SYN_EV_SYSCALL && e->sys.call >= SYN_CALL_READ &&
-	       e->sys.call <= SYN_CALL_SENDMSG;
-}
-
-static bool is_write_call(__u8 call)
-{
-	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG;
+	return e->kind == SYN_EV_SYSCALL &&
+	       (syn_call_reads(e->sys.call) || syn_call_writes(e->sys.call));
 }
 
 /* Is the segment of row r an ordinary one: data or an acknowledgement,
@@ -134,7 +130,7 @@ static void count_row(struct conn *c, struct conn_summary *s, const struct conn_
 		if (r->marks & ROW_DUP_ACK)
 			s->dup_acks[from]++;
 	} else if (is_data_call(e) && e->sys.phase == SYN_PHASE_RETURN && e->sys.ret > 0) {
-		bool w = is_write_call(e->sys.call);
+		bool w = syn_call_writes(e->sys.call);
 
 		(w ? s->writes : s->reads)[r->end]++;
 		(w ? s->write_bytes : s->read_bytes)[r->end] += (__u64)e->sys.ret;

@@ -13,7 +13,7 @@ tx client ACK -> handshake-3
 state server LISTEN>SYN_RECV -> state-full-socket
 state server SYN_RECV>ESTABLISHED -> state-established
 call client connect=0 -> connect-returns
-call server accept() -> accept-call
+call server accept() -> accept-call-ready
 call server accept=>=0 -> accept-from-queue
 tx server PSH,ACK -> data
 tx client ACK -> ack

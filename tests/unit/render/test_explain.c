@@ -131,6 +131,41 @@ static void test_texts_name_the_right_lanes(void)
 	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_OFF, buf, sizeof(buf)), "");
 }
 
+/* An answer written by the server and read by the client, with these calls. */
+static void fake_answer(struct fake *f, __u8 write_call, __u8 read_call)
+{
+	fake_init(f, 1, AF_INET, "10.99.0.1", 40000, 10, "curl", "10.99.0.2", 80, 20, "nginx");
+	f->st[C] = f->st[S] = ST_ESTABLISHED;
+	fake_sys(f, 10, S, write_call, SYN_PHASE_ENTRY, 5, 0, 0);                 /* 0 */
+	fake_seg_both(f, 11, 12, S, F_PSH | F_ACK, 300, 101, 153, 512);           /* 1, 2 */
+	fake_sys(f, 13, S, write_call, SYN_PHASE_RETURN, 5, 0, 153);              /* 3 */
+	fake_sys(f, 14, C, read_call, SYN_PHASE_ENTRY, 5, 0, 0);                  /* 4 */
+	fake_sys(f, 15, C, read_call, SYN_PHASE_RETURN, 5, 0, 153);               /* 5 */
+}
+
+/* Every call that moves the stream's bytes is told as write() or read()
+ * is, by its own name: nginx answers with writev() and serves files with
+ * sendfile(). */
+static void test_other_write_and_read_calls(void)
+{
+	static const __u8 writes[] = { SYN_CALL_SENDTO, SYN_CALL_SENDMSG, SYN_CALL_WRITEV,
+				       SYN_CALL_SENDFILE };
+	static const __u8 reads[] = { SYN_CALL_RECVFROM, SYN_CALL_RECVMSG, SYN_CALL_READV };
+	struct fake f;
+	char want[256], got[256], buf[512];
+
+	fake_answer(&f, SYN_CALL_WRITE, SYN_CALL_READ);
+	CHECK_EQ_STR(keys_of(&f, want, sizeof(want)), "- data - write - read-data");
+	for (size_t k = 0; k < sizeof(writes); k++) {
+		fake_answer(&f, writes[k], reads[k % sizeof(reads)]);
+		CHECK_EQ_STR(keys_of(&f, got, sizeof(got)), want);
+		snprintf(want, sizeof(want), "%s(): 153 bytes copied into the send buffer; the "
+			 "kernel sends them", syn_call_name(writes[k]));
+		CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)), want);
+		keys_of(&f, want, sizeof(want));
+	}
+}
+
 /* Client closes; the server reads EOF and closes at once: its FIN carries
  * the ACK of the client's FIN. */
 static void test_merged_fin_ack(void)
@@ -910,6 +945,7 @@ int main(void)
 	RUN(test_wrap_ascii);
 	RUN(test_self_connect);
 	RUN(test_nonblocking_connect);
+	RUN(test_other_write_and_read_calls);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);
 	RUN(test_resets_told_apart);

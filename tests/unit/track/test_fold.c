@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include "test.h"
 #include "track/fold.h"
 
@@ -144,10 +145,24 @@ static void call(struct gen *g, int lane, __u8 call, __u8 phase, __s64 ret, bool
 	r->ev.sys.ret = ret;
 }
 
+/* Every call that moves a stream's bytes is ordinary, whichever the
+ * program uses (nginx's writev() and sendfile(), Python's sendto()). */
+static const __u8 write_calls[] = { SYN_CALL_WRITE, SYN_CALL_SENDTO, SYN_CALL_SENDMSG,
+				    SYN_CALL_WRITEV, SYN_CALL_SENDFILE };
+static const __u8 read_calls[] = { SYN_CALL_READ, SYN_CALL_RECVFROM, SYN_CALL_RECVMSG,
+				   SYN_CALL_READV };
+
+static bool model_writes(__u8 call)
+{
+	return memchr(write_calls, call, sizeof(write_calls)) != NULL;
+}
+
 static void ordinary(struct gen *g)
 {
 	int lane = (int)rnd(g, 2);
 	__u32 len = 1 + rnd(g, 1400);
+	__u8 w = write_calls[rnd(g, sizeof(write_calls))];
+	__u8 r = read_calls[rnd(g, sizeof(read_calls))];
 
 	switch (rnd(g, 4)) {
 	case 0:
@@ -157,13 +172,12 @@ static void ordinary(struct gen *g)
 		segment(g, lane, SYN_TCP_ACK, 0, 512, 0, false);
 		break;
 	case 2:
-		call(g, lane, SYN_CALL_WRITE, SYN_PHASE_ENTRY, 0, false);
-		call(g, lane, SYN_CALL_WRITE, SYN_PHASE_RETURN, len, false);
+		call(g, lane, w, SYN_PHASE_ENTRY, 0, false);
+		call(g, lane, w, SYN_PHASE_RETURN, len, false);
 		break;
 	default:
-		call(g, lane, SYN_CALL_READ, SYN_PHASE_ENTRY, 0, false);
-		call(g, lane, SYN_CALL_READ, SYN_PHASE_RETURN, rnd(g, 3) ? (__s64)len : -EAGAIN,
-		     false);
+		call(g, lane, r, SYN_PHASE_ENTRY, 0, false);
+		call(g, lane, r, SYN_PHASE_RETURN, rnd(g, 3) ? (__s64)len : -EAGAIN, false);
 		break;
 	}
 }
@@ -320,7 +334,7 @@ static void check_story(struct gen *g, const struct conn *c, bool all)
 			bytes[r->end] += r->ev.seg.len;
 		} else if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
 			   r->ev.sys.ret > 0) {
-			(r->ev.sys.call == SYN_CALL_WRITE ? writes : reads)[r->end]++;
+			(model_writes(r->ev.sys.call) ? writes : reads)[r->end]++;
 		}
 	}
 	for (size_t i = 0; i < g->n; i++) {
@@ -337,7 +351,7 @@ static void check_story(struct gen *g, const struct conn *c, bool all)
 			want_bytes[r->end] += r->ev.seg.len;
 		} else if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
 			   r->ev.sys.ret > 0) {
-			(r->ev.sys.call == SYN_CALL_WRITE ? want_writes : want_reads)[r->end]++;
+			(model_writes(r->ev.sys.call) ? want_writes : want_reads)[r->end]++;
 		}
 	}
 	/* a run draws its head and tail and the partners of those: the bound
