@@ -29,6 +29,7 @@ struct story {
 	bool handshake_done_at_server; /* the 3rd segment reached the server */
 	bool accept_entered;    /* the server's accept() entry was seen */
 	bool accept_waiting;    /* ... before the handshake had finished */
+	bool connect_again[2];  /* the lane's last connect() came after its handshake began */
 	bool synack_seen[2];    /* the lane received a SYN-ACK */
 	bool zero_win[2];       /* the lane's last segment closed its window */
 	bool reset[2];          /* a reset reached or left the lane */
@@ -428,15 +429,31 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
 	return NULL;
 }
 
-static __u8 connect_key(const struct conn *c, size_t i, const struct story *s, bool udp, __u8 st)
+/* A connect() entry. One on a socket whose handshake has begun starts
+ * nothing: a non-blocking program asks so whether it is done (hiredis). */
+static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, int lane, __u8 st)
 {
-	const struct syn_event *e = &c->rows[i].ev, *ret;
+	const struct syn_event *ret = connect_return(c, i);
 
-	if (e->sys.phase == SYN_PHASE_ENTRY && udp)
-		return EX_NONE;
-	if (e->sys.phase == SYN_PHASE_ENTRY) {
-		ret = connect_return(c, i);
-		return ret && ret->sys.ret == -115 ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
+	s->connect_again[lane] = st && st != ST_CLOSE;
+	if (s->connect_again[lane])
+		return EX_CONNECT_AGAIN;
+	return ret && ret->sys.ret == -115 ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
+}
+
+static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool udp, __u8 st)
+{
+	const struct syn_event *e = &c->rows[i].ev;
+	int lane = c->rows[i].end & 1;
+
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		return udp ? EX_NONE : connect_entry_key(c, i, s, lane, st);
+	if (s->connect_again[lane] && !udp) {
+		/* 0 or EISCONN: open; EALREADY: still under way */
+		if (e->sys.ret == 0 || e->sys.ret == -106)
+			return EX_CONNECT_AGAIN_OPEN;
+		if (e->sys.ret == -114)
+			return EX_CONNECT_AGAIN_BUSY;
 	}
 	if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
 		return EX_CONNECT_DEFERRED; /* TCP_FASTOPEN_CONNECT: no SYN yet */

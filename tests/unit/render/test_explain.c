@@ -850,6 +850,28 @@ static void test_nonblocking_connect(void)
 		     "and the handshake goes on; the client learns it is done when the socket becomes "
 		     "writable (poll, select, epoll)");
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 5);
+	/* asked again (hiredis after poll()): still under way (EALREADY), then
+	 * open (0, EISCONN); nothing is sent */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "redis-cli", "10.99.0.2", 6379, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);            /* 0 */
+	fake_state(&f, 3, C, ST_CLOSE, ST_SYN_SENT, false);                        /* 1 */
+	fake_seg(&f, 6, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 2 */
+	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -115);        /* 3 */
+	fake_sys(&f, 20, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);           /* 4 */
+	fake_sys(&f, 21, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -114);       /* 5 */
+	fake_seg(&f, 300, C, SYN_DIR_RX, F_SYN | F_ACK, 900, 101, 0, 512);         /* 6 */
+	fake_state(&f, 301, C, ST_SYN_SENT, ST_ESTABLISHED, false);                /* 7 */
+	fake_sys(&f, 310, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);          /* 8 */
+	fake_sys(&f, 311, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, 0);         /* 9 */
+	fake_sys(&f, 320, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);          /* 10 */
+	fake_sys(&f, 321, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -106);      /* 11 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking state-syn-sent handshake-1 connect-in-progress "
+		     "connect-again connect-again-busy handshake-2 state-established "
+		     "connect-again connect-again-open connect-again connect-again-open");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 11);
 
 	fake_loopback(&f);
 	f.rows[9].ev.sys.ret = -115; /* the client's connect() returns after its ESTABLISHED */
