@@ -465,7 +465,10 @@ static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool ud
 		return EX_CONNECT_REFUSED;
 	if (e->sys.ret != -115)
 		return EX_CONNECT_FAIL;
-	/* EINPROGRESS: non-blocking, not a failure (UDP: never returned) */
+	/* EINPROGRESS: non-blocking, not a failure (UDP: never returned); the
+	 * handshake may be over by then, either way */
+	if (st == ST_CLOSE && s->syn_sent[lane])
+		return EX_CONNECT_INPROGRESS_ENDED;
 	return st == ST_SYN_SENT || st == ST_CLOSE ? EX_CONNECT_INPROGRESS : EX_CONNECT_INPROGRESS_DONE;
 }
 

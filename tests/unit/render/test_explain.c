@@ -335,6 +335,13 @@ static void test_refused(void)
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
 		     "connect-call handshake-1 - rst-no-socket rst-refused - connect-refused");
 	CHECK(batches_tell_the_whole_story(&f) > 3);
+	/* non-blocking (curl to a closed port on this host): refused before
+	 * the call returned EINPROGRESS */
+	f.rows[6].ev.sys.ret = -115;
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking handshake-1 - rst-no-socket rst-refused - "
+		     "connect-in-progress-ended");
+	CHECK(batches_tell_the_whole_story(&f) > 3);
 	rst_reason_names_set(NULL, 0);
 }
 
