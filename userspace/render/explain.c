@@ -433,12 +433,13 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
  * nothing: a non-blocking program asks so whether it is done (hiredis). */
 static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, int lane, __u8 st)
 {
-	const struct syn_event *ret = connect_return(c, i);
+	const struct syn_event *ret;
 
 	s->connect_again[lane] = st && st != ST_CLOSE;
 	if (s->connect_again[lane])
 		return EX_CONNECT_AGAIN;
-	return ret && ret->sys.ret == -115 ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
+	ret = connect_return(c, i);
+	return ret && ret->sys.ret == -EINPROGRESS ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
 }
 
 static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool udp, __u8 st)
@@ -449,10 +450,9 @@ static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool ud
 	if (e->sys.phase == SYN_PHASE_ENTRY)
 		return udp ? EX_NONE : connect_entry_key(c, i, s, lane, st);
 	if (s->connect_again[lane] && !udp) {
-		/* 0 or EISCONN: open; EALREADY: still under way */
-		if (e->sys.ret == 0 || e->sys.ret == -106)
+		if (e->sys.ret == 0 || e->sys.ret == -EISCONN)
 			return EX_CONNECT_AGAIN_OPEN;
-		if (e->sys.ret == -114)
+		if (e->sys.ret == -EALREADY) /* still under way */
 			return EX_CONNECT_AGAIN_BUSY;
 	}
 	if (e->sys.ret == 0 && !udp && st == ST_CLOSE)
@@ -461,9 +461,9 @@ static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool ud
 		return EX_CONNECT_OK_SIMUL;
 	if (e->sys.ret == 0)
 		return udp ? EX_NONE : EX_CONNECT_OK;
-	if (e->sys.ret == -111)
+	if (e->sys.ret == -ECONNREFUSED)
 		return EX_CONNECT_REFUSED;
-	if (e->sys.ret != -115)
+	if (e->sys.ret != -EINPROGRESS)
 		return EX_CONNECT_FAIL;
 	/* EINPROGRESS: non-blocking, not a failure (UDP: never returned); the
 	 * handshake may be over by then, either way */
