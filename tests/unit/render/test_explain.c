@@ -1,6 +1,7 @@
 /* Explain mode: each row of hand-built connections (shaped like real 6.18
  * traces) gets the textbook meaning a teacher would give it, in English and
  * Chinese, and the ladder prints it within its 100 columns. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "render/explain.h"
@@ -164,6 +165,14 @@ static void test_other_write_and_read_calls(void)
 		CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)), want);
 		keys_of(&f, want, sizeof(want));
 	}
+	/* non-blocking, EAGAIN: no room to write, nothing to read yet (nginx, redis) */
+	fake_answer(&f, SYN_CALL_WRITEV, SYN_CALL_RECVFROM);
+	f.rows[3].ev.sys.ret = -EAGAIN;
+	f.rows[5].ev.sys.ret = -EAGAIN;
+	CHECK_EQ_STR(keys_of(&f, got, sizeof(got)), "- data - write-again - read-again");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+		     "recvfrom() fails with EAGAIN: the socket is non-blocking and nothing has arrived "
+		     "yet; the client waits until it becomes readable (poll, epoll) and reads again");
 }
 
 /* Client closes; the server reads EOF and closes at once: its FIN carries
