@@ -519,11 +519,9 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 		return EX_RECV_WAIT_UDP;
 	if (e->sys.phase == SYN_PHASE_ENTRY) /* under way: its return says what happened */
 		return EX_NONE;
-	if (ret == -EAGAIN && !udp) /* non-blocking: nothing to read yet, no room to write */
-		return syn_call_writes(e->sys.call) ? EX_WRITE_AGAIN
+	if (ret == -EAGAIN) /* non-blocking: nothing to read yet, no room to write */
+		return udp ? EX_NONE : syn_call_writes(e->sys.call) ? EX_WRITE_AGAIN
 		       : syn_call_reads(e->sys.call) ? EX_READ_AGAIN : EX_NONE;
-	if (ret == -EAGAIN)
-		return EX_NONE;
 	if (syn_call_reads(e->sys.call)) {
 		if (ret > 0)
 			return udp ? EX_RECVFROM_UDP : EX_READ_DATA;

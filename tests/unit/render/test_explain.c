@@ -844,18 +844,25 @@ static void test_calls_in_progress(void)
  * To a peer on another host it returns before the SYN-ACK; on loopback the
  * handshake can complete while the call runs, and it still returns
  * EINPROGRESS (as curl's did on 6.18). A blocking one waits, as before. */
+/* A client's non-blocking connect() to a peer on another host: the call,
+ * SYN_SENT, the SYN, EINPROGRESS (rows 0-3). */
+static void fake_nonblocking_connect(struct fake *f, const char *comm, __u16 port)
+{
+	fake_init(f, 1, AF_INET, "10.99.0.1", 40000, 10, comm, "10.99.0.2", port, 0, "");
+	f->c.end[S].traced = false;
+	f->st[C] = ST_CLOSE;
+	fake_sys(f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);             /* 0 */
+	fake_state(f, 3, C, ST_CLOSE, ST_SYN_SENT, false);                         /* 1 */
+	fake_seg(f, 6, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                      /* 2 */
+	fake_sys(f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -EINPROGRESS); /* 3 */
+}
+
 static void test_nonblocking_connect(void)
 {
 	struct fake f;
 	char keys[1024], buf[512];
 
-	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "curl", "10.99.0.2", 80, 0, "");
-	f.c.end[S].traced = false;
-	f.st[C] = ST_CLOSE;
-	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);            /* 0 */
-	fake_state(&f, 3, C, ST_CLOSE, ST_SYN_SENT, false);                        /* 1 */
-	fake_seg(&f, 6, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 2 */
-	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -115);        /* 3 */
+	fake_nonblocking_connect(&f, "curl", 80);
 	fake_seg(&f, 300, C, SYN_DIR_RX, F_SYN | F_ACK, 900, 101, 0, 512);         /* 4 */
 	fake_state(&f, 301, C, ST_SYN_SENT, ST_ESTABLISHED, false);                /* 5 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
@@ -866,15 +873,27 @@ static void test_nonblocking_connect(void)
 		     "and the handshake goes on; the client learns it is done when the socket becomes "
 		     "writable (poll, select, epoll)");
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 5);
-	/* asked again (hiredis after poll()): still under way (EALREADY), then
-	 * open (0, EISCONN); nothing is sent */
-	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "redis-cli", "10.99.0.2", 6379, 0, "");
-	f.c.end[S].traced = false;
-	f.st[C] = ST_CLOSE;
-	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);            /* 0 */
-	fake_state(&f, 3, C, ST_CLOSE, ST_SYN_SENT, false);                        /* 1 */
-	fake_seg(&f, 6, C, SYN_DIR_TX, F_SYN, 100, 0, 0, 512);                     /* 2 */
-	fake_sys(&f, 9, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -115);        /* 3 */
+
+	fake_loopback(&f);
+	f.rows[9].ev.sys.ret = -EINPROGRESS; /* the client's connect() returns after its ESTABLISHED */
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call-nonblocking");
+	CHECK_EQ_STR(key_at(&f, 9), "connect-in-progress-done");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() on a non-blocking socket: the client starts the three-way handshake "
+		     "and does not wait for it");
+	/* another thread's connect() return is not this call's */
+	f.rows[9].ev.tid++;
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
+}
+
+/* Asked again (hiredis after poll()): still under way (EALREADY), then
+ * open (0, EISCONN); nothing is sent. */
+static void test_connect_asked_again(void)
+{
+	struct fake f;
+	char keys[1024];
+
+	fake_nonblocking_connect(&f, "redis-cli", 6379);
 	fake_sys(&f, 20, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);           /* 4 */
 	fake_sys(&f, 21, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -114);       /* 5 */
 	fake_seg(&f, 300, C, SYN_DIR_RX, F_SYN | F_ACK, 900, 101, 0, 512);         /* 6 */
@@ -888,17 +907,6 @@ static void test_nonblocking_connect(void)
 		     "connect-again connect-again-busy handshake-2 state-established "
 		     "connect-again connect-again-open connect-again connect-again-open");
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 11);
-
-	fake_loopback(&f);
-	f.rows[9].ev.sys.ret = -115; /* the client's connect() returns after its ESTABLISHED */
-	CHECK_EQ_STR(key_at(&f, 0), "connect-call-nonblocking");
-	CHECK_EQ_STR(key_at(&f, 9), "connect-in-progress-done");
-	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
-		     "connect() on a non-blocking socket: the client starts the three-way handshake "
-		     "and does not wait for it");
-	/* another thread's connect() return is not this call's */
-	f.rows[9].ev.tid++;
-	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
 /* Resets: an RST answering a SYN from a lane with a socket is no refusal
@@ -983,6 +991,7 @@ int main(void)
 	RUN(test_wrap_ascii);
 	RUN(test_self_connect);
 	RUN(test_nonblocking_connect);
+	RUN(test_connect_asked_again);
 	RUN(test_other_write_and_read_calls);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);
