@@ -24,6 +24,7 @@ static __always_inline __u8 call_of_nr(long nr)
 	case NR_RECVMSG: return SYN_CALL_RECVMSG;
 	case NR_SENDMSG: return SYN_CALL_SENDMSG;
 	case NR_SETSOCKOPT: return SYN_CALL_SETSOCKOPT;
+	case NR_GETSOCKOPT: return SYN_CALL_GETSOCKOPT;
 	case NR_READV: return SYN_CALL_READV;
 	case NR_WRITEV: return SYN_CALL_WRITEV;
 	case NR_SENDFILE: return SYN_CALL_SENDFILE;
@@ -35,6 +36,7 @@ static __always_inline __u8 call_of_nr(long nr)
  * (names in userspace/base/names.c). Others (timeouts of calls, marks,
  * buffers' watermarks...) are not reported: a program may set them often. */
 #define SOL_SOCKET_ 1
+#define SO_ERROR_ 4
 #define SO_LINGER_ 13
 /* SO_REUSEADDR 2, SO_SNDBUF 7, SO_RCVBUF 8, SO_KEEPALIVE 9, SO_LINGER 13, SO_REUSEPORT 15 */
 #define SOCKET_OPTS ((1u << 2) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 13) | (1u << 15))
@@ -51,6 +53,14 @@ static __always_inline bool sockopt_wanted(long level, long optname)
 	if (level == SOL_SOCKET_)
 		return SOCKET_OPTS & (1u << optname);
 	return level == IPPROTO_TCP && (TCP_OPTS & (1u << optname));
+}
+
+/* getsockopt() is followed for SO_ERROR alone: how a program learns what
+ * became of its non-blocking connect() (curl, after poll()). Other options
+ * are read often (TCP_INFO) and change nothing. */
+static __always_inline bool getsockopt_wanted(long level, long optname)
+{
+	return level == SOL_SOCKET_ && optname == SO_ERROR_;
 }
 
 /* Calls that also mean something on a UDP socket (the classroom's contrast). */
@@ -125,6 +135,22 @@ static __always_inline void emit_setsockopt(struct pt_regs *regs, const struct t
 	} else if (optlen >= 4 && !bpf_probe_read_user(e->sys.val, 4, optval)) {
 		e->sys.vlen = 4;
 	}
+	event_submit(e);
+}
+
+/* getsockopt(fd, SOL_SOCKET, SO_ERROR, optval, optlen) returned: the
+ * error the kernel wrote to optval (and cleared on the socket), read back
+ * from the caller's memory. One record: the call cannot block or send. */
+static __always_inline void emit_getsockopt(struct pt_regs *regs, const struct tuple *t,
+					    const void *sk, __s32 fd, long ret)
+{
+	struct syn_event *e = call_event(SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, t, sk, 0, fd,
+					 (__s32)regs->dx, ret, (__s32)regs->si, false);
+
+	if (!e)
+		return;
+	if (ret == 0 && !bpf_probe_read_user(e->sys.val, 4, (const void *)regs->r10))
+		e->sys.vlen = 4;
 	event_submit(e);
 }
 
@@ -258,8 +284,9 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	struct tuple t;
 	__s32 fd, arg;
 
-	/* socket() is reported on return only: the socket exists from then */
-	if (!call || call == SYN_CALL_SOCKET)
+	/* socket() is reported on return only: the socket exists from then;
+	 * getsockopt() too: its answer is the news */
+	if (!call || call == SYN_CALL_SOCKET || call == SYN_CALL_GETSOCKOPT)
 		return 0;
 	if (call == SYN_CALL_SETSOCKOPT && !sockopt_wanted((long)regs->si, (long)regs->dx))
 		return 0;
@@ -352,6 +379,8 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 		return 0;
 	if (call == SYN_CALL_SETSOCKOPT && !sockopt_wanted((long)regs->si, (long)regs->dx))
 		return 0;
+	if (call == SYN_CALL_GETSOCKOPT && !getsockopt_wanted((long)regs->si, (long)regs->dx))
+		return 0;
 	task = bpf_get_current_task_btf();
 	if (is_self(task))
 		return 0;
@@ -382,6 +411,10 @@ static __always_inline int sys_exit(struct pt_regs *regs, long ret, bool direct)
 	if (call == SYN_CALL_SETSOCKOPT) { /* which option: the entry's level and optname */
 		arg = (__s32)regs->dx;
 		new_fd = (__s32)regs->si;
+	}
+	if (call == SYN_CALL_GETSOCKOPT) {
+		emit_getsockopt(regs, &t, sk, fd, ret);
+		return 0;
 	}
 	emit_call(call, SYN_PHASE_RETURN, &t, sk, 0, fd, arg, ret, new_fd, false);
 	return 0;

@@ -39,6 +39,7 @@
 #define NR_BIND 49
 #define NR_LISTEN 50
 #define NR_SETSOCKOPT 54
+#define NR_GETSOCKOPT 55
 #define NR_ACCEPT4 288
 #else
 #error "synscope's syscall table is x86_64 only for now"

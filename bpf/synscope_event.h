@@ -12,9 +12,9 @@
  * Version 4: setsockopt() (level, option, the value read on entry: in the
  * syscall's former padding, its new_fd's place and the union's unused
  * last 8 bytes).
- * A new value of an enum (readv, writev and sendfile since 2026-12-07)
- * keeps the version: the layout is the same, and an older reader names a
- * call it does not know "?".
+ * A new value of an enum (readv, writev, sendfile and getsockopt since
+ * 2026-12-07) keeps the version: the layout is the same, and an older
+ * reader names a call it does not know "?".
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
  * bijective hash of the kernel pointer computed in the kernel with a per-run
@@ -84,7 +84,9 @@ enum syn_call {
 	SYN_CALL_READV = 16,
 	SYN_CALL_WRITEV = 17,     /* nginx's responses */
 	SYN_CALL_SENDFILE = 18,   /* a file's bytes to the socket, its first argument */
-	SYN_CALL_MAX = 19,
+	SYN_CALL_GETSOCKOPT = 19, /* SO_ERROR only, on return only: how a non-blocking
+				   * connect() ended, as the program learns it */
+	SYN_CALL_MAX = 20,
 };
 
 enum syn_phase {
@@ -132,17 +134,19 @@ struct syn_syscall {
 	__u8 call;      /* enum syn_call */
 	__u8 phase;     /* enum syn_phase */
 	__u8 last_ref;  /* close: this fd held the last reference to the file */
-	__u8 vlen;      /* setsockopt entry: bytes of the value read into val (0, 4 or 8) */
+	__u8 vlen;      /* setsockopt entry, getsockopt return: bytes of the value in val
+			 * (0, 4 or 8) */
 	__s32 fd;       /* the fd the call acted on; accept return: the listener's */
 	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags; bind, sendto:
-			 * the port named; read, recv*: the bytes asked for; setsockopt: optname */
+			 * the port named; read, recv*: the bytes asked for; [gs]etsockopt: optname */
 	union {
 		__s32 new_fd; /* accept return: the new fd (= ret when ret >= 0) */
-		__s32 level;  /* setsockopt: SOL_SOCKET (1), IPPROTO_TCP (6) */
+		__s32 level;  /* [gs]etsockopt: SOL_SOCKET (1), IPPROTO_TCP (6) */
 	};
 	__s64 ret;      /* return value, on SYN_PHASE_RETURN */
 	__s32 val[2];   /* setsockopt entry: the option's int value as the caller passed it;
-			 * SO_LINGER: l_onoff, l_linger */
+			 * SO_LINGER: l_onoff, l_linger; getsockopt return: the value the
+			 * kernel wrote (SO_ERROR: an errno, 0 for none) */
 };
 
 struct syn_state {

@@ -31,7 +31,7 @@ static const char *const calls[] = {
 	[SYN_CALL_RECVMSG] = "recvmsg",   [SYN_CALL_SENDMSG] = "sendmsg",
 	[SYN_CALL_SETSOCKOPT] = "setsockopt",
 	[SYN_CALL_READV] = "readv",       [SYN_CALL_WRITEV] = "writev",
-	[SYN_CALL_SENDFILE] = "sendfile",
+	[SYN_CALL_SENDFILE] = "sendfile", [SYN_CALL_GETSOCKOPT] = "getsockopt",
 };
 
 const char *syn_call_name(unsigned int call)
@@ -51,6 +51,11 @@ bool syn_call_writes(unsigned int call)
 {
 	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG ||
 	       call == SYN_CALL_WRITEV || call == SYN_CALL_SENDFILE;
+}
+
+bool syn_call_return_only(unsigned int call)
+{
+	return call == SYN_CALL_SOCKET || call == SYN_CALL_GETSOCKOPT;
 }
 
 static const char *const kinds[] = {
@@ -222,6 +227,7 @@ static const struct {
 	{ EINVAL, "EINVAL" },             { EADDRINUSE, "EADDRINUSE" },
 	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
 	{ EPIPE, "EPIPE" },               { ENOPROTOOPT, "ENOPROTOOPT" },
+	{ EALREADY, "EALREADY" },         { EISCONN, "EISCONN" },
 };
 
 long txt_errno_of(long long ret)
@@ -237,12 +243,14 @@ const char *txt_errno_name(long err)
 	return NULL;
 }
 
-/* The setsockopt() options the kernel side reports (synscope.bpf.c). */
+/* The setsockopt() options the kernel side reports, and getsockopt()'s one
+ * (bpf/calls.bpf.h). */
 static const struct {
 	int level, optname;
 	const char *name;
 } sockopts[] = {
 	{ SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR" },
+	{ SOL_SOCKET, SO_ERROR, "SO_ERROR" }, /* getsockopt()'s */
 	{ SOL_SOCKET, SO_SNDBUF, "SO_SNDBUF" },
 	{ SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF" },
 	{ SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE" },

@@ -16,6 +16,9 @@ const char *syn_call_name(unsigned int call);
  * puts them out (write, sendto, sendmsg, writev, sendfile). */
 bool syn_call_reads(unsigned int call);
 bool syn_call_writes(unsigned int call);
+/* A call the kernel side reports on return only, one record (socket,
+ * getsockopt): it has no entry to miss. */
+bool syn_call_return_only(unsigned int call);
 /* "syscall", "state", "segment", "retransmit", "reset", "destroy", "lost" */
 const char *syn_kind_name(unsigned int kind);
 /* The flag names set in flags, in wire order FIN SYN RST PSH ACK URG ECE CWR,

@@ -528,8 +528,9 @@ static void html_draw_call(struct html_ctx *x, size_t i)
 			html_addf(in, sizeof(in), " ...");
 	} else {
 		txt_syscall(e, out, sizeof(out));
-		snprintf(tip, sizeof(tip), "%s: %s at %s (its entry was not seen)", who, out,
-			 html_time(x, e->ts_ns, a, sizeof(a)));
+		snprintf(tip, sizeof(tip), "%s: %s at %s%s", who, out,
+			 html_time(x, e->ts_ns, a, sizeof(a)),
+			 syn_call_return_only(e->sys.call) ? "" : " (its entry was not seen)");
 		in[0] = '\0';
 	}
 

@@ -276,9 +276,20 @@ static void json_put_segment(struct jbuf *j, const struct syn_segment *s, __u8 m
 		jb_lit(j, ",\"unanswered\":true");
 }
 
-/* setsockopt's option, on entry and return: "level":"SOL_SOCKET","optname":"SO_LINGER"
+/* getsockopt(SO_ERROR)'s answer: "value":111,"so_error":"ECONNREFUSED". */
+static void json_put_so_error(struct jbuf *j, __s32 value)
+{
+	const char *name = txt_errno_name(value);
+
+	jb_s64(j, "value", value);
+	if (name)
+		jb_name(j, "so_error", name);
+}
+
+/* [gs]etsockopt's option, on entry and return: "level":"SOL_SOCKET","optname":"SO_LINGER"
  * (numbers when they have no name here); on entry its value as passed:
- * "value":1, and SO_LINGER's seconds "linger":0. */
+ * "value":1, and SO_LINGER's seconds "linger":0;
+ * getsockopt's answer on return. */
 static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
 {
 	const char *level = sockopt_level_name(s->level), *opt = sockopt_name(s->level, s->arg);
@@ -291,6 +302,11 @@ static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
 		jb_name(j, "optname", opt);
 	else
 		jb_s64(j, "optname", s->arg);
+	if (s->call == SYN_CALL_GETSOCKOPT) {
+		if (s->vlen >= 4)
+			json_put_so_error(j, s->val[0]);
+		return;
+	}
 	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 4)
 		jb_s64(j, "value", s->val[0]);
 	if (s->phase == SYN_PHASE_ENTRY && s->vlen >= 8)
@@ -306,7 +322,7 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 	jb_name(j, "name", syn_call_name(s->call));
 	jb_name(j, "phase", s->phase == SYN_PHASE_RETURN ? "return" : "entry");
 	jb_s64(j, "fd", s->fd);
-	if (s->call == SYN_CALL_SETSOCKOPT)
+	if (s->call == SYN_CALL_SETSOCKOPT || s->call == SYN_CALL_GETSOCKOPT)
 		json_put_sockopt(j, s);
 	if (s->phase == SYN_PHASE_ENTRY) {
 		/* only the close of the last descriptor of a socket sends a FIN */

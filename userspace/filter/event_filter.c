@@ -288,6 +288,9 @@ static enum fate decide_call(struct event_filter *f, const struct syn_event *e,
 		return !f->o.nports && task_wanted(f, e) && family_wanted(f, e->family) ? FATE_PASS
 											: FATE_DROP;
 	}
+	if (e->sys.call == SYN_CALL_GETSOCKOPT) /* return only: judged as an entry is */
+		return task_wanted(f, e) && family_wanted(f, e->family) && call_wanted(f, e)
+			       ? FATE_PASS : FATE_DROP;
 	if (e->sys.phase == SYN_PHASE_RETURN)
 		return decide_return(f, e);
 	if (!task_wanted(f, e) || !family_wanted(f, e->family))

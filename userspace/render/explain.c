@@ -579,6 +579,17 @@ static __u8 bind_key(const struct syn_event *e)
 	return e->sys.ret == -EADDRINUSE ? EX_BIND_IN_USE : EX_BIND_FAIL;
 }
 
+/* getsockopt(SO_ERROR) on return: what it answered (a failed call, or one
+ * whose answer could not be read, is left unexplained). */
+static __u8 so_error_key(const struct syn_event *e)
+{
+	if (e->sys.ret != 0 || e->sys.vlen < 4)
+		return EX_NONE;
+	if (e->sys.val[0] == 0)
+		return EX_SO_ERROR_NONE;
+	return e->sys.val[0] == ECONNREFUSED ? EX_SO_ERROR_REFUSED : EX_SO_ERROR;
+}
+
 static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 			    struct explain_note *n)
 {
@@ -600,6 +611,9 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		break;
 	case SYN_CALL_SETSOCKOPT:
 		n->key = sockopt_key(e);
+		break;
+	case SYN_CALL_GETSOCKOPT:
+		n->key = so_error_key(e);
 		break;
 	case SYN_CALL_CONNECT:
 		n->key = connect_key(c, i, s, udp, st);

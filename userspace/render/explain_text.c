@@ -436,6 +436,15 @@ static const struct ex_words words[EX_NKEYS] = {
 	[EX_WRITE_AGAIN] = { "write-again",
 		"{call}() fails with EAGAIN: the socket is non-blocking and its send buffer is full; the {who} waits until it becomes writable (poll, epoll) and writes the rest",
 		"{call}() 失败（EAGAIN）：套接字是非阻塞的，发送缓冲区已满；{who}等到它变为可写（poll、epoll）后再写剩下的数据" },
+	[EX_SO_ERROR_NONE] = { "so-error-none",
+		"getsockopt(SO_ERROR) answers 0: no error waits on the socket; after a non-blocking connect() this is how the {who} learns that the connection is open",
+		"getsockopt(SO_ERROR) 返回 0：套接字上没有待处理的错误；非阻塞 connect() 之后，{who}由此得知连接已经建立" },
+	[EX_SO_ERROR_REFUSED] = { "so-error-refused",
+		"getsockopt(SO_ERROR) answers ECONNREFUSED: an RST answered the SYN, the connection was refused; this is how the {who} learns that its non-blocking connect() failed (reading the error clears it)",
+		"getsockopt(SO_ERROR) 返回 ECONNREFUSED：SYN 得到的回答是 RST，连接被拒绝；{who}由此得知非阻塞 connect() 失败了（读取后错误即被清除）" },
+	[EX_SO_ERROR] = { "so-error",
+		"getsockopt(SO_ERROR) answers {why}: the error that ended the {who}'s connection attempt (or its connection), kept on the socket until read; after a non-blocking connect() this is how the {who} learns that it failed",
+		"getsockopt(SO_ERROR) 返回 {why}：结束{who}这次连接尝试（或连接）的错误，一直保存在套接字上直到被读取；非阻塞 connect() 之后，{who}由此得知连接失败" },
 	[EX_SUMMARY] = { "summary",
 		"summary: these rows moved ordinary data and acknowledgements; the figures say how much each way (-v draws every row)",
 		"汇总：这些行只是普通的数据和确认；数字给出每个方向的数量（-v 显示每一行）" },
@@ -451,6 +460,14 @@ const char *explain_lane(int lane, enum explain_lang lang)
 	if (lang == EXPLAIN_ZH)
 		return lane ? "服务器" : "客户端";
 	return lane ? "server" : "client";
+}
+
+/* getsockopt(SO_ERROR)'s answer as {why}: its errno's name, or its number. */
+static void so_error_facts(int value, const char **name, char *why, size_t wlen)
+{
+	*name = txt_errno_name(value);
+	if (!*name)
+		snprintf(why, wlen, "errno %d", value);
 }
 
 /* The number and reason a row's text may need. */
@@ -470,6 +487,8 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 		else if (e->sys.phase == SYN_PHASE_ENTRY && e->sys.call == SYN_CALL_SETSOCKOPT)
 			/* the value; SO_LINGER's: its seconds */
 			snprintf(n, nlen, "%d", e->sys.val[e->sys.vlen >= 8]);
+		else if (e->sys.call == SYN_CALL_GETSOCKOPT && e->sys.ret == 0 && e->sys.vlen >= 4)
+			so_error_facts(e->sys.val[0], &name, why, wlen);
 		else if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
 			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
 		else if (e->sys.phase == SYN_PHASE_RETURN)

@@ -83,6 +83,45 @@ static char *txt_setsockopt(const struct syn_syscall *s, char *buf, size_t len)
 	return buf;
 }
 
+/* A return value as a program sees it: "3", "-1 ECONNREFUSED" (the kernel
+ * returns -errno; a program sees -1 and errno), "-1 errno 300". */
+static const char *txt_ret(long long ret, char *buf, size_t len)
+{
+	long err_no = txt_errno_of(ret);
+	const char *err = txt_errno_name(err_no);
+
+	if (ret < 0 && err)
+		snprintf(buf, len, "-1 %s", err);
+	else if (ret < 0 && err_no)
+		snprintf(buf, len, "-1 errno %ld", err_no);
+	else /* a count, or no errno: as it came */
+		snprintf(buf, len, "%lld", ret);
+	return buf;
+}
+
+/* getsockopt(SO_ERROR), on return: "getsockopt(fd=5, SO_ERROR): ECONNREFUSED",
+ * ": 0" for no error; a failed call "getsockopt(fd=5, SO_ERROR) = -1 EBADF". */
+static char *txt_getsockopt(const struct syn_syscall *s, char *buf, size_t len)
+{
+	const char *opt = sockopt_name(s->level, s->arg), *err = txt_errno_name(s->val[0]);
+	char name[40], ret[32];
+
+	if (opt)
+		snprintf(name, sizeof(name), "%s", opt);
+	else
+		snprintf(name, sizeof(name), "level=%d, opt=%d", s->level, s->arg);
+	if (s->ret != 0 || s->vlen < 4)
+		snprintf(buf, len, "getsockopt(fd=%d, %s) = %s", s->fd, name,
+			 txt_ret(s->ret, ret, sizeof(ret)));
+	else if (s->val[0] && err)
+		snprintf(buf, len, "getsockopt(fd=%d, %s): %s", s->fd, name, err);
+	else if (s->val[0] > 0)
+		snprintf(buf, len, "getsockopt(fd=%d, %s): errno %d", s->fd, name, s->val[0]);
+	else
+		snprintf(buf, len, "getsockopt(fd=%d, %s): %d", s->fd, name, s->val[0]);
+	return buf;
+}
+
 char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 {
 	const struct syn_syscall *s = &e->sys;
@@ -91,6 +130,8 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 
 	if (s->phase == SYN_PHASE_ENTRY && s->call == SYN_CALL_SETSOCKOPT)
 		return txt_setsockopt(s, buf, len);
+	if (s->call == SYN_CALL_GETSOCKOPT)
+		return txt_getsockopt(s, buf, len);
 	/* the common forms without printf: "read(fd=3)", "read = 1" */
 	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
 	    !((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)) {
@@ -119,19 +160,8 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 			snprintf(buf, len, "%s(fd=%d, port=%d)", name, s->fd, s->arg);
 		else
 			snprintf(buf, len, "%s(fd=%d)", name, s->fd);
-	} else if (s->ret >= 0) {
-		snprintf(buf, len, "%s = %lld", name, (long long)s->ret);
 	} else {
-		/* The kernel returns -errno; a program sees -1 and errno. */
-		long err_no = txt_errno_of(s->ret);
-		const char *err = txt_errno_name(err_no);
-
-		if (err)
-			snprintf(buf, len, "%s = -1 %s", name, err);
-		else if (err_no)
-			snprintf(buf, len, "%s = -1 errno %ld", name, err_no);
-		else /* no errno: as it came */
-			snprintf(buf, len, "%s = %lld", name, (long long)s->ret);
+		snprintf(buf, len, "%s = %s", name, txt_ret(s->ret, tmp, sizeof(tmp)));
 	}
 	return buf;
 }

@@ -3,6 +3,7 @@
  * input), escaping, one drawing per connection, one arrow per segment,
  * inferred states, banners, and the absence of kernel addresses. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include "fake_conn.h"
 #include "test.h"
@@ -394,6 +395,28 @@ static void test_timewait_socket_aside(void)
 	free(out);
 }
 
+/* socket() and getsockopt(SO_ERROR) are reported on return only: their
+ * boxes miss no entry. */
+static void test_return_only_calls(void)
+{
+	struct fake f;
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "curl", "10.99.0.2", 1, 0, "");
+	f.c.end[S].traced = false;
+	f.st[C] = ST_CLOSE;
+	fake_sys(&f, 0, C, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 5, 0, 5);
+	struct conn_row *r = fake_sys(&f, 9, C, SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 5, SO_ERROR, 0);
+	r->ev.sys.level = SOL_SOCKET;
+	r->ev.sys.vlen = 4;
+	r->ev.sys.val[0] = ECONNREFUSED;
+	fake_sys(&f, 20, C, SYN_CALL_ACCEPT, SYN_PHASE_RETURN, 3, 0, 4);
+	char *out = render_one(&f);
+	CHECK_CONTAINS(out, "curl/10: socket = 5 at 0.000000 s</title>");
+	CHECK_CONTAINS(out, "curl/10: getsockopt(fd=5, SO_ERROR): ECONNREFUSED at 0.000009 s</title>");
+	CHECK_CONTAINS(out, "curl/10: accept = 4 at 0.000020 s (its entry was not seen)</title>");
+	free(out);
+}
+
 /* Socket calls: a box from entry to return on the caller's lane. */
 static void test_syscall_boxes(void)
 {
@@ -688,6 +711,7 @@ int main(void)
 	RUN(test_inferred_states_marked);
 	RUN(test_timewait_socket_aside);
 	RUN(test_syscall_boxes);
+	RUN(test_return_only_calls);
 	RUN(test_call_boxes_per_thread);
 	RUN(test_hostile_comm_escaped);
 	RUN(test_banners);

@@ -1,5 +1,6 @@
 /* JSON Lines sink: every line a valid JSON object with the documented fields
  * in order; connection rows only from conn_done, other events live. */
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "fake_conn.h"
@@ -536,6 +537,22 @@ static void test_no_conn_events_live(void)
 	free(out);
 }
 
+/* A [gs]etsockopt call of thread 1233 on descriptor fd, a SOL_SOCKET option. */
+static struct syn_event sockopt_call(__u8 call, __u8 phase, int fd, int opt)
+{
+	struct syn_event e = { 0 };
+
+	e.ts_ns = FAKE_T0_NS;
+	e.kind = SYN_EV_SYSCALL;
+	e.pid = e.tid = 1233;
+	e.sys.call = call;
+	e.sys.phase = phase;
+	e.sys.fd = fd;
+	e.sys.level = SOL_SOCKET;
+	e.sys.arg = opt;
+	return e;
+}
+
 /* setsockopt(): the level and option by name (numbers for those without
  * one), the value read on entry, SO_LINGER's seconds; the return names the
  * option again. */
@@ -543,19 +560,13 @@ static void test_setsockopt_lines(void)
 {
 	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
 	struct capture cap;
-	struct syn_event e = { 0 };
+	struct syn_event e;
 	char line[1024];
 
 	capture_start(&cap, &o);
 	struct syn_sink *s = jsonl_sink_new(&o);
 
-	e.ts_ns = FAKE_T0_NS;
-	e.kind = SYN_EV_SYSCALL;
-	e.pid = e.tid = 1233;
-	e.sys.call = SYN_CALL_SETSOCKOPT;
-	e.sys.fd = 4;
-	e.sys.level = SOL_SOCKET;
-	e.sys.arg = SO_LINGER;
+	e = sockopt_call(SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, 4, SO_LINGER);
 	e.sys.vlen = 8;
 	e.sys.val[0] = 1;
 	s->event(s, &e, NULL, 0);
@@ -592,6 +603,41 @@ static void test_setsockopt_lines(void)
 	CHECK_CONTAINS(line_of(out, 3, line, sizeof(line)), ",\"fd\":4,\"level\":99,\"optname\":77}");
 	CHECK_CONTAINS(line_of(out, 4, line, sizeof(line)),
 		       ",\"optname\":\"TCP_KEEPCNT\",\"ret\":-22,\"error\":\"EINVAL\"}");
+	free(out);
+}
+
+/* getsockopt(SO_ERROR), on return: the option, the error it answered as a
+ * number and by name (none for 0), no value when the call failed. */
+static void test_getsockopt_lines(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e;
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	e = sockopt_call(SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 5, SO_ERROR);
+	e.sys.vlen = 4;
+	e.sys.val[0] = ECONNREFUSED;
+	s->event(s, &e, NULL, 0);
+	e.sys.val[0] = 0;
+	s->event(s, &e, NULL, 0);
+	e.sys.vlen = 0;
+	e.sys.ret = -EBADF;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"name\":\"getsockopt\",\"phase\":\"return\",\"fd\":5,\"level\":\"SOL_SOCKET\","
+		       "\"optname\":\"SO_ERROR\",\"value\":111,\"so_error\":\"ECONNREFUSED\",\"ret\":0}");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)),
+		       ",\"optname\":\"SO_ERROR\",\"value\":0,\"ret\":0}");
+	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)),
+		       ",\"optname\":\"SO_ERROR\",\"ret\":-9,\"error\":\"EBADF\"}");
 	free(out);
 }
 
@@ -736,6 +782,7 @@ int main(void)
 	RUN(test_refused_reset_retransmit);
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);
+	RUN(test_getsockopt_lines);
 	RUN(test_hostile_comm);
 	RUN(test_connection_line);
 	RUN(test_comm_not_quite_utf8);

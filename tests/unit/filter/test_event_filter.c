@@ -300,6 +300,28 @@ static void test_socket_call_and_the_filters(void)
 	CHECK_EQ_STR(run(&family, ev, 2), ""); /* IPv4 (any's family) under -6 */
 }
 
+/* getsockopt(SO_ERROR) is reported on return only, and judged as an entry
+ * is: a refused connect()'s socket (followed since its connect(), its port
+ * gone) passes, another socket does not, nor another process under -p. */
+static void test_getsockopt_return_only(void)
+{
+	struct event_filter_opts port = { .ports = { 9999 }, .nports = 1 }, pid = { .pid = 300 };
+	struct ep cli0 = { "127.0.0.1", 0 }, srv = { "127.0.0.1", 9999 };
+	struct ep c = { "127.0.0.1", 6000 }, d = { "127.0.0.1", 5001 };
+	struct syn_event ev[5];
+	int n = 0;
+
+	ev[n++] = ev_call(1, 7, any, any, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0);
+	ev[n++] = ev_call(2, 7, cli0, srv, 300, "client", SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3,
+			  -115);
+	ev[n++] = ev_call(3, 7, cli0, cli0, 300, "client", SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN,
+			  3, 0);
+	ev[n++] = ev_call(4, 8, c, d, 300, "client", SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 4, 0);
+	ev[n++] = ev_call(5, 9, c, d, 301, "other", SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 4, 0);
+	CHECK_EQ_STR(run(&port, ev, n), "1 2 3");
+	CHECK_EQ_STR(run(&pid, ev, n), "1 2 3 4");
+}
+
 /* A held connect() gives up after a second of recorded time: what waited
  * behind it comes out then, not at the end of the recording. */
 static void test_old_hold_releases_what_waits(void)
@@ -361,6 +383,7 @@ int main(void)
 	RUN(test_timewait_and_ticks);
 	RUN(test_fastopen_sendto_tracks_its_socket);
 	RUN(test_socket_call_and_the_filters);
+	RUN(test_getsockopt_return_only);
 	RUN(test_old_hold_releases_what_waits);
 	RUN(test_freed_socket_id_is_forgotten);
 	return TEST_SUMMARY();

@@ -886,6 +886,54 @@ static void test_nonblocking_connect(void)
 	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
+/* getsockopt(SO_ERROR) answering value (ret 0), or failing (ret < 0: no value). */
+static void fake_so_error(struct fake *f, __u64 t_us, __s32 value, __s64 ret)
+{
+	struct conn_row *r = fake_sys(f, t_us, C, SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 5,
+				      SO_ERROR, ret);
+
+	r->ev.sys.level = SOL_SOCKET;
+	r->ev.sys.vlen = ret ? 0 : 4;
+	r->ev.sys.val[0] = ret ? 0 : value;
+}
+
+/* How curl learns what became of its non-blocking connect(): refused (an
+ * RST answered the SYN), open (0), another error by name ({why}); a failed
+ * getsockopt() answers nothing and is not explained. */
+static void test_so_error_answers(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_nonblocking_connect(&f, "curl", 1);
+	fake_seg(&f, 300, C, SYN_DIR_RX, F_RST | F_ACK, 0, 101, 0, 0);             /* 4 */
+	fake_state(&f, 301, C, ST_SYN_SENT, ST_CLOSE, false);                      /* 5 */
+	fake_so_error(&f, 400, ECONNREFUSED, 0);                                   /* 6 */
+	fake_so_error(&f, 410, 0, 0);                                              /* 7 */
+	fake_so_error(&f, 420, ETIMEDOUT, 0);                                      /* 8 */
+	fake_so_error(&f, 430, 200, 0);                                            /* 9 */
+	fake_so_error(&f, 440, 0, -EFAULT);                                        /* 10 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking state-syn-sent handshake-1 connect-in-progress "
+		     "rst-refused state-closed so-error-refused so-error-none so-error so-error -");
+	CHECK_EQ_STR(explain_text(&f.c, 6, &notes[6], EXPLAIN_EN, buf, sizeof(buf)),
+		     "getsockopt(SO_ERROR) answers ECONNREFUSED: an RST answered the SYN, the "
+		     "connection was refused; this is how the client learns that its non-blocking "
+		     "connect() failed (reading the error clears it)");
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
+		     "getsockopt(SO_ERROR) answers 0: no error waits on the socket; after a "
+		     "non-blocking connect() this is how the client learns that the connection is open");
+	CHECK_EQ_STR(explain_text(&f.c, 8, &notes[8], EXPLAIN_EN, buf, sizeof(buf)),
+		     "getsockopt(SO_ERROR) answers ETIMEDOUT: the error that ended the client's "
+		     "connection attempt (or its connection), kept on the socket until read; after a "
+		     "non-blocking connect() this is how the client learns that it failed");
+	CHECK_CONTAINS(explain_text(&f.c, 9, &notes[9], EXPLAIN_EN, buf, sizeof(buf)),
+		       "answers errno 200: ");
+	CHECK_CONTAINS(explain_text(&f.c, 8, &notes[8], EXPLAIN_ZH, buf, sizeof(buf)),
+		       "getsockopt(SO_ERROR) 返回 ETIMEDOUT：结束客户端这次连接尝试");
+	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 10);
+}
+
 /* Asked again (hiredis after poll()): still under way (EALREADY), then
  * open (0, EISCONN); nothing is sent. */
 static void test_connect_asked_again(void)
@@ -992,6 +1040,7 @@ int main(void)
 	RUN(test_self_connect);
 	RUN(test_nonblocking_connect);
 	RUN(test_connect_asked_again);
+	RUN(test_so_error_answers);
 	RUN(test_other_write_and_read_calls);
 	RUN(test_timewait_handover);
 	RUN(test_calls_in_progress);

@@ -1,5 +1,6 @@
 /* Stream sink: one line per event, as it arrives; nothing when a connection ends. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <time.h>
 #include "fake_conn.h"
@@ -194,6 +195,36 @@ static void test_setsockopt_text(void)
 	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "setsockopt = -1 ENOPROTOOPT");
 }
 
+/* getsockopt(SO_ERROR), drawn on its return: the error it answered by name,
+ * 0 for none, a number Linux's errno names here do not cover, and a call
+ * that failed (its answer not read). */
+static void test_getsockopt_text(void)
+{
+	struct syn_event e = { 0 };
+	char buf[128];
+
+	e.kind = SYN_EV_SYSCALL;
+	e.sys.call = SYN_CALL_GETSOCKOPT;
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.fd = 5;
+	e.sys.level = SOL_SOCKET;
+	e.sys.arg = SO_ERROR;
+	e.sys.vlen = 4;
+	e.sys.val[0] = ECONNREFUSED;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR): ECONNREFUSED");
+	e.sys.val[0] = ETIMEDOUT;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR): ETIMEDOUT");
+	e.sys.val[0] = 0;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR): 0");
+	e.sys.val[0] = 200;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR): errno 200");
+	e.sys.vlen = 0;
+	e.sys.ret = -EFAULT;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR) = -1 errno 14");
+	e.sys.ret = -EBADF;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR) = -1 EBADF");
+}
+
 /* Each line names its own event's endpoints, whatever came before: 200
  * tuples (more than the endpoints the sink keeps formatted), each seen
  * twice, in two passes, sent in one and received in the other; IPv6; an
@@ -266,6 +297,7 @@ int main(void)
 	RUN(test_colour_and_hostile_comm);
 	RUN(test_paced);
 	RUN(test_setsockopt_text);
+	RUN(test_getsockopt_text);
 	RUN(test_endpoints_of_each_event);
 	return TEST_SUMMARY();
 }

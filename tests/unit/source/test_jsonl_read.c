@@ -144,12 +144,12 @@ static void test_every_kind_and_field(void)
 	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"read\","
 			   "\"phase\":\"return\",\"fd\":3,\"ret\":-9223372036854775808}"), 0);
 	CHECK(rec.ev.sys.ret == INT64_MIN);
-	/* every call by its name: what the sink writes comes back (setsockopt
-	 * has fields of its own, below) */
+	/* every call by its name: what the sink writes comes back ([gs]etsockopt
+	 * have fields of their own, below) */
 	for (unsigned int call = 1; call < SYN_CALL_MAX; call++) {
 		char line[512];
 
-		if (call == SYN_CALL_SETSOCKOPT)
+		if (call == SYN_CALL_SETSOCKOPT || call == SYN_CALL_GETSOCKOPT)
 			continue;
 		snprintf(line, sizeof(line), "{" COMMON ",\"kind\":\"syscall\",\"tid\":7,"
 			 "\"name\":\"%s\",\"phase\":\"return\",\"fd\":3,\"ret\":153}",
@@ -185,6 +185,21 @@ static void test_every_kind_and_field(void)
 	CHECK_EQ_INT(rec.ev.sys.arg, 77);
 	CHECK_EQ_INT(rec.ev.sys.vlen, 0);
 	CHECK_EQ_INT(rec.ev.sys.ret, -92);
+	/* getsockopt(SO_ERROR): the answer on return; none when the call failed */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"getsockopt\","
+			   "\"phase\":\"return\",\"fd\":5,\"level\":\"SOL_SOCKET\",\"optname\":"
+			   "\"SO_ERROR\",\"value\":111,\"so_error\":\"ECONNREFUSED\",\"ret\":0}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_GETSOCKOPT);
+	CHECK_EQ_INT(rec.ev.sys.phase, SYN_PHASE_RETURN);
+	CHECK_EQ_INT(rec.ev.sys.level, SOL_SOCKET);
+	CHECK_EQ_INT(rec.ev.sys.arg, SO_ERROR);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 4);
+	CHECK_EQ_INT(rec.ev.sys.val[0], 111);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"getsockopt\","
+			   "\"phase\":\"return\",\"fd\":5,\"level\":\"SOL_SOCKET\",\"optname\":"
+			   "\"SO_ERROR\",\"ret\":-9,\"error\":\"EBADF\"}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.vlen, 0);
+	CHECK_EQ_INT(rec.ev.sys.ret, -9);
 	/* "?": a state Linux does not name */
 	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"state\",\"from\":\"?\",\"to\":\"CLOSE\"}"), 0);
 	CHECK_EQ_INT(rec.ev.state.oldstate, 0);

@@ -388,7 +388,7 @@ static int parse_return(struct line *l, struct syn_syscall *s, unsigned int call
 	return 0;
 }
 
-/* setsockopt's "level" and "optname": a name synscope writes, or a number. */
+/* [gs]etsockopt's "level" and "optname": a name synscope writes, or a number. */
 static int parse_sockopt_word(struct line *l, const char *key, int level, __s32 *out)
 {
 	struct json_field *f = json_get(&l->o, key);
@@ -411,20 +411,27 @@ static int parse_sockopt_word(struct line *l, const char *key, int level, __s32 
 	return 0;
 }
 
-/* setsockopt's option, and on entry the value read ("value", SO_LINGER's "linger"). */
+/* [gs]etsockopt's option, and its value: setsockopt's on entry ("value",
+ * SO_LINGER's "linger"), getsockopt's on return ("value"). */
 static int parse_sockopt(struct line *l, struct syn_syscall *s)
 {
+	const struct json_str *name;
 	bool value, linger;
 	__s64 v;
 
 	if (parse_sockopt_word(l, "level", -1, &s->level) ||
 	    parse_sockopt_word(l, "optname", s->level, &s->arg))
 		return -1;
-	if (s->phase != SYN_PHASE_ENTRY)
+	/* the value: setsockopt's as passed, getsockopt's as answered */
+	if (s->phase != SYN_PHASE_ENTRY && s->call != SYN_CALL_GETSOCKOPT)
 		return 0;
 	if (get_sint(l, "value", INT32_MIN, INT32_MAX, false, &v, &value))
 		return -1;
 	s->val[0] = value ? (__s32)v : 0;
+	if (s->call == SYN_CALL_GETSOCKOPT) { /* "so_error": the value's name, made again */
+		s->vlen = value ? 4 : 0;
+		return get_str(l, "so_error", false, false, &name);
+	}
 	if (get_sint(l, "linger", INT32_MIN, INT32_MAX, false, &v, &linger))
 		return -1;
 	s->val[1] = linger ? (__s32)v : 0;
@@ -458,7 +465,7 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 		return -1;
 	s->fd = (__s32)v;
 	s->new_fd = -1;
-	if (call == SYN_CALL_SETSOCKOPT && parse_sockopt(l, s))
+	if ((call == SYN_CALL_SETSOCKOPT || call == SYN_CALL_GETSOCKOPT) && parse_sockopt(l, s))
 		return -1;
 	if (s->phase == SYN_PHASE_ENTRY)
 		return parse_entry_arg(l, s, call);
