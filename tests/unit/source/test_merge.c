@@ -990,130 +990,182 @@ static char *slurp(const char *path)
 }
 
 /* Exit status and the one line it says, for inputs that cannot be used. */
-static void test_cli_runs(void)
-{
+/* The merge command's inputs, from one recording split in two hosts: A,
+ * B (its clock SHIFT_TS ahead), JSON Lines broken on line 2, a text file
+ * that is neither format, a name that does not exist. */
+struct cli_files {
 	struct recdata d;
-	struct syn_event *ev[2];
 	size_t n[2];
-	char pa[128], pb[128], pj[128], pt[128], pc[128], out[128], rec[128], nope[128], want[800];
-	char *msg, *before, *after, err[256];
+	char a[128], b[128], bad_jsonl[128], notes[128], nope[128], out[128];
+};
+
+static bool cli_files_make(struct cli_files *f)
+{
+	struct syn_event *ev[2];
+	bool ok = true;
+
+	if (!CHECK(recdata_load("handshake-close", &f->d)))
+		return false;
+	split_hosts(&f->d, ev, f->n);
+	path_in(f->a, sizeof(f->a), "cli-a.gz");
+	path_in(f->b, sizeof(f->b), "cli-b.gz");
+	path_in(f->bad_jsonl, sizeof(f->bad_jsonl), "cli-bad.jsonl");
+	path_in(f->notes, sizeof(f->notes), "cli-notes.txt");
+	path_in(f->nope, sizeof(f->nope), "cli-nope");
+	path_in(f->out, sizeof(f->out), "cli-out.jsonl");
+	ok &= CHECK(write_rec(f->a, &f->d.h, 0, ev[0], f->n[0], 0));
+	ok &= CHECK(write_rec(f->b, &f->d.h, 0, ev[1], f->n[1], SHIFT_TS));
+	ok &= CHECK(write_text(f->bad_jsonl, "{\"v\":1,\"t_ns\":30,\"kind\":\"lost\",\"conn\":0,"
+			       "\"pid\":0,\"comm\":\"\",\"saddr\":null,\"sport\":0,"
+			       "\"daddr\":null,\"dport\":0,\"count\":1}\n{\"v\":1}\n"));
+	ok &= CHECK(write_text(f->notes, "some notes\n"));
+	free(ev[0]);
+	free(ev[1]);
+	if (!ok)
+		recdata_free(&f->d);
+	return ok;
+}
+
+/* The command fails with status 1 and says exactly want (a whole line). */
+static void check_refused(int argc, char **argv, const char *want)
+{
+	int rc;
+	char *msg = run_cli(argc, argv, &rc);
+
+	CHECK_EQ_INT(rc, 1);
+	CHECK_EQ_STR(msg, want);
+	free(msg);
+}
+
+/* Inputs that cannot be merged: one line each, naming the file. */
+static void test_cli_refuses_inputs(void)
+{
+	struct cli_files f;
+	char want[800], *msg, *before, *after;
 	int rc;
 
-	if (!CHECK(recdata_load("handshake-close", &d)))
+	if (!cli_files_make(&f))
 		return;
-	split_hosts(&d, ev, n);
-	path_in(pa, sizeof(pa), "cli-a.gz");
-	path_in(pb, sizeof(pb), "cli-b.gz");
-	path_in(pj, sizeof(pj), "cli-bad.jsonl");
-	path_in(pt, sizeof(pt), "cli-notes.txt");
-	path_in(pc, sizeof(pc), "cli-cut.gz");
-	path_in(out, sizeof(out), "cli-out.jsonl");
-	path_in(rec, sizeof(rec), "cli-merged.gz");
-	path_in(nope, sizeof(nope), "cli-nope");
-	CHECK(write_rec(pa, &d.h, 0, ev[0], n[0], 0));
-	CHECK(write_rec(pb, &d.h, 0, ev[1], n[1], SHIFT_TS));
-	CHECK(write_text(pj, "{\"v\":1,\"t_ns\":30,\"kind\":\"lost\",\"conn\":0,\"pid\":0,\"comm\":\"\","
-			 "\"saddr\":null,\"sport\":0,\"daddr\":null,\"dport\":0,\"count\":1}\n{\"v\":1}\n"));
-	CHECK(write_text(pt, "some notes\n"));
-
-	msg = run_cli(ARGS(pa, nope), &rc);
-	CHECK_EQ_INT(rc, 1);
-	snprintf(want, sizeof(want), "synscope: %s: cannot open: No such file or directory\n", nope);
-	CHECK_EQ_STR(msg, want);
-	free(msg);
-
-	msg = run_cli(ARGS(pt, pb), &rc);
-	CHECK_EQ_INT(rc, 1);
+	snprintf(want, sizeof(want), "synscope: %s: cannot open: No such file or directory\n",
+		 f.nope);
+	check_refused(ARGS(f.a, f.nope), want);
 	snprintf(want, sizeof(want), "synscope: %s: neither a synscope recording nor synscope "
-		 "JSON Lines\n", pt);
-	CHECK_EQ_STR(msg, want);
-	free(msg);
-
-	msg = run_cli(ARGS(pa, pj), &rc);
-	CHECK_EQ_INT(rc, 1);
-	snprintf(want, sizeof(want), "synscope: %s: line 2: missing field \"kind\"\n", pj);
-	CHECK_EQ_STR(msg, want);
-	free(msg);
-
-	msg = run_cli(ARGS(pa, pa), &rc);
+		 "JSON Lines\n", f.notes);
+	check_refused(ARGS(f.notes, f.b), want);
+	snprintf(want, sizeof(want), "synscope: %s: line 2: missing field \"kind\"\n", f.bad_jsonl);
+	check_refused(ARGS(f.a, f.bad_jsonl), want);
+	msg = run_cli(ARGS(f.a, f.a), &rc);
 	CHECK_EQ_INT(rc, 1);
 	CHECK_CONTAINS(msg, "are the same file: give one from each host");
 	free(msg);
 
 	/* -o naming an input: refused before anything is written to it */
-	before = slurp(pa);
-	msg = run_cli(ARGS(pa, pb, "-o", pa), &rc);
-	CHECK_EQ_INT(rc, 1);
-	snprintf(want, sizeof(want), "synscope: %s: is a file being read\n", pa);
-	CHECK_EQ_STR(msg, want);
-	after = slurp(pa);
+	before = slurp(f.a);
+	snprintf(want, sizeof(want), "synscope: %s: is a file being read\n", f.a);
+	check_refused(ARGS(f.a, f.b, "-o", f.a), want);
+	after = slurp(f.a);
 	CHECK(!strcmp(before, after) && strlen(before) > 0);
 	free(before);
 	free(after);
-	free(msg);
+	recdata_free(&f.d);
+}
 
-	/* a merge: the inputs, the offset, the summary; -w records the result */
-	msg = run_cli(ARGS(pa, pb, "-f", "jsonl", "-o", out, "-w", rec), &rc);
+/* The events of a recording -w wrote: their count, or -1. */
+static long count_recorded(const char *path, struct rec_header *h)
+{
+	char err[256];
+	struct rec_reader *r = rec_reader_open(path, h, err, sizeof(err));
+	struct syn_event e;
+	long count = 0;
+
+	if (!CHECK(r != NULL))
+		return -1;
+	while (rec_reader_next(r, &e) == REC_EVENT)
+		count++;
+	CHECK_EQ_INT(rec_reader_next(r, &e), REC_END);
+	rec_reader_close(r);
+	return count;
+}
+
+/* A merge: the inputs, the offset, the summary; -w records the result. */
+static void test_cli_merges(void)
+{
+	struct cli_files f;
+	struct rec_header h;
+	char rec[128], want[800], *msg, *out;
+	long count;
+	int rc;
+
+	if (!cli_files_make(&f))
+		return;
+	path_in(rec, sizeof(rec), "cli-merged.gz");
+	msg = run_cli(ARGS(f.a, f.b, "-f", "jsonl", "-o", f.out, "-w", rec), &rc);
 	CHECK_EQ_INT(rc, 0);
-	snprintf(want, sizeof(want), "synscope: merge: %s: %zu events recorded on %s", pa, n[0],
-		 d.h.host);
+	snprintf(want, sizeof(want), "synscope: merge: %s: %zu events recorded on %s", f.a, f.n[0],
+		 f.d.h.host);
 	CHECK_CONTAINS(msg, want);
-	snprintf(want, sizeof(want), "synscope: merge: clock offset +3.50000");
-	CHECK_CONTAINS(msg, want);
+	CHECK_CONTAINS(msg, "synscope: merge: clock offset +3.50000");
 	snprintf(want, sizeof(want), "(%s's clock minus %s's): from 1 handshake; 9 segments seen "
-		 "at both ends\n", pb, pa);
+		 "at both ends\n", f.b, f.a);
 	CHECK_CONTAINS(msg, want);
 	CHECK_CONTAINS(msg, "synscope: 1 connection (0 incomplete), 53 events, 0 lost\n");
 	free(msg);
-	{
-		struct rec_header h;
-		struct rec_reader *r = rec_reader_open(rec, &h, err, sizeof(err));
-		struct syn_event e;
-		size_t count = 0;
-
-		if (CHECK(r != NULL)) {
-			while (rec_reader_next(r, &e) == REC_EVENT)
-				count++;
-			CHECK_EQ_INT(rec_reader_next(r, &e), REC_END);
-			CHECK_EQ_INT(count, n[0] + n[1]);
-			CHECK_EQ_INT(h.wall_offset_ns, d.h.wall_offset_ns); /* A's clock */
-			CHECK_EQ_STR(h.host, d.h.host); /* one host: both namespaces */
-			rec_reader_close(r);
-			rec_header_free_names(&h);
-		}
+	count = count_recorded(rec, &h);
+	if (count >= 0) {
+		CHECK_EQ_INT(count, (long)(f.n[0] + f.n[1]));
+		CHECK_EQ_INT(h.wall_offset_ns, f.d.h.wall_offset_ns); /* A's clock */
+		CHECK_EQ_STR(h.host, f.d.h.host); /* one host: both namespaces */
+		rec_header_free_names(&h);
 	}
-	after = slurp(out);
-	CHECK_CONTAINS(after, "\"kind\":\"segment\"");
-	free(after);
+	out = slurp(f.out);
+	CHECK_CONTAINS(out, "\"kind\":\"segment\"");
+	free(out);
+	recdata_free(&f.d);
+}
 
-	/* a cut recording: everything before the cut is merged, then the reason */
-	{
-		FILE *in = fopen(pb, "rb"), *o = fopen(pc, "wb");
-		static char buf[65536];
-		size_t len = in ? fread(buf, 1, sizeof(buf), in) : 0;
+/* path, cut 30 bytes short of its end (among its last events: the first
+ * 2 KB are the header), written to cut. */
+static bool write_cut(const char *path, const char *cut)
+{
+	FILE *in = fopen(path, "rb"), *o = fopen(cut, "wb");
+	static char buf[65536];
+	size_t len = in ? fread(buf, 1, sizeof(buf), in) : 0;
+	bool ok = o && len > 100;
 
-		/* cut among the last events (the first 2 KB are the header) */
-		if (CHECK(o != NULL && len > 100)) {
-			fwrite(buf, 1, len - 30, o);
-			fclose(o);
-		}
-		if (in)
-			fclose(in);
-		msg = run_cli(ARGS(pa, pc, "-o", out), &rc);
+	if (ok)
+		fwrite(buf, 1, len - 30, o);
+	if (o)
+		fclose(o);
+	if (in)
+		fclose(in);
+	return ok;
+}
+
+/* A cut recording: everything before the cut is merged, then the reason,
+ * the last line. */
+static void test_cli_cut_input(void)
+{
+	struct cli_files f;
+	char cut[128], want[800], *msg;
+	const char *reason, *nl;
+	int rc;
+
+	if (!cli_files_make(&f))
+		return;
+	path_in(cut, sizeof(cut), "cli-cut.gz");
+	if (CHECK(write_cut(f.b, cut))) {
+		msg = run_cli(ARGS(f.a, cut, "-o", f.out), &rc);
 		CHECK_EQ_INT(rc, 1);
 		CHECK_CONTAINS(msg, "synscope: 1 connection");
-		snprintf(want, sizeof(want), "synscope: %s: truncated at byte ", pc);
+		snprintf(want, sizeof(want), "synscope: %s: truncated at byte ", cut);
 		CHECK_CONTAINS(msg, want);
-		/* the reason is the last line: one newline after it, at the end */
-		const char *reason = msg ? strstr(msg, want) : NULL;
-		const char *nl = reason ? strchr(reason, '\n') : NULL;
-
+		/* one newline after the reason, at the end */
+		reason = msg ? strstr(msg, want) : NULL;
+		nl = reason ? strchr(reason, '\n') : NULL;
 		CHECK(nl && nl[1] == '\0');
 		free(msg);
 	}
-	free(ev[0]);
-	free(ev[1]);
-	recdata_free(&d);
+	recdata_free(&f.d);
 }
 
 int main(void)
@@ -1140,7 +1192,9 @@ int main(void)
 	RUN(test_reason_number_free_on_both_kernels);
 	RUN(test_cli_errors);
 	RUN(test_cli_options_anywhere);
-	RUN(test_cli_runs);
+	RUN(test_cli_refuses_inputs);
+	RUN(test_cli_merges);
+	RUN(test_cli_cut_input);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		fprintf(stderr, "  could not remove %s\n", dir);
