@@ -282,109 +282,132 @@ static bool feed(struct gen *g, struct fold *f, struct conn *c, unsigned int see
 	return ok && fold_end(f, c);
 }
 
-/* What the model says of one story. */
-static void check_story(struct gen *g, const struct conn *c, bool all)
+/* Segments and bytes sent, writes and reads that returned data, per lane. */
+struct tally {
+	__u64 segs[2], bytes[2], writes[2], reads[2];
+};
+
+static void tally_row(struct tally *t, const struct conn_row *r)
 {
-	size_t nsum = 0, drawn_rows = 0, bound_ok = 1;
-	bool *drawn = calloc(g->n, sizeof(*drawn));
-	__u64 folded_rows = 0, sum_rows = 0;
-	__u64 segs[2] = { 0 }, bytes[2] = { 0 }, writes[2] = { 0 }, reads[2] = { 0 };
-	__u64 want_segs[2] = { 0 }, want_bytes[2] = { 0 }, want_writes[2] = { 0 };
-	__u64 want_reads[2] = { 0 };
+	if (r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX) {
+		t->segs[r->end]++;
+		t->bytes[r->end] += r->ev.seg.len;
+	} else if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
+		   r->ev.sys.ret > 0) {
+		(model_writes(r->ev.sys.call) ? t->writes : t->reads)[r->end]++;
+	}
+}
+
+static void tally_summary(struct tally *t, const struct conn_summary *s)
+{
+	for (int l = 0; l < 2; l++) {
+		t->segs[l] += s->segs[l];
+		t->bytes[l] += s->bytes[l];
+		t->writes[l] += s->writes[l];
+		t->reads[l] += s->reads[l];
+	}
+}
+
+/* What the folded connection shows: its rows (each story row once, by its
+ * serial in ev.tid, in order) and summaries (in time between them). */
+struct shown {
+	size_t nsum, drawn_rows;
+	__u64 sum_rows;
+	bool order_ok, serial_ok;
+	struct tally t;
+};
+
+static void scan_shown(const struct gen *g, const struct conn *c, bool *drawn, struct shown *w)
+{
 	size_t last_serial = 0;
-	bool order_ok = true, serial_ok = true, pair_ok = true, control_ok = true;
 	__u64 prev_ts = 0;
 
-	if (!CHECK(drawn))
-		return;
+	*w = (struct shown){ .order_ok = true, .serial_ok = true };
 	for (size_t i = 0; i < c->nrows; i++) {
 		const struct conn_row *r = &c->rows[i];
 
 		if (r->ev.kind == CONN_ROW_SUMMARY) {
 			const struct conn_summary *s = &c->sums[r->summary];
 
-			nsum++;
-			sum_rows += s->rows;
-			for (int l = 0; l < 2; l++) {
-				segs[l] += s->segs[l];
-				bytes[l] += s->bytes[l];
-				writes[l] += s->writes[l];
-				reads[l] += s->reads[l];
-			}
-			/* between the rows around it, in time */
+			w->nsum++;
+			w->sum_rows += s->rows;
+			tally_summary(&w->t, s);
 			if (s->ts_first < prev_ts || s->ts_last < s->ts_first)
-				order_ok = false;
+				w->order_ok = false;
 			if (i + 1 < c->nrows && c->rows[i + 1].ev.kind != CONN_ROW_SUMMARY &&
 			    c->rows[i + 1].ev.ts_ns < s->ts_last)
-				order_ok = false;
+				w->order_ok = false;
 			prev_ts = s->ts_last;
 			continue;
 		}
 		if (r->ev.ts_ns < prev_ts)
-			order_ok = false;
+			w->order_ok = false;
 		prev_ts = r->ev.ts_ns;
-		if (r->ev.tid >= g->n || drawn[r->ev.tid] || (drawn_rows && r->ev.tid <= last_serial))
-			serial_ok = false; /* unknown, twice, or out of order */
+		if (r->ev.tid >= g->n || drawn[r->ev.tid] ||
+		    (w->drawn_rows && r->ev.tid <= last_serial))
+			w->serial_ok = false; /* unknown, twice, or out of order */
 		else
 			drawn[r->ev.tid] = true;
 		last_serial = r->ev.tid;
-		drawn_rows++;
-		if (r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX) {
-			segs[r->end] += 1;
-			bytes[r->end] += r->ev.seg.len;
-		} else if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
-			   r->ev.sys.ret > 0) {
-			(model_writes(r->ev.sys.call) ? writes : reads)[r->end]++;
-		}
+		w->drawn_rows++;
+		tally_row(&w->t, r);
 	}
+}
+
+/* A run draws its head and tail and the partners of those: the bound
+ * depends on how many runs and control rows there are, not on how long a
+ * run is. */
+static bool within_bound(const struct gen *g, const struct conn *c)
+{
+	size_t ncontrol = 0, nruns = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		ncontrol += g->control[i];
+		if (!g->control[i] && (i == 0 || g->control[i - 1]))
+			nruns++;
+	}
+	return c->nrows <= 2 * ncontrol + nruns * (4 * (FOLD_HEAD + FOLD_TAIL) + 8);
+}
+
+/* What the model says of one story. */
+static void check_story(struct gen *g, const struct conn *c, bool all)
+{
+	bool *drawn = calloc(g->n, sizeof(*drawn)), pair_ok = true, control_ok = true;
+	struct tally want = { 0 };
+	struct shown w;
+	__u64 folded_rows = 0;
+
+	if (!CHECK(drawn))
+		return;
+	scan_shown(g, c, drawn, &w);
 	for (size_t i = 0; i < g->n; i++) {
 		const struct conn_row *r = &g->rows[i];
 
-		if (!drawn[i])
-			folded_rows++;
+		folded_rows += !drawn[i];
 		if (g->control[i] && !drawn[i])
 			control_ok = false;
 		if (r->ev.kind == SYN_EV_SEGMENT && r->pair >= 0 && drawn[i] != drawn[r->pair])
 			pair_ok = false;
-		if (r->ev.kind == SYN_EV_SEGMENT && r->ev.seg.dir == SYN_DIR_TX) {
-			want_segs[r->end]++;
-			want_bytes[r->end] += r->ev.seg.len;
-		} else if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.phase == SYN_PHASE_RETURN &&
-			   r->ev.sys.ret > 0) {
-			(model_writes(r->ev.sys.call) ? want_writes : want_reads)[r->end]++;
-		}
+		tally_row(&want, r);
 	}
-	/* a run draws its head and tail and the partners of those: the bound
-	 * depends on how many runs and control rows there are, not on how
-	 * long a run is */
-	{
-		size_t ncontrol = 0, nruns = 0;
-
-		for (size_t i = 0; i < g->n; i++) {
-			ncontrol += g->control[i];
-			if (!g->control[i] && (i == 0 || g->control[i - 1]))
-				nruns++;
-		}
-		bound_ok = all || c->nrows <= 2 * ncontrol + nruns * (4 * (FOLD_HEAD + FOLD_TAIL) + 8);
-	}
-	CHECK(serial_ok);
-	CHECK(order_ok);
+	CHECK(w.serial_ok);
+	CHECK(w.order_ok);
 	CHECK(pair_ok);
 	CHECK(control_ok);
-	CHECK(bound_ok);
+	CHECK(all || within_bound(g, c));
 	CHECK_EQ_INT(c->events, g->n);
-	CHECK_EQ_INT(drawn_rows + sum_rows, g->n);
-	CHECK_EQ_INT(folded_rows, sum_rows);
-	CHECK_EQ_INT(c->folded, sum_rows);
-	CHECK_EQ_INT(c->nrows, drawn_rows + nsum);
+	CHECK_EQ_INT(w.drawn_rows + w.sum_rows, g->n);
+	CHECK_EQ_INT(folded_rows, w.sum_rows);
+	CHECK_EQ_INT(c->folded, w.sum_rows);
+	CHECK_EQ_INT(c->nrows, w.drawn_rows + w.nsum);
 	for (int l = 0; l < 2; l++) {
-		CHECK_EQ_INT(segs[l], want_segs[l]);
-		CHECK_EQ_INT(bytes[l], want_bytes[l]);
-		CHECK_EQ_INT(writes[l], want_writes[l]);
-		CHECK_EQ_INT(reads[l], want_reads[l]);
+		CHECK_EQ_INT(w.t.segs[l], want.segs[l]);
+		CHECK_EQ_INT(w.t.bytes[l], want.bytes[l]);
+		CHECK_EQ_INT(w.t.writes[l], want.writes[l]);
+		CHECK_EQ_INT(w.t.reads[l], want.reads[l]);
 	}
 	if (all)
-		CHECK_EQ_INT(nsum, 0);
+		CHECK_EQ_INT(w.nsum, 0);
 	free(drawn);
 }
 
