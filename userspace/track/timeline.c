@@ -11,6 +11,7 @@
  */
 #include <netinet/in.h>
 #include "track/timeline.h"
+#include "track/tuple.h"
 
 #define PAIR_WINDOW 256      /* rows searched for the other sighting of a segment */
 #define NO_RST_WINDOW_NS 10000000ull /* an RST received this long before a reset event */
@@ -283,6 +284,10 @@ static void timeline_mark(struct timeline *tl, struct conn_row *rows, size_t n, 
 			mark_with_pair(rows, n, r, ROW_COOKIE);
 		if (is_seg(r, SYN_DIR_RX) && ev_is_syn(&r->ev) && syn_unanswered(rows, i, avail, avail == n))
 			mark_with_pair(rows, n, r, ROW_UNANSWERED);
+		/* UDP has no sequence space and no acknowledgements: a datagram
+		 * as long as the one before is no resend of it */
+		if (ev_proto(&r->ev) != IPPROTO_TCP)
+			continue;
 		mark_retransmission(tl, rows, n, r);
 		mark_dup_ack(tl, rows, n, r);
 	}

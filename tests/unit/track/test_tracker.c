@@ -976,12 +976,16 @@ static void test_udp_flow(void)
 	ev[n++] = ev_call(28, 70, any_srv, none, 200, "server", SYN_CALL_SENDTO, RET, 3, 5);
 	/* a TCP SYN on the same ports: not part of the UDP flow */
 	ev[n++] = ev_seg(29, 0, cli, srv, TX, S_, 1, 0, 0);
-	ev[n++] = ev_call(30, 80, cli, none, 300, "client", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	/* another datagram as long as the first (a resolver's AAAA query
+	 * after its A query): UDP has no sequence space, nothing is resent */
+	ev[n++] = ev_seg(30, 80, cli, srv, TX, 0, 0, 0, 5);
+	ev[n++] = ev_seg(31, 0, srv, cli, RX, 0, 0, 0, 5);
+	ev[n++] = ev_call(40, 80, cli, none, 300, "client", SYN_CALL_CLOSE, ENTRY, 3, 0);
 	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_call(31, 80, cli, none, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
-	ev[n++] = ev_call(32, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, ENTRY, 3, 0);
+	ev[n++] = ev_call(41, 80, cli, none, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(42, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, ENTRY, 3, 0);
 	ev[n - 1].sys.last_ref = 1;
-	ev[n++] = ev_call(33, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, RET, 3, 0);
+	ev[n++] = ev_call(43, 70, any_srv, none, 200, "server", SYN_CALL_CLOSE, RET, 3, 0);
 	for (size_t i = 0; i < n; i++)
 		if (!(ev[i].kind == SYN_EV_SEGMENT && (ev[i].seg.flags & S_)))
 			ev[i].proto = IPPROTO_UDP;
@@ -998,6 +1002,9 @@ static void test_udp_flow(void)
 		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)), "");
 		CHECK_EQ_STR(lane_calls(c, 1, buf, sizeof(buf)),
 			     "recvfrom() recvfrom=5 sendto() sendto=5 close() close=0");
+		for (size_t i = 0; i < c->nrows; i++)
+			CHECK(!(c->rows[i].marks & (ROW_RETRANSMIT | ROW_DUP_ACK)));
+		CHECK_EQ_INT(c->nrows, 16);
 	}
 	tracker_finish(r.t);
 	CHECK_EQ_INT(r.k.nconns, 2); /* and the TCP SYN's, incomplete */
