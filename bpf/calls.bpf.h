@@ -25,6 +25,8 @@ static __always_inline __u8 call_of_nr(long nr)
 	case NR_SENDMSG: return SYN_CALL_SENDMSG;
 	case NR_SETSOCKOPT: return SYN_CALL_SETSOCKOPT;
 	case NR_GETSOCKOPT: return SYN_CALL_GETSOCKOPT;
+	case NR_SENDMMSG: return SYN_CALL_SENDMMSG;
+	case NR_RECVMMSG: return SYN_CALL_RECVMMSG;
 	case NR_READV: return SYN_CALL_READV;
 	case NR_WRITEV: return SYN_CALL_WRITEV;
 	case NR_SENDFILE: return SYN_CALL_SENDFILE;
@@ -257,6 +259,8 @@ static __always_inline __s32 entry_arg(__u8 call, struct pt_regs *regs)
 		arg = regs->r8 ? sockaddr_port((void *)regs->r8) : 0;
 	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
 		arg = (__s32)regs->dx; /* the bytes asked for */
+	else if (call == SYN_CALL_SENDMMSG || call == SYN_CALL_RECVMMSG)
+		arg = (__s32)regs->dx; /* vlen: the messages */
 	return arg;
 }
 

@@ -41,6 +41,8 @@
 #define NR_SETSOCKOPT 54
 #define NR_GETSOCKOPT 55
 #define NR_ACCEPT4 288
+#define NR_RECVMMSG 299
+#define NR_SENDMMSG 307
 #else
 #error "synscope's syscall table is x86_64 only for now"
 #endif

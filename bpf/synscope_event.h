@@ -12,8 +12,8 @@
  * Version 4: setsockopt() (level, option, the value read on entry: in the
  * syscall's former padding, its new_fd's place and the union's unused
  * last 8 bytes).
- * A new value of an enum (readv, writev, sendfile and getsockopt since
- * 2026-12-07) keeps the version: the layout is the same, and an older
+ * A new value of an enum (readv, writev, sendfile, getsockopt, sendmmsg
+ * and recvmmsg since 2026-12-07) keeps the version: the layout is the same, and an older
  * reader names a call it does not know "?".
  *
  * No field ever holds a kernel address: sockets are named by sock_id, a keyed
@@ -86,7 +86,10 @@ enum syn_call {
 	SYN_CALL_SENDFILE = 18,   /* a file's bytes to the socket, its first argument */
 	SYN_CALL_GETSOCKOPT = 19, /* SO_ERROR only, on return only: how a non-blocking
 				   * connect() ended, as the program learns it */
-	SYN_CALL_MAX = 20,
+	SYN_CALL_SENDMMSG = 20,   /* several messages in one call (glibc's resolver: its A and
+				   * AAAA queries); arg: how many offered, ret: how many sent */
+	SYN_CALL_RECVMMSG = 21,   /* arg: how many at most, ret: how many received */
+	SYN_CALL_MAX = 22,
 };
 
 enum syn_phase {
@@ -138,7 +141,8 @@ struct syn_syscall {
 			 * (0, 4 or 8) */
 	__s32 fd;       /* the fd the call acted on; accept return: the listener's */
 	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags; bind, sendto:
-			 * the port named; read, recv*: the bytes asked for; [gs]etsockopt: optname */
+			 * the port named; read, recv*: the bytes asked for; [gs]etsockopt: optname;
+			 * sendmmsg, recvmmsg: vlen, the messages offered or room for */
 	union {
 		__s32 new_fd; /* accept return: the new fd (= ret when ret >= 0) */
 		__s32 level;  /* [gs]etsockopt: SOL_SOCKET (1), IPPROTO_TCP (6) */

@@ -53,6 +53,9 @@ expect_eq() {
 	fi
 }
 
+# not COMMAND...: succeeds when the command fails (for expect_true).
+not() { ! "$@"; }
+
 # expect_true NAME COMMAND...: passes when the command succeeds.
 expect_true() {
 	local name=$1

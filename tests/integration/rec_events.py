@@ -45,7 +45,8 @@ SK_KINDS = {0: "unknown", 1: "full", 2: "request", 3: "timewait", 4: "control", 
 CALLS = {1: "listen", 2: "connect", 3: "accept", 4: "accept4", 5: "shutdown", 6: "close",
          7: "socket", 8: "bind", 9: "read", 10: "write", 11: "recvfrom", 12: "sendto",
          13: "recvmsg", 14: "sendmsg", 15: "setsockopt", 16: "readv", 17: "writev",
-         18: "sendfile", 19: "getsockopt"}
+         18: "sendfile", 19: "getsockopt",
+         20: "sendmmsg", 21: "recvmmsg"}
 FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
 OPTS = ["mss", "wscale", "sackOK", "ts", "fastopen"]
 

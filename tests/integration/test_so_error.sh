@@ -44,8 +44,6 @@ with open(out, "w") as f:
         print("client getsockopt SO_ERROR", v, file=f)
 PY
 
-not() { ! "$@"; }
-
 # getsockopt_rows FILE: "lane getsockopt OPTION value" for each getsockopt
 # record, in time order; an entry record or a return without a value says so
 getsockopt_rows() {

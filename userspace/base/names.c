@@ -32,6 +32,7 @@ static const char *const calls[] = {
 	[SYN_CALL_SETSOCKOPT] = "setsockopt",
 	[SYN_CALL_READV] = "readv",       [SYN_CALL_WRITEV] = "writev",
 	[SYN_CALL_SENDFILE] = "sendfile", [SYN_CALL_GETSOCKOPT] = "getsockopt",
+	[SYN_CALL_SENDMMSG] = "sendmmsg", [SYN_CALL_RECVMMSG] = "recvmmsg",
 };
 
 const char *syn_call_name(unsigned int call)
@@ -51,6 +52,11 @@ bool syn_call_writes(unsigned int call)
 {
 	return call == SYN_CALL_WRITE || call == SYN_CALL_SENDTO || call == SYN_CALL_SENDMSG ||
 	       call == SYN_CALL_WRITEV || call == SYN_CALL_SENDFILE;
+}
+
+bool syn_call_mmsg(unsigned int call)
+{
+	return call == SYN_CALL_SENDMMSG || call == SYN_CALL_RECVMMSG;
 }
 
 bool syn_call_return_only(unsigned int call)

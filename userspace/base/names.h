@@ -16,6 +16,8 @@ const char *syn_call_name(unsigned int call);
  * puts them out (write, sendto, sendmsg, writev, sendfile). */
 bool syn_call_reads(unsigned int call);
 bool syn_call_writes(unsigned int call);
+/* sendmmsg, recvmmsg: messages, not bytes, in arg (vlen) and ret. */
+bool syn_call_mmsg(unsigned int call);
 /* A call the kernel side reports on return only, one record (socket,
  * getsockopt): it has no entry to miss. */
 bool syn_call_return_only(unsigned int call);

@@ -335,6 +335,8 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 			jb_s64(j, "how", s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			jb_s64(j, "backlog", s->arg);
+		else if (syn_call_mmsg(s->call))
+			jb_s64(j, "vlen", s->arg);
 		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
 			jb_s64(j, "port", s->arg);
 		return;

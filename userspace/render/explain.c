@@ -579,6 +579,19 @@ static __u8 bind_key(const struct syn_event *e)
 	return e->sys.ret == -EADDRINUSE ? EX_BIND_IN_USE : EX_BIND_FAIL;
 }
 
+/* sendmmsg(), recvmmsg(): messages, not bytes. A UDP receiver waits as
+ * for one datagram; a failure or nothing moved is left unexplained. */
+static __u8 mmsg_key(const struct syn_event *e, bool udp)
+{
+	bool sends = e->sys.call == SYN_CALL_SENDMMSG;
+
+	if (e->sys.phase == SYN_PHASE_ENTRY)
+		return udp && !sends ? EX_RECV_WAIT_UDP : EX_NONE;
+	if (e->sys.ret <= 0)
+		return EX_NONE;
+	return sends ? EX_SENDMMSG : EX_RECVMMSG;
+}
+
 /* getsockopt(SO_ERROR) on return: what it answered (a failed call, or one
  * whose answer could not be read, is left unexplained). */
 static __u8 so_error_key(const struct syn_event *e)
@@ -614,6 +627,10 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 		break;
 	case SYN_CALL_GETSOCKOPT:
 		n->key = so_error_key(e);
+		break;
+	case SYN_CALL_SENDMMSG:
+	case SYN_CALL_RECVMMSG:
+		n->key = mmsg_key(e, udp);
 		break;
 	case SYN_CALL_CONNECT:
 		n->key = connect_key(c, i, s, udp, st);

@@ -134,6 +134,7 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 		return txt_getsockopt(s, buf, len);
 	/* the common forms without printf: "read(fd=3)", "read = 1" */
 	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
+	    !syn_call_mmsg(s->call) &&
 	    !((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)) {
 		p = txt_put_str(tmp, name);
 		p = txt_put_str(p, "(fd=");
@@ -156,6 +157,8 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 			snprintf(buf, len, "%s(fd=%d, how=%d)", name, s->fd, s->arg);
 		else if (s->call == SYN_CALL_LISTEN)
 			snprintf(buf, len, "%s(fd=%d, backlog=%d)", name, s->fd, s->arg);
+		else if (syn_call_mmsg(s->call))
+			snprintf(buf, len, "%s(fd=%d, vlen=%d)", name, s->fd, s->arg);
 		else if ((s->call == SYN_CALL_BIND || s->call == SYN_CALL_SENDTO) && s->arg)
 			snprintf(buf, len, "%s(fd=%d, port=%d)", name, s->fd, s->arg);
 		else

@@ -537,8 +537,9 @@ static void test_no_conn_events_live(void)
 	free(out);
 }
 
-/* A [gs]etsockopt call of thread 1233 on descriptor fd, a SOL_SOCKET option. */
-static struct syn_event sockopt_call(__u8 call, __u8 phase, int fd, int opt)
+/* A call of thread 1233 on descriptor fd, with arg (a SOL_SOCKET option
+ * for [gs]etsockopt). */
+static struct syn_event syscall_event(__u8 call, __u8 phase, int fd, int opt)
 {
 	struct syn_event e = { 0 };
 
@@ -566,7 +567,7 @@ static void test_setsockopt_lines(void)
 	capture_start(&cap, &o);
 	struct syn_sink *s = jsonl_sink_new(&o);
 
-	e = sockopt_call(SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, 4, SO_LINGER);
+	e = syscall_event(SYN_CALL_SETSOCKOPT, SYN_PHASE_ENTRY, 4, SO_LINGER);
 	e.sys.vlen = 8;
 	e.sys.val[0] = 1;
 	s->event(s, &e, NULL, 0);
@@ -618,7 +619,7 @@ static void test_getsockopt_lines(void)
 	capture_start(&cap, &o);
 	struct syn_sink *s = jsonl_sink_new(&o);
 
-	e = sockopt_call(SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 5, SO_ERROR);
+	e = syscall_event(SYN_CALL_GETSOCKOPT, SYN_PHASE_RETURN, 5, SO_ERROR);
 	e.sys.vlen = 4;
 	e.sys.val[0] = ECONNREFUSED;
 	s->event(s, &e, NULL, 0);
@@ -638,6 +639,33 @@ static void test_getsockopt_lines(void)
 		       ",\"optname\":\"SO_ERROR\",\"value\":0,\"ret\":0}");
 	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)),
 		       ",\"optname\":\"SO_ERROR\",\"ret\":-9,\"error\":\"EBADF\"}");
+	free(out);
+}
+
+/* sendmmsg(), recvmmsg(): the messages offered on entry ("vlen"), moved on
+ * return ("ret"). */
+static void test_mmsg_lines(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e = syscall_event(SYN_CALL_SENDMMSG, SYN_PHASE_ENTRY, 3, 2);
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.ret = 2;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"name\":\"sendmmsg\",\"phase\":\"entry\",\"fd\":3,\"vlen\":2}");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)),
+		       ",\"name\":\"sendmmsg\",\"phase\":\"return\",\"fd\":3,\"ret\":2}");
 	free(out);
 }
 
@@ -783,6 +811,7 @@ int main(void)
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);
 	RUN(test_getsockopt_lines);
+	RUN(test_mmsg_lines);
 	RUN(test_hostile_comm);
 	RUN(test_connection_line);
 	RUN(test_comm_not_quite_utf8);

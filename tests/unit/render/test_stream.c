@@ -225,6 +225,26 @@ static void test_getsockopt_text(void)
 	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "getsockopt(fd=5, SO_ERROR) = -1 EBADF");
 }
 
+/* sendmmsg() and recvmmsg(): the messages offered (vlen) on entry, the
+ * messages moved on return. */
+static void test_mmsg_text(void)
+{
+	struct syn_event e = { 0 };
+	char buf[128];
+
+	e.kind = SYN_EV_SYSCALL;
+	e.sys.call = SYN_CALL_SENDMMSG;
+	e.sys.fd = 3;
+	e.sys.arg = 2;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "sendmmsg(fd=3, vlen=2)");
+	e.sys.call = SYN_CALL_RECVMMSG;
+	e.sys.arg = 8;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "recvmmsg(fd=3, vlen=8)");
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.ret = 2;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "recvmmsg = 2");
+}
+
 /* Each line names its own event's endpoints, whatever came before: 200
  * tuples (more than the endpoints the sink keeps formatted), each seen
  * twice, in two passes, sent in one and received in the other; IPv6; an
@@ -298,6 +318,7 @@ int main(void)
 	RUN(test_paced);
 	RUN(test_setsockopt_text);
 	RUN(test_getsockopt_text);
+	RUN(test_mmsg_text);
 	RUN(test_endpoints_of_each_event);
 	return TEST_SUMMARY();
 }

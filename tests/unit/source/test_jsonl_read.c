@@ -200,6 +200,11 @@ static void test_every_kind_and_field(void)
 			   "\"SO_ERROR\",\"ret\":-9,\"error\":\"EBADF\"}"), 0);
 	CHECK_EQ_INT(rec.ev.sys.vlen, 0);
 	CHECK_EQ_INT(rec.ev.sys.ret, -9);
+	/* sendmmsg, recvmmsg: the messages offered on entry */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"sendmmsg\","
+			   "\"phase\":\"entry\",\"fd\":3,\"vlen\":2}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_SENDMMSG);
+	CHECK_EQ_INT(rec.ev.sys.arg, 2);
 	/* "?": a state Linux does not name */
 	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"state\",\"from\":\"?\",\"to\":\"CLOSE\"}"), 0);
 	CHECK_EQ_INT(rec.ev.state.oldstate, 0);

@@ -357,6 +357,12 @@ static int parse_entry_arg(struct line *l, struct syn_syscall *s, unsigned int c
 			return -1;
 		s->arg = (__s32)v;
 		return 0;
+	case SYN_CALL_SENDMMSG:
+	case SYN_CALL_RECVMMSG:
+		if (get_sint(l, "vlen", INT32_MIN, INT32_MAX, false, &v, &present))
+			return -1;
+		s->arg = present ? (__s32)v : 0;
+		return 0;
 	case SYN_CALL_BIND:
 	case SYN_CALL_SENDTO:
 		if (get_uint(l, "port", 65535, false, &u, &present))
