@@ -448,7 +448,7 @@ static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool ud
 	int lane = c->rows[i].end & 1;
 
 	if (e->sys.phase == SYN_PHASE_ENTRY)
-		return udp ? EX_NONE : connect_entry_key(c, i, s, lane, st);
+		return udp ? EX_CONNECT_UDP : connect_entry_key(c, i, s, lane, st);
 	if (s->connect_again[lane] && !udp) {
 		if (e->sys.ret == 0 || e->sys.ret == -EISCONN)
 			return EX_CONNECT_AGAIN_OPEN;

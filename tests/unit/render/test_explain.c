@@ -431,9 +431,10 @@ static void test_udp_and_drops(void)
 	drop_reason_names_set(NULL, 0);
 }
 
-/* sendmmsg() and recvmmsg() count messages, not bytes (a resolver's A and
- * AAAA queries in one call): a UDP receiver waits as for one datagram; a
- * failure or nothing moved is not explained. */
+/* A resolver: connect() on UDP only records the peer; sendmmsg() and
+ * recvmmsg() count messages, not bytes (its A and AAAA queries in one
+ * call): a UDP receiver waits as for one datagram; a failure or nothing
+ * moved is not explained. */
 static void test_mmsg_calls(void)
 {
 	struct fake f;
@@ -442,26 +443,31 @@ static void test_mmsg_calls(void)
 	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "getent",
 		  "10.99.0.2", 53, 0, "");
 	f.c.proto = IPPROTO_UDP;
-	fake_sys(&f, 0, C, SYN_CALL_SENDMMSG, SYN_PHASE_ENTRY, 3, 2, 0);          /* 0 */
-	fake_seg(&f, 1, C, SYN_DIR_TX, 0, 0, 0, 29, 0);                           /* 1 */
-	fake_seg(&f, 2, C, SYN_DIR_TX, 0, 0, 0, 29, 0);                           /* 2 */
-	fake_sys(&f, 3, C, SYN_CALL_SENDMMSG, SYN_PHASE_RETURN, 3, 2, 2);         /* 3 */
-	fake_sys(&f, 4, C, SYN_CALL_RECVMMSG, SYN_PHASE_ENTRY, 3, 4, 0);          /* 4 */
-	fake_sys(&f, 5, C, SYN_CALL_RECVMMSG, SYN_PHASE_RETURN, 3, 4, 2);         /* 5 */
-	fake_sys(&f, 6, C, SYN_CALL_RECVMMSG, SYN_PHASE_RETURN, 3, 4, -EAGAIN);   /* 6 */
-	fake_sys(&f, 7, C, SYN_CALL_SENDMMSG, SYN_PHASE_RETURN, 3, 2, 0);         /* 7 */
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);           /* 0 */
+	fake_sys(&f, 1, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, 0);          /* 1 */
+	fake_sys(&f, 2, C, SYN_CALL_SENDMMSG, SYN_PHASE_ENTRY, 3, 2, 0);          /* 2 */
+	fake_seg(&f, 3, C, SYN_DIR_TX, 0, 0, 0, 29, 0);                           /* 3 */
+	fake_seg(&f, 4, C, SYN_DIR_TX, 0, 0, 0, 29, 0);                           /* 4 */
+	fake_sys(&f, 5, C, SYN_CALL_SENDMMSG, SYN_PHASE_RETURN, 3, 2, 2);         /* 5 */
+	fake_sys(&f, 6, C, SYN_CALL_RECVMMSG, SYN_PHASE_ENTRY, 3, 4, 0);          /* 6 */
+	fake_sys(&f, 7, C, SYN_CALL_RECVMMSG, SYN_PHASE_RETURN, 3, 4, 2);         /* 7 */
+	fake_sys(&f, 8, C, SYN_CALL_RECVMMSG, SYN_PHASE_RETURN, 3, 4, -EAGAIN);   /* 8 */
+	fake_sys(&f, 9, C, SYN_CALL_SENDMMSG, SYN_PHASE_RETURN, 3, 2, 0);         /* 9 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
-		     "- udp-datagram udp-datagram sendmmsg udp-receive-wait recvmmsg - -");
-	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)),
+		     "udp-connect - - udp-datagram udp-datagram sendmmsg udp-receive-wait recvmmsg - -");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() on a UDP socket sends nothing: it only records the peer's address, so "
+		     "later sends need none and only that peer's datagrams are received");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
 		     "sendmmsg(): 2 messages handed to the kernel in one call; on UDP each one is a "
 		     "datagram of its own (glibc's resolver sends its A and AAAA queries so)");
-	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+	CHECK_EQ_STR(explain_text(&f.c, 7, &notes[7], EXPLAIN_EN, buf, sizeof(buf)),
 		     "recvmmsg(): 2 messages taken in one call; on UDP each one is one whole datagram");
-	CHECK_CONTAINS(explain_text(&f.c, 5, &notes[5], EXPLAIN_ZH, buf, sizeof(buf)),
+	CHECK_CONTAINS(explain_text(&f.c, 7, &notes[7], EXPLAIN_ZH, buf, sizeof(buf)),
 		       "recvmmsg()：一次调用取走 2 条消息");
 	/* on TCP the entry of a receive is no datagram's wait */
 	f.c.proto = IPPROTO_TCP;
-	CHECK_EQ_STR(key_at(&f, 4), "");
+	CHECK_EQ_STR(key_at(&f, 6), "");
 }
 
 /* UDP's calls say nothing of TCP states: a socket, a receiver waiting,
