@@ -670,6 +670,13 @@ static bool freed_at_handover(const struct conn *c, size_t i, int lane)
 	return false;
 }
 
+/* Linux's close() of a socket whose FIN is out (shutdown() sent it) sets
+ * the state it is in once more (tcp_close_state): FIN_WAIT1 -> FIN_WAIT1. */
+static bool closed_again(__u8 st)
+{
+	return st == ST_FIN_WAIT1 || st == ST_FIN_WAIT2 || st == ST_CLOSING || st == ST_LAST_ACK;
+}
+
 static void explain_state(const struct conn *c, size_t i, struct story *s,
 			  struct explain_note *n)
 {
@@ -686,6 +693,10 @@ static void explain_state(const struct conn *c, size_t i, struct story *s,
 					r->state_after[lane] == ST_FIN_WAIT2))
 			n->key = freed_at_handover(c, i, lane) ? EX_ST_TW_KERNEL
 							       : EX_ST_TW_KERNEL_HELD;
+		return;
+	}
+	if (from == to && !inferred && closed_again(to)) {
+		n->key = EX_ST_CLOSE_AFTER_SHUTDOWN;
 		return;
 	}
 	switch (to) {

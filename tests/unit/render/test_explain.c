@@ -470,6 +470,38 @@ static void test_mmsg_calls(void)
 	CHECK_EQ_STR(key_at(&f, 6), "");
 }
 
+/* Python's http.server: shutdown(SHUT_WR) sends the FIN, then close() of
+ * the last descriptor sets the state it is in once more (FIN_WAIT1 ->
+ * FIN_WAIT1): no FIN-WAIT-1 story again. An inferred row is no such call. */
+static void test_close_after_shutdown(void)
+{
+	struct fake f;
+	char keys[1024], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "wget",
+		  "10.99.0.2", 8000, 20, "python3");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_sys(&f, 0, S, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 4, SHUT_WR, 0);    /* 0 */
+	fake_state(&f, 1, S, ST_ESTABLISHED, ST_FIN_WAIT1, false);                 /* 1 */
+	fake_seg_both(&f, 2, 3, S, F_FIN | F_ACK, 300, 101, 0, 512);              /* 2, 3 */
+	fake_sys(&f, 4, S, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 4, 0, 0)->ev.sys.last_ref = 1; /* 4 */
+	fake_state(&f, 5, S, ST_FIN_WAIT1, ST_FIN_WAIT1, false);                   /* 5 */
+	fake_state(&f, 6, C, ST_ESTABLISHED, ST_CLOSE_WAIT, false);                /* 6 */
+	fake_sys(&f, 7, C, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 3, SHUT_WR, 0);    /* 7 */
+	fake_state(&f, 8, C, ST_CLOSE_WAIT, ST_LAST_ACK, false);                   /* 8 */
+	fake_state(&f, 9, C, ST_LAST_ACK, ST_LAST_ACK, false);                     /* 9 */
+	keys_of(&f, keys, sizeof(keys));
+	CHECK_EQ_STR(key_at(&f, 1), "state-fin-wait-1");
+	CHECK_EQ_STR(key_at(&f, 5), "state-again-close");
+	CHECK_EQ_STR(key_at(&f, 8), "state-last-ack");
+	CHECK_EQ_STR(key_at(&f, 9), "state-again-close");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+		     "the same state again: the server's last descriptor was closed after shutdown() "
+		     "had sent its FIN; Linux reports the state it stays in, and nothing is sent");
+	f.rows[5].marks |= ROW_INFERRED;
+	CHECK_EQ_STR(key_at(&f, 5), "state-fin-wait-1");
+}
+
 /* UDP's calls say nothing of TCP states: a socket, a receiver waiting,
  * a close() that sends nothing. */
 static void test_udp_calls(void)
@@ -1072,6 +1104,7 @@ int main(void)
 	RUN(test_listener_setup_and_options);
 	RUN(test_udp_calls);
 	RUN(test_mmsg_calls);
+	RUN(test_close_after_shutdown);
 	RUN(test_keepalive);
 	RUN(test_ladder_explained_fits);
 	RUN(test_wrap_utf8);
