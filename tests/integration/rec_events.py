@@ -13,7 +13,8 @@ Each object has the common header (ts, sock_id, netns, pid, tid, kind,
 family, sport, dport, proto, sk_kind, saddr, daddr, comm) and the fields of
 its kind:
   syscall     call, phase, last_ref, vlen, fd, arg, new_fd, ret, val (new_fd is
-              setsockopt's level, arg its optname, val[:vlen/4] its value)
+              [gs]etsockopt's level, arg its optname, val[:vlen/4] its value;
+              arg is sendmmsg's and recvmmsg's vlen)
   state       old, new
   segment     dir, flags, opts, wscale, win, mss, seq, ack, len, tsval, tsecr,
               fo_cookie_len
