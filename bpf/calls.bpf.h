@@ -257,10 +257,9 @@ static __always_inline __s32 entry_arg(__u8 call, struct pt_regs *regs)
 		arg = sockaddr_port((void *)regs->si);
 	if (call == SYN_CALL_SENDTO) /* where to: a datagram's peer, 0 when connected */
 		arg = regs->r8 ? sockaddr_port((void *)regs->r8) : 0;
-	else if (call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM)
-		arg = (__s32)regs->dx; /* the bytes asked for */
-	else if (call == SYN_CALL_SENDMMSG || call == SYN_CALL_RECVMMSG)
-		arg = (__s32)regs->dx; /* vlen: the messages */
+	else if ((call >= SYN_CALL_READ && call <= SYN_CALL_RECVFROM) ||
+		 call == SYN_CALL_SENDMMSG || call == SYN_CALL_RECVMMSG)
+		arg = (__s32)regs->dx; /* the bytes asked for; sendmmsg, recvmmsg: vlen */
 	return arg;
 }
 

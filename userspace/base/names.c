@@ -236,6 +236,17 @@ static const struct {
 	{ EALREADY, "EALREADY" },         { EISCONN, "EISCONN" },
 };
 
+char *txt_errno_text(long err, char *buf, size_t len)
+{
+	const char *name = txt_errno_name(err);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "errno %ld", err);
+	return buf;
+}
+
 long txt_errno_of(long long ret)
 {
 	return ret < 0 && ret >= -4095 ? (long)-ret : 0;

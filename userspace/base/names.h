@@ -50,6 +50,8 @@ const char *icmp_error_name(__u8 family, __u8 type, __u8 code);
 
 /* "ECONNREFUSED" ... for the errnos sockets commonly return; NULL otherwise. */
 const char *txt_errno_name(long err);
+/* The same, or "errno 200" for one without a name here: in buf. */
+char *txt_errno_text(long err, char *buf, size_t len);
 /* The errno a system call's return carries (the kernel returns -4095 .. -1
  * for -errno); 0 for any other value, which no errno is (a damaged
  * recording's INT64_MIN, say). */

@@ -474,14 +474,6 @@ const char *explain_lane(int lane, enum explain_lang lang)
 	return lane ? "server" : "client";
 }
 
-/* getsockopt(SO_ERROR)'s answer as {why}: its errno's name, or its number. */
-static void so_error_facts(int value, const char **name, char *why, size_t wlen)
-{
-	*name = txt_errno_name(value);
-	if (!*name)
-		snprintf(why, wlen, "errno %d", value);
-}
-
 /* The number and reason a row's text may need. */
 static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why, size_t wlen)
 {
@@ -500,17 +492,11 @@ static void row_facts(const struct conn_row *r, char *n, size_t nlen, char *why,
 			/* the value; SO_LINGER's: its seconds */
 			snprintf(n, nlen, "%d", e->sys.val[e->sys.vlen >= 8]);
 		else if (e->sys.call == SYN_CALL_GETSOCKOPT && e->sys.ret == 0 && e->sys.vlen >= 4)
-			so_error_facts(e->sys.val[0], &name, why, wlen);
-		else if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret >= 0)
+			txt_errno_text(e->sys.val[0], why, wlen); /* SO_ERROR's answer */
+		else if (e->sys.phase == SYN_PHASE_RETURN && txt_errno_of(e->sys.ret))
+			txt_errno_text(txt_errno_of(e->sys.ret), why, wlen);
+		else if (e->sys.phase == SYN_PHASE_RETURN) /* a count, or no errno: as it came */
 			snprintf(n, nlen, "%lld", (long long)e->sys.ret);
-		else if (e->sys.phase == SYN_PHASE_RETURN)
-			name = txt_errno_name(txt_errno_of(e->sys.ret));
-		if (e->sys.phase == SYN_PHASE_RETURN && e->sys.ret < 0 && !name) {
-			if (txt_errno_of(e->sys.ret))
-				snprintf(why, wlen, "errno %ld", txt_errno_of(e->sys.ret));
-			else /* no errno: the value as it came */
-				snprintf(n, nlen, "%lld", (long long)e->sys.ret);
-		}
 		break;
 	case SYN_EV_DROP:
 		name = drop_reason_name(e->drop.reason);

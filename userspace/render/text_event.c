@@ -66,20 +66,27 @@ const char *txt_lane_name(int end)
 
 /* "setsockopt(fd=3, SO_REUSEADDR=1)", "setsockopt(fd=3, SO_LINGER={1,0})";
  * an option without a name: "setsockopt(fd=3, level=6, opt=99=1)". */
-static char *txt_setsockopt(const struct syn_syscall *s, char *buf, size_t len)
+/* A [gs]etsockopt option by name, "SO_LINGER", or by numbers: "level=6, opt=99". */
+static const char *sockopt_label(const struct syn_syscall *s, char *buf, size_t len)
 {
 	const char *opt = sockopt_name(s->level, s->arg);
-	char name[40], value[32] = "";
 
 	if (opt)
-		snprintf(name, sizeof(name), "%s", opt);
-	else
-		snprintf(name, sizeof(name), "level=%d, opt=%d", s->level, s->arg);
+		return opt;
+	snprintf(buf, len, "level=%d, opt=%d", s->level, s->arg);
+	return buf;
+}
+
+static char *txt_setsockopt(const struct syn_syscall *s, char *buf, size_t len)
+{
+	char name[40], value[32] = "";
+
 	if (s->vlen >= 8)
 		snprintf(value, sizeof(value), "={%d,%d}", s->val[0], s->val[1]);
 	else if (s->vlen >= 4)
 		snprintf(value, sizeof(value), "=%d", s->val[0]);
-	snprintf(buf, len, "setsockopt(fd=%d, %s%s)", s->fd, name, value);
+	snprintf(buf, len, "setsockopt(fd=%d, %s%s)", s->fd, sockopt_label(s, name, sizeof(name)),
+		 value);
 	return buf;
 }
 
@@ -88,12 +95,10 @@ static char *txt_setsockopt(const struct syn_syscall *s, char *buf, size_t len)
 static const char *txt_ret(long long ret, char *buf, size_t len)
 {
 	long err_no = txt_errno_of(ret);
-	const char *err = txt_errno_name(err_no);
+	char err[24];
 
-	if (ret < 0 && err)
-		snprintf(buf, len, "-1 %s", err);
-	else if (ret < 0 && err_no)
-		snprintf(buf, len, "-1 errno %ld", err_no);
+	if (err_no)
+		snprintf(buf, len, "-1 %s", txt_errno_text(err_no, err, sizeof(err)));
 	else /* a count, or no errno: as it came */
 		snprintf(buf, len, "%lld", ret);
 	return buf;
@@ -103,22 +108,17 @@ static const char *txt_ret(long long ret, char *buf, size_t len)
  * ": 0" for no error; a failed call "getsockopt(fd=5, SO_ERROR) = -1 EBADF". */
 static char *txt_getsockopt(const struct syn_syscall *s, char *buf, size_t len)
 {
-	const char *opt = sockopt_name(s->level, s->arg), *err = txt_errno_name(s->val[0]);
 	char name[40], ret[32];
+	const char *opt = sockopt_label(s, name, sizeof(name));
 
-	if (opt)
-		snprintf(name, sizeof(name), "%s", opt);
-	else
-		snprintf(name, sizeof(name), "level=%d, opt=%d", s->level, s->arg);
 	if (s->ret != 0 || s->vlen < 4)
-		snprintf(buf, len, "getsockopt(fd=%d, %s) = %s", s->fd, name,
+		snprintf(buf, len, "getsockopt(fd=%d, %s) = %s", s->fd, opt,
 			 txt_ret(s->ret, ret, sizeof(ret)));
-	else if (s->val[0] && err)
-		snprintf(buf, len, "getsockopt(fd=%d, %s): %s", s->fd, name, err);
-	else if (s->val[0] > 0)
-		snprintf(buf, len, "getsockopt(fd=%d, %s): errno %d", s->fd, name, s->val[0]);
+	else if (s->val[0] > 0) /* an errno */
+		snprintf(buf, len, "getsockopt(fd=%d, %s): %s", s->fd, opt,
+			 txt_errno_text(s->val[0], ret, sizeof(ret)));
 	else
-		snprintf(buf, len, "getsockopt(fd=%d, %s): %d", s->fd, name, s->val[0]);
+		snprintf(buf, len, "getsockopt(fd=%d, %s): %d", s->fd, opt, s->val[0]);
 	return buf;
 }
 
