@@ -53,6 +53,21 @@ expect_eq() {
 	fi
 }
 
+# traced_run NAME STDOUT ARGS...: "$SYNSCOPE" ARGS within TIMEOUT, its
+# standard output to STDOUT, its errors to $WORKDIR/NAME.err (slashes in
+# NAME as dashes). Passes NAME/run, or fails it with the last error line;
+# returns the run's status.
+traced_run() {
+	local name=$1 out=$2 err="$WORKDIR/${1//\//-}.err"
+	shift 2
+	if timeout "$TIMEOUT" "$SYNSCOPE" "$@" >"$out" 2>"$err"; then
+		pass "$name/run"
+		return 0
+	fi
+	fail "$name/run" "synscope or the program failed: $(last_line "$err")"
+	return 1
+}
+
 # not COMMAND...: succeeds when the command fails (for expect_true).
 not() { ! "$@"; }
 

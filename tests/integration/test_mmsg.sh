@@ -54,13 +54,8 @@ marked 0"
 for how in all port; do
 	opts=()
 	[ "$how" = port ] && opts=(-P "$PORT")
-	if timeout "$TIMEOUT" "$SYNSCOPE" "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
-		"$UDPMMSG" "$PORT" >"$WORKDIR/$how.seen" 2>"$WORKDIR/$how.err"; then
-		pass "$how/run"
-	else
-		fail "$how/run" "synscope or the program failed: $(last_line "$WORKDIR/$how.err")"
-		continue
-	fi
+	traced_run "$how" "$WORKDIR/$how.seen" "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
+		"$UDPMMSG" "$PORT" || continue
 	expect_eq "$how/program-saw" "client sendmmsg 2
 server recvmmsg 2
 server sendmmsg 2
@@ -68,12 +63,7 @@ client recvmmsg 2" "$(cat "$WORKDIR/$how.seen")"
 	expect_eq "$how/calls" "$want" "$(mmsg_rows "$WORKDIR/$how.jsonl")"
 done
 
-if timeout "$TIMEOUT" "$SYNSCOPE" --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- "$UDPMMSG" "$PORT" \
-	>/dev/null 2>"$WORKDIR/ladder.err"; then
-	pass ladder/run
-else
-	fail ladder/run "$(last_line "$WORKDIR/ladder.err")"
-fi
+traced_run ladder /dev/null --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- "$UDPMMSG" "$PORT"
 expect_true ladder/sendmmsg grep -Eq "\| sendmmsg\(fd=[0-9]+, vlen=2\) +\|" "$WORKDIR/ladder.txt"
 expect_true ladder/sent grep -q "# sendmmsg(): 2 messages handed to the kernel in one call" \
 	"$WORKDIR/ladder.txt"

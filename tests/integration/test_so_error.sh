@@ -64,14 +64,9 @@ for how in all port; do
 	opts=(-w "$WORKDIR/all.rec")
 	[ "$how" = port ] && opts=(-P "$PORT")
 	rm -f "$WORKDIR/seen.txt"
-	if timeout "$TIMEOUT" "$SYNSCOPE" "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
-		python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/seen.txt" 2>"$WORKDIR/$how.err" &&
-		[ -s "$WORKDIR/seen.txt" ]; then
-		pass "$how/run"
-	else
-		fail "$how/run" "synscope or the program failed: $(last_line "$WORKDIR/$how.err")"
-		continue
-	fi
+	traced_run "$how" /dev/null "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
+		python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/seen.txt" || continue
+	[ -s "$WORKDIR/seen.txt" ] || { fail "$how/seen" "the program wrote nothing"; continue; }
 	expect_eq "$how/program-saw" "client getsockopt SO_ERROR 111
 client getsockopt SO_ERROR 0" "$(cat "$WORKDIR/seen.txt")"
 	expect_eq "$how/records" "$(cat "$WORKDIR/seen.txt")" "$(getsockopt_rows "$WORKDIR/$how.jsonl")"
@@ -82,12 +77,8 @@ done
 	2>"$WORKDIR/replay.err" || fail replay/run "$(last_line "$WORKDIR/replay.err")"
 expect_eq replay/records "$(cat "$WORKDIR/seen.txt")" "$(getsockopt_rows "$WORKDIR/replay.jsonl")"
 
-if timeout "$TIMEOUT" "$SYNSCOPE" --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- \
-	python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/seen.txt" 2>"$WORKDIR/ladder.err"; then
-	pass ladder/run
-else
-	fail ladder/run "$(last_line "$WORKDIR/ladder.err")"
-fi
+traced_run ladder /dev/null --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- \
+	python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/seen.txt"
 expect_true ladder/refused grep -Eq "\| getsockopt\(fd=[0-9]+, SO_ERROR\): ECONNREFUSED +\|" \
 	"$WORKDIR/ladder.txt"
 expect_true ladder/refused-explained grep -q "# getsockopt(SO_ERROR) answers ECONNREFUSED: an RST" \

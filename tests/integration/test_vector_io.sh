@@ -81,25 +81,15 @@ for how in all port; do
 	opts=()
 	[ "$how" = port ] && opts=(-P "$PORT")
 	rm -f "$WORKDIR/seen.txt"
-	if timeout "$TIMEOUT" "$SYNSCOPE" "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
-		python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/file.bin" "$WORKDIR/seen.txt" \
-		2>"$WORKDIR/$how.err" && [ -s "$WORKDIR/seen.txt" ]; then
-		pass "$how/run"
-	else
-		fail "$how/run" "synscope or the program failed: $(last_line "$WORKDIR/$how.err")"
-		continue
-	fi
+	traced_run "$how" /dev/null "${opts[@]}" -f jsonl -o "$WORKDIR/$how.jsonl" -- \
+		python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/file.bin" "$WORKDIR/seen.txt" || continue
+	[ -s "$WORKDIR/seen.txt" ] || { fail "$how/seen" "the program wrote nothing"; continue; }
 	expect_eq "$how/calls" "$(want)" "$(jsonl_calls "$WORKDIR/$how.jsonl")"
 done
 
 # the ladder names them, and explains the writes as writes
-if timeout "$TIMEOUT" "$SYNSCOPE" --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- \
-	python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/file.bin" "$WORKDIR/seen.txt" \
-	2>"$WORKDIR/ladder.err"; then
-	pass ladder/run
-else
-	fail ladder/run "$(last_line "$WORKDIR/ladder.err")"
-fi
+traced_run ladder /dev/null --explain -P "$PORT" -o "$WORKDIR/ladder.txt" -- \
+	python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/file.bin" "$WORKDIR/seen.txt"
 expect_true ladder/writev grep -q "# writev(): 25 bytes copied into the send buffer" "$WORKDIR/ladder.txt"
 expect_true ladder/sendfile grep -q "# sendfile(): 3000 bytes copied into the send buffer" \
 	"$WORKDIR/ladder.txt"
