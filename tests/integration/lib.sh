@@ -89,13 +89,17 @@ expect_true() {
 # kernel now and then runs no BPF program for the packets of a softirq that
 # interrupted another task, uncounted, where tcpdump and ftrace see them
 # (docs/reliability.md, "Packets the kernel never showed"). A fault of ours
-# fails both runs. Returns FN's status.
+# fails both runs. Returns FN's status. An abort in the first run ends the
+# test with that run's lines shown.
 second_chance() {
 	local reset=$1 passed=$PASSED failed=$FAILED first rc
 	shift
 	first=$(mktemp "$WORKDIR/first-run.XXXXXX")
+	exec {CHANCE_STDOUT}>&1
+	CHANCE_FIRST=$first
 	"$@" >"$first"
 	rc=$?
+	CHANCE_FIRST=
 	if [ "$FAILED" -eq "$failed" ]; then
 		cat "$first"
 		return "$rc"
@@ -120,6 +124,11 @@ finish() {
 
 # abort REASON: the test cannot go on; counts one failure and finishes.
 abort() {
+	if [ -n "${CHANCE_FIRST:-}" ]; then # a first run (second_chance) ends here: show it
+		exec >&"$CHANCE_STDOUT"
+		cat "$CHANCE_FIRST"
+		CHANCE_FIRST=
+	fi
 	fail setup "$1"
 	finish
 }
@@ -360,4 +369,18 @@ run_traced_scenario() {
 	else
 		pass tcpdemo
 	fi
+}
+
+# checked_scenario PORT SCENARIO [TCPDEMO PAIR ARGS...]: run_traced_scenario,
+# then check_trace.py on its JSONL and capture (with CHECK_ARGS too), given a
+# second chance (the kernel's unseen packets, above).
+CHECK_ARGS=()
+checked_scenario() {
+	second_chance true checked_scenario_once "$@"
+}
+
+checked_scenario_once() {
+	run_traced_scenario "$@"
+	check_trace --scenario "$2" ${CHECK_ARGS[@]+"${CHECK_ARGS[@]}"} \
+		--jsonl "$WORKDIR/trace.jsonl" --pcap "$WORKDIR/capture.pcap"
 }

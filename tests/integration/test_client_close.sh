@@ -14,11 +14,12 @@
 #  - client lane comm demo-client, server lane comm demo-server (pid != 0);
 #  - synscope's tx segments equal tcpdump's (flags, absolute seq/ack, length);
 #  - synscope and tcpdemo exited 0, tcpdump dropped nothing.
+# A run whose checks fail is run once more (checked_scenario, lib.sh): the
+# kernel now and then runs no BPF program for a softirq's packets.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=20100
 
 need_root
-run_traced_scenario "$PORT" client-close --family 4
-check_trace --scenario client-close --jsonl "$WORKDIR/trace.jsonl" --pcap "$WORKDIR/capture.pcap"
+checked_scenario "$PORT" client-close --family 4
 finish
