@@ -140,7 +140,8 @@ struct syn_syscall {
 	__u8 vlen;      /* setsockopt entry, getsockopt return: bytes of the value in val
 			 * (0, 4 or 8) */
 	__s32 fd;       /* the fd the call acted on; accept return: the listener's */
-	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags; bind, sendto:
+	__s32 arg;      /* shutdown: how; listen: backlog; accept4: flags; socket: its type,
+			 * flags included (SOCK_STREAM | SOCK_NONBLOCK ...); bind, sendto:
 			 * the port named; read, recv*: the bytes asked for; [gs]etsockopt: optname;
 			 * sendmmsg, recvmmsg: vlen, the messages offered or room for */
 	union {

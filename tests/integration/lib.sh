@@ -68,6 +68,19 @@ traced_run() {
 	return 1
 }
 
+# traced_program NAME WROTE ARGS...: traced_run NAME /dev/null ARGS... for a
+# program that writes down what it did in the file WROTE (its truth); fails
+# NAME/wrote when the run left that file empty.
+traced_program() {
+	local name=$1 wrote=$2
+	shift 2
+	rm -f "$wrote"
+	traced_run "$name" /dev/null "$@" || return 1
+	[ -s "$wrote" ] && return 0
+	fail "$name/wrote" "the program wrote nothing"
+	return 1
+}
+
 # not COMMAND...: succeeds when the command fails (for expect_true).
 not() { ! "$@"; }
 

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -325,3 +326,65 @@ const char *txt_shutdown_how(int how)
 	return how >= 0 && how < 3 ? hows[how] : NULL;
 }
 
+
+static const struct {
+	unsigned int bit;
+	const char *name;
+} sock_flags[] = { { SOCK_NONBLOCK, "SOCK_NONBLOCK" }, { SOCK_CLOEXEC, "SOCK_CLOEXEC" } };
+#define SOCK_FLAGS_NAMED (SOCK_NONBLOCK | SOCK_CLOEXEC)
+
+/* socket()'s type holds the kind of socket in its low 4 bits, flags above */
+unsigned int sock_type_flags(int type)
+{
+	return (unsigned int)type & ~0xfu;
+}
+
+unsigned int syn_call_sock_flags(const struct syn_syscall *s)
+{
+	if (s->call == SYN_CALL_SOCKET && s->phase == SYN_PHASE_RETURN && s->ret >= 0)
+		return sock_type_flags(s->arg);
+	if (s->call == SYN_CALL_ACCEPT4 && s->phase == SYN_PHASE_ENTRY)
+		return (unsigned int)s->arg;
+	return 0;
+}
+
+const char *sock_flag_name(unsigned int i, unsigned int *bit)
+{
+	if (i >= sizeof(sock_flags) / sizeof(sock_flags[0]))
+		return NULL;
+	*bit = sock_flags[i].bit;
+	return sock_flags[i].name;
+}
+
+char *txt_sock_flags(unsigned int flags, char *buf, size_t len)
+{
+	unsigned int bit, rest = flags & ~(unsigned int)SOCK_FLAGS_NAMED;
+	const char *name;
+	int n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (unsigned int i = 0; (name = sock_flag_name(i, &bit)) && n >= 0 && (size_t)n < len; i++)
+		if (flags & bit)
+			n += snprintf(buf + n, len - (size_t)n, "%s%s", n ? "|" : "", name);
+	if (rest && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "%s0x%x", n ? "|" : "", rest);
+	return buf;
+}
+
+unsigned int sock_flag_of(const char *name)
+{
+	unsigned int bit;
+	const char *known;
+	char *end;
+	unsigned long v;
+
+	for (unsigned int i = 0; (known = sock_flag_name(i, &bit)); i++)
+		if (!strcmp(name, known))
+			return bit;
+	if (strncmp(name, "0x", 2) || !isxdigit((unsigned char)name[2]))
+		return 0;
+	v = strtoul(name + 2, &end, 16);
+	/* a named bit must come by its name */
+	return *end || v > 0xffffffffu || (v & SOCK_FLAGS_NAMED) ? 0 : (unsigned int)v;
+}

@@ -313,6 +313,26 @@ static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
 		jb_s64(j, "linger", s->val[1]);
 }
 
+/* "sock_flags":["SOCK_NONBLOCK","SOCK_CLOEXEC"] (socket, accept4), when any. */
+static void json_put_sock_flags(struct jbuf *j, const struct syn_syscall *s)
+{
+	unsigned int flags = syn_call_sock_flags(s);
+	char names[64], *name = names, *bar;
+
+	if (!flags)
+		return;
+	txt_sock_flags(flags, names, sizeof(names));
+	jb_lit(j, ",\"sock_flags\":[\"");
+	while ((bar = strchr(name, '|'))) {
+		*bar = '\0';
+		jb_raw(j, name);
+		jb_lit(j, "\",\"");
+		name = bar + 1;
+	}
+	jb_raw(j, name);
+	jb_lit(j, "\"]");
+}
+
 static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 {
 	const struct syn_syscall *s = &e->sys;
@@ -324,6 +344,7 @@ static void json_put_syscall(struct jbuf *j, const struct syn_event *e)
 	jb_s64(j, "fd", s->fd);
 	if (s->call == SYN_CALL_SETSOCKOPT || s->call == SYN_CALL_GETSOCKOPT)
 		json_put_sockopt(j, s);
+	json_put_sock_flags(j, s);
 	if (s->phase == SYN_PHASE_ENTRY) {
 		/* only the close of the last descriptor of a socket sends a FIN */
 		if (s->call == SYN_CALL_CLOSE)

@@ -614,7 +614,8 @@ static void explain_syscall(const struct conn *c, size_t i, struct story *s,
 	n->who = (__u8)lane;
 	switch (e->sys.call) {
 	case SYN_CALL_SOCKET:
-		n->key = udp ? EX_SOCKET_UDP : EX_SOCKET;
+		n->key = udp ? EX_SOCKET_UDP :
+			 syn_call_sock_flags(&e->sys) & SOCK_NONBLOCK ? EX_SOCKET_NONBLOCK : EX_SOCKET;
 		break;
 	case SYN_CALL_BIND:
 		n->key = bind_key(e);

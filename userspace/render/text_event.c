@@ -122,6 +122,20 @@ static char *txt_getsockopt(const struct syn_syscall *s, char *buf, size_t len)
 	return buf;
 }
 
+/* "socket(SOCK_NONBLOCK|SOCK_CLOEXEC) = 3", "accept4(fd=3, SOCK_NONBLOCK)":
+ * the flags a program gave (SOCK_NONBLOCK: the socket's calls will not wait). */
+static char *txt_flagged_call(const struct syn_syscall *s, char *buf, size_t len)
+{
+	char flags[48];
+
+	txt_sock_flags(syn_call_sock_flags(s), flags, sizeof(flags));
+	if (s->call == SYN_CALL_SOCKET)
+		snprintf(buf, len, "socket(%s) = %lld", flags, (long long)s->ret);
+	else
+		snprintf(buf, len, "%s(fd=%d, %s)", syn_call_name(s->call), s->fd, flags);
+	return buf;
+}
+
 char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 {
 	const struct syn_syscall *s = &e->sys;
@@ -132,6 +146,8 @@ char *txt_syscall(const struct syn_event *e, char *buf, size_t len)
 		return txt_setsockopt(s, buf, len);
 	if (s->call == SYN_CALL_GETSOCKOPT)
 		return txt_getsockopt(s, buf, len);
+	if (syn_call_sock_flags(s))
+		return txt_flagged_call(s, buf, len);
 	/* the common forms without printf: "read(fd=3)", "read = 1" */
 	if (s->phase == SYN_PHASE_ENTRY && s->call != SYN_CALL_SHUTDOWN && s->call != SYN_CALL_LISTEN &&
 	    !syn_call_mmsg(s->call) &&

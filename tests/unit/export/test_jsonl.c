@@ -669,6 +669,43 @@ static void test_mmsg_lines(void)
 	free(out);
 }
 
+/* socket()'s return and accept4()'s entry: the flags given, by name, a bit
+ * without one in hex; none, no field; accept4()'s return has none. */
+static void test_sock_flags_lines(void)
+{
+	struct sink_opts o = { .wall_offset_ns = FAKE_WALL_OFFSET_NS };
+	struct capture cap;
+	struct syn_event e = syscall_event(SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3, SOCK_STREAM);
+	char line[1024];
+
+	capture_start(&cap, &o);
+	struct syn_sink *s = jsonl_sink_new(&o);
+
+	e.sys.ret = 3;
+	s->event(s, &e, NULL, 0);
+	e.sys.arg = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+	s->event(s, &e, NULL, 0);
+	e = syscall_event(SYN_CALL_ACCEPT4, SYN_PHASE_ENTRY, 3, SOCK_NONBLOCK | 0x10);
+	s->event(s, &e, NULL, 0);
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.ret = e.sys.new_fd = 4;
+	s->event(s, &e, NULL, 0);
+	s->destroy(s);
+
+	char *out = capture_end(&cap);
+	CHECK(all_lines_valid(out));
+	CHECK_CONTAINS(line_of(out, 0, line, sizeof(line)),
+		       ",\"name\":\"socket\",\"phase\":\"return\",\"fd\":3,\"ret\":3}");
+	CHECK_CONTAINS(line_of(out, 1, line, sizeof(line)),
+		       ",\"fd\":3,\"sock_flags\":[\"SOCK_NONBLOCK\",\"SOCK_CLOEXEC\"],\"ret\":3}");
+	CHECK_CONTAINS(line_of(out, 2, line, sizeof(line)),
+		       ",\"name\":\"accept4\",\"phase\":\"entry\",\"fd\":3,"
+		       "\"sock_flags\":[\"SOCK_NONBLOCK\",\"0x10\"]}");
+	CHECK_CONTAINS(line_of(out, 3, line, sizeof(line)),
+		       ",\"phase\":\"return\",\"fd\":3,\"ret\":4,\"new_fd\":4}");
+	free(out);
+}
+
 /* A comm is any 16 bytes: quotes, backslashes, control bytes, bytes that are
  * not UTF-8, and a name that fills all 16 without a NUL. */
 static void test_hostile_comm(void)
@@ -811,6 +848,7 @@ int main(void)
 	RUN(test_no_conn_events_live);
 	RUN(test_setsockopt_lines);
 	RUN(test_getsockopt_lines);
+	RUN(test_sock_flags_lines);
 	RUN(test_mmsg_lines);
 	RUN(test_hostile_comm);
 	RUN(test_connection_line);

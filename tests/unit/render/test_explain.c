@@ -957,6 +957,25 @@ static void test_nonblocking_connect(void)
 	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
+/* A TCP socket made non-blocking by socket()'s own flags: said there; a
+ * SOCK_CLOEXEC alone changes nothing TCP does. */
+static void test_socket_nonblock(void)
+{
+	struct fake f;
+	char buf[512];
+
+	fake_init(&f, 1, AF_INET, "127.0.0.1", 40000, 10, "curl", "127.0.0.1", 80, 20, "srv");
+	fake_sys(&f, 0, C, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 3,
+		 SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 3);                      /* 0 */
+	fake_sys(&f, 1, C, SYN_CALL_SOCKET, SYN_PHASE_RETURN, 4, SOCK_STREAM | SOCK_CLOEXEC, 4); /* 1 */
+	CHECK_EQ_STR(key_at(&f, 0), "socket-nonblock");
+	CHECK_EQ_STR(key_at(&f, 1), "socket");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "socket(): a new socket, CLOSED, with no address yet; SOCK_NONBLOCK makes it "
+		     "non-blocking: connect(), accept() and read() on it return at once (EINPROGRESS, "
+		     "EAGAIN) rather than wait");
+}
+
 /* getsockopt(SO_ERROR) answering value (ret 0), or failing (ret < 0: no value). */
 static void fake_so_error(struct fake *f, __u64 t_us, __s32 value, __s64 ret)
 {
@@ -1112,6 +1131,7 @@ int main(void)
 	RUN(test_wrap_ascii);
 	RUN(test_self_connect);
 	RUN(test_nonblocking_connect);
+	RUN(test_socket_nonblock);
 	RUN(test_connect_asked_again);
 	RUN(test_so_error_answers);
 	RUN(test_other_write_and_read_calls);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "test.h"
 #include "base/names.h"
 #include "events.h"
@@ -188,6 +189,51 @@ static void test_call_returns(void)
 	CHECK_EQ_INT(txt_errno_of(INT64_MIN), 0);
 }
 
+/* socket()'s and accept4()'s flags, as a program gave them: named bits by
+ * name in their order, the rest as hex; read back the same way, a named
+ * bit only by its name. socket()'s type keeps the kind of socket in its
+ * low 4 bits. */
+static void test_sock_flags(void)
+{
+	struct syn_event e;
+	char buf[96];
+
+	CHECK_EQ_STR(txt_sock_flags(0, buf, sizeof(buf)), "");
+	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | SOCK_NONBLOCK, buf, sizeof(buf)),
+		     "SOCK_NONBLOCK|SOCK_CLOEXEC");
+	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | 0x10, buf, sizeof(buf)), "SOCK_CLOEXEC|0x10");
+	CHECK_EQ_STR(txt_sock_flags(0x30, buf, sizeof(buf)), "0x30");
+	CHECK_EQ_INT(sock_type_flags(SOCK_DGRAM | SOCK_NONBLOCK), SOCK_NONBLOCK);
+	CHECK_EQ_INT(sock_flag_of("SOCK_NONBLOCK"), SOCK_NONBLOCK);
+	CHECK_EQ_INT(sock_flag_of("SOCK_CLOEXEC"), SOCK_CLOEXEC);
+	CHECK_EQ_INT(sock_flag_of("0x10"), 0x10);
+	CHECK_EQ_INT(sock_flag_of("0x800"), 0); /* SOCK_NONBLOCK's bit */
+	CHECK_EQ_INT(sock_flag_of("0x"), 0);
+	CHECK_EQ_INT(sock_flag_of("0x 1"), 0);
+	CHECK_EQ_INT(sock_flag_of("0x10z"), 0);
+	CHECK_EQ_INT(sock_flag_of("O_NONBLOCK"), 0);
+
+	memset(&e, 0, sizeof(e));
+	e.kind = SYN_EV_SYSCALL;
+	e.sys.call = SYN_CALL_SOCKET;
+	e.sys.phase = SYN_PHASE_RETURN;
+	e.sys.arg = SOCK_STREAM;
+	e.sys.ret = 3;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "socket = 3");
+	e.sys.arg = SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "socket(SOCK_NONBLOCK|SOCK_CLOEXEC) = 3");
+	e.sys.call = SYN_CALL_ACCEPT4;
+	e.sys.phase = SYN_PHASE_ENTRY;
+	e.sys.fd = 3;
+	e.sys.arg = 0;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "accept4(fd=3)");
+	e.sys.arg = SOCK_NONBLOCK;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "accept4(fd=3, SOCK_NONBLOCK)");
+	e.sys.phase = SYN_PHASE_RETURN; /* the flags were the entry's */
+	e.sys.ret = 4;
+	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "accept4 = 4");
+}
+
 static void test_summary_says_unshown(void)
 {
 	struct run_summary sum = { .events = 40, .conns = 2 };
@@ -222,5 +268,6 @@ int main(void)
 	RUN(test_longest_options);
 	RUN(test_summary_says_unshown);
 	RUN(test_call_returns);
+	RUN(test_sock_flags);
 	return TEST_SUMMARY();
 }

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "source/file/jsonl_read.h"
 #include "events.h"
 #include "recdata.h"
@@ -215,6 +216,20 @@ static void test_call_fields(void)
 			   "\"phase\":\"entry\",\"fd\":3,\"vlen\":2}"), 0);
 	CHECK_EQ_INT(rec.ev.sys.call, SYN_CALL_SENDMMSG);
 	CHECK_EQ_INT(rec.ev.sys.arg, 2);
+	/* socket()'s and accept4()'s flags: socket()'s type made again with the
+	 * kind of socket the line's protocol says */
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"accept4\","
+			   "\"phase\":\"entry\",\"fd\":3,\"sock_flags\":[\"SOCK_NONBLOCK\",\"0x10\"]}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, SOCK_NONBLOCK | 0x10);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"accept4\","
+			   "\"phase\":\"entry\",\"fd\":3}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, 0);
+	CHECK_EQ_INT(parse("{" COMMON ",\"kind\":\"syscall\",\"tid\":7,\"name\":\"socket\","
+			   "\"phase\":\"return\",\"fd\":3,\"sock_flags\":[\"SOCK_CLOEXEC\"],\"ret\":3}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, SOCK_STREAM | SOCK_CLOEXEC);
+	CHECK_EQ_INT(parse("{" COMMON ",\"proto\":\"udp\",\"kind\":\"syscall\",\"tid\":7,"
+			   "\"name\":\"socket\",\"phase\":\"return\",\"fd\":3,\"ret\":3}"), 0);
+	CHECK_EQ_INT(rec.ev.sys.arg, SOCK_DGRAM);
 }
 
 /* comm as the sink escapes it: \" \\ control bytes, a byte that is not
@@ -311,6 +326,17 @@ static void test_bad_lines_say_what_and_where(void)
 		  "\"fd\":3}", "missing field \"ret\" in a syscall line" },
 		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"read\",\"phase\":\"entry\","
 		  "\"fd\":3,\"ret\":0}", "unexpected field \"ret\" in a syscall line" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"accept4\",\"phase\":\"entry\","
+		  "\"fd\":3,\"sock_flags\":[\"O_NONBLOCK\"]}", "\"sock_flags\": unknown flag \"O_NONBLOCK\"" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"accept4\",\"phase\":\"entry\","
+		  "\"fd\":3,\"sock_flags\":[\"SOCK_CLOEXEC\",\"SOCK_CLOEXEC\"]}",
+		  "\"sock_flags\": SOCK_CLOEXEC twice" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"accept4\",\"phase\":\"entry\","
+		  "\"fd\":3,\"sock_flags\":[]}", "\"sock_flags\" must be an array of flag names" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"accept\",\"phase\":\"entry\","
+		  "\"fd\":3,\"sock_flags\":[\"SOCK_CLOEXEC\"]}", "unexpected field \"sock_flags\"" },
+		{ "{" COMMON ",\"kind\":\"syscall\",\"tid\":1,\"name\":\"accept4\",\"phase\":\"return\","
+		  "\"fd\":3,\"ret\":4,\"sock_flags\":[\"SOCK_CLOEXEC\"]}", "unexpected field \"sock_flags\"" },
 		{ "{" COMMON ",\"kind\":\"state\",\"from\":\"LISTEN\",\"to\":\"OPEN\"}",
 		  "\"to\": unknown TCP state \"OPEN\"" },
 		{ "{" COMMON ",\"proto\":\"sctp\",\"kind\":\"state\"}", "\"proto\" must be \"udp\"" },

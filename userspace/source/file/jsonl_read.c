@@ -335,10 +335,34 @@ static int parse_shutdown_how(struct line *l, struct syn_syscall *s)
 	return say(l, f, "\"how\": unknown \"%.20s\"", f->str.s);
 }
 
+/* "sock_flags": the flags given to socket() or accept4(), by name (or
+ * "0x.." for bits no name covers); none: 0. */
+static int get_sock_flags(struct line *l, unsigned int *out)
+{
+	struct json_field *f = json_get(&l->o, "sock_flags");
+
+	*out = 0;
+	if (!f)
+		return 0;
+	if (f->type != JSON_ARR || !f->nitems)
+		return say(l, f, "\"sock_flags\" must be an array of flag names");
+	for (int i = 0; i < f->nitems; i++) {
+		unsigned int bit = sock_flag_of(f->items[i].s);
+
+		if (!bit)
+			return say(l, f, "\"sock_flags\": unknown flag \"%.20s\"", f->items[i].s);
+		if (*out & bit)
+			return say(l, f, "\"sock_flags\": %.20s twice", f->items[i].s);
+		*out |= bit;
+	}
+	return 0;
+}
+
 /* The argument an entry carries, by call. */
 static int parse_entry_arg(struct line *l, struct syn_syscall *s, unsigned int call)
 {
 	bool present, last_ref = false;
+	unsigned int flags;
 	__u64 u;
 	__s64 v;
 
@@ -368,6 +392,11 @@ static int parse_entry_arg(struct line *l, struct syn_syscall *s, unsigned int c
 		if (get_uint(l, "port", 65535, false, &u, &present))
 			return -1;
 		s->arg = present ? (__s32)u : 0;
+		return 0;
+	case SYN_CALL_ACCEPT4:
+		if (get_sock_flags(l, &flags))
+			return -1;
+		s->arg = (__s32)flags;
 		return 0;
 	default:
 		return 0;
@@ -447,6 +476,18 @@ static int parse_sockopt(struct line *l, struct syn_syscall *s)
 	return 0;
 }
 
+/* socket()'s type, as the kernel side records it: the kind of socket (the
+ * line's protocol says it) and the flags given. */
+static int parse_socket_type(struct line *l, struct syn_event *e)
+{
+	unsigned int flags;
+
+	if (get_sock_flags(l, &flags))
+		return -1;
+	e->sys.arg = (__s32)((e->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | flags);
+	return 0;
+}
+
 static int parse_syscall(struct line *l, struct syn_event *e)
 {
 	struct syn_syscall *s = &e->sys;
@@ -475,7 +516,9 @@ static int parse_syscall(struct line *l, struct syn_event *e)
 		return -1;
 	if (s->phase == SYN_PHASE_ENTRY)
 		return parse_entry_arg(l, s, call);
-	return parse_return(l, s, call);
+	if (parse_return(l, s, call))
+		return -1;
+	return call == SYN_CALL_SOCKET ? parse_socket_type(l, e) : 0;
 }
 
 static int parse_segment(struct line *l, struct syn_event *e)
