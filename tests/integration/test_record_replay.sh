@@ -5,6 +5,9 @@
 #    21001) written with -w REC -o LIVE exits 0 when its command does, and
 #    `-r REC` with the same options, run as nobody, writes a file
 #    byte-identical to LIVE;
+#  - the JSONL of that run read back with -r (as nobody): the same JSONL
+#    byte for byte, and the recording's ladder but for where its "socket
+#    freed" rows sit (JSON Lines keeps none: the reader rebuilds them);
 #  - the recording is a valid gzip file (gzip -t) whose data starts with
 #    "SYNSCOPE" (zcat | head -c);
 #  - -w alone (a name without .gz) draws nothing, says how many events it
@@ -89,6 +92,24 @@ for fmt in ladder stream jsonl; do
 		fail "$fmt/identical" "$(cmp "$WORKDIR/live.$fmt" "$NB/replay.$fmt" 2>&1 | head -n 1)"
 	fi
 done
+# ---- -r FILE.jsonl: the JSON Lines of that run drawn again ---------------
+# the same JSONL again, byte for byte; the recording's ladder but for where
+# each "socket freed" row sits (rebuilt: JSONL has none) and so the times
+as_nobody -r "$WORKDIR/live.jsonl" -f jsonl -o "$NB/again.jsonl" 2>"$NB/again.err"
+expect_eq jsonl-read/exit 0 "$?"
+expect_true jsonl-read/says-so grep -q "^synscope: replaying $WORKDIR/live.jsonl: [0-9]* events from JSON Lines" \
+	"$NB/again.err"
+expect_true jsonl-read/same-jsonl cmp "$WORKDIR/live.jsonl" "$NB/again.jsonl"
+# rows_but_freed LADDER: its rows without number, time and delta; no "socket
+# freed", no summary line (its event count counts what came back)
+rows_but_freed() {
+	sed -E 's/^ *[0-9]+ +[0-9]+\.[0-9]+ +[^ ]+ //' "$1" | grep -v -e "socket freed" -e "^synscope: "
+}
+as_nobody -r "$WORKDIR/live.jsonl" -o "$NB/jsonl.ladder" 2>/dev/null
+as_nobody -r "$NB/rec.jsonl.gz" -o "$NB/rec.ladder" 2>/dev/null
+expect_true jsonl-read/ladder-drawn grep -q "^  started .* rows, complete$" "$NB/jsonl.ladder"
+expect_eq jsonl-read/same-ladder "$(rows_but_freed "$NB/rec.ladder")" \
+	"$(rows_but_freed "$NB/jsonl.ladder")"
 expect_true ladder/the-connection grep -q \
 	"^connection 1: 127.0.0.1:[0-9]* demo-client/[0-9]* -> 127.0.0.1:$PORT demo-server/" \
 	"$WORKDIR/live.ladder"

@@ -10,6 +10,7 @@
 #include "base/strbuf.h"
 #include "cli/commands.h"
 #include "render/text_time.h"
+#include "source/file/merge_input.h"
 #include "source/file/rec_read.h"
 
 #define COMMIT_EVENTS 1024 /* a commit point of the output every so many events */
@@ -71,6 +72,17 @@ static void catch_interrupts(struct rec_reader *rd)
 	rec_reader_stop_on(rd, &stop_now);
 }
 
+/* One event through the run, the output committed now and then; false
+ * when the output stopped the run (said by the run, or a reader gone). */
+static bool replay_one(struct run *run, const struct syn_event *e, unsigned long *n, bool live)
+{
+	bool commit;
+
+	run_event(run, e);
+	commit = ++*n % COMMIT_EVENTS == 0 || (live && e->kind == SYN_EV_TICK);
+	return !commit || run_commit(run, *n, RUN_OFFLINE_FLUSH_EVENTS);
+}
+
 /* The events, until the end, a damage, or an output that stops the run. */
 static enum rec_status replay_events(struct rec_reader *rd, struct run *run, bool live,
 				     bool *output_stopped)
@@ -80,16 +92,52 @@ static enum rec_status replay_events(struct rec_reader *rd, struct run *run, boo
 	unsigned long n = 0;
 
 	while ((st = rec_reader_next(rd, &e)) == REC_EVENT) {
-		bool commit;
-
-		run_event(run, &e);
-		commit = ++n % COMMIT_EVENTS == 0 || (live && e.kind == SYN_EV_TICK);
-		if (commit && !run_commit(run, n, RUN_OFFLINE_FLUSH_EVENTS)) {
-			*output_stopped = true; /* said by the run, or a reader gone */
+		if (!replay_one(run, &e, &n, live)) {
+			*output_stopped = true;
 			break;
 		}
 	}
 	return st;
+}
+
+/* -r FILE.jsonl: synscope's JSON Lines (another host's, say), read whole
+ * (its lines need not be in time order) and drawn as a recording would be:
+ * its times are wall-clock times, its reason names the writer's. */
+static int replay_jsonl(const struct options *o, const char *shown)
+{
+	struct merge_input in;
+	struct rec_header h;
+	struct run_opts ro;
+	struct run *run;
+	unsigned long n = 0;
+	char err[512];
+	int rc = 1;
+
+	if (merge_input_load(&in, o->read_path, err, sizeof(err))) {
+		fprintf(stderr, "synscope: %s: %s\n", shown, err);
+		return 1;
+	}
+	rec_header_init_local(&h); /* of this host, but for where it came from: not said */
+	snprintf(h.host, sizeof(h.host), "?");
+	snprintf(h.kernel, sizeof(h.kernel), "?");
+	h.start_ns = in.start_ns;
+	run_opts_from(o, true, &ro);
+	ro.header = &h;
+	ro.inputs[0] = o->read_path;
+	rst_reason_names_set((const char *const *)in.rst_names, REC_RST_REASONS);
+	drop_reason_names_set((const char *const *)in.drop_names, REC_RST_REASONS);
+	run = run_open(&ro, &rc);
+	if (run) {
+		fprintf(stderr, "synscope: replaying %s: %zu events from JSON Lines (where each "
+			"socket was freed is rebuilt: docs/merge.md)\n", shown, in.n);
+		for (size_t i = 0; i < in.n && replay_one(run, &in.ev[i], &n, false); i++)
+			;
+		rc = run_close(run, 0);
+	}
+	rst_reason_names_set(NULL, 0);
+	drop_reason_names_set(NULL, 0);
+	merge_input_free(&in);
+	return rc;
 }
 
 /* Standard input must bring a recording, and --top one that is live (a
@@ -142,6 +190,8 @@ int replay_main(const struct options *o)
 
 	if (rc)
 		return rc;
+	if (!rec_path_is_std(o->read_path) && merge_input_is_jsonl(o->read_path))
+		return replay_jsonl(o, input_name(o->read_path, q, sizeof(q)));
 	rd = rec_reader_open(o->read_path, &h, err, sizeof(err));
 	if (!rd) {
 		fprintf(stderr, "synscope: %s: %s\n", input_name(o->read_path, q, sizeof(q)), err);

@@ -130,3 +130,17 @@ void merge_input_free(struct merge_input *in)
 	}
 	memset(in, 0, sizeof(*in));
 }
+
+bool merge_input_is_jsonl(const char *path)
+{
+	struct merge_input in = { 0 };
+	char err[8];
+	FILE *f = fopen(path, "r");
+	bool jsonl;
+
+	if (!f)
+		return false;
+	jsonl = !sniff(f, &in, err, sizeof(err)) && in.jsonl;
+	fclose(f);
+	return jsonl;
+}

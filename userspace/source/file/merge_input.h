@@ -29,5 +29,8 @@ struct merge_input {
  * follow that host's sockets.) */
 int merge_input_load(struct merge_input *in, const char *path, char *err, size_t errlen);
 void merge_input_free(struct merge_input *in);
+/* Does path start as JSON Lines do (with '{')? false for a recording, or
+ * a file that cannot be read (its reader says why). */
+bool merge_input_is_jsonl(const char *path);
 
 #endif
