@@ -11,8 +11,8 @@
 #    the accept4() entry alike (socket() is not reported under a port filter);
 #  - the ladder of the recording, with --explain: the rows
 #    "socket(SOCK_NONBLOCK) = N", "socket = N" and
-#    "accept4(fd=N, SOCK_NONBLOCK|SOCK_CLOEXEC)", and the explanation of a
-#    socket made non-blocking.
+#    "accept4(fd=N, SOCK_NONBLOCK|SOCK_CLOEXEC)", the explanation of a
+#    socket made non-blocking, and accept4()'s own (named accept4()).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21897
@@ -82,5 +82,7 @@ expect_true ladder/client grep -Eq "\| socket\(SOCK_NONBLOCK\) = $cfd +\|" "$WOR
 expect_true ladder/accept4 grep -Eq "\| +accept4\(fd=$lfd, SOCK_NONBLOCK\|SOCK_CLOEXEC\)" \
 	"$WORKDIR/ladder.txt"
 expect_true ladder/explained grep -q "SOCK_NONBLOCK makes it non-blocking" "$WORKDIR/ladder.txt"
+expect_true ladder/accept4-explained grep -q "# accept4(): the server takes the next connection" \
+	"$WORKDIR/ladder.txt"
 
 finish

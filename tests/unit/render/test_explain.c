@@ -396,6 +396,17 @@ static void test_accept_queue(void)
 	CHECK_EQ_STR(key_at(&f, 2), "accept-returns");
 	CHECK_EQ_STR(key_at(&f, 0), "accept-call"); /* called before: it waits */
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 2);
+
+	/* accept4() (nginx, nc) is named as it was called */
+	char buf[512];
+
+	f.rows[0].ev.sys.call = f.rows[2].ev.sys.call = SYN_CALL_ACCEPT4;
+	f.rows[0].ev.sys.arg = SOCK_NONBLOCK;
+	CHECK_EQ_STR(key_at(&f, 2), "accept-returns");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "accept4(): the server waits for a connection whose handshake is complete");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		     "accept4() returns: the 3rd segment arrived, the connection is ready");
 }
 
 static void test_udp_and_drops(void)
