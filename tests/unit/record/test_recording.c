@@ -588,6 +588,11 @@ static void test_bad_magic_version_abi(void)
 	r = read_patched(0, "SYNSCOPX", 8);
 	CHECK(!r.opened);
 	CHECK_EQ_STR(r.err, "not a synscope recording (neither gzip nor plain data starts with SYNSCOPE)");
+	/* JSON Lines come where a recording was expected (-r -, or gzipped) */
+	r = read_patched(0, "{\"v\":1,\"", 8);
+	CHECK(!r.opened);
+	CHECK_EQ_STR(r.err, "JSON Lines, not a recording: -r reads JSON Lines only from an "
+		     "uncompressed file named on the command line (not standard input, not gzip)");
 	r = read_patched(8, v3, 4);
 	CHECK(!r.opened);
 	CHECK_EQ_STR(r.err, "recording format version 3: this synscope reads versions 1 to 2");

@@ -365,6 +365,10 @@ static enum rec_status read_prefix(struct rec_reader *r, struct rec_header *h)
 					   ? "the file header is cut short"
 					   : "the file is empty");
 	}
+	if (p[0] == '{') /* JSON Lines: read whole, from a plain file (replay.c) */
+		return reader_stop(r, REC_BAD, NULL, "JSON Lines, not a recording: -r reads "
+				   "JSON Lines only from an uncompressed file named on the command "
+				   "line (not standard input, not gzip)");
 	if (memcmp(p, REC_MAGIC, REC_MAGIC_LEN))
 		return reader_stop(r, REC_BAD, NULL, "not a synscope recording (neither gzip "
 				   "nor plain data starts with SYNSCOPE)");
