@@ -7,7 +7,9 @@
 # JSON Lines, live and under -P 21896: each call's entry (with its vlen)
 # and return (the messages the program saw) on its lane, each lane's
 # datagrams, and none marked a retransmission though all four are as long;
-# the ladder names the calls and explains them as messages, not bytes.
+# the ladder names the calls and explains them as messages, not bytes. And
+# a UDP socket connected to ::1 and closed without a datagram: its peer is
+# on this host ("?", not "(remote)") and connect() waits for nothing.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21896
@@ -69,5 +71,15 @@ expect_true ladder/sent grep -q "# sendmmsg(): 2 messages handed to the kernel i
 	"$WORKDIR/ladder.txt"
 expect_true ladder/taken grep -q "# recvmmsg(): 2 messages taken in one call" "$WORKDIR/ladder.txt"
 expect_true ladder/no-retrans not grep -q "RETRANS" "$WORKDIR/ladder.txt"
+
+# a UDP socket connected to ::1 and closed, nothing sent (how glibc's
+# getaddrinfo() tries each address it found): the peer is on this host,
+# not "(remote)", and connect() waits for nothing (no " ...")
+traced_run probe /dev/null -P "$PORT" -o "$WORKDIR/probe.txt" -- python3 -c "import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.connect(('::1', $PORT))
+s.close()"
+expect_true probe/peer-here grep -Eq "^connection 1 \(UDP\): .* -> \[::1\]:$PORT \?$" "$WORKDIR/probe.txt"
+expect_true probe/no-wait grep -Eq "\| connect\(fd=[0-9]+\) +\|" "$WORKDIR/probe.txt"
 
 finish

@@ -16,6 +16,7 @@
 #include "render/text_line.h"
 #include "render/text_summary.h"
 #include "render/text_time.h"
+#include "track/conn_facts.h"
 
 /* SVG geometry, in SVG units (the drawing scales to the page width). */
 #define SVG_W 1100
@@ -682,7 +683,7 @@ static void html_draw_lanes(struct html_ctx *x, int height)
 			LANE_HEAD_Y + 52);
 		html_put(x->f, proc);
 		fprintf(x->f, "</text>\n<line class=\"lane%s\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n",
-			ce->traced ? "" : " remote", lx, TOP_Y - ROW_H / 2 - 4, lx, height - BOTTOM_H / 2);
+			conn_end_remote(ce) ? " remote" : "", lx, TOP_Y - ROW_H / 2 - 4, lx, height - BOTTOM_H / 2);
 	}
 }
 

@@ -667,9 +667,9 @@ static void json_put_lane_counts(struct jbuf *j, const struct conn *c)
 	jb_u64(j, "server_pid", c->end[1].pid);
 	jb_key(j, "server_comm");
 	json_put_str(j, c->end[1].comm, SYN_COMM_LEN);
-	if (!c->end[0].traced)
+	if (conn_end_remote(&c->end[0]))
 		jb_lit(j, ",\"client_remote\":true");
-	if (!c->end[1].traced)
+	if (conn_end_remote(&c->end[1]))
 		jb_lit(j, ",\"server_remote\":true");
 }
 

@@ -1024,12 +1024,7 @@ static void rfc_print_header(const struct rfc_ctx *x)
 		const struct conn_end *e = &c->end[i];
 
 		endpoint_str(e->family, e->addr, e->port, ep[i], sizeof(ep[i]));
-		if (!e->traced)
-			snprintf(proc[i], sizeof(proc[i]), "(remote)");
-		else if (!e->pid && !e->sock_id)
-			snprintf(proc[i], sizeof(proc[i]), "(no socket)");
-		else
-			txt_proc(e->pid, e->comm, proc[i], sizeof(proc[i]));
+		txt_end_proc(e, proc[i], sizeof(proc[i]));
 	}
 	if (c->nrows)
 		txt_wall_utc((__s64)c->rows[0].ev.ts_ns + x->o->wall_offset_ns, when, sizeof(when));

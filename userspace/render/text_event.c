@@ -6,6 +6,7 @@
 #include "base/names.h"
 #include "base/strbuf.h"
 #include "render/text_event.h"
+#include "track/conn_facts.h"
 #include "render/text_time.h"
 
 char *txt_comm(const char comm[SYN_COMM_LEN], char *buf, size_t len)
@@ -49,8 +50,10 @@ char *txt_proc(__u32 pid, const char comm[SYN_COMM_LEN], char *buf, size_t len)
 
 char *txt_end_proc(const struct conn_end *e, char *buf, size_t len)
 {
-	if (!e->traced)
+	if (conn_end_remote(e))
 		snprintf(buf, len, "(remote)");
+	else if (!e->traced) /* on this host, and nothing of it seen */
+		txt_copy(buf, len, "?");
 	else if (!e->pid && !e->sock_id && !e->listening && e->state != ST_LISTEN &&
 		 e->state != ST_SYN_RECV)
 		snprintf(buf, len, "(no socket)"); /* nothing listens: a closed port */
@@ -517,9 +520,10 @@ char *txt_row_text(const struct conn *c, const struct conn_row *r, const struct 
 	txt_event_text(e, r->end, b, buf, len);
 	n = strlen(buf);
 	if (e->kind == SYN_EV_SYSCALL) {
-		/* these wait for the handshake: the return comes rows later */
-		bool blocks = e->sys.call == SYN_CALL_CONNECT || e->sys.call == SYN_CALL_ACCEPT ||
-			      e->sys.call == SYN_CALL_ACCEPT4;
+		/* these wait for the handshake: the return comes rows later (a UDP
+		 * socket's connect() has none to wait for) */
+		bool blocks = (e->sys.call == SYN_CALL_CONNECT && c->proto != IPPROTO_UDP) ||
+			      e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4;
 
 		if (e->sys.phase == SYN_PHASE_ENTRY && blocks && n < len)
 			txt_copy(buf + n, len - n, " ...");

@@ -1,6 +1,7 @@
 /* What a connection amounts to (conn_facts.h). */
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <string.h>
 #include "track/conn_facts.h"
 #include "track/timeline.h"
@@ -301,4 +302,20 @@ bool conn_selected(const struct conn_select *s, const struct conn *c)
 	if (s->comm[0] && !comm_is(c->end[0].comm, s->comm) && !comm_is(c->end[1].comm, s->comm))
 		return false;
 	return true;
+}
+
+static bool addr_loopback(__u8 family, const __u8 a[16])
+{
+	static const __u8 v6_loopback[16] = { [15] = 1 };
+	static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET)
+		return a[0] == 127;
+	return family == AF_INET6 && (!memcmp(a, v6_loopback, 16) ||
+				      (!memcmp(a, v4_mapped, 12) && a[12] == 127));
+}
+
+bool conn_end_remote(const struct conn_end *e)
+{
+	return !e->traced && !addr_loopback(e->family, e->addr);
 }

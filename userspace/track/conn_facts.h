@@ -22,6 +22,12 @@ const char *facts_outcome_name(enum conn_outcome o);
  * accept wait), -1 when none is known: what --slower compares. */
 __s64 facts_opening_ns(const struct conn_facts *f);
 
+/* Is this end on another host? Not traced here (only its packets were
+ * seen), and not at a loopback address: an end at 127.0.0.1 or ::1 that
+ * synscope never saw (a UDP socket's connect() to a port, which sends
+ * nothing) is on this host all the same. */
+bool conn_end_remote(const struct conn_end *e);
+
 /* Which finished connections are told (--slower, --rst, --comm). */
 struct conn_select {
 	__u64 slower_ns;          /* 0: any; else facts_opening_ns() at least this */

@@ -114,7 +114,8 @@ static void test_retransmit_cause(void)
 	CHECK_EQ_STR(txt_retransmit_cause(&e), "SYN-ACK resent (timer)");
 }
 
-/* Who an end is, in a header: "(remote)" off this host; "(no socket)"
+/* Who an end is, in a header: "(remote)" off this host (never seen, not at
+ * a loopback address: "?" there); "(no socket)"
  * where nothing was there (a closed port); "?" for a listener known only
  * by its port (from before tracing); else comm/pid. */
 static void test_end_names(void)
@@ -124,6 +125,24 @@ static void test_end_names(void)
 
 	memset(&e, 0, sizeof(e));
 	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(remote)");
+	/* never seen, but at a loopback address: on this host, nothing to tell */
+	e.family = AF_INET;
+	memcpy(e.addr, "\x7f\x00\x00\x05", 4);
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.addr[0] = 10;
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(remote)");
+	e.family = AF_INET6;
+	memset(e.addr, 0, 16);
+	e.addr[15] = 1; /* ::1 */
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.addr[0] = 0xfe; /* fe00::1 */
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(remote)");
+	memcpy(e.addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x7f\0\0\x01", 16); /* ::ffff:127.0.0.1 */
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "?");
+	e.addr[12] = 10; /* ::ffff:10.0.0.1 */
+	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(remote)");
+	memset(e.addr, 0, 16);
+	e.family = 0;
 	e.traced = true;
 	CHECK_EQ_STR(txt_end_proc(&e, buf, sizeof(buf)), "(no socket)");
 	e.listening = true;
@@ -234,6 +253,32 @@ static void test_sock_flags(void)
 	CHECK_EQ_STR(txt_syscall(&e, buf, sizeof(buf)), "accept4 = 4");
 }
 
+/* A call that waits for the handshake ends in " ...": connect() and
+ * accept() on TCP; a UDP socket's connect() waits for nothing. */
+static void test_calls_that_wait(void)
+{
+	struct conn c;
+	struct conn_row r;
+	struct seq_base b;
+	char buf[96];
+
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	memset(&b, 0, sizeof(b));
+	c.proto = IPPROTO_TCP;
+	r.ev.kind = SYN_EV_SYSCALL;
+	r.ev.proto = IPPROTO_TCP;
+	r.ev.sys.call = SYN_CALL_CONNECT;
+	r.ev.sys.phase = SYN_PHASE_ENTRY;
+	r.ev.sys.fd = 3;
+	CHECK_EQ_STR(txt_row_text(&c, &r, &b, buf, sizeof(buf)), "connect(fd=3) ...");
+	c.proto = r.ev.proto = IPPROTO_UDP;
+	CHECK_EQ_STR(txt_row_text(&c, &r, &b, buf, sizeof(buf)), "connect(fd=3)");
+	r.ev.sys.call = SYN_CALL_WRITE;
+	c.proto = r.ev.proto = IPPROTO_TCP;
+	CHECK_EQ_STR(txt_row_text(&c, &r, &b, buf, sizeof(buf)), "write(fd=3)");
+}
+
 static void test_summary_says_unshown(void)
 {
 	struct run_summary sum = { .events = 40, .conns = 2 };
@@ -269,5 +314,6 @@ int main(void)
 	RUN(test_summary_says_unshown);
 	RUN(test_call_returns);
 	RUN(test_sock_flags);
+	RUN(test_calls_that_wait);
 	return TEST_SUMMARY();
 }
