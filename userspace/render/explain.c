@@ -791,6 +791,11 @@ static void explain_reset(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_RST_SENT_NO_SOCKET;
 	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {
 		n->key = EX_RST_SENT_UNREAD;
+	} else if (why && (!strcmp(why, "TCP_ABORT_ON_DATA") ||
+			   !strcmp(why, "TCP_TIMEWAIT_SOCKET"))) {
+		/* data for a socket its process closed (a full one, or the
+		 * timewait socket that holds its FIN-WAIT-2 on) */
+		n->key = EX_RST_SENT_DATA_AFTER_CLOSE;
 	} else if (why && !strcmp(why, "TCP_STATE") && !lane_closed_by_call(c, i, r->end, s) &&
 		   !lane_accepted(c, i, r->end, s)) {
 		/* no close() of its own, never accepted: its listener closed */

@@ -274,6 +274,36 @@ static void test_reset_after_accept_in_batches(void)
 	rst_reason_names_set(NULL, 0);
 }
 
+/* Data that reaches a socket its process has closed is answered with RST:
+ * the kernel says so as TCP_ABORT_ON_DATA (the full socket) or
+ * TCP_TIMEWAIT_SOCKET (the timewait socket holding FIN-WAIT-2 on). */
+static void test_reset_for_data_after_close(void)
+{
+	static const char *const reasons[] = { "NOT_SPECIFIED", "TCP_TIMEWAIT_SOCKET",
+					       "TCP_ABORT_ON_DATA" };
+	struct fake f;
+	struct conn_row *r;
+	char buf[512];
+
+	rst_reason_names_set(reasons, 3);
+	for (__u32 reason = 1; reason <= 2; reason++) {
+		fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+			  "10.99.0.2", 21400, 20, "demo-server");
+		f.st[C] = f.st[S] = ST_ESTABLISHED;
+		fake_seg_both(&f, 1, 2, S, F_FIN | F_ACK, 300, 101, 0, 512);     /* 0, 1 */
+		fake_seg_both(&f, 3, 4, C, F_PSH | F_ACK, 101, 301, 4, 512);     /* 2, 3 */
+		r = fake_row(&f, 5, S, SYN_EV_RESET);                            /* 4 */
+		r->ev.rst.kind = SYN_RESET_SENT;
+		r->ev.rst.reason = reason;
+		CHECK_EQ_STR(key_at(&f, 4), "rst-data-after-close");
+	}
+	CHECK_EQ_STR(explain_text(&f.c, 4, &notes[4], EXPLAIN_EN, buf, sizeof(buf)),
+		     "data arrived after the server had closed its socket (close(), or its process "
+		     "exited): no one can read it any more, so the server's kernel answers with RST "
+		     "(TCP_ABORT_ON_DATA)");
+	rst_reason_names_set(NULL, 0);
+}
+
 /* A plain close, then the client's FIN sent again, acknowledging only up
  * to the server's FIN (it left before that FIN was in). Taken in batches, a
  * FIN resent in a later batch is not its lane's first: the close stays
@@ -1126,6 +1156,7 @@ int main(void)
 	RUN(test_simultaneous_close);
 	RUN(test_resent_fin_in_a_later_batch);
 	RUN(test_reset_after_accept_in_batches);
+	RUN(test_reset_for_data_after_close);
 	RUN(test_simultaneous_open);
 	RUN(test_refused);
 	RUN(test_exit_and_dup);
