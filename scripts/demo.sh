@@ -78,6 +78,7 @@ summary_zh() {
 	refused) echo "没有监听者：SYN 被 RST 回答，connect() 以 ECONNREFUSED 失败" ;;
 	linger-rst) echo "设置 SO_LINGER 为 0 再 close()：用 RST 代替 FIN" ;;
 	unread-rst) echo "接收队列里还有未读数据时 close()：用 RST 代替 FIN" ;;
+	write-after-close) echo "服务器关闭之后客户端仍然写：RST，然后是 EPIPE 和 SIGPIPE" ;;
 	lost-syn) echo "第一个 SYN 被丢弃；客户端在初始 RTO 之后重传它" ;;
 	accept-queue) echo "握手在 accept() 之前就已完成；accept() 不发送任何报文段" ;;
 	backlog-full) echo "listen(fd, 1)，三个客户端，不调用 accept()：第三个 SYN 被丢弃" ;;

@@ -421,6 +421,17 @@ static void write_str(int fd, const char *s)
 	write_all(fd, s, strlen(s));
 }
 
+/* write() must fail with err (EPIPE: a connection reset after the peer's FIN). */
+static void write_expect_error(int fd, int err)
+{
+	ssize_t n = write(fd, REQUEST, strlen(REQUEST));
+
+	if (n >= 0)
+		fail("write: %zd bytes; expected %s", n, strerrorname_np(err));
+	if (errno != err)
+		fail("write: %s; expected %s", strerrorname_np(errno), strerrorname_np(err));
+}
+
 /* read() must fail with err (the peer's RST). */
 static void read_expect_error(int fd, int err)
 {
@@ -814,7 +825,9 @@ static void merged_fin_client(struct lab *l)
 	close_expect(l, fd, true);
 }
 
-static void server_close_server(struct lab *l)
+/* The server accepts and close()s first: its end in TIME-WAIT at the end,
+ * or (time_wait false) gone by then. */
+static void close_first_server(struct lab *l, bool time_wait)
 {
 	int lfd = listen_at(&l->srv, LISTEN_BACKLOG);
 	int fd;
@@ -825,7 +838,12 @@ static void server_close_server(struct lab *l)
 	close_checked(lfd);
 	settle(l);
 	step(l, "close() first: FIN");
-	close_expect(l, fd, true);
+	close_expect(l, fd, time_wait);
+}
+
+static void server_close_server(struct lab *l)
+{
+	close_first_server(l, true);
 }
 
 static void server_close_client(struct lab *l)
@@ -1083,6 +1101,33 @@ static void unread_rst_client(struct lab *l)
 	write_str(fd, REQUEST);
 	step(l, "read(): the server's RST makes it fail with ECONNRESET");
 	read_expect_error(fd, ECONNRESET);
+	step(l, "close(): nothing left to send");
+	close_expect(l, fd, false);
+}
+
+/* write-after-close: the server closes first; the client reads the EOF and
+ * writes all the same. Nobody will read that data (the server's process
+ * closed its socket; a timewait socket holds its FIN-WAIT-2 on), so the
+ * server's kernel answers it with RST. After the FIN, the RST shows not in
+ * read(), which still says end-of-file, but in the next write(): EPIPE, and
+ * SIGPIPE (ignored here; it ends a program that does not). */
+static void write_after_close_server(struct lab *l)
+{
+	close_first_server(l, false); /* the RST ends its timewait socket */
+}
+
+static void write_after_close_client(struct lab *l)
+{
+	int fd = connect_to(l, &l->srv);
+
+	step(l, "read() until the server's FIN: returns 0");
+	read_eof(fd);
+	settle(l);
+	step(l, "write() all the same: the data goes out, but nobody will read it");
+	write_str(fd, REQUEST);
+	settle(l);
+	step(l, "write() again: the server's RST came back, it fails with EPIPE (and SIGPIPE)");
+	write_expect_error(fd, EPIPE);
 	step(l, "close(): nothing left to send");
 	close_expect(l, fd, false);
 }
@@ -1717,6 +1762,8 @@ static const struct scenario scenarios[] = {
 	  reset_by_client_server, linger_rst_client, false },
 	{ "unread-rst", "close() with unread data in the receive queue: RST instead of FIN",
 	  unread_rst_server, unread_rst_client, false },
+	{ "write-after-close", "the client writes after the server closed: RST, then EPIPE and SIGPIPE",
+	  write_after_close_server, write_after_close_client, false },
 	{ "lost-syn", "the first SYN is dropped; the client retransmits it after the initial RTO",
 	  handshake_close_server, lost_syn_client, false },
 	{ "accept-queue", "the handshake completes before accept(); accept() sends nothing",

@@ -40,6 +40,7 @@ declare -A WIRE=(
 	[refused]="c:S s:R."
 	[linger-rst]="c:S s:S. c:. c:R."
 	[unread-rst]="c:S s:S. c:. c:P. s:. s:R."
+	[write-after-close]="c:S s:S. c:. s:F. c:. c:P. s:R"
 	[lost-syn]="c:S c:S s:S. c:. c:F. s:. s:F. c:."
 	[accept-queue]="c:S s:S. c:. s:P. c:. c:F. s:. s:F. c:."
 	[backlog-full]="c:S s:S. c:. s:F. c:. c:F. s:.|c:S s:S. c:. s:F. c:. c:F. s:.|c:S c:S s:S. c:. s:F. c:. c:F. s:."

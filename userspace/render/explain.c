@@ -532,6 +532,8 @@ static __u8 io_key(const struct syn_event *e, const struct story *s, int lane, b
 		return ret == -ETIMEDOUT && s->ka_gave_up[lane] ? EX_READ_KEEPALIVE : EX_READ_FAIL;
 	}
 	if (syn_call_writes(e->sys.call)) {
+		if (ret == -EPIPE)
+			return EX_WRITE_EPIPE;
 		if (ret < 0)
 			return EX_WRITE_FAIL;
 		return udp ? EX_SENDTO_UDP : s->zero_win[!lane] ? EX_WRITE_ZERO_WINDOW : EX_WRITE;
@@ -785,8 +787,11 @@ static void explain_reset(const struct conn *c, size_t i, struct story *s,
 		n->key = EX_RST_KERNEL_ABORT;
 	} else if (r->ev.rst.kind == SYN_RESET_RECEIVED) {
 		/* an answer to our SYN: nothing listened there */
-		n->key = state_before(c, i, r->end) == ST_SYN_SENT ? EX_RST_RECEIVED_REFUSED
-								  : EX_RST_RECEIVED;
+		__u8 before = state_before(c, i, r->end);
+
+		/* after the peer's FIN, the kernel keeps EPIPE for the next write() */
+		n->key = before == ST_SYN_SENT ? EX_RST_RECEIVED_REFUSED :
+			 before == ST_CLOSE_WAIT ? EX_RST_RECEIVED_AFTER_FIN : EX_RST_RECEIVED;
 	} else if (why && !strcmp(why, "NO_SOCKET")) {
 		n->key = EX_RST_SENT_NO_SOCKET;
 	} else if (why && !strcmp(why, "TCP_ABORT_ON_CLOSE")) {

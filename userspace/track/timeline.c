@@ -7,7 +7,7 @@
  * TIME-WAIT lives in a timewait socket (the kernel reports FIN_WAIT2 -> CLOSE
  * or CLOSING -> CLOSE for the full socket). They are added at the textbook
  * moment, marked inferred, and so is the end of each: a reset that kills a
- * request or a timewait socket.
+ * request or a timewait socket, or that a timewait socket sends.
  */
 #include <netinet/in.h>
 #include "track/timeline.h"
@@ -440,6 +440,13 @@ static bool infer_after(struct timeline *tl, struct conn *c, const struct conn_r
 	    c->end[e].role == ROLE_SERVER && syn_is_answered(rows, i, avail)) {
 		tl->on_request[e] = true;
 		return infer(tl, out, r, e, ST_SYN_RECV);
+	}
+	/* a timewait socket that answers with RST (data after its process
+	 * closed) is gone with it: Linux deschedules it at once */
+	if (r->ev.kind == SYN_EV_RESET && r->ev.rst.kind == SYN_RESET_SENT &&
+	    r->ev.sk_kind == SYN_SK_TIMEWAIT && tl->cur[e] != ST_CLOSE) {
+		tl->in_tw[e] = false;
+		return infer(tl, out, r, e, ST_CLOSE);
 	}
 	if (!is_rst_in(r))
 		return true;

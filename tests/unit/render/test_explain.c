@@ -302,6 +302,26 @@ static void test_reset_for_data_after_close(void)
 		     "exited): no one can read it any more, so the server's kernel answers with RST "
 		     "(TCP_ABORT_ON_DATA)");
 	rst_reason_names_set(NULL, 0);
+
+	/* the client had the server's FIN (CLOSE-WAIT): Linux keeps the reset
+	 * for its next write(), EPIPE, and read() still says end-of-file */
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_seg_both(&f, 1, 2, S, F_FIN | F_ACK, 300, 101, 0, 512);             /* 0, 1 */
+	fake_state(&f, 3, C, ST_ESTABLISHED, ST_CLOSE_WAIT, false);               /* 2 */
+	fake_seg_both(&f, 4, 5, S, F_RST, 301, 0, 0, 0);                         /* 3, 4 */
+	r = fake_row(&f, 6, C, SYN_EV_RESET);                                    /* 5 */
+	r->ev.rst.kind = SYN_RESET_RECEIVED;
+	fake_sys(&f, 7, C, SYN_CALL_WRITE, SYN_PHASE_RETURN, 3, 0, -EPIPE);      /* 6 */
+	fake_sys(&f, 8, C, SYN_CALL_WRITE, SYN_PHASE_RETURN, 3, 0, -ECONNRESET); /* 7 */
+	CHECK_EQ_STR(key_at(&f, 5), "rst-received-after-fin");
+	CHECK_EQ_STR(key_at(&f, 6), "write-epipe");
+	CHECK_EQ_STR(key_at(&f, 7), "write-fails");
+	CHECK_EQ_STR(explain_text(&f.c, 6, &notes[6], EXPLAIN_EN, buf, sizeof(buf)),
+		     "write() fails with EPIPE: this end can send nothing more (the connection was "
+		     "reset, or its sending side shut down); the kernel also sends the process "
+		     "SIGPIPE, which ends a program that neither ignores nor handles it");
 }
 
 /* A plain close, then the client's FIN sent again, acknowledging only up

@@ -401,6 +401,47 @@ static void test_reset_in_fin_wait2_after_the_handover(void)
 	run_free(&r);
 }
 
+/* After the hand-over, data arrives for the closed end: its timewait socket
+ * answers with RST and is gone with it (Linux deschedules it), so the lane
+ * ends there, CLOSE inferred, and stays out of TIME-WAIT though the peer's
+ * FIN follows. */
+static void test_timewait_socket_that_resets_is_gone(void)
+{
+	struct syn_event ev[32];
+	size_t n = connected(ev, 300, "client");
+	struct run r;
+	char buf[256];
+
+	n += closed_first(ev + n, 300, "client");
+	ev[n++] = ev_seg(120 * US, 0, CLI, SRV, RX, P_ | A_, 901, 102, 5);
+	ev[n] = ev_kind(SYN_EV_RESET, 121 * US, 0, CLI, SRV);
+	ev[n].rst.kind = SYN_RESET_SENT;
+	ev[n++].sk_kind = SYN_SK_TIMEWAIT;
+	ev[n++] = ev_seg(122 * US, 0, CLI, SRV, TX, R_, 102, 0, 0);
+	ev[n++] = ev_seg(130 * US, 0, CLI, SRV, RX, F_ | A_, 906, 102, 0);
+	run_new(&r);
+	feed(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 1)) {
+		const struct conn *c = &r.k.conns[0];
+
+		CHECK_EQ_STR(lane_states(c, 0, buf, sizeof(buf)),
+			     "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 "
+			     "FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>CLOSE FIN_WAIT2>CLOSE*");
+		CHECK_EQ_INT(c->end[0].state, CLOSE);
+	}
+	run_free(&r);
+
+	/* a reset sent by the full socket is the kernel's to report */
+	ev[n - 3].sk_kind = SYN_SK_FULL;
+	run_new(&r);
+	feed(&r, ev, n);
+	tracker_finish(r.t);
+	if (CHECK_EQ_INT(r.k.nconns, 1))
+		CHECK(!strstr(lane_states(&r.k.conns[0], 0, buf, sizeof(buf)), "CLOSE*"));
+	run_free(&r);
+}
+
 /* A socket still open (shutdown(), not close()) in FIN-WAIT-2 gets an RST:
  * the kernel's FIN_WAIT2 -> CLOSE is then its end, not a hand-over to a
  * timewait socket: the lane is CLOSE. */
@@ -794,6 +835,7 @@ int main(void)
 	RUN(test_only_ticks_move_the_clock);
 	RUN(test_reset_ends_the_wait_in_fin_wait2);
 	RUN(test_reset_in_fin_wait2_after_the_handover);
+	RUN(test_timewait_socket_that_resets_is_gone);
 	RUN(test_reset_in_fin_wait2_of_an_open_socket);
 	RUN(test_time_wait_is_remembered_longer);
 	RUN(test_retransmission_seen_only_arriving);
