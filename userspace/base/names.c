@@ -348,40 +348,32 @@ unsigned int syn_call_sock_flags(const struct syn_syscall *s)
 	return 0;
 }
 
-const char *sock_flag_name(unsigned int i, unsigned int *bit)
-{
-	if (i >= sizeof(sock_flags) / sizeof(sock_flags[0]))
-		return NULL;
-	*bit = sock_flags[i].bit;
-	return sock_flags[i].name;
-}
+#define NSOCK_FLAGS (sizeof(sock_flags) / sizeof(sock_flags[0]))
 
-char *txt_sock_flags(unsigned int flags, char *buf, size_t len)
+char *txt_sock_flags(unsigned int flags, const char *sep, char *buf, size_t len)
 {
-	unsigned int bit, rest = flags & ~(unsigned int)SOCK_FLAGS_NAMED;
-	const char *name;
+	unsigned int rest = flags & ~(unsigned int)SOCK_FLAGS_NAMED;
 	int n = 0;
 
 	if (len)
 		buf[0] = '\0';
-	for (unsigned int i = 0; (name = sock_flag_name(i, &bit)) && n >= 0 && (size_t)n < len; i++)
-		if (flags & bit)
-			n += snprintf(buf + n, len - (size_t)n, "%s%s", n ? "|" : "", name);
+	for (size_t i = 0; i < NSOCK_FLAGS && n >= 0 && (size_t)n < len; i++)
+		if (flags & sock_flags[i].bit)
+			n += snprintf(buf + n, len - (size_t)n, "%s%s", n ? sep : "",
+				      sock_flags[i].name);
 	if (rest && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "%s0x%x", n ? "|" : "", rest);
+		snprintf(buf + n, len - (size_t)n, "%s0x%x", n ? sep : "", rest);
 	return buf;
 }
 
 unsigned int sock_flag_of(const char *name)
 {
-	unsigned int bit;
-	const char *known;
 	char *end;
 	unsigned long v;
 
-	for (unsigned int i = 0; (known = sock_flag_name(i, &bit)); i++)
-		if (!strcmp(name, known))
-			return bit;
+	for (size_t i = 0; i < NSOCK_FLAGS; i++)
+		if (!strcmp(name, sock_flags[i].name))
+			return sock_flags[i].bit;
 	if (strncmp(name, "0x", 2) || !isxdigit((unsigned char)name[2]))
 		return 0;
 	v = strtoul(name + 2, &end, 16);

@@ -65,15 +65,14 @@ const char *sockopt_name(int level, int optname);
 int sockopt_of(int level, const char *name);
 /* shutdown()'s how: "SHUT_RD", "SHUT_WR", "SHUT_RDWR"; NULL otherwise. */
 const char *txt_shutdown_how(int how);
-/* The flags of socket() (in its type: sock_type_flags) and accept4():
- * "SOCK_NONBLOCK|SOCK_CLOEXEC", a bit no name covers as "0x10", "" for none.
- * sock_flag_name: the name of flag number i (0, 1), NULL past them. */
+/* The flags in socket()'s type (its low 4 bits are the kind of socket). */
 unsigned int sock_type_flags(int type);
 /* The flags a call's record carries: socket()'s return (a descriptor made),
  * accept4()'s entry; 0 for any other record. */
 unsigned int syn_call_sock_flags(const struct syn_syscall *s);
-char *txt_sock_flags(unsigned int flags, char *buf, size_t len);
-const char *sock_flag_name(unsigned int i, unsigned int *bit);
+/* Those flags' names joined by sep, as tcp_flags_str() does:
+ * "SOCK_NONBLOCK|SOCK_CLOEXEC", a bit no name covers as "0x10", "" for none. */
+char *txt_sock_flags(unsigned int flags, const char *sep, char *buf, size_t len);
 /* Back: a name, or a "0x.." of bits no name covers; 0 for neither. */
 unsigned int sock_flag_of(const char *name);
 

@@ -317,19 +317,12 @@ static void json_put_sockopt(struct jbuf *j, const struct syn_syscall *s)
 static void json_put_sock_flags(struct jbuf *j, const struct syn_syscall *s)
 {
 	unsigned int flags = syn_call_sock_flags(s);
-	char names[64], *name = names, *bar;
+	char names[80];
 
 	if (!flags)
 		return;
-	txt_sock_flags(flags, names, sizeof(names));
 	jb_lit(j, ",\"sock_flags\":[\"");
-	while ((bar = strchr(name, '|'))) {
-		*bar = '\0';
-		jb_raw(j, name);
-		jb_lit(j, "\",\"");
-		name = bar + 1;
-	}
-	jb_raw(j, name);
+	jb_raw(j, txt_sock_flags(flags, "\",\"", names, sizeof(names)));
 	jb_lit(j, "\"]");
 }
 

@@ -131,7 +131,7 @@ static char *txt_flagged_call(const struct syn_syscall *s, char *buf, size_t len
 {
 	char flags[48];
 
-	txt_sock_flags(syn_call_sock_flags(s), flags, sizeof(flags));
+	txt_sock_flags(syn_call_sock_flags(s), "|", flags, sizeof(flags));
 	if (s->call == SYN_CALL_SOCKET)
 		snprintf(buf, len, "socket(%s) = %lld", flags, (long long)s->ret);
 	else

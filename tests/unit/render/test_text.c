@@ -217,11 +217,11 @@ static void test_sock_flags(void)
 	struct syn_event e;
 	char buf[96];
 
-	CHECK_EQ_STR(txt_sock_flags(0, buf, sizeof(buf)), "");
-	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | SOCK_NONBLOCK, buf, sizeof(buf)),
+	CHECK_EQ_STR(txt_sock_flags(0, "|", buf, sizeof(buf)), "");
+	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | SOCK_NONBLOCK, "|", buf, sizeof(buf)),
 		     "SOCK_NONBLOCK|SOCK_CLOEXEC");
-	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | 0x10, buf, sizeof(buf)), "SOCK_CLOEXEC|0x10");
-	CHECK_EQ_STR(txt_sock_flags(0x30, buf, sizeof(buf)), "0x30");
+	CHECK_EQ_STR(txt_sock_flags(SOCK_CLOEXEC | 0x10, "|", buf, sizeof(buf)), "SOCK_CLOEXEC|0x10");
+	CHECK_EQ_STR(txt_sock_flags(0x30, "|", buf, sizeof(buf)), "0x30");
 	CHECK_EQ_INT(sock_type_flags(SOCK_DGRAM | SOCK_NONBLOCK), SOCK_NONBLOCK);
 	CHECK_EQ_INT(sock_flag_of("SOCK_NONBLOCK"), SOCK_NONBLOCK);
 	CHECK_EQ_INT(sock_flag_of("SOCK_CLOEXEC"), SOCK_CLOEXEC);
