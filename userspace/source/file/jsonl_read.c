@@ -243,27 +243,46 @@ static int get_addr(struct line *l, const char *key, __u8 addr[16], __u8 *family
 	return 0;
 }
 
+/* An array of names, each one bit (bit_of: 0 for a name it does not know,
+ * what the message calls it), into *out: "flags" and "sock_flags". */
+static int get_name_bits(struct line *l, struct json_field *f, const char *what,
+			 unsigned int (*bit_of)(const char *), unsigned int *out)
+{
+	const char *key = f->key.s;
+
+	if (f->type != JSON_ARR)
+		return say(l, f, "\"%s\" must be an array of flag names", key);
+	*out = 0;
+	for (int i = 0; i < f->nitems; i++) {
+		unsigned int bit = bit_of(f->items[i].s);
+
+		if (!bit)
+			return say(l, f, "\"%s\": unknown %s \"%.20s\"", key, what, f->items[i].s);
+		if (*out & bit)
+			return say(l, f, "\"%s\": %.20s twice", key, f->items[i].s);
+		*out |= bit;
+	}
+	return 0;
+}
+
+static unsigned int tcp_flag_bit(const char *name)
+{
+	for (unsigned int b = 0; b < 8; b++)
+		if (!strcmp(name, tcp_flag_name(b)))
+			return 1u << b;
+	return 0;
+}
+
 static int get_flags(struct line *l, __u8 *out)
 {
 	struct json_field *f = json_get(&l->o, "flags");
+	unsigned int bits;
 
 	if (!f)
 		return missing(l, "flags");
-	if (f->type != JSON_ARR)
-		return say(l, f, "\"flags\" must be an array of flag names");
-	*out = 0;
-	for (int i = 0; i < f->nitems; i++) {
-		unsigned int b;
-
-		for (b = 0; b < 8; b++)
-			if (!strcmp(f->items[i].s, tcp_flag_name(b)))
-				break;
-		if (b == 8)
-			return say(l, f, "\"flags\": unknown TCP flag \"%.20s\"", f->items[i].s);
-		if (*out & (1u << b))
-			return say(l, f, "\"flags\": %s twice", f->items[i].s);
-		*out |= (__u8)(1u << b);
-	}
+	if (get_name_bits(l, f, "TCP flag", tcp_flag_bit, &bits))
+		return -1;
+	*out = (__u8)bits;
 	return 0;
 }
 
@@ -344,18 +363,9 @@ static int get_sock_flags(struct line *l, unsigned int *out)
 	*out = 0;
 	if (!f)
 		return 0;
-	if (f->type != JSON_ARR || !f->nitems)
+	if (f->type == JSON_ARR && !f->nitems) /* written only when there is one */
 		return say(l, f, "\"sock_flags\" must be an array of flag names");
-	for (int i = 0; i < f->nitems; i++) {
-		unsigned int bit = sock_flag_of(f->items[i].s);
-
-		if (!bit)
-			return say(l, f, "\"sock_flags\": unknown flag \"%.20s\"", f->items[i].s);
-		if (*out & bit)
-			return say(l, f, "\"sock_flags\": %.20s twice", f->items[i].s);
-		*out |= bit;
-	}
-	return 0;
+	return get_name_bits(l, f, "flag", sock_flag_of, out);
 }
 
 /* The argument an entry carries, by call. */
