@@ -77,6 +77,10 @@ wait_exit() {
 # started, then the peer's script; both must finish their scripts.
 run_peer_and_app() {
 	local dir=$1 port=$2 local_addr=$3 peer_addr=$4 rc
+	# A second run (second_chance) finds the first's files: its "go" would
+	# start the peer at once and its "ready" lines would pass the waits
+	# before either program is up, so the SYN meets no listener.
+	rm -f "$dir/go" "$dir/peer.log" "$dir/app.log"
 	ip netns exec "$NS" "$TUNPEER" --dev "$DEV" --local "$local_addr" --peer "$peer_addr" \
 		--port "$port" --log "$dir/peer.log" --go "$dir/go" --hold "$dir/peer" \
 		2>"$dir/peer.err" &

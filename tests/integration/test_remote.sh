@@ -69,6 +69,7 @@ run_scenario() {
 	name=$(basename "$file" .scn)
 	dir=$WORKDIR/$name
 	TEST_NAME=remote/$name
+	rm -rf "$dir" # a second run starts from nothing the first left
 	mkdir -p "$dir"
 	for s in setup app peer expect; do section "$file" "$s" >"$dir/$s"; done
 	port=$(setup_value "$dir" port)
