@@ -348,7 +348,12 @@ static __u8 ack_key(const struct conn_row *r, struct story *s, int from, __u8 wi
 		return key;
 	if (s->fin_sent[to] && !s->fin_acked[to] && acks(g, s->fin_end[to])) {
 		s->fin_acked[to] = true;
-		return s->simul_close ? EX_ACK_SIMUL : s->first_fin == to ? EX_ACK2 : EX_ACK4;
+		if (s->simul_close)
+			return EX_ACK_SIMUL;
+		if (s->first_fin != to)
+			return EX_ACK4;
+		/* the ACK rode on data: the receiver of the first FIN still sends */
+		return g->len ? EX_ACK2_DATA : EX_ACK2;
 	}
 	if (g->len)
 		return s->fin_sent[to] && !s->fin_sent[from] ? EX_DATA_HALF_CLOSED : EX_DATA;

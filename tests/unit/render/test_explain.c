@@ -218,6 +218,32 @@ static void test_half_close_in_batches(void)
 	CHECK(batches_tell_the_whole_story(&f) > 15);
 }
 
+/* A half-close where the receiver of the first FIN answers with data at
+ * once (a TLS close_notify does): that segment is teardown 2/4, and it is
+ * also data; the data after it comes after the FIN. */
+static void test_fin_acked_by_data(void)
+{
+	struct fake f;
+	char keys[512], buf[512];
+
+	fake_init(&f, 1, AF_INET, "10.99.0.1", 40000, 10, "demo-client",
+		  "10.99.0.2", 21400, 20, "demo-server");
+	f.st[C] = f.st[S] = ST_ESTABLISHED;
+	fake_sys(&f, 0, C, SYN_CALL_SHUTDOWN, SYN_PHASE_ENTRY, 3, SHUT_WR, 0);   /* 0 */
+	fake_seg_both(&f, 2, 3, C, F_FIN | F_ACK, 100, 300, 0, 512);            /* 1, 2 */
+	fake_seg_both(&f, 5, 6, S, F_PSH | F_ACK, 300, 101, 24, 512);           /* 3, 4 */
+	fake_seg_both(&f, 7, 8, S, F_PSH | F_ACK, 324, 101, 10, 512);           /* 5, 6 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "shutdown-wr teardown-1 - teardown-2-data - data-after-fin -");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_EN, buf, sizeof(buf)),
+		     "teardown 2/4: 24 bytes of data from the server that also acknowledge the "
+		     "client's FIN: the server may still send (half-close); from that FIN on, its "
+		     "read() returns 0");
+	CHECK_EQ_STR(explain_text(&f.c, 3, &notes[3], EXPLAIN_ZH, buf, sizeof(buf)),
+		     "挥手 2/4：服务器发送 24 字节数据，同时确认了客户端的 FIN：服务器仍可继续发送（半关闭）；"
+		     "从那个 FIN 起，服务器的 read() 返回 0");
+}
+
 /* Both FINs leave before either arrives: neither acknowledges the other.
  * The lane first is first's; the client's sequence numbers start at 100,
  * the server's at 300. */
@@ -1173,6 +1199,7 @@ int main(void)
 	RUN(test_texts_name_the_right_lanes);
 	RUN(test_merged_fin_ack);
 	RUN(test_half_close_in_batches);
+	RUN(test_fin_acked_by_data);
 	RUN(test_simultaneous_close);
 	RUN(test_resent_fin_in_a_later_batch);
 	RUN(test_reset_after_accept_in_batches);
