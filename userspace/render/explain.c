@@ -505,6 +505,9 @@ static __u8 close_key(const struct conn *c, size_t i, int lane, __u8 st)
 		return EX_CLOSE_RST;
 	if (st == ST_ESTABLISHED || st == ST_CLOSE_WAIT || st == ST_SYN_RECV)
 		return EX_CLOSE_FIN;
+	/* a connect() given up (curl --connect-timeout): the SYN_SENT socket just goes */
+	if (st == ST_SYN_SENT)
+		return EX_CLOSE_ABANDON;
 	return EX_CLOSE_FREE;
 }
 
@@ -847,6 +850,8 @@ static void explain_drop(const struct conn_row *r, const struct story *s,
 		n->key = EX_DROP_INVALID_SYN;
 	else if (why && (!strcmp(why, "NETFILTER_DROP") || !strncmp(why, "NETFILTER", 9)))
 		n->key = EX_DROP_FIREWALL;
+	else if (why && !strncmp(why, "NEIGH_", 6))
+		n->key = EX_DROP_NEIGH;
 	else
 		n->key = EX_DROP_OTHER;
 }

@@ -716,6 +716,39 @@ static void test_keepalive(void)
 	CHECK(batches_tell_the_whole_story(&f) > 10);
 }
 
+/* curl --connect-timeout 3 to an address on the local link that nobody
+ * has (a real 6.18 trace): the SYN waits for ARP, curl gives up and closes
+ * the SYN_SENT socket, and the kernel drops the SYN later (NEIGH_FAILED). */
+static void test_connect_given_up(void)
+{
+	static const char *drops[4];
+	struct fake f;
+	struct conn_row *r;
+	char keys[512], buf[512];
+
+	drops[3] = "NEIGH_FAILED";
+	drop_reason_names_set(drops, 4);
+	fake_init(&f, 1, AF_INET, "192.0.2.2", 50338, 10, "curl", "192.0.2.99", 80, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);             /* 0 */
+	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
+	fake_sys(&f, 2, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -EINPROGRESS);  /* 2 */
+	r = fake_sys(&f, 3000000, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 5, 0, 0);      /* 3 */
+	r->ev.sys.last_ref = 1;
+	fake_state(&f, 3000001, C, ST_SYN_SENT, ST_CLOSE, false);                    /* 4 */
+	fake_drop(&f, 3000100, C, SYN_DIR_TX, F_SYN, 4016041349u, 3);               /* 5 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-nonblocking state-syn-sent connect-in-progress close-abandons-connect "
+		     "state-closed drop-no-neighbour");
+	CHECK_EQ_STR(explain_text(&f.c, 5, &notes[5], EXPLAIN_EN, buf, sizeof(buf)),
+		     "dropped before it left: the client's host never learned the next hop's "
+		     "link-layer address (ARP or neighbour discovery got no answer: NEIGH_FAILED), so "
+		     "nothing reached the wire");
+	/* a SYN_SENT socket closed with data or a reset to send is not this */
+	r->ev.sys.last_ref = 0;
+	CHECK_EQ_STR(key_at(&f, 3), "close-not-last");
+	drop_reason_names_set(NULL, 0);
+}
+
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
 				     int nval, int v0, int v1)
 {
@@ -1200,6 +1233,7 @@ int main(void)
 	RUN(test_merged_fin_ack);
 	RUN(test_half_close_in_batches);
 	RUN(test_fin_acked_by_data);
+	RUN(test_connect_given_up);
 	RUN(test_simultaneous_close);
 	RUN(test_resent_fin_in_a_later_batch);
 	RUN(test_reset_after_accept_in_batches);
