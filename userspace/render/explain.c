@@ -856,6 +856,19 @@ static void explain_drop(const struct conn_row *r, const struct story *s,
 		n->key = EX_DROP_OTHER;
 }
 
+/* An ICMP error: port unreachable from the peer, one the sender's own host
+ * made (from the address the quoted segment left from: its next hop did not
+ * resolve), or any other. */
+static __u8 icmp_key(const struct conn_row *r)
+{
+	if (!strcmp(icmp_error_name(r->ev.family, r->ev.icmp.type, r->ev.icmp.code),
+		    "port unreachable"))
+		return EX_ICMP_PORT;
+	if (!memcmp(r->ev.icmp.from, r->ev.saddr, sizeof(r->ev.saddr)))
+		return EX_ICMP_OWN_HOST;
+	return EX_ICMP;
+}
+
 /* What row r tells of its lane's past, for the rows after it. */
 static void story_note(struct story *s, const struct conn_row *r)
 {
@@ -932,8 +945,7 @@ static void explain_rows(const struct conn *c, struct story *s, struct explain_n
 			n->key = EX_SUMMARY;
 			break;
 		case SYN_EV_ICMP:
-			n->key = strcmp(icmp_error_name(r->ev.family, r->ev.icmp.type, r->ev.icmp.code),
-					"port unreachable") ? EX_ICMP : EX_ICMP_PORT;
+			n->key = icmp_key(r);
 			break;
 		case SYN_EV_DROP:
 			explain_drop(r, s, n);

@@ -723,7 +723,7 @@ static void test_connect_given_up(void)
 {
 	static const char *drops[4];
 	struct fake f;
-	struct conn_row *r;
+	struct conn_row *r, *close_row;
 	char keys[512], buf[512];
 
 	drops[3] = "NEIGH_FAILED";
@@ -732,8 +732,8 @@ static void test_connect_given_up(void)
 	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);             /* 0 */
 	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
 	fake_sys(&f, 2, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -EINPROGRESS);  /* 2 */
-	r = fake_sys(&f, 3000000, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 5, 0, 0);      /* 3 */
-	r->ev.sys.last_ref = 1;
+	close_row = fake_sys(&f, 3000000, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 5, 0, 0); /* 3 */
+	close_row->ev.sys.last_ref = 1;
 	fake_state(&f, 3000001, C, ST_SYN_SENT, ST_CLOSE, false);                    /* 4 */
 	fake_drop(&f, 3000100, C, SYN_DIR_TX, F_SYN, 4016041349u, 3);               /* 5 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
@@ -743,8 +743,23 @@ static void test_connect_given_up(void)
 		     "dropped before it left: the client's host never learned the next hop's "
 		     "link-layer address (ARP or neighbour discovery got no answer: NEIGH_FAILED), so "
 		     "nothing reached the wire");
-	/* a SYN_SENT socket closed with data or a reset to send is not this */
-	r->ev.sys.last_ref = 0;
+	/* the client's own host says host unreachable (ARP failed), a router
+	 * says it: which one speaks is in the ICMP's source */
+	r = fake_row(&f, 3000101, C, SYN_EV_ICMP);                                 /* 6 */
+	r->ev.icmp.type = 3; /* destination unreachable, host */
+	r->ev.icmp.code = 1;
+	memcpy(r->ev.icmp.from, r->ev.saddr, 16);
+	CHECK_EQ_STR(key_at(&f, 6), "icmp-from-own-host");
+	CHECK_EQ_STR(explain_text(&f.c, 6, &notes[6], EXPLAIN_EN, buf, sizeof(buf)),
+		     "ICMP host unreachable from the client's own host: its next hop never answered "
+		     "ARP or neighbour discovery, so the kernel reports the segment undeliverable; a "
+		     "connect() still waiting fails with EHOSTUNREACH (No route to host)");
+	r->ev.icmp.from[3] = 1; /* 192.0.2.1, the router */
+	CHECK_EQ_STR(key_at(&f, 6), "icmp");
+	r->ev.icmp.code = 3; /* port unreachable, from the router's side */
+	CHECK_EQ_STR(key_at(&f, 6), "icmp-port-unreachable");
+	/* a close() that leaves another descriptor open abandons nothing */
+	close_row->ev.sys.last_ref = 0;
 	CHECK_EQ_STR(key_at(&f, 3), "close-not-last");
 	drop_reason_names_set(NULL, 0);
 }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# test_no_neighbour: connecting to an address on the local link that nobody
+# has (a host that is down, a typo in an address). The SYN waits for ARP,
+# which gets no answer, so it never reaches the wire. In a namespace whose
+# veth peer has no address (ARP gives up after 2 probes 200 ms apart), a
+# Python client on port 21898 connects twice to 10.216.0.9:
+#  1. blocking: the kernel drops the SYN (NEIGH_FAILED), its own host sends
+#     itself an ICMP host unreachable, and connect() fails with EHOSTUNREACH;
+#  2. non-blocking, given up after 100 ms (as curl --connect-timeout does):
+#     close() in SYN_SENT, and the SYN is dropped later all the same, with
+#     the same ICMP (ICMP to the host itself is not rate limited).
+# Traced as `synscope -- command` (the task filter): the drop happens in a
+# timer, in whatever task the CPU ran, and is the first record of the port
+# the blocking connect() bound (its states and calls all show port 0), so
+# it must pass the filter by its socket and carry that socket's id, or the
+# connection splits in two.
+# Checked: what Python saw, that tcpdump on the veth saw no TCP at all, and
+# synscope's live JSON Lines with --explain: no segment row (nothing left),
+# the drops, the ICMP from the host itself, the failed and the abandoned
+# connect; and the ladder those JSON Lines draw (-r FILE.jsonl --explain).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+PORT=21898
+NSA=synscope-nn-a
+NSB=synscope-nn-b
+need_root
+
+netns_cleanup() {
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+}
+trap 'netns_cleanup; cleanup' EXIT
+netns_cleanup
+ip netns add "$NSA" && ip netns add "$NSB" || abort "cannot create namespaces"
+ip link add nn-a netns "$NSA" type veth peer name nn-b netns "$NSB" || abort "cannot create veth"
+ip -n "$NSA" addr add 10.216.0.1/24 dev nn-a
+ip -n "$NSA" link set nn-a up
+ip -n "$NSA" link set lo up # the host's ICMP error to itself goes through lo
+ip -n "$NSB" link set nn-b up
+ip netns exec "$NSA" sysctl -qw net.ipv4.neigh.nn-a.mcast_solicit=2 \
+	net.ipv4.neigh.nn-a.retrans_time_ms=200 || abort "cannot set the neighbour sysctls"
+
+cat >"$WORKDIR/app.py" <<'PY'
+import errno, select, socket, sys, time
+port, out = int(sys.argv[1]), sys.argv[2]
+seen = []
+c = socket.socket()
+try:
+    c.connect(("10.216.0.9", port))
+    seen.append("connect 0")
+except OSError as e:
+    seen.append("connect " + errno.errorcode.get(e.errno, str(e.errno)))
+c.close()
+c = socket.socket()
+c.setblocking(False)
+c.connect_ex(("10.216.0.9", port))
+_, w, _ = select.select([], [c], [], 0.1)
+seen.append("given up" if not w else "finished")
+c.close()
+time.sleep(1.0)  # the second SYN's drop comes when ARP gives up
+with open(out, "w") as f:
+    print("\n".join(seen), file=f)
+PY
+
+start_tcpdump_in() {
+	TCPDUMP_NETNS=$NSA start_tcpdump nn-a "tcp or icmp" "$WORKDIR/wire.pcap"
+}
+start_tcpdump_in || abort "tcpdump did not start"
+traced_program live "$WORKDIR/wrote" -P "$PORT" -f jsonl --explain -o "$WORKDIR/trace.jsonl" \
+	-- ip netns exec "$NSA" python3 "$WORKDIR/app.py" "$PORT" "$WORKDIR/wrote"
+stop_tcpdump
+expect_eq python "connect EHOSTUNREACH,given up" "$(paste -sd, "$WORKDIR/wrote" 2>/dev/null)"
+expect_eq wire/no-tcp 0 "$(tcpdump -nr "$WORKDIR/wire.pcap" tcp 2>/dev/null | wc -l)"
+
+# what each connection's rows say: one line per connection
+python3 - "$WORKDIR/trace.jsonl" >"$WORKDIR/facts" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+for conn in sorted({r["conn"] for r in rows if r.get("conn")}):
+    mine = sorted((r for r in rows if r.get("conn") == conn), key=lambda r: r["t_ns"])
+    facts = []
+    for r in mine:
+        k = r["kind"]
+        if k == "segment":
+            facts.append("segment")
+        elif k == "drop":
+            facts.append(f"drop {r.get('reason_name')} {r.get('explain')}")
+        elif k == "icmp":
+            facts.append(f"icmp {r.get('icmp')} {r.get('explain')}")
+        elif k == "syscall" and r["name"] in ("connect", "close"):
+            if r["phase"] == "return" and r["name"] == "connect":
+                facts.append(f"connect = {r['ret']}")
+            elif r["phase"] == "entry" and r["name"] == "close":
+                facts.append(f"close {r.get('explain')}")
+    print(conn, "; ".join(facts))
+PY
+expect_eq jsonl/blocking "1 drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host; connect = -113; close close" \
+	"$(sed -n 1p "$WORKDIR/facts")"
+expect_eq jsonl/given-up "2 connect = -115; close close-abandons-connect; drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host" \
+	"$(sed -n 2p "$WORKDIR/facts")"
+expect_eq jsonl/connections 2 "$(wc -l <"$WORKDIR/facts")"
+
+"$SYNSCOPE" -r "$WORKDIR/trace.jsonl" --explain -o "$WORKDIR/ladder.txt" 2>"$WORKDIR/replay.err" ||
+	fail ladder/replay "$(last_line "$WORKDIR/replay.err")"
+expect_eq ladder/dropped-before-it-left 2 "$(grep -c 'dropped before it left' "$WORKDIR/ladder.txt")"
+expect_eq ladder/own-host 2 "$(grep -c "from the client's own host" "$WORKDIR/ladder.txt")"
+expect_eq ladder/abandoned 1 "$(grep -c 'close() before the handshake finished' "$WORKDIR/ladder.txt")"
+expect_eq ladder/no-arrow 0 "$(grep -c -- '--SYN' "$WORKDIR/ladder.txt")"
+finish
