@@ -235,6 +235,12 @@ static const struct {
 	{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" },
 	{ EPIPE, "EPIPE" },               { ENOPROTOOPT, "ENOPROTOOPT" },
 	{ EALREADY, "EALREADY" },         { EISCONN, "EISCONN" },
+	/* what connect() and accept() meet on a busy or locked-down host */
+	{ EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { EPERM, "EPERM" },
+	{ EACCES, "EACCES" },             { ENETDOWN, "ENETDOWN" },
+	{ ECONNABORTED, "ECONNABORTED" }, { EMFILE, "EMFILE" },
+	{ ENFILE, "ENFILE" },             { ENOBUFS, "ENOBUFS" },
+	{ ENOMEM, "ENOMEM" },             { EAFNOSUPPORT, "EAFNOSUPPORT" },
 };
 
 char *txt_errno_text(long err, char *buf, size_t len)

@@ -447,6 +447,17 @@ static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, i
 	return ret && ret->sys.ret == -EINPROGRESS ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
 }
 
+/* The failures a teacher or an engineer meets most, told; any other by name. */
+static __u8 connect_failure_key(__s64 ret)
+{
+	switch (ret) {
+	case -ETIMEDOUT: return EX_CONNECT_TIMEDOUT;
+	case -EHOSTUNREACH: return EX_CONNECT_HOST_UNREACH;
+	case -ENETUNREACH: return EX_CONNECT_NET_UNREACH;
+	default: return EX_CONNECT_FAIL;
+	}
+}
+
 static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool udp, __u8 st)
 {
 	const struct syn_event *e = &c->rows[i].ev;
@@ -469,7 +480,7 @@ static __u8 connect_key(const struct conn *c, size_t i, struct story *s, bool ud
 	if (e->sys.ret == -ECONNREFUSED)
 		return EX_CONNECT_REFUSED;
 	if (e->sys.ret != -EINPROGRESS)
-		return EX_CONNECT_FAIL;
+		return connect_failure_key(e->sys.ret);
 	/* EINPROGRESS: non-blocking, not a failure (UDP: never returned); the
 	 * handshake may be over by then, either way */
 	if (st == ST_CLOSE && s->syn_sent[lane])

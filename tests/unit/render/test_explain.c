@@ -758,6 +758,22 @@ static void test_connect_given_up(void)
 	CHECK_EQ_STR(key_at(&f, 6), "icmp");
 	r->ev.icmp.code = 3; /* port unreachable, from the router's side */
 	CHECK_EQ_STR(key_at(&f, 6), "icmp-port-unreachable");
+	/* the blocking connect() of the same story fails, and says why */
+	f.rows[2].ev.sys.ret = -EHOSTUNREACH;
+	CHECK_EQ_STR(key_at(&f, 2), "connect-host-unreachable");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() fails with EHOSTUNREACH (No route to host): an ICMP error said the "
+		     "server's host cannot be reached, or nothing answered ARP or neighbour discovery "
+		     "for it");
+	f.rows[2].ev.sys.ret = -ETIMEDOUT;
+	CHECK_EQ_STR(key_at(&f, 2), "connect-timed-out");
+	f.rows[2].ev.sys.ret = -ENETUNREACH;
+	CHECK_EQ_STR(key_at(&f, 2), "connect-network-unreachable");
+	f.rows[2].ev.sys.ret = -EADDRNOTAVAIL;
+	CHECK_EQ_STR(key_at(&f, 2), "connect-fails");
+	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect() fails: EADDRNOTAVAIL");
+	f.rows[2].ev.sys.ret = -EINPROGRESS;
 	/* a close() that leaves another descriptor open abandons nothing */
 	close_row->ev.sys.last_ref = 0;
 	CHECK_EQ_STR(key_at(&f, 3), "close-not-last");
@@ -1041,7 +1057,7 @@ static void test_calls_in_progress(void)
 	fake_sys(&f, 6, S, SYN_CALL_WRITE, SYN_PHASE_RETURN, 4, 0, 5);            /* 6 */
 	fake_sys(&f, 7, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -110);       /* 7 */
 	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
-		     "connect-call-nonblocking connect-in-progress - - - read-eof write connect-fails");
+		     "connect-call-nonblocking connect-in-progress - - - read-eof write connect-timed-out");
 	CHECK_EQ_INT(batches_tell_the_whole_story(&f), 7);
 }
 
