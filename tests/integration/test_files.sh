@@ -4,7 +4,8 @@
 #  - refused, exit 1, one line naming why, the thing untouched: a symbolic
 #    link to a file (its target keeps its bytes), a dangling symbolic link
 #    (its target is not created), a FIFO with and without a reader, a
-#    directory, /dev/null.
+#    directory, /dev/null; with -w FILE beside it, no empty recording is
+#    left (a FILE that was there stays).
 #  - an existing regular file is truncated: nothing of its old bytes stays.
 #  - a full disk (a 64 KiB tmpfs in a private mount namespace; 50 parallel
 #    connections on port 21551, JSONL): exit 1, "No space left on device"
@@ -46,6 +47,15 @@ kill_wait "$reader"
 mkdir "$WORKDIR/dir"
 refused directory "$WORKDIR/dir" "a directory"
 refused dev-null /dev/null "a character device"
+
+# -w FILE with an -o that is refused: no empty recording left behind (one
+# made by this run), and one that was there before is still there
+timeout 30 "$SYNSCOPE" -w "$WORKDIR/new.rec" -o "$WORKDIR/link" -P "$PORT" -d 1 >/dev/null 2>&1
+expect_eq refused-with-w-exit 1 "$?"
+expect_true refused-with-w-no-recording test ! -e "$WORKDIR/new.rec"
+touch "$WORKDIR/old.rec"
+timeout 30 "$SYNSCOPE" -w "$WORKDIR/old.rec" -o "$WORKDIR/link" -P "$PORT" -d 1 >/dev/null 2>&1
+expect_true refused-with-w-old-kept test -e "$WORKDIR/old.rec"
 
 # an existing file longer than what is written now: truncated first
 python3 -c 'import sys; open(sys.argv[1], "w").write("OLDBYTES " * 20000)' "$WORKDIR/old.txt"

@@ -192,9 +192,18 @@ static void catch_report_signal(void)
 	sigaction(SIGUSR1, &sa, NULL);
 }
 
+/* Does path name a file (not "-", standard output)? */
+static bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return path && strcmp(path, "-") && !lstat(path, &st);
+}
+
 struct run *run_open(const struct run_opts *opts, int *status)
 {
 	struct run *r = calloc(1, sizeof(*r));
+	bool had_recording = file_exists(opts->write_path);
 
 	*status = 1;
 	if (!r) {
@@ -221,8 +230,13 @@ struct run *run_open(const struct run_opts *opts, int *status)
 	*status = 0;
 	return r;
 fail:
-	if (r->w)
+	if (r->w) {
 		rec_writer_close(r->w, NULL, (char[8]){ 0 }, 8);
+		/* a -w FILE this run made, then failed to use (-o refused): no
+		 * empty recording left to look like a trace */
+		if (!had_recording && strcmp(r->o.write_path, "-"))
+			unlink(r->o.write_path);
+	}
 	for (int i = 0; i < r->nsinks; i++)
 		r->sinks[i]->destroy(r->sinks[i]);
 	tracker_free(r->t);
