@@ -88,6 +88,26 @@ static __always_inline __u16 sockaddr_port(const void *uaddr)
 	return bpf_ntohs(head.port);
 }
 
+/* A TCP connect()'s destination, from its sockaddr, into t while the socket
+ * has none yet: a connect() that fails before any segment (no route, no
+ * local port free) is the only record of where it meant to go. */
+static __always_inline void sockaddr_peer(const void *uaddr, struct tuple *t)
+{
+	struct {
+		__u16 family;
+		__u16 port;
+		__u32 v4;     /* sockaddr_in's address; sockaddr_in6's flow info */
+	} head = {};
+
+	if (bpf_probe_read_user(&head, sizeof(head), uaddr) || head.family != t->family)
+		return;
+	if (head.family == AF_INET)
+		__builtin_memcpy(t->daddr, &head.v4, 4);
+	else if (head.family != AF_INET6 || bpf_probe_read_user(t->daddr, 16, uaddr + 8))
+		return;
+	t->dport = bpf_ntohs(head.port);
+}
+
 /* A call's record, reserved and filled, not submitted yet (NULL: the ring is full). */
 static __always_inline struct syn_event *call_event(__u8 call, __u8 phase, const struct tuple *t,
 						    const void *sk, __u64 sid, __s32 fd, __s32 arg,
@@ -304,6 +324,8 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	tuple_from_full_sk(sk, &t, direct);
 	if (!call_wanted(call, regs, sk, &t, true))
 		return 0;
+	if (call == SYN_CALL_CONNECT && t.proto == IPPROTO_TCP && !t.dport)
+		sockaddr_peer((const void *)regs->si, &t);
 	remember_call_socket(call, regs, task, sk, &t);
 	arg = entry_arg(call, regs);
 	if (call == SYN_CALL_CLOSE) {

@@ -434,6 +434,29 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
 	return NULL;
 }
 
+/* Did the lane change state (to SYN_SENT: nothing else comes first), or a
+ * segment show, between the connect() entry at row i and its return? No:
+ * the kernel refused in the call (no route, no port free). */
+static bool connect_sent_syn(const struct conn *c, size_t i)
+{
+	const struct conn_row *call = &c->rows[i];
+
+	for (size_t j = i + 1; j < c->nrows; j++) {
+		const struct conn_row *r = &c->rows[j];
+
+		if (r->ev.kind == SYN_EV_SEGMENT)
+			return true;
+		if (r->end != call->end)
+			continue;
+		if (r->ev.kind == SYN_EV_STATE)
+			return true;
+		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT &&
+		    r->ev.tid == call->ev.tid)
+			return false;
+	}
+	return true; /* its return is in a later batch: it did not fail at once */
+}
+
 /* A connect() entry. One on a socket whose handshake has begun starts
  * nothing: a non-blocking program asks so whether it is done (hiredis). */
 static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, int lane, __u8 st)
@@ -444,6 +467,8 @@ static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, i
 	if (s->connect_again[lane])
 		return EX_CONNECT_AGAIN;
 	ret = connect_return(c, i);
+	if (ret && ret->sys.ret < 0 && ret->sys.ret != -EINPROGRESS && !connect_sent_syn(c, i))
+		return EX_CONNECT_CALL_REFUSED_AT_ONCE;
 	return ret && ret->sys.ret == -EINPROGRESS ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
 }
 

@@ -22,6 +22,7 @@
  * happened to run, so their pid is never used.
  */
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -514,6 +515,29 @@ static struct tconn *conn_of_call(struct tracker *t, const struct syn_event *e)
 	return tc;
 }
 
+/* A TCP connect() that failed before its socket had a connection (no
+ * route, no local port, a firewall's EPERM: no segment, and the port 0 of
+ * every record): its connection is made from where its entry meant to go,
+ * so the attempt is drawn. NULL when e is no such failure. */
+static struct tconn *conn_of_failed_connect(struct tracker *t, const struct syn_event *e)
+{
+	struct pending *p;
+
+	if (e->sys.call != SYN_CALL_CONNECT || e->sys.phase != SYN_PHASE_RETURN ||
+	    e->sys.ret >= 0 || e->sys.ret == -EINPROGRESS || ev_proto(e) != IPPROTO_TCP ||
+	    !e->sock_id)
+		return NULL;
+	p = hmap_get(&t->pending, e->sock_id);
+	for (size_t i = p ? p->n : 0; i-- > 0;) {
+		const struct syn_event *entry = &p->evs[i];
+
+		if (entry->kind == SYN_EV_SYSCALL && entry->sys.call == SYN_CALL_CONNECT &&
+		    entry->sys.phase == SYN_PHASE_ENTRY)
+			return entry->dport ? conn_new(t, entry) : NULL;
+	}
+	return NULL;
+}
+
 static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 {
 	bool is_accept = e->sys.call == SYN_CALL_ACCEPT || e->sys.call == SYN_CALL_ACCEPT4;
@@ -534,6 +558,8 @@ static struct tconn *on_syscall(struct tracker *t, const struct syn_event *e)
 		}
 	}
 	tc = conn_of_call(t, e);
+	if (!tc)
+		tc = conn_of_failed_connect(t, e);
 	if (!tc) {
 		if (call_is_unattached(e)) {
 			if (e->sys.call == SYN_CALL_LISTEN)

@@ -780,6 +780,31 @@ static void test_connect_given_up(void)
 	drop_reason_names_set(NULL, 0);
 }
 
+/* connect() with no route (a real trace: a namespace without a default
+ * route, Python to 8.8.8.8:80): the kernel refuses within the call, no SYN,
+ * no state; said at the entry, and the return says why. */
+static void test_connect_refused_within_the_call(void)
+{
+	struct fake f;
+	char keys[256], buf[512];
+
+	fake_init(&f, 1, AF_INET, "0.0.0.0", 0, 10, "python3", "8.8.8.8", 80, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);               /* 0 */
+	fake_sys(&f, 12, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -ENETUNREACH);  /* 1 */
+	fake_sys(&f, 95, C, SYN_CALL_CLOSE, SYN_PHASE_ENTRY, 3, 0, 0)->ev.sys.last_ref = 1; /* 2 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-fails-at-once connect-network-unreachable close");
+	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
+		     "connect(): the client asks to connect, and its own kernel refuses within the "
+		     "call: no SYN is sent and no local port is chosen (the return says why)");
+	/* one that sent its SYN first is the plain call (a reset came back) */
+	fake_init(&f, 1, AF_INET, "10.0.0.1", 40000, 10, "python3", "10.0.0.2", 80, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);               /* 0 */
+	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
+	fake_sys(&f, 12, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -ECONNREFUSED); /* 2 */
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
+}
+
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
 				     int nval, int v0, int v1)
 {
@@ -1265,6 +1290,7 @@ int main(void)
 	RUN(test_half_close_in_batches);
 	RUN(test_fin_acked_by_data);
 	RUN(test_connect_given_up);
+	RUN(test_connect_refused_within_the_call);
 	RUN(test_simultaneous_close);
 	RUN(test_resent_fin_in_a_later_batch);
 	RUN(test_reset_after_accept_in_batches);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <netinet/in.h>
 /* The tracker, fed synthetic event streams shaped like real loopback traces
  * (the order below is the order a 6.18 kernel produced for a Python
@@ -866,6 +867,50 @@ static void test_socket_and_bind_join_later(void)
 	run_end(&r);
 }
 
+/* A connect() the kernel refuses within the call (ENETUNREACH: no route):
+ * no segment, and every record with port 0. Its entry named where it meant
+ * to go (from its sockaddr), so the attempt is a connection of its own, to
+ * that address, on the client lane; an entry that names nothing (an older
+ * recording) leaves the calls unattached, as before. */
+static void test_connect_refused_within_the_call(void)
+{
+	struct ep none = { "0.0.0.0", 0 }, dest = { "8.8.8.8", 80 }, gone = { "0.0.0.0", 0 };
+	struct syn_event ev[8];
+	struct run r;
+	char buf[256];
+
+	for (int named = 1; named >= 0; named--) {
+		size_t n = 0;
+
+		ev[n++] = ev_call(10, 60, none, none, 300, "client", SYN_CALL_SOCKET, RET, 3, 3);
+		ev[n++] = ev_call(11, 60, none, named ? dest : none, 300, "client", SYN_CALL_CONNECT,
+				  ENTRY, 3, 0);
+		ev[n++] = ev_call(12, 60, none, none, 300, "client", SYN_CALL_CONNECT, RET, 3,
+				  -ENETUNREACH);
+		ev[n] = ev_call(13, 60, none, gone, 300, "client", SYN_CALL_CLOSE, ENTRY, 3, 0);
+		ev[n++].sys.last_ref = 1;
+		ev[n++] = ev_kind(SYN_EV_DESTROY, 14, 60, none, none);
+		ev[n++] = ev_call(15, 60, none, none, 300, "client", SYN_CALL_CLOSE, RET, 3, 0);
+		run_start(&r, ev, n);
+		tracker_finish(r.t);
+		CHECK_EQ_INT(r.k.nconns, named);
+		if (named && r.k.nconns == 1) {
+			const struct conn *c = &r.k.conns[0];
+
+			CHECK_EQ_INT(c->end[0].role, ROLE_CLIENT);
+			CHECK_EQ_INT(c->end[1].port, 80);
+			CHECK_EQ_INT(c->end[0].port, 0);
+			CHECK_EQ_INT(c->nrows, 6);
+			CHECK_EQ_STR(lane_calls(c, 0, buf, sizeof(buf)),
+				     "socket=3 connect() connect=-101 close() close=0");
+			CHECK(c->complete);
+		}
+		if (!named)
+			CHECK_EQ_INT(r.k.unattached, 5);
+		run_end(&r);
+	}
+}
+
 /* One connection to srv from cli, both ends' sockets (client cs, child ss)
  * seen, accepted, ended by both sockets going; no calls on the client. */
 static size_t accepted_conn(struct syn_event *ev, __u64 t, struct ep cli, struct ep srv,
@@ -1714,6 +1759,7 @@ int main(void)
 	RUN(test_lost_beginning_is_marked);
 	RUN(test_ipv6_loopback);
 	RUN(test_socket_and_bind_join_later);
+	RUN(test_connect_refused_within_the_call);
 	RUN(test_listener_setup_in_first_connection);
 	RUN(test_udp_flow);
 	RUN(test_udp_one_way);

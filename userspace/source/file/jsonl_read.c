@@ -947,6 +947,8 @@ out:
 
 struct end_info {
 	bool socket;            /* a call or reported state on this end */
+	bool stated;            /* a reported state change on this end */
+	bool tcp;
 	long closed;            /* index of its latest change to CLOSE, or -1 */
 	long last_close;        /* index of its latest close() entry, or -1 */
 };
@@ -1046,6 +1048,8 @@ static int note_ends(struct item *items, size_t n, struct hmap *ends)
 		}
 		if (e->kind == SYN_EV_SYSCALL || e->kind == SYN_EV_STATE)
 			ei->socket = true;
+		ei->stated |= e->kind == SYN_EV_STATE;
+		ei->tcp = e->proto != IPPROTO_UDP; /* a line without "proto" is TCP */
 		if (e->kind == SYN_EV_STATE && e->state.newstate == TCP_CLOSE_STATE)
 			ei->closed = (long)i;
 		if (e->kind == SYN_EV_SYSCALL && e->sys.call == SYN_CALL_CLOSE &&
@@ -1096,9 +1100,23 @@ static int give_socket_ids(struct item *items, size_t n, struct hmap *ends, stru
 	return 0;
 }
 
-/* Pass 3: the kernel freed a socket after its change to CLOSE and after the
- * last close() (the process may close it long after a reset); the freeing
- * goes at the end of items (room for one per end was made). */
+/* The item after which an end's socket was freed, or -1: its change to
+ * CLOSE, or its last close() if later (the process may close it long after a
+ * reset); a TCP socket whose state never changed (its connect() failed
+ * within the call) at its last close(). */
+static long freed_after(const struct item *items, const struct end_info *ei)
+{
+	long anchor = ei->closed;
+
+	if (anchor < 0)
+		return ei->tcp && !ei->stated ? ei->last_close : -1;
+	if (ei->last_close >= 0 && later(items, ei->last_close, anchor))
+		anchor = ei->last_close;
+	return anchor;
+}
+
+/* Pass 3: the kernel freed each socket (freed_after); the freeing goes at
+ * the end of items (room for one per end was made). */
 static size_t add_destroys(struct item *items, size_t n, struct hmap *ends)
 {
 	size_t extra = 0;
@@ -1111,11 +1129,12 @@ static size_t add_destroys(struct item *items, size_t n, struct hmap *ends)
 		if (!it->conn)
 			continue;
 		ei = hmap_get(ends, end_key(it->conn, it->end));
-		if (!ei || ei->closed < 0 || (long)i != ei->closed)
+		/* once per end: at the item that settles it */
+		if (!ei || (long)i != (ei->closed >= 0 ? ei->closed : ei->last_close))
 			continue;
-		anchor = ei->closed;
-		if (ei->last_close >= 0 && later(items, ei->last_close, anchor))
-			anchor = ei->last_close;
+		anchor = freed_after(items, ei);
+		if (anchor < 0)
+			continue;
 		d = &items[n + extra++];
 		memset(d, 0, sizeof(*d));
 		d->ev = items[anchor].ev;
