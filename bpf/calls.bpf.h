@@ -324,7 +324,9 @@ static __always_inline int sys_enter(struct pt_regs *regs, long nr, bool direct)
 	tuple_from_full_sk(sk, &t, direct);
 	if (!call_wanted(call, regs, sk, &t, true))
 		return 0;
-	if (call == SYN_CALL_CONNECT && t.proto == IPPROTO_TCP && !t.dport)
+	/* not on a bound socket: with both ports its entry would name a
+	 * connection under a source address routing has not chosen yet */
+	if (call == SYN_CALL_CONNECT && t.proto == IPPROTO_TCP && !t.dport && !t.sport)
 		sockaddr_peer((const void *)regs->si, &t);
 	remember_call_socket(call, regs, task, sk, &t);
 	arg = entry_arg(call, regs);
