@@ -21,16 +21,22 @@
 # synscope's live JSON Lines with --explain: no segment row (nothing left),
 # the drops, the ICMP from the host itself, the failed and the abandoned
 # connect; and the ladder those JSON Lines draw (-r FILE.jsonl --explain).
+# Then, in a namespace whose ephemeral port range is one port wide (port
+# 21899): a second connect() while the first connection holds that port
+# fails with EADDRNOTAVAIL, told as no local port free.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=21898
+PORT_EXHAUSTED=21899
 NSA=synscope-nn-a
 NSB=synscope-nn-b
+NSC=synscope-nn-ports
 need_root
 
 netns_cleanup() {
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
+	ip netns del "$NSC" 2>/dev/null
 }
 trap 'netns_cleanup; cleanup' EXIT
 netns_cleanup
@@ -86,8 +92,8 @@ stop_tcpdump
 expect_eq python "connect EHOSTUNREACH,given up,connect ENETUNREACH" "$(paste -sd, "$WORKDIR/wrote" 2>/dev/null)"
 expect_eq wire/no-tcp 0 "$(tcpdump -nr "$WORKDIR/wire.pcap" tcp 2>/dev/null | wc -l)"
 
-# what each connection's rows say: one line per connection
-python3 - "$WORKDIR/trace.jsonl" >"$WORKDIR/facts" <<'PY'
+# facts.py JSONL: what each connection's rows say, one line per connection
+cat >"$WORKDIR/facts.py" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 for conn in sorted({r["conn"] for r in rows if r.get("conn")}):
@@ -101,19 +107,23 @@ for conn in sorted({r["conn"] for r in rows if r.get("conn")}):
             facts.append(f"drop {r.get('reason_name')} {r.get('explain')}")
         elif k == "icmp":
             facts.append(f"icmp {r.get('icmp')} {r.get('explain')}")
-        elif k == "syscall" and r["name"] in ("connect", "close"):
-            if r["phase"] == "return" and r["name"] == "connect":
-                facts.append(f"connect = {r['ret']}")
-            elif r["phase"] == "entry" and r["name"] == "close":
-                facts.append(f"close {r.get('explain')}")
+        elif k == "syscall" and r["name"] == "connect" and r.get("end") == "client":
+            if r["phase"] == "entry":
+                facts.append(f"connect {r.get('explain')}")
+            else:
+                facts.append(f"connect = {r['ret']} {r.get('explain')}")
+        elif k == "syscall" and r["name"] == "close" and r["phase"] == "entry" and \
+                r.get("end") == "client":
+            facts.append(f"close {r.get('explain')}")
     head = next((r for r in rows if r["kind"] == "connection" and r["conn"] == conn), {})
     print(conn, f"{head.get('daddr')}:{head.get('dport')}", "; ".join(facts))
 PY
-expect_eq jsonl/blocking "1 10.216.0.9:21898 drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host; connect = -113; close close" \
+python3 "$WORKDIR/facts.py" "$WORKDIR/trace.jsonl" >"$WORKDIR/facts"
+expect_eq jsonl/blocking "1 10.216.0.9:21898 connect connect-call; drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host; connect = -113 connect-host-unreachable; close close" \
 	"$(sed -n 1p "$WORKDIR/facts")"
-expect_eq jsonl/given-up "2 10.216.0.9:21898 connect = -115; close close-abandons-connect; drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host" \
+expect_eq jsonl/given-up "2 10.216.0.9:21898 connect connect-call-nonblocking; connect = -115 connect-in-progress; close close-abandons-connect; drop NEIGH_FAILED drop-no-neighbour; icmp host unreachable icmp-from-own-host" \
 	"$(sed -n 2p "$WORKDIR/facts")"
-expect_eq jsonl/no-route "3 8.8.8.8:21898 connect = -101; close close" "$(sed -n 3p "$WORKDIR/facts")"
+expect_eq jsonl/no-route "3 8.8.8.8:21898 connect connect-call-fails-at-once; connect = -101 connect-network-unreachable; close close" "$(sed -n 3p "$WORKDIR/facts")"
 expect_eq jsonl/connections 3 "$(wc -l <"$WORKDIR/facts")"
 
 "$SYNSCOPE" -r "$WORKDIR/trace.jsonl" --explain -o "$WORKDIR/ladder.txt" 2>"$WORKDIR/replay.err" ||
@@ -123,4 +133,42 @@ expect_eq ladder/own-host 2 "$(grep -c "from the client's own host" "$WORKDIR/la
 expect_eq ladder/abandoned 1 "$(grep -c 'close() before the handshake finished' "$WORKDIR/ladder.txt")"
 expect_eq ladder/refused-within-the-call 1 "$(grep -c 'its own kernel refuses within the call' "$WORKDIR/ladder.txt")"
 expect_eq ladder/no-arrow 0 "$(grep -c -- '--SYN' "$WORKDIR/ladder.txt")"
+
+# --- no local port free: the ephemeral range one port wide, and that port
+# taken by a first connection; a second connect() to the same listener
+# fails with EADDRNOTAVAIL within the call (the kernel reports SYN_SENT and
+# takes it back, sending nothing)
+ip netns add "$NSC" || abort "cannot create namespace $NSC"
+ip -n "$NSC" link set lo up
+ip netns exec "$NSC" sysctl -qw net.ipv4.ip_local_port_range="40000 40000" ||
+	abort "cannot narrow the port range"
+cat >"$WORKDIR/ports.py" <<'PY'
+import errno, socket, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+l = socket.socket()
+l.bind(("127.0.0.1", port))
+l.listen(4)
+a = socket.socket()
+a.connect(("127.0.0.1", port))
+b = socket.socket()
+try:
+    b.connect(("127.0.0.1", port))
+    seen = "connect 0"
+except OSError as e:
+    seen = "connect " + errno.errorcode.get(e.errno, str(e.errno))
+b.close()
+a.close()
+l.close()
+with open(out, "w") as f:
+    print(seen, file=f)
+PY
+traced_program ports "$WORKDIR/ports.wrote" -P "$PORT_EXHAUSTED" -f jsonl --explain \
+	-o "$WORKDIR/ports.jsonl" -- ip netns exec "$NSC" python3 "$WORKDIR/ports.py" \
+	"$PORT_EXHAUSTED" "$WORKDIR/ports.wrote"
+expect_eq ports/python "connect EADDRNOTAVAIL" "$(cat "$WORKDIR/ports.wrote" 2>/dev/null)"
+python3 "$WORKDIR/facts.py" "$WORKDIR/ports.jsonl" >"$WORKDIR/ports.facts"
+expect_eq ports/connections 2 "$(wc -l <"$WORKDIR/ports.facts")"
+expect_eq ports/no-local-port \
+	"2 127.0.0.1:$PORT_EXHAUSTED connect connect-call-fails-at-once; connect = -99 connect-no-local-port; close close" \
+	"$(sed -n 2p "$WORKDIR/ports.facts")"
 finish

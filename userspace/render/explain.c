@@ -434,9 +434,10 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
 	return NULL;
 }
 
-/* Did the lane change state (to SYN_SENT: nothing else comes first), or a
- * segment show, between the connect() entry at row i and its return? No:
- * the kernel refused in the call (no route, no port free). */
+/* Did a SYN come of the connect() entry at row i before its return: a
+ * segment, or one dropped before it left (no ARP answer)? No: the kernel
+ * refused within the call (no route; or no port free, after a SYN_SENT it
+ * reports and takes back at once). */
 static bool connect_sent_syn(const struct conn *c, size_t i)
 {
 	const struct conn_row *call = &c->rows[i];
@@ -444,12 +445,10 @@ static bool connect_sent_syn(const struct conn *c, size_t i)
 	for (size_t j = i + 1; j < c->nrows; j++) {
 		const struct conn_row *r = &c->rows[j];
 
-		if (r->ev.kind == SYN_EV_SEGMENT)
+		if (r->ev.kind == SYN_EV_SEGMENT || r->ev.kind == SYN_EV_DROP)
 			return true;
 		if (r->end != call->end)
 			continue;
-		if (r->ev.kind == SYN_EV_STATE)
-			return true;
 		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT &&
 		    r->ev.tid == call->ev.tid)
 			return false;
@@ -479,6 +478,7 @@ static __u8 connect_failure_key(__s64 ret)
 	case -ETIMEDOUT: return EX_CONNECT_TIMEDOUT;
 	case -EHOSTUNREACH: return EX_CONNECT_HOST_UNREACH;
 	case -ENETUNREACH: return EX_CONNECT_NET_UNREACH;
+	case -EADDRNOTAVAIL: return EX_CONNECT_NO_PORT;
 	default: return EX_CONNECT_FAIL;
 	}
 }

@@ -769,10 +769,10 @@ static void test_connect_given_up(void)
 	CHECK_EQ_STR(key_at(&f, 2), "connect-timed-out");
 	f.rows[2].ev.sys.ret = -ENETUNREACH;
 	CHECK_EQ_STR(key_at(&f, 2), "connect-network-unreachable");
-	f.rows[2].ev.sys.ret = -EADDRNOTAVAIL;
+	f.rows[2].ev.sys.ret = -ENETDOWN;
 	CHECK_EQ_STR(key_at(&f, 2), "connect-fails");
 	CHECK_EQ_STR(explain_text(&f.c, 2, &notes[2], EXPLAIN_EN, buf, sizeof(buf)),
-		     "connect() fails: EADDRNOTAVAIL");
+		     "connect() fails: ENETDOWN");
 	f.rows[2].ev.sys.ret = -EINPROGRESS;
 	/* a close() that leaves another descriptor open abandons nothing */
 	close_row->ev.sys.last_ref = 0;
@@ -797,11 +797,28 @@ static void test_connect_refused_within_the_call(void)
 	CHECK_EQ_STR(explain_text(&f.c, 0, &notes[0], EXPLAIN_EN, buf, sizeof(buf)),
 		     "connect(): the client asks to connect, and its own kernel refuses within the "
 		     "call: no SYN is sent and no local port is chosen (the return says why)");
-	/* one that sent its SYN first is the plain call (a reset came back) */
+	/* no local port free (a real trace: ip_local_port_range one port wide,
+	 * taken): the kernel reports SYN_SENT and takes it back within the call */
+	fake_init(&f, 1, AF_INET, "0.0.0.0", 0, 10, "python3", "127.0.0.1", 21899, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 5, 0, 0);                 /* 0 */
+	fake_state(&f, 2, C, ST_CLOSE, ST_SYN_SENT, false);                            /* 1 */
+	fake_state(&f, 2, C, ST_SYN_SENT, ST_CLOSE, false);                            /* 2 */
+	fake_sys(&f, 3, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 5, 0, -EADDRNOTAVAIL);   /* 3 */
+	CHECK_EQ_STR(keys_of(&f, keys, sizeof(keys)),
+		     "connect-call-fails-at-once state-syn-sent state-closed connect-no-local-port");
+	/* one whose SYN left (a reset came back), or was dropped before it left
+	 * (no ARP answer), is the plain call */
 	fake_init(&f, 1, AF_INET, "10.0.0.1", 40000, 10, "python3", "10.0.0.2", 80, 0, "");
 	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);               /* 0 */
 	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
-	fake_sys(&f, 12, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -ECONNREFUSED); /* 2 */
+	fake_seg_both(&f, 2, 3, C, F_SYN, 100, 0, 0, 512);                           /* 2, 3 */
+	fake_sys(&f, 12, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -ECONNREFUSED); /* 4 */
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
+	fake_init(&f, 1, AF_INET, "10.0.0.1", 40000, 10, "python3", "10.0.0.9", 80, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);               /* 0 */
+	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
+	fake_drop(&f, 400000, C, SYN_DIR_TX, F_SYN, 100, 0);                         /* 2 */
+	fake_sys(&f, 400100, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -EHOSTUNREACH); /* 3 */
 	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
