@@ -75,6 +75,12 @@ int BPF_PROG(on_set_state, const struct sock *sk, const int oldstate, const int 
 	if (sk->sk_protocol != IPPROTO_TCP || sk_ports_unwanted(sk))
 		return 0;
 	tuple_from_sk(&sk->__sk_common, &t, true);
+	/* CLOSE after the port was given back (tcp_set_state unhashes first):
+	 * inet_sport still names it, so a socket's last state names its
+	 * connection, where nothing else did (IPv6 frees a SYN that neighbour
+	 * discovery could not send with no drop reason) */
+	if (!t.sport && newstate == TCP_CLOSE)
+		t.sport = bpf_ntohs(inet_sport_of(sk, true));
 	if (!family_wanted(t.family))
 		return 0;
 	if (filtering()) {

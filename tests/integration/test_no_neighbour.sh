@@ -21,7 +21,9 @@
 # synscope's live JSON Lines with --explain: no segment row (nothing left),
 # the drops, the ICMP from the host itself, the failed and the abandoned
 # connect; and the ladder those JSON Lines draw (-r FILE.jsonl --explain).
-# Then, in a namespace whose ephemeral port range is one port wide (port
+# Then IPv6, whose neighbour discovery failing frees the SYN with no drop
+# reason: still one connection (-P alone). Then, in a namespace whose
+# ephemeral port range is one port wide (port
 # 21899): a second connect() while the first connection holds that port
 # fails with EADDRNOTAVAIL, told as no local port free.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -133,6 +135,34 @@ expect_eq ladder/own-host 2 "$(grep -c "from the client's own host" "$WORKDIR/la
 expect_eq ladder/abandoned 1 "$(grep -c 'close() before the handshake finished' "$WORKDIR/ladder.txt")"
 expect_eq ladder/refused-within-the-call 1 "$(grep -c 'its own kernel refuses within the call' "$WORKDIR/ladder.txt")"
 expect_eq ladder/no-arrow 0 "$(grep -c -- '--SYN' "$WORKDIR/ladder.txt")"
+
+# --- IPv6: neighbour discovery gets no answer either, but the kernel frees
+# the waiting SYN with no drop reason (ndisc_error_report), so the ICMPv6
+# error it sends itself and the socket's last state (its port given back,
+# inet_sport still naming it) are what tie the attempt together: one
+# connection, traced under -P alone (the ICMPv6 comes in a timer, and only
+# a port filter lets it pass for a port no record had named before)
+ip -n "$NSA" addr add fd16::1/64 dev nn-a nodad
+ip netns exec "$NSA" sysctl -qw net.ipv6.neigh.nn-a.mcast_solicit=2 \
+	net.ipv6.neigh.nn-a.retrans_time_ms=200 || abort "cannot set the IPv6 neighbour sysctls"
+if start_synscope "$WORKDIR/v6.out" -P "$PORT" -f jsonl --explain -o "$WORKDIR/v6.jsonl"; then
+	v6=$(ip netns exec "$NSA" python3 -c '
+import errno, socket, sys
+c = socket.socket(socket.AF_INET6)
+try:
+    c.connect(("fd16::9", int(sys.argv[1])))
+    print("connect 0")
+except OSError as e:
+    print("connect " + errno.errorcode.get(e.errno, str(e.errno)))
+c.close()' "$PORT")
+	sleep 0.2
+	stop_synscope
+	expect_eq v6/python "connect EHOSTUNREACH" "$v6"
+	python3 "$WORKDIR/facts.py" "$WORKDIR/v6.jsonl" >"$WORKDIR/v6.facts"
+	expect_eq v6/one-connection \
+		"1 fd16::9:$PORT connect connect-call; icmp address unreachable icmp-from-own-host; connect = -113 connect-host-unreachable; close close" \
+		"$(cat "$WORKDIR/v6.facts")"
+fi
 
 # --- no local port free: the ephemeral range one port wide, and that port
 # taken by a first connection; a second connect() to the same listener

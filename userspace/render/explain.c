@@ -435,9 +435,11 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
 }
 
 /* Did a SYN come of the connect() entry at row i before its return: a
- * segment, or one dropped before it left (no ARP answer)? No: the kernel
- * refused within the call (no route; or no port free, after a SYN_SENT it
- * reports and takes back at once). */
+ * segment, one dropped before it left (no ARP answer), or a state change
+ * made outside the call (IPv6 frees a SYN neighbour discovery could not
+ * send with no drop reason, then its timer aborts the socket)? No: the
+ * kernel refused within the call (no route; or no port free, after a
+ * SYN_SENT the calling thread reports and takes back at once). */
 static bool connect_sent_syn(const struct conn *c, size_t i)
 {
 	const struct conn_row *call = &c->rows[i];
@@ -449,6 +451,8 @@ static bool connect_sent_syn(const struct conn *c, size_t i)
 			return true;
 		if (r->end != call->end)
 			continue;
+		if (r->ev.kind == SYN_EV_STATE && r->ev.tid != call->ev.tid)
+			return true;
 		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT &&
 		    r->ev.tid == call->ev.tid)
 			return false;

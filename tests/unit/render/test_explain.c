@@ -820,6 +820,15 @@ static void test_connect_refused_within_the_call(void)
 	fake_drop(&f, 400000, C, SYN_DIR_TX, F_SYN, 100, 0);                         /* 2 */
 	fake_sys(&f, 400100, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -EHOSTUNREACH); /* 3 */
 	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
+	/* IPv6 (a real trace): neighbour discovery's failure frees the SYN with
+	 * no drop reason; the socket is aborted 400 ms later by a timer, not by
+	 * the calling thread */
+	fake_init(&f, 1, AF_INET6, "::", 0, 10, "python3", "fd16::9", 80, 0, "");
+	fake_sys(&f, 0, C, SYN_CALL_CONNECT, SYN_PHASE_ENTRY, 3, 0, 0);               /* 0 */
+	fake_state(&f, 1, C, ST_CLOSE, ST_SYN_SENT, false);                          /* 1 */
+	fake_state(&f, 405000, C, ST_SYN_SENT, ST_CLOSE, false)->ev.tid = 0;         /* 2 */
+	fake_sys(&f, 405100, C, SYN_CALL_CONNECT, SYN_PHASE_RETURN, 3, 0, -EHOSTUNREACH); /* 3 */
+	CHECK_EQ_STR(key_at(&f, 0), "connect-call");
 }
 
 static struct conn_row *fake_sockopt(struct fake *f, __u64 t_us, int end, int level, int opt,
