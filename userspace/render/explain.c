@@ -418,9 +418,10 @@ static __u8 state_before(const struct conn *c, size_t i, int lane)
 	return i ? c->rows[i - 1].state_after[lane] : c->rows[0].state_after[lane];
 }
 
-/* The return of the connect() whose entry is row i, when it is in the
- * batch: the next connect() row of the same thread in the lane. */
-static const struct syn_event *connect_return(const struct conn *c, size_t i)
+/* The row of the return of the connect() whose entry is row i, when it is
+ * in the batch (the next connect() row of the same thread in the lane); 0
+ * when it is not (row 0 is never one: the entry comes first). */
+static size_t connect_return_row(const struct conn *c, size_t i)
 {
 	const struct conn_row *call = &c->rows[i];
 
@@ -429,48 +430,45 @@ static const struct syn_event *connect_return(const struct conn *c, size_t i)
 
 		if (r->end == call->end && r->ev.kind == SYN_EV_SYSCALL &&
 		    r->ev.sys.call == SYN_CALL_CONNECT && r->ev.tid == call->ev.tid)
-			return r->ev.sys.phase == SYN_PHASE_RETURN ? &r->ev : NULL;
+			return r->ev.sys.phase == SYN_PHASE_RETURN ? j : 0;
 	}
-	return NULL;
+	return 0;
 }
 
-/* Did a SYN come of the connect() entry at row i before its return: a
- * segment, one dropped before it left (no ARP answer), or a state change
- * made outside the call (IPv6 frees a SYN neighbour discovery could not
- * send with no drop reason, then its timer aborts the socket)? No: the
+/* Did a SYN come of the connect() entered at row i before its return at
+ * row j: a segment, one dropped before it left (no ARP answer), or a state
+ * change made outside the call (IPv6 frees a SYN neighbour discovery could
+ * not send with no drop reason, then its timer aborts the socket)? No: the
  * kernel refused within the call (no route; or no port free, after a
  * SYN_SENT the calling thread reports and takes back at once). */
-static bool connect_sent_syn(const struct conn *c, size_t i)
+static bool connect_sent_syn(const struct conn *c, size_t i, size_t j)
 {
 	const struct conn_row *call = &c->rows[i];
 
-	for (size_t j = i + 1; j < c->nrows; j++) {
-		const struct conn_row *r = &c->rows[j];
+	for (size_t k = i + 1; k < j; k++) {
+		const struct conn_row *r = &c->rows[k];
 
 		if (r->ev.kind == SYN_EV_SEGMENT || r->ev.kind == SYN_EV_DROP)
 			return true;
-		if (r->end != call->end)
-			continue;
-		if (r->ev.kind == SYN_EV_STATE && r->ev.tid != call->ev.tid)
+		if (r->end == call->end && r->ev.kind == SYN_EV_STATE && r->ev.tid != call->ev.tid)
 			return true;
-		if (r->ev.kind == SYN_EV_SYSCALL && r->ev.sys.call == SYN_CALL_CONNECT &&
-		    r->ev.tid == call->ev.tid)
-			return false;
 	}
-	return true; /* its return is in a later batch: it did not fail at once */
+	return false;
 }
 
 /* A connect() entry. One on a socket whose handshake has begun starts
  * nothing: a non-blocking program asks so whether it is done (hiredis). */
 static __u8 connect_entry_key(const struct conn *c, size_t i, struct story *s, int lane, __u8 st)
 {
+	size_t j;
 	const struct syn_event *ret;
 
 	s->connect_again[lane] = st && st != ST_CLOSE;
 	if (s->connect_again[lane])
 		return EX_CONNECT_AGAIN;
-	ret = connect_return(c, i);
-	if (ret && ret->sys.ret < 0 && ret->sys.ret != -EINPROGRESS && !connect_sent_syn(c, i))
+	j = connect_return_row(c, i);
+	ret = j ? &c->rows[j].ev : NULL;
+	if (ret && ret->sys.ret < 0 && ret->sys.ret != -EINPROGRESS && !connect_sent_syn(c, i, j))
 		return EX_CONNECT_CALL_REFUSED_AT_ONCE;
 	return ret && ret->sys.ret == -EINPROGRESS ? EX_CONNECT_CALL_NONBLOCK : EX_CONNECT_CALL;
 }
