@@ -164,4 +164,18 @@ static __always_inline void sock_untrack(const void *sk)
 		bpf_map_delete_elem(&tracked, &key);
 }
 
+/* With a pid or name filter, a packet passes when one of its ports is
+ * watched, or when sent is true (it left this host from socket sk) and sk
+ * is tracked: a traced connect()'s SYN before its port was known (on the
+ * wire, or dropped before it got there). Its port is watched from then on. */
+static __always_inline bool packet_watched(const struct tuple *t, bool sent, const void *sk)
+{
+	if (ports_watched(t))
+		return true;
+	if (!sent || !sock_tracked(sk))
+		return false;
+	watch_port(t->netns, t->sport);
+	return true;
+}
+
 #endif

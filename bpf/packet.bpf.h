@@ -342,11 +342,8 @@ static __always_inline int on_skb(struct sk_buff *skb, bool rx, bool direct)
 	if (!thoff || !family_wanted(t.family) || !port_wanted(t.sport, t.dport))
 		return 0;
 	t.netns = skb->dev->nd_net.net->ns.inum;
-	if (filter_task() && !ports_watched(&t)) {
-		if (rx || !sock_tracked(skb->sk))
-			return 0;
-		watch_port(t.netns, t.sport); /* the traced connect()'s SYN: now we know its port */
-	}
+	if (!packet_watched(&t, !rx, skb->sk))
+		return 0;
 	if (filter_task() && (th.flags & SYN_TCP_SYN))
 		watch_conn(&t); /* its peer's half passes too, wherever it lives */
 	if (!rx) {

@@ -227,15 +227,9 @@ int BPF_PROG(on_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_re
 	if (rx)
 		tuple_swap(&t);
 	t.netns = skb_netns(skb, sk);
-	if (!family_wanted(t.family) || !port_wanted(t.sport, t.dport))
+	if (!family_wanted(t.family) || !port_wanted(t.sport, t.dport) ||
+	    !packet_watched(&t, !rx && kind == SYN_SK_FULL, sk))
 		return 0;
-	if (!ports_watched(&t)) {
-		/* a traced connect()'s SYN dropped before it reached the device
-		 * (no ARP answer): its socket is tracked, its port not watched */
-		if (rx || kind != SYN_SK_FULL || !sock_tracked(sk))
-			return 0;
-		watch_port(t.netns, t.sport);
-	}
 	/* a segment its own full socket sent names that socket: a SYN the
 	 * neighbour layer dropped (ARP got no answer) never reached the device,
 	 * so its drop is the only record of the port connect() bound */

@@ -20,7 +20,8 @@
 # Checked: what Python saw, that tcpdump on the veth saw no TCP at all, and
 # synscope's live JSON Lines with --explain: no segment row (nothing left),
 # the drops, the ICMP from the host itself, the failed and the abandoned
-# connect; and the ladder those JSON Lines draw (-r FILE.jsonl --explain).
+# connect; and the ladder those JSON Lines draw (-r FILE.jsonl --explain);
+# live (-f stream), the dropped SYN is the client's at once.
 # Then IPv6, whose neighbour discovery failing frees the SYN with no drop
 # reason: still one connection (-P alone). Then, in a namespace whose
 # ephemeral port range is one port wide (port
@@ -135,6 +136,23 @@ expect_eq ladder/own-host 2 "$(grep -c "from the client's own host" "$WORKDIR/la
 expect_eq ladder/abandoned 1 "$(grep -c 'close() before the handshake finished' "$WORKDIR/ladder.txt")"
 expect_eq ladder/refused-within-the-call 1 "$(grep -c 'its own kernel refuses within the call' "$WORKDIR/ladder.txt")"
 expect_eq ladder/no-arrow 0 "$(grep -c -- '--SYN' "$WORKDIR/ladder.txt")"
+
+# --- live, as it happens (-f stream): the dropped SYN of a blocking
+# connect() is its socket's at once (the drop names the socket that sent
+# it), not a row of no one's until the socket's last state names its port
+cat >"$WORKDIR/one.py" <<'PY'
+import socket, sys
+c = socket.socket()
+try:
+    c.connect(("10.216.0.9", int(sys.argv[1])))
+except OSError as e:
+    open(sys.argv[2], "w").write(str(e.errno) + "\n")
+c.close()
+PY
+traced_program stream "$WORKDIR/one.wrote" -P "$PORT" -f stream -o "$WORKDIR/stream.txt" \
+	-- ip netns exec "$NSA" python3 "$WORKDIR/one.py" "$PORT" "$WORKDIR/one.wrote"
+expect_eq stream/drop-is-the-clients 1 \
+	"$(grep -c '^[0-9.]* conn 1 client python3/[0-9]* .* DROPPED SYN: NEIGH_FAILED$' "$WORKDIR/stream.txt")"
 
 # --- IPv6: neighbour discovery gets no answer either, but the kernel frees
 # the waiting SYN with no drop reason (ndisc_error_report), so the ICMPv6
